@@ -1,0 +1,229 @@
+import Database from 'better-sqlite3';
+import { sequenceOf } from '../../core/ids.js';
+import type { Fill, Order } from '../../core/orders.js';
+import type { Account, ClosedTrade, Position } from '../../core/portfolio-types.js';
+import type { FillRecord, RestoredState, StoredEvent, TradingStore } from '../../core/ports.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+export interface SqliteStoreOptions {
+  /** Path to the database file, or ':memory:'. */
+  file: string;
+  /** Events kept in the table; older ones are pruned. */
+  maxEvents?: number;
+}
+
+type Row = { data: string };
+const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.data) as T) : null);
+
+/** The embedded trading journal: better-sqlite3 in WAL mode with full fsync on commit. */
+export class SqliteStore implements TradingStore {
+  readonly db: Database.Database;
+  private readonly maxEvents: number;
+  private eventsSincePrune = 0;
+  private readonly stmt;
+
+  constructor(options: SqliteStoreOptions) {
+    this.db = new Database(options.file);
+    this.db.pragma('journal_mode = WAL');
+    // Money data: every commit reaches the disk before the call returns.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.maxEvents = options.maxEvents ?? 20_000;
+    migrate(this.db, MIGRATIONS);
+    const db = this.db;
+    this.stmt = {
+      upsertAccount: db.prepare(
+        `INSERT INTO accounts (id, updated_at, data) VALUES (@id, @updatedAt, @data)
+         ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data`,
+      ),
+      snapshot: db.prepare(
+        `INSERT INTO account_snapshots (account_id, ts, balance, realized_pnl, fees) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      upsertOrder: db.prepare(
+        `INSERT INTO orders (id, seq, account_id, symbol, status, created_at, updated_at, data)
+         VALUES (@id, @seq, @accountId, @symbol, @status, @createdAt, @updatedAt, @data)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, data = excluded.data`,
+      ),
+      insertFill: db.prepare(
+        `INSERT OR IGNORE INTO fills (id, order_id, account_id, symbol, ts, data) VALUES (@id, @orderId, @accountId, @symbol, @ts, @data)`,
+      ),
+      upsertPosition: db.prepare(
+        `INSERT INTO positions (id, seq, account_id, symbol, open, opened_at, closed_at, data)
+         VALUES (@id, @seq, @accountId, @symbol, @open, @openedAt, @closedAt, @data)
+         ON CONFLICT(id) DO UPDATE SET open = excluded.open, closed_at = excluded.closed_at, data = excluded.data`,
+      ),
+      insertTrade: db.prepare(
+        `INSERT INTO closed_trades (id, seq, position_id, account_id, symbol, closed_at, net_pnl, data)
+         VALUES (@id, @seq, @positionId, @accountId, @symbol, @closedAt, @netPnl, @data)`,
+      ),
+      insertEvent: db.prepare(`INSERT INTO events (ts, type, payload) VALUES (?, ?, ?)`),
+      getOrder: db.prepare(`SELECT data FROM orders WHERE id = ?`),
+      getAccount: db.prepare(`SELECT data FROM accounts WHERE id = ?`),
+      openOrders: db.prepare(
+        `SELECT data FROM orders WHERE account_id = ? AND status NOT IN ('filled', 'cancelled', 'rejected') ORDER BY seq`,
+      ),
+      openPositions: db.prepare(`SELECT data FROM positions WHERE account_id = ? AND open = 1 ORDER BY seq`),
+      maxSeq: db.prepare(
+        `SELECT (SELECT COALESCE(MAX(seq), 0) FROM orders) AS orders,
+                (SELECT COALESCE(MAX(seq), 0) FROM positions) AS positions,
+                (SELECT COALESCE(MAX(seq), 0) FROM closed_trades) AS trades`,
+      ),
+      getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`),
+      setMeta: db.prepare(
+        `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      ),
+    };
+  }
+
+  saveAccount(account: Account): void {
+    this.stmt.upsertAccount.run({ id: account.id, updatedAt: account.updatedAt, data: JSON.stringify(account) });
+  }
+
+  saveOrder(order: Order): void {
+    this.stmt.upsertOrder.run(orderRow(order));
+  }
+
+  savePosition(position: Position): void {
+    this.stmt.upsertPosition.run(positionRow(position, true));
+  }
+
+  recordFill(record: FillRecord): boolean {
+    return this.db.transaction((r: FillRecord): boolean => {
+      const inserted = this.stmt.insertFill.run({ ...r.fill, data: JSON.stringify(r.fill) }).changes === 1;
+      if (!inserted) return false;
+      this.stmt.upsertOrder.run(orderRow(r.order));
+      if (r.positionClosed) this.stmt.upsertPosition.run(positionRow(r.positionClosed, false, r.fill.ts));
+      if (r.position) this.stmt.upsertPosition.run(positionRow(r.position, true));
+      if (r.closedTrade) this.stmt.insertTrade.run(tradeRow(r.closedTrade));
+      this.saveAccount(r.account);
+      this.stmt.snapshot.run(r.account.id, r.fill.ts, r.account.balance, r.account.realizedPnl, r.account.fees);
+      return true;
+    }).immediate(record);
+  }
+
+  appendEvents(events: readonly StoredEvent[]): void {
+    if (events.length === 0) return;
+    this.db.transaction(() => {
+      for (const e of events) this.stmt.insertEvent.run(e.ts, e.type, JSON.stringify(e.payload));
+    })();
+    this.eventsSincePrune += events.length;
+    if (this.eventsSincePrune >= 1_000) {
+      this.eventsSincePrune = 0;
+      this.db.prepare(`DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?`).run(this.maxEvents);
+    }
+  }
+
+  restore(accountId: string): RestoredState {
+    const seq = this.stmt.maxSeq.get() as { orders: number; positions: number; trades: number };
+    return {
+      account: parse<Account>(this.stmt.getAccount.get(accountId) as Row | undefined),
+      openOrders: (this.stmt.openOrders.all(accountId) as Row[]).map((r) => JSON.parse(r.data) as Order),
+      positions: (this.stmt.openPositions.all(accountId) as Row[]).map((r) => JSON.parse(r.data) as Position),
+      lastOrderSeq: seq.orders,
+      lastPositionSeq: seq.positions,
+      lastTradeSeq: seq.trades,
+    };
+  }
+
+  listOrders(query: { accountId?: string; limit: number; openOnly?: boolean }): Order[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.accountId) {
+      where.push('account_id = ?');
+      params.push(query.accountId);
+    }
+    if (query.openOnly) where.push(`status NOT IN ('filled', 'cancelled', 'rejected')`);
+    const sql = `SELECT data FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, query.limit) as Row[]).map((r) => JSON.parse(r.data) as Order);
+  }
+
+  getOrder(id: string): Order | null {
+    return parse<Order>(this.stmt.getOrder.get(id) as Row | undefined);
+  }
+
+  recentFills(limit: number, accountId?: string): Fill[] {
+    const rows = accountId
+      ? this.db.prepare(`SELECT data FROM fills WHERE account_id = ? ORDER BY ts DESC, rowid DESC LIMIT ?`).all(accountId, limit)
+      : this.db.prepare(`SELECT data FROM fills ORDER BY ts DESC, rowid DESC LIMIT ?`).all(limit);
+    return (rows as Row[]).map((r) => JSON.parse(r.data) as Fill).reverse();
+  }
+
+  recentTrades(limit: number, accountId?: string): ClosedTrade[] {
+    const rows = accountId
+      ? this.db.prepare(`SELECT data FROM closed_trades WHERE account_id = ? ORDER BY seq DESC LIMIT ?`).all(accountId, limit)
+      : this.db.prepare(`SELECT data FROM closed_trades ORDER BY seq DESC LIMIT ?`).all(limit);
+    return (rows as Row[]).map((r) => JSON.parse(r.data) as ClosedTrade).reverse();
+  }
+
+  recentEvents(limit: number): StoredEvent[] {
+    const rows = this.db.prepare(`SELECT ts, type, payload FROM events ORDER BY id DESC LIMIT ?`).all(limit) as {
+      ts: number;
+      type: string;
+      payload: string;
+    }[];
+    return rows.reverse().map((r) => ({ ts: r.ts, type: r.type, payload: JSON.parse(r.payload) as unknown }));
+  }
+
+  getMeta(key: string): string | null {
+    const row = this.stmt.getMeta.get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt.setMeta.run(key, value);
+  }
+
+  schemaVersion(): number {
+    return (this.db.prepare(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`).get() as { v: number }).v;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function migrate(db: Database.Database, migrations: readonly Migration[]): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const applied = new Set((db.prepare(`SELECT version FROM schema_migrations`).all() as { version: number }[]).map((r) => r.version));
+  for (const m of migrations) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))`).run(m.version, m.name);
+    }).immediate();
+  }
+}
+
+const orderRow = (o: Order) => ({
+  id: o.id,
+  seq: sequenceOf(o.id),
+  accountId: o.accountId,
+  symbol: o.symbol,
+  status: o.status,
+  createdAt: o.createdAt,
+  updatedAt: o.updatedAt,
+  data: JSON.stringify(o),
+});
+
+const positionRow = (p: Position, open: boolean, closedAt: number | null = null) => ({
+  id: p.id,
+  seq: sequenceOf(p.id),
+  accountId: p.accountId,
+  symbol: p.symbol,
+  open: open ? 1 : 0,
+  openedAt: p.openedAt,
+  closedAt,
+  data: JSON.stringify(p),
+});
+
+const tradeRow = (t: ClosedTrade) => ({
+  id: t.id,
+  seq: sequenceOf(t.id),
+  positionId: t.positionId,
+  accountId: t.accountId,
+  symbol: t.symbol,
+  closedAt: t.closedAt,
+  netPnl: t.netPnl,
+  data: JSON.stringify(t),
+});

@@ -1,0 +1,71 @@
+import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { TradingFacade } from '../app/facade.js';
+import { bearerGuard } from './auth.js';
+import { streamRoutes } from './routes-stream.js';
+import { WsHub } from './ws-hub.js';
+
+export interface ApiOptions {
+  facade: TradingFacade;
+  logger: Logger;
+  corsOrigins: string[];
+  apiTokens: string[];
+  ws: { maxBufferedBytes: number; pingIntervalMs: number };
+  /** Hide 500 details (production). */
+  production: boolean;
+}
+
+/** Builds the HTTP/WebSocket app without listening, so tests and the CLI share it. */
+export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInstance; hub: WsHub }> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Per-request lines are written by our own onResponse hook at debug level.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1_048_576,
+    return503OnClosing: true,
+  });
+  const hub = new WsHub(options.facade, options.ws, options.logger);
+  app.addHook('onClose', async () => hub.close());
+
+  app.addHook('onRequest', async (req) => {
+    (req as { startedAt?: bigint }).startedAt = process.hrtime.bigint();
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const started = (req as { startedAt?: bigint }).startedAt;
+    if (started !== undefined) reply.header('x-process-time', (Number(process.hrtime.bigint() - started) / 1e9).toFixed(6));
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+
+  if (options.apiTokens.length > 0) app.addHook('onRequest', bearerGuard(options.apiTokens));
+
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      req.log.error({ err: error }, 'unhandled error');
+      return reply.code(500).send({
+        success: false,
+        error: 'Internal server error',
+        message: options.production ? 'Something went wrong' : error.message,
+        timestamp: Math.floor(Date.now() / 1000),
+      });
+    }
+    return reply.code(error.validation ? 422 : status).send({ detail: error.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ detail: `Not Found: ${req.method} ${req.url.split('?')[0]}` }));
+
+  await app.register(cors, { origin: options.corsOrigins });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.get('/', async () => options.facade.health());
+  const routes: FastifyPluginAsync = async (scope) => streamRoutes(scope, options.facade);
+  await app.register(routes, { prefix: '/api' });
+  await app.register(routes, { prefix: '/api/v1' });
+
+  app.get('/ws', { websocket: true }, (socket) => hub.add(socket));
+  return { app, hub };
+}

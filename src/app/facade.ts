@@ -1,0 +1,92 @@
+import type { Clock } from '../core/clock.js';
+import type { Cancel, TradingStore } from '../core/ports.js';
+import type { Kernel } from '../engine/kernel.js';
+import type { LiveStream, StreamListener } from './live-stream.js';
+import { seedAccount, seedPosition, seedTrade, type SeedAccount, type SeedPosition, type SeedScan, type SeedTrade } from './seed-shapes.js';
+import type { StreamState } from './stream-state.js';
+import { MAX_EVENTS, MAX_RECENT_TRADES } from './stream-state.js';
+import { isoTime } from '../core/clock.js';
+
+export interface FacadeDeps {
+  kernel: Kernel;
+  state: StreamState;
+  stream: LiveStream;
+  store: TradingStore;
+  clock: Clock;
+  version: string;
+  mode: 'paper' | 'live';
+  startedAt: number;
+}
+
+/** The application facade: one set of use cases for REST, WebSocket and the CLI. */
+export class TradingFacade {
+  constructor(private readonly deps: FacadeDeps) {}
+
+  /** Fills the seed 000 state from the store and the kernel after a (re)start. */
+  hydrate(): void {
+    const { store, state, kernel } = this.deps;
+    const fills = store.recentFills(MAX_RECENT_TRADES);
+    const trades = fills.map((f) => seedTrade(f, store.getOrder(f.orderId)));
+    const events = store.recentEvents(MAX_EVENTS).map((e) => e.payload as Record<string, unknown>);
+    state.seed({
+      account: seedAccount(kernel.portfolio.view(), this.deps.mode),
+      positions: kernel.portfolio.openPositions().map(seedPosition),
+      recent_trades: trades,
+      events,
+    });
+  }
+
+  health() {
+    const now = this.deps.clock.now();
+    return {
+      status: 'ok',
+      service: 'tradewind',
+      message: 'Tradewind streaming API',
+      version: this.deps.version,
+      mode: this.deps.mode,
+      broker: this.deps.kernel.broker.name,
+      broker_available: this.deps.kernel.broker.isAvailable(),
+      uptime_s: Math.round((now - this.deps.startedAt) / 1000),
+      timestamp: isoTime(now),
+    };
+  }
+
+  /** Live from the account's broker; the last known state when the broker cannot answer. */
+  account(): SeedAccount | null {
+    return this.live(() => seedAccount(this.deps.kernel.portfolio.view(), this.deps.mode), () => this.deps.state.lastAccount());
+  }
+
+  positions(): SeedPosition[] {
+    return this.live(() => this.deps.kernel.portfolio.openPositions().map(seedPosition), () => this.deps.state.lastPositions());
+  }
+
+  trades(): SeedTrade[] {
+    return this.deps.state.recentTrades();
+  }
+
+  scan(): SeedScan {
+    return this.deps.state.scanSummary();
+  }
+
+  stateJson(): string {
+    return this.deps.state.json();
+  }
+
+  snapshotJson(): string {
+    const data = this.deps.state.snapshot();
+    return JSON.stringify({ type: 'STATE_SNAPSHOT', timestamp: isoTime(this.deps.clock.now()), data });
+  }
+
+  subscribe(listener: StreamListener): Cancel {
+    return this.deps.stream.subscribe(listener);
+  }
+
+  private live<T>(read: () => T, fallback: () => T): T {
+    if (!this.deps.kernel.broker.isAvailable()) return fallback();
+    try {
+      return read();
+    } catch {
+      return fallback();
+    }
+  }
+}

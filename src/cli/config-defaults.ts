@@ -1,0 +1,31 @@
+import { DEFAULT_SIM_INSTRUMENTS } from '../adapters/feed-sim.js';
+import type { TradewindConfig } from './config-schema.js';
+
+/** Embedded defaults: SQLite in ./data, simulated market, paper account, demo bot on. */
+export const defaultConfig = (): TradewindConfig => ({
+  server: { host: '127.0.0.1', port: 8000, portSearch: 10, corsOrigins: ['http://localhost:5173', 'http://127.0.0.1:5173'] },
+  dataDir: './data',
+  log: { level: 'info', file: true },
+  auth: { apiTokens: [] },
+  feed: { kind: 'sim', seed: 20260101, tickIntervalMs: 250, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })) },
+  account: { id: 'paper', currency: 'USD', startingBalance: 100_000, leverage: 10 },
+  paper: {
+    fees: {
+      crypto: { takerRate: 0.0004, makerRate: 0.0002, perContract: 0 },
+      futures: { takerRate: 0, makerRate: 0, perContract: 2.25 },
+    },
+    slippageTicks: 1,
+  },
+  risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+  demoBot: {
+    enabled: true,
+    symbols: ['BTC/USDT', 'ETH/USDT', 'ES', 'NQ'],
+    barIntervalMs: 2_000,
+    fast: 5,
+    slow: 12,
+    stopAtr: 4,
+    targetAtr: 0,
+    longOnly: false,
+  },
+  stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000 },
+});

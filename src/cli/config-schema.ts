@@ -1,0 +1,112 @@
+import Type, { type Static } from 'typebox';
+
+const FeeSchedule = Type.Object(
+  {
+    takerRate: Type.Number({ minimum: 0, maximum: 0.01 }),
+    makerRate: Type.Number({ minimum: -0.001, maximum: 0.01 }),
+    perContract: Type.Number({ minimum: 0, maximum: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+const SimInstrument = Type.Object(
+  {
+    symbol: Type.String({ minLength: 1 }),
+    startPrice: Type.Number({ exclusiveMinimum: 0 }),
+    annualVol: Type.Number({ exclusiveMinimum: 0, maximum: 5 }),
+    meanSize: Type.Number({ exclusiveMinimum: 0 }),
+    meanTrades: Type.Number({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+const strict = { additionalProperties: false } as const;
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Type.Integer({ minimum: 0, maximum: 65535 }),
+        /** How many ports after `port` to try when it is taken (8000-8009 by default). */
+        portSearch: Type.Integer({ minimum: 1, maximum: 100 }),
+        corsOrigins: Type.Array(Type.String()),
+      },
+      strict,
+    ),
+    dataDir: Type.String({ minLength: 1 }),
+    log: Type.Object(
+      {
+        level: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')]),
+        file: Type.Boolean(),
+      },
+      strict,
+    ),
+    auth: Type.Object(
+      {
+        /** Bearer tokens accepted on /api and /ws; none means open routes (loopback only). */
+        apiTokens: Type.Array(Type.String({ minLength: 16 })),
+      },
+      strict,
+    ),
+    feed: Type.Object(
+      {
+        kind: Type.Literal('sim'),
+        seed: Type.Integer(),
+        tickIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
+        instruments: Type.Array(SimInstrument, { minItems: 1 }),
+      },
+      strict,
+    ),
+    account: Type.Object(
+      {
+        id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_-]+$' }),
+        currency: Type.String({ minLength: 1 }),
+        startingBalance: Type.Number({ exclusiveMinimum: 0 }),
+        leverage: Type.Number({ minimum: 1, maximum: 125 }),
+      },
+      strict,
+    ),
+    paper: Type.Object(
+      {
+        fees: Type.Object({ crypto: FeeSchedule, futures: FeeSchedule }, strict),
+        slippageTicks: Type.Integer({ minimum: 0, maximum: 100 }),
+      },
+      strict,
+    ),
+    risk: Type.Object(
+      {
+        riskPerTrade: Type.Number({ exclusiveMinimum: 0, maximum: 0.1 }),
+        maxOpenPositions: Type.Integer({ minimum: 1, maximum: 100 }),
+        maxLeverage: Type.Number({ exclusiveMinimum: 0, maximum: 125 }),
+      },
+      strict,
+    ),
+    demoBot: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        symbols: Type.Array(Type.String(), { minItems: 1 }),
+        barIntervalMs: Type.Integer({ minimum: 100 }),
+        fast: Type.Integer({ minimum: 1 }),
+        slow: Type.Integer({ minimum: 2 }),
+        stopAtr: Type.Number({ exclusiveMinimum: 0 }),
+        targetAtr: Type.Number({ minimum: 0 }),
+        longOnly: Type.Boolean(),
+      },
+      strict,
+    ),
+    stream: Type.Object(
+      {
+        refreshMs: Type.Integer({ minimum: 50, maximum: 60_000 }),
+        scanIntervalMs: Type.Integer({ minimum: 100 }),
+        /** A client whose unsent data passes this is skipped; ten times this, disconnected. */
+        maxClientBufferBytes: Type.Integer({ minimum: 1024 }),
+        pingIntervalMs: Type.Integer({ minimum: 1000 }),
+      },
+      strict,
+    ),
+  },
+  strict,
+);
+
+export type TradewindConfig = Static<typeof ConfigSchema>;

@@ -1,0 +1,85 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig, redactConfig } from './config.js';
+import { startServer } from './server.js';
+import { packageVersion } from './version.js';
+import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
+
+const toPort = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+};
+
+interface CommonOptions {
+  config?: string;
+  port?: number;
+  host?: string;
+  dataDir?: string;
+}
+
+function configFrom(opts: CommonOptions) {
+  const overrides = [];
+  if (opts.port !== undefined) overrides.push({ path: ['server', 'port'], value: opts.port, source: 'flag --port' });
+  if (opts.host !== undefined) overrides.push({ path: ['server', 'host'], value: opts.host, source: 'flag --host' });
+  if (opts.dataDir !== undefined) overrides.push({ path: ['dataDir'], value: opts.dataDir, source: 'flag --data-dir' });
+  return loadConfig({ file: opts.config ?? process.env.TRADEWIND_CONFIG, env: process.env, overrides });
+}
+
+const withCommon = (cmd: Command): Command =>
+  cmd
+    .option('-c, --config <file>', 'YAML or JSON configuration file (env TRADEWIND_CONFIG)')
+    .option('-p, --port <port>', 'port to listen on; the next free one up to +9 is used if taken (env PORT)', toPort)
+    .option('-H, --host <host>', 'address to bind (env HOST); loopback unless API tokens are set')
+    .option('-d, --data-dir <dir>', 'directory for the SQLite database and logs (env DATA_DIR)');
+
+export function buildCli(): Command {
+  const program = new Command('tradewind')
+    .description('Tradewind: self-hosted algorithmic trading server (paper trading by default)')
+    .version(packageVersion())
+    .showHelpAfterError();
+
+  withCommon(program.command('start').description('start the server: simulated market, paper broker, demo bot, REST + WebSocket API')).action(
+    async (opts: CommonOptions) => {
+      const config = configFrom(opts);
+      const server = await startServer(config);
+      process.stdout.write(`Tradewind ${packageVersion()} listening on ${server.url} (paper account, simulated market)\n`);
+      process.stdout.write(`  REST ${server.url}/api/state   WebSocket ${server.url.replace('http', 'ws')}/ws\n`);
+      const shutdown = (signal: string) => {
+        server.logger.info({ signal }, 'shutting down');
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    },
+  );
+
+  withCommon(program.command('config').description('print the effective configuration (secrets redacted) and exit')).action((opts: CommonOptions) => {
+    process.stdout.write(`${JSON.stringify(redactConfig(configFrom(opts)), null, 2)}\n`);
+  });
+
+  withCommon(program.command('migrate').description('create or migrate the SQLite database and exit')).action((opts: CommonOptions) => {
+    const config = configFrom(opts);
+    const file = resolve(config.dataDir, 'tradewind.db');
+    const store = new SqliteStore({ file });
+    process.stdout.write(`database ${file} at schema version ${store.schemaVersion()}\n`);
+    store.close();
+  });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tradewind: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,161 @@
+import { mkdirSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { TimerScheduler, WallClock } from '../adapters/clock-wall.js';
+import { PaperBroker } from '../adapters/broker-paper.js';
+import { SimulatedFeed } from '../adapters/feed-sim.js';
+import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
+import { TradingFacade } from '../app/facade.js';
+import { LiveStream } from '../app/live-stream.js';
+import { StreamProjector } from '../app/stream-projector.js';
+import { StreamState } from '../app/stream-state.js';
+import { buildApp } from '../api/app.js';
+import { BUILTIN_INSTRUMENTS, InstrumentRegistry } from '../core/instruments.js';
+import { Kernel } from '../engine/kernel.js';
+import { ScheduleFeeModel, TickSlippage } from '../sim/fees.js';
+import { SmaCrossStrategy } from '../strategies/sma-cross/sma-cross.js';
+import { ConfigError } from './config.js';
+import type { TradewindConfig } from './config-schema.js';
+import { createLogger } from './logger.js';
+import { packageVersion } from './version.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  kernel: Kernel;
+  store: SqliteStore;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+const LAST_PRICES_KEY = 'feed.lastPrices';
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+/** The composition root: picks the concrete adapters and starts everything. */
+export async function startServer(config: TradewindConfig, logger?: Logger): Promise<RunningServer> {
+  if (!isLoopback(config.server.host) && config.auth.apiTokens.length === 0) {
+    throw new ConfigError(
+      `Refusing to bind ${config.server.host} without authentication: set auth.apiTokens (or TRADEWIND_API_TOKENS), or bind a loopback address such as 127.0.0.1`,
+    );
+  }
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const log = logger ?? createLogger({ level: config.log.level, dataDir, toFile: config.log.file });
+  const clock = new WallClock();
+  const scheduler = new TimerScheduler();
+  const instruments = new InstrumentRegistry(BUILTIN_INSTRUMENTS);
+  for (const i of config.feed.instruments) {
+    if (!instruments.find(i.symbol)) throw new ConfigError(`feed.instruments: unknown symbol ${i.symbol}`);
+  }
+  for (const s of config.demoBot.symbols) {
+    if (!config.feed.instruments.some((i) => i.symbol === s)) throw new ConfigError(`demoBot.symbols: ${s} is not in feed.instruments`);
+  }
+
+  const store = new SqliteStore({ file: join(dataDir, 'tradewind.db') });
+  const broker = new PaperBroker({
+    clock,
+    instruments,
+    fees: new ScheduleFeeModel({ spot: config.paper.fees.crypto, perpetual: config.paper.fees.crypto, future: config.paper.fees.futures }),
+    slippage: new TickSlippage(config.paper.slippageTicks),
+  });
+  const onError = (error: unknown, context: string) => log.error({ err: error }, `kernel error in ${context}`);
+  const kernel = new Kernel({
+    clock,
+    store,
+    broker,
+    instruments,
+    account: config.account,
+    risk: config.risk,
+    scanIntervalMs: config.stream.scanIntervalMs,
+    onError,
+  });
+  kernel.bus.on('tick', ({ tick }) => broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price }));
+  kernel.bus.on('order', ({ order, previous }) =>
+    log.info({ orderId: order.id, symbol: order.symbol, side: order.side, type: order.type, purpose: order.purpose, qty: order.qty, from: previous, to: order.status }, 'order'),
+  );
+  kernel.bus.on('trade-closed', ({ trade }) => log.info({ trade }, 'trade closed'));
+  kernel.bus.on('risk-rejected', ({ request, reason }) => log.info({ symbol: request.symbol, reason }, 'entry refused by risk'));
+
+  const state = new StreamState();
+  const stream = new LiveStream();
+  const mode = 'paper' as const;
+  const facade = new TradingFacade({ kernel, state, stream, store, clock, version: packageVersion(), mode, startedAt: clock.now() });
+  facade.hydrate();
+  const projector = new StreamProjector({ kernel, state, stream, store, clock, scheduler, mode, refreshMs: config.stream.refreshMs });
+  projector.start();
+
+  if (config.demoBot.enabled) {
+    const { enabled: _enabled, ...params } = config.demoBot;
+    kernel.addBot('demo-sma', new SmaCrossStrategy(params)).start();
+  }
+
+  const startPrices = JSON.parse(store.getMeta(LAST_PRICES_KEY) ?? '{}') as Record<string, number>;
+  const feed = new SimulatedFeed({ ...config.feed, seed: config.feed.seed + clock.now() }, instruments, clock, scheduler, startPrices);
+  const savePrices = () => {
+    const prices: Record<string, number> = {};
+    for (const i of feed.instruments()) {
+      const p = kernel.data.lastPrice(i.symbol);
+      if (p !== undefined) prices[i.symbol] = p;
+    }
+    store.setMeta(LAST_PRICES_KEY, JSON.stringify(prices));
+  };
+  const stopSavingPrices = scheduler.every(5_000, savePrices);
+
+  const { app } = await buildApp({
+    facade,
+    logger: log,
+    corsOrigins: config.server.corsOrigins,
+    apiTokens: config.auth.apiTokens,
+    ws: { maxBufferedBytes: config.stream.maxClientBufferBytes, pingIntervalMs: config.stream.pingIntervalMs },
+    production: process.env.NODE_ENV === 'production',
+  });
+  const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
+  const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const url = `http://${hostForUrl}:${port}`;
+  feed.start((tick) => kernel.onTick(tick));
+
+  let closed = false;
+  return {
+    url,
+    port,
+    app,
+    kernel,
+    store,
+    logger: log,
+    async close() {
+      if (closed) return;
+      closed = true;
+      feed.stop();
+      stopSavingPrices();
+      savePrices();
+      for (const bot of kernel.allBots()) bot.stop();
+      projector.stop();
+      await app.close();
+      store.close();
+    },
+  };
+}
+
+async function listenOnFreePort(app: FastifyInstance, host: string, first: number, tries: number): Promise<number> {
+  if (first === 0) {
+    await app.listen({ host, port: 0 });
+    return (app.server.address() as { port: number }).port;
+  }
+  for (let port = first; port < first + tries; port += 1) {
+    try {
+      await app.listen({ host, port });
+      return port;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    }
+  }
+  throw new ConfigError(`No free port between ${first} and ${first + tries - 1} on ${host}`);
+}

@@ -1,0 +1,38 @@
+import type { Bar, Tick } from './market.js';
+import type { Fill, Order, OrderRequest, OrderStatus } from './orders.js';
+import type { AccountView, ClosedTrade, Position, PositionSide } from './portfolio-types.js';
+
+export interface ScanSummary {
+  timestamp: number;
+  /** Symbol to a short human-readable status or reason. */
+  symbols: Record<string, string>;
+  count: number;
+}
+
+export interface Signal {
+  botId: string;
+  symbol: string;
+  side: PositionSide;
+  price: number;
+  stopPrice: number | null;
+  reason: string;
+  ts: number;
+}
+
+export type PositionChange = 'opened' | 'increased' | 'reduced' | 'closed' | 'marked';
+
+/** Everything that travels on the message bus: one discriminated union. */
+export type KernelEvent =
+  | { type: 'tick'; tick: Tick }
+  | { type: 'bar'; bar: Bar }
+  | { type: 'order'; order: Order; previous: OrderStatus | null }
+  | { type: 'fill'; fill: Fill; order: Order }
+  | { type: 'position'; position: Position; change: PositionChange }
+  | { type: 'trade-closed'; trade: ClosedTrade }
+  | { type: 'account'; account: AccountView; material: boolean }
+  | { type: 'scan'; scan: ScanSummary }
+  | { type: 'signal'; signal: Signal }
+  | { type: 'risk-rejected'; request: OrderRequest; reason: string; ts: number };
+
+export type KernelEventType = KernelEvent['type'];
+export type EventOf<T extends KernelEventType> = Extract<KernelEvent, { type: T }>;

@@ -1,0 +1,63 @@
+export type InstrumentKind = 'spot' | 'perpetual' | 'future';
+
+export interface Instrument {
+  symbol: string;
+  kind: InstrumentKind;
+  description: string;
+  /** Smallest price increment. */
+  tickSize: number;
+  /** Currency value of a one-point move for one unit (contract multiplier); 1 for crypto. */
+  pointValue: number;
+  /** Quantity increment and minimum order quantity. */
+  qtyStep: number;
+  minQty: number;
+  currency: string;
+}
+
+export const BUILTIN_INSTRUMENTS: readonly Instrument[] = Object.freeze([
+  { symbol: 'BTC/USDT', kind: 'perpetual', description: 'Bitcoin / Tether', tickSize: 0.1, pointValue: 1, qtyStep: 0.001, minQty: 0.001, currency: 'USDT' },
+  { symbol: 'ETH/USDT', kind: 'perpetual', description: 'Ether / Tether', tickSize: 0.01, pointValue: 1, qtyStep: 0.001, minQty: 0.001, currency: 'USDT' },
+  { symbol: 'ES', kind: 'future', description: 'E-mini S&P 500', tickSize: 0.25, pointValue: 50, qtyStep: 1, minQty: 1, currency: 'USD' },
+  { symbol: 'NQ', kind: 'future', description: 'E-mini Nasdaq-100', tickSize: 0.25, pointValue: 20, qtyStep: 1, minQty: 1, currency: 'USD' },
+  { symbol: 'MES', kind: 'future', description: 'Micro E-mini S&P 500', tickSize: 0.25, pointValue: 5, qtyStep: 1, minQty: 1, currency: 'USD' },
+  { symbol: 'MNQ', kind: 'future', description: 'Micro E-mini Nasdaq-100', tickSize: 0.25, pointValue: 2, qtyStep: 1, minQty: 1, currency: 'USD' },
+] satisfies Instrument[]);
+
+export class InstrumentRegistry {
+  private readonly bySymbol = new Map<string, Instrument>();
+
+  constructor(instruments: readonly Instrument[]) {
+    for (const i of instruments) this.bySymbol.set(i.symbol, i);
+  }
+
+  get(symbol: string): Instrument {
+    const found = this.bySymbol.get(symbol);
+    if (!found) throw new Error(`Unknown instrument ${symbol}`);
+    return found;
+  }
+
+  find(symbol: string): Instrument | undefined {
+    return this.bySymbol.get(symbol);
+  }
+
+  all(): Instrument[] {
+    return [...this.bySymbol.values()];
+  }
+}
+
+/** Number of decimals needed to print multiples of `step` exactly. */
+export function decimalsOf(step: number): number {
+  const text = step.toString();
+  if (text.includes('e-')) return Number(text.split('e-')[1]);
+  const dot = text.indexOf('.');
+  return dot < 0 ? 0 : text.length - dot - 1;
+}
+
+export function roundToStep(value: number, step: number): number {
+  return Number((Math.round(value / step) * step).toFixed(decimalsOf(step)));
+}
+
+export function floorToStep(value: number, step: number): number {
+  // The epsilon keeps 0.3/0.1 from flooring to 2.
+  return Number((Math.floor(value / step + 1e-9) * step).toFixed(decimalsOf(step)));
+}

@@ -1,0 +1,97 @@
+import { InvalidTransitionError, nextState, type TransitionTable } from './fsm.js';
+
+export type OrderSide = 'buy' | 'sell';
+export type OrderType = 'market' | 'limit' | 'stop';
+/** Why the kernel placed the order: entries open or add, the rest reduce. */
+export type OrderPurpose = 'entry' | 'exit' | 'stop_loss' | 'take_profit';
+
+export type OrderStatus =
+  | 'pending_submit' // persisted, handed to the broker, not yet acknowledged
+  | 'accepted' // working at the broker
+  | 'cancel_pending'
+  | 'filled'
+  | 'cancelled'
+  | 'rejected';
+
+export type OrderEvent = 'accept' | 'fill' | 'request_cancel' | 'cancel' | 'reject';
+
+export const ORDER_TRANSITIONS: TransitionTable<OrderStatus, OrderEvent> = {
+  pending_submit: { accept: 'accepted', reject: 'rejected', fill: 'filled', cancel: 'cancelled' },
+  accepted: { fill: 'filled', request_cancel: 'cancel_pending', cancel: 'cancelled' },
+  // A fill can race a cancel request: the fill wins.
+  cancel_pending: { cancel: 'cancelled', fill: 'filled' },
+  filled: {},
+  cancelled: {},
+  rejected: {},
+};
+
+export const TERMINAL_ORDER_STATUSES: ReadonlySet<OrderStatus> = new Set(['filled', 'cancelled', 'rejected']);
+
+export const isOrderOpen = (o: Pick<Order, 'status'>): boolean => !TERMINAL_ORDER_STATUSES.has(o.status);
+
+export function orderTransition(from: OrderStatus, event: OrderEvent): OrderStatus {
+  const r = nextState(ORDER_TRANSITIONS, from, event);
+  if (!r.ok) throw new InvalidTransitionError(from, event, 'order');
+  return r.to;
+}
+
+export interface Order {
+  /** Client order id, assigned by the kernel before the order leaves it. */
+  id: string;
+  accountId: string;
+  botId: string;
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  purpose: OrderPurpose;
+  qty: number;
+  /** Limit price for limit orders. */
+  price: number | null;
+  /** Trigger price for stop orders. */
+  stopPrice: number | null;
+  status: OrderStatus;
+  filledQty: number;
+  avgFillPrice: number | null;
+  fees: number;
+  brokerOrderId: string | null;
+  reason: string | null;
+  /** For entries: the protective stop and target attached when the entry fills. */
+  stopLoss: number | null;
+  takeProfit: number | null;
+  /** Strategy mode or label carried to the position. */
+  tag: string | null;
+  createdAt: number;
+  updatedAt: number;
+  filledAt: number | null;
+}
+
+export interface OrderRequest {
+  accountId: string;
+  botId: string;
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  purpose: OrderPurpose;
+  qty: number;
+  price?: number | null;
+  stopPrice?: number | null;
+  reason?: string | null;
+  stopLoss?: number | null;
+  takeProfit?: number | null;
+  tag?: string | null;
+}
+
+export interface Fill {
+  /** The broker's trade id: unique, so a replayed report is recognised. */
+  id: string;
+  orderId: string;
+  accountId: string;
+  symbol: string;
+  side: OrderSide;
+  qty: number;
+  price: number;
+  fee: number;
+  ts: number;
+}
+
+export const oppositeSide = (side: OrderSide): OrderSide => (side === 'buy' ? 'sell' : 'buy');

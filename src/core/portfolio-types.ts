@@ -1,0 +1,65 @@
+export type PositionSide = 'long' | 'short';
+
+export interface Position {
+  id: string;
+  accountId: string;
+  botId: string;
+  symbol: string;
+  side: PositionSide;
+  qty: number;
+  avgPrice: number;
+  openedAt: number;
+  /** Protective stop and target, when the strategy set them. */
+  stopPrice: number | null;
+  takeProfit: number | null;
+  /** Currency at risk at entry (|entry - stop| * qty * pointValue); the unit of R. */
+  initialRisk: number | null;
+  /** Realised PnL of partial reductions while the position stayed open. */
+  realizedPnl: number;
+  fees: number;
+  markPrice: number;
+  unrealizedPnl: number;
+  /** Strategy mode or label, shown to operators. */
+  mode: string;
+}
+
+export interface ClosedTrade {
+  id: string;
+  positionId: string;
+  accountId: string;
+  botId: string;
+  symbol: string;
+  side: PositionSide;
+  qty: number;
+  entryPrice: number;
+  exitPrice: number;
+  openedAt: number;
+  closedAt: number;
+  grossPnl: number;
+  fees: number;
+  netPnl: number;
+  pnlR: number | null;
+  mode: string;
+}
+
+export interface Account {
+  id: string;
+  currency: string;
+  leverage: number;
+  startingBalance: number;
+  /** Cash: starting balance plus realised PnL minus fees. */
+  balance: number;
+  realizedPnl: number;
+  fees: number;
+  /** Equity at the start of the current UTC day, for day P/L. */
+  dayStartEquity: number;
+  day: string;
+  updatedAt: number;
+}
+
+export interface AccountView extends Account {
+  equity: number;
+  unrealizedPnl: number;
+  dayPnl: number;
+  openPositions: number;
+}

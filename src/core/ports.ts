@@ -1,0 +1,93 @@
+import type { Clock } from './clock.js';
+import type { KernelEvent } from './events.js';
+import type { Instrument } from './instruments.js';
+import type { Tick } from './market.js';
+import type { Fill, Order } from './orders.js';
+import type { Account, ClosedTrade, Position } from './portfolio-types.js';
+
+export type { Clock };
+
+/** What a broker tells the kernel about an order. */
+export type ExecutionReport =
+  | { kind: 'accepted'; orderId: string; brokerOrderId: string; ts: number }
+  | { kind: 'rejected'; orderId: string; reason: string; ts: number }
+  | { kind: 'cancelled'; orderId: string; reason: string; ts: number }
+  | { kind: 'filled'; orderId: string; fill: Fill };
+
+export interface Broker {
+  readonly name: string;
+  /** Sends an order already persisted by the kernel. Outcomes arrive as reports. */
+  submit(order: Order): void;
+  cancel(orderId: string): void;
+  onReport(listener: (report: ExecutionReport) => void): void;
+  /**
+   * After a restart: given the orders the store holds open, answer what the broker knows of
+   * them (accepted orders stay working, unknown ones are reported). Never resends.
+   */
+  reconcile(openOrders: readonly Order[]): void;
+  /** False while the broker cannot answer (REST then serves the last known state). */
+  isAvailable(): boolean;
+}
+
+export interface MarketFeed {
+  instruments(): Instrument[];
+  start(onTick: (tick: Tick) => void): void;
+  stop(): void;
+}
+
+/** Cancels a scheduled callback. */
+export type Cancel = () => void;
+
+/** Timers, injected so feeds and jobs run on simulated time in tests. */
+export interface Scheduler {
+  every(ms: number, fn: () => void): Cancel;
+  after(ms: number, fn: () => void): Cancel;
+}
+
+/** Everything that changes atomically when a fill is applied. */
+export interface FillRecord {
+  fill: Fill;
+  order: Order;
+  /** The position after the fill; `closed: true` when it went flat. */
+  position: Position | null;
+  positionClosed: Position | null;
+  closedTrade: ClosedTrade | null;
+  account: Account;
+}
+
+export interface RestoredState {
+  account: Account | null;
+  openOrders: Order[];
+  positions: Position[];
+  lastOrderSeq: number;
+  lastPositionSeq: number;
+  lastTradeSeq: number;
+}
+
+/**
+ * The trading journal. Writes are synchronous and durable when they return: the execution
+ * engine relies on an order being stored before it is sent.
+ */
+export interface TradingStore {
+  saveAccount(account: Account): void;
+  saveOrder(order: Order): void;
+  /** Applies a fill and everything it changed in one transaction; false if the fill id was seen. */
+  recordFill(record: FillRecord): boolean;
+  savePosition(position: Position): void;
+  appendEvents(events: readonly StoredEvent[]): void;
+  restore(accountId: string): RestoredState;
+  listOrders(query: { accountId?: string; limit: number; openOnly?: boolean }): Order[];
+  getOrder(id: string): Order | null;
+  recentFills(limit: number, accountId?: string): Fill[];
+  recentTrades(limit: number, accountId?: string): ClosedTrade[];
+  recentEvents(limit: number): StoredEvent[];
+  close(): void;
+}
+
+export interface StoredEvent {
+  type: string;
+  ts: number;
+  payload: unknown;
+}
+
+export type EventListener = (event: KernelEvent) => void;

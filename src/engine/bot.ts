@@ -1,0 +1,151 @@
+import type { Clock } from '../core/clock.js';
+import type { Cancel } from '../core/ports.js';
+import type { ExecutionEngine } from './execution-engine.js';
+import type { MessageBus } from './message-bus.js';
+import type { Portfolio } from './portfolio.js';
+import type { RiskEngine } from './risk-engine.js';
+import type { InstrumentRegistry } from '../core/instruments.js';
+import type { EntryResult, Strategy, StrategyContext } from './strategy.js';
+import { OrderValidationError } from './execution-engine.js';
+import type { EntryIntent } from './risk-engine.js';
+
+export interface BotDeps {
+  clock: Clock;
+  bus: MessageBus;
+  execution: ExecutionEngine;
+  portfolio: Portfolio;
+  risk: RiskEngine;
+  instruments: InstrumentRegistry;
+  /** Minimum time between two scan summaries. */
+  scanIntervalMs: number;
+}
+
+/** A strategy bound to an account: feeds it bars, turns its intents into orders. */
+export class Bot {
+  private readonly statuses = new Map<string, string>();
+  private statusesChanged = false;
+  private lastScanAt = Number.NEGATIVE_INFINITY;
+  private unsubscribe: Cancel[] = [];
+  private running = false;
+  readonly context: StrategyContext;
+
+  constructor(
+    readonly id: string,
+    readonly strategy: Strategy,
+    private readonly deps: BotDeps,
+  ) {
+    this.context = this.buildContext();
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const symbols = new Set(this.strategy.symbols);
+    this.unsubscribe.push(
+      this.deps.bus.on('bar', ({ bar }) => {
+        if (!symbols.has(bar.symbol) || bar.intervalMs !== this.strategy.barIntervalMs) return;
+        this.strategy.onBar(bar, this.context);
+        this.maybePublishScan();
+      }),
+    );
+    const onTick = this.strategy.onTick?.bind(this.strategy);
+    if (onTick) {
+      this.unsubscribe.push(this.deps.bus.on('tick', ({ tick }) => symbols.has(tick.symbol) && onTick(tick, this.context)));
+    }
+  }
+
+  stop(): void {
+    this.running = false;
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+  }
+
+  private maybePublishScan(): void {
+    const now = this.deps.clock.now();
+    if (!this.statusesChanged || now - this.lastScanAt < this.deps.scanIntervalMs) return;
+    this.lastScanAt = now;
+    this.statusesChanged = false;
+    const symbols = Object.fromEntries(this.statuses);
+    this.deps.bus.publish({ type: 'scan', scan: { timestamp: now, symbols, count: this.statuses.size } });
+  }
+
+  private enter(intent: EntryIntent): EntryResult {
+    const { execution, portfolio, risk, instruments, clock, bus } = this.deps;
+    const instrument = instruments.get(intent.symbol);
+    const decision = risk.evaluate(intent, {
+      account: portfolio.view(),
+      instrument,
+      openPositions: portfolio.openPositions(),
+      position: portfolio.position(intent.symbol),
+    });
+    const request = {
+      accountId: portfolio.accountId,
+      botId: this.id,
+      symbol: intent.symbol,
+      side: intent.side === 'long' ? ('buy' as const) : ('sell' as const),
+      type: 'market' as const,
+      purpose: 'entry' as const,
+      qty: decision.ok ? decision.qty : (intent.qty ?? 0),
+      stopLoss: intent.stopPrice,
+      takeProfit: intent.takeProfit ?? null,
+      reason: intent.reason,
+      tag: this.strategy.mode,
+    };
+    if (!decision.ok) {
+      bus.publish({ type: 'risk-rejected', request, reason: decision.reason, ts: clock.now() });
+      return decision;
+    }
+    bus.publish({
+      type: 'signal',
+      signal: { botId: this.id, symbol: intent.symbol, side: intent.side, price: intent.price, stopPrice: intent.stopPrice, reason: intent.reason, ts: clock.now() },
+    });
+    try {
+      const order = execution.place(request);
+      return { ok: true, orderId: order.id, qty: order.qty };
+    } catch (error) {
+      if (error instanceof OrderValidationError) return { ok: false, reason: error.message };
+      throw error;
+    }
+  }
+
+  private exit(symbol: string, reason: string): boolean {
+    const { execution, portfolio } = this.deps;
+    const position = portfolio.position(symbol);
+    if (!position || execution.hasOpenOrder(symbol, ['exit'])) return false;
+    execution.place({
+      accountId: portfolio.accountId,
+      botId: this.id,
+      symbol,
+      side: position.side === 'long' ? 'sell' : 'buy',
+      type: 'market',
+      purpose: 'exit',
+      qty: position.qty,
+      reason,
+      tag: this.strategy.mode,
+    });
+    return true;
+  }
+
+  private buildContext(): StrategyContext {
+    const d = this.deps;
+    return {
+      botId: this.id,
+      now: () => d.clock.now(),
+      instrument: (s) => d.instruments.get(s),
+      position: (s) => d.portfolio.position(s),
+      hasWorkingOrder: (s) => d.execution.hasOpenOrder(s, ['entry', 'exit']),
+      account: () => d.portfolio.view(),
+      enter: (intent) => this.enter(intent),
+      exit: (symbol, reason) => this.exit(symbol, reason),
+      setStatus: (symbol, status) => {
+        if (this.statuses.get(symbol) === status) return;
+        this.statuses.set(symbol, status);
+        this.statusesChanged = true;
+      },
+    };
+  }
+}

@@ -1,0 +1,200 @@
+import type { Clock } from '../core/clock.js';
+import type { SequenceIds } from '../core/ids.js';
+import type { InstrumentRegistry } from '../core/instruments.js';
+import { roundToStep } from '../core/instruments.js';
+import { isOrderOpen, oppositeSide, orderTransition, type Fill, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
+import type { Broker, ExecutionReport, TradingStore } from '../core/ports.js';
+import type { MessageBus } from './message-bus.js';
+import type { Portfolio } from './portfolio.js';
+
+export type CancelOutcome =
+  | { ok: true; order: Order }
+  | { ok: false; code: 'not_found' | 'not_cancellable'; message: string };
+
+export class OrderValidationError extends Error {
+  override name = 'OrderValidationError';
+}
+
+export interface ExecutionDeps {
+  clock: Clock;
+  bus: MessageBus;
+  store: TradingStore;
+  broker: Broker;
+  portfolio: Portfolio;
+  instruments: InstrumentRegistry;
+  orderIds: SequenceIds;
+  onError?: (error: unknown, context: string) => void;
+}
+
+/**
+ * The order lifecycle. Every order gets its client id and is written to the store before the
+ * broker sees it; every state change goes through the order transition table.
+ */
+export class ExecutionEngine {
+  private readonly open = new Map<string, Order>();
+
+  constructor(private readonly deps: ExecutionDeps) {
+    deps.broker.onReport((r) => this.onReport(r));
+  }
+
+  /** Loads the open orders the store kept and lets the broker reconcile them. */
+  restore(openOrders: readonly Order[]): void {
+    for (const o of openOrders) this.open.set(o.id, { ...o });
+    this.deps.broker.reconcile(openOrders);
+  }
+
+  openOrders(): Order[] {
+    return [...this.open.values()];
+  }
+
+  place(request: OrderRequest): Order {
+    const { clock, store, broker, instruments } = this.deps;
+    const inst = instruments.find(request.symbol);
+    if (!inst) throw new OrderValidationError(`unknown symbol ${request.symbol}`);
+    const qty = roundToStep(request.qty, inst.qtyStep);
+    if (!(qty >= inst.minQty)) throw new OrderValidationError(`quantity ${request.qty} below minimum ${inst.minQty}`);
+    if (request.type === 'limit' && !(Number(request.price) > 0)) throw new OrderValidationError('limit order needs a positive price');
+    if (request.type === 'stop' && !(Number(request.stopPrice) > 0)) throw new OrderValidationError('stop order needs a positive stopPrice');
+    const now = clock.now();
+    const order: Order = {
+      id: this.deps.orderIds.next(),
+      accountId: request.accountId,
+      botId: request.botId,
+      symbol: request.symbol,
+      side: request.side,
+      type: request.type,
+      purpose: request.purpose,
+      qty,
+      price: request.type === 'limit' ? roundToStep(Number(request.price), inst.tickSize) : null,
+      stopPrice: request.type === 'stop' ? roundToStep(Number(request.stopPrice), inst.tickSize) : null,
+      status: 'pending_submit',
+      filledQty: 0,
+      avgFillPrice: null,
+      fees: 0,
+      brokerOrderId: null,
+      reason: request.reason ?? null,
+      stopLoss: request.stopLoss == null ? null : roundToStep(request.stopLoss, inst.tickSize),
+      takeProfit: request.takeProfit == null ? null : roundToStep(request.takeProfit, inst.tickSize),
+      tag: request.tag ?? null,
+      createdAt: now,
+      updatedAt: now,
+      filledAt: null,
+    };
+    store.saveOrder(order);
+    this.open.set(order.id, order);
+    this.deps.bus.publish({ type: 'order', order: { ...order }, previous: null });
+    broker.submit({ ...order });
+    return { ...(this.open.get(order.id) ?? order) };
+  }
+
+  cancel(orderId: string, reason = 'cancelled by request'): CancelOutcome {
+    const order = this.open.get(orderId);
+    if (!order) {
+      const stored = this.deps.store.getOrder(orderId);
+      if (!stored) return { ok: false, code: 'not_found', message: `Order ${orderId} not found` };
+      return { ok: false, code: 'not_cancellable', message: `Order ${orderId} is ${stored.status} and cannot be cancelled` };
+    }
+    if (order.status === 'cancel_pending') return { ok: true, order: { ...order } };
+    if (order.status !== 'accepted') {
+      return { ok: false, code: 'not_cancellable', message: `Order ${orderId} is ${order.status} and cannot be cancelled` };
+    }
+    this.transition(order, 'request_cancel', { reason });
+    this.deps.broker.cancel(orderId);
+    return { ok: true, order: { ...(this.open.get(orderId) ?? order) } };
+  }
+
+  /** Cancels the protective orders still working for a symbol (after its position closed). */
+  cancelProtective(symbol: string): void {
+    for (const o of [...this.open.values()]) {
+      if (o.symbol === symbol && (o.purpose === 'stop_loss' || o.purpose === 'take_profit') && o.status === 'accepted') {
+        this.cancel(o.id, 'position closed');
+      }
+    }
+  }
+
+  hasOpenOrder(symbol: string, purposes: readonly Order['purpose'][]): boolean {
+    for (const o of this.open.values()) if (o.symbol === symbol && purposes.includes(o.purpose)) return true;
+    return false;
+  }
+
+  private onReport(report: ExecutionReport): void {
+    const order = this.open.get(report.orderId);
+    if (!order) return; // already terminal: a replayed or late report changes nothing
+    try {
+      switch (report.kind) {
+        case 'accepted':
+          this.transition(order, 'accept', { brokerOrderId: report.brokerOrderId, updatedAt: report.ts });
+          break;
+        case 'rejected':
+          this.transition(order, 'reject', { reason: report.reason, updatedAt: report.ts });
+          break;
+        case 'cancelled':
+          this.transition(order, 'cancel', { reason: report.reason, updatedAt: report.ts });
+          break;
+        case 'filled':
+          this.applyFill(order, report.fill);
+          break;
+      }
+    } catch (error) {
+      this.deps.onError?.(error, `report ${report.kind} for order ${report.orderId}`);
+    }
+  }
+
+  private transition(order: Order, event: OrderEvent, changes: Partial<Order>): void {
+    const previous = order.status;
+    const status = orderTransition(previous, event);
+    Object.assign(order, changes, { status, updatedAt: changes.updatedAt ?? this.deps.clock.now() });
+    if (!isOrderOpen(order)) this.open.delete(order.id);
+    this.deps.store.saveOrder(order);
+    this.deps.bus.publish({ type: 'order', order: { ...order }, previous });
+  }
+
+  private applyFill(order: Order, fill: Fill): void {
+    const { portfolio, store, bus } = this.deps;
+    const previous = order.status;
+    const status = orderTransition(previous, 'fill');
+    Object.assign(order, {
+      status,
+      filledQty: fill.qty,
+      avgFillPrice: fill.price,
+      fees: fill.fee,
+      filledAt: fill.ts,
+      updatedAt: fill.ts,
+    });
+    this.open.delete(order.id);
+    const outcome = portfolio.applyFill(fill, order);
+    const stored = store.recordFill({
+      fill,
+      order,
+      position: outcome.position,
+      positionClosed: outcome.positionClosed,
+      closedTrade: outcome.closedTrade,
+      account: portfolio.accountState(),
+    });
+    if (!stored) return;
+    bus.publish({ type: 'order', order: { ...order }, previous });
+    bus.publish({ type: 'fill', fill, order: { ...order } });
+    if (outcome.positionClosed) bus.publish({ type: 'position', position: outcome.positionClosed, change: 'closed' });
+    if (outcome.closedTrade) bus.publish({ type: 'trade-closed', trade: outcome.closedTrade });
+    if (outcome.position) {
+      bus.publish({ type: 'position', position: { ...outcome.position }, change: outcome.change === 'closed' ? 'opened' : outcome.change });
+    }
+    bus.publish({ type: 'account', account: portfolio.view(), material: true });
+
+    if (outcome.positionClosed) this.cancelProtective(fill.symbol);
+    if (order.purpose === 'entry' && outcome.position) this.attachBrackets(order, outcome.position.qty);
+  }
+
+  private attachBrackets(entry: Order, positionQty: number): void {
+    const exitSide = oppositeSide(entry.side);
+    const base = { accountId: entry.accountId, botId: entry.botId, symbol: entry.symbol, side: exitSide, qty: positionQty, tag: entry.tag };
+    // Replace older protective orders so their quantity matches the position.
+    this.cancelProtective(entry.symbol);
+    if (entry.stopLoss !== null) {
+      this.place({ ...base, type: 'stop', purpose: 'stop_loss', stopPrice: entry.stopLoss, reason: `stop loss for ${entry.id}` });
+    }
+    if (entry.takeProfit !== null) {
+      this.place({ ...base, type: 'limit', purpose: 'take_profit', price: entry.takeProfit, reason: `take profit for ${entry.id}` });
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { utcDay, type Clock } from '../core/clock.js';
+import { SequenceIds } from '../core/ids.js';
+import type { InstrumentRegistry } from '../core/instruments.js';
+import type { Tick } from '../core/market.js';
+import type { Account } from '../core/portfolio-types.js';
+import type { Broker, TradingStore } from '../core/ports.js';
+import { Bot } from './bot.js';
+import { DataEngine } from './data-engine.js';
+import { ExecutionEngine } from './execution-engine.js';
+import { MessageBus } from './message-bus.js';
+import { Portfolio } from './portfolio.js';
+import { RiskEngine, type RiskConfig, type RiskGate } from './risk-engine.js';
+import type { Strategy } from './strategy.js';
+
+export interface AccountConfig {
+  id: string;
+  currency: string;
+  startingBalance: number;
+  leverage: number;
+}
+
+export interface KernelDeps {
+  clock: Clock;
+  store: TradingStore;
+  broker: Broker;
+  instruments: InstrumentRegistry;
+  account: AccountConfig;
+  risk: RiskConfig;
+  gates?: readonly RiskGate[];
+  scanIntervalMs?: number;
+  onError?: (error: unknown, context: string) => void;
+}
+
+/** One account's trading kernel: data, strategies, risk, execution and portfolio on one bus. */
+export class Kernel {
+  readonly bus: MessageBus;
+  readonly data: DataEngine;
+  readonly portfolio: Portfolio;
+  readonly risk: RiskEngine;
+  readonly execution: ExecutionEngine;
+  private readonly bots = new Map<string, Bot>();
+
+  constructor(private readonly deps: KernelDeps) {
+    const onError = deps.onError ?? (() => {});
+    this.bus = new MessageBus((error, event) => onError(error, `bus handler for ${event.type}`));
+    this.data = new DataEngine(this.bus);
+    const restored = deps.store.restore(deps.account.id);
+    const account = restored.account ?? this.newAccount();
+    if (!restored.account) deps.store.saveAccount(account);
+    this.portfolio = new Portfolio(
+      account,
+      deps.instruments,
+      new SequenceIds('P-', restored.lastPositionSeq),
+      new SequenceIds('T-', restored.lastTradeSeq),
+    );
+    this.portfolio.restore(restored.positions);
+    this.risk = new RiskEngine(deps.risk, deps.gates);
+    this.execution = new ExecutionEngine({
+      clock: deps.clock,
+      bus: this.bus,
+      store: deps.store,
+      broker: deps.broker,
+      portfolio: this.portfolio,
+      instruments: deps.instruments,
+      orderIds: new SequenceIds('O-', restored.lastOrderSeq),
+      onError,
+    });
+    this.execution.restore(restored.openOrders);
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  get instruments(): InstrumentRegistry {
+    return this.deps.instruments;
+  }
+
+  get broker(): Broker {
+    return this.deps.broker;
+  }
+
+  addBot(id: string, strategy: Strategy): Bot {
+    if (this.bots.has(id)) throw new Error(`bot ${id} already exists`);
+    for (const s of strategy.symbols) {
+      this.deps.instruments.get(s);
+      this.data.subscribeBars(s, strategy.barIntervalMs);
+    }
+    const bot = new Bot(id, strategy, {
+      clock: this.deps.clock,
+      bus: this.bus,
+      execution: this.execution,
+      portfolio: this.portfolio,
+      risk: this.risk,
+      instruments: this.deps.instruments,
+      scanIntervalMs: this.deps.scanIntervalMs ?? 5_000,
+    });
+    this.bots.set(id, bot);
+    return bot;
+  }
+
+  bot(id: string): Bot | undefined {
+    return this.bots.get(id);
+  }
+
+  allBots(): Bot[] {
+    return [...this.bots.values()];
+  }
+
+  /** Entry point for market data: bars, strategies, marks, then the broker's matching. */
+  onTick(tick: Tick): void {
+    if (this.portfolio.rollDay(tick.ts)) {
+      this.deps.store.saveAccount(this.portfolio.accountState());
+      this.bus.publish({ type: 'account', account: this.portfolio.view(), material: true });
+    }
+    const marked = this.portfolio.mark(tick.symbol, tick.price);
+    this.data.onTick(tick);
+    if (marked) {
+      this.bus.publish({ type: 'position', position: { ...marked }, change: 'marked' });
+      this.bus.publish({ type: 'account', account: this.portfolio.view(), material: false });
+    }
+  }
+
+  private newAccount(): Account {
+    const { id, currency, startingBalance, leverage } = this.deps.account;
+    const now = this.deps.clock.now();
+    return {
+      id,
+      currency,
+      leverage,
+      startingBalance,
+      balance: startingBalance,
+      realizedPnl: 0,
+      fees: 0,
+      dayStartEquity: startingBalance,
+      day: utcDay(now),
+      updatedAt: now,
+    };
+  }
+}

@@ -1,0 +1,46 @@
+import type { EventOf, KernelEvent, KernelEventType } from '../core/events.js';
+import type { Cancel } from '../core/ports.js';
+
+type Handler = (event: KernelEvent) => void;
+
+/**
+ * Synchronous typed pub/sub. A failing subscriber is reported and does not stop delivery to
+ * the others.
+ */
+export class MessageBus {
+  private readonly byType = new Map<KernelEventType, Handler[]>();
+  private anyHandlers: Handler[] = [];
+
+  constructor(private readonly onError: (error: unknown, event: KernelEvent) => void = () => {}) {}
+
+  on<T extends KernelEventType>(type: T, handler: (event: EventOf<T>) => void): Cancel {
+    const h = handler as Handler;
+    this.byType.set(type, [...(this.byType.get(type) ?? []), h]);
+    return () => this.byType.set(type, (this.byType.get(type) ?? []).filter((x) => x !== h));
+  }
+
+  onAny(handler: Handler): Cancel {
+    this.anyHandlers = [...this.anyHandlers, handler];
+    return () => {
+      this.anyHandlers = this.anyHandlers.filter((x) => x !== handler);
+    };
+  }
+
+  publish(event: KernelEvent): void {
+    const handlers = this.byType.get(event.type);
+    if (handlers) for (const h of handlers) this.deliver(h, event);
+    for (const h of this.anyHandlers) this.deliver(h, event);
+  }
+
+  hasListeners(type: KernelEventType): boolean {
+    return (this.byType.get(type)?.length ?? 0) > 0 || this.anyHandlers.length > 0;
+  }
+
+  private deliver(handler: Handler, event: KernelEvent): void {
+    try {
+      handler(event);
+    } catch (error) {
+      this.onError(error, event);
+    }
+  }
+}

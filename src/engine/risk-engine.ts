@@ -1,0 +1,117 @@
+import type { Instrument } from '../core/instruments.js';
+import { floorToStep } from '../core/instruments.js';
+import type { AccountView, Position, PositionSide } from '../core/portfolio-types.js';
+
+/** What a strategy asks for when it wants to open or add to a position. */
+export interface EntryIntent {
+  symbol: string;
+  side: PositionSide;
+  /** Expected entry price (last price for market entries, the limit for limit entries). */
+  price: number;
+  stopPrice: number;
+  takeProfit?: number | null;
+  /** A fixed quantity; when absent the risk engine sizes from the stop distance. */
+  qty?: number;
+  reason: string;
+}
+
+export interface RiskContext {
+  account: AccountView;
+  instrument: Instrument;
+  openPositions: readonly Position[];
+  position: Position | undefined;
+}
+
+/** A pluggable check: null lets the intent pass, a string is the reason to refuse it. */
+export interface RiskGate {
+  readonly name: string;
+  check(intent: EntryIntent, ctx: RiskContext): string | null;
+}
+
+export interface RiskConfig {
+  /** Fraction of equity risked per trade (0.01 = 1%). */
+  riskPerTrade: number;
+  maxOpenPositions: number;
+  /** Cap on notional as a multiple of equity. */
+  maxLeverage: number;
+}
+
+export type SizingDecision = { ok: true; qty: number } | { ok: false; reason: string };
+
+export class MaxOpenPositionsGate implements RiskGate {
+  readonly name = 'max_open_positions';
+  constructor(private readonly max: number) {}
+
+  check(intent: EntryIntent, ctx: RiskContext): string | null {
+    if (ctx.position) return null; // adding to an open position does not open a new one
+    return ctx.openPositions.length >= this.max
+      ? `max open positions reached (${ctx.openPositions.length}/${this.max})`
+      : null;
+  }
+}
+
+export class StopSideGate implements RiskGate {
+  readonly name = 'stop_side';
+  check(intent: EntryIntent): string | null {
+    const wrong = intent.side === 'long' ? intent.stopPrice >= intent.price : intent.stopPrice <= intent.price;
+    return wrong ? `stop ${intent.stopPrice} is on the wrong side of entry ${intent.price} for a ${intent.side}` : null;
+  }
+}
+
+export class KillSwitchGate implements RiskGate {
+  readonly name = 'kill_switch';
+  private reason: string | null = null;
+
+  engage(reason: string): void {
+    this.reason = reason;
+  }
+
+  release(): void {
+    this.reason = null;
+  }
+
+  check(): string | null {
+    return this.reason ? `trading halted: ${this.reason}` : null;
+  }
+}
+
+/** Sizes entries by risk per trade and runs every gate; the first refusal wins. */
+export class RiskEngine {
+  private readonly gates: RiskGate[];
+
+  constructor(
+    private readonly config: RiskConfig,
+    extraGates: readonly RiskGate[] = [],
+  ) {
+    if (!(config.riskPerTrade > 0 && config.riskPerTrade <= 0.1)) {
+      throw new Error(`riskPerTrade must be in (0, 0.1], got ${config.riskPerTrade}`);
+    }
+    this.gates = [new StopSideGate(), new MaxOpenPositionsGate(config.maxOpenPositions), ...extraGates];
+  }
+
+  addGate(gate: RiskGate): void {
+    this.gates.push(gate);
+  }
+
+  evaluate(intent: EntryIntent, ctx: RiskContext): SizingDecision {
+    for (const gate of this.gates) {
+      const reason = gate.check(intent, ctx);
+      if (reason) return { ok: false, reason: `${gate.name}: ${reason}` };
+    }
+    const inst = ctx.instrument;
+    let qty = intent.qty ?? this.sizeFromStop(intent, ctx);
+    const maxNotionalQty = (ctx.account.equity * this.config.maxLeverage) / (intent.price * inst.pointValue);
+    qty = floorToStep(Math.min(qty, maxNotionalQty), inst.qtyStep);
+    if (!(qty >= inst.minQty)) {
+      return { ok: false, reason: `sizing: quantity ${qty} below minimum ${inst.minQty} for ${inst.symbol}` };
+    }
+    return { ok: true, qty };
+  }
+
+  /** qty = equity * riskPerTrade / (|entry - stop| * pointValue) */
+  sizeFromStop(intent: EntryIntent, ctx: RiskContext): number {
+    const perUnit = Math.abs(intent.price - intent.stopPrice) * ctx.instrument.pointValue;
+    if (!(perUnit > 0)) return 0;
+    return (ctx.account.equity * this.config.riskPerTrade) / perUnit;
+  }
+}
