@@ -26,6 +26,9 @@ export interface SimFeedConfig {
 const YEAR_SECONDS_24_7 = 365 * 24 * 3600;
 // Futures volatility is quoted over trading time: 252 sessions of 6.5 hours.
 const YEAR_SECONDS_SESSIONS = 252 * 6.5 * 3600;
+/** Volatility clusters: the regime's standard deviation (log scale) and its time constant. */
+const REGIME_SPREAD = 0.3;
+const REGIME_HALF_LIFE_S = 120;
 
 interface WalkState {
   inst: Instrument;
@@ -92,8 +95,11 @@ export class SimulatedFeed implements MarketFeed {
     this.lastTs = now;
     const ticks: Tick[] = [];
     for (const w of this.walks) {
-      w.regime = 0.98 * w.regime + 0.2 * Math.sqrt(dt) * this.gaussian();
-      const sigma = w.sigmaPerSqrtSecond * Math.exp(w.regime) * Math.sqrt(dt);
+      // Log-volatility is an Ornstein-Uhlenbeck process sampled exactly at any step size;
+      // exp(regime - s^2) has mean square 1, so the long-run variance is annualVol^2.
+      const phi = Math.exp(-dt / REGIME_HALF_LIFE_S);
+      w.regime = phi * w.regime + REGIME_SPREAD * Math.sqrt(1 - phi * phi) * this.gaussian();
+      const sigma = w.sigmaPerSqrtSecond * Math.exp(w.regime - REGIME_SPREAD * REGIME_SPREAD) * Math.sqrt(dt);
       w.price *= Math.exp(sigma * this.gaussian() - 0.5 * sigma * sigma);
       if (this.uniform() > 0.85) continue; // no print this step
       const size = Math.max(w.inst.qtyStep, floorToStep(w.cfg.meanSize * Math.exp(0.8 * this.gaussian() - 0.32), w.inst.qtyStep));

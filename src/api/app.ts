@@ -25,6 +25,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1_048_576,
     return503OnClosing: true,
+    forceCloseConnections: true,
   });
   const hub = new WsHub(options.facade, options.ws, options.logger);
   app.addHook('onClose', async () => hub.close());

@@ -52,16 +52,30 @@ export function loadConfig(options: LoadOptions = {}): TradewindConfig {
   }
   const errors = [...Value.Errors(ConfigSchema, config)].filter((e) => e.keyword !== 'boolean');
   if (errors.length > 0) {
-    const lines = errors.slice(0, 10).map((e) => {
+    // One line per key: unions report every branch, which says nothing more.
+    const byKey = new Map<string, string>();
+    for (const e of errors) {
       const extra = (e.params as { additionalProperties?: string[] }).additionalProperties;
-      const key = extra ? [...pathOf(e.instancePath), extra[0]].join('.') : pathOf(e.instancePath).join('.');
+      const path = extra ? [...pathOf(e.instancePath), extra[0] as string] : pathOf(e.instancePath);
+      const key = path.join('.');
+      if (byKey.has(key)) continue;
+      const allowed = allowedValues(path);
+      const message = extra ? 'unknown key' : allowed ? `must be one of ${allowed.join(', ')}` : e.message;
       const source = sources.get(key) ?? (options.file ? `config file ${options.file}` : 'defaults');
-      const message = extra ? `unknown key` : e.message;
-      return `  ${key || '(root)'}: ${message} (from ${source})`;
-    });
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+      byKey.set(key, `  ${key || '(root)'}: ${message} (from ${source})`);
+    }
+    throw new ConfigError(`Invalid configuration:\n${[...byKey.values()].slice(0, 10).join('\n')}`);
   }
   return config as unknown as TradewindConfig;
+}
+
+/** The literal values a key accepts, when its schema is a union of literals. */
+function allowedValues(path: string[]): string[] | null {
+  let node: unknown = ConfigSchema;
+  for (const key of path) node = (node as { properties?: Record<string, unknown> }).properties?.[key];
+  const anyOf = (node as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf;
+  if (!anyOf || !anyOf.every((b) => b.const !== undefined)) return null;
+  return anyOf.map((b) => String(b.const));
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

@@ -1,8 +1,9 @@
 import type { Clock } from '../core/clock.js';
 import type { SequenceIds } from '../core/ids.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
-import { roundToStep } from '../core/instruments.js';
-import { isOrderOpen, oppositeSide, orderTransition, type Fill, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
+import { floorToStep, roundToStep } from '../core/instruments.js';
+import { isOrderOpen, orderTransition, type Fill, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
+import type { Position } from '../core/portfolio-types.js';
 import type { Broker, ExecutionReport, TradingStore } from '../core/ports.js';
 import type { MessageBus } from './message-bus.js';
 import type { Portfolio } from './portfolio.js';
@@ -51,7 +52,8 @@ export class ExecutionEngine {
     const { clock, store, broker, instruments } = this.deps;
     const inst = instruments.find(request.symbol);
     if (!inst) throw new OrderValidationError(`unknown symbol ${request.symbol}`);
-    const qty = roundToStep(request.qty, inst.qtyStep);
+    // Never round a quantity up: 0.0019 BTC is 0.001, not 0.002.
+    const qty = floorToStep(request.qty, inst.qtyStep);
     if (!(qty >= inst.minQty)) throw new OrderValidationError(`quantity ${request.qty} below minimum ${inst.minQty}`);
     if (request.type === 'limit' && !(Number(request.price) > 0)) throw new OrderValidationError('limit order needs a positive price');
     if (request.type === 'stop' && !(Number(request.stopPrice) > 0)) throw new OrderValidationError('stop order needs a positive stopPrice');
@@ -129,7 +131,8 @@ export class ExecutionEngine {
           this.transition(order, 'reject', { reason: report.reason, updatedAt: report.ts });
           break;
         case 'cancelled':
-          this.transition(order, 'cancel', { reason: report.reason, updatedAt: report.ts });
+          // Keep the reason given with our own cancel request over the broker's generic one.
+          this.transition(order, 'cancel', { reason: order.status === 'cancel_pending' ? order.reason : report.reason, updatedAt: report.ts });
           break;
         case 'filled':
           this.applyFill(order, report.fill);
@@ -181,20 +184,29 @@ export class ExecutionEngine {
     }
     bus.publish({ type: 'account', account: portfolio.view(), material: true });
 
-    if (outcome.positionClosed) this.cancelProtective(fill.symbol);
-    if (order.purpose === 'entry' && outcome.position) this.attachBrackets(order, outcome.position.qty);
+    if (outcome.positionClosed && !outcome.position) this.cancelProtective(fill.symbol);
+    // Protective orders always match the open position: new after an entry or a flip,
+    // resized after a partial exit.
+    if (outcome.position && (order.purpose === 'entry' || outcome.change === 'reduced' || outcome.change === 'closed')) {
+      this.protect(outcome.position, order);
+    }
   }
 
-  private attachBrackets(entry: Order, positionQty: number): void {
-    const exitSide = oppositeSide(entry.side);
-    const base = { accountId: entry.accountId, botId: entry.botId, symbol: entry.symbol, side: exitSide, qty: positionQty, tag: entry.tag };
-    // Replace older protective orders so their quantity matches the position.
-    this.cancelProtective(entry.symbol);
-    if (entry.stopLoss !== null) {
-      this.place({ ...base, type: 'stop', purpose: 'stop_loss', stopPrice: entry.stopLoss, reason: `stop loss for ${entry.id}` });
+  private protect(position: Position, cause: Order): void {
+    this.cancelProtective(position.symbol);
+    const base = {
+      accountId: position.accountId,
+      botId: position.botId,
+      symbol: position.symbol,
+      side: position.side === 'long' ? ('sell' as const) : ('buy' as const),
+      qty: position.qty,
+      tag: cause.tag,
+    };
+    if (position.stopPrice !== null) {
+      this.place({ ...base, type: 'stop', purpose: 'stop_loss', stopPrice: position.stopPrice, reason: `stop loss for ${position.id}` });
     }
-    if (entry.takeProfit !== null) {
-      this.place({ ...base, type: 'limit', purpose: 'take_profit', price: entry.takeProfit, reason: `take profit for ${entry.id}` });
+    if (position.takeProfit !== null) {
+      this.place({ ...base, type: 'limit', purpose: 'take_profit', price: position.takeProfit, reason: `take profit for ${position.id}` });
     }
   }
 }

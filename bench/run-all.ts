@@ -1,0 +1,87 @@
+// The benchmark suite: HTTP load and WebSocket fan-out against the real server, one after the
+// other, a table on stdout and the results in bench/results/latest.json.
+//
+//   npm run bench            (installs if needed, builds, then runs this)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../test/helpers/server.js';
+import { runApiLoad, type ApiLoadResult } from './api-load.js';
+import { machineInfo } from './common.js';
+import { runWsFanout, type WsFanoutResult } from './ws-fanout.js';
+
+function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  return [line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+}
+
+const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+
+function apiTable(api: ApiLoadResult): string {
+  const { target } = api;
+  return table(
+    ['scenario', 'endpoint', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'server CPU', 'bench CPU', 'target'],
+    api.rows.map((r) => [
+      r.scenario,
+      r.endpoint,
+      r.connections,
+      r.reqPerSec,
+      r.latencyMs.p50.toFixed(2),
+      r.latencyMs.p99.toFixed(2),
+      r.latencyMs.max.toFixed(1),
+      r.errors + r.timeouts,
+      r.non2xx,
+      r.serverCpuPct === null ? '-' : `${r.serverCpuPct}%`,
+      r.benchCpuPct === null ? '-' : `${r.benchCpuPct}%`,
+      r.endpoint === target.endpoint ? pass(r.reqPerSec >= target.minReqPerSec && r.latencyMs.p99 < target.maxP99Ms && r.errors + r.non2xx === 0) : '',
+    ]),
+  );
+}
+
+function wsTable(ws: WsFanoutResult): string {
+  return table(
+    ['clients', 'broadcasts', 'deliveries', 'p50 ms', 'p99 ms', 'max ms', 'first-client p50', 'last-client p50', 'snapshot first', 'target'],
+    [
+      [
+        `${ws.connected}/${ws.clients}`,
+        ws.broadcasts,
+        `${ws.deliveries}/${ws.expectedDeliveries}`,
+        ws.delayMs.p50.toFixed(2),
+        ws.delayMs.p99.toFixed(2),
+        ws.delayMs.max.toFixed(1),
+        ws.firstDeliveryMs.p50.toFixed(2),
+        ws.lastDeliveryMs.p50.toFixed(2),
+        `${ws.snapshotFirst}/${ws.connected}`,
+        pass(ws.delayMs.p99 < ws.target.maxP99Ms && ws.snapshotFirst === ws.clients && ws.deliveries === ws.expectedDeliveries),
+      ],
+    ],
+  );
+}
+
+const machine = machineInfo();
+const started = new Date();
+const log = (s: string) => console.log(s);
+log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB, node ${machine.node}, ${machine.platform} ${machine.osRelease}`);
+
+const apiLoad = await runApiLoad(log);
+const wsFanout = await runWsFanout(log);
+
+log('');
+log(
+  `GET /api/state and /api/positions (autocannon, pipelining 1, ${apiLoad.rows[0]?.durationS ?? '?'} s each; fresh server warm-up ${apiLoad.warmupS} s, /api/state ${apiLoad.stateBytesAfterWarmup} bytes${
+    apiLoad.full ? `; full windows /api/state ${apiLoad.full.stateBytes} bytes` : ''
+  })`,
+);
+log(`target for /api/state: >= ${apiLoad.target.minReqPerSec} req/s with p99 < ${apiLoad.target.maxP99Ms} ms`);
+log(apiTable(apiLoad));
+log('');
+log(`WebSocket fan-out (${wsFanout.collectS} s after ${wsFanout.settleS} s of trading; delay = receive - envelope timestamp; target p99 < ${wsFanout.target.maxP99Ms} ms)`);
+log(wsTable(wsFanout));
+
+const dir = join(repoRoot, 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, 'latest.json');
+writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine, apiLoad, wsFanout }, null, 2)}\n`);
+log('');
+log(`results written to ${file}`);

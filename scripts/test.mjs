@@ -1,0 +1,33 @@
+// The whole test suite: install if needed, type-check and build, lint, then every test file.
+// Node 20's test runner does not expand globs, so the files are listed here explicitly.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+run('node', ['scripts/ensure-deps.mjs']);
+run('npx', ['tsc', '-p', 'tsconfig.json']);
+run('npx', ['eslint', '.']);
+
+const only = process.argv.slice(2);
+const files = [];
+const walk = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) walk(path);
+    else if (entry.name.endsWith('.test.js')) files.push(relative(root, path));
+  }
+};
+walk(join(root, 'dist', 'test'));
+const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+if (selected.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+run('node', ['--test', `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-timeout=120000', ...selected.sort()]);

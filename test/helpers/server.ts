@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const bin = join(repoRoot, 'bin', 'tradewind.js');
+
+export interface ServerHandle {
+  url: string;
+  wsUrl: string;
+  dataDir: string;
+  proc: ChildProcess;
+  output: () => string;
+  stop(): Promise<number | null>;
+  kill9(): Promise<void>;
+}
+
+export const tempDir = (prefix = 'tw-test-'): string => mkdtempSync(join(tmpdir(), prefix));
+
+/** A configuration that trades within seconds: 50 ms ticks, 200 ms bars, short averages. */
+export function fastConfig(dir: string, extra: Record<string, unknown> = {}): string {
+  const file = join(dir, 'fast.json');
+  const config = {
+    feed: { tickIntervalMs: 50 },
+    demoBot: { barIntervalMs: 200, fast: 2, slow: 4, stopAtr: 3 },
+    stream: { refreshMs: 200, scanIntervalMs: 400 },
+    ...extra,
+  };
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+/** Starts the real server process (`tradewind start`) on a free port. */
+export async function startServer(options: { dataDir?: string; config?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<ServerHandle> {
+  const dataDir = options.dataDir ?? tempDir();
+  const args = [bin, 'start', '--port', '0', '--data-dir', dataDir, ...(options.config ? ['--config', options.config] : []), ...(options.args ?? [])];
+  const proc = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '', HOST: '', DATA_DIR: '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${out}`)), 20_000);
+    const check = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    proc.stdout?.on('data', check);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return {
+    url,
+    wsUrl: `${url.replace('http', 'ws')}/ws`,
+    dataDir,
+    proc,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill9() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function getJson<T = unknown>(url: string, init?: RequestInit): Promise<{ status: number; body: T; headers: Headers }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export type WsMessage = Record<string, unknown> & { type: string };
+
+/** A WebSocket client that records every message. */
+export async function connectWs(url: string, headers: Record<string, string> = {}): Promise<{ ws: WebSocket; messages: WsMessage[]; close(): void }> {
+  const ws = new WebSocket(url, { headers });
+  const messages: WsMessage[] = [];
+  ws.on('message', (raw) => messages.push(JSON.parse(raw.toString()) as WsMessage));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (req, res) => {
+      req.destroy();
+      reject(new Error(`websocket refused with ${res.statusCode}`));
+    });
+  });
+  return { ws, messages, close: () => ws.close() };
+}

@@ -1,0 +1,145 @@
+// Shared fixtures for the unit tests: temp dirs, orders, fills and a wired kernel.
+// Not a test file itself (no `.test.` in the name), so the runner does not execute it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PaperBroker } from '../../src/adapters/broker-paper.js';
+import { SqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.js';
+import { SimClock } from '../../src/core/clock.js';
+import type { KernelEvent } from '../../src/core/events.js';
+import { BUILTIN_INSTRUMENTS, InstrumentRegistry } from '../../src/core/instruments.js';
+import type { Fill, Order } from '../../src/core/orders.js';
+import type { ExecutionReport } from '../../src/core/ports.js';
+import { Kernel } from '../../src/engine/kernel.js';
+import type { RiskConfig } from '../../src/engine/risk-engine.js';
+import { ScheduleFeeModel, TickSlippage, type FeeSchedule } from '../../src/sim/fees.js';
+
+export const registry = (): InstrumentRegistry => new InstrumentRegistry(BUILTIN_INSTRUMENTS);
+
+export interface TempDir {
+  dir: string;
+  file(name: string): string;
+  cleanup(): void;
+}
+
+export function tempDir(prefix = 'tw-unit-'): TempDir {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, file: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Floating-point comparison with an absolute tolerance. */
+export function near(actual: number | null | undefined, expected: number, eps = 1e-6): boolean {
+  return typeof actual === 'number' && Math.abs(actual - expected) <= eps;
+}
+
+export function makeOrder(fields: Partial<Order> & Pick<Order, 'id' | 'symbol' | 'side' | 'type'>): Order {
+  return {
+    accountId: 'acc',
+    botId: 'bot',
+    purpose: 'entry',
+    qty: 1,
+    price: null,
+    stopPrice: null,
+    status: 'accepted',
+    filledQty: 0,
+    avgFillPrice: null,
+    fees: 0,
+    brokerOrderId: null,
+    reason: null,
+    stopLoss: null,
+    takeProfit: null,
+    tag: null,
+    createdAt: 0,
+    updatedAt: 0,
+    filledAt: null,
+    ...fields,
+  };
+}
+
+export function makeFill(fields: Partial<Fill> & Pick<Fill, 'id' | 'symbol' | 'side' | 'qty' | 'price'>): Fill {
+  return { orderId: fields.id.replace(/-F\d+$/, ''), accountId: 'acc', fee: 0, ts: 0, ...fields };
+}
+
+export const CRYPTO_FEES: FeeSchedule = { takerRate: 0.0004, makerRate: 0.0002, perContract: 0 };
+export const FUTURES_FEES: FeeSchedule = { takerRate: 0, makerRate: 0, perContract: 2.25 };
+
+export interface HarnessOptions {
+  file: string;
+  clock?: SimClock;
+  crypto?: FeeSchedule;
+  futures?: FeeSchedule;
+  slippageTicks?: number;
+  risk?: RiskConfig;
+  startingBalance?: number;
+  scanIntervalMs?: number;
+}
+
+export interface Harness {
+  clock: SimClock;
+  store: SqliteStore;
+  broker: PaperBroker;
+  kernel: Kernel;
+  /** Every event the kernel published, in order. */
+  events: KernelEvent[];
+  /** Every report the broker emitted, in order. */
+  reports: ExecutionReport[];
+  /** Errors the kernel reported through onError. */
+  errors: { error: unknown; context: string }[];
+  /** Delivers a report to every listener the broker has (the execution engine among them). */
+  replay(report: ExecutionReport): void;
+  /** Sets the clock to ts and feeds one trade print to the kernel. */
+  tick(symbol: string, price: number, ts: number): void;
+}
+
+/** A kernel wired as the composition root wires it: SQLite store, paper broker fed by ticks. */
+export function buildHarness(options: HarnessOptions): Harness {
+  const clock = options.clock ?? new SimClock(0);
+  const instruments = registry();
+  const store = new SqliteStore({ file: options.file });
+  const crypto = options.crypto ?? CRYPTO_FEES;
+  const futures = options.futures ?? FUTURES_FEES;
+  const broker = new PaperBroker({
+    clock,
+    instruments,
+    fees: new ScheduleFeeModel({ spot: crypto, perpetual: crypto, future: futures }),
+    slippage: new TickSlippage(options.slippageTicks ?? 1),
+  });
+  const listeners: ((r: ExecutionReport) => void)[] = [];
+  const reports: ExecutionReport[] = [];
+  const originalOnReport = broker.onReport.bind(broker);
+  broker.onReport = (listener) => {
+    listeners.push(listener);
+    originalOnReport(listener);
+  };
+  broker.onReport((r) => reports.push(r));
+  const errors: { error: unknown; context: string }[] = [];
+  const kernel = new Kernel({
+    clock,
+    store,
+    broker,
+    instruments,
+    account: { id: 'paper', currency: 'USD', startingBalance: options.startingBalance ?? 100_000, leverage: 10 },
+    risk: options.risk ?? { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+    scanIntervalMs: options.scanIntervalMs ?? 1_000,
+    onError: (error, context) => errors.push({ error, context }),
+  });
+  kernel.bus.on('tick', ({ tick }) => broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price }));
+  const events: KernelEvent[] = [];
+  kernel.bus.onAny((e) => events.push(e));
+  return {
+    clock,
+    store,
+    broker,
+    kernel,
+    events,
+    reports,
+    errors,
+    replay: (report) => {
+      for (const l of listeners) l(report);
+    },
+    tick: (symbol, price, ts) => {
+      clock.set(ts);
+      kernel.onTick({ symbol, ts, price, size: 1, trades: 1 });
+    },
+  };
+}
