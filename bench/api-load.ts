@@ -12,7 +12,7 @@ import { Samples, cpuMeter, envNumber, fetchText, isMain, machineInfo, nowMs, ro
 
 export interface ApiLoadRow {
   /** `fresh`: a new server after its warm-up; `full`: restarted with full rolling windows. */
-  scenario: 'fresh' | 'full';
+  scenario: 'fresh' | 'full' | 'full-gzip';
   endpoint: string;
   connections: number;
   durationS: number;
@@ -44,14 +44,14 @@ export interface ApiLoadResult {
 
 const ENDPOINTS = ['/api/state', '/api/positions'];
 
-async function load(scenario: ApiLoadRow['scenario'], server: ServerHandle, endpoint: string, connections: number, durationS: number, maxRequests: number): Promise<ApiLoadRow> {
+async function load(scenario: ApiLoadRow['scenario'], server: ServerHandle, endpoint: string, connections: number, durationS: number, maxRequests: number, headers: Record<string, string> = {}): Promise<ApiLoadRow> {
   const url = `${server.url}${endpoint}`;
   if (new URL(url).hostname !== '127.0.0.1') throw new Error(`refusing to load ${url}: only 127.0.0.1 is allowed`);
   // A short unmeasured run so both processes are JIT-warm and the sockets are open.
-  await run(url, connections, 2, Math.min(maxRequests, 100_000), null);
+  await run(url, connections, 2, Math.min(maxRequests, 100_000), null, headers);
   const latencies = new Samples(maxRequests);
   const meter = cpuMeter(server.proc.pid);
-  const result = await run(url, connections, durationS, maxRequests, latencies);
+  const result = await run(url, connections, durationS, maxRequests, latencies, headers);
   const cpu = meter();
   const lat = summarize(latencies.values());
   return {
@@ -72,8 +72,8 @@ async function load(scenario: ApiLoadRow['scenario'], server: ServerHandle, endp
 }
 
 /** One autocannon run, bounded by time and by request count, with a hard stop as a backstop. */
-async function run(url: string, connections: number, durationS: number, maxRequests: number, latencies: Samples | null): Promise<autocannon.Result> {
-  const instance = autocannon({ url, connections, duration: durationS, maxOverallRequests: maxRequests, timeout: 5, pipelining: 1 });
+async function run(url: string, connections: number, durationS: number, maxRequests: number, latencies: Samples | null, headers: Record<string, string>): Promise<autocannon.Result> {
+  const instance = autocannon({ url, connections, duration: durationS, maxOverallRequests: maxRequests, timeout: 5, pipelining: 1, headers });
   if (latencies) instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
   const backstop = setTimeout(() => instance.stop(), (durationS + 15) * 1000);
   try {
@@ -168,6 +168,13 @@ async function fullWindows(connectionList: number[], durationS: number, maxReque
       log(
         `  ${row.reqPerSec} req/s, p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms, errors ${row.errors}, non-2xx ${row.non2xx}, server CPU ${row.serverCpuPct}%, bench CPU ${row.benchCpuPct}%`,
       );
+      rows.push(row);
+    }
+    // Browsers and most HTTP clients accept gzip; the compressed copy is cached per version.
+    for (const connections of connectionList) {
+      log(`loading GET /api/state (full windows, Accept-Encoding: gzip) with ${connections} connections for ${durationS} s`);
+      const row = await load('full-gzip', server, '/api/state', connections, durationS, maxRequests, { 'accept-encoding': 'gzip' });
+      log(`  ${row.reqPerSec} req/s, p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms, non-2xx ${row.non2xx}`);
       rows.push(row);
     }
     if (server.proc.exitCode !== null) throw new Error(`server exited during the benchmark:\n${server.output()}`);

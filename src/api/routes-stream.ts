@@ -13,6 +13,14 @@ export async function streamRoutes(app: FastifyInstance, facade: TradingFacade):
   app.get('/positions', async () => facade.positions());
   app.get('/trades', async () => facade.trades());
   app.get('/scan', async () => facade.scan());
-  // Serialised once per state change, however many clients poll it.
-  app.get('/state', async (_req, reply) => reply.type(json).send(facade.stateJson()));
+  // Serialised once per state change, however many clients poll it; pollers that send the
+  // ETag back get 304, clients that accept gzip get the compressed copy.
+  app.get('/state', (req, reply) => {
+    const body = facade.stateBody();
+    reply.header('etag', body.etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding');
+    if (req.headers['if-none-match'] === body.etag) return reply.code(304).send();
+    reply.type(json);
+    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(body.gzip());
+    return reply.send(body.raw);
+  });
 }

@@ -3,7 +3,7 @@ import type { Cancel, TradingStore } from '../core/ports.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { LiveStream, StreamListener } from './live-stream.js';
 import { seedAccount, seedPosition, seedTrade, type SeedAccount, type SeedPosition, type SeedScan, type SeedTrade } from './seed-shapes.js';
-import type { StreamState } from './stream-state.js';
+import type { StateBody, StreamState } from './stream-state.js';
 import { MAX_EVENTS, MAX_RECENT_TRADES } from './stream-state.js';
 import { isoTime } from '../core/clock.js';
 
@@ -70,6 +70,10 @@ export class TradingFacade {
 
   stateJson(): string {
     return this.deps.state.json();
+  }
+
+  stateBody(): StateBody {
+    return this.deps.state.body();
   }
 
   snapshotJson(): string {

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { isoTime } from '../core/clock.js';
 import type { SeedAccount, SeedPosition, SeedScan, SeedTrade } from './seed-shapes.js';
 import { EMPTY_SCAN } from './seed-shapes.js';
@@ -22,6 +23,13 @@ export interface StreamSnapshot {
   events: Record<string, unknown>[];
 }
 
+export interface StateBody {
+  version: number;
+  raw: Buffer;
+  etag: string;
+  gzip(): Buffer;
+}
+
 export const MAX_RECENT_TRADES = 50;
 export const MAX_EVENTS = 200;
 
@@ -38,6 +46,7 @@ export class StreamState {
   private version = 0;
   private cachedVersion = -1;
   private cachedJson = '';
+  private cachedBody: StateBody | null = null;
 
   seed(init: Partial<StreamSnapshot>): void {
     if (init.account !== undefined) this.account = init.account;
@@ -98,6 +107,25 @@ export class StreamState {
       this.cachedVersion = this.version;
     }
     return this.cachedJson;
+  }
+
+  /**
+   * The state as response bytes with an ETag, built once per change; the gzip copy is made on
+   * first request. Re-encoding 100 KB of JSON per request would cost a quarter of the time.
+   */
+  body(): StateBody {
+    const json = this.json();
+    if (this.cachedBody?.version !== this.version) {
+      const raw = Buffer.from(json, 'utf8');
+      let gz: Buffer | null = null;
+      this.cachedBody = {
+        version: this.version,
+        raw,
+        etag: `W/"s${this.version}-${raw.length}"`,
+        gzip: () => (gz ??= gzipSync(raw, { level: 6 })),
+      };
+    }
+    return this.cachedBody;
   }
 
   get currentVersion(): number {

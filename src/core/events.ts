@@ -1,6 +1,7 @@
 import type { Bar, Tick } from './market.js';
 import type { Fill, Order, OrderRequest, OrderStatus } from './orders.js';
 import type { AccountView, ClosedTrade, Position, PositionSide } from './portfolio-types.js';
+import type { BotPhase, ScannerSnapshot } from './scanner.js';
 
 export interface ScanSummary {
   timestamp: number;
@@ -32,7 +33,9 @@ export type KernelEvent =
   | { type: 'account'; account: AccountView; material: boolean }
   | { type: 'scan'; scan: ScanSummary }
   | { type: 'signal'; signal: Signal }
-  | { type: 'risk-rejected'; request: OrderRequest; reason: string; ts: number };
+  | { type: 'risk-rejected'; request: OrderRequest; reason: string; ts: number }
+  | { type: 'scan-result'; botId: string; snapshot: ScannerSnapshot }
+  | { type: 'bot-phase'; botId: string; phase: BotPhase; reason: string; ts: number };
 
 export type KernelEventType = KernelEvent['type'];
 export type EventOf<T extends KernelEventType> = Extract<KernelEvent, { type: T }>;

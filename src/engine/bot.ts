@@ -8,9 +8,12 @@ import type { InstrumentRegistry } from '../core/instruments.js';
 import type { EntryResult, Strategy, StrategyContext } from './strategy.js';
 import { OrderValidationError } from './execution-engine.js';
 import type { EntryIntent } from './risk-engine.js';
+import type { DataEngine } from './data-engine.js';
+import type { BotPhase } from '../core/scanner.js';
 
 export interface BotDeps {
   clock: Clock;
+  data: DataEngine;
   bus: MessageBus;
   execution: ExecutionEngine;
   portfolio: Portfolio;
@@ -18,6 +21,9 @@ export interface BotDeps {
   instruments: InstrumentRegistry;
   /** Minimum time between two scan summaries. */
   scanIntervalMs: number;
+  /** A monotonic timer in ms (performance.now) to measure strategy cycles; metrics only. */
+  timer?: () => number;
+  onCycle?: (durationMs: number) => void;
 }
 
 /** A strategy bound to an account: feeds it bars, turns its intents into orders. */
@@ -48,8 +54,10 @@ export class Bot {
     this.unsubscribe.push(
       this.deps.bus.on('bar', ({ bar }) => {
         if (!symbols.has(bar.symbol) || bar.intervalMs !== this.strategy.barIntervalMs) return;
+        const started = this.deps.timer?.();
         this.strategy.onBar(bar, this.context);
         this.maybePublishScan();
+        if (started !== undefined) this.deps.onCycle?.((this.deps.timer?.() ?? started) - started);
       }),
     );
     const onTick = this.strategy.onTick?.bind(this.strategy);
@@ -62,6 +70,21 @@ export class Bot {
     this.running = false;
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
+  }
+
+  /** The working phase the strategy last reported. */
+  phase: BotPhase | null = null;
+
+  private setPhase(phase: BotPhase, reason: string): void {
+    if (this.phase === phase) return;
+    this.phase = phase;
+    this.deps.bus.publish({ type: 'bot-phase', botId: this.id, phase, reason, ts: this.deps.clock.now() });
+  }
+
+  /** The bot sees only positions it opened; another bot's position on the symbol is not its. */
+  private ownPosition(symbol: string) {
+    const p = this.deps.portfolio.position(symbol);
+    return p && p.botId === this.id ? p : undefined;
   }
 
   private maybePublishScan(): void {
@@ -77,6 +100,7 @@ export class Bot {
     const { execution, portfolio, risk, instruments, clock, bus } = this.deps;
     const instrument = instruments.get(intent.symbol);
     const decision = risk.evaluate(intent, {
+      botId: this.id,
       account: portfolio.view(),
       instrument,
       openPositions: portfolio.openPositions(),
@@ -114,7 +138,7 @@ export class Bot {
 
   private exit(symbol: string, reason: string): boolean {
     const { execution, portfolio } = this.deps;
-    const position = portfolio.position(symbol);
+    const position = this.ownPosition(symbol);
     if (!position || execution.hasOpenOrder(symbol, ['exit'])) return false;
     execution.place({
       accountId: portfolio.accountId,
@@ -136,7 +160,7 @@ export class Bot {
       botId: this.id,
       now: () => d.clock.now(),
       instrument: (s) => d.instruments.get(s),
-      position: (s) => d.portfolio.position(s),
+      position: (s) => this.ownPosition(s),
       hasWorkingOrder: (s) => d.execution.hasOpenOrder(s, ['entry', 'exit']),
       account: () => d.portfolio.view(),
       enter: (intent) => this.enter(intent),
@@ -146,6 +170,10 @@ export class Bot {
         this.statuses.set(symbol, status);
         this.statusesChanged = true;
       },
+      history: (symbol) => d.data.history(symbol, this.strategy.barIntervalMs),
+      marketStats: (symbol) => d.data.marketStats(symbol),
+      setPhase: (phase, reason) => this.setPhase(phase, reason),
+      publishScan: (snapshot) => d.bus.publish({ type: 'scan-result', botId: this.id, snapshot }),
     };
   }
 }

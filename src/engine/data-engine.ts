@@ -1,33 +1,81 @@
-import type { Tick } from '../core/market.js';
+import type { InstrumentRegistry } from '../core/instruments.js';
+import type { Bar, Tick } from '../core/market.js';
+import type { MarketStatsView } from '../core/scanner.js';
 import { BarBuilder } from './bar-builder.js';
+import { BAR_HISTORY_CAPACITY, BarHistory } from './bar-history.js';
+import { SymbolMarketStats } from './market-stats.js';
 import type { MessageBus } from './message-bus.js';
 
-/** Turns ticks into bars for every (symbol, interval) a consumer asked for. */
+const NO_BARS: readonly Bar[] = Object.freeze([]);
+
+/**
+ * Turns ticks into bars for every (symbol, interval) a consumer asked for, keeps the last
+ * closed bars of each subscription and rolling market statistics of every symbol that traded.
+ */
 export class DataEngine {
   private readonly builders = new Map<string, BarBuilder[]>();
-  private readonly lastPrices = new Map<string, number>();
+  private readonly histories = new Map<string, Map<number, BarHistory>>();
+  private readonly stats = new Map<string, SymbolMarketStats>();
 
-  constructor(private readonly bus: MessageBus) {}
+  constructor(
+    private readonly bus: MessageBus,
+    /** Point values for the traded value in USD; without it every symbol counts 1 per point. */
+    private readonly instruments?: InstrumentRegistry,
+    private readonly historyCapacity = BAR_HISTORY_CAPACITY,
+  ) {}
 
   subscribeBars(symbol: string, intervalMs: number): void {
     const list = this.builders.get(symbol) ?? [];
     if (list.some((b) => b.intervalMs === intervalMs)) return;
-    list.push(new BarBuilder(symbol, intervalMs, (bar) => this.bus.publish({ type: 'bar', bar })));
+    const history = new BarHistory(this.historyCapacity);
+    const byInterval = this.histories.get(symbol) ?? new Map<number, BarHistory>();
+    byInterval.set(intervalMs, history);
+    this.histories.set(symbol, byInterval);
+    // The bar is in the history before anyone hears of it, so a strategy's onBar sees it last.
+    list.push(
+      new BarBuilder(symbol, intervalMs, (bar) => {
+        history.push(bar);
+        this.bus.publish({ type: 'bar', bar });
+      }),
+    );
     this.builders.set(symbol, list);
   }
 
   /**
    * A tick first closes any bar it ends, then is published: an order placed on a bar's close
-   * meets this tick (the next bar's open) in the matching engine.
+   * meets this tick (the next bar's open) in the matching engine. O(1) per tick.
    */
   onTick(tick: Tick): void {
     const list = this.builders.get(tick.symbol);
     if (list) for (const b of list) b.onTick(tick);
-    this.lastPrices.set(tick.symbol, tick.price);
+    let stats = this.stats.get(tick.symbol);
+    if (!stats) {
+      stats = new SymbolMarketStats(tick.symbol, this.instruments?.find(tick.symbol)?.pointValue ?? 1);
+      this.stats.set(tick.symbol, stats);
+    }
+    stats.onTick(tick.ts, tick.price, tick.size, tick.trades);
     this.bus.publish({ type: 'tick', tick });
   }
 
   lastPrice(symbol: string): number | undefined {
-    return this.lastPrices.get(symbol);
+    return this.stats.get(symbol)?.lastPrice;
+  }
+
+  /** Closed bars kept for a (symbol, interval) subscription, oldest first (at most the capacity). */
+  history(symbol: string, intervalMs: number): readonly Bar[] {
+    return this.histories.get(symbol)?.get(intervalMs)?.bars() ?? NO_BARS;
+  }
+
+  /**
+   * Rolling 24 h traded value, trades per minute and 5/15-minute ATRs of a symbol, undefined
+   * until it traded. `now` (default: the symbol's last tick) ages out old data for quiet symbols.
+   */
+  marketStats(symbol: string, now?: number): MarketStatsView | undefined {
+    return this.stats.get(symbol)?.view(now);
+  }
+
+  /** Symbols that have traded since start. */
+  symbolsWithStats(): string[] {
+    return [...this.stats.keys()];
   }
 }

@@ -9,7 +9,7 @@ import { DataEngine } from './data-engine.js';
 import { ExecutionEngine } from './execution-engine.js';
 import { MessageBus } from './message-bus.js';
 import { Portfolio } from './portfolio.js';
-import { RiskEngine, type RiskConfig, type RiskGate } from './risk-engine.js';
+import { KillSwitchGate, RiskEngine, type RiskConfig, type RiskGate } from './risk-engine.js';
 import type { Strategy } from './strategy.js';
 
 export interface AccountConfig {
@@ -31,19 +31,27 @@ export interface KernelDeps {
   onError?: (error: unknown, context: string) => void;
 }
 
+export interface BotOptions {
+  risk?: RiskConfig;
+  timer?: () => number;
+  onCycle?: (durationMs: number) => void;
+}
+
 /** One account's trading kernel: data, strategies, risk, execution and portfolio on one bus. */
 export class Kernel {
   readonly bus: MessageBus;
   readonly data: DataEngine;
   readonly portfolio: Portfolio;
   readonly risk: RiskEngine;
+  /** Engaged by an emergency stop: every bot's entries are refused until released. */
+  readonly killSwitch = new KillSwitchGate();
   readonly execution: ExecutionEngine;
   private readonly bots = new Map<string, Bot>();
 
   constructor(private readonly deps: KernelDeps) {
     const onError = deps.onError ?? (() => {});
     this.bus = new MessageBus((error, event) => onError(error, `bus handler for ${event.type}`));
-    this.data = new DataEngine(this.bus);
+    this.data = new DataEngine(this.bus, deps.instruments);
     const restored = deps.store.restore(deps.account.id);
     const account = restored.account ?? this.newAccount();
     if (!restored.account) deps.store.saveAccount(account);
@@ -54,7 +62,7 @@ export class Kernel {
       new SequenceIds('T-', restored.lastTradeSeq),
     );
     this.portfolio.restore(restored.positions);
-    this.risk = new RiskEngine(deps.risk, deps.gates);
+    this.risk = new RiskEngine(deps.risk, [this.killSwitch, ...(deps.gates ?? [])]);
     this.execution = new ExecutionEngine({
       clock: deps.clock,
       bus: this.bus,
@@ -80,7 +88,8 @@ export class Kernel {
     return this.deps.broker;
   }
 
-  addBot(id: string, strategy: Strategy): Bot {
+  /** Adds a bot; `options.risk` gives it its own sizing and slots (a preset's risk block). */
+  addBot(id: string, strategy: Strategy, options: BotOptions = {}): Bot {
     if (this.bots.has(id)) throw new Error(`bot ${id} already exists`);
     for (const s of strategy.symbols) {
       this.deps.instruments.get(s);
@@ -88,15 +97,23 @@ export class Kernel {
     }
     const bot = new Bot(id, strategy, {
       clock: this.deps.clock,
+      data: this.data,
       bus: this.bus,
       execution: this.execution,
       portfolio: this.portfolio,
-      risk: this.risk,
+      risk: options.risk ? new RiskEngine(options.risk, [this.killSwitch, ...(this.deps.gates ?? [])]) : this.risk,
+      timer: options.timer,
+      onCycle: options.onCycle,
       instruments: this.deps.instruments,
       scanIntervalMs: this.deps.scanIntervalMs ?? 5_000,
     });
     this.bots.set(id, bot);
     return bot;
+  }
+
+  removeBot(id: string): void {
+    this.bots.get(id)?.stop();
+    this.bots.delete(id);
   }
 
   bot(id: string): Bot | undefined {

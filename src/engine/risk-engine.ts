@@ -16,6 +16,8 @@ export interface EntryIntent {
 }
 
 export interface RiskContext {
+  /** The bot asking. */
+  botId: string;
   account: AccountView;
   instrument: Instrument;
   openPositions: readonly Position[];
@@ -42,11 +44,19 @@ export class MaxOpenPositionsGate implements RiskGate {
   readonly name = 'max_open_positions';
   constructor(private readonly max: number) {}
 
-  check(intent: EntryIntent, ctx: RiskContext): string | null {
+  check(_intent: EntryIntent, ctx: RiskContext): string | null {
     if (ctx.position) return null; // adding to an open position does not open a new one
-    return ctx.openPositions.length >= this.max
-      ? `max open positions reached (${ctx.openPositions.length}/${this.max})`
-      : null;
+    // The limit is per bot: each bot has its own slots on the shared account.
+    const mine = ctx.openPositions.filter((p) => p.botId === ctx.botId).length;
+    return mine >= this.max ? `max open positions reached (${mine}/${this.max})` : null;
+  }
+}
+
+/** One bot per symbol: a bot may not trade into a position another bot holds. */
+export class SymbolOwnershipGate implements RiskGate {
+  readonly name = 'symbol_owner';
+  check(_intent: EntryIntent, ctx: RiskContext): string | null {
+    return ctx.position && ctx.position.botId !== ctx.botId ? `${ctx.position.symbol} is held by bot ${ctx.position.botId}` : null;
   }
 }
 
@@ -86,7 +96,7 @@ export class RiskEngine {
     if (!(config.riskPerTrade > 0 && config.riskPerTrade <= 0.1)) {
       throw new Error(`riskPerTrade must be in (0, 0.1], got ${config.riskPerTrade}`);
     }
-    this.gates = [new StopSideGate(), new MaxOpenPositionsGate(config.maxOpenPositions), ...extraGates];
+    this.gates = [new StopSideGate(), new SymbolOwnershipGate(), new MaxOpenPositionsGate(config.maxOpenPositions), ...extraGates];
   }
 
   addGate(gate: RiskGate): void {

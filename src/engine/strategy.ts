@@ -1,5 +1,6 @@
 import type { Instrument } from '../core/instruments.js';
 import type { Bar, Tick } from '../core/market.js';
+import type { BotPhase, MarketStatsView, ScannerSnapshot } from '../core/scanner.js';
 import type { AccountView, Position } from '../core/portfolio-types.js';
 import type { EntryIntent } from './risk-engine.js';
 
@@ -19,6 +20,14 @@ export interface StrategyContext {
   exit(symbol: string, reason: string): boolean;
   /** A short status per symbol, shown in the scan summary. */
   setStatus(symbol: string, status: string): void;
+  /** Closed bars of the strategy's interval for a symbol, oldest first (bounded history). */
+  history(symbol: string): readonly Bar[];
+  /** Rolling 24 h volume, trades per minute and ATRs of a symbol, if it has traded. */
+  marketStats(symbol: string): MarketStatsView | undefined;
+  /** Tells the bot which working phase the strategy is in (drives the lifecycle states). */
+  setPhase(phase: BotPhase, reason: string): void;
+  /** Publishes a scanner result (SCAN_RESULT event, GET /api/scanner/last). */
+  publishScan(snapshot: ScannerSnapshot): void;
 }
 
 export interface Strategy {

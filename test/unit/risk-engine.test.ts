@@ -47,7 +47,7 @@ function position(symbol: string): Position {
 }
 
 function ctx(symbol: string, equity = 100_000, open: Position[] = []): RiskContext {
-  return { account: view(equity), instrument: instruments.get(symbol), openPositions: open, position: open.find((p) => p.symbol === symbol) };
+  return { botId: 'bot', account: view(equity), instrument: instruments.get(symbol), openPositions: open, position: open.find((p) => p.symbol === symbol) };
 }
 
 const intent = (symbol: string, side: 'long' | 'short', price: number, stopPrice: number, qty?: number): EntryIntent => ({
