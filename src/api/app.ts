@@ -1,33 +1,68 @@
 import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import type { EngineController } from '../app/engine-controller.js';
 import type { TradingFacade } from '../app/facade.js';
+import type { LogRing } from '../app/log-ring.js';
+import type { MetricsService } from '../app/metrics-service.js';
+import type { MarketStatsView } from '../core/scanner.js';
 import { bearerGuard } from './auth.js';
+import { burstLimiter } from './burst-limit.js';
+import { engineRoutes } from './routes-engine.js';
+import { monitoringRoutes } from './routes-monitoring.js';
+import { presetRoutes, type PresetStore } from './routes-presets.js';
+import { scannerRoutes } from './routes-scanner.js';
 import { streamRoutes } from './routes-stream.js';
+import { tradingRoutes } from './routes-trading.js';
 import { WsHub } from './ws-hub.js';
+
+export interface RateLimitOptions {
+  enabled: boolean;
+  /** Requests per window per client address (seed 001: 100 per minute). */
+  max: number;
+  windowMs: number;
+  /** Requests per second per client address (seed 001: 10). */
+  burstPerSecond: number;
+  allowList: string[];
+}
 
 export interface ApiOptions {
   facade: TradingFacade;
+  engine: EngineController;
+  presets: PresetStore;
+  metrics: MetricsService;
+  logs: LogRing;
+  marketStats: (symbol: string) => MarketStatsView | undefined;
   logger: Logger;
+  version: string;
   corsOrigins: string[];
   apiTokens: string[];
+  rateLimit: RateLimitOptions;
   ws: { maxBufferedBytes: number; pingIntervalMs: number };
   /** Hide 500 details (production). */
   production: boolean;
 }
 
+/** Routes that are never rate limited: health, docs and the WebSocket upgrade. */
+const unlimited = (url: string): boolean => url === '/' || url.startsWith('/api/docs') || url.startsWith('/ws');
+
 /** Builds the HTTP/WebSocket app without listening, so tests and the CLI share it. */
 export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInstance; hub: WsHub }> {
+  const debug = options.logger.isLevelEnabled('debug');
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // Per-request lines are written by our own onResponse hook at debug level.
     logController: new LogController({ disableRequestLogging: true }),
     // A child logger per request costs pino's setup on every request; only debug needs it.
-    childLoggerFactory: (logger, bindings) => (options.logger.isLevelEnabled('debug') ? logger.child(bindings) : logger),
+    childLoggerFactory: (logger, bindings) => (debug ? logger.child(bindings) : logger),
     bodyLimit: 1_048_576,
     return503OnClosing: true,
     forceCloseConnections: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   const hub = new WsHub(options.facade, options.ws, options.logger);
   app.addHook('onClose', async () => hub.close());
@@ -37,16 +72,26 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
     done(null, payload);
   });
-  if (options.logger.isLevelEnabled('debug')) {
+  if (debug) {
     app.addHook('onResponse', (req, reply, done) => {
       req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
       done();
     });
   }
-
   if (options.apiTokens.length > 0) app.addHook('onRequest', bearerGuard(options.apiTokens));
 
-  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string }, req, reply) => {
+    if (error.validation) {
+      // FastAPI-style 422: where and what, for every problem.
+      const where = error.validationContext ?? 'body';
+      const detail = error.validation.map((v) => {
+        const p = (v.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] } | undefined) ?? {};
+        const loc = [where, ...v.instancePath.split('/').filter(Boolean), ...(p.missingProperty ? [p.missingProperty] : []), ...(p.additionalProperty ? [p.additionalProperty] : [])];
+        const msg = p.additionalProperty ? 'unknown field' : p.allowedValues ? `must be one of ${p.allowedValues.join(', ')}` : (v.message ?? 'invalid');
+        return { loc, msg, type: p.missingProperty ? 'missing' : 'value_error' };
+      });
+      return reply.code(422).send({ detail });
+    }
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       req.log.error({ err: error }, 'unhandled error');
@@ -57,18 +102,45 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
         timestamp: Math.floor(Date.now() / 1000),
       });
     }
-    return reply.code(error.validation ? 422 : status).send({ detail: error.message });
+    return reply.code(status).send({ detail: error.message });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ detail: `Not Found: ${req.method} ${req.url.split('?')[0]}` }));
 
   await app.register(cors, { origin: options.corsOrigins });
+  if (options.rateLimit.enabled) {
+    const { max, windowMs, burstPerSecond, allowList } = options.rateLimit;
+    await app.register(rateLimit, {
+      global: true,
+      max,
+      timeWindow: windowMs,
+      allowList: (req) => allowList.includes(req.ip) || unlimited(req.url),
+      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, detail: `Rate limit exceeded: ${ctx.max} requests per ${ctx.after}; retry later` }),
+    });
+    if (burstPerSecond > 0) app.addHook('onRequest', burstLimiter(burstPerSecond, (req) => allowList.includes(req.ip) || unlimited(req.url)));
+  }
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tradewind API', version: options.version, description: 'One kernel, five API surfaces (seeds 000-004). Paths are also served under /api/v1.' },
+      tags: ['stream', 'engine', 'trading', 'scanner', 'presets', 'monitoring'].map((name) => ({ name })),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
-  app.get('/', async () => options.facade.health());
-  const routes: FastifyPluginAsync = async (scope) => streamRoutes(scope, options.facade);
-  await app.register(routes, { prefix: '/api' });
-  await app.register(routes, { prefix: '/api/v1' });
+  app.get('/', { schema: { tags: ['stream'], summary: 'Health and version' } }, async () => options.facade.health());
+  const api: FastifyPluginAsync<{ docs: boolean }> = async (scope, { docs }) => {
+    if (!docs) scope.addHook('onRoute', (route) => void (route.schema = { ...(route.schema ?? {}), hide: true }));
+    await streamRoutes(scope, options.facade);
+    await tradingRoutes(scope, options.facade);
+    await engineRoutes(scope, options.engine, options.metrics);
+    await scannerRoutes(scope, options.engine, options.marketStats);
+    await presetRoutes(scope, options.presets, options.engine);
+    await monitoringRoutes(scope, options.logs, options.metrics);
+  };
+  await app.register(api, { prefix: '/api', docs: true });
+  // URI versioning (seed 001): /api/v1/... is an alias of /api/...
+  await app.register(api, { prefix: '/api/v1', docs: false });
 
-  app.get('/ws', { websocket: true }, (socket) => hub.add(socket));
+  app.get('/ws', { websocket: true, schema: { hide: true } }, (socket) => hub.add(socket));
   return { app, hub };
 }

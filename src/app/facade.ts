@@ -2,7 +2,8 @@ import type { Clock } from '../core/clock.js';
 import type { Cancel, TradingStore } from '../core/ports.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { LiveStream, StreamListener } from './live-stream.js';
-import { seedAccount, seedPosition, seedTrade, type SeedAccount, type SeedPosition, type SeedScan, type SeedTrade } from './seed-shapes.js';
+import { seedAccount, seedOrder, seedPosition, seedTrade, type SeedAccount, type SeedOrder, type SeedPosition, type SeedScan, type SeedTrade } from './seed-shapes.js';
+import type { CancelOutcome } from '../engine/execution-engine.js';
 import type { StateBody, StreamState } from './stream-state.js';
 import { MAX_EVENTS, MAX_RECENT_TRADES } from './stream-state.js';
 import { isoTime } from '../core/clock.js';
@@ -58,6 +59,24 @@ export class TradingFacade {
 
   positions(): SeedPosition[] {
     return this.live(() => this.deps.kernel.portfolio.openPositions().map(seedPosition), () => this.deps.state.lastPositions());
+  }
+
+  /** Open position by id (seed 001 GET /api/positions/{id}). */
+  position(id: string): SeedPosition | undefined {
+    return this.positions().find((p) => p.id === id || String(p.ticket) === id);
+  }
+
+  orders(query: { status?: 'open' | 'filled' | 'cancelled' | 'rejected'; symbol?: string; limit: number }): SeedOrder[] {
+    const openOnly = query.status === 'open';
+    const rows = this.deps.store.listOrders({ limit: query.status || query.symbol ? Math.max(query.limit * 5, 500) : query.limit, openOnly });
+    return rows
+      .map(seedOrder)
+      .filter((o) => (!query.status || o.status === query.status) && (!query.symbol || o.symbol === query.symbol))
+      .slice(0, query.limit);
+  }
+
+  cancelOrder(id: string): CancelOutcome {
+    return this.deps.kernel.execution.cancel(id, 'cancelled by operator');
   }
 
   trades(): SeedTrade[] {

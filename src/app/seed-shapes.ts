@@ -102,3 +102,39 @@ export interface SeedScan {
 export const seedScan = (s: ScanSummary): SeedScan => ({ symbols: s.symbols, timestamp: isoTime(s.timestamp), count: s.count });
 
 export const EMPTY_SCAN: SeedScan = Object.freeze({ symbols: {}, timestamp: null, count: 0 }) as SeedScan;
+
+const ORDER_STATUS: Record<Order['status'], 'open' | 'filled' | 'cancelled' | 'rejected'> = {
+  pending_submit: 'open',
+  accepted: 'open',
+  cancel_pending: 'open',
+  filled: 'filled',
+  cancelled: 'cancelled',
+  rejected: 'rejected',
+};
+
+/** Seed 001's order fields, plus the kernel's exact state and prices. */
+export function seedOrder(o: Order) {
+  return {
+    id: o.id,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    qty: o.qty,
+    price: o.avgFillPrice ?? o.price ?? o.stopPrice,
+    status: ORDER_STATUS[o.status],
+    createdAt: isoTime(o.createdAt),
+    filledAt: o.filledAt === null ? null : isoTime(o.filledAt),
+    fees: o.fees,
+    state: o.status,
+    purpose: o.purpose,
+    limitPrice: o.price,
+    stopPrice: o.stopPrice,
+    filledQty: o.filledQty,
+    avgFillPrice: o.avgFillPrice,
+    botId: o.botId,
+    reason: o.reason,
+    updatedAt: isoTime(o.updatedAt),
+  };
+}
+
+export type SeedOrder = ReturnType<typeof seedOrder>;

@@ -2,7 +2,8 @@ import type { Clock } from '../core/clock.js';
 import type { Cancel, Scheduler, StoredEvent, TradingStore } from '../core/ports.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { LiveStream } from './live-stream.js';
-import { seedAccount, seedPosition, seedScan, seedTrade } from './seed-shapes.js';
+import { seedAccount, seedOrder, seedPosition, seedScan, seedTrade } from './seed-shapes.js';
+import { isoTime } from '../core/clock.js';
 import type { StreamEvent, StreamState } from './stream-state.js';
 
 export interface ProjectorDeps {
@@ -15,6 +16,8 @@ export interface ProjectorDeps {
   mode: 'paper' | 'live';
   /** Mark-to-market refreshes are sent at most this often. */
   refreshMs: number;
+  /** HEARTBEAT interval and payload (latency figures); no heartbeat when absent. */
+  heartbeat?: { everyMs: number; payload: () => Record<string, unknown> };
 }
 
 /**
@@ -44,7 +47,52 @@ export class StreamProjector {
       bus.on('fill', ({ fill, order }) => this.send({ type: 'TRADE_EXECUTION', ...seedTrade(fill, order) }, true)),
       bus.on('scan', ({ scan }) => this.send({ type: 'SCAN_SUMMARY', ...seedScan(scan) }, true)),
       scheduler.every(refreshMs, () => this.refresh()),
+      // Seed 001 events: broadcast only, not in seed 000's event log.
+      bus.on('order', ({ order, previous }) => {
+        const view = seedOrder(order);
+        this.broadcast('ORDER_UPDATE', { order: view, previous_state: previous });
+        if (previous === null) this.broadcast('ORDER_PLACED', { order: view });
+        if (order.status === 'filled') this.broadcast('ORDER_FILLED', { order: view });
+        if (order.status === 'cancelled') this.broadcast('ORDER_CANCELLED', { order: view, reason: order.reason });
+      }),
+      bus.on('position', ({ position, change }) => {
+        if (change === 'opened') this.broadcast('POSITION_OPENED', { position: seedPosition(position) });
+      }),
+      bus.on('trade-closed', ({ trade }) =>
+        this.broadcast('POSITION_CLOSED', {
+          position_id: trade.positionId,
+          symbol: trade.symbol,
+          side: trade.side,
+          qty: trade.qty,
+          entry: trade.entryPrice,
+          exit: trade.exitPrice,
+          pnlUsd: trade.netPnl,
+          pnlR: trade.pnlR,
+          fees: trade.fees,
+          openedAt: isoTime(trade.openedAt),
+          closedAt: isoTime(trade.closedAt),
+          bot_id: trade.botId,
+        }),
+      ),
+      bus.on('signal', ({ signal }) => this.broadcast('SIGNAL', { ...signal, ts: isoTime(signal.ts) })),
+      bus.on('scan-result', ({ botId, snapshot }) => this.broadcast('SCAN_RESULT', { bot_id: botId, ...snapshot })),
+      bus.on('engine-state', ({ botId, transition }) =>
+        this.broadcast('ENGINE_UPDATE', {
+          bot_id: botId,
+          state: transition.to,
+          previous_state: transition.from,
+          command: transition.event,
+          reason: transition.reason,
+          metadata: transition.metadata,
+        }),
+      ),
     );
+    const hb = this.deps.heartbeat;
+    if (hb) this.cancels.push(scheduler.every(hb.everyMs, () => this.broadcast('HEARTBEAT', hb.payload())));
+  }
+
+  private broadcast(type: string, payload: Record<string, unknown>): void {
+    this.deps.stream.emit({ type, timestamp: isoTime(this.deps.clock.now()), ...payload, data: payload });
   }
 
   stop(): void {

@@ -5,6 +5,10 @@ import type { TradewindConfig } from './config-schema.js';
 export const defaultConfig = (): TradewindConfig => ({
   server: { host: '127.0.0.1', port: 8000, portSearch: 10, corsOrigins: ['http://localhost:5173', 'http://127.0.0.1:5173'] },
   dataDir: './data',
+  presetsDir: '',
+  // Seed 001's recommendation: 100 requests a minute and 10 a second per address.
+  rateLimit: { enabled: true, max: 100, windowMs: 60_000, burstPerSecond: 10, allowList: [] },
+  engine: { autoStartPreset: '', heartbeatMs: 10_000 },
   log: { level: 'info', file: true },
   auth: { apiTokens: [] },
   feed: { kind: 'sim', seed: 20260101, tickIntervalMs: 250, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })) },

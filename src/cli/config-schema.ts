@@ -35,6 +35,26 @@ export const ConfigSchema = Type.Object(
       strict,
     ),
     dataDir: Type.String({ minLength: 1 }),
+    /** Preset JSON files; empty means DATA_DIR/presets (seeded from the shipped presets/). */
+    presetsDir: Type.String(),
+    rateLimit: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        max: Type.Integer({ minimum: 1 }),
+        windowMs: Type.Integer({ minimum: 1000 }),
+        burstPerSecond: Type.Integer({ minimum: 0 }),
+        allowList: Type.Array(Type.String()),
+      },
+      strict,
+    ),
+    engine: Type.Object(
+      {
+        /** Start the primary bot with this preset at launch ('' = stay IDLE). */
+        autoStartPreset: Type.String(),
+        heartbeatMs: Type.Integer({ minimum: 1000 }),
+      },
+      strict,
+    ),
     log: Type.Object(
       {
         level: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')]),

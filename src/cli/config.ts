@@ -19,6 +19,8 @@ const ENV_OVERRIDES: Record<string, { path: string[]; parse: (v: string) => unkn
   LOG_LEVEL: { path: ['log', 'level'], parse: (v) => v },
   TRADEWIND_SEED: { path: ['feed', 'seed'], parse: toNumber },
   TRADEWIND_DEMO_BOT: { path: ['demoBot', 'enabled'], parse: toBoolean },
+  TRADEWIND_RATE_LIMIT: { path: ['rateLimit'], parse: rateLimitFromEnv },
+  TRADEWIND_PRESETS_DIR: { path: ['presetsDir'], parse: (v) => v },
   TRADEWIND_API_TOKENS: { path: ['auth', 'apiTokens'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 
@@ -123,6 +125,15 @@ const pathOf = (pointer: string): string[] => pointer.split('/').filter(Boolean)
 function toNumber(v: string): unknown {
   const n = Number(v);
   return v.trim() !== '' && Number.isFinite(n) ? n : v;
+}
+
+/** "off" disables rate limiting; "N" or "N/M" sets N per minute and M per second. */
+function rateLimitFromEnv(v: string): unknown {
+  const base = defaultConfig().rateLimit;
+  if (/^(off|false|0)$/i.test(v)) return { ...base, enabled: false };
+  const m = /^(\d+)(?:\/(\d+))?$/.exec(v.trim());
+  if (!m) return v;
+  return { ...base, enabled: true, max: Number(m[1]), burstPerSecond: m[2] === undefined ? base.burstPerSecond : Number(m[2]) };
 }
 
 function toBoolean(v: string): unknown {

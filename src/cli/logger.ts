@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { DEFAULT_LOG_CAPACITY, LogRing } from '../app/log-ring.js';
 
 /** Paths whose values never reach a log line. */
 export const REDACT_PATHS = [
@@ -18,15 +19,35 @@ export const REDACT_PATHS = [
   'headers.cookie',
 ];
 
-export function createLogger(options: { level: string; dataDir: string; toFile: boolean }): Logger {
-  const streams: pino.StreamEntry[] = [{ level: options.level as pino.Level, stream: process.stdout }];
+export interface LoggerOptions {
+  level: string;
+  dataDir: string;
+  toFile: boolean;
+  /** Also write every line (after redaction) into this ring, for GET /api/logs. */
+  ring?: LogRing;
+  /** Where the console copy goes; process.stdout unless a test redirects it. */
+  stdout?: pino.DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const level = options.level as pino.Level;
+  const streams: pino.StreamEntry[] = [{ level, stream: options.stdout ?? process.stdout }];
   if (options.toFile && options.level !== 'silent') {
     const dir = join(options.dataDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    streams.push({ level: options.level as pino.Level, stream: pino.destination({ dest: join(dir, 'tradewind.log'), sync: false, mkdir: true }) });
+    streams.push({ level, stream: pino.destination({ dest: join(dir, 'tradewind.log'), sync: false, mkdir: true }) });
   }
+  if (options.ring) streams.push({ level, stream: options.ring });
+  // Redaction happens before serialisation, so every stream (console, file, ring) gets the
+  // censored line.
   return pino(
     { level: options.level, base: { service: 'tradewind' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
     pino.multistream(streams),
   );
+}
+
+/** A logger plus the in-memory ring of its last `ringCapacity` entries (default 2000). */
+export function createLogging(options: Omit<LoggerOptions, 'ring'> & { ringCapacity?: number }): { logger: Logger; ring: LogRing } {
+  const ring = new LogRing(options.ringCapacity ?? DEFAULT_LOG_CAPACITY);
+  return { logger: createLogger({ ...options, ring }), ring };
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { TimerScheduler, WallClock } from '../adapters/clock-wall.js';
@@ -18,7 +19,16 @@ import { ScheduleFeeModel, TickSlippage } from '../sim/fees.js';
 import { SmaCrossStrategy } from '../strategies/sma-cross/sma-cross.js';
 import { ConfigError } from './config.js';
 import type { TradewindConfig } from './config-schema.js';
-import { createLogger } from './logger.js';
+import { createLogging } from './logger.js';
+import { PresetFiles } from '../adapters/preset-files.js';
+import { EngineController, type PresetRuntime } from '../app/engine-controller.js';
+import { MetricsService } from '../app/metrics-service.js';
+import { SystemMetrics } from '../app/system-metrics.js';
+import { BreakoutStrategy } from '../strategies/breakout/breakout.js';
+import { presetProblems, type Preset } from '../strategies/breakout/preset.js';
+import { collectScanInputs, scanMarkets } from '../strategies/breakout/scanner.js';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { LogRing } from '../app/log-ring.js';
 import { packageVersion } from './version.js';
 
 export interface RunningServer {
@@ -48,7 +58,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   }
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const log = logger ?? createLogger({ level: config.log.level, dataDir, toFile: config.log.file });
+  const logging = logger ? { logger, ring: new LogRing() } : createLogging({ level: config.log.level, dataDir, toFile: config.log.file });
+  const log = logging.logger;
   const clock = new WallClock();
   const scheduler = new TimerScheduler();
   const instruments = new InstrumentRegistry(BUILTIN_INSTRUMENTS);
@@ -84,12 +95,78 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   kernel.bus.on('trade-closed', ({ trade }) => log.info({ trade }, 'trade closed'));
   kernel.bus.on('risk-rejected', ({ request, reason }) => log.info({ symbol: request.symbol, reason }, 'entry refused by risk'));
 
+  const presets = new PresetFiles(config.presetsDir ? resolve(config.presetsDir) : join(dataDir, 'presets'), presetProblems, fileURLToPath(new URL('../../../presets', import.meta.url)));
+  for (const e of presets.loadErrors()) log.warn({ component: 'presets', file: e.file }, `invalid preset ignored: ${e.message}`);
+  const runtime: PresetRuntime = {
+    strategy: (p) => new BreakoutStrategy(p as unknown as Preset),
+    risk: (p) => {
+      const r = (p as unknown as Preset).risk;
+      return { riskPerTrade: r.risk_per_trade, maxOpenPositions: r.max_concurrent_positions, maxLeverage: r.max_leverage };
+    },
+    slots: (p) => (p as unknown as Preset).risk.max_concurrent_positions,
+    scan: (p, options) => {
+      const preset = p as unknown as Preset;
+      const inputs = collectScanInputs(preset.symbols, {
+        instrument: (s) => instruments.find(s),
+        history: (s) => kernel.data.history(s, preset.bar_interval_ms),
+        marketStats: (s) => kernel.data.marketStats(s),
+      });
+      return scanMarkets(preset, inputs, options, clock.now());
+    },
+  };
+  const system = new SystemMetrics({ dataDir });
+  const metrics = new MetricsService({
+    clock,
+    system,
+    closedTrades: () => store.recentTrades(5_000),
+    startingBalance: () => kernel.portfolio.accountState().startingBalance,
+    openPositions: () => kernel.portfolio.openPositions().length,
+  });
+  kernel.bus.onAny((e) => metrics.observe(e));
+  const engine = new EngineController({
+    kernel,
+    store,
+    presets,
+    runtime,
+    clock,
+    timer: () => performance.now(),
+    liveCredentials: false,
+    onCycle: (seconds) => metrics.recordCycle(seconds),
+  });
+  kernel.bus.on('engine-state', ({ transition }) =>
+    log.info({ component: 'engine', from: transition.from, to: transition.to, event: transition.event }, `engine ${transition.from} -> ${transition.to}: ${transition.reason}`),
+  );
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+
   const state = new StreamState();
   const stream = new LiveStream();
   const mode = 'paper' as const;
   const facade = new TradingFacade({ kernel, state, stream, store, clock, version: packageVersion(), mode, startedAt: clock.now() });
   facade.hydrate();
-  const projector = new StreamProjector({ kernel, state, stream, store, clock, scheduler, mode, refreshMs: config.stream.refreshMs });
+  const projector = new StreamProjector({
+    kernel,
+    state,
+    stream,
+    store,
+    clock,
+    scheduler,
+    mode,
+    refreshMs: config.stream.refreshMs,
+    heartbeat: {
+      everyMs: config.engine.heartbeatMs,
+      payload: () => {
+        const payload = {
+          latencyMs: Math.round((loopDelay.mean / 1e6) * 100) / 100,
+          latencyP99Ms: Math.round((loopDelay.percentile(99) / 1e6) * 100) / 100,
+          state: engine.state,
+          clients: stream.subscriberCount,
+        };
+        loopDelay.reset();
+        return payload;
+      },
+    },
+  });
   projector.start();
 
   if (config.demoBot.enabled) {
@@ -109,8 +186,21 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   };
   const stopSavingPrices = scheduler.every(5_000, savePrices);
 
+  if (config.engine.autoStartPreset) {
+    const started = engine.start(config.engine.autoStartPreset, 'paper');
+    if (!started.ok) throw new ConfigError(`engine.autoStartPreset: ${started.detail}`);
+  }
+  const positionSampler = scheduler.every(1_000, () => metrics.recordPositions(kernel.portfolio.openPositions().length));
+
   const { app } = await buildApp({
     facade,
+    engine,
+    presets,
+    metrics,
+    logs: logging.ring,
+    marketStats: (s) => kernel.data.marketStats(s),
+    version: packageVersion(),
+    rateLimit: config.rateLimit,
     logger: log,
     corsOrigins: config.server.corsOrigins,
     apiTokens: config.auth.apiTokens,
@@ -135,6 +225,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       closed = true;
       feed.stop();
       stopSavingPrices();
+      positionSampler();
+      loopDelay.disable();
       savePrices();
       for (const bot of kernel.allBots()) bot.stop();
       projector.stop();

@@ -2,6 +2,7 @@ import type { Bar, Tick } from './market.js';
 import type { Fill, Order, OrderRequest, OrderStatus } from './orders.js';
 import type { AccountView, ClosedTrade, Position, PositionSide } from './portfolio-types.js';
 import type { BotPhase, ScannerSnapshot } from './scanner.js';
+import type { StateTransition } from './lifecycle.js';
 
 export interface ScanSummary {
   timestamp: number;
@@ -35,7 +36,8 @@ export type KernelEvent =
   | { type: 'signal'; signal: Signal }
   | { type: 'risk-rejected'; request: OrderRequest; reason: string; ts: number }
   | { type: 'scan-result'; botId: string; snapshot: ScannerSnapshot }
-  | { type: 'bot-phase'; botId: string; phase: BotPhase; reason: string; ts: number };
+  | { type: 'bot-phase'; botId: string; phase: BotPhase; reason: string; ts: number }
+  | { type: 'engine-state'; botId: string; transition: StateTransition };
 
 export type KernelEventType = KernelEvent['type'];
 export type EventOf<T extends KernelEventType> = Extract<KernelEvent, { type: T }>;

@@ -118,9 +118,11 @@ export class SymbolMarketStats {
     else if (m > this.minute) this.advance(m);
     // A late print (older minute than the newest) is counted in the current minute.
     const value = price * size * this.pointValue;
-    this.value24h[this.minute % VOLUME_WINDOW_MINUTES] += value;
+    const vSlot = this.minute % VOLUME_WINDOW_MINUTES;
+    this.value24h[vSlot] = (this.value24h[vSlot] as number) + value;
     this.valueSum += value;
-    this.trades5m[this.minute % TRADE_RATE_MINUTES] += trades;
+    const tSlot = this.minute % TRADE_RATE_MINUTES;
+    this.trades5m[tSlot] = (this.trades5m[tSlot] as number) + trades;
     this.tradeSum += trades;
     this.atr5m.onTick(ts, price);
     this.atr15m.onTick(ts, price);

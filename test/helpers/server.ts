@@ -39,7 +39,8 @@ export async function startServer(options: { dataDir?: string; config?: string; 
   const args = [bin, 'start', '--port', '0', '--data-dir', dataDir, ...(options.config ? ['--config', options.config] : []), ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '', HOST: '', DATA_DIR: '', ...options.env },
+    // Rate limiting is off unless a test turns it on: tests poll faster than 100 requests a minute.
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '', HOST: '', DATA_DIR: '', TRADEWIND_RATE_LIMIT: 'off', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

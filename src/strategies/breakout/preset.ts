@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
 
 const strict = { additionalProperties: false } as const;
 const Fraction = (max: number) => Type.Number({ exclusiveMinimum: 0, maximum: max });
@@ -92,3 +93,22 @@ export type Preset = Static<typeof PresetSchema>;
 
 /** Factors the scanner knows how to score. */
 export const SCORE_FACTORS = ['vol_surge', 'atr_quality', 'momentum', 'liquidity', 'trades_per_minute', 'level_strength', 'oi_delta', 'correlation'] as const;
+
+/** Validation messages naming each bad key, for preset files and updates. */
+export function presetProblems(raw: unknown): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const e of Value.Errors(PresetSchema, raw)) {
+    if (e.keyword === 'boolean') continue;
+    const extra = (e.params as { additionalProperties?: string[] }).additionalProperties;
+    const key = [...e.instancePath.split('/').filter(Boolean), ...(extra ? [extra[0]] : [])].join('.') || '(root)';
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(`${key}: ${extra ? 'unknown key' : e.message}`);
+  }
+  const p = raw as Preset;
+  if (out.length === 0 && p.volatility_filters.atr_min_pct > p.volatility_filters.atr_max_pct) {
+    out.push('volatility_filters.atr_min_pct: must not exceed atr_max_pct');
+  }
+  return out;
+}

@@ -1,0 +1,287 @@
+import { isoTime, utcDay, type Clock } from '../core/clock.js';
+import type { SystemCommand, StateTransition, TradingState } from '../core/lifecycle.js';
+import { isRunningState, WORKING_STATES } from '../core/lifecycle.js';
+import type { ScannerSnapshot } from '../core/scanner.js';
+import type { TradingStore } from '../core/ports.js';
+import type { Bot } from '../engine/bot.js';
+import type { Kernel } from '../engine/kernel.js';
+import { LifecycleMachine } from '../engine/lifecycle-machine.js';
+import type { RiskConfig } from '../engine/risk-engine.js';
+import type { Strategy } from '../engine/strategy.js';
+import { StatsWindow } from './stats-window.js';
+
+export interface PresetRepository {
+  list(): Record<string, unknown>[];
+  get(name: string): Record<string, unknown> | undefined;
+  reload(): { file: string; message: string }[];
+}
+
+/** What a preset needs to become a running bot; supplied by the composition root. */
+export interface PresetRuntime {
+  strategy(preset: Record<string, unknown>): Strategy;
+  risk(preset: Record<string, unknown>): RiskConfig;
+  slots(preset: Record<string, unknown>): number;
+  /** A manual scan with the preset over the kernel's market data. */
+  scan(preset: Record<string, unknown>, options: { limit?: number; symbols?: string[] }): ScannerSnapshot;
+}
+
+export interface EngineDeps {
+  kernel: Kernel;
+  store: TradingStore;
+  presets: PresetRepository;
+  runtime: PresetRuntime;
+  clock: Clock;
+  /** Monotonic ms timer for cycle statistics (performance.now). */
+  timer: () => number;
+  /** Live trading needs exchange credentials; none are configured in this build. */
+  liveCredentials: boolean;
+  stopTimeoutMs?: number;
+  onCycle?: (seconds: number) => void;
+}
+
+export type EngineResult =
+  | { ok: true; message: string; changed: boolean; state: TradingState; details?: Record<string, unknown> }
+  | { ok: false; status: 400 | 404 | 409 | 503; detail: string };
+
+export const PRIMARY_BOT_ID = 'engine';
+
+/**
+ * The primary bot's lifecycle (seed 001 /api/engine/*): commands go through the transition
+ * table; the strategy's working phases move the state while it runs.
+ */
+export class EngineController {
+  readonly machine: LifecycleMachine;
+  private preset: Record<string, unknown> | null = null;
+  private mode: 'paper' | 'live' = 'paper';
+  private startedAt: number | null = null;
+  private bot: Bot | null = null;
+  private lastScanResult: ScannerSnapshot | null = null;
+  private readonly cycles = new StatsWindow(500);
+
+  constructor(private readonly deps: EngineDeps) {
+    const bus = deps.kernel.bus;
+    this.machine = new LifecycleMachine(deps.clock, (transition) => bus.publish({ type: 'engine-state', botId: PRIMARY_BOT_ID, transition }));
+    bus.on('bot-phase', ({ botId, phase, reason }) => {
+      if (botId !== PRIMARY_BOT_ID || !isRunningState(this.machine.state) || this.machine.state === 'INITIALIZING') return;
+      this.machine.fire(`PHASE_${phase}`, reason);
+    });
+    bus.on('scan-result', ({ snapshot }) => {
+      this.lastScanResult = snapshot;
+    });
+  }
+
+  get state(): TradingState {
+    return this.machine.state;
+  }
+
+  get presetName(): string | null {
+    return this.preset ? String(this.preset.name) : null;
+  }
+
+  status() {
+    const stats = this.botTradeStats();
+    const open = this.deps.kernel.portfolio.openPositions().filter((p) => p.botId === PRIMARY_BOT_ID).length;
+    const last = this.machine.history(1)[0];
+    return {
+      state: this.machine.state,
+      preset: this.presetName,
+      mode: this.mode,
+      startedAt: this.startedAt === null ? null : isoTime(this.startedAt),
+      slots: this.preset ? this.deps.runtime.slots(this.preset) : 0,
+      openPositions: open,
+      latencyMs: round((this.cycles.summary().mean ?? 0) * 1000, 3),
+      dailyR: stats.dailyR,
+      consecutiveLosses: stats.consecutiveLosses,
+      previousState: this.machine.previousState,
+      lastTransition: last ? transitionView(last) : null,
+      killSwitch: this.deps.kernel.killSwitch.check() !== null,
+      timestamp: isoTime(this.deps.clock.now()),
+    };
+  }
+
+  commands() {
+    return {
+      commands: this.machine.availableCommands().map((c) => c.toLowerCase()),
+      current_state: this.machine.state,
+      timestamp: isoTime(this.deps.clock.now()),
+    };
+  }
+
+  history(limit: number) {
+    return this.machine.history(limit).map(transitionView);
+  }
+
+  lastScan(): ScannerSnapshot | null {
+    return this.lastScanResult;
+  }
+
+  execute(command: string, body: Record<string, unknown> = {}): Promise<EngineResult> | EngineResult {
+    switch (command.toUpperCase() as SystemCommand) {
+      case 'START':
+        return this.start(String(body.preset ?? ''), (body.mode ?? 'paper') as 'paper' | 'live');
+      case 'STOP':
+        return this.stop();
+      case 'PAUSE':
+        return this.pause();
+      case 'RESUME':
+        return this.resume();
+      case 'EMERGENCY_STOP':
+        return this.emergencyStop(String(body.reason ?? 'emergency stop requested'));
+      case 'RELOAD':
+        return this.reload();
+      default:
+        return { ok: false, status: 400, detail: `Unknown command '${command}': use one of start, stop, pause, resume, emergency_stop, reload` };
+    }
+  }
+
+  start(presetName: string, mode: 'paper' | 'live'): EngineResult {
+    if (mode !== 'paper' && mode !== 'live') return { ok: false, status: 400, detail: `mode must be "paper" or "live", got "${String(mode)}"` };
+    if (isRunningState(this.machine.state) || this.machine.state === 'PAUSED') {
+      return { ok: false, status: 400, detail: `Engine cannot be started: it is already running (${this.machine.state})` };
+    }
+    const preset = this.deps.presets.get(presetName);
+    if (!preset) return { ok: false, status: 404, detail: `Preset '${presetName}' not found` };
+    if (mode === 'live' && !this.deps.liveCredentials) {
+      return { ok: false, status: 400, detail: 'Live mode refused: no live exchange credentials are configured (paper trading only)' };
+    }
+    const moved = this.machine.fire('START', `start with preset ${presetName} in ${mode} mode`, { preset: presetName, mode });
+    if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
+    try {
+      this.deps.kernel.killSwitch.release();
+      this.deps.kernel.removeBot(PRIMARY_BOT_ID);
+      this.bot = this.deps.kernel.addBot(PRIMARY_BOT_ID, this.deps.runtime.strategy(preset), {
+        risk: this.deps.runtime.risk(preset),
+        timer: this.deps.timer,
+        onCycle: (ms) => {
+          this.cycles.add(ms / 1000);
+          this.deps.onCycle?.(ms / 1000);
+        },
+      });
+      this.preset = preset;
+      this.mode = mode;
+      this.startedAt = this.deps.clock.now();
+      this.machine.fire('INITIALIZED', 'bot created and subscribed to market data');
+      this.bot.start();
+    } catch (error) {
+      this.machine.fire('FAIL', `initialisation failed: ${(error as Error).message}`);
+      return { ok: false, status: 400, detail: `Engine failed to start: ${(error as Error).message}` };
+    }
+    return { ok: true, changed: true, state: this.machine.state, message: `Engine started with preset '${presetName}' in ${mode} mode` };
+  }
+
+  async stop(): Promise<EngineResult> {
+    const moved = this.machine.fire('STOP', 'stop requested');
+    if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
+    if (!moved.changed) return { ok: true, changed: false, state: this.machine.state, message: 'Engine already stopped' };
+    const timeout = this.deps.stopTimeoutMs ?? 10_000;
+    await Promise.race([
+      Promise.resolve().then(() => this.deps.kernel.removeBot(PRIMARY_BOT_ID)),
+      new Promise((resolve) => setTimeout(resolve, timeout).unref()),
+    ]);
+    this.bot = null;
+    return { ok: true, changed: true, state: this.machine.state, message: 'Engine stopped successfully' };
+  }
+
+  pause(): EngineResult {
+    const moved = this.machine.fire('PAUSE', 'pause requested');
+    if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
+    if (moved.changed) this.bot?.stop();
+    return { ok: true, changed: moved.changed, state: this.machine.state, message: moved.changed ? 'Engine paused' : 'Engine already paused' };
+  }
+
+  resume(): EngineResult {
+    const moved = this.machine.fire('RESUME', 'resume requested');
+    if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
+    if (moved.changed) {
+      this.bot?.start();
+      const managing = this.deps.kernel.portfolio.openPositions().some((p) => p.botId === PRIMARY_BOT_ID);
+      if (managing) this.machine.fire('PHASE_MANAGING', 'resumed with open positions');
+    }
+    return { ok: true, changed: moved.changed, state: this.machine.state, message: moved.changed ? 'Engine resumed' : 'Engine already running' };
+  }
+
+  /** Halts every bot, cancels every working order and flattens every position of the account. */
+  emergencyStop(reason: string): EngineResult {
+    const moved = this.machine.fire('EMERGENCY_STOP', reason);
+    if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
+    const { kernel } = this.deps;
+    kernel.killSwitch.engage(reason);
+    for (const bot of kernel.allBots()) bot.stop();
+    let cancelled = 0;
+    for (const order of kernel.execution.openOrders()) if (kernel.execution.cancel(order.id, `emergency stop: ${reason}`).ok) cancelled += 1;
+    let flattened = 0;
+    for (const p of kernel.portfolio.openPositions()) {
+      if (kernel.execution.hasOpenOrder(p.symbol, ['exit'])) continue;
+      kernel.execution.place({
+        accountId: p.accountId,
+        botId: p.botId,
+        symbol: p.symbol,
+        side: p.side === 'long' ? 'sell' : 'buy',
+        type: 'market',
+        purpose: 'exit',
+        qty: p.qty,
+        reason: `emergency stop: ${reason}`,
+        tag: 'emergency',
+      });
+      flattened += 1;
+    }
+    return {
+      ok: true,
+      changed: moved.changed,
+      state: this.machine.state,
+      message: `Emergency stop: trading halted, ${cancelled} orders cancelled, ${flattened} positions being closed`,
+      details: { cancelledOrders: cancelled, closingPositions: flattened },
+    };
+  }
+
+  reload(): EngineResult {
+    const moved = this.machine.fire('RELOAD', 'reload requested');
+    if (!moved.ok) return { ok: false, status: 400, detail: `${moved.reason} (stop the engine first)` };
+    const errors = this.deps.presets.reload();
+    this.deps.kernel.killSwitch.release();
+    return {
+      ok: true,
+      changed: moved.changed,
+      state: this.machine.state,
+      message: `Presets reloaded (${this.deps.presets.list().length} valid, ${errors.length} invalid)`,
+      details: { invalid: errors },
+    };
+  }
+
+  /** Seed 001's manual scan: the engine must run, with the same preset. */
+  scan(presetName: string, options: { limit?: number; symbols?: string[] }): { ok: true; snapshot: ScannerSnapshot } | { ok: false; status: 400 | 404 | 503; detail: string } {
+    const preset = this.deps.presets.get(presetName);
+    if (!preset) return { ok: false, status: 404, detail: `Preset '${presetName}' not found` };
+    if (!(WORKING_STATES as readonly string[]).includes(this.machine.state)) {
+      return { ok: false, status: 503, detail: `Engine is not running (${this.machine.state}): start it with POST /api/engine/start` };
+    }
+    if (presetName !== this.presetName) {
+      return { ok: false, status: 400, detail: `Preset mismatch: the engine runs '${String(this.presetName)}', not '${presetName}'` };
+    }
+    const snapshot = this.deps.runtime.scan(preset, options);
+    snapshot.summary = { ...snapshot.summary, preset: presetName, state: this.machine.state.toLowerCase(), scanning_active: true, manual: true };
+    this.lastScanResult = snapshot;
+    this.deps.kernel.bus.publish({ type: 'scan-result', botId: PRIMARY_BOT_ID, snapshot });
+    return { ok: true, snapshot };
+  }
+
+  private botTradeStats(): { dailyR: number; consecutiveLosses: number } {
+    const trades = this.deps.store.recentTrades(1000).filter((t) => t.botId === PRIMARY_BOT_ID);
+    const today = utcDay(this.deps.clock.now());
+    const dailyR = trades.filter((t) => utcDay(t.closedAt) === today).reduce((s, t) => s + (t.pnlR ?? 0), 0);
+    let consecutiveLosses = 0;
+    for (let i = trades.length - 1; i >= 0 && (trades[i]?.netPnl ?? 0) < 0; i -= 1) consecutiveLosses += 1;
+    return { dailyR: round(dailyR, 4), consecutiveLosses };
+  }
+}
+
+const round = (v: number, digits: number): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : 0);
+
+const transitionView = (t: StateTransition) => ({
+  from_state: t.from,
+  to_state: t.to,
+  command: t.event,
+  reason: t.reason,
+  timestamp: t.timestamp,
+  metadata: t.metadata,
+});

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { EngineController, PRIMARY_BOT_ID, type PresetRuntime } from '../../src/app/engine-controller.js';
+import { BreakoutStrategy } from '../../src/strategies/breakout/breakout.js';
+import type { Preset } from '../../src/strategies/breakout/preset.js';
+import { collectScanInputs, scanMarkets } from '../../src/strategies/breakout/scanner.js';
+import { repoRoot } from '../helpers/server.js';
+import { buildHarness, tempDir, type Harness } from './support.js';
+
+const preset = JSON.parse(readFileSync(join(repoRoot, 'presets', 'breakout_v1.json'), 'utf8')) as Preset;
+
+function controller(h: Harness) {
+  let reloads = 0;
+  const presets = {
+    list: () => [preset as unknown as Record<string, unknown>],
+    get: (name: string) => (name === preset.name ? (preset as unknown as Record<string, unknown>) : undefined),
+    reload: () => {
+      reloads += 1;
+      return [];
+    },
+  };
+  const runtime: PresetRuntime = {
+    strategy: (p) => new BreakoutStrategy(p as unknown as Preset),
+    risk: (p) => ({ riskPerTrade: (p as unknown as Preset).risk.risk_per_trade, maxOpenPositions: 3, maxLeverage: 5 }),
+    slots: (p) => (p as unknown as Preset).risk.max_concurrent_positions,
+    scan: (p, options) =>
+      scanMarkets(
+        p as unknown as Preset,
+        collectScanInputs((p as unknown as Preset).symbols, {
+          instrument: (s) => h.kernel.instruments.find(s),
+          history: (s) => h.kernel.data.history(s, preset.bar_interval_ms),
+          marketStats: (s) => h.kernel.data.marketStats(s),
+        }),
+        options,
+        h.clock.now(),
+      ),
+  };
+  let t = 0;
+  const engine = new EngineController({ kernel: h.kernel, store: h.store, presets, runtime, clock: h.clock, timer: () => (t += 1), liveCredentials: false, stopTimeoutMs: 50 });
+  return { engine, reloads: () => reloads };
+}
+
+describe('EngineController over a real kernel', () => {
+  const dir = tempDir();
+  after(() => dir.cleanup());
+
+  it('validates start: unknown preset 404, live without credentials 400, then runs and refuses a second start', () => {
+    const h = buildHarness({ file: dir.file('a.db') });
+    const { engine } = controller(h);
+    assert.deepEqual(engine.start('nope', 'paper'), { ok: false, status: 404, detail: "Preset 'nope' not found" });
+    const live = engine.start('breakout_v1', 'live');
+    assert.ok(!live.ok && live.status === 400 && /credentials/.test(live.detail));
+    assert.equal(engine.state, 'IDLE');
+    const ok = engine.start('breakout_v1', 'paper');
+    assert.ok(ok.ok);
+    assert.equal(engine.state, 'SCANNING');
+    assert.deepEqual(h.kernel.allBots().map((b) => b.id), [PRIMARY_BOT_ID]);
+    const again = engine.start('breakout_v1', 'paper');
+    assert.ok(!again.ok && again.status === 400);
+    const s = engine.status();
+    assert.equal(s.preset, 'breakout_v1');
+    assert.equal(s.slots, 3);
+    assert.equal(s.mode, 'paper');
+    assert.deepEqual(engine.commands().commands, ['pause', 'stop', 'emergency_stop']);
+    h.store.close();
+  });
+
+  it('follows the bot phases while running, not while paused', () => {
+    const h = buildHarness({ file: dir.file('b.db') });
+    const { engine } = controller(h);
+    engine.start('breakout_v1', 'paper');
+    const phase = (p: 'LEVEL_BUILDING' | 'SIGNAL_WAIT' | 'MANAGING') => h.kernel.bus.publish({ type: 'bot-phase', botId: PRIMARY_BOT_ID, phase: p, reason: 't', ts: 0 });
+    phase('LEVEL_BUILDING');
+    assert.equal(engine.state, 'LEVEL_BUILDING');
+    phase('SIGNAL_WAIT');
+    assert.equal(engine.state, 'SIGNAL_WAIT');
+    h.kernel.bus.publish({ type: 'bot-phase', botId: 'someone-else', phase: 'MANAGING', reason: 't', ts: 0 });
+    assert.equal(engine.state, 'SIGNAL_WAIT', 'other bots do not move the engine');
+    assert.ok(engine.pause().ok);
+    phase('MANAGING');
+    assert.equal(engine.state, 'PAUSED');
+    const again = engine.pause();
+    assert.ok(again.ok && !again.changed);
+    assert.ok(engine.resume().ok);
+    assert.equal(engine.state, 'SCANNING');
+    const history = engine.history(10).map((t) => `${t.from_state}>${t.to_state}`);
+    assert.deepEqual(history, ['IDLE>INITIALIZING', 'INITIALIZING>SCANNING', 'SCANNING>LEVEL_BUILDING', 'LEVEL_BUILDING>SIGNAL_WAIT', 'SIGNAL_WAIT>PAUSED', 'PAUSED>SCANNING']);
+    h.store.close();
+  });
+
+  it('emergency stop halts all bots, cancels working orders, flattens positions and blocks new entries until reload', async () => {
+    const h = buildHarness({ file: dir.file('c.db') });
+    const { engine, reloads } = controller(h);
+    h.tick('ES', 6000, 1_000);
+    h.tick('NQ', 21000, 1_000);
+    h.kernel.execution.place({ accountId: 'paper', botId: 'demo', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2, stopLoss: 5990 });
+    h.kernel.execution.place({ accountId: 'paper', botId: 'demo', symbol: 'NQ', side: 'sell', type: 'limit', purpose: 'entry', qty: 1, price: 21100 });
+    h.tick('ES', 6001, 2_000); // entry fills, protective stop placed
+    assert.equal(h.kernel.portfolio.openPositions().length, 1);
+    assert.equal(h.kernel.execution.openOrders().length, 2, 'protective stop and the NQ limit are working');
+    engine.start('breakout_v1', 'paper');
+    const r = engine.emergencyStop('test');
+    assert.ok(r.ok);
+    assert.equal(engine.state, 'EMERGENCY');
+    assert.deepEqual(r.ok && r.details, { cancelledOrders: 2, closingPositions: 1 });
+    assert.ok(h.kernel.allBots().every((b) => !b.isRunning));
+    h.tick('ES', 6002, 3_000); // the flattening market order fills
+    assert.equal(h.kernel.portfolio.openPositions().length, 0);
+    assert.equal(h.kernel.execution.openOrders().length, 0);
+    assert.ok(h.kernel.killSwitch.check(), 'kill switch engaged');
+    const start = engine.start('breakout_v1', 'paper');
+    assert.ok(!start.ok && start.status === 400, 'EMERGENCY only allows stop or reload');
+    assert.ok(engine.reload().ok);
+    assert.equal(reloads(), 1);
+    assert.equal(engine.state, 'IDLE');
+    assert.equal(h.kernel.killSwitch.check(), null, 'kill switch released by reload');
+    const stop = await engine.stop();
+    assert.ok(stop.ok && !stop.changed, 'stop when idle is idempotent');
+    h.store.close();
+  });
+
+  it('manual scans need a running engine with the same preset', () => {
+    const h = buildHarness({ file: dir.file('d.db') });
+    const { engine } = controller(h);
+    const idle = engine.scan('breakout_v1', {});
+    assert.ok(!idle.ok && idle.status === 503);
+    engine.start('breakout_v1', 'paper');
+    const unknown = engine.scan('nope', {});
+    assert.ok(!unknown.ok && unknown.status === 404);
+    const ok = engine.scan('breakout_v1', { symbols: ['ES'] });
+    assert.ok(ok.ok);
+    assert.equal(ok.ok && ok.snapshot.totalScanned, 1);
+    assert.equal(engine.lastScan(), ok.ok ? ok.snapshot : null);
+    h.store.close();
+  });
+});
