@@ -114,7 +114,8 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
       max,
       timeWindow: windowMs,
       allowList: (req) => allowList.includes(req.ip) || unlimited(req.url),
-      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, detail: `Rate limit exceeded: ${ctx.max} requests per ${ctx.after}; retry later` }),
+      // The plugin throws what this returns; an Error keeps our error handler's {detail} body.
+      errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`Rate limit exceeded: ${ctx.max} requests per ${ctx.after}; retry later`), { statusCode: 429 }),
     });
     if (burstPerSecond > 0) app.addHook('onRequest', burstLimiter(burstPerSecond, (req) => allowList.includes(req.ip) || unlimited(req.url)));
   }

@@ -1,10 +1,16 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EngineController, EngineResult } from '../app/engine-controller.js';
 import type { MetricsService } from '../app/metrics-service.js';
 import { CommandBody, CommandResult, Detail, EmergencyBody, HistoryQuery, StartBody } from './schemas.js';
 
 const tags = ['engine'];
+
+/** A POST without a body (as the seed's curl examples send) is an empty object. */
+export function emptyBodyAsObject(req: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  if (req.body === undefined || req.body === null) req.body = {};
+  done();
+}
 const answers = { 200: CommandResult, 400: Detail, 404: Detail, 422: Detail };
 
 function send(reply: FastifyReply, result: EngineResult) {
@@ -35,7 +41,7 @@ export async function engineRoutes(scope: FastifyInstance, engine: EngineControl
   for (const path of ['/engine/emergency-stop', '/engine/emergency_stop', '/engine/emergency']) {
     app.post(
       path,
-      { schema: { tags, summary: 'Emergency stop: halt every bot, cancel working orders, flatten positions', body: EmergencyBody, response: answers } },
+      { schema: { tags, summary: 'Emergency stop: halt every bot, cancel working orders, flatten positions', body: EmergencyBody, response: answers }, preValidation: emptyBodyAsObject },
       async (req, reply) => send(reply, engine.emergencyStop(req.body?.reason ?? 'emergency stop requested')),
     );
   }

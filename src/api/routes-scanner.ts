@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { EngineController } from '../app/engine-controller.js';
 import type { MarketStatsView } from '../core/scanner.js';
+import { emptyBodyAsObject } from './routes-engine.js';
 import { Detail, PresetParams, ScanBody, SymbolParams } from './schemas.js';
 import { Any } from './schemas.js';
 
@@ -20,7 +21,7 @@ export async function scannerRoutes(scope: FastifyInstance, engine: EngineContro
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/scanner/scan/:name',
-    { schema: { tags, summary: 'Run a scan with the running preset', params: PresetParams, body: ScanBody, response: { 200: Any, 400: Detail, 404: Detail, 503: Detail } } },
+    { schema: { tags, summary: 'Run a scan with the running preset', params: PresetParams, body: ScanBody, response: { 200: Any, 400: Detail, 404: Detail, 503: Detail } }, preValidation: emptyBodyAsObject },
     async (req, reply) => {
       const body = req.body ?? {};
       if (body.preset !== undefined && body.preset !== req.params.name) {

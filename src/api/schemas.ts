@@ -34,7 +34,7 @@ export const CommandBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const EmergencyBody = Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }));
+export const EmergencyBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 
@@ -47,15 +47,13 @@ export const OrdersQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const ScanBody = Type.Optional(
-  Type.Object(
-    {
-      preset: Type.Optional(Type.String()),
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-      symbols: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 200 })),
-    },
-    { additionalProperties: false },
-  ),
+export const ScanBody = Type.Object(
+  {
+    preset: Type.Optional(Type.String()),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    symbols: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 200 })),
+  },
+  { additionalProperties: false },
 );
 
 export const PresetParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });

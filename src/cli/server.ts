@@ -109,7 +109,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       const inputs = collectScanInputs(preset.symbols, {
         instrument: (s) => instruments.find(s),
         history: (s) => kernel.data.history(s, preset.bar_interval_ms),
-        marketStats: (s) => kernel.data.marketStats(s),
+        marketStats: (s) => kernel.data.marketStats(s, clock.now()),
       });
       return scanMarkets(preset, inputs, options, clock.now());
     },
@@ -198,7 +198,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     presets,
     metrics,
     logs: logging.ring,
-    marketStats: (s) => kernel.data.marketStats(s),
+    marketStats: (s) => kernel.data.marketStats(s, clock.now()),
     version: packageVersion(),
     rateLimit: config.rateLimit,
     logger: log,

@@ -153,7 +153,9 @@ describe('BreakoutStrategy in a SimClock-driven kernel', () => {
 // ---- the strategy against a scripted context ------------------------------------------------
 
 interface FakeContext extends StrategyContext {
+  /** BTC/USDT's bars; other symbols' in `others`. */
   bars: Bar[];
+  others: Map<string, Bar[]>;
   phases: [BotPhase, string][];
   statuses: Map<string, string>;
   entries: EntryIntent[];
@@ -168,6 +170,7 @@ function fakeContext(): FakeContext {
   const ctx: FakeContext = {
     botId: 'bo',
     bars: [],
+    others: new Map(),
     phases: [],
     statuses: new Map(),
     entries: [],
@@ -192,7 +195,7 @@ function fakeContext(): FakeContext {
       return true;
     },
     setStatus: (s, status) => ctx.statuses.set(s, status),
-    history: () => ctx.bars,
+    history: (s) => (s === 'BTC/USDT' ? ctx.bars : (ctx.others.get(s) ?? [])),
     marketStats: (s): MarketStatsView => ({ symbol: s, price: 0, volume_24h_usd: 1e9, trades_per_minute: 100, atr_5m: null, atr_15m: null, timestamp: 0 }),
     setPhase: (phase, reason) => ctx.phases.push([phase, reason]),
     publishScan: () => {},
@@ -248,10 +251,11 @@ describe('BreakoutStrategy rules', () => {
     const sizing = ctx.phases.findIndex(([p]) => p === 'SIZING');
     assert.equal(ctx.phases[sizing + 1]?.[0], 'SCANNING');
     assert.match(ctx.phases[sizing + 1]?.[1] ?? '', /entry refused for BTC\/USDT: kill_switch/);
-    // The rescan of the same bar finds the levels again.
+    // The rescan of the same bar: the close of 105 turned the 104 level into support, which a
+    // long-only preset does not trade, so the candidate waits for levels.
     assert.deepEqual(
       ctx.phases.slice(sizing + 2).map(([p]) => p),
-      ['LEVEL_BUILDING', 'SIGNAL_WAIT'],
+      ['LEVEL_BUILDING'],
     );
     assert.equal(ctx.statuses.get('BTC/USDT'), 'entry refused: kill_switch: trading halted: test');
   });
@@ -290,13 +294,17 @@ describe('BreakoutStrategy rules', () => {
         risk: { ...preset().risk, max_concurrent_positions: 1 },
       }),
     );
-    // Both symbols see the same bars: BTC enters on bar 29, ETH's breakout is skipped.
+    // Both symbols trade the same prices, BTC's bar closing first: BTC enters on bar 29, ETH's
+    // breakout on the same bar is skipped.
+    const eth: Bar[] = [];
+    ctx.others.set('ETH/USDT', eth);
     for (const close of [...RANGE, 105]) {
       const i = ctx.bars.length;
       const mk = (symbol: string): Bar => ({ symbol, start: i * 1000, intervalMs: 1000, open: close, high: close, low: close, close, volume: 1, trades: 1 });
       ctx.bars.push(mk('BTC/USDT'));
-      s.onBar(mk('BTC/USDT'), ctx);
-      s.onBar(mk('ETH/USDT'), ctx);
+      s.onBar(ctx.bars[i] as Bar, ctx);
+      eth.push(mk('ETH/USDT'));
+      s.onBar(eth[i] as Bar, ctx);
     }
     assert.deepEqual(
       ctx.entries.map((e) => e.symbol),
