@@ -57,6 +57,8 @@ export class EngineController {
   private bot: Bot | null = null;
   private lastScanResult: ScannerSnapshot | null = null;
   private readonly cycles = new StatsWindow(500);
+  /** Other bots an emergency stop halted; a reload starts them again. */
+  private halted: Bot[] = [];
 
   constructor(private readonly deps: EngineDeps) {
     const bus = deps.kernel.bus;
@@ -206,7 +208,10 @@ export class EngineController {
     if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
     const { kernel } = this.deps;
     kernel.killSwitch.engage(reason);
-    for (const bot of kernel.allBots()) bot.stop();
+    for (const bot of kernel.allBots()) {
+      if (bot.isRunning && bot.id !== PRIMARY_BOT_ID) this.halted.push(bot);
+      bot.stop();
+    }
     let cancelled = 0;
     for (const order of kernel.execution.openOrders()) if (kernel.execution.cancel(order.id, `emergency stop: ${reason}`).ok) cancelled += 1;
     let flattened = 0;
@@ -239,12 +244,17 @@ export class EngineController {
     if (!moved.ok) return { ok: false, status: 400, detail: `${moved.reason} (stop the engine first)` };
     const errors = this.deps.presets.reload();
     this.deps.kernel.killSwitch.release();
+    const restarted = this.halted.map((b) => b.id);
+    for (const bot of this.halted) bot.start();
+    this.halted = [];
+    this.preset = null;
+    this.startedAt = null;
     return {
       ok: true,
       changed: moved.changed,
       state: this.machine.state,
       message: `Presets reloaded (${this.deps.presets.list().length} valid, ${errors.length} invalid)`,
-      details: { invalid: errors },
+      details: { invalid: errors, restartedBots: restarted },
     };
   }
 

@@ -328,6 +328,10 @@ describe('seed 001 API on the running server', () => {
 
     const two = await api.post('/api/scanner/scan/breakout_v1', { limit: 5, symbols: ['BTC/USDT', 'ETH/USDT'] });
     assert.equal(two.body.totalScanned, 2);
+    // Every field of ScanRequest is optional: no body at all scans every symbol of the preset.
+    const noBody = await getJson<Obj>(`${server.url}/api/scanner/scan/breakout_v1`, { method: 'POST' });
+    assert.equal(noBody.status, 200, JSON.stringify(noBody.body));
+    assert.equal(noBody.body.totalScanned, 4);
 
     // The updated preset (200 ms bars, 5 bars of history, no filters) yields candidates in seconds.
     const full = await waitFor('a scan with two candidates', async () => {
@@ -487,7 +491,12 @@ describe('seed 001 API on the running server', () => {
   });
 
   it('GET /api/metrics/summary and /api/metrics/performance carry the seed figures', async () => {
-    const { status, body } = await api.get('/api/metrics/summary');
+    // The demo bot closes trades and the position count is sampled every second: wait for both.
+    const { status, body } = await waitFor('closed trades and position samples in the summary', async () => {
+      const r = await api.get('/api/metrics/summary');
+      const counts = [((r.body.trading as Obj | undefined)?.pnl as Obj | undefined)?.count, ((r.body.engine as Obj | undefined)?.positions as Obj | undefined)?.count];
+      return (r.status !== 200 || counts.every((c) => typeof c === 'number' && c > 0)) && r;
+    }, 20_000, 250).catch(() => api.get('/api/metrics/summary'));
     assert.equal(status, 200);
     hasFields(body, ['performance', 'engine', 'trading', 'timestamp'], 'summary');
     hasFields(body.performance, ['cpu_percent', 'memory_percent', 'memory_used_mb', 'disk_usage_percent', 'active_threads'], 'summary.performance');
@@ -499,7 +508,6 @@ describe('seed 001 API on the running server', () => {
     hasFields(trading.pnl, STATS_FIELDS, 'trading.pnl');
     assert.equal(typeof body.timestamp, 'number');
     assert.ok(Math.abs((body.timestamp as number) - Date.now()) < 60_000, 'timestamp in milliseconds');
-    // The engine has run cycles and the position count is sampled every second.
     const cycle = engine.cycle_time as Obj;
     assert.ok((cycle.count as number) > 0, 'cycle times recorded');
     assert.ok((cycle.max as number) < 1, `a cycle takes well under a second: ${JSON.stringify(cycle)}`);

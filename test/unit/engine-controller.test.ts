@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EngineController, PRIMARY_BOT_ID, type PresetRuntime } from '../../src/app/engine-controller.js';
 import { BreakoutStrategy } from '../../src/strategies/breakout/breakout.js';
+import { SmaCrossStrategy } from '../../src/strategies/sma-cross/sma-cross.js';
 import type { Preset } from '../../src/strategies/breakout/preset.js';
 import { collectScanInputs, scanMarkets } from '../../src/strategies/breakout/scanner.js';
 import { repoRoot } from '../helpers/server.js';
@@ -100,6 +101,8 @@ describe('EngineController over a real kernel', () => {
     h.tick('ES', 6001, 2_000); // entry fills, protective stop placed
     assert.equal(h.kernel.portfolio.openPositions().length, 1);
     assert.equal(h.kernel.execution.openOrders().length, 2, 'protective stop and the NQ limit are working');
+    const demo = h.kernel.addBot('demo', new SmaCrossStrategy({ symbols: ['ES'], barIntervalMs: 1000, fast: 2, slow: 4, stopAtr: 2, targetAtr: 0, longOnly: false }));
+    demo.start();
     engine.start('breakout_v1', 'paper');
     const r = engine.emergencyStop('test');
     assert.ok(r.ok);
@@ -112,7 +115,11 @@ describe('EngineController over a real kernel', () => {
     assert.ok(h.kernel.killSwitch.check(), 'kill switch engaged');
     const start = engine.start('breakout_v1', 'paper');
     assert.ok(!start.ok && start.status === 400, 'EMERGENCY only allows stop or reload');
-    assert.ok(engine.reload().ok);
+    const reload = engine.reload();
+    assert.ok(reload.ok);
+    assert.deepEqual(reload.ok && reload.details?.restartedBots, ['demo'], 'bots halted by the emergency start again');
+    assert.ok(demo.isRunning);
+    assert.equal(engine.status().preset, null, 'reload resets the engine');
     assert.equal(reloads(), 1);
     assert.equal(engine.state, 'IDLE');
     assert.equal(h.kernel.killSwitch.check(), null, 'kill switch released by reload');
