@@ -10,7 +10,10 @@ import type { TradingFacade } from '../app/facade.js';
 import type { LogRing } from '../app/log-ring.js';
 import type { MetricsService } from '../app/metrics-service.js';
 import type { MarketStatsView } from '../core/scanner.js';
-import { bearerGuard } from './auth.js';
+import cookie from '@fastify/cookie';
+import type { OperatorAuth } from '../app/operator-auth.js';
+import { operatorGuard } from './auth.js';
+import { authRoutes } from './routes-auth.js';
 import { burstLimiter } from './burst-limit.js';
 import { engineRoutes } from './routes-engine.js';
 import { monitoringRoutes } from './routes-monitoring.js';
@@ -40,7 +43,8 @@ export interface ApiOptions {
   logger: Logger;
   version: string;
   corsOrigins: string[];
-  apiTokens: string[];
+  /** Password sessions and API tokens (seed 003, DESIGN.md §4). */
+  auth: OperatorAuth;
   rateLimit: RateLimitOptions;
   ws: { maxBufferedBytes: number; pingIntervalMs: number };
   /** Hide 500 details (production). */
@@ -78,7 +82,8 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
       done();
     });
   }
-  if (options.apiTokens.length > 0) app.addHook('onRequest', bearerGuard(options.apiTokens));
+  await app.register(cookie);
+  app.addHook('onRequest', operatorGuard(options.auth));
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string }, req, reply) => {
     if (error.validation) {
@@ -131,6 +136,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   app.get('/', { schema: { tags: ['stream'], summary: 'Health and version' } }, async () => options.facade.health());
   const api: FastifyPluginAsync<{ docs: boolean }> = async (scope, { docs }) => {
     if (!docs) scope.addHook('onRoute', (route) => void (route.schema = { ...(route.schema ?? {}), hide: true }));
+    await authRoutes(scope, options.auth);
     await streamRoutes(scope, options.facade);
     await tradingRoutes(scope, options.facade);
     await engineRoutes(scope, options.engine, options.metrics);

@@ -1,19 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { OperatorAuth } from '../app/operator-auth.js';
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+export const SESSION_COOKIE = 'tw_session';
 
-/** Compares a presented token with the configured ones in constant time. */
-export function tokenMatcher(tokens: readonly string[]): (presented: string | undefined) => boolean {
-  const digests = tokens.map(digest);
-  return (presented) => {
-    if (!presented) return false;
-    const d = digest(presented);
-    let ok = false;
-    for (const t of digests) ok = timingSafeEqual(d, t) || ok;
-    return ok;
-  };
-}
+/** Routes anyone may call: health, docs, and the auth routes themselves. */
+const OPEN = new Set(['/api/login', '/api/logout', '/api/auth/status', '/api/v1/login', '/api/v1/logout', '/api/v1/auth/status']);
 
 export function presentedToken(req: FastifyRequest): string | undefined {
   const header = req.headers.authorization;
@@ -22,13 +14,24 @@ export function presentedToken(req: FastifyRequest): string | undefined {
   return typeof q === 'string' ? q : undefined;
 }
 
-/** Health stays open; everything under /api and /ws needs a token when tokens are configured. */
-export function bearerGuard(tokens: readonly string[]) {
-  const matches = tokenMatcher(tokens);
+export const sessionToken = (req: FastifyRequest): string | undefined => (req.cookies as Record<string, string | undefined> | undefined)?.[SESSION_COOKIE];
+
+export function isAuthenticated(auth: OperatorAuth, req: FastifyRequest): boolean {
+  return auth.tokenValid(presentedToken(req)) || auth.sessionValid(sessionToken(req));
+}
+
+/**
+ * With a password or API tokens configured, everything under /api and /ws needs the session
+ * cookie or a bearer token; health, docs and the auth routes stay open. Answers carry both the
+ * seed 001 `detail` and the seed 003 `{ok, error}` fields.
+ */
+export function operatorGuard(auth: OperatorAuth) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!auth.enforced) return;
     const path = req.url.split('?')[0] ?? '';
-    if (!(path.startsWith('/api') || path === '/ws')) return;
-    if (matches(presentedToken(req))) return;
-    await reply.code(401).header('www-authenticate', 'Bearer').send({ detail: 'Not authenticated: a valid bearer token is required' });
+    if (!(path.startsWith('/api') || path === '/ws') || OPEN.has(path) || path.startsWith('/api/docs')) return;
+    if (isAuthenticated(auth, req)) return;
+    const error = auth.passwordRequired ? 'Not authenticated: log in (POST /api/login) or send a bearer token' : 'Not authenticated: a valid bearer token is required';
+    await reply.code(401).header('www-authenticate', 'Bearer').send({ detail: error, ok: false, error });
   };
 }

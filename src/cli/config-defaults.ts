@@ -10,7 +10,7 @@ export const defaultConfig = (): TradewindConfig => ({
   rateLimit: { enabled: true, max: 100, windowMs: 60_000, burstPerSecond: 10, allowList: [] },
   engine: { autoStartPreset: '', heartbeatMs: 10_000 },
   log: { level: 'info', file: true },
-  auth: { apiTokens: [] },
+  auth: { apiTokens: [], password: '', passwordHash: '', sessionTtlHours: 12, maxLoginFailures: 5 },
   feed: { kind: 'sim', seed: 20260101, tickIntervalMs: 250, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })) },
   account: { id: 'paper', currency: 'USD', startingBalance: 100_000, leverage: 10 },
   paper: {

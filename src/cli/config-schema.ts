@@ -66,6 +66,12 @@ export const ConfigSchema = Type.Object(
       {
         /** Bearer tokens accepted on /api and /ws; none means open routes (loopback only). */
         apiTokens: Type.Array(Type.String({ minLength: 16 })),
+        /** Operator password (env DASHBOARD_PASSWORD); hashed with scrypt at start, never stored. */
+        password: Type.String(),
+        /** Or its scrypt hash (`tradewind hash-password`), so the file holds no secret. */
+        passwordHash: Type.String(),
+        sessionTtlHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 90 }),
+        maxLoginFailures: Type.Integer({ minimum: 1, maximum: 1000 }),
       },
       strict,
     ),

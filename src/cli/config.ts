@@ -21,6 +21,7 @@ const ENV_OVERRIDES: Record<string, { path: string[]; parse: (v: string) => unkn
   TRADEWIND_DEMO_BOT: { path: ['demoBot', 'enabled'], parse: toBoolean },
   TRADEWIND_RATE_LIMIT: { path: ['rateLimit'], parse: rateLimitFromEnv },
   TRADEWIND_PRESETS_DIR: { path: ['presetsDir'], parse: (v) => v },
+  DASHBOARD_PASSWORD: { path: ['auth', 'password'], parse: (v) => v },
   TRADEWIND_API_TOKENS: { path: ['auth', 'apiTokens'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 
@@ -144,5 +145,9 @@ function toBoolean(v: string): unknown {
 
 /** The configuration with secrets replaced, for printing and logs. */
 export function redactConfig(config: TradewindConfig): TradewindConfig {
-  return { ...config, auth: { apiTokens: config.auth.apiTokens.map(() => '***') } };
+  const hide = (v: string) => (v ? '***' : '');
+  return {
+    ...config,
+    auth: { ...config.auth, apiTokens: config.auth.apiTokens.map(() => '***'), password: hide(config.auth.password), passwordHash: hide(config.auth.passwordHash) },
+  };
 }

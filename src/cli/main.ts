@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError, loadConfig, redactConfig } from './config.js';
 import { startServer } from './server.js';
 import { packageVersion } from './version.js';
+import { hashPassword } from '../app/operator-auth.js';
 import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
 
 const toPort = (v: string): number => {
@@ -68,6 +69,17 @@ export function buildCli(): Command {
     process.stdout.write(`database ${file} at schema version ${store.schemaVersion()}\n`);
     store.close();
   });
+
+  program
+    .command('hash-password')
+    .description('read a password from standard input and print its scrypt hash for auth.passwordHash')
+    .action(async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+      if (!password) throw new ConfigError('hash-password: no password on standard input');
+      process.stdout.write(`${await hashPassword(password)}\n`);
+    });
 
   return program;
 }

@@ -29,6 +29,7 @@ import { presetProblems, type Preset } from '../strategies/breakout/preset.js';
 import { collectScanInputs, scanMarkets } from '../strategies/breakout/scanner.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { LogRing } from '../app/log-ring.js';
+import { hashPassword, isPasswordHash, OperatorAuth } from '../app/operator-auth.js';
 import { packageVersion } from './version.js';
 
 export interface RunningServer {
@@ -51,11 +52,16 @@ export function isLoopback(host: string): boolean {
 
 /** The composition root: picks the concrete adapters and starts everything. */
 export async function startServer(config: TradewindConfig, logger?: Logger): Promise<RunningServer> {
-  if (!isLoopback(config.server.host) && config.auth.apiTokens.length === 0) {
+  const hasPassword = config.auth.password !== '' || config.auth.passwordHash !== '';
+  if (!isLoopback(config.server.host) && config.auth.apiTokens.length === 0 && !hasPassword) {
     throw new ConfigError(
-      `Refusing to bind ${config.server.host} without authentication: set auth.apiTokens (or TRADEWIND_API_TOKENS), or bind a loopback address such as 127.0.0.1`,
+      `Refusing to bind ${config.server.host} without authentication: set a password (DASHBOARD_PASSWORD or auth.passwordHash) or API tokens (TRADEWIND_API_TOKENS), or bind a loopback address such as 127.0.0.1`,
     );
   }
+  if (config.auth.passwordHash && !isPasswordHash(config.auth.passwordHash)) {
+    throw new ConfigError('auth.passwordHash: not a scrypt hash made by `tradewind hash-password`');
+  }
+  const passwordHash = config.auth.passwordHash || (config.auth.password ? await hashPassword(config.auth.password) : null);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const logging = logger ? { logger, ring: new LogRing() } : createLogging({ level: config.log.level, dataDir, toFile: config.log.file });
@@ -192,6 +198,17 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   }
   const positionSampler = scheduler.every(1_000, () => metrics.recordPositions(kernel.portfolio.openPositions().length));
 
+  const auth = new OperatorAuth({
+    sessions: store,
+    clock,
+    passwordHash,
+    apiTokens: config.auth.apiTokens,
+    sessionTtlMs: config.auth.sessionTtlHours * 3_600_000,
+    maxFailures: config.auth.maxLoginFailures,
+    failureWindowMs: 15 * 60_000,
+  });
+  auth.purgeExpired();
+
   const { app } = await buildApp({
     facade,
     engine,
@@ -203,7 +220,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     rateLimit: config.rateLimit,
     logger: log,
     corsOrigins: config.server.corsOrigins,
-    apiTokens: config.auth.apiTokens,
+    auth,
     ws: { maxBufferedBytes: config.stream.maxClientBufferBytes, pingIntervalMs: config.stream.pingIntervalMs },
     production: process.env.NODE_ENV === 'production',
   });

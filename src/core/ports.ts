@@ -91,3 +91,11 @@ export interface StoredEvent {
 }
 
 export type EventListener = (event: KernelEvent) => void;
+
+/** Operator sessions, keyed by a hash of the cookie token (a leaked table leaks no session). */
+export interface SessionStore {
+  createSession(session: { tokenHash: string; createdAt: number; expiresAt: number; client: string }): void;
+  findSession(tokenHash: string, now: number): { createdAt: number; expiresAt: number; client: string } | null;
+  deleteSession(tokenHash: string): void;
+  purgeSessions(now: number): number;
+}

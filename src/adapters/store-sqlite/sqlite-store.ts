@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { sequenceOf } from '../../core/ids.js';
 import type { Fill, Order } from '../../core/orders.js';
 import type { Account, ClosedTrade, Position } from '../../core/portfolio-types.js';
-import type { FillRecord, RestoredState, StoredEvent, TradingStore } from '../../core/ports.js';
+import type { FillRecord, RestoredState, SessionStore, StoredEvent, TradingStore } from '../../core/ports.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -16,7 +16,7 @@ type Row = { data: string };
 const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.data) as T) : null);
 
 /** The embedded trading journal: better-sqlite3 in WAL mode with full fsync on commit. */
-export class SqliteStore implements TradingStore {
+export class SqliteStore implements TradingStore, SessionStore {
   readonly db: Database.Database;
   private readonly maxEvents: number;
   private eventsSincePrune = 0;
@@ -172,6 +172,25 @@ export class SqliteStore implements TradingStore {
 
   setMeta(key: string, value: string): void {
     this.stmt.setMeta.run(key, value);
+  }
+
+  createSession(s: { tokenHash: string; createdAt: number; expiresAt: number; client: string }): void {
+    this.db.prepare(`INSERT INTO sessions (token_hash, created_at, expires_at, client) VALUES (?, ?, ?, ?)`).run(s.tokenHash, s.createdAt, s.expiresAt, s.client);
+  }
+
+  findSession(tokenHash: string, now: number): { createdAt: number; expiresAt: number; client: string } | null {
+    const row = this.db.prepare(`SELECT created_at, expires_at, client FROM sessions WHERE token_hash = ? AND expires_at > ?`).get(tokenHash, now) as
+      | { created_at: number; expires_at: number; client: string }
+      | undefined;
+    return row ? { createdAt: row.created_at, expiresAt: row.expires_at, client: row.client } : null;
+  }
+
+  deleteSession(tokenHash: string): void {
+    this.db.prepare(`DELETE FROM sessions WHERE token_hash = ?`).run(tokenHash);
+  }
+
+  purgeSessions(now: number): number {
+    return this.db.prepare(`DELETE FROM sessions WHERE expires_at <= ?`).run(now).changes;
   }
 
   schemaVersion(): number {
