@@ -21,6 +21,13 @@ import { presetRoutes, type PresetStore } from './routes-presets.js';
 import { scannerRoutes } from './routes-scanner.js';
 import { streamRoutes } from './routes-stream.js';
 import { tradingRoutes } from './routes-trading.js';
+import { bridgeRoutes } from './routes-bridge.js';
+import type { BridgeDesk } from '../app/bridge-desk.js';
+import { uploadRoutes, type UploadOptions } from './routes-upload.js';
+import { maxRoutes } from './routes-max.js';
+import { tradingViewRoutes } from './routes-tradingview.js';
+import type { TradingViewDesk } from '../app/tradingview-desk.js';
+import type { MaxService } from '../app/max-service.js';
 import { WsHub } from './ws-hub.js';
 
 export interface RateLimitOptions {
@@ -49,6 +56,14 @@ export interface ApiOptions {
   ws: { maxBufferedBytes: number; pingIntervalMs: number };
   /** Hide 500 details (production). */
   production: boolean;
+  /** Seed 003 execution bridge routes (bridge secret) and their operator views. */
+  bridge?: BridgeDesk;
+  /** Seed 002's Max bot (backtests and paper bots), served only under /api/v1/run-bot. */
+  max?: MaxService;
+  /** TradingView webhooks (seed 003), authenticated by the secret in the body. */
+  tradingView?: TradingViewDesk;
+  /** Market data upload (seed 002); the route is absent without it. */
+  upload?: UploadOptions;
 }
 
 /** Routes that are never rate limited: health, docs and the WebSocket upgrade. */
@@ -78,7 +93,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   });
   if (debug) {
     app.addHook('onResponse', (req, reply, done) => {
-      req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+      req.log.debug({ method: req.method, url: req.url.replace(/([?&](?:secret|token)=)[^&]*/gi, '$1[redacted]'), status: reply.statusCode, ms: reply.elapsedTime }, 'request');
       done();
     });
   }
@@ -143,10 +158,16 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     await scannerRoutes(scope, options.engine, options.marketStats);
     await presetRoutes(scope, options.presets, options.engine);
     await monitoringRoutes(scope, options.logs, options.metrics);
+    if (options.bridge) await bridgeRoutes(scope, options.bridge);
+    if (options.upload) await uploadRoutes(scope, options.upload);
   };
   await app.register(api, { prefix: '/api', docs: true });
   // URI versioning (seed 001): /api/v1/... is an alias of /api/...
   await app.register(api, { prefix: '/api/v1', docs: false });
+  const max = options.max;
+  if (max) await app.register(async (scope) => maxRoutes(scope, { max }), { prefix: '/api/v1/run-bot' });
+  const tv = options.tradingView;
+  if (tv) await app.register(async (scope) => tradingViewRoutes(scope, tv));
 
   app.get('/ws', { websocket: true, schema: { hide: true } }, (socket) => hub.add(socket));
   return { app, hub };

@@ -1,6 +1,7 @@
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OperatorAuth } from '../app/operator-auth.js';
+import { isBridgePath } from './routes-bridge.js';
 
 export const SESSION_COOKIE = 'tw_session';
 
@@ -30,6 +31,8 @@ export function operatorGuard(auth: OperatorAuth) {
     if (!auth.enforced) return;
     const path = req.url.split('?')[0] ?? '';
     if (!(path.startsWith('/api') || path === '/ws') || OPEN.has(path) || path.startsWith('/api/docs')) return;
+    // The execution bridge authenticates with its own secret (routes-bridge.ts).
+    if (isBridgePath(path)) return;
     if (isAuthenticated(auth, req)) return;
     const error = auth.passwordRequired ? 'Not authenticated: log in (POST /api/login) or send a bearer token' : 'Not authenticated: a valid bearer token is required';
     await reply.code(401).header('www-authenticate', 'Bearer').send({ detail: error, ok: false, error });

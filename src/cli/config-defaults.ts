@@ -8,6 +8,7 @@ export const defaultConfig = (): TradewindConfig => ({
   presetsDir: '',
   // Seed 001's recommendation: 100 requests a minute and 10 a second per address.
   rateLimit: { enabled: true, max: 100, windowMs: 60_000, burstPerSecond: 10, allowList: [] },
+  tradingView: { secret: '', assets: ['ES', 'NQ'] },
   engine: { autoStartPreset: '', heartbeatMs: 10_000 },
   log: { level: 'info', file: true },
   auth: { apiTokens: [], password: '', passwordHash: '', sessionTtlHours: 12, maxLoginFailures: 5 },
@@ -30,6 +31,19 @@ export const defaultConfig = (): TradewindConfig => ({
     stopAtr: 4,
     targetAtr: 0,
     longOnly: false,
+  },
+  marketData: { importDir: '', maxUploadBytes: 300 * 1024 * 1024, batchSize: 10_000 },
+  bridge: {
+    enabled: false,
+    accountId: 'bridge',
+    secret: '',
+    leaseSeconds: 30,
+    heartbeatTimeoutSeconds: 60,
+    env: 'DEMO',
+    startingBalance: 50_000,
+    // Set these to the contracts your bridge trades (front month).
+    contracts: { ES: { contract: 'ESM6', exchange: 'CME' }, NQ: { contract: 'NQM6', exchange: 'CME' }, MES: { contract: 'MESM6', exchange: 'CME' }, MNQ: { contract: 'MNQM6', exchange: 'CME' } },
+    allowTestOrders: false,
   },
   stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000 },
 });

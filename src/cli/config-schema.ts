@@ -47,6 +47,14 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    tradingView: Type.Object(
+      {
+        /** TV_WEBHOOK_SECRET: required in every webhook body; empty disables the webhooks. */
+        secret: Type.String(),
+        assets: Type.Array(Type.String({ minLength: 1 })),
+      },
+      strict,
+    ),
     engine: Type.Object(
       {
         /** Start the primary bot with this preset at launch ('' = stay IDLE). */
@@ -118,6 +126,37 @@ export const ConfigSchema = Type.Object(
         stopAtr: Type.Number({ exclusiveMinimum: 0 }),
         targetAtr: Type.Number({ minimum: 0 }),
         longOnly: Type.Boolean(),
+      },
+      strict,
+    ),
+    marketData: Type.Object(
+      {
+        /** Directory `file_path` uploads must be inside; empty means DATA_DIR/imports. */
+        importDir: Type.String(),
+        /** Largest uploaded file in bytes (seed 002: 300 MB). */
+        maxUploadBytes: Type.Integer({ minimum: 1 }),
+        /** Rows per import batch (one transaction and one progress event each). */
+        batchSize: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      },
+      strict,
+    ),
+    /** Seed 003 execution bridge: a second account whose orders an external process executes. */
+    bridge: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        accountId: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_-]+$' }),
+        /** BRIDGE_HEARTBEAT_SECRET; empty disables the bridge routes (403). */
+        secret: Type.String(),
+        /** How long a claim holds an order before another bridge may take it. */
+        leaseSeconds: Type.Number({ minimum: 1, maximum: 3600 }),
+        /** The bridge is offline (orders refused) when its last heartbeat is older than this. */
+        heartbeatTimeoutSeconds: Type.Number({ minimum: 1, maximum: 3600 }),
+        env: Type.Union([Type.Literal('DEMO'), Type.Literal('LIVE')]),
+        startingBalance: Type.Number({ exclusiveMinimum: 0 }),
+        /** Kernel symbol -> the bridge's contract and exchange, e.g. ES: {contract: MESM6, exchange: CME}. */
+        contracts: Type.Record(Type.String({ minLength: 1 }), Type.Object({ contract: Type.String({ minLength: 1 }), exchange: Type.String({ minLength: 1 }) }, strict)),
+        /** POST /api/bridge/test-order (operator) places market orders on the bridge account. */
+        allowTestOrders: Type.Boolean(),
       },
       strict,
     ),

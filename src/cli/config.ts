@@ -21,7 +21,11 @@ const ENV_OVERRIDES: Record<string, { path: string[]; parse: (v: string) => unkn
   TRADEWIND_DEMO_BOT: { path: ['demoBot', 'enabled'], parse: toBoolean },
   TRADEWIND_RATE_LIMIT: { path: ['rateLimit'], parse: rateLimitFromEnv },
   TRADEWIND_PRESETS_DIR: { path: ['presetsDir'], parse: (v) => v },
+  TV_WEBHOOK_SECRET: { path: ['tradingView', 'secret'], parse: (v) => v },
   DASHBOARD_PASSWORD: { path: ['auth', 'password'], parse: (v) => v },
+  BRIDGE_HEARTBEAT_SECRET: { path: ['bridge', 'secret'], parse: (v) => v },
+  TRADEWIND_IMPORT_DIR: { path: ['marketData', 'importDir'], parse: (v) => v },
+  TRADEWIND_MAX_UPLOAD_BYTES: { path: ['marketData', 'maxUploadBytes'], parse: toNumber },
   TRADEWIND_API_TOKENS: { path: ['auth', 'apiTokens'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 
@@ -149,5 +153,7 @@ export function redactConfig(config: TradewindConfig): TradewindConfig {
   return {
     ...config,
     auth: { ...config.auth, apiTokens: config.auth.apiTokens.map(() => '***'), password: hide(config.auth.password), passwordHash: hide(config.auth.passwordHash) },
+    bridge: { ...config.bridge, secret: hide(config.bridge.secret) },
+    tradingView: { ...config.tradingView, secret: hide(config.tradingView.secret) },
   };
 }

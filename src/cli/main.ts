@@ -5,6 +5,8 @@ import { startServer } from './server.js';
 import { packageVersion } from './version.js';
 import { hashPassword } from '../app/operator-auth.js';
 import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
+import { registerIngestCommand } from './ingest.js';
+import { backtestCommand } from './backtest.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
@@ -81,6 +83,8 @@ export function buildCli(): Command {
       process.stdout.write(`${await hashPassword(password)}\n`);
     });
 
+  registerIngestCommand(program, (opts) => configFrom(opts).dataDir);
+  program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
   return program;
 }
 

@@ -29,8 +29,16 @@ import { presetProblems, type Preset } from '../strategies/breakout/preset.js';
 import { collectScanInputs, scanMarkets } from '../strategies/breakout/scanner.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { LogRing } from '../app/log-ring.js';
+import { TradingViewDesk } from '../app/tradingview-desk.js';
+import { RENKO_SIZES } from '../core/renko.js';
+import { RenkoBuilder } from '../engine/renko-builder.js';
 import { hashPassword, isPasswordHash, OperatorAuth } from '../app/operator-auth.js';
 import { packageVersion } from './version.js';
+import { createBridgeAccount } from './bridge-account.js';
+import { MaxService } from '../app/max-service.js';
+import { MemoryStore } from '../backtest/memory-store.js';
+import { readTicks } from '../adapters/importers/index.js';
+import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 
 export interface RunningServer {
   url: string;
@@ -77,6 +85,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   }
 
   const store = new SqliteStore({ file: join(dataDir, 'tradewind.db') });
+  // Market data in its own file: a long import never holds the trading journal's write lock.
+  const marketStore = new SqliteMarketStore({ file: join(dataDir, 'market.db') });
   const broker = new PaperBroker({
     clock,
     instruments,
@@ -100,6 +110,10 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   );
   kernel.bus.on('trade-closed', ({ trade }) => log.info({ trade }, 'trade closed'));
   kernel.bus.on('risk-rejected', ({ request, reason }) => log.info({ symbol: request.symbol, reason }, 'entry refused by risk'));
+  // Seed 003 execution bridge: an optional second account, its orders executed by an external process.
+  const bridge = createBridgeAccount({ config, store, clock, instruments, log, lastPrice: (s) => kernel.data.lastPrice(s) });
+  const bridgeKernel = bridge.account?.kernel;
+  if (bridgeKernel) kernel.bus.on('tick', ({ tick }) => bridgeKernel.onTick(tick));
 
   const presets = new PresetFiles(config.presetsDir ? resolve(config.presetsDir) : join(dataDir, 'presets'), presetProblems, fileURLToPath(new URL('../../../presets', import.meta.url)));
   for (const e of presets.loadErrors()) log.warn({ component: 'presets', file: e.file }, `invalid preset ignored: ${e.message}`);
@@ -209,7 +223,52 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   });
   auth.purgeExpired();
 
+  // Seed 002's Max bot: paper bots on this kernel; backtests on a private kernel per run.
+  const max = new MaxService({
+    kernel,
+    clock,
+    feedSymbols: config.feed.instruments.map((i) => i.symbol),
+    liveCredentials: false,
+    replay: {
+      instruments,
+      account: config.account,
+      store: () => new MemoryStore(),
+      venue: (simClock) => {
+        const paper = new PaperBroker({
+          clock: simClock,
+          instruments,
+          fees: new ScheduleFeeModel({ spot: config.paper.fees.crypto, perpetual: config.paper.fees.crypto, future: config.paper.fees.futures }),
+          slippage: new TickSlippage(config.paper.slippageTicks),
+        });
+        return { broker: paper, onPrice: (u) => paper.onPrice(u) };
+      },
+    },
+    readTickFile: (path, symbol) => readTicks(path, { symbol, format: 'tick' }),
+    storedTicks: (symbol, from, to) => marketStore.readTicks(symbol, { from, to }),
+  });
+
+  // TradingView webhooks and the same Renko bricks built from the server's own ticks.
+  const tvAssets = config.tradingView.assets.filter((a) => kernel.instruments.find(a));
+  const tradingView = new TradingViewDesk({
+    clock,
+    store,
+    secret: config.tradingView.secret || null,
+    assets: tvAssets,
+    onBar: (bar) => kernel.bus.publish({ type: 'renko', bar }),
+    onLevelExit: (asset) => {
+      kernel.bus.publish({ type: 'level-exit', asset, ts: clock.now() });
+      return { received: true };
+    },
+  });
+  const renkoBuilders = tvAssets.flatMap((asset) => RENKO_SIZES.map((size) => new RenkoBuilder(asset, size, (bar) => tradingView.acceptBar(bar))));
+  kernel.bus.on('tick', ({ tick }) => {
+    if (!tvAssets.includes(tick.symbol)) return;
+    tradingView.onTick(tick.symbol, tick.price, tick.ts);
+    for (const b of renkoBuilders) if (b.asset === tick.symbol) b.onPrice(tick.price, tick.ts);
+  });
+
   const { app } = await buildApp({
+    tradingView,
     facade,
     engine,
     presets,
@@ -223,6 +282,15 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     auth,
     ws: { maxBufferedBytes: config.stream.maxClientBufferBytes, pingIntervalMs: config.stream.pingIntervalMs },
     production: process.env.NODE_ENV === 'production',
+    bridge: bridge.desk,
+    upload: {
+      store: marketStore,
+      importDir: config.marketData.importDir ? resolve(config.marketData.importDir) : join(dataDir, 'imports'),
+      maxBytes: config.marketData.maxUploadBytes,
+      instruments: BUILTIN_INSTRUMENTS.map((i) => i.symbol),
+      batchSize: config.marketData.batchSize,
+    },
+    max,
   });
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
@@ -249,6 +317,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       projector.stop();
       await app.close();
       store.close();
+      marketStore.close();
     },
   };
 }

@@ -26,3 +26,8 @@ export const isoTime = (ms: number): string => new Date(ms).toISOString();
 
 /** The UTC day a timestamp belongs to, as YYYY-MM-DD (day P/L resets at UTC midnight). */
 export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+export const DAY_MS = 86_400_000;
+
+/** Start of the UTC day `ms` belongs to (ms since the epoch); numeric, no date formatting. */
+export const utcDayStart = (ms: number): number => ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);

@@ -3,6 +3,7 @@ import type { Fill, Order, OrderRequest, OrderStatus } from './orders.js';
 import type { AccountView, ClosedTrade, Position, PositionSide } from './portfolio-types.js';
 import type { BotPhase, ScannerSnapshot } from './scanner.js';
 import type { StateTransition } from './lifecycle.js';
+import type { RenkoBar } from './renko.js';
 
 export interface ScanSummary {
   timestamp: number;
@@ -37,7 +38,9 @@ export type KernelEvent =
   | { type: 'risk-rejected'; request: OrderRequest; reason: string; ts: number }
   | { type: 'scan-result'; botId: string; snapshot: ScannerSnapshot }
   | { type: 'bot-phase'; botId: string; phase: BotPhase; reason: string; ts: number }
-  | { type: 'engine-state'; botId: string; transition: StateTransition };
+  | { type: 'engine-state'; botId: string; transition: StateTransition }
+  | { type: 'renko'; bar: RenkoBar }
+  | { type: 'level-exit'; asset: string; ts: number };
 
 export type KernelEventType = KernelEvent['type'];
 export type EventOf<T extends KernelEventType> = Extract<KernelEvent, { type: T }>;

@@ -28,7 +28,7 @@ export interface BotDeps {
 
 /** A strategy bound to an account: feeds it bars, turns its intents into orders. */
 export class Bot {
-  private readonly statuses = new Map<string, string>();
+  private readonly statuses = new Map<string, string | (() => string)>();
   private statusesChanged = false;
   private lastScanAt = Number.NEGATIVE_INFINITY;
   private unsubscribe: Cancel[] = [];
@@ -88,11 +88,13 @@ export class Bot {
   }
 
   private maybePublishScan(): void {
+    if (!this.statusesChanged || !this.deps.bus.hasListeners('scan')) return;
     const now = this.deps.clock.now();
-    if (!this.statusesChanged || now - this.lastScanAt < this.deps.scanIntervalMs) return;
+    if (now - this.lastScanAt < this.deps.scanIntervalMs) return;
     this.lastScanAt = now;
     this.statusesChanged = false;
-    const symbols = Object.fromEntries(this.statuses);
+    const symbols: Record<string, string> = {};
+    for (const [symbol, status] of this.statuses) symbols[symbol] = typeof status === 'function' ? status() : status;
     this.deps.bus.publish({ type: 'scan', scan: { timestamp: now, symbols, count: this.statuses.size } });
   }
 
@@ -114,7 +116,7 @@ export class Bot {
       type: 'market' as const,
       purpose: 'entry' as const,
       qty: decision.ok ? decision.qty : (intent.qty ?? 0),
-      stopLoss: intent.stopPrice,
+      stopLoss: intent.stopPrice ?? null,
       takeProfit: intent.takeProfit ?? null,
       reason: intent.reason,
       tag: this.strategy.mode,
@@ -123,9 +125,9 @@ export class Bot {
       bus.publish({ type: 'risk-rejected', request, reason: decision.reason, ts: clock.now() });
       return decision;
     }
-    bus.publish({
+    if (bus.hasListeners('signal')) bus.publish({
       type: 'signal',
-      signal: { botId: this.id, symbol: intent.symbol, side: intent.side, price: intent.price, stopPrice: intent.stopPrice, reason: intent.reason, ts: clock.now() },
+      signal: { botId: this.id, symbol: intent.symbol, side: intent.side, price: intent.price, stopPrice: intent.stopPrice ?? null, reason: intent.reason, ts: clock.now() },
     });
     try {
       const order = execution.place(request);
@@ -166,7 +168,7 @@ export class Bot {
       enter: (intent) => this.enter(intent),
       exit: (symbol, reason) => this.exit(symbol, reason),
       setStatus: (symbol, status) => {
-        if (this.statuses.get(symbol) === status) return;
+        if (typeof status === 'string' && this.statuses.get(symbol) === status) return;
         this.statuses.set(symbol, status);
         this.statusesChanged = true;
       },

@@ -47,14 +47,29 @@ export class DataEngine {
    */
   onTick(tick: Tick): void {
     const list = this.builders.get(tick.symbol);
-    if (list) for (const b of list) b.onTick(tick);
-    let stats = this.stats.get(tick.symbol);
-    if (!stats) {
-      stats = new SymbolMarketStats(tick.symbol, this.instruments?.find(tick.symbol)?.pointValue ?? 1);
-      this.stats.set(tick.symbol, stats);
-    }
-    stats.onTick(tick.ts, tick.price, tick.size, tick.trades);
+    if (list) for (let i = 0; i < list.length; i += 1) (list[i] as BarBuilder).onTick(tick);
+    this.statsOf(tick.symbol).onTick(tick.ts, tick.price, tick.size, tick.trades);
     this.bus.publish({ type: 'tick', tick });
+  }
+
+  /**
+   * A closed bar from a bar feed (no ticks): kept in the history of its (symbol, interval)
+   * subscription, counted in the market statistics, then published as bars built from ticks
+   * are. A bar of an interval nobody subscribed to is still published.
+   */
+  onBar(bar: Bar): void {
+    this.histories.get(bar.symbol)?.get(bar.intervalMs)?.push(bar);
+    this.statsOf(bar.symbol).onBar(bar);
+    this.bus.publish({ type: 'bar', bar });
+  }
+
+  private statsOf(symbol: string): SymbolMarketStats {
+    let stats = this.stats.get(symbol);
+    if (!stats) {
+      stats = new SymbolMarketStats(symbol, this.instruments?.find(symbol)?.pointValue ?? 1);
+      this.stats.set(symbol, stats);
+    }
+    return stats;
   }
 
   lastPrice(symbol: string): number | undefined {

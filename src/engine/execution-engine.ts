@@ -84,7 +84,7 @@ export class ExecutionEngine {
     };
     store.saveOrder(order);
     this.open.set(order.id, order);
-    this.deps.bus.publish({ type: 'order', order: { ...order }, previous: null });
+    if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: { ...order }, previous: null });
     broker.submit({ ...order });
     return { ...(this.open.get(order.id) ?? order) };
   }
@@ -149,7 +149,7 @@ export class ExecutionEngine {
     Object.assign(order, changes, { status, updatedAt: changes.updatedAt ?? this.deps.clock.now() });
     if (!isOrderOpen(order)) this.open.delete(order.id);
     this.deps.store.saveOrder(order);
-    this.deps.bus.publish({ type: 'order', order: { ...order }, previous });
+    if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: { ...order }, previous });
   }
 
   private applyFill(order: Order, fill: Fill): void {
@@ -175,14 +175,15 @@ export class ExecutionEngine {
       account: portfolio.accountState(),
     });
     if (!stored) return;
-    bus.publish({ type: 'order', order: { ...order }, previous });
-    bus.publish({ type: 'fill', fill, order: { ...order } });
+    // Events are built only for listeners (a backtest has few); the order of delivery is fixed.
+    if (bus.hasListeners('order')) bus.publish({ type: 'order', order: { ...order }, previous });
+    if (bus.hasListeners('fill')) bus.publish({ type: 'fill', fill, order: { ...order } });
     if (outcome.positionClosed) bus.publish({ type: 'position', position: outcome.positionClosed, change: 'closed' });
     if (outcome.closedTrade) bus.publish({ type: 'trade-closed', trade: outcome.closedTrade });
-    if (outcome.position) {
+    if (outcome.position && bus.hasListeners('position')) {
       bus.publish({ type: 'position', position: { ...outcome.position }, change: outcome.change === 'closed' ? 'opened' : outcome.change });
     }
-    bus.publish({ type: 'account', account: portfolio.view(), material: true });
+    if (bus.hasListeners('account')) bus.publish({ type: 'account', account: portfolio.view(), material: true });
 
     if (outcome.positionClosed && !outcome.position) this.cancelProtective(fill.symbol);
     // Protective orders always match the open position: new after an entry or a flip,

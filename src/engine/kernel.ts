@@ -1,8 +1,8 @@
 import { utcDay, type Clock } from '../core/clock.js';
 import { SequenceIds } from '../core/ids.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
-import type { Tick } from '../core/market.js';
-import type { Account } from '../core/portfolio-types.js';
+import type { Bar, Tick } from '../core/market.js';
+import type { Account, Position } from '../core/portfolio-types.js';
 import type { Broker, TradingStore } from '../core/ports.js';
 import { Bot } from './bot.js';
 import { DataEngine } from './data-engine.js';
@@ -29,6 +29,18 @@ export interface KernelDeps {
   gates?: readonly RiskGate[];
   scanIntervalMs?: number;
   onError?: (error: unknown, context: string) => void;
+  /**
+   * A simulated venue's matching on a closed bar's range (the paper broker's onPrice with the
+   * bar's open, high and low). Called by `onBar` before strategies hear of the bar, so orders
+   * working before the bar fill inside it and orders placed on its close meet the next bar.
+   * Leave unset when the broker matches elsewhere (ticks, a real exchange).
+   */
+  matchBar?: (bar: Bar) => void;
+  /**
+   * Prefix of this kernel's order, position and trade ids ('' by default: O-, P-, T-). Give
+   * each kernel that shares a store its own (e.g. 'bridge-'), so their sequences never collide.
+   */
+  idPrefix?: string;
 }
 
 export interface BotOptions {
@@ -58,8 +70,8 @@ export class Kernel {
     this.portfolio = new Portfolio(
       account,
       deps.instruments,
-      new SequenceIds('P-', restored.lastPositionSeq),
-      new SequenceIds('T-', restored.lastTradeSeq),
+      new SequenceIds(`${deps.idPrefix ?? ''}P-`, restored.lastPositionSeq),
+      new SequenceIds(`${deps.idPrefix ?? ''}T-`, restored.lastTradeSeq),
     );
     this.portfolio.restore(restored.positions);
     this.risk = new RiskEngine(deps.risk, [this.killSwitch, ...(deps.gates ?? [])]);
@@ -70,7 +82,7 @@ export class Kernel {
       broker: deps.broker,
       portfolio: this.portfolio,
       instruments: deps.instruments,
-      orderIds: new SequenceIds('O-', restored.lastOrderSeq),
+      orderIds: new SequenceIds(`${deps.idPrefix ?? ''}O-`, restored.lastOrderSeq),
       onError,
     });
     this.execution.restore(restored.openOrders);
@@ -126,16 +138,40 @@ export class Kernel {
 
   /** Entry point for market data: bars, strategies, marks, then the broker's matching. */
   onTick(tick: Tick): void {
-    if (this.portfolio.rollDay(tick.ts)) {
+    this.rollDay(tick.ts);
+    const marked = this.portfolio.mark(tick.symbol, tick.price);
+    this.data.onTick(tick);
+    if (marked) this.publishMark(marked);
+  }
+
+  /**
+   * Entry point for a closed bar from a bar feed (exchange klines, stored history, backtests),
+   * for consumers that get bars rather than ticks; do not also feed that symbol's ticks.
+   * Call it with the clock at the bar's close (start + intervalMs). In order: the UTC day
+   * rolls at the bar's open; the venue matches working orders on the bar's range (`matchBar`,
+   * fills stamped with the bar's open time); positions are marked at the close; the bar goes
+   * into the history and to the strategies (the same `onBar` they get from bars built from
+   * ticks), whose market orders then fill at the next bar's open.
+   */
+  onBar(bar: Bar): void {
+    this.rollDay(bar.start);
+    this.deps.matchBar?.(bar);
+    const marked = this.portfolio.mark(bar.symbol, bar.close);
+    this.data.onBar(bar);
+    if (marked) this.publishMark(marked);
+  }
+
+  private rollDay(ts: number): void {
+    if (this.portfolio.rollDay(ts)) {
       this.deps.store.saveAccount(this.portfolio.accountState());
       this.bus.publish({ type: 'account', account: this.portfolio.view(), material: true });
     }
-    const marked = this.portfolio.mark(tick.symbol, tick.price);
-    this.data.onTick(tick);
-    if (marked) {
-      this.bus.publish({ type: 'position', position: { ...marked }, change: 'marked' });
-      this.bus.publish({ type: 'account', account: this.portfolio.view(), material: false });
-    }
+  }
+
+  /** Mark-to-market events are built only when someone listens: a backtest has no listener. */
+  private publishMark(marked: Position): void {
+    if (this.bus.hasListeners('position')) this.bus.publish({ type: 'position', position: { ...marked }, change: 'marked' });
+    if (this.bus.hasListeners('account')) this.bus.publish({ type: 'account', account: this.portfolio.view(), material: false });
   }
 
   private newAccount(): Account {

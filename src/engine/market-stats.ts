@@ -1,3 +1,4 @@
+import type { Bar } from '../core/market.js';
 import type { MarketStatsView } from '../core/scanner.js';
 
 const MINUTE_MS = 60_000;
@@ -48,6 +49,17 @@ export class TickAtr {
     if (price > this.high) this.high = price;
     if (price < this.low) this.low = price;
     this.close = price;
+  }
+
+  /** A closed bar opening at `start` (shorter than the ATR interval): its open, high, low and close. */
+  onBar(start: number, open: number, high: number, low: number, close: number): void {
+    const bucket = start - (start % this.intervalMs);
+    if (this.barStart < 0 || bucket > this.barStart) {
+      this.onTick(start, open);
+    }
+    if (high > this.high) this.high = high;
+    if (low < this.low) this.low = low;
+    this.close = close;
   }
 
   /** The ATR as of `now` (ms), or null while no bar has closed. */
@@ -127,6 +139,29 @@ export class SymbolMarketStats {
     this.atr5m.onTick(ts, price);
     this.atr15m.onTick(ts, price);
     this.lastPrice = price;
+    if (!(ts < this.lastTs)) this.lastTs = ts;
+  }
+
+  /**
+   * A closed bar from a bar feed: its traded value (close x volume) and trades count in the
+   * bar's minute, the ATR bars see its open, high, low and close (no ticks are invented).
+   */
+  onBar(bar: Bar): void {
+    const ts = bar.start + Math.max(1, bar.intervalMs) - 1;
+    if (Number.isNaN(this.firstTs)) this.firstTs = bar.start;
+    const m = Math.floor(ts / MINUTE_MS);
+    if (Number.isNaN(this.minute)) this.minute = m;
+    else if (m > this.minute) this.advance(m);
+    const value = bar.close * bar.volume * this.pointValue;
+    const vSlot = this.minute % VOLUME_WINDOW_MINUTES;
+    this.value24h[vSlot] = (this.value24h[vSlot] as number) + value;
+    this.valueSum += value;
+    const tSlot = this.minute % TRADE_RATE_MINUTES;
+    this.trades5m[tSlot] = (this.trades5m[tSlot] as number) + bar.trades;
+    this.tradeSum += bar.trades;
+    this.atr5m.onBar(bar.start, bar.open, bar.high, bar.low, bar.close);
+    this.atr15m.onBar(bar.start, bar.open, bar.high, bar.low, bar.close);
+    this.lastPrice = bar.close;
     if (!(ts < this.lastTs)) this.lastTs = ts;
   }
 

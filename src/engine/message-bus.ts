@@ -27,9 +27,11 @@ export class MessageBus {
   }
 
   publish(event: KernelEvent): void {
+    // Handler arrays are replaced, never mutated, on (un)subscribe: safe to walk while delivering.
     const handlers = this.byType.get(event.type);
-    if (handlers) for (const h of handlers) this.deliver(h, event);
-    for (const h of this.anyHandlers) this.deliver(h, event);
+    if (handlers) for (let i = 0; i < handlers.length; i += 1) this.deliver(handlers[i] as Handler, event);
+    const any = this.anyHandlers;
+    for (let i = 0; i < any.length; i += 1) this.deliver(any[i] as Handler, event);
   }
 
   hasListeners(type: KernelEventType): boolean {

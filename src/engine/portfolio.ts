@@ -1,4 +1,4 @@
-import { utcDay } from '../core/clock.js';
+import { DAY_MS, utcDay, utcDayStart } from '../core/clock.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import { roundToStep } from '../core/instruments.js';
 import type { Fill, Order } from '../core/orders.js';
@@ -21,6 +21,9 @@ const sign = (side: PositionSide): 1 | -1 => (side === 'long' ? 1 : -1);
  */
 export class Portfolio {
   private readonly positions = new Map<string, Position>();
+  /** [dayStartAt, nextDayAt): the UTC day of `account.day` in ms, so rollDay formats no dates per tick. */
+  private dayStartAt = Number.NaN;
+  private nextDayAt = Number.NaN;
 
   constructor(
     private account: Account,
@@ -49,22 +52,43 @@ export class Portfolio {
     return { ...this.account };
   }
 
+  /** Balance plus unrealised PnL, as `view().equity`, without building the view. */
+  equity(): number {
+    let unrealized = 0;
+    for (const p of this.positions.values()) unrealized += p.unrealizedPnl;
+    return round2(this.account.balance + unrealized);
+  }
+
   view(): AccountView {
     let unrealized = 0;
     for (const p of this.positions.values()) unrealized += p.unrealizedPnl;
-    const equity = round2(this.account.balance + unrealized);
+    const a = this.account;
+    const equity = round2(a.balance + unrealized);
+    // Spelled out rather than spread: built on every fill and risk check.
     return {
-      ...this.account,
+      id: a.id,
+      currency: a.currency,
+      leverage: a.leverage,
+      startingBalance: a.startingBalance,
+      balance: a.balance,
+      realizedPnl: a.realizedPnl,
+      fees: a.fees,
+      dayStartEquity: a.dayStartEquity,
+      day: a.day,
+      updatedAt: a.updatedAt,
       equity,
       unrealizedPnl: round2(unrealized),
-      dayPnl: round2(equity - this.account.dayStartEquity),
+      dayPnl: round2(equity - a.dayStartEquity),
       openPositions: this.positions.size,
     };
   }
 
   /** Starts a new P/L day when the clock crossed UTC midnight; true if it did. */
   rollDay(now: number): boolean {
+    if (now >= this.dayStartAt && now < this.nextDayAt) return false;
     const day = utcDay(now);
+    this.dayStartAt = utcDayStart(now);
+    this.nextDayAt = this.dayStartAt + DAY_MS;
     if (day === this.account.day) return false;
     this.account = { ...this.account, day, dayStartEquity: this.view().equity, updatedAt: now };
     return true;

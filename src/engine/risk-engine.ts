@@ -8,7 +8,11 @@ export interface EntryIntent {
   side: PositionSide;
   /** Expected entry price (last price for market entries, the limit for limit entries). */
   price: number;
-  stopPrice: number;
+  /**
+   * The protective stop; null or absent for an entry without one (then `qty` is required, the
+   * stop-side gate does not apply, no stop order is attached and the trade's pnlR is null).
+   */
+  stopPrice?: number | null;
   takeProfit?: number | null;
   /** A fixed quantity; when absent the risk engine sizes from the stop distance. */
   qty?: number;
@@ -63,8 +67,10 @@ export class SymbolOwnershipGate implements RiskGate {
 export class StopSideGate implements RiskGate {
   readonly name = 'stop_side';
   check(intent: EntryIntent): string | null {
-    const wrong = intent.side === 'long' ? intent.stopPrice >= intent.price : intent.stopPrice <= intent.price;
-    return wrong ? `stop ${intent.stopPrice} is on the wrong side of entry ${intent.price} for a ${intent.side}` : null;
+    const stop = intent.stopPrice;
+    if (stop == null) return null; // no stop: nothing to be on the wrong side (sizing needs a qty)
+    const wrong = intent.side === 'long' ? stop >= intent.price : stop <= intent.price;
+    return wrong ? `stop ${stop} is on the wrong side of entry ${intent.price} for a ${intent.side}` : null;
   }
 }
 
@@ -109,6 +115,9 @@ export class RiskEngine {
       if (reason) return { ok: false, reason: `${gate.name}: ${reason}` };
     }
     const inst = ctx.instrument;
+    if (intent.qty == null && intent.stopPrice == null) {
+      return { ok: false, reason: 'sizing: an entry without a stop needs a fixed qty' };
+    }
     let qty = intent.qty ?? this.sizeFromStop(intent, ctx);
     const maxNotionalQty = (ctx.account.equity * this.config.maxLeverage) / (intent.price * inst.pointValue);
     qty = floorToStep(Math.min(qty, maxNotionalQty), inst.qtyStep);
@@ -120,6 +129,7 @@ export class RiskEngine {
 
   /** qty = equity * riskPerTrade / (|entry - stop| * pointValue) */
   sizeFromStop(intent: EntryIntent, ctx: RiskContext): number {
+    if (intent.stopPrice == null) return 0;
     const perUnit = Math.abs(intent.price - intent.stopPrice) * ctx.instrument.pointValue;
     if (!(perUnit > 0)) return 0;
     return (ctx.account.equity * this.config.riskPerTrade) / perUnit;

@@ -18,8 +18,11 @@ export interface StrategyContext {
   enter(intent: EntryIntent): EntryResult;
   /** Closes the whole position at market; false when there is nothing to close. */
   exit(symbol: string, reason: string): boolean;
-  /** A short status per symbol, shown in the scan summary. */
-  setStatus(symbol: string, status: string): void;
+  /**
+   * A short status per symbol, shown in the scan summary. A function is called only when a
+   * summary is built (so a backtest, where nobody listens, formats no status text per bar).
+   */
+  setStatus(symbol: string, status: string | (() => string)): void;
   /** Closed bars of the strategy's interval for a symbol, oldest first (bounded history). */
   history(symbol: string): readonly Bar[];
   /** Rolling 24 h volume, trades per minute and ATRs of a symbol, if it has traded. */

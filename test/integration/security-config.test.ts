@@ -55,7 +55,7 @@ describe('configuration, CLI and security defaults', () => {
     const dir = tempDir();
     const { code, out } = await runCli(['migrate', '--data-dir', dir]);
     assert.equal(code, 0, out);
-    assert.match(out, /schema version 2/);
+    assert.match(out, /schema version 4/);
   });
 
   it('when the port is taken, the next free one is used and printed', async () => {

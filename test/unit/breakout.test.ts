@@ -194,7 +194,7 @@ function fakeContext(): FakeContext {
       ctx.exits.push(symbol);
       return true;
     },
-    setStatus: (s, status) => ctx.statuses.set(s, status),
+    setStatus: (s, status) => ctx.statuses.set(s, typeof status === 'function' ? status() : status),
     history: (s) => (s === 'BTC/USDT' ? ctx.bars : (ctx.others.get(s) ?? [])),
     marketStats: (s): MarketStatsView => ({ symbol: s, price: 0, volume_24h_usd: 1e9, trades_per_minute: 100, atr_5m: null, atr_15m: null, timestamp: 0 }),
     setPhase: (phase, reason) => ctx.phases.push([phase, reason]),

@@ -94,4 +94,75 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_expiry ON sessions(expires_at);
     `,
   },
+  {
+    version: 3,
+    name: 'execution bridge queue',
+    sql: `
+      CREATE TABLE bridge_orders (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        account_id TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        contract TEXT NOT NULL,
+        exchange TEXT NOT NULL,
+        side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+        qty REAL NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('ENTRY', 'EXIT')),
+        mode TEXT NOT NULL,
+        env TEXT NOT NULL,
+        ref_price REAL,
+        status TEXT NOT NULL CHECK (status IN ('PENDING', 'CLAIMED', 'WORKING', 'FILLED', 'REJECTED', 'CANCELLED')),
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires_at INTEGER,
+        fill_price REAL,
+        fill_qty REAL,
+        fill_fee REAL,
+        fill_ts INTEGER,
+        broker_order_id TEXT,
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX bridge_orders_queue ON bridge_orders(account_id, status, seq);
+      CREATE TABLE bridge_reports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        status TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX bridge_reports_order ON bridge_reports(order_id, id);
+      CREATE TABLE bridge_heartbeats (
+        account_id TEXT PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE TABLE bridge_pnl_snapshots (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX bridge_pnl_account ON bridge_pnl_snapshots(account_id, id);
+    `,
+  },
+  {
+    // Version 3 is the execution bridge's queue.
+    version: 4,
+    name: 'renko bars',
+    sql: `
+      CREATE TABLE renko_bars (
+        asset TEXT NOT NULL,
+        size REAL NOT NULL,
+        bar_id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (asset, size, bar_id)
+      );
+      CREATE INDEX renko_bars_recent ON renko_bars(asset, size, ts);
+    `,
+  },
 ];

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { sequenceOf } from '../../core/ids.js';
 import type { Fill, Order } from '../../core/orders.js';
 import type { Account, ClosedTrade, Position } from '../../core/portfolio-types.js';
+import type { RenkoBar, RenkoSize } from '../../core/renko.js';
 import type { FillRecord, RestoredState, SessionStore, StoredEvent, TradingStore } from '../../core/ports.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
@@ -191,6 +192,18 @@ export class SqliteStore implements TradingStore, SessionStore {
 
   purgeSessions(now: number): number {
     return this.db.prepare(`DELETE FROM sessions WHERE expires_at <= ?`).run(now).changes;
+  }
+
+  recordRenkoBar(bar: RenkoBar): boolean {
+    return (
+      this.db.prepare(`INSERT OR IGNORE INTO renko_bars (asset, size, bar_id, ts, data) VALUES (?, ?, ?, ?, ?)`).run(bar.asset, bar.size, bar.barId, bar.ts, JSON.stringify(bar))
+        .changes === 1
+    );
+  }
+
+  recentRenkoBars(asset: string, size: RenkoSize, limit: number): RenkoBar[] {
+    const rows = this.db.prepare(`SELECT data FROM renko_bars WHERE asset = ? AND size = ? ORDER BY ts DESC, rowid DESC LIMIT ?`).all(asset, size, limit) as Row[];
+    return rows.map((r) => JSON.parse(r.data) as RenkoBar).reverse();
   }
 
   schemaVersion(): number {

@@ -1,0 +1,330 @@
+import {
+  BRIDGE_REPORT_STATUSES,
+  bridgeFillId,
+  type BridgeContract,
+  type BridgeOrder,
+  type BridgeQueue,
+  type BridgeReport,
+  type BridgeReportStatus,
+  type BridgeSnapshot,
+} from '../core/bridge.js';
+import type { Clock } from '../core/clock.js';
+import type { Fill, Order } from '../core/orders.js';
+import type { Broker, ExecutionReport } from '../core/ports.js';
+
+export interface BridgeBrokerDeps {
+  clock: Clock;
+  queue: BridgeQueue;
+  /** The kernel account whose orders this bridge executes. */
+  accountId: string;
+  /** `bridge:<name>`; the account id by default. */
+  name?: string;
+  /** Kernel symbol -> the bridge's contract and exchange (ES -> MESM6 on CME). */
+  contracts: Readonly<Record<string, BridgeContract>>;
+  /** DEMO or LIVE, passed to the bridge with every order (seed 003 `env`). */
+  env: string;
+  /** Seed 003 `mode` when the order carries no tag. */
+  defaultMode?: string;
+  /** How long a claim holds an order for its claimant before another bridge may take it. */
+  leaseMs: number;
+  /** The bridge counts as offline when its last heartbeat is older than this. */
+  heartbeatTimeoutMs: number;
+  /** Last known price of a kernel symbol, sent with the order as a hint. */
+  lastPrice?: (symbol: string) => number | undefined;
+}
+
+/** An order in GET /api/orders/pending (seed 003 fields first, then ours). */
+export interface PendingOrderView {
+  id: string;
+  asset: string;
+  exchange: string;
+  side: 'BUY' | 'SELL';
+  qty: number;
+  mode: string;
+  env: string;
+  kind: 'ENTRY' | 'EXIT';
+  /** True: the server asks the bridge to cancel this order it holds (report CANCELLED, or FILLED if it already executed). */
+  cancel: boolean;
+  symbol: string;
+  type: 'market';
+  ref_price: number | null;
+  lease_expires_at: string | null;
+}
+
+export interface BridgeReportInput {
+  status: string;
+  owner?: string;
+  fill_price?: unknown;
+  qty?: unknown;
+  fee?: unknown;
+  symbol?: unknown;
+  side?: unknown;
+  reason?: unknown;
+  broker_order_id?: unknown;
+}
+
+export type BridgeReportResponse =
+  | { status: 200; body: { ok: true; order_id: string; status: string; ignored?: true; duplicate?: true; message?: string } }
+  | { status: 400 | 404 | 409 | 422; body: { ok: false; error: string; status?: string } };
+
+export type PnlSnapshotListener = (snapshot: BridgeSnapshot) => void;
+
+const num = (v: unknown): number | undefined => {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+};
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+
+/**
+ * A broker whose orders are executed by an external process (seed 003's bridge). `submit`
+ * queues the order durably; a bridge claims it with a lease, confirms it (WORKING, reported to
+ * the kernel as `accepted`), and reports FILLED, REJECTED or CANCELLED. Reports are idempotent:
+ * the queue row decides, and a fill's id is derived from its order id.
+ */
+export class BridgeBroker implements Broker {
+  readonly name: string;
+  private listeners: ((r: ExecutionReport) => void)[] = [];
+  private pnlListeners: PnlSnapshotListener[] = [];
+  private lastHeartbeatAt: number | null;
+  private lastHeartbeatData: Record<string, unknown> | null;
+
+  constructor(private readonly deps: BridgeBrokerDeps) {
+    this.name = `bridge:${deps.name ?? deps.accountId}`;
+    const hb = deps.queue.lastHeartbeat(deps.accountId);
+    this.lastHeartbeatAt = hb?.ts ?? null;
+    this.lastHeartbeatData = hb?.data ?? null;
+  }
+
+  onReport(listener: (r: ExecutionReport) => void): void {
+    this.listeners.push(listener);
+  }
+
+  submit(order: Order): void {
+    const now = this.deps.clock.now();
+    const refuse = (reason: string) => this.emit({ kind: 'rejected', orderId: order.id, reason, ts: now });
+    if (order.type !== 'market') return refuse(`the bridge executes market orders only; ${order.type} orders are managed by the server`);
+    const contract = this.deps.contracts[order.symbol];
+    if (!contract) return refuse(`no bridge contract for ${order.symbol} (bridge.contracts)`);
+    if (!this.isAvailable()) return refuse(this.offlineReason(now));
+    this.deps.queue.enqueue({
+      id: order.id,
+      accountId: order.accountId,
+      symbol: order.symbol,
+      contract: contract.contract,
+      exchange: contract.exchange,
+      side: order.side === 'buy' ? 'BUY' : 'SELL',
+      qty: order.qty,
+      kind: order.purpose === 'entry' ? 'ENTRY' : 'EXIT',
+      mode: order.tag ?? this.deps.defaultMode ?? 'A',
+      env: this.deps.env,
+      refPrice: this.deps.lastPrice?.(order.symbol) ?? null,
+      createdAt: now,
+    });
+    // 'accepted' comes when a bridge confirms the order (WORKING).
+  }
+
+  /**
+   * A queued order nobody claimed is cancelled at once; a claimed or working one is marked, and
+   * its bridge sees `cancel: true` in its next poll and answers CANCELLED (or FILLED: a fill
+   * that raced the request wins).
+   */
+  cancel(orderId: string, reason = 'cancelled by request'): 'cancelled' | 'requested' | 'not_cancellable' | 'not_found' {
+    const now = this.deps.clock.now();
+    const r = this.deps.queue.requestCancel(orderId, reason, now);
+    if (r.outcome === 'not_found') return 'not_found';
+    if (r.outcome === 'terminal') return 'not_cancellable';
+    if (r.outcome === 'cancelled') {
+      this.emit({ kind: 'cancelled', orderId, reason, ts: now });
+      return 'cancelled';
+    }
+    return 'requested';
+  }
+
+  /**
+   * After a restart nothing is resent. Queued and claimed orders stay in the queue (a claim
+   * survives through its lease); outcomes the queue recorded while the kernel was down are
+   * replayed once: the kernel's order leaves the open set when it takes them.
+   */
+  reconcile(openOrders: readonly Order[]): void {
+    const now = this.deps.clock.now();
+    for (const o of openOrders) {
+      const q = this.deps.queue.get(o.id);
+      if (!q) {
+        if (o.status === 'pending_submit') this.emit({ kind: 'rejected', orderId: o.id, reason: 'not queued for the bridge before restart; not resent', ts: now });
+        continue;
+      }
+      switch (q.status) {
+        case 'PENDING':
+        case 'CLAIMED':
+          if (o.status === 'cancel_pending' && !q.cancelRequested) this.cancel(o.id, o.reason ?? 'cancelled by request');
+          break;
+        case 'WORKING':
+          if (o.status === 'pending_submit') this.emit(this.accepted(q));
+          if (o.status === 'cancel_pending' && !q.cancelRequested) this.cancel(o.id, o.reason ?? 'cancelled by request');
+          break;
+        default:
+          this.emitOutcome(q, o.status === 'pending_submit' ? 'CLAIMED' : 'WORKING');
+      }
+    }
+  }
+
+  isAvailable(): boolean {
+    const now = this.deps.clock.now();
+    if (this.lastHeartbeatAt === null || now - this.lastHeartbeatAt > this.deps.heartbeatTimeoutMs) return false;
+    return this.lastHeartbeatData?.tsConnected !== false;
+  }
+
+  // ---- the bridge's side (seed 003 routes) ----
+
+  /** GET /api/orders/pending: leases up to `limit` orders to `owner`, plus its cancel requests. */
+  claim(owner: string, limit: number, now = this.deps.clock.now()): PendingOrderView[] {
+    const r = this.deps.queue.claim(this.deps.accountId, owner, limit, now, this.deps.leaseMs);
+    for (const o of r.cancelledOnExpiry) this.emit({ kind: 'cancelled', orderId: o.id, reason: o.reason ?? 'cancelled', ts: now });
+    return [...r.cancelRequests.map((o) => this.view(o, true)), ...r.claimed.map((o) => this.view(o, false))];
+  }
+
+  /** POST /api/orders/{id}/execution-report. */
+  report(orderId: string, input: BridgeReportInput, now = this.deps.clock.now()): BridgeReportResponse {
+    const status = String(input.status ?? '').toUpperCase() as BridgeReportStatus;
+    if (!BRIDGE_REPORT_STATUSES.includes(status)) {
+      return { status: 400, body: { ok: false, error: `status must be one of ${BRIDGE_REPORT_STATUSES.join(', ')}` } };
+    }
+    const side = str(input.side)?.toUpperCase();
+    if (side !== undefined && side !== 'BUY' && side !== 'SELL') return { status: 400, body: { ok: false, error: 'extra.side must be BUY or SELL' } };
+    const report: BridgeReport = { status, owner: str(input.owner) ?? 'bridge' };
+    const fillPrice = num(input.fill_price);
+    const qty = num(input.qty);
+    const fee = num(input.fee);
+    if (fillPrice !== undefined) report.fillPrice = fillPrice;
+    if (qty !== undefined) report.qty = qty;
+    if (fee !== undefined) report.fee = fee;
+    if (side !== undefined) report.side = side;
+    const symbol = str(input.symbol);
+    if (symbol !== undefined) report.symbol = symbol;
+    const reason = str(input.reason);
+    if (reason !== undefined) report.reason = reason;
+    const brokerOrderId = str(input.broker_order_id);
+    if (brokerOrderId !== undefined) report.brokerOrderId = brokerOrderId;
+
+    const r = this.deps.queue.report(orderId, report, now, this.deps.leaseMs);
+    switch (r.outcome) {
+      case 'not_found':
+        return { status: 404, body: { ok: false, error: r.message } };
+      case 'conflict':
+        return { status: 409, body: { ok: false, error: r.message, status: r.order.status } };
+      case 'invalid':
+        return { status: 422, body: { ok: false, error: r.message, status: r.order.status } };
+      case 'ignored':
+        return { status: 200, body: { ok: true, order_id: orderId, status: r.order.status, ignored: true, message: r.message } };
+      case 'applied':
+        if (!r.duplicate) this.emitOutcome(r.order, r.from);
+        return { status: 200, body: { ok: true, order_id: orderId, status: r.order.status, ...(r.duplicate ? { duplicate: true as const } : {}) } };
+    }
+  }
+
+  /** POST /api/bridge/heartbeat. */
+  heartbeat(data: Record<string, unknown>, now = this.deps.clock.now()): void {
+    this.lastHeartbeatAt = now;
+    this.lastHeartbeatData = data;
+    this.deps.queue.saveHeartbeat(this.deps.accountId, { ts: now, data });
+  }
+
+  /** POST /api/rithmic/pnl-snapshot: stored, then handed to the listeners (daily stop, auto-exit). */
+  pnlSnapshot(data: Record<string, unknown>, now = this.deps.clock.now()): BridgeSnapshot {
+    const snapshot = { ts: now, data };
+    this.deps.queue.savePnlSnapshot(this.deps.accountId, snapshot);
+    for (const l of this.pnlListeners) l(snapshot);
+    return snapshot;
+  }
+
+  /** The hook for daily-stop checks and auto-exit on the bridge's PnL. */
+  onPnlSnapshot(listener: PnlSnapshotListener): void {
+    this.pnlListeners.push(listener);
+  }
+
+  status(now = this.deps.clock.now()) {
+    const hb = this.lastHeartbeatAt;
+    return {
+      broker: this.name,
+      account_id: this.deps.accountId,
+      available: this.isAvailable(),
+      reason: this.isAvailable() ? null : this.offlineReason(now),
+      last_heartbeat: hb === null ? null : { ts: new Date(hb).toISOString(), age_s: Math.round((now - hb) / 100) / 10, ...this.lastHeartbeatData },
+      last_pnl_snapshot: this.deps.queue.lastPnlSnapshot(this.deps.accountId),
+      lease_seconds: this.deps.leaseMs / 1000,
+      heartbeat_timeout_seconds: this.deps.heartbeatTimeoutMs / 1000,
+    };
+  }
+
+  queued(limit: number, openOnly = false): BridgeOrder[] {
+    return this.deps.queue.list({ accountId: this.deps.accountId, limit, openOnly });
+  }
+
+  private offlineReason(now: number): string {
+    if (this.lastHeartbeatAt === null) return 'bridge offline: no heartbeat received; order not queued';
+    if (this.lastHeartbeatData?.tsConnected === false) return 'bridge offline: its trading server is disconnected; order not queued';
+    return `bridge offline: last heartbeat ${Math.round((now - this.lastHeartbeatAt) / 1000)} s ago; order not queued`;
+  }
+
+  private view(o: BridgeOrder, cancel: boolean): PendingOrderView {
+    return {
+      id: o.id,
+      asset: o.contract,
+      exchange: o.exchange,
+      side: o.side,
+      qty: o.qty,
+      mode: o.mode,
+      env: o.env,
+      kind: o.kind,
+      cancel,
+      symbol: o.symbol,
+      type: 'market',
+      ref_price: o.refPrice,
+      lease_expires_at: o.leaseExpiresAt === null ? null : new Date(o.leaseExpiresAt).toISOString(),
+    };
+  }
+
+  private accepted(o: BridgeOrder): ExecutionReport {
+    return { kind: 'accepted', orderId: o.id, brokerOrderId: o.brokerOrderId ?? `bridge:${o.leaseOwner ?? 'bridge'}:${o.id}`, ts: o.updatedAt };
+  }
+
+  /** What the kernel hears when a queued order reaches `o.status` from `from`. */
+  private emitOutcome(o: BridgeOrder, from: string): void {
+    const wasWorking = from === 'WORKING';
+    switch (o.status) {
+      case 'WORKING':
+        this.emit(this.accepted(o));
+        break;
+      case 'FILLED': {
+        const fill: Fill = {
+          id: bridgeFillId(o.id),
+          orderId: o.id,
+          accountId: o.accountId,
+          symbol: o.symbol,
+          side: o.side === 'BUY' ? 'buy' : 'sell',
+          qty: o.fillQty ?? o.qty,
+          price: o.fillPrice ?? 0,
+          fee: o.fillFee ?? 0,
+          ts: o.fillTs ?? o.updatedAt,
+        };
+        this.emit({ kind: 'filled', orderId: o.id, fill });
+        break;
+      }
+      case 'REJECTED':
+        // The kernel's order table has no reject once accepted: a late rejection ends it as cancelled.
+        if (wasWorking) this.emit({ kind: 'cancelled', orderId: o.id, reason: `rejected by the bridge after it was working: ${o.reason ?? ''}`.trim(), ts: o.updatedAt });
+        else this.emit({ kind: 'rejected', orderId: o.id, reason: o.reason ?? 'rejected by the bridge', ts: o.updatedAt });
+        break;
+      case 'CANCELLED':
+        this.emit({ kind: 'cancelled', orderId: o.id, reason: o.reason ?? 'cancelled by the bridge', ts: o.updatedAt });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private emit(report: ExecutionReport): void {
+    for (const l of this.listeners) l(report);
+  }
+}

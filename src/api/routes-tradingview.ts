@@ -1,0 +1,31 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { TV_RENKO_ROUTES, type TradingViewDesk, type TvResult } from '../app/tradingview-desk.js';
+
+const send = (reply: FastifyReply, r: TvResult) => (r.ok ? reply.send(r.body) : reply.code(r.status).send({ ok: false, error: r.error }));
+function body(raw: unknown): Record<string, unknown> {
+  if (typeof raw === 'string') {
+    try {
+      raw = JSON.parse(raw);
+    } catch {
+      return {};
+    }
+  }
+  return raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+}
+
+/**
+ * Seed 003 TradingView webhooks. They authenticate with the secret in the JSON body, not the
+ * operator session. TradingView posts JSON as text/plain, so both content types are parsed.
+ */
+export async function tradingViewRoutes(app: FastifyInstance, desk: TradingViewDesk): Promise<void> {
+  const schema = { tags: ['tradingview'], summary: 'TradingView alert webhook (secret in the body)' };
+  app.post('/tv_heartbeat', { schema }, async (req, reply) => send(reply, desk.heartbeat(body(req.body))));
+  for (const path of Object.keys(TV_RENKO_ROUTES)) {
+    app.post(path, { schema: { ...schema, summary: `Renko ${TV_RENKO_ROUTES[path]}-point bar (secret in the body)` } }, async (req, reply) =>
+      send(reply, desk.renko(path, body(req.body))),
+    );
+  }
+  app.post('/tv_level_exit', { schema }, async (req, reply) => send(reply, desk.levelExit(body(req.body))));
+  // Operator view (behind the operator guard like every /api route).
+  app.get('/api/tradingview/state', { schema: { tags: ['tradingview'], summary: 'Last heartbeat, price and Renko bar per asset and size' } }, async () => desk.snapshot());
+}

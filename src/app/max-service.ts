@@ -1,0 +1,338 @@
+import { isoTime, type Clock } from '../core/clock.js';
+import type { Tick } from '../core/market.js';
+import type { Bot } from '../engine/bot.js';
+import type { Kernel } from '../engine/kernel.js';
+import type { RiskConfig } from '../engine/risk-engine.js';
+import { MaxKeyError, parseMaxMode, type MaxMode } from '../strategies/max/keys.js';
+import { MAX_CONTRACTS, MaxStrategy } from '../strategies/max/max.js';
+import { replayTicks, TickOrderError, type TickReplayDeps } from './max-backtest.js';
+import { summarize, tradeView, type MaxTrade } from './max-report.js';
+
+/** A refusal with its HTTP status; the message is the `detail`. */
+export class MaxRequestError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 422 | 503,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MaxRequestError';
+  }
+}
+
+/** Ticks of an uploaded file, streamed; `stats` fills in while reading. */
+export interface TickFileReader extends AsyncIterable<Tick[]> {
+  readonly stats: { rows: number; valid: number; malformed: number; malformedExamples: { line: number; reason: string }[]; headerSkipped: boolean };
+}
+
+export interface MaxServiceDeps {
+  kernel: Kernel;
+  clock: Clock;
+  /** Contracts the live (simulated) feed carries. */
+  feedSymbols: readonly string[];
+  liveCredentials: boolean;
+  replay: TickReplayDeps;
+  readTickFile(path: string, symbol: string): TickFileReader;
+  /** Stored ticks of a symbol in [fromMs, toMs) from the market data store; absent until one is configured. */
+  storedTicks?: (symbol: string, fromMs: number, toMs: number) => AsyncIterable<Tick[]>;
+  /** The Max bot's own risk block (sizing when no quantity, one position per bot). */
+  risk?: RiskConfig;
+  barIntervalMs?: number;
+}
+
+export interface MaxBacktestInput {
+  accountName: string;
+  mode: string;
+  contract: string;
+  maxMode: string;
+  point_key: string;
+  exit_strategy_key: string;
+  notes: string | null;
+  quantity: number;
+  dateFrom: string | null;
+  dateTo: string | null;
+  /** A spooled upload. */
+  file: { path: string; name: string } | null;
+}
+
+export interface MaxRunInput {
+  accountName: string;
+  contract: string;
+  maxMode: string | null;
+  trading_mode: string;
+  trading_side: string;
+  point_strategy_key: string;
+  exit_strategy_key: string;
+  quantity: number;
+  environment: string;
+  accounts_ids: unknown;
+  notes: string | null;
+}
+
+interface BotRecord {
+  id: string;
+  bot: Bot;
+  strategy: MaxStrategy;
+  config: Record<string, unknown>;
+  startedAt: number;
+  stoppedAt: number | null;
+  trades: MaxTrade[];
+}
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DEFAULT_RISK: RiskConfig = { riskPerTrade: 0.01, maxOpenPositions: 1, maxLeverage: 25 };
+
+/** YYYY-MM-DD to the UTC midnight it starts, or a 422 naming the field. */
+export function parseDay(field: string, value: string): number {
+  const m = DAY.exec(value);
+  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
+  if (!m || !Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
+    throw new MaxRequestError(422, `${field} must be a date formatted YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
+const keyError = (error: unknown): never => {
+  if (error instanceof MaxKeyError) throw new MaxRequestError(422, error.message);
+  throw error;
+};
+
+/** The sides left by maxMode, trading_mode and trading_side together (each long|short|both). */
+export function resolveDirection(maxMode: string | null, tradingMode: string, tradingSide: string): MaxMode {
+  const modes = [
+    ['maxMode', maxMode],
+    ['trading_mode', tradingMode],
+    ['trading_side', tradingSide],
+  ] as const;
+  let long = true;
+  let short = true;
+  for (const [field, value] of modes) {
+    if (value === null) continue;
+    const m = (() => {
+      try {
+        return parseMaxMode(value, field);
+      } catch (error) {
+        return keyError(error);
+      }
+    })();
+    long &&= m !== 'short';
+    short &&= m !== 'long';
+  }
+  if (!long && !short) {
+    throw new MaxRequestError(422, `maxMode=${maxMode ?? '-'}, trading_mode=${tradingMode} and trading_side=${tradingSide} leave no side to trade`);
+  }
+  return long && short ? 'both' : long ? 'long' : 'short';
+}
+
+/** The Max bot's application service: backtests on a private kernel, paper bots on the live one. */
+export class MaxService {
+  private readonly records = new Map<string, BotRecord>();
+  private seq = 0;
+
+  constructor(private readonly deps: MaxServiceDeps) {
+    const closing = new Map<string, string>();
+    deps.kernel.bus.on('fill', ({ order }) => {
+      if (order.purpose === 'entry' || !this.records.has(order.botId)) return;
+      closing.set(`${order.botId}|${order.symbol}`, order.purpose === 'stop_loss' ? 'stop loss' : order.purpose === 'take_profit' ? 'exit target' : (order.reason ?? 'exit'));
+    });
+    deps.kernel.bus.on('trade-closed', ({ trade }) => {
+      const r = this.records.get(trade.botId);
+      if (!r) return;
+      r.trades.push({ ...trade, exitReason: closing.get(`${trade.botId}|${trade.symbol}`) ?? 'exit' });
+      if (r.trades.length > 1_000) r.trades.shift();
+    });
+  }
+
+  private strategy(contract: string, maxMode: string, pointKey: string, exitKey: string, qty: number, fields = { point: 'point_key' }): MaxStrategy {
+    if (!(MAX_CONTRACTS as readonly string[]).includes(contract)) {
+      throw new MaxRequestError(422, `contract must be one of ${MAX_CONTRACTS.join(', ')}; got ${JSON.stringify(contract)}`);
+    }
+    try {
+      return new MaxStrategy({ symbol: contract, maxMode, pointKey, exitKey, qty, barIntervalMs: this.deps.barIntervalMs }, this.deps.kernel.instruments.get(contract));
+    } catch (error) {
+      if (error instanceof MaxKeyError && error.field === 'point_key' && fields.point !== 'point_key') {
+        throw new MaxRequestError(422, error.message.replaceAll('point_key', fields.point));
+      }
+      return keyError(error);
+    }
+  }
+
+  // ---- backtests -----------------------------------------------------------------------------
+
+  async backtest(input: MaxBacktestInput, signal?: AbortSignal) {
+    if (input.mode !== 'backtesting') throw new MaxRequestError(422, `mode must be "backtesting", got ${JSON.stringify(input.mode)}`);
+    const strategy = this.strategy(input.contract, input.maxMode, input.point_key, input.exit_strategy_key, input.quantity);
+    if ((input.dateFrom === null) !== (input.dateTo === null)) {
+      throw new MaxRequestError(422, `dateFrom and dateTo go together: give both (YYYY-MM-DD) or neither with a file`);
+    }
+    if (!input.file && input.dateFrom === null) throw new MaxRequestError(422, 'Provide either a tick data file (file) or both dateFrom and dateTo (YYYY-MM-DD)');
+    let fromMs: number | undefined;
+    let toMs: number | undefined;
+    if (input.dateFrom !== null && input.dateTo !== null) {
+      fromMs = parseDay('dateFrom', input.dateFrom);
+      toMs = parseDay('dateTo', input.dateTo) + 86_400_000;
+      if (toMs <= fromMs) throw new MaxRequestError(422, `dateFrom (${input.dateFrom}) must not be after dateTo (${input.dateTo})`);
+    }
+    let batches: AsyncIterable<Tick[]>;
+    let reader: TickFileReader | null = null;
+    if (input.file) {
+      reader = this.deps.readTickFile(input.file.path, input.contract);
+      batches = reader;
+    } else {
+      const stored = this.deps.storedTicks;
+      if (!stored) throw new MaxRequestError(503, 'Backtests over dateFrom/dateTo need the market data store, which is not configured on this server; upload a tick file instead');
+      batches = stored(input.contract, fromMs as number, toMs as number);
+    }
+    let run;
+    try {
+      run = await replayTicks(this.deps.replay, strategy, batches, { botId: 'max-backtest', risk: this.deps.risk ?? DEFAULT_RISK, fromMs, toMs, signal });
+    } catch (error) {
+      if (error instanceof TickOrderError) throw new MaxRequestError(422, error.message);
+      if (error instanceof Error && error.name === 'ImportFormatError') throw new MaxRequestError(422, `file: ${error.message}`);
+      throw error;
+    }
+    if (!input.file && run.ticks === 0) {
+      throw new MaxRequestError(
+        404,
+        `No stored ${input.contract} ticks between ${input.dateFrom} and ${input.dateTo} (UTC, inclusive): import them with POST /api/upload-tick-data, or send a file`,
+      );
+    }
+    if (reader && reader.stats.valid === 0) {
+      const why = reader.stats.malformedExamples[0];
+      throw new MaxRequestError(422, `file holds no valid ticks (timestamp,price,volume)${why ? `: line ${why.line}: ${why.reason}` : ''}`);
+    }
+    const trades = run.trades.map(tradeView);
+    const inst = this.deps.kernel.instruments.get(input.contract);
+    return {
+      result: summarize(trades),
+      trades,
+      meta: {
+        source: input.file ? ('file' as const) : ('date_range' as const),
+        dateFrom: input.dateFrom,
+        dateTo: input.dateTo,
+        accountName: input.accountName,
+        mode: input.mode,
+        notes: input.notes,
+        contract: input.contract,
+        maxMode: strategy.maxMode,
+        point_key: input.point_key,
+        exit_strategy_key: input.exit_strategy_key,
+        quantity: input.quantity,
+        tick_size: inst.tickSize,
+        point_value: inst.pointValue,
+        currency: inst.currency,
+        bar_interval_ms: strategy.barIntervalMs,
+        ticks: run.ticks,
+        first_tick: run.firstTs === null ? null : isoTime(run.firstTs),
+        last_tick: run.lastTs === null ? null : isoTime(run.lastTs),
+        closed_at_end: run.closedAtEnd,
+        file: input.file ? { name: input.file.name, rows: reader?.stats.rows ?? 0, malformed_rows: reader?.stats.malformed ?? 0, malformed_examples: reader?.stats.malformedExamples ?? [] } : null,
+      },
+    };
+  }
+
+  // ---- paper bots ----------------------------------------------------------------------------
+
+  start(input: MaxRunInput) {
+    const env = input.environment.trim().toUpperCase();
+    if (env !== 'DEMO' && env !== 'LIVE') throw new MaxRequestError(422, `environment must be DEMO or LIVE, got ${JSON.stringify(input.environment)}`);
+    const direction = resolveDirection(input.maxMode, input.trading_mode, input.trading_side);
+    const strategy = this.strategy(input.contract, direction, input.point_strategy_key, input.exit_strategy_key, input.quantity, { point: 'point_strategy_key' });
+    if (env === 'LIVE' && !this.deps.liveCredentials) {
+      throw new MaxRequestError(400, 'LIVE refused: no live broker credentials are configured on this server; Max bots run on the paper account (environment=DEMO)');
+    }
+    if (!this.deps.feedSymbols.includes(input.contract)) {
+      throw new MaxRequestError(
+        400,
+        `contract ${input.contract} is not carried by the simulated feed (it trades ${this.deps.feedSymbols.join(', ') || 'nothing'}); choose one of those or add it to feed.instruments`,
+      );
+    }
+    let id: string;
+    do {
+      this.seq += 1;
+      id = `max-${String(this.seq).padStart(3, '0')}`;
+    } while (this.deps.kernel.bot(id) || this.records.has(id));
+    const bot = this.deps.kernel.addBot(id, strategy, { risk: this.deps.risk ?? DEFAULT_RISK });
+    const config = {
+      accountName: input.accountName,
+      contract: input.contract,
+      maxMode: input.maxMode ?? direction,
+      trading_mode: input.trading_mode,
+      trading_side: input.trading_side,
+      direction,
+      point_strategy_key: input.point_strategy_key,
+      exit_strategy_key: input.exit_strategy_key,
+      quantity: input.quantity,
+      environment: env,
+      accounts_ids: input.accounts_ids,
+      notes: input.notes,
+      account: this.deps.kernel.portfolio.accountId,
+      broker: 'paper',
+      feed: 'simulated',
+      bar_interval_ms: strategy.barIntervalMs,
+      points: strategy.points,
+      exit: strategy.exit,
+    };
+    const record: BotRecord = { id, bot, strategy, config, startedAt: this.deps.clock.now(), stoppedAt: null, trades: [] };
+    this.records.set(id, record);
+    bot.start();
+    return { status: 'running' as const, bot_id: id, config, message: 'Max bot started successfully' };
+  }
+
+  status(id: string) {
+    const r = this.records.get(id);
+    if (!r) throw new MaxRequestError(404, `Max bot '${id}' not found`);
+    const contract = r.config.contract as string;
+    const p = this.deps.kernel.portfolio.position(contract);
+    const mine = p && p.botId === id ? p : undefined;
+    const trades = r.trades.map(tradeView);
+    return {
+      bot_id: id,
+      status: r.stoppedAt !== null ? 'stopped' : r.bot.isRunning ? 'running' : 'halted',
+      phase: r.strategy.currentPhase,
+      config: r.config,
+      started_at: isoTime(r.startedAt),
+      stopped_at: r.stoppedAt === null ? null : isoTime(r.stoppedAt),
+      triggers: r.strategy.triggers(),
+      position: mine
+        ? {
+            side: mine.side,
+            qty: mine.qty,
+            entry_price: mine.avgPrice,
+            stop_price: mine.stopPrice,
+            take_profit: mine.takeProfit,
+            trail_stop: r.strategy.trailStop(),
+            mark_price: mine.markPrice,
+            unrealized_pnl: Math.round(mine.unrealizedPnl * 100) / 100,
+          }
+        : null,
+      result: summarize(trades),
+      trades: trades.slice(-50),
+    };
+  }
+
+  list() {
+    return [...this.records.keys()].map((id) => this.status(id));
+  }
+
+  /** Stops the bot and closes its open position at market. */
+  stop(id: string) {
+    const r = this.records.get(id);
+    if (!r) throw new MaxRequestError(404, `Max bot '${id}' not found`);
+    if (r.stoppedAt !== null) return { status: 'stopped' as const, bot_id: id, message: 'Max bot already stopped', closing_position: false };
+    r.bot.stop();
+    const closing = r.bot.context.exit(r.config.contract as string, 'max bot stopped');
+    this.deps.kernel.removeBot(id);
+    r.stoppedAt = this.deps.clock.now();
+    return {
+      status: 'stopped' as const,
+      bot_id: id,
+      message: closing ? 'Max bot stopped; its open position is being closed at market' : 'Max bot stopped',
+      closing_position: closing,
+    };
+  }
+
+  /** Stops every running Max bot (server shutdown). */
+  stopAll(): void {
+    for (const r of this.records.values()) if (r.stoppedAt === null) r.bot.stop();
+  }
+}

@@ -1,0 +1,137 @@
+import { Worker } from 'node:worker_threads';
+import type { BacktestReport } from './backtester.js';
+import type { BacktestJobSpec, JobProgress } from './job.js';
+import type { WorkerMessage } from './worker.js';
+
+export type JobStatus = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobView {
+  id: string;
+  status: JobStatus;
+  progress: JobProgress;
+  startedAt: number;
+  finishedAt: number | null;
+  error: string | null;
+}
+
+interface Job {
+  view: JobView;
+  worker: Worker;
+  result: Promise<BacktestReport>;
+  listeners: ((p: JobProgress) => void)[];
+}
+
+export interface JobRunnerOptions {
+  /** Wall clock for job timestamps (the composition root passes the wall clock). */
+  now: () => number;
+  /** The worker script; default: worker.js next to this module. */
+  workerUrl?: URL;
+  /** Finished jobs kept for `get`/`result`. Default 100. */
+  keepFinished?: number;
+}
+
+export class JobCancelledError extends Error {
+  override name = 'JobCancelledError';
+}
+
+/**
+ * Runs backtests off the main event loop, one worker thread per job (the worker runs the same
+ * backtest module as an in-thread run), so a long backtest never delays the live API.
+ * start(spec) returns a job id; progress arrives as messages; cancel terminates the thread.
+ */
+export class JobRunner {
+  private readonly jobs = new Map<string, Job>();
+  private seq = 0;
+  private readonly workerUrl: URL;
+
+  constructor(private readonly options: JobRunnerOptions) {
+    this.workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
+  }
+
+  start(spec: BacktestJobSpec): string {
+    this.seq += 1;
+    const id = `BT-${this.seq.toString().padStart(6, '0')}`;
+    const worker = new Worker(this.workerUrl, { workerData: spec });
+    const view: JobView = { id, status: 'running', progress: { bars: 0, ts: null, fraction: 0 }, startedAt: this.options.now(), finishedAt: null, error: null };
+    const listeners: ((p: JobProgress) => void)[] = [];
+    const result = new Promise<BacktestReport>((resolve, reject) => {
+      const finish = (status: JobStatus, error: string | null) => {
+        if (view.status !== 'running') return false;
+        view.status = status;
+        view.error = error;
+        view.finishedAt = this.options.now();
+        this.prune();
+        return true;
+      };
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'progress') {
+          view.progress = { bars: m.bars, ts: m.ts, fraction: m.fraction };
+          for (const l of listeners) l(view.progress);
+        } else if (m.type === 'result') {
+          if (finish('done', null)) {
+            view.progress = { bars: m.report.bars, ts: m.report.to, fraction: 1 };
+            resolve(m.report);
+          }
+        } else if (finish('failed', m.message)) reject(new Error(m.message));
+      });
+      worker.on('error', (error) => {
+        if (finish('failed', error.message)) reject(error);
+      });
+      worker.on('exit', () => {
+        if (view.status === 'cancelled') reject(new JobCancelledError(`backtest ${id} cancelled`));
+        else if (finish('failed', 'worker exited without a result')) reject(new Error(`backtest ${id}: worker exited without a result`));
+      });
+    });
+    result.catch(() => {}); // observed through result(); never an unhandled rejection
+    this.jobs.set(id, { view, worker, result, listeners });
+    return id;
+  }
+
+  get(id: string): JobView | undefined {
+    const job = this.jobs.get(id);
+    return job ? { ...job.view, progress: { ...job.view.progress } } : undefined;
+  }
+
+  list(): JobView[] {
+    return [...this.jobs.keys()].flatMap((id) => this.get(id) ?? []);
+  }
+
+  /** Calls `listener` on every progress message of a job; returns an unsubscribe. */
+  onProgress(id: string, listener: (p: JobProgress) => void): () => void {
+    const job = this.jobs.get(id);
+    if (!job) throw new Error(`no backtest job ${id}`);
+    job.listeners.push(listener);
+    return () => {
+      const i = job.listeners.indexOf(listener);
+      if (i >= 0) job.listeners.splice(i, 1);
+    };
+  }
+
+  /** The report; rejects with JobCancelledError after a cancel, or the job's error. */
+  result(id: string): Promise<BacktestReport> {
+    const job = this.jobs.get(id);
+    if (!job) return Promise.reject(new Error(`no backtest job ${id}`));
+    return job.result;
+  }
+
+  /** Stops a running job at once (terminates its thread); false if it was not running. */
+  async cancel(id: string): Promise<boolean> {
+    const job = this.jobs.get(id);
+    if (!job || job.view.status !== 'running') return false;
+    job.view.status = 'cancelled';
+    job.view.finishedAt = this.options.now();
+    await job.worker.terminate();
+    return true;
+  }
+
+  /** Cancels every running job (shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([...this.jobs.keys()].map((id) => this.cancel(id)));
+  }
+
+  private prune(): void {
+    const keep = this.options.keepFinished ?? 100;
+    const finished = [...this.jobs.values()].filter((j) => j.view.status !== 'running');
+    for (const j of finished.slice(0, Math.max(0, finished.length - keep))) this.jobs.delete(j.view.id);
+  }
+}

@@ -1,0 +1,131 @@
+import { isOrderOpen, type Fill, type Order } from '../core/orders.js';
+import { sequenceOf } from '../core/ids.js';
+import type { Account, ClosedTrade, Position } from '../core/portfolio-types.js';
+import type { FillRecord, RestoredState, StoredEvent, TradingStore } from '../core/ports.js';
+
+/**
+ * The TradingStore port in memory, for backtests: the same calls as the SQLite journal, no
+ * I/O and no serialisation (values are copied on write, so later mutations by the kernel do
+ * not leak in). Nothing survives the process; live trading keeps the SQLite journal.
+ */
+export class MemoryStore implements TradingStore {
+  private readonly accounts = new Map<string, Account>();
+  /** By id; a Map keeps first-insertion order, which is creation order. */
+  private readonly orders = new Map<string, Order>();
+  private readonly openPositions = new Map<string, Position>();
+  private readonly fills: Fill[] = [];
+  private readonly fillIds = new Set<string>();
+  private readonly trades: ClosedTrade[] = [];
+  private events: StoredEvent[] = [];
+  /** Highest sequence of a closed position (restore's id sequence). */
+  private closedPositionSeq = 0;
+
+  /** At most this many events are kept (the oldest are dropped). */
+  constructor(private readonly maxEvents = 10_000) {}
+
+  saveAccount(account: Account): void {
+    this.accounts.set(account.id, { ...account });
+  }
+
+  saveOrder(order: Order): void {
+    this.orders.set(order.id, { ...order });
+  }
+
+  recordFill(record: FillRecord): boolean {
+    if (this.fillIds.has(record.fill.id)) return false;
+    this.fillIds.add(record.fill.id);
+    // Fills and closed trades are never mutated after they are reported: kept as they are.
+    this.fills.push(record.fill);
+    this.saveOrder(record.order);
+    if (record.positionClosed) this.savePosition(record.positionClosed);
+    if (record.position) this.savePosition(record.position);
+    if (record.closedTrade) this.trades.push(record.closedTrade);
+    this.saveAccount(record.account);
+    return true;
+  }
+
+  savePosition(position: Position): void {
+    if (position.qty > 0) this.openPositions.set(position.id, { ...position });
+    else {
+      this.openPositions.delete(position.id);
+      this.closedPositionSeq = Math.max(this.closedPositionSeq, sequenceOf(position.id));
+    }
+  }
+
+  appendEvents(events: readonly StoredEvent[]): void {
+    for (const e of events) this.events.push(e);
+    if (this.events.length > 2 * this.maxEvents) this.events = this.events.slice(-this.maxEvents);
+  }
+
+  restore(accountId: string): RestoredState {
+    const account = this.accounts.get(accountId);
+    // Sequences are worked out here, once, rather than on every write.
+    let lastOrderSeq = 0;
+    for (const id of this.orders.keys()) lastOrderSeq = Math.max(lastOrderSeq, sequenceOf(id));
+    let lastPositionSeq = this.closedPositionSeq;
+    let lastTradeSeq = 0;
+    for (const t of this.trades) {
+      lastTradeSeq = Math.max(lastTradeSeq, sequenceOf(t.id));
+      lastPositionSeq = Math.max(lastPositionSeq, sequenceOf(t.positionId));
+    }
+    for (const id of this.openPositions.keys()) lastPositionSeq = Math.max(lastPositionSeq, sequenceOf(id));
+    return {
+      account: account ? { ...account } : null,
+      openOrders: [...this.orders.values()].filter((o) => o.accountId === accountId && isOrderOpen(o)).map((o) => ({ ...o })),
+      positions: [...this.openPositions.values()].filter((p) => p.accountId === accountId).map((p) => ({ ...p })),
+      lastOrderSeq,
+      lastPositionSeq,
+      lastTradeSeq,
+    };
+  }
+
+  listOrders(query: { accountId?: string; limit: number; openOnly?: boolean }): Order[] {
+    const out: Order[] = [];
+    const all = [...this.orders.values()];
+    for (let i = all.length - 1; i >= 0 && out.length < query.limit; i -= 1) {
+      const o = all[i] as Order;
+      if (query.accountId && o.accountId !== query.accountId) continue;
+      if (query.openOnly && !isOrderOpen(o)) continue;
+      out.push({ ...o });
+    }
+    return out;
+  }
+
+  getOrder(id: string): Order | null {
+    const o = this.orders.get(id);
+    return o ? { ...o } : null;
+  }
+
+  recentFills(limit: number, accountId?: string): Fill[] {
+    return newestFirst(this.fills, limit, (f) => !accountId || f.accountId === accountId);
+  }
+
+  recentTrades(limit: number, accountId?: string): ClosedTrade[] {
+    return newestFirst(this.trades, limit, (t) => !accountId || t.accountId === accountId);
+  }
+
+  recentEvents(limit: number): StoredEvent[] {
+    return newestFirst(this.events, limit, () => true);
+  }
+
+  /** Every closed trade, oldest first. */
+  allTrades(): readonly ClosedTrade[] {
+    return this.trades;
+  }
+
+  /** Every fill, oldest first. */
+  allFills(): readonly Fill[] {
+    return this.fills;
+  }
+
+  close(): void {}
+}
+
+function newestFirst<T extends object>(items: readonly T[], limit: number, keep: (item: T) => boolean): T[] {
+  const out: T[] = [];
+  for (let i = items.length - 1; i >= 0 && out.length < limit; i -= 1) {
+    const item = items[i] as T;
+    if (keep(item)) out.push({ ...item });
+  }
+  return out;
+}

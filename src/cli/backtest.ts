@@ -1,0 +1,157 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BUILTIN_INSTRUMENTS } from '../core/instruments.js';
+import { matchInstrumentSymbol } from '../core/market-data.js';
+import type { BacktestConfig, BacktestReport } from '../backtest/backtester.js';
+import { runBacktestJob, type BacktestJobSpec } from '../backtest/job.js';
+
+const positive = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
+const nonNegative = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`${name} must be a number >= 0`);
+  return n;
+};
+const integer = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const date = (v: string): number => {
+  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError(`not a date: ${v} (use YYYY-MM-DD, an ISO time or ms)`);
+  return ms;
+};
+
+export interface BacktestCliOptions {
+  data?: string;
+  instrument: string;
+  from?: number;
+  to?: number;
+  strategy: string;
+  fast: number;
+  slow: number;
+  size?: number;
+  longOnly?: boolean;
+  stopAtr: number;
+  cash: number;
+  fee: number;
+  feePerContract: number;
+  slippageTicks: number;
+  limit?: number;
+  json?: boolean;
+  config?: string;
+  dataDir?: string;
+  /** DATA_DIR of the configuration (market.db lives there), resolved by the caller. */
+  marketDb?: string;
+}
+
+export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: string }) => string): Command {
+  return new Command('backtest')
+    .description('replay history through the kernel (same strategies, risk and execution as live) and print a report')
+    .option('--data <file>', 'Binance kline CSV file (.csv or .csv.gz)')
+    .option('--instrument <symbol>', 'instrument (with --from/--to: read from the market data store)', 'BTC/USDT')
+    .option('--from <date>', 'first bar (YYYY-MM-DD, ISO time or ms; inclusive)', date)
+    .option('--to <date>', 'end (exclusive)', date)
+    .option('--strategy <name>', 'strategy', 'sma-cross')
+    .option('--fast <n>', 'fast SMA length', integer('--fast'), 10)
+    .option('--slow <n>', 'slow SMA length', integer('--slow'), 30)
+    .option('--size <qty>', 'fixed quantity per entry', positive('--size'))
+    .option('--long-only', 'no short entries')
+    .option('--stop-atr <n>', 'protective stop in ATRs (0: none, plain crossover)', nonNegative('--stop-atr'), 0)
+    .option('--cash <amount>', 'starting cash', positive('--cash'), 100_000)
+    .option('--fee <rate>', 'commission as a fraction of notional per fill (0.0004 = 4 bps)', nonNegative('--fee'), 0)
+    .option('--fee-per-contract <amount>', 'commission per unit or contract per fill', nonNegative('--fee-per-contract'), 0)
+    .option('--slippage-ticks <n>', 'slippage in ticks on market and stop fills', nonNegative('--slippage-ticks'), 0)
+    .option('--limit <bars>', 'stop after this many bars', integer('--limit'))
+    .option('--json', 'print the report as JSON')
+    .option('-c, --config <file>', 'configuration file (for DATA_DIR, where market.db is)')
+    .option('-d, --data-dir <dir>', 'directory of market.db (env DATA_DIR)')
+    .action(async (opts: BacktestCliOptions) => {
+      const code = await runBacktestCli(opts.data ? opts : { ...opts, marketDb: resolve(dataDirOf(opts), 'market.db') });
+      if (code !== 0) process.exitCode = code;
+    });
+}
+
+export async function runBacktestCli(opts: BacktestCliOptions, out = process.stdout, err = process.stderr): Promise<number> {
+  if (opts.strategy !== 'sma-cross') {
+    err.write(`tradewind backtest: unknown strategy ${opts.strategy} (available: sma-cross)\n`);
+    return 2;
+  }
+  const instrument = matchInstrumentSymbol(opts.instrument, BUILTIN_INSTRUMENTS.map((i) => i.symbol));
+  if (!instrument) {
+    err.write(`tradewind backtest: unknown instrument ${opts.instrument}\n`);
+    return 2;
+  }
+  let data: BacktestJobSpec['data'];
+  if (opts.data) {
+    if (!existsSync(opts.data) || !statSync(opts.data).isFile()) {
+      err.write(`tradewind backtest: no such file ${opts.data}\n`);
+      return 2;
+    }
+    data = { kind: 'file', path: opts.data, from: opts.from, to: opts.to, limit: opts.limit };
+  } else {
+    if (!opts.marketDb || !existsSync(opts.marketDb)) {
+      err.write(`tradewind backtest: give --data FILE, or import data first (tradewind ingest FILE): no market data store at ${opts.marketDb ?? 'DATA_DIR/market.db'}\n`);
+      return 2;
+    }
+    data = { kind: 'store', file: opts.marketDb, from: opts.from, to: opts.to, limit: opts.limit };
+  }
+  if (opts.stopAtr === 0 && opts.size === undefined) {
+    err.write('tradewind backtest: --size is required without a stop (--stop-atr 0)\n');
+    return 2;
+  }
+  const config: BacktestConfig = {
+    instrument,
+    strategy: { name: 'sma-cross', fast: opts.fast, slow: opts.slow, size: opts.size, longOnly: Boolean(opts.longOnly), stopAtr: opts.stopAtr },
+    cash: opts.cash,
+    feeRate: opts.fee,
+    perContract: opts.feePerContract,
+    slippageTicks: opts.slippageTicks,
+  };
+  const spec: BacktestJobSpec = { config, data };
+  const tty = Boolean((err as NodeJS.WriteStream).isTTY);
+  let lastDraw = 0;
+  let report: BacktestReport;
+  try {
+    report = await runBacktestJob(spec, {
+      onProgress: (p) => {
+        if (!tty) return;
+        const now = performance.now();
+        if (now - lastDraw < 100) return;
+        lastDraw = now;
+        const width = 30;
+        const done = Math.round(p.fraction * width);
+        const day = p.ts === null ? '' : new Date(p.ts).toISOString().slice(0, 10);
+        err.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(p.fraction * 100).toFixed(0).padStart(3)}% ${p.bars.toLocaleString('en-US')} bars ${day}`);
+      },
+    });
+  } catch (error) {
+    if (tty) err.write('\n');
+    err.write(`tradewind backtest: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  if (tty) err.write('\r\x1b[K');
+  out.write(opts.json ? `${JSON.stringify(report)}\n` : summary(report));
+  return 0;
+}
+
+function summary(r: BacktestReport): string {
+  const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
+  const money = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const s = r.strategy;
+  const lines = [
+    `backtest ${r.instrument} ${iso(r.from)} .. ${iso(r.to)}: ${r.bars.toLocaleString('en-US')} bars of ${r.intervalMs / 1000}s`,
+    `strategy sma-cross fast ${s.fast} slow ${s.slow} size ${s.size ?? 'risk-sized'}${s.longOnly ? ' long-only' : ''}${s.stopAtr ? ` stop ${s.stopAtr} ATR` : ''}`,
+    `trades ${r.closedTrades} (won ${r.winningTrades}, lost ${r.losingTrades}, win rate ${(r.winRate * 100).toFixed(2)}%), fills ${r.fills}`,
+    `closed PnL ${money(r.closedPnl)}  fees ${money(r.fees)}  final value ${money(r.finalValue)} (${r.returnPct.toFixed(2)}%) from ${money(r.startingCash)}`,
+    `open position ${r.openPosition ? `${r.openPosition.side} ${r.openPosition.qty} @ ${r.openPosition.avgPrice}, unrealised ${money(r.openPosition.unrealizedPnl)}` : 'none'}`,
+    `max drawdown ${money(r.maxDrawdown)} (${r.maxDrawdownPct.toFixed(2)}%)  exposure ${(r.exposure * 100).toFixed(1)}%  Sharpe ${r.sharpe === null ? '-' : r.sharpe.toFixed(2)} (per-bar returns, annualised)`,
+    `kernel ${r.kernelMs.toFixed(0)} ms (${r.barsPerSecond.toLocaleString('en-US')} bars/s), loading ${r.loadMs.toFixed(0)} ms`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

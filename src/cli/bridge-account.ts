@@ -1,0 +1,64 @@
+import type { Logger } from 'pino';
+import { BridgeBroker } from '../adapters/broker-bridge.js';
+import { SqliteBridgeQueue } from '../adapters/store-sqlite/bridge-queue.js';
+import type { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
+import { BridgeDesk } from '../app/bridge-desk.js';
+import type { Clock } from '../core/clock.js';
+import type { InstrumentRegistry } from '../core/instruments.js';
+import { Kernel } from '../engine/kernel.js';
+import type { TradewindConfig } from './config-schema.js';
+import { ConfigError } from './config.js';
+
+export interface BridgeAccount {
+  broker: BridgeBroker;
+  kernel: Kernel;
+}
+
+/**
+ * The bridge account (seed 003, DESIGN.md §1 `bridge:<name>`): a second kernel on the same store
+ * whose broker is the bridge queue. Its ids carry the account id as a prefix (bridge-O-00000001),
+ * so its sequences never collide with the paper kernel's.
+ */
+export function createBridgeAccount(o: {
+  config: TradewindConfig;
+  store: SqliteStore;
+  clock: Clock;
+  instruments: InstrumentRegistry;
+  log: Logger;
+  lastPrice: (symbol: string) => number | undefined;
+}): { account: BridgeAccount | null; desk: BridgeDesk } {
+  const c = o.config.bridge;
+  if (!c.enabled) return { account: null, desk: new BridgeDesk({ secret: c.secret, bridge: null, allowTestOrders: false }) };
+  if (c.accountId === o.config.account.id) throw new ConfigError(`bridge.accountId: '${c.accountId}' is the paper account's id; give the bridge account its own`);
+  for (const s of Object.keys(c.contracts)) {
+    if (!o.instruments.find(s)) throw new ConfigError(`bridge.contracts: unknown symbol ${s}`);
+  }
+  if (!c.secret) o.log.warn({ component: 'bridge' }, 'bridge account enabled without BRIDGE_HEARTBEAT_SECRET: the bridge routes answer 403 until one is set');
+  const log = o.log.child({ component: 'bridge', account: c.accountId });
+  const broker = new BridgeBroker({
+    clock: o.clock,
+    queue: new SqliteBridgeQueue(o.store.db),
+    accountId: c.accountId,
+    contracts: c.contracts,
+    env: c.env,
+    leaseMs: c.leaseSeconds * 1000,
+    heartbeatTimeoutMs: c.heartbeatTimeoutSeconds * 1000,
+    lastPrice: o.lastPrice,
+  });
+  const kernel = new Kernel({
+    clock: o.clock,
+    store: o.store,
+    broker,
+    instruments: o.instruments,
+    account: { id: c.accountId, currency: 'USD', startingBalance: c.startingBalance, leverage: o.config.account.leverage },
+    risk: o.config.risk,
+    scanIntervalMs: o.config.stream.scanIntervalMs,
+    idPrefix: `${c.accountId}-`,
+    onError: (error, context) => log.error({ err: error }, `bridge kernel error in ${context}`),
+  });
+  kernel.bus.on('order', ({ order, previous }) =>
+    log.info({ orderId: order.id, symbol: order.symbol, side: order.side, qty: order.qty, from: previous, to: order.status, reason: order.reason }, 'bridge order'),
+  );
+  kernel.bus.on('fill', ({ fill }) => log.info({ fillId: fill.id, orderId: fill.orderId, price: fill.price, qty: fill.qty }, 'bridge fill'));
+  return { account: { broker, kernel }, desk: new BridgeDesk({ secret: c.secret, bridge: { broker, kernel }, allowTestOrders: c.allowTestOrders }) };
+}
