@@ -8,6 +8,9 @@ import { repoRoot } from '../test/helpers/server.js';
 import { runApiLoad, type ApiLoadResult } from './api-load.js';
 import { machineInfo } from './common.js';
 import { runWsFanout, type WsFanoutResult } from './ws-fanout.js';
+import { runIngestBench } from './ingest.js';
+import { runBacktestBars } from './backtest-bars.js';
+import { runBacktestTicks } from './backtest-ticks.js';
 
 function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
@@ -64,9 +67,16 @@ const started = new Date();
 const log = (s: string) => console.log(s);
 log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB, node ${machine.node}, ${machine.platform} ${machine.osRelease}`);
 
-const apiLoad = await runApiLoad(log);
-const wsFanout = await runWsFanout(log);
+// `node dist/bench/run-all.js [api] [ws] [ingest] [bars] [ticks]` runs a subset; none = all.
+const wanted = new Set(process.argv.slice(2));
+const runs = (name: string) => wanted.size === 0 || wanted.has(name);
+const apiLoad = runs('api') ? await runApiLoad(log) : null;
+const wsFanout = runs('ws') ? await runWsFanout(log) : null;
+const ingest = runs('ingest') ? await runIngestBench() : null;
+const bars = runs('bars') ? await runBacktestBars(log) : null;
+const ticks = runs('ticks') ? runBacktestTicks(log) : null;
 
+if (apiLoad) {
 log('');
 log(
   `GET /api/state and /api/positions (autocannon, pipelining 1, ${apiLoad.rows[0]?.durationS ?? '?'} s each; fresh server warm-up ${apiLoad.warmupS} s, /api/state ${apiLoad.stateBytesAfterWarmup} bytes${
@@ -75,13 +85,30 @@ log(
 );
 log(`target for /api/state: >= ${apiLoad.target.minReqPerSec} req/s with p99 < ${apiLoad.target.maxP99Ms} ms`);
 log(apiTable(apiLoad));
-log('');
-log(`WebSocket fan-out (${wsFanout.collectS} s after ${wsFanout.settleS} s of trading; delay = receive - envelope timestamp; target p99 < ${wsFanout.target.maxP99Ms} ms)`);
-log(wsTable(wsFanout));
+}
+if (wsFanout) {
+  log('');
+  log(`WebSocket fan-out (${wsFanout.collectS} s after ${wsFanout.settleS} s of trading; delay = receive - envelope timestamp; target p99 < ${wsFanout.target.maxP99Ms} ms)`);
+  log(wsTable(wsFanout));
+}
+if (ingest) {
+  log('');
+  log(`Tick ingest, ${ingest.rows} rows with duplicate skipping: ${ingest.rowsPerSecond} rows/s (re-import ${ingest.reimportRowsPerSecond} rows/s), peak RSS ${ingest.peakRssMb} MB; target ${ingest.targetRowsPerSecond} rows/s under ${ingest.targetPeakRssMb} MB: ${pass(ingest.met)}`);
+}
+if (bars) {
+  log('');
+  log(`SMA crossover backtest, ${bars.bars} bars (loading ${bars.loadMs} ms apart, ${bars.loadBarsPerSecond} bars/s); target 1,000,000 bars/s:`);
+  log(`  long-only, size 1, no fees (the issue's example): ${bars.example.barsPerSecond} bars/s, ${bars.example.fills} fills: ${pass(bars.example.barsPerSecond >= 1_000_000)}`);
+  log(`  reversals, size 0.1, 4 bps fee, 1 tick slippage: ${bars.barsPerSecond} bars/s, ${bars.fills} fills: ${pass(bars.pass)}`);
+}
+if (ticks) {
+  log('');
+  log(`Tick backtest, ${ticks.ticks} ticks: ${ticks.ticksPerSecond} ticks/s (generation ${ticks.generateMs} ms apart); target ${ticks.target.minTicksPerSecond} ticks/s: ${pass(ticks.pass)}`);
+}
 
 const dir = join(repoRoot, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, 'latest.json');
-writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine, apiLoad, wsFanout }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine, apiLoad, wsFanout, ingest, bars, ticks }, null, 2)}\n`);
 log('');
 log(`results written to ${file}`);

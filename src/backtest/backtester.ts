@@ -281,7 +281,7 @@ export class Backtester {
       onError: (error, context) => {
         throw new Error(`backtest kernel error in ${context}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       },
-      matchBar: mode === 'bars' ? (bar) => this.broker.onPrice({ symbol: bar.symbol, ts: bar.start, open: bar.open, high: bar.high, low: bar.low }) : undefined,
+      matchBar: mode === 'bars' ? (bar) => this.matchBar(bar) : undefined,
     });
     if (mode === 'ticks') {
       // As the live composition root wires the paper broker: it matches every tick.
@@ -297,6 +297,19 @@ export class Backtester {
     const strategy = this.strategyFactory === undefined ? buildStrategy(this.config.strategy, this.instrument.symbol, this.config.strategy.barIntervalMs ?? intervalMs) : this.strategyFactory?.(intervalMs);
     if (strategy) kernel.addBot('backtest', strategy).start();
     return kernel;
+  }
+
+  /** One reused price update per bar: the matching engine reads it and keeps nothing of it. */
+  private readonly range = { symbol: '', ts: 0, open: 0, high: 0, low: 0 };
+
+  private matchBar(bar: Bar): void {
+    const r = this.range;
+    r.symbol = bar.symbol;
+    r.ts = bar.start;
+    r.open = bar.open;
+    r.high = bar.high;
+    r.low = bar.low;
+    this.broker.onPrice(r);
   }
 
   report(): BacktestReport {

@@ -6,6 +6,7 @@ import { packageVersion } from './version.js';
 import { hashPassword } from '../app/operator-auth.js';
 import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
 import { registerIngestCommand } from './ingest.js';
+import { registerBridgeCommand } from './bridge.js';
 import { backtestCommand } from './backtest.js';
 
 const toPort = (v: string): number => {
@@ -84,6 +85,7 @@ export function buildCli(): Command {
     });
 
   registerIngestCommand(program, (opts) => configFrom(opts).dataDir);
+  registerBridgeCommand(program);
   program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
   return program;
 }

@@ -1,0 +1,500 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { BridgeBroker } from '../../src/adapters/broker-bridge.js';
+import { SqliteBridgeQueue } from '../../src/adapters/store-sqlite/bridge-queue.js';
+import { SqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.js';
+import { BridgeDesk } from '../../src/app/bridge-desk.js';
+import { bridgeFillId, decideReport, type BridgeOrder } from '../../src/core/bridge.js';
+import { SimClock } from '../../src/core/clock.js';
+import type { OrderSide } from '../../src/core/orders.js';
+import type { ExecutionReport } from '../../src/core/ports.js';
+import { Kernel } from '../../src/engine/kernel.js';
+import { registry, tempDir } from './support.js';
+
+const LEASE_MS = 30_000;
+const T0 = Date.UTC(2026, 0, 5, 14, 30);
+
+interface BridgeHarness {
+  clock: SimClock;
+  store: SqliteStore;
+  queue: SqliteBridgeQueue;
+  broker: BridgeBroker;
+  kernel: Kernel;
+  reports: ExecutionReport[];
+  errors: string[];
+  place(side?: OrderSide, qty?: number, symbol?: string): string;
+  close(): void;
+}
+
+function harness(file: string, clock = new SimClock(T0), heartbeat = true): BridgeHarness {
+  const store = new SqliteStore({ file });
+  const queue = new SqliteBridgeQueue(store.db);
+  const broker = new BridgeBroker({
+    clock,
+    queue,
+    accountId: 'bridge',
+    contracts: { ES: { contract: 'MESM6', exchange: 'CME' } },
+    env: 'DEMO',
+    leaseMs: LEASE_MS,
+    heartbeatTimeoutMs: 60_000,
+    lastPrice: () => 6000,
+  });
+  const reports: ExecutionReport[] = [];
+  broker.onReport((r) => reports.push(r));
+  if (heartbeat) broker.heartbeat({ tsConnected: true });
+  const errors: string[] = [];
+  const kernel = new Kernel({
+    clock,
+    store,
+    broker,
+    instruments: registry(),
+    account: { id: 'bridge', currency: 'USD', startingBalance: 50_000, leverage: 10 },
+    risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+    idPrefix: 'bridge-',
+    onError: (error, context) => errors.push(`${context}: ${(error as Error).message}`),
+  });
+  return {
+    clock,
+    store,
+    queue,
+    broker,
+    kernel,
+    reports,
+    errors,
+    place: (side = 'buy', qty = 1, symbol = 'ES') =>
+      kernel.execution.place({ accountId: 'bridge', botId: 'test', symbol, side, type: 'market', purpose: 'entry', qty }).id,
+    close: () => store.close(),
+  };
+}
+
+const fill = (price = 6001.25) => ({ status: 'FILLED', fill_price: price, symbol: 'MESM6', side: 'BUY', qty: 1 });
+const orderOf = (h: BridgeHarness, id: string) => h.store.getOrder(id);
+
+describe('bridge broker: claims and leases', () => {
+  it('leases a pending order to one claimant, hands it on only after the lease expired, and WORKING renews the lease', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const id = h.place();
+      assert.match(id, /^bridge-O-\d{8}$/);
+      assert.equal(orderOf(h, id)?.status, 'pending_submit', 'not accepted before a bridge confirms');
+      const [claimed, ...more] = h.broker.claim('A', 10);
+      assert.equal(more.length, 0);
+      assert.deepEqual(
+        { id: claimed?.id, asset: claimed?.asset, exchange: claimed?.exchange, side: claimed?.side, qty: claimed?.qty, kind: claimed?.kind, env: claimed?.env, cancel: claimed?.cancel },
+        { id, asset: 'MESM6', exchange: 'CME', side: 'BUY', qty: 1, kind: 'ENTRY', env: 'DEMO', cancel: false },
+      );
+      assert.deepEqual(h.broker.claim('B', 10), [], 'nobody else gets a leased order');
+      assert.deepEqual(h.broker.claim('A', 10), [], 'the claimant is not sent it twice');
+
+      h.clock.advance(LEASE_MS + 1);
+      assert.deepEqual(h.broker.claim('B', 10).map((o) => o.id), [id], 'an expired claim is claimable again');
+      const stale = h.broker.report(id, { status: 'WORKING', owner: 'A' });
+      assert.equal(stale.status, 409, 'the previous claimant is refused while B holds the lease');
+
+      assert.equal(h.broker.report(id, { status: 'WORKING', owner: 'B' }).status, 200);
+      assert.equal(orderOf(h, id)?.status, 'accepted');
+      assert.equal(h.reports.filter((r) => r.kind === 'accepted').length, 1);
+
+      h.clock.advance(25_000);
+      const renewed = h.broker.report(id, { status: 'WORKING', owner: 'B' });
+      assert.deepEqual(renewed.body, { ok: true, order_id: id, status: 'WORKING', duplicate: true });
+      assert.equal(h.queue.get(id)?.leaseExpiresAt, h.clock.now() + LEASE_MS, 'WORKING renews the lease');
+      assert.equal(h.reports.filter((r) => r.kind === 'accepted').length, 1, 'a repeated WORKING is not reported twice');
+
+      h.clock.advance(LEASE_MS + 1);
+      h.broker.heartbeat({ tsConnected: true });
+      assert.deepEqual(h.broker.claim('A', 10), [], 'a WORKING order is never handed to another bridge');
+      assert.equal(h.broker.report(id, { status: 'WORKING', owner: 'A' }).status, 409, 'nor confirmed by one');
+      assert.equal(h.broker.report(id, { owner: 'B', ...fill() }).status, 200);
+      assert.equal(orderOf(h, id)?.status, 'filled');
+      assert.deepEqual(h.errors, []);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('interleaved claims of two bridges never share an order', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const ids = Array.from({ length: 25 }, () => h.place());
+      const gotA: string[] = [];
+      const gotB: string[] = [];
+      for (let i = 0; gotA.length + gotB.length < ids.length && i < 100; i += 1) {
+        if (i % 2 === 0) gotA.push(...h.broker.claim('A', 3).map((o) => o.id));
+        else gotB.push(...h.broker.claim('B', 3).map((o) => o.id));
+      }
+      const all = [...gotA, ...gotB];
+      assert.equal(new Set(all).size, all.length, 'no order claimed twice');
+      assert.deepEqual([...all].sort(), [...ids].sort());
+      assert.ok(gotA.length > 0 && gotB.length > 0);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('two store connections racing on one file (two threads) never claim the same order', async () => {
+    const dir = tempDir();
+    const file = dir.file('race.db');
+    const h = harness(file);
+    const N = 200;
+    try {
+      for (let i = 0; i < N; i += 1) h.place(i % 2 === 0 ? 'buy' : 'sell');
+      const storeUrl = new URL('../../src/adapters/store-sqlite/sqlite-store.js', import.meta.url).href;
+      const queueUrl = new URL('../../src/adapters/store-sqlite/bridge-queue.js', import.meta.url).href;
+      const gate = new Int32Array(new SharedArrayBuffer(4));
+      const code = `
+        const { parentPort, workerData } = require('node:worker_threads');
+        (async () => {
+          const { SqliteStore } = await import(workerData.storeUrl);
+          const { SqliteBridgeQueue } = await import(workerData.queueUrl);
+          const store = new SqliteStore({ file: workerData.file });
+          const queue = new SqliteBridgeQueue(store.db);
+          parentPort.postMessage({ ready: true });
+          Atomics.wait(workerData.gate, 0, 0);
+          const ids = [];
+          const pause = new Int32Array(new SharedArrayBuffer(4));
+          for (let empty = 0; empty < 3; ) {
+            const r = queue.claim('bridge', workerData.owner, 1, workerData.now, 30000);
+            if (r.claimed.length === 0) empty += 1;
+            for (const o of r.claimed) ids.push(o.id);
+            // A bridge does something between polls; without a pause one thread takes every lock.
+            Atomics.wait(pause, 0, 0, Math.random() < 0.5 ? 0 : 1);
+          }
+          store.close();
+          parentPort.postMessage({ ids });
+        })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));
+      `;
+      const run = (owner: string) => {
+        const w = new Worker(code, { eval: true, workerData: { storeUrl, queueUrl, file, owner, now: h.clock.now(), gate } });
+        const ready = new Promise<void>((resolve) => w.once('message', () => resolve()));
+        const done = new Promise<string[]>((resolve, reject) => {
+          w.on('message', (m: { ids?: string[]; error?: string }) => (m.error ? reject(new Error(m.error)) : m.ids && resolve(m.ids)));
+          w.once('error', reject);
+        });
+        return { ready, done };
+      };
+      const a = run('A');
+      const b = run('B');
+      await Promise.all([a.ready, b.ready]);
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      const [idsA, idsB] = await Promise.all([a.done, b.done]);
+      const all = [...idsA, ...idsB];
+      assert.equal(all.length, N, `every order claimed once (A ${idsA.length}, B ${idsB.length})`);
+      assert.equal(new Set(all).size, N, 'no order claimed by both');
+      assert.ok(idsA.length > 0 && idsB.length > 0, 'both threads won some claims');
+      for (const id of idsA) assert.equal(h.queue.get(id)?.leaseOwner, 'A');
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+});
+
+describe('bridge broker: execution reports', () => {
+  it('a repeated FILLED changes nothing; a WORKING after FILLED is acknowledged and ignored', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const id = h.place();
+      h.broker.claim('A', 10);
+      // FILLED straight from CLAIMED (the bridge skipped WORKING): accepted.
+      const first = h.broker.report(id, { owner: 'A', ...fill() });
+      assert.deepEqual(first.body, { ok: true, order_id: id, status: 'FILLED' });
+      const again = h.broker.report(id, { owner: 'A', ...fill() });
+      assert.equal(again.status, 200);
+      assert.equal((again.body as { ignored?: boolean }).ignored, true);
+      const late = h.broker.report(id, { status: 'WORKING', owner: 'A' });
+      assert.equal(late.status, 200);
+      assert.equal((late.body as { ignored?: boolean }).ignored, true);
+      const otherLate = h.broker.report(id, { status: 'CANCELLED', owner: 'B' });
+      assert.equal((otherLate.body as { ignored?: boolean }).ignored, true, 'any report after a terminal state is ignored');
+
+      const fills = h.store.recentFills(10, 'bridge');
+      assert.equal(fills.length, 1);
+      assert.equal(fills[0]?.id, bridgeFillId(id));
+      assert.equal(fills[0]?.price, 6001.25);
+      assert.equal(h.kernel.portfolio.position('ES')?.qty, 1);
+      assert.equal(h.reports.filter((r) => r.kind === 'filled').length, 1);
+      // Even if the kernel heard the fill twice, the derived fill id keeps it once.
+      const replay = h.reports.find((r) => r.kind === 'filled');
+      assert.ok(replay);
+      (h.broker as unknown as { emit(r: ExecutionReport): void }).emit(replay);
+      assert.equal(h.store.recentFills(10, 'bridge').length, 1);
+      assert.equal(h.queue.history(id).map((r) => r.outcome).join(','), 'claimed,applied,ignored,ignored,ignored');
+      assert.deepEqual(h.errors, []);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('refuses reports that contradict the order and unknown orders', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const id = h.place();
+      h.broker.claim('A', 10);
+      assert.equal(h.broker.report(id, { status: 'FILLED', owner: 'A' }).status, 422, 'FILLED needs a fill price');
+      assert.equal(h.broker.report(id, { owner: 'A', ...fill(), side: 'SELL' }).status, 422, 'side mismatch');
+      assert.equal(h.broker.report(id, { owner: 'A', ...fill(), symbol: 'NQM6' }).status, 422, 'symbol mismatch');
+      assert.equal(h.broker.report(id, { owner: 'A', ...fill(), qty: 2 }).status, 422, 'more than ordered');
+      assert.equal(h.broker.report(id, { status: 'DONE', owner: 'A' }).status, 400);
+      assert.equal(h.broker.report('nope', { status: 'WORKING', owner: 'A' }).status, 404);
+      assert.equal(h.queue.get(id)?.status, 'CLAIMED', 'nothing changed');
+      assert.equal(h.broker.report(id, { owner: 'A', ...fill(), symbol: 'ES' }).status, 200, 'the kernel symbol is accepted too');
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a rejection before WORKING rejects the order; after WORKING it ends cancelled (the kernel table has no accepted->rejected)', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const a = h.place();
+      const b = h.place();
+      h.broker.claim('A', 10);
+      h.broker.report(a, { status: 'REJECTED', owner: 'A', reason: 'margin' });
+      assert.equal(orderOf(h, a)?.status, 'rejected');
+      assert.equal(orderOf(h, a)?.reason, 'margin');
+      h.broker.report(b, { status: 'WORKING', owner: 'A' });
+      h.broker.report(b, { status: 'REJECTED', owner: 'A', reason: 'exchange closed' });
+      assert.equal(orderOf(h, b)?.status, 'cancelled');
+      assert.match(orderOf(h, b)?.reason ?? '', /exchange closed/);
+      assert.deepEqual(h.errors, []);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('decideReport is pure: the same state and report give the same answer', () => {
+    const o: BridgeOrder = {
+      id: 'x', accountId: 'bridge', symbol: 'ES', contract: 'MESM6', exchange: 'CME', side: 'BUY', qty: 1, kind: 'ENTRY', mode: 'A', env: 'DEMO', refPrice: null,
+      status: 'CLAIMED', cancelRequested: false, leaseOwner: 'A', leaseExpiresAt: 100, fillPrice: null, fillQty: null, fillFee: null, fillTs: null, brokerOrderId: null, reason: null, createdAt: 0, updatedAt: 0,
+    };
+    assert.equal(decideReport(o, { status: 'WORKING', owner: 'B' }, 50).kind, 'conflict');
+    assert.equal(decideReport(o, { status: 'WORKING', owner: 'B' }, 100).kind, 'apply', 'after expiry anyone may confirm');
+    assert.equal(decideReport({ ...o, status: 'FILLED' }, { status: 'WORKING', owner: 'A' }, 50).kind, 'ignored');
+  });
+});
+
+describe('bridge broker: cancel', () => {
+  it('cancels a pending order at once and asks the bridge to cancel a claimed one', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const pending = h.place();
+      assert.equal(h.broker.cancel(pending), 'cancelled');
+      assert.equal(orderOf(h, pending)?.status, 'cancelled');
+      assert.deepEqual(h.broker.claim('A', 10), [], 'a cancelled order is never handed out');
+
+      const claimed = h.place();
+      h.broker.claim('A', 10);
+      assert.equal(h.broker.cancel(claimed), 'requested');
+      assert.equal(orderOf(h, claimed)?.status, 'pending_submit', 'still open until the bridge answers');
+      assert.deepEqual(h.broker.claim('B', 10), [], 'another bridge neither claims it nor sees the request');
+      const seen = h.broker.claim('A', 10);
+      assert.deepEqual(seen.map((o) => [o.id, o.cancel]), [[claimed, true]]);
+      assert.deepEqual(h.broker.claim('A', 10).map((o) => o.id), [claimed], 'repeated until answered');
+      h.broker.report(claimed, { status: 'CANCELLED', owner: 'A' });
+      assert.equal(orderOf(h, claimed)?.status, 'cancelled');
+      assert.deepEqual(h.broker.claim('A', 10), []);
+      assert.equal(h.broker.cancel(claimed), 'not_cancellable');
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a working order cancelled through the kernel: a fill that raced the request wins', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const id = h.place();
+      h.broker.claim('A', 10);
+      h.broker.report(id, { status: 'WORKING', owner: 'A' });
+      const r = h.kernel.execution.cancel(id, 'operator');
+      assert.ok(r.ok);
+      assert.equal(orderOf(h, id)?.status, 'cancel_pending');
+      assert.equal(h.broker.claim('A', 10)[0]?.cancel, true);
+      h.broker.report(id, { owner: 'A', ...fill() });
+      assert.equal(orderOf(h, id)?.status, 'filled');
+      assert.equal(h.kernel.portfolio.position('ES')?.qty, 1);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a claimed order with a cancel request whose lease expired unconfirmed is cancelled, not handed on', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const id = h.place();
+      h.broker.claim('A', 10);
+      h.broker.cancel(id);
+      h.clock.advance(LEASE_MS + 1);
+      assert.deepEqual(h.broker.claim('B', 10), []);
+      assert.equal(orderOf(h, id)?.status, 'cancelled');
+      assert.equal(h.queue.get(id)?.status, 'CANCELLED');
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+});
+
+describe('bridge broker: restart', () => {
+  it('nothing is resent; claims survive; a fill recorded while the kernel was down is applied exactly once', () => {
+    const dir = tempDir();
+    const file = dir.file('t.db');
+    const clock = new SimClock(T0);
+    let h = harness(file, clock);
+    const [filledWhileDown, claimed, pending] = [h.place(), h.place(), h.place()];
+    h.broker.claim('A', 2);
+    h.broker.report(filledWhileDown, { status: 'WORKING', owner: 'A' });
+    assert.equal(orderOf(h, filledWhileDown)?.status, 'accepted');
+    h.close(); // the kernel dies
+
+    // While it is down, another process on the same database takes the bridge's FILLED report.
+    clock.advance(5_000);
+    const other = new SqliteStore({ file });
+    const otherQueue = new SqliteBridgeQueue(other.db);
+    const r = otherQueue.report(filledWhileDown, { status: 'FILLED', owner: 'A', fillPrice: 6002.5, qty: 1, side: 'BUY' }, clock.now(), LEASE_MS);
+    assert.equal(r.outcome, 'applied');
+    other.close();
+
+    clock.advance(1_000);
+    h = harness(file, clock, false);
+    try {
+      assert.equal(orderOf(h, filledWhileDown)?.status, 'filled', 'the fill was replayed on restart');
+      assert.equal(h.kernel.portfolio.position('ES')?.qty, 1);
+      assert.equal(h.kernel.portfolio.position('ES')?.avgPrice, 6002.5);
+      assert.equal(h.store.recentFills(10, 'bridge').length, 1);
+      assert.equal(orderOf(h, claimed)?.status, 'pending_submit', 'a claimed order stays open, not resent');
+      assert.equal(orderOf(h, pending)?.status, 'pending_submit');
+      assert.equal(h.queue.get(claimed)?.status, 'CLAIMED');
+      assert.equal(h.queue.get(pending)?.status, 'PENDING');
+      assert.deepEqual(h.reports.map((x) => x.kind), ['filled'], 'only the recorded outcome was replayed');
+      assert.deepEqual(h.broker.claim('B', 10).map((o) => o.id), [pending], 'the claim survived the restart through its lease');
+      assert.equal(h.broker.report(claimed, { status: 'WORKING', owner: 'A' }).status, 200, 'its claimant confirms it after the restart');
+      assert.equal(orderOf(h, claimed)?.status, 'accepted');
+    } finally {
+      h.close();
+    }
+
+    h = harness(file, clock, false);
+    try {
+      assert.deepEqual(h.reports.map((x) => x.kind), [], 'a second restart replays nothing');
+      assert.equal(h.store.recentFills(10, 'bridge').length, 1);
+      assert.equal(h.kernel.portfolio.position('ES')?.qty, 1);
+      assert.deepEqual(h.errors, []);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('an order stored but never queued (crash between the two writes) is reported rejected, not resent', () => {
+    const dir = tempDir();
+    const file = dir.file('t.db');
+    const h1 = harness(file);
+    const id = h1.place();
+    h1.store.db.prepare(`DELETE FROM bridge_orders WHERE id = ?`).run(id);
+    h1.close();
+    const h2 = harness(file, h1.clock);
+    try {
+      assert.equal(orderOf(h2, id)?.status, 'rejected');
+      assert.deepEqual(h2.broker.claim('A', 10), []);
+    } finally {
+      h2.close();
+      dir.cleanup();
+    }
+  });
+});
+
+describe('bridge broker: availability, routing and ids', () => {
+  it('refuses orders while the bridge is offline (no heartbeat, stale heartbeat, trading server down)', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'), new SimClock(T0), false);
+    try {
+      assert.equal(h.broker.isAvailable(), false);
+      const a = h.place();
+      assert.equal(orderOf(h, a)?.status, 'rejected');
+      assert.match(orderOf(h, a)?.reason ?? '', /bridge offline/);
+      h.broker.heartbeat({ tsConnected: true });
+      assert.equal(h.broker.isAvailable(), true);
+      h.clock.advance(60_001);
+      assert.equal(h.broker.isAvailable(), false);
+      h.broker.heartbeat({ tsConnected: false });
+      assert.equal(h.broker.isAvailable(), false);
+      h.broker.heartbeat({ tsConnected: true });
+      const b = h.place();
+      assert.equal(orderOf(h, b)?.status, 'pending_submit');
+      const nq = h.place('buy', 1, 'NQ');
+      assert.match(orderOf(h, nq)?.reason ?? '', /no bridge contract for NQ/);
+      const limit = h.kernel.execution.place({ accountId: 'bridge', botId: 't', symbol: 'ES', side: 'buy', type: 'limit', price: 5000, purpose: 'entry', qty: 1 });
+      assert.equal(orderOf(h, limit.id)?.status, 'rejected');
+      assert.match(orderOf(h, limit.id)?.reason ?? '', /market orders only/);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('two kernels sharing one store never collide on order, position or trade ids', () => {
+    const dir = tempDir();
+    const file = dir.file('t.db');
+    const h = harness(file);
+    const paper = new Kernel({
+      clock: h.clock,
+      store: h.store,
+      broker: { name: 'null', submit: () => {}, cancel: () => {}, onReport: () => {}, reconcile: () => {}, isAvailable: () => true },
+      instruments: registry(),
+      account: { id: 'paper', currency: 'USD', startingBalance: 100_000, leverage: 10 },
+      risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+    });
+    try {
+      const b = h.place();
+      const p = paper.execution.place({ accountId: 'paper', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 });
+      assert.match(p.id, /^O-\d{8}$/);
+      assert.notEqual(p.id, b);
+      assert.equal(h.store.getOrder(b)?.accountId, 'bridge');
+      assert.equal(h.store.getOrder(p.id)?.accountId, 'paper');
+      h.broker.claim('A', 1);
+      h.broker.report(b, { owner: 'A', ...fill() });
+      assert.match(h.kernel.portfolio.position('ES')?.id ?? '', /^bridge-P-/);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('the desk checks the bridge secret: disabled without one, 401 when wrong', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const off = new BridgeDesk({ secret: '', bridge: { broker: h.broker, kernel: h.kernel }, allowTestOrders: false });
+      assert.deepEqual(off.authorize('anything'), { ok: false, status: 403, error: 'Bridge routes are disabled: set BRIDGE_HEARTBEAT_SECRET (bridge.secret) to enable them' });
+      const desk = new BridgeDesk({ secret: 's3cret-value', bridge: { broker: h.broker, kernel: h.kernel }, allowTestOrders: false });
+      assert.equal(desk.authorize(undefined)?.ok, false);
+      assert.equal((desk.authorize('s3cret-valuX') as { status: number }).status, 401);
+      assert.equal(desk.authorize('s3cret-value'), null);
+      const hb = desk.heartbeat({ secret: 's3cret-value', tsConnected: true, account: 'U1' });
+      assert.ok(hb.ok);
+      assert.equal(h.queue.lastHeartbeat('bridge')?.data.secret, undefined, 'the secret is not stored');
+      assert.equal((desk.testOrder({ symbol: 'ES', side: 'BUY', qty: 1 }) as { status: number }).status, 403);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+});
