@@ -29,6 +29,8 @@ import { tradingViewRoutes } from './routes-tradingview.js';
 import type { TradingViewDesk } from '../app/tradingview-desk.js';
 import type { MaxService } from '../app/max-service.js';
 import { WsHub } from './ws-hub.js';
+import { deskRoutes } from './routes-desk.js';
+import type { RenkoDesk } from '../app/renko-desk/desk.js';
 
 export interface RateLimitOptions {
   enabled: boolean;
@@ -64,6 +66,8 @@ export interface ApiOptions {
   tradingView?: TradingViewDesk;
   /** Market data upload (seed 002); the route is absent without it. */
   upload?: UploadOptions;
+  /** Seed 003 Renko operator desk: POST /api/orders, the control routes, and its part of /api/state. */
+  desk?: RenkoDesk;
 }
 
 /** Routes that are never rate limited: health, docs and the WebSocket upgrade. */
@@ -152,7 +156,8 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   const api: FastifyPluginAsync<{ docs: boolean }> = async (scope, { docs }) => {
     if (!docs) scope.addHook('onRoute', (route) => void (route.schema = { ...(route.schema ?? {}), hide: true }));
     await authRoutes(scope, options.auth);
-    await streamRoutes(scope, options.facade);
+    const desk = options.desk;
+    await streamRoutes(scope, options.facade, desk ? () => desk.stateView() : undefined);
     await tradingRoutes(scope, options.facade);
     await engineRoutes(scope, options.engine, options.metrics);
     await scannerRoutes(scope, options.engine, options.marketStats);
@@ -160,6 +165,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     await monitoringRoutes(scope, options.logs, options.metrics);
     if (options.bridge) await bridgeRoutes(scope, options.bridge);
     if (options.upload) await uploadRoutes(scope, options.upload);
+    if (desk) await deskRoutes(scope, desk);
   };
   await app.register(api, { prefix: '/api', docs: true });
   // URI versioning (seed 001): /api/v1/... is an alias of /api/...

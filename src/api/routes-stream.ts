@@ -1,10 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { TradingFacade } from '../app/facade.js';
+import type { StateBody } from '../app/stream-state.js';
 
 const json = 'application/json; charset=utf-8';
 
 /** Seed 000's REST surface, registered under /api and /api/v1. */
-export async function streamRoutes(app: FastifyInstance, facade: TradingFacade): Promise<void> {
+export async function streamRoutes(app: FastifyInstance, facade: TradingFacade, extraState?: () => Record<string, unknown>): Promise<void> {
+  const stateBody = extraState ? mergedState(() => facade.stateBody(), extraState) : () => facade.stateBody();
   app.get('/account', async (_req, reply) => {
     const account = facade.account();
     if (!account) return reply.code(503).send({ detail: 'Account not available yet' });
@@ -16,11 +20,35 @@ export async function streamRoutes(app: FastifyInstance, facade: TradingFacade):
   // Serialised once per state change, however many clients poll it; pollers that send the
   // ETag back get 304, clients that accept gzip get the compressed copy.
   app.get('/state', (req, reply) => {
-    const body = facade.stateBody();
+    const body = stateBody();
     reply.header('etag', body.etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding');
     if (req.headers['if-none-match'] === body.etag) return reply.code(304).send();
     reply.type(json);
     if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(body.gzip());
     return reply.send(body.raw);
   });
+}
+
+/**
+ * Seed 000's cached state body with a small extra object's keys (the operator desk: flags,
+ * locks, connectivity, tempo) spliced in at the top level. The seed 000 part stays serialised
+ * once per change; only the small part is encoded per request, and the merged body is reused
+ * while both are unchanged.
+ */
+function mergedState(base: () => StateBody, extra: () => Record<string, unknown>): () => StateBody {
+  let last: StateBody | null = null;
+  let lastKey = '';
+  return () => {
+    const b = base();
+    const extraJson = JSON.stringify(extra());
+    const key = `${b.etag}|${extraJson}`;
+    if (last && key === lastKey) return last;
+    const inner = extraJson.slice(1, -1);
+    const raw = inner ? Buffer.concat([b.raw.subarray(0, b.raw.length - 1), Buffer.from(`${b.raw.length > 2 ? ',' : ''}${inner}}`, 'utf8')]) : b.raw;
+    const tag = createHash('sha1').update(extraJson).digest('base64url').slice(0, 12);
+    let gz: Buffer | null = null;
+    last = { version: b.version, raw, etag: `W/"${b.etag.slice(3, -1)}-${tag}"`, gzip: () => (gz ??= gzipSync(raw, { level: 6 })) };
+    lastKey = key;
+    return last;
+  };
 }

@@ -6,6 +6,9 @@ export interface MaxTrade extends ClosedTrade {
   exitReason: string;
 }
 
+/** What a trade view needs: a live bot's MaxTrade or a backtest report's trade. */
+export type MaxTradeLike = Pick<ClosedTrade, 'side' | 'qty' | 'entryPrice' | 'exitPrice' | 'openedAt' | 'closedAt' | 'grossPnl' | 'fees' | 'netPnl'> & { exitReason: string };
+
 export interface MaxTradeView {
   entry_time: string;
   entry_price: number;
@@ -35,7 +38,7 @@ export interface MaxResultView {
 
 const cents = (v: number): number => Math.round(v * 100) / 100;
 
-export function tradeView(t: MaxTrade): MaxTradeView {
+export function tradeView(t: MaxTradeLike): MaxTradeView {
   const sign = t.side === 'long' ? 1 : -1;
   return {
     entry_time: isoTime(t.openedAt),

@@ -7,9 +7,12 @@ import { Kernel } from '../engine/kernel.js';
 import type { RiskConfig } from '../engine/risk-engine.js';
 import type { Strategy } from '../engine/strategy.js';
 import { ScheduleFeeModel, TickSlippage } from '../sim/fees.js';
-import { SmaCrossStrategy } from '../strategies/sma-cross/sma-cross.js';
+import type { Order } from '../core/orders.js';
 import { MemoryStore } from './memory-store.js';
 import { barsPerYear, EquityStats, type EquityPoint } from './metrics.js';
+import { buildStrategy, type StrategySpec } from './strategies.js';
+
+export { buildStrategy, BacktestSpecError, describeStrategy, parseStrategySpec, type MaxSpec, type SmaCrossSpec, type StrategySpec } from './strategies.js';
 
 /*
  * Execution semantics (the same kernel, risk engine, execution engine, portfolio and paper
@@ -28,22 +31,14 @@ import { barsPerYear, EquityStats, type EquityPoint } from './metrics.js';
  *   for limit fills, plus `perContract` per unit; slippage is a fixed number of ticks against
  *   the taker (market and stop fills). Zero is allowed for all.
  * - Ticks (Kernel.onTick) work as live: bars are built from the ticks, and the paper broker
- *   matches each tick, so a market order placed on a bar's close fills at the next tick.
+ *   matches each tick, so a market order placed on a bar's close fills at the next tick. Ticks
+ *   must come in time order (TickOrderError otherwise).
+ * - End of data: a position still open is reported as open (`openPosition`), or, with
+ *   `closeAtEnd`, closed at market: the bot stops, an exit ("end of data") is sent and meets
+ *   one more print at the last price and time (ticks) or the last close (bars).
+ * - Every trade carries how it ended (`exitReason`): the closing order's purpose ("stop loss",
+ *   "exit target") or, for a market exit, the reason the strategy gave.
  */
-
-export interface StrategySpec {
-  name: 'sma-cross';
-  fast: number;
-  slow: number;
-  /** Fixed quantity per entry; required without a stop. */
-  size?: number;
-  longOnly?: boolean;
-  /** ATR stop distance; 0 (default) is the plain crossover: no stop, no target. */
-  stopAtr?: number;
-  targetAtr?: number;
-  /** Strategy bar interval; for bar data, default: the data's interval. */
-  barIntervalMs?: number;
-}
 
 export interface BacktestConfig {
   /** Symbol of a built-in instrument, e.g. BTC/USDT. */
@@ -63,6 +58,8 @@ export interface BacktestConfig {
   risk?: RiskConfig;
   /** Points kept in the equity curve. Default 500. */
   equityPoints?: number;
+  /** Close a position still open at the end of the data at the last price (default: report it as open). */
+  closeAtEnd?: boolean;
 }
 
 export interface OpenPositionReport {
@@ -85,6 +82,8 @@ export interface TradeReport {
   fees: number;
   netPnl: number;
   pnlR: number | null;
+  /** How the trade ended: "stop loss", "exit target", the strategy's exit reason, "end of data". */
+  exitReason: string;
 }
 
 export interface BacktestReport {
@@ -116,6 +115,8 @@ export interface BacktestReport {
   finalValue: number;
   returnPct: number;
   openPosition: OpenPositionReport | null;
+  /** A position open after the last datum was closed at the last price (`closeAtEnd`). */
+  closedAtEnd: boolean;
   /** Largest fall of equity from a running peak, in currency (bar closes; every tick for tick data). */
   maxDrawdown: number;
   maxDrawdownPct: number;
@@ -141,23 +142,21 @@ export const DEFAULT_BACKTEST_RISK: RiskConfig = { riskPerTrade: 0.01, maxOpenPo
 
 const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
 
-export function buildStrategy(spec: StrategySpec, symbol: string, barIntervalMs: number): Strategy {
-  switch (spec.name) {
-    case 'sma-cross':
-      return new SmaCrossStrategy({
-        symbols: [symbol],
-        barIntervalMs,
-        fast: spec.fast,
-        slow: spec.slow,
-        stopAtr: spec.stopAtr ?? 0,
-        targetAtr: spec.targetAtr ?? 0,
-        longOnly: spec.longOnly ?? false,
-        size: spec.size,
-      });
-    default:
-      throw new Error(`unknown strategy ${String((spec as { name: unknown }).name)}`);
+/** Ticks out of time order; `index` is the 0-based number of the tick in the input. */
+export class TickOrderError extends Error {
+  override name = 'TickOrderError';
+  constructor(
+    readonly index: number,
+    readonly ts: number,
+    readonly previous: number,
+  ) {
+    super(`ticks must be in time order: tick ${index + 1} at ${new Date(ts).toISOString()} is before ${new Date(previous).toISOString()}`);
   }
 }
+
+/** How a closing fill's order ended a trade. */
+const closingReason = (order: Order): string =>
+  order.purpose === 'stop_loss' ? 'stop loss' : order.purpose === 'take_profit' ? 'exit target' : order.purpose === 'entry' ? `reversed: ${order.reason ?? 'entry'}` : (order.reason ?? 'exit');
 
 /**
  * One backtest: a kernel on a SimClock with the paper broker and an in-memory store, fed bars
@@ -181,6 +180,10 @@ export class Backtester {
   private kernelNs = 0n;
   private loadNs = 0n;
   private cancelled = false;
+  private lastTick: Tick | null = null;
+  private lastTickTs = Number.NEGATIVE_INFINITY;
+  private closedAtEnd = false;
+  private readonly exitReasons = new Map<string, string>();
 
   constructor(
     readonly config: BacktestConfig,
@@ -241,12 +244,22 @@ export class Backtester {
     const portfolio = kernel.portfolio;
     const stats = this.stats;
     const symbol = this.instrument.symbol;
-    for (let i = 0; i < ticks.length; i += 1) {
-      const tick = ticks[i] as Tick;
-      if (tick.symbol !== symbol) continue;
-      if (tick.ts > clock.now()) clock.set(tick.ts);
-      kernel.onTick(tick);
-      if (portfolio.position(symbol)) stats.mark(portfolio.equity());
+    let previous = this.lastTickTs;
+    let last: Tick | null = null;
+    try {
+      for (let i = 0; i < ticks.length; i += 1) {
+        const tick = ticks[i] as Tick;
+        if (tick.symbol !== symbol) continue;
+        if (tick.ts < previous) throw new TickOrderError(this.tickCount + i, tick.ts, previous);
+        previous = tick.ts;
+        last = tick;
+        if (tick.ts > clock.now()) clock.set(tick.ts);
+        kernel.onTick(tick);
+        if (portfolio.position(symbol)) stats.mark(portfolio.equity());
+      }
+    } finally {
+      this.lastTickTs = previous;
+      if (last) this.lastTick = last;
     }
     this.tickCount += ticks.length;
     this.lastTs = this.clock.now();
@@ -264,6 +277,33 @@ export class Backtester {
 
   markCancelled(): void {
     this.cancelled = true;
+  }
+
+  /**
+   * End of data with `closeAtEnd`: stops the bot and closes its open position at market, filled
+   * by one more print at the last price and time (bars: the last close). True if it closed one.
+   */
+  closeOpenPosition(): boolean {
+    const kernel = this.k;
+    const symbol = this.instrument.symbol;
+    if (!kernel || !kernel.portfolio.position(symbol)) return false;
+    const bot = kernel.bot('backtest');
+    if (!bot) return false;
+    bot.stop();
+    if (!bot.context.exit(symbol, 'end of data')) return false;
+    const t0 = process.hrtime.bigint();
+    const last = this.lastTick;
+    if (last) {
+      // The bot no longer listens: this print only meets the exit order.
+      kernel.onTick({ ...last, size: 0, trades: 0 });
+    } else {
+      const price = kernel.data.lastPrice(symbol) ?? kernel.portfolio.position(symbol)?.markPrice ?? 0;
+      this.broker.onPrice({ symbol, ts: this.clock.now(), open: price, high: price, low: price });
+    }
+    this.stats.mark(kernel.portfolio.equity());
+    this.kernelNs += process.hrtime.bigint() - t0;
+    this.closedAtEnd = !kernel.portfolio.position(symbol);
+    return this.closedAtEnd;
   }
 
   private init(firstTs: number, intervalMs: number, mode: 'bars' | 'ticks'): Kernel {
@@ -293,8 +333,11 @@ export class Backtester {
         this.stats.bar(bar.start + bar.intervalMs, kernel.portfolio.equity());
       });
     }
+    let closing: string | null = null;
+    kernel.bus.on('fill', ({ order }) => (closing = closingReason(order)));
+    kernel.bus.on('trade-closed', ({ trade }) => this.exitReasons.set(trade.id, closing ?? 'exit'));
     this.k = kernel;
-    const strategy = this.strategyFactory === undefined ? buildStrategy(this.config.strategy, this.instrument.symbol, this.config.strategy.barIntervalMs ?? intervalMs) : this.strategyFactory?.(intervalMs);
+    const strategy = this.strategyFactory === undefined ? buildStrategy(this.config.strategy, this.instrument, this.config.strategy.barIntervalMs ?? intervalMs) : this.strategyFactory?.(intervalMs);
     if (strategy) kernel.addBot('backtest', strategy).start();
     return kernel;
   }
@@ -352,12 +395,13 @@ export class Backtester {
       openPosition: position
         ? { side: position.side, qty: position.qty, avgPrice: position.avgPrice, markPrice: position.markPrice, unrealizedPnl: position.unrealizedPnl, openedAt: position.openedAt }
         : null,
+      closedAtEnd: this.closedAtEnd,
       maxDrawdown: round8(this.stats.maxDrawdown),
       maxDrawdownPct: round8(this.stats.maxDrawdownPct),
       exposure: this.barCount ? this.inMarketBars / this.barCount : 0,
       sharpe: this.intervalMs > 0 ? this.stats.sharpe(barsPerYear(this.intervalMs)) : null,
       equityCurve: this.stats.equityCurve(),
-      trades: trades.map(tradeReport),
+      trades: trades.map((t) => tradeReport(t, this.exitReasons.get(t.id) ?? 'exit')),
       kernelMs: Math.round(kernelMs * 1000) / 1000,
       loadMs: Math.round((Number(this.loadNs) / 1e6) * 1000) / 1000,
       barsPerSecond: seconds > 0 ? Math.round(this.barCount / seconds) : 0,
@@ -367,7 +411,7 @@ export class Backtester {
   }
 }
 
-const tradeReport = (t: ClosedTrade): TradeReport => ({
+const tradeReport = (t: ClosedTrade, exitReason: string): TradeReport => ({
   side: t.side,
   qty: t.qty,
   entryPrice: t.entryPrice,
@@ -378,6 +422,7 @@ const tradeReport = (t: ClosedTrade): TradeReport => ({
   fees: t.fees,
   netPnl: t.netPnl,
   pnlR: t.pnlR,
+  exitReason,
 });
 
 export interface RunHooks {
@@ -401,9 +446,11 @@ export function runTickBacktest(config: BacktestConfig, source: Batches<Tick>, h
 
 async function drive<T>(bt: Backtester, source: Batches<T>, feed: (bt: Backtester, batch: readonly T[]) => void, hooks: RunHooks): Promise<BacktestReport> {
   const iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+  let cancelled = false;
   for (;;) {
     if (hooks.shouldStop?.()) {
       bt.markCancelled();
+      cancelled = true;
       break;
     }
     const t0 = process.hrtime.bigint();
@@ -414,5 +461,6 @@ async function drive<T>(bt: Backtester, source: Batches<T>, feed: (bt: Backteste
     hooks.onProgress?.(bt.progress());
   }
   await iterator.return?.();
+  if (bt.config.closeAtEnd && !cancelled) bt.closeOpenPosition();
   return bt.report();
 }

@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { BacktestReport } from './backtester.js';
-import type { BacktestJobSpec, JobProgress } from './job.js';
+import type { BacktestJobSpec, JobProgress, JobReport } from './job.js';
 import type { WorkerMessage } from './worker.js';
 
 export type JobStatus = 'running' | 'done' | 'failed' | 'cancelled';
@@ -17,7 +16,7 @@ export interface JobView {
 interface Job {
   view: JobView;
   worker: Worker;
-  result: Promise<BacktestReport>;
+  result: Promise<JobReport>;
   listeners: ((p: JobProgress) => void)[];
 }
 
@@ -28,10 +27,30 @@ export interface JobRunnerOptions {
   workerUrl?: URL;
   /** Finished jobs kept for `get`/`result`. Default 100. */
   keepFinished?: number;
+  /** Jobs running at once (one thread each); `start` refuses more with JobLimitError. Default unlimited. */
+  maxRunning?: number;
 }
 
 export class JobCancelledError extends Error {
   override name = 'JobCancelledError';
+}
+
+/** Too many jobs running; try again when one has finished. */
+export class JobLimitError extends Error {
+  override name = 'JobLimitError';
+}
+
+/** A job's failure as the worker reported it: `name` is the original error's class name. */
+export class JobFailedError extends Error {
+  constructor(
+    message: string,
+    /** The original error's name, e.g. TickOrderError, ImportFormatError, BacktestSpecError. */
+    readonly kind: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = kind;
+  }
 }
 
 /**
@@ -48,13 +67,16 @@ export class JobRunner {
     this.workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
   }
 
+  /** Starts a job in a new worker thread; throws JobLimitError when `maxRunning` jobs already run. */
   start(spec: BacktestJobSpec): string {
+    const limit = this.options.maxRunning ?? Infinity;
+    if (this.running() >= limit) throw new JobLimitError(`${limit} backtest${limit === 1 ? '' : 's'} already running; cancel one or retry when one has finished`);
     this.seq += 1;
     const id = `BT-${this.seq.toString().padStart(6, '0')}`;
     const worker = new Worker(this.workerUrl, { workerData: spec });
-    const view: JobView = { id, status: 'running', progress: { bars: 0, ts: null, fraction: 0 }, startedAt: this.options.now(), finishedAt: null, error: null };
+    const view: JobView = { id, status: 'running', progress: { bars: 0, ticks: 0, ts: null, fraction: 0 }, startedAt: this.options.now(), finishedAt: null, error: null };
     const listeners: ((p: JobProgress) => void)[] = [];
-    const result = new Promise<BacktestReport>((resolve, reject) => {
+    const result = new Promise<JobReport>((resolve, reject) => {
       const finish = (status: JobStatus, error: string | null) => {
         if (view.status !== 'running') return false;
         view.status = status;
@@ -65,14 +87,14 @@ export class JobRunner {
       };
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'progress') {
-          view.progress = { bars: m.bars, ts: m.ts, fraction: m.fraction };
+          view.progress = { bars: m.bars, ticks: m.ticks, ts: m.ts, fraction: m.fraction };
           for (const l of listeners) l(view.progress);
         } else if (m.type === 'result') {
           if (finish('done', null)) {
-            view.progress = { bars: m.report.bars, ts: m.report.to, fraction: 1 };
+            view.progress = { bars: m.report.bars, ticks: m.report.ticks, ts: m.report.to, fraction: 1 };
             resolve(m.report);
           }
-        } else if (finish('failed', m.message)) reject(new Error(m.message));
+        } else if (finish('failed', m.message)) reject(new JobFailedError(m.message, m.name, m.field));
       });
       worker.on('error', (error) => {
         if (finish('failed', error.message)) reject(error);
@@ -107,8 +129,8 @@ export class JobRunner {
     };
   }
 
-  /** The report; rejects with JobCancelledError after a cancel, or the job's error. */
-  result(id: string): Promise<BacktestReport> {
+  /** The report; rejects with JobCancelledError after a cancel, or the job's error (JobFailedError). */
+  result(id: string): Promise<JobReport> {
     const job = this.jobs.get(id);
     if (!job) return Promise.reject(new Error(`no backtest job ${id}`));
     return job.result;
@@ -122,6 +144,29 @@ export class JobRunner {
     job.view.finishedAt = this.options.now();
     await job.worker.terminate();
     return true;
+  }
+
+  /**
+   * Starts a job and waits for its report; an abort of `signal` (e.g. the HTTP client went
+   * away) cancels the job, and the promise rejects with JobCancelledError.
+   */
+  async run(spec: BacktestJobSpec, signal?: AbortSignal): Promise<JobReport> {
+    if (signal?.aborted) throw new JobCancelledError('backtest cancelled before it started');
+    const id = this.start(spec);
+    const abort = () => void this.cancel(id);
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      return await this.result(id);
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  /** Jobs running now. */
+  running(): number {
+    let n = 0;
+    for (const j of this.jobs.values()) if (j.view.status === 'running') n += 1;
+    return n;
   }
 
   /** Cancels every running job (shutdown). */

@@ -1,31 +1,53 @@
-import { createReadStream, statSync } from 'node:fs';
-import { readBars } from '../adapters/importers/index.js';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { readBars, readTicks, type RowReader } from '../adapters/importers/index.js';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
-import type { Bar } from '../core/market.js';
-import { runBacktest, type BacktestConfig, type BacktestReport } from './backtester.js';
+import type { Bar, Tick } from '../core/market.js';
+import { runBacktest, runTickBacktest, type BacktestConfig, type BacktestReport, type RunHooks } from './backtester.js';
 
-/** Where a backtest's bars come from; plain data, so a job can cross a worker boundary. */
+/** Where a backtest's bars or ticks come from; plain data, so a job can cross a worker boundary. */
 export type BacktestData =
   /** A bar file the importers read (Binance klines or generic OHLCV, plain or gzip); from/to: open times, ms. */
   | { kind: 'file'; path: string; from?: number; to?: number; limit?: number }
   /** The market data store (SQLite file, DATA_DIR/market.db): bars of the instrument in [from, to). */
   | { kind: 'store'; file: string; intervalMs?: number; from?: number; to?: number; limit?: number }
   /** Bars in memory (tests, uploads). */
-  | { kind: 'bars'; bars: Bar[] };
+  | { kind: 'bars'; bars: Bar[] }
+  /** A tick file (timestamp,price,volume CSV/TXT, plain or gzip); ticks with from <= ts < to. */
+  | { kind: 'tick-file'; path: string; from?: number; to?: number; limit?: number }
+  /** The market data store's ticks of the instrument in [from, to). */
+  | { kind: 'store-ticks'; file: string; from?: number; to?: number; limit?: number }
+  /** Ticks in memory (tests). */
+  | { kind: 'ticks'; ticks: Tick[] };
 
 export interface BacktestJobSpec {
   config: BacktestConfig;
   data: BacktestData;
-  /** Bars per batch between progress reports and cancel checks. Default 8192. */
+  /** Bars (or ticks) per batch between progress reports and cancel checks. Default 8192. */
   batchSize?: number;
 }
 
 export interface JobProgress {
   bars: number;
+  ticks: number;
   /** Simulated time reached, ms. */
   ts: number | null;
-  /** 0..1: bytes read (files), time covered (store) or bars done (memory). */
+  /** 0..1: bytes read (files), time covered (store) or rows done (memory). */
   fraction: number;
+}
+
+/** What the importer made of a data file: rows seen, skipped rows and why. */
+export interface InputStats {
+  format: string | null;
+  headerSkipped: boolean;
+  rows: number;
+  valid: number;
+  malformed: number;
+  malformedExamples: { line: number; reason: string }[];
+}
+
+/** A job's result: the backtest report plus, for files, what the importer read. */
+export interface JobReport extends BacktestReport {
+  input: InputStats | null;
 }
 
 export interface JobHooks {
@@ -33,12 +55,12 @@ export interface JobHooks {
   shouldStop?: () => boolean;
 }
 
-/** Keeps bars with from <= start < to, at most `limit` of them. */
-async function* window(source: AsyncIterable<Bar[]>, from = -Infinity, to = Infinity, limit = Infinity): AsyncGenerator<Bar[]> {
+/** Keeps rows with from <= time < to, at most `limit` of them. */
+async function* window<T>(source: AsyncIterable<T[]>, time: (row: T) => number, from = -Infinity, to = Infinity, limit = Infinity): AsyncGenerator<T[]> {
   let left = limit;
   for await (const batch of source) {
-    const all = batch.length > 0 && (batch[0] as Bar).start >= from && (batch[batch.length - 1] as Bar).start < to;
-    let kept = all ? batch : batch.filter((b) => b.start >= from && b.start < to);
+    const all = batch.length > 0 && time(batch[0] as T) >= from && time(batch[batch.length - 1] as T) < to;
+    let kept = all ? batch : batch.filter((b) => time(b) >= from && time(b) < to);
     if (kept.length > left) kept = kept.slice(0, left);
     left -= kept.length;
     if (kept.length > 0) yield kept;
@@ -46,47 +68,86 @@ async function* window(source: AsyncIterable<Bar[]>, from = -Infinity, to = Infi
   }
 }
 
+const barStart = (b: Bar): number => b.start;
+const tickTs = (t: Tick): number => t.ts;
+const fractionOf = (done: number, total: number): number => (total > 0 ? Math.min(1, Math.max(0, done / total)) : 1);
+
+const inputStats = (reader: RowReader<unknown>): InputStats => {
+  const s = reader.stats;
+  return { format: s.format, headerSkipped: s.headerSkipped, rows: s.rows, valid: s.valid, malformed: s.malformed, malformedExamples: s.malformedExamples.slice() };
+};
+
 /** Runs one backtest job in this thread: the same code the worker threads run. */
-export async function runBacktestJob(spec: BacktestJobSpec, hooks: JobHooks = {}): Promise<BacktestReport> {
+export async function runBacktestJob(spec: BacktestJobSpec, hooks: JobHooks = {}): Promise<JobReport> {
   const batchSize = spec.batchSize ?? 8192;
   const { data, config } = spec;
   const shouldStop = hooks.shouldStop;
-  if (data.kind === 'file') {
-    const total = statSync(data.path).size;
-    const raw = createReadStream(data.path, { highWaterMark: 1 << 20 });
-    try {
-      const source = window(readBars(raw, { symbol: config.instrument, batchSize }), data.from, data.to, data.limit);
-      return await runBacktest(config, source, {
-        shouldStop,
-        onProgress: (p) => hooks.onProgress?.({ bars: p.bars, ts: p.ts, fraction: total > 0 ? Math.min(1, raw.bytesRead / total) : 1 }),
-      });
-    } finally {
-      raw.destroy();
-    }
-  }
-  if (data.kind === 'store') {
-    const store = new SqliteMarketStore({ file: data.file });
-    try {
-      const intervalMs = data.intervalMs ?? 60_000;
-      const info = await store.barRange(config.instrument, intervalMs);
-      if (!info) throw new Error(`no ${intervalMs / 1000}s bars of ${config.instrument} in ${data.file}`);
-      const from = Math.max(data.from ?? info.first, info.first);
-      const to = Math.min(data.to ?? info.last + 1, info.last + 1);
-      const source = window(store.readBars(config.instrument, intervalMs, { from: data.from, to: data.to }, batchSize), data.from, data.to, data.limit);
-      return await runBacktest(config, source, {
-        shouldStop,
-        onProgress: (p) => hooks.onProgress?.({ bars: p.bars, ts: p.ts, fraction: to > from && p.ts !== null ? Math.min(1, Math.max(0, (p.ts - from) / (to - from))) : 1 }),
-      });
-    } finally {
-      store.close();
-    }
-  }
-  const bars = data.bars;
-  const batches = function* () {
-    for (let i = 0; i < bars.length; i += batchSize) yield bars.slice(i, i + batchSize);
-  };
-  return runBacktest(config, batches(), {
+  const progress = (fraction: (p: { bars: number; ticks: number; ts: number | null }) => number): RunHooks => ({
     shouldStop,
-    onProgress: (p) => hooks.onProgress?.({ bars: p.bars, ts: p.ts, fraction: bars.length ? p.bars / bars.length : 1 }),
+    onProgress: (p) => hooks.onProgress?.({ bars: p.bars, ticks: p.ticks, ts: p.ts, fraction: fraction(p) }),
   });
+  switch (data.kind) {
+    case 'file':
+    case 'tick-file': {
+      const total = statSync(data.path).size;
+      const raw = createReadStream(data.path, { highWaterMark: 1 << 20 });
+      const byBytes = () => fractionOf(raw.bytesRead, total);
+      try {
+        if (data.kind === 'file') {
+          const reader = readBars(raw, { symbol: config.instrument, batchSize });
+          const report = await runBacktest(config, window(reader, barStart, data.from, data.to, data.limit), progress(byBytes));
+          return { ...report, input: inputStats(reader) };
+        }
+        const reader = readTicks(raw, { symbol: config.instrument, format: 'tick', batchSize });
+        const report = await runTickBacktest(config, window(reader, tickTs, data.from, data.to, data.limit), progress(byBytes));
+        return { ...report, input: inputStats(reader) };
+      } finally {
+        raw.destroy();
+      }
+    }
+    case 'store':
+    case 'store-ticks': {
+      if (!existsSync(data.file)) throw new Error(`no market data store at ${data.file}`);
+      const store = new SqliteMarketStore({ file: data.file });
+      try {
+        if (data.kind === 'store') {
+          const intervalMs = data.intervalMs ?? 60_000;
+          const info = await store.barRange(config.instrument, intervalMs);
+          if (!info) throw new Error(`no ${intervalMs / 1000}s bars of ${config.instrument} in ${data.file}`);
+          const from = Math.max(data.from ?? info.first, info.first);
+          const to = Math.min(data.to ?? info.last + 1, info.last + 1);
+          const source = window(store.readBars(config.instrument, intervalMs, { from: data.from, to: data.to }, batchSize), barStart, data.from, data.to, data.limit);
+          const report = await runBacktest(config, source, progress((p) => (p.ts === null ? 0 : fractionOf(p.ts - from, to - from))));
+          return { ...report, input: null };
+        }
+        // Ticks: no up-front count (a range scan of a large table); progress is time covered.
+        const info = await store.tickRange(config.instrument);
+        const from = Math.max(data.from ?? info?.first ?? 0, info?.first ?? 0);
+        const to = Math.min(data.to ?? (info?.last ?? 0) + 1, (info?.last ?? 0) + 1);
+        const source = window(store.readTicks(config.instrument, { from: data.from, to: data.to }, batchSize), tickTs, data.from, data.to, data.limit);
+        const report = await runTickBacktest(config, source, progress((p) => (p.ts === null ? 0 : fractionOf(p.ts - from, to - from))));
+        return { ...report, input: null };
+      } finally {
+        store.close();
+      }
+    }
+    case 'bars': {
+      const bars = data.bars;
+      const batches = function* () {
+        for (let i = 0; i < bars.length; i += batchSize) yield bars.slice(i, i + batchSize);
+      };
+      const report = await runBacktest(config, batches(), progress((p) => fractionOf(p.bars, bars.length)));
+      return { ...report, input: null };
+    }
+    case 'ticks': {
+      const ticks = data.ticks;
+      const batches = function* () {
+        for (let i = 0; i < ticks.length; i += batchSize) yield ticks.slice(i, i + batchSize);
+      };
+      const report = await runTickBacktest(config, batches(), progress((p) => fractionOf(p.ticks, ticks.length)));
+      return { ...report, input: null };
+    }
+    default:
+      throw new Error(`unknown backtest data kind ${JSON.stringify((data as { kind: unknown }).kind)}`);
+  }
 }

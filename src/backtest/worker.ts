@@ -1,12 +1,13 @@
 // A backtest worker thread: runs one job (workerData) with the same module as an in-thread
 // run, posts progress messages, then the report. Started by JobRunner; cancelled by terminate.
 import { parentPort, workerData } from 'node:worker_threads';
-import { runBacktestJob, type BacktestJobSpec } from './job.js';
+import { runBacktestJob, type BacktestJobSpec, type JobProgress, type JobReport } from './job.js';
 
 export type WorkerMessage =
-  | { type: 'progress'; bars: number; ts: number | null; fraction: number }
-  | { type: 'result'; report: import('./backtester.js').BacktestReport }
-  | { type: 'error'; message: string };
+  | ({ type: 'progress' } & JobProgress)
+  | { type: 'result'; report: JobReport }
+  /** `name` keeps the error's class across the thread boundary (TickOrderError, ImportFormatError, BacktestSpecError...). */
+  | { type: 'error'; message: string; name: string; field?: string };
 
 const port = parentPort;
 if (!port) throw new Error('backtest worker must run in a worker thread');
@@ -15,5 +16,7 @@ try {
   const report = await runBacktestJob(workerData as BacktestJobSpec, { onProgress: (p) => post({ type: 'progress', ...p }) });
   post({ type: 'result', report });
 } catch (error) {
-  post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  const e = error instanceof Error ? error : new Error(String(error));
+  const field = (e as { field?: unknown }).field;
+  post({ type: 'error', message: e.message, name: e.name, ...(typeof field === 'string' ? { field } : {}) });
 }

@@ -5,6 +5,7 @@ import { BUILTIN_INSTRUMENTS } from '../core/instruments.js';
 import { matchInstrumentSymbol } from '../core/market-data.js';
 import type { BacktestConfig, BacktestReport } from '../backtest/backtester.js';
 import { runBacktestJob, type BacktestJobSpec } from '../backtest/job.js';
+import { describeStrategy } from '../backtest/strategies.js';
 
 const positive = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -146,7 +147,7 @@ function summary(r: BacktestReport): string {
   const s = r.strategy;
   const lines = [
     `backtest ${r.instrument} ${iso(r.from)} .. ${iso(r.to)}: ${r.bars.toLocaleString('en-US')} bars of ${r.intervalMs / 1000}s`,
-    `strategy sma-cross fast ${s.fast} slow ${s.slow} size ${s.size ?? 'risk-sized'}${s.longOnly ? ' long-only' : ''}${s.stopAtr ? ` stop ${s.stopAtr} ATR` : ''}`,
+    `strategy ${describeStrategy(s)}`,
     `trades ${r.closedTrades} (won ${r.winningTrades}, lost ${r.losingTrades}, win rate ${(r.winRate * 100).toFixed(2)}%), fills ${r.fills}`,
     `closed PnL ${money(r.closedPnl)}  fees ${money(r.fees)}  final value ${money(r.finalValue)} (${r.returnPct.toFixed(2)}%) from ${money(r.startingCash)}`,
     `open position ${r.openPosition ? `${r.openPosition.side} ${r.openPosition.qty} @ ${r.openPosition.avgPrice}, unrealised ${money(r.openPosition.unrealizedPnl)}` : 'none'}`,

@@ -45,5 +45,22 @@ export const defaultConfig = (): TradewindConfig => ({
     contracts: { ES: { contract: 'ESM6', exchange: 'CME' }, NQ: { contract: 'NQM6', exchange: 'CME' }, MES: { contract: 'MESM6', exchange: 'CME' }, MNQ: { contract: 'MNQM6', exchange: 'CME' } },
     allowTestOrders: false,
   },
+  renkoDesk: {
+    enabled: true,
+    accountId: 'renko',
+    startingBalance: 50_000,
+    // The micro contracts, priced by the feed's ES and NQ (same index, 1/10 of the multiplier).
+    assets: { ES: { symbol: 'MES', contract: 'MESM6' }, NQ: { symbol: 'MNQ', contract: 'MNQM6' } },
+    dailyStopUsd: 500,
+    dailyTradeLimit: 6,
+    cooldownMinutes: 3,
+    exitLockSeconds: 30,
+    heartbeatMaxAgeMinutes: 10,
+    // About 30 point-contracts of risk: 5 contracts for a 6-point stop, 3 for a 9-point one.
+    sizes: { '6pt': 5, '9pt': 3 },
+    scalpTargetPoints: 6,
+    signalTpTarget: 3,
+    maxScaleIns: 1,
+  },
   stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000 },
 });

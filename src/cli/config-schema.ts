@@ -160,6 +160,28 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    /** Seed 003 Renko operator desk: its own paper account trading the assets' contracts. */
+    renkoDesk: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        accountId: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_-]+$' }),
+        startingBalance: Type.Number({ exclusiveMinimum: 0 }),
+        /** Asset (TradingView name, priced by the feed symbol of that name) -> kernel instrument traded and its contract name. */
+        assets: Type.Record(Type.String({ minLength: 1 }), Type.Object({ symbol: Type.String({ minLength: 1 }), contract: Type.String({ minLength: 1 }) }, strict)),
+        /** Realised net loss of the UTC day that stops entries (account currency). */
+        dailyStopUsd: Type.Number({ exclusiveMinimum: 0 }),
+        dailyTradeLimit: Type.Integer({ minimum: 1, maximum: 1000 }),
+        cooldownMinutes: Type.Number({ minimum: 0, maximum: 1440 }),
+        exitLockSeconds: Type.Number({ minimum: 0, maximum: 3600 }),
+        heartbeatMaxAgeMinutes: Type.Number({ exclusiveMinimum: 0, maximum: 1440 }),
+        /** Contracts per entry for entry_size_mode 6pt and 9pt. */
+        sizes: Type.Object({ '6pt': Type.Integer({ minimum: 1 }), '9pt': Type.Integer({ minimum: 1 }) }, strict),
+        scalpTargetPoints: Type.Number({ exclusiveMinimum: 0 }),
+        signalTpTarget: Type.Integer({ minimum: 1, maximum: 50 }),
+        maxScaleIns: Type.Integer({ minimum: 0, maximum: 10 }),
+      },
+      strict,
+    ),
     stream: Type.Object(
       {
         refreshMs: Type.Integer({ minimum: 50, maximum: 60_000 }),

@@ -39,6 +39,7 @@ import { MaxService } from '../app/max-service.js';
 import { MemoryStore } from '../backtest/memory-store.js';
 import { readTicks } from '../adapters/importers/index.js';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
+import { createRenkoDesk } from './renko-desk.js';
 
 export interface RunningServer {
   url: string;
@@ -267,6 +268,20 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     for (const b of renkoBuilders) if (b.asset === tick.symbol) b.onPrice(tick.price, tick.ts);
   });
 
+  // Seed 003 Renko operator desk: its own paper account (DEMO) fed by the feed's ES/NQ ticks.
+  const renko = config.renkoDesk.enabled
+    ? createRenkoDesk({
+        config,
+        store,
+        clock,
+        instruments,
+        signals: kernel.bus,
+        heartbeat: (asset) => (tradingView.snapshot()[asset] as { last_heartbeat_ts?: number | null } | undefined)?.last_heartbeat_ts ?? null,
+        log,
+      })
+    : null;
+  if (renko) kernel.bus.on('tick', ({ tick }) => renko.onFeedTick(tick));
+
   const { app } = await buildApp({
     tradingView,
     facade,
@@ -291,6 +306,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       batchSize: config.marketData.batchSize,
     },
     max,
+    desk: renko?.desk,
   });
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;

@@ -150,7 +150,6 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Version 3 is the execution bridge's queue.
     version: 4,
     name: 'renko bars',
     sql: `
