@@ -1,6 +1,8 @@
 // Ingest benchmark: a seeded 10M-row tick CSV (generated once into a temp dir, never committed)
 // imported through `tradewind ingest` (the CLI code path) with duplicate skipping on, in a child
 // process so its peak memory (VmHWM) is measured alone. Run: node dist/bench/ingest.js [rows]
+// BENCH_CPU_PROF_DIR=dir also writes V8 CPU profiles of the child (one per thread: the writer and
+// the tick parser worker) into dir, for `node --cpu-prof` style analysis.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +31,8 @@ export async function runIngestBench(rows = 10_000_000): Promise<IngestBenchResu
   if (!existsSync(csv)) await generateTicks(csv, rows);
   const dataDir = mkdtempSync(join(tmpdir(), 'tw-bench-ingest-'));
   const run = () => {
-    const r = spawnSync(process.execPath, [bin, 'ingest', csv, '--instrument', 'ES', '--json', '--data-dir', dataDir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR] : [];
+    const r = spawnSync(process.execPath, [...prof, bin, 'ingest', csv, '--instrument', 'ES', '--json', '--data-dir', dataDir], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`ingest failed: ${r.stderr}`);
     return JSON.parse(r.stdout) as { totalRows: number; inserted: number; skipped: number; durationMs: number; rowsPerSecond: number; peakRssMb: number | null };
   };

@@ -31,6 +31,8 @@ import type { MaxService } from '../app/max-service.js';
 import { WsHub } from './ws-hub.js';
 import { deskRoutes } from './routes-desk.js';
 import type { RenkoDesk } from '../app/renko-desk/desk.js';
+import { backtestRoutes } from './routes-backtests.js';
+import type { BacktestJobs } from '../app/backtest-jobs.js';
 
 export interface RateLimitOptions {
   enabled: boolean;
@@ -68,6 +70,8 @@ export interface ApiOptions {
   upload?: UploadOptions;
   /** Seed 003 Renko operator desk: POST /api/orders, the control routes, and its part of /api/state. */
   desk?: RenkoDesk;
+  /** Backtest jobs in worker threads: /api/backtests. */
+  backtests?: BacktestJobs;
 }
 
 /** Routes that are never rate limited: health, docs and the WebSocket upgrade. */
@@ -166,6 +170,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (options.bridge) await bridgeRoutes(scope, options.bridge);
     if (options.upload) await uploadRoutes(scope, options.upload);
     if (desk) await deskRoutes(scope, desk);
+    if (options.backtests) await backtestRoutes(scope, options.backtests);
   };
   await app.register(api, { prefix: '/api', docs: true });
   // URI versioning (seed 001): /api/v1/... is an alias of /api/...

@@ -1,17 +1,17 @@
+import type { BacktestJobSpec, JobReport } from '../backtest/job.js';
 import { isoTime, type Clock } from '../core/clock.js';
-import type { Tick } from '../core/market.js';
 import type { Bot } from '../engine/bot.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { RiskConfig } from '../engine/risk-engine.js';
 import { MaxKeyError, parseMaxMode, type MaxMode } from '../strategies/max/keys.js';
 import { MAX_CONTRACTS, MaxStrategy } from '../strategies/max/max.js';
-import { replayTicks, TickOrderError, type TickReplayDeps } from './max-backtest.js';
 import { summarize, tradeView, type MaxTrade } from './max-report.js';
 
 /** A refusal with its HTTP status; the message is the `detail`. */
 export class MaxRequestError extends Error {
   constructor(
-    readonly status: 400 | 404 | 422 | 503,
+    /** 499: the client went away (its backtest was cancelled); nobody reads the answer. */
+    readonly status: 400 | 404 | 422 | 499 | 503,
     message: string,
   ) {
     super(message);
@@ -19,9 +19,16 @@ export class MaxRequestError extends Error {
   }
 }
 
-/** Ticks of an uploaded file, streamed; `stats` fills in while reading. */
-export interface TickFileReader extends AsyncIterable<Tick[]> {
-  readonly stats: { rows: number; valid: number; malformed: number; malformedExamples: { line: number; reason: string }[]; headerSkipped: boolean };
+/** Runs backtest jobs (worker threads in the server, see JobRunner.run); an abort cancels the job. */
+export interface BacktestRunner {
+  run(spec: BacktestJobSpec, signal?: AbortSignal): Promise<JobReport>;
+}
+
+/** The simulated venue of Max backtests: the paper account's cash, futures fees and slippage. */
+export interface MaxBacktestVenue {
+  cash: number;
+  fees: { takerRate: number; makerRate: number; perContract: number };
+  slippageTicks: number;
 }
 
 export interface MaxServiceDeps {
@@ -30,10 +37,11 @@ export interface MaxServiceDeps {
   /** Contracts the live (simulated) feed carries. */
   feedSymbols: readonly string[];
   liveCredentials: boolean;
-  replay: TickReplayDeps;
-  readTickFile(path: string, symbol: string): TickFileReader;
-  /** Stored ticks of a symbol in [fromMs, toMs) from the market data store; absent until one is configured. */
-  storedTicks?: (symbol: string, fromMs: number, toMs: number) => AsyncIterable<Tick[]>;
+  /** Backtests run through the backtester, off the main event loop. */
+  backtests: BacktestRunner;
+  venue: MaxBacktestVenue;
+  /** The market data store file (DATA_DIR/market.db) for dateFrom/dateTo backtests; absent: none configured. */
+  marketDb?: string;
   /** The Max bot's own risk block (sizing when no quantity, one position per bot). */
   risk?: RiskConfig;
   barIntervalMs?: number;
@@ -172,22 +180,47 @@ export class MaxService {
       toMs = parseDay('dateTo', input.dateTo) + 86_400_000;
       if (toMs <= fromMs) throw new MaxRequestError(422, `dateFrom (${input.dateFrom}) must not be after dateTo (${input.dateTo})`);
     }
-    let batches: AsyncIterable<Tick[]>;
-    let reader: TickFileReader | null = null;
-    if (input.file) {
-      reader = this.deps.readTickFile(input.file.path, input.contract);
-      batches = reader;
-    } else {
-      const stored = this.deps.storedTicks;
-      if (!stored) throw new MaxRequestError(503, 'Backtests over dateFrom/dateTo need the market data store, which is not configured on this server; upload a tick file instead');
-      batches = stored(input.contract, fromMs as number, toMs as number);
+    let data: BacktestJobSpec['data'];
+    if (input.file) data = { kind: 'tick-file', path: input.file.path };
+    else {
+      if (!this.deps.marketDb) throw new MaxRequestError(503, 'Backtests over dateFrom/dateTo need the market data store, which is not configured on this server; upload a tick file instead');
+      data = { kind: 'store-ticks', file: this.deps.marketDb, from: fromMs, to: toMs };
     }
-    let run;
+    const { venue } = this.deps;
+    const spec: BacktestJobSpec = {
+      config: {
+        instrument: input.contract,
+        strategy: {
+          name: 'max',
+          contract: input.contract,
+          maxMode: input.maxMode,
+          point_key: input.point_key,
+          exit_strategy_key: input.exit_strategy_key,
+          quantity: input.quantity,
+          ...(this.deps.barIntervalMs ? { barIntervalMs: this.deps.barIntervalMs } : {}),
+        },
+        cash: venue.cash,
+        feeRate: venue.fees.takerRate,
+        makerRate: venue.fees.makerRate,
+        perContract: venue.fees.perContract,
+        slippageTicks: venue.slippageTicks,
+        risk: this.deps.risk ?? DEFAULT_RISK,
+        // Seed semantics: a position still open after the last tick is closed at the last price.
+        closeAtEnd: true,
+        equityPoints: 2,
+      },
+      data,
+    };
+    let run: JobReport;
     try {
-      run = await replayTicks(this.deps.replay, strategy, batches, { botId: 'max-backtest', risk: this.deps.risk ?? DEFAULT_RISK, fromMs, toMs, signal });
+      run = await this.deps.backtests.run(spec, signal);
     } catch (error) {
-      if (error instanceof TickOrderError) throw new MaxRequestError(422, error.message);
-      if (error instanceof Error && error.name === 'ImportFormatError') throw new MaxRequestError(422, `file: ${error.message}`);
+      const name = error instanceof Error ? error.name : '';
+      const message = error instanceof Error ? error.message : String(error);
+      if (name === 'TickOrderError' || name === 'BacktestSpecError') throw new MaxRequestError(422, message);
+      if (name === 'ImportFormatError') throw new MaxRequestError(422, `file: ${message}`);
+      if (name === 'JobCancelledError') throw new MaxRequestError(499, 'backtest cancelled: the client closed the request');
+      if (name === 'JobLimitError') throw new MaxRequestError(503, `${message} (GET /api/backtests lists them)`);
       throw error;
     }
     if (!input.file && run.ticks === 0) {
@@ -196,8 +229,9 @@ export class MaxService {
         `No stored ${input.contract} ticks between ${input.dateFrom} and ${input.dateTo} (UTC, inclusive): import them with POST /api/upload-tick-data, or send a file`,
       );
     }
-    if (reader && reader.stats.valid === 0) {
-      const why = reader.stats.malformedExamples[0];
+    const stats = run.input;
+    if (input.file && (stats?.valid ?? 0) === 0) {
+      const why = stats?.malformedExamples[0];
       throw new MaxRequestError(422, `file holds no valid ticks (timestamp,price,volume)${why ? `: line ${why.line}: ${why.reason}` : ''}`);
     }
     const trades = run.trades.map(tradeView);
@@ -222,10 +256,10 @@ export class MaxService {
         currency: inst.currency,
         bar_interval_ms: strategy.barIntervalMs,
         ticks: run.ticks,
-        first_tick: run.firstTs === null ? null : isoTime(run.firstTs),
-        last_tick: run.lastTs === null ? null : isoTime(run.lastTs),
+        first_tick: run.from === null ? null : isoTime(run.from),
+        last_tick: run.to === null ? null : isoTime(run.to),
         closed_at_end: run.closedAtEnd,
-        file: input.file ? { name: input.file.name, rows: reader?.stats.rows ?? 0, malformed_rows: reader?.stats.malformed ?? 0, malformed_examples: reader?.stats.malformedExamples ?? [] } : null,
+        file: input.file ? { name: input.file.name, rows: stats?.rows ?? 0, malformed_rows: stats?.malformed ?? 0, malformed_examples: stats?.malformedExamples ?? [] } : null,
       },
     };
   }

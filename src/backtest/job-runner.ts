@@ -17,6 +17,8 @@ interface Job {
   view: JobView;
   worker: Worker;
   result: Promise<JobReport>;
+  /** The report once done. */
+  report: JobReport | null;
   listeners: ((p: JobProgress) => void)[];
 }
 
@@ -92,6 +94,8 @@ export class JobRunner {
         } else if (m.type === 'result') {
           if (finish('done', null)) {
             view.progress = { bars: m.report.bars, ticks: m.report.ticks, ts: m.report.to, fraction: 1 };
+            const job = this.jobs.get(id);
+            if (job) job.report = m.report;
             resolve(m.report);
           }
         } else if (finish('failed', m.message)) reject(new JobFailedError(m.message, m.name, m.field));
@@ -105,7 +109,7 @@ export class JobRunner {
       });
     });
     result.catch(() => {}); // observed through result(); never an unhandled rejection
-    this.jobs.set(id, { view, worker, result, listeners });
+    this.jobs.set(id, { view, worker, result, report: null, listeners });
     return id;
   }
 
@@ -127,6 +131,11 @@ export class JobRunner {
       const i = job.listeners.indexOf(listener);
       if (i >= 0) job.listeners.splice(i, 1);
     };
+  }
+
+  /** The report of a job that is done (undefined while running, after a failure or a cancel). */
+  report(id: string): JobReport | undefined {
+    return this.jobs.get(id)?.report ?? undefined;
   }
 
   /** The report; rejects with JobCancelledError after a cancel, or the job's error (JobFailedError). */

@@ -36,8 +36,9 @@ import { hashPassword, isPasswordHash, OperatorAuth } from '../app/operator-auth
 import { packageVersion } from './version.js';
 import { createBridgeAccount } from './bridge-account.js';
 import { MaxService } from '../app/max-service.js';
-import { MemoryStore } from '../backtest/memory-store.js';
-import { readTicks } from '../adapters/importers/index.js';
+import { JobRunner } from '../backtest/job-runner.js';
+import { BacktestJobs } from '../app/backtest-jobs.js';
+import { availableParallelism } from 'node:os';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import { createRenkoDesk } from './renko-desk.js';
 
@@ -224,28 +225,19 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   });
   auth.purgeExpired();
 
-  // Seed 002's Max bot: paper bots on this kernel; backtests on a private kernel per run.
+  // Backtests run in worker threads (the backtester on its own kernel), off the API's event loop.
+  const jobs = new JobRunner({ now: () => clock.now(), maxRunning: Math.max(2, availableParallelism() - 1) });
+  const importDir = config.marketData.importDir ? resolve(config.marketData.importDir) : join(dataDir, 'imports');
+  const backtests = new BacktestJobs({ jobs, importDir, marketDb: join(dataDir, 'market.db'), instruments: BUILTIN_INSTRUMENTS });
+  // Seed 002's Max bot: paper bots on this kernel; backtests as jobs on the paper venue's terms.
   const max = new MaxService({
     kernel,
     clock,
     feedSymbols: config.feed.instruments.map((i) => i.symbol),
     liveCredentials: false,
-    replay: {
-      instruments,
-      account: config.account,
-      store: () => new MemoryStore(),
-      venue: (simClock) => {
-        const paper = new PaperBroker({
-          clock: simClock,
-          instruments,
-          fees: new ScheduleFeeModel({ spot: config.paper.fees.crypto, perpetual: config.paper.fees.crypto, future: config.paper.fees.futures }),
-          slippage: new TickSlippage(config.paper.slippageTicks),
-        });
-        return { broker: paper, onPrice: (u) => paper.onPrice(u) };
-      },
-    },
-    readTickFile: (path, symbol) => readTicks(path, { symbol, format: 'tick' }),
-    storedTicks: (symbol, from, to) => marketStore.readTicks(symbol, { from, to }),
+    backtests: jobs,
+    venue: { cash: config.account.startingBalance, fees: config.paper.fees.futures, slippageTicks: config.paper.slippageTicks },
+    marketDb: join(dataDir, 'market.db'),
   });
 
   // TradingView webhooks and the same Renko bricks built from the server's own ticks.
@@ -300,13 +292,14 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     bridge: bridge.desk,
     upload: {
       store: marketStore,
-      importDir: config.marketData.importDir ? resolve(config.marketData.importDir) : join(dataDir, 'imports'),
+      importDir,
       maxBytes: config.marketData.maxUploadBytes,
       instruments: BUILTIN_INSTRUMENTS.map((i) => i.symbol),
       batchSize: config.marketData.batchSize,
     },
     max,
     desk: renko?.desk,
+    backtests,
   });
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
@@ -331,6 +324,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       savePrices();
       for (const bot of kernel.allBots()) bot.stop();
       projector.stop();
+      await jobs.close();
       await app.close();
       store.close();
       marketStore.close();

@@ -36,6 +36,19 @@ export interface Layout {
   header: boolean;
   parseTick?: (fields: string[], symbol: string) => RowResult<Tick>;
   parseBar?: (fields: string[], symbol: string) => RowResult<Bar>;
+  /**
+   * Tick files with a single timestamp column: where the columns are, for the byte-level fast
+   * path of the ingest (columnar.ts). Absent for date + time columns (parsed per line instead).
+   */
+  tickCols?: TickCols;
+}
+
+/** Column indexes of a tick layout; `trades` is -1 when absent. */
+export interface TickCols {
+  ts: number;
+  price: number;
+  size: number;
+  trades: number;
 }
 
 const DELIMS = [',', ';', '\t', '|'];
@@ -222,17 +235,18 @@ export function detectLayout(firstLine: string, options: DetectOptions): Layout 
       const trades = findCol(names, ['trades', 'count', 'number_of_trades', 'numtrades']);
       if (typeof cols === 'string') {
         // A header that names nothing we know: treat it as skipped and read positionally.
-        if (price < 0) return { format, delimiter, header, parseTick: tickParser({ ts: 0, date: -1, time: -1 }, 1, 2, -1) };
+        if (price < 0) return { format, delimiter, header, parseTick: tickParser({ ts: 0, date: -1, time: -1 }, 1, 2, -1), tickCols: { ts: 0, price: 1, size: 2, trades: -1 } };
         return cols;
       }
       if (price < 0) return `no price column (price, last, trade_price) in header '${cut(firstLine)}'`;
       if (size < 0) return `no volume column (volume, size, qty, quantity) in header '${cut(firstLine)}'`;
-      return { format, delimiter, header, parseTick: tickParser(cols, price, size, trades) };
+      const tickCols = cols.ts >= 0 ? { ts: cols.ts, price, size, trades } : undefined;
+      return { format, delimiter, header, parseTick: tickParser(cols, price, size, trades), tickCols };
     }
     const split = !header && isDateOnly(fields[0] ?? '') && isTimeOnly(fields[1] ?? '');
     return split
       ? { format, delimiter, header, parseTick: tickParser({ ts: -1, date: 0, time: 1 }, 2, 3, -1) }
-      : { format, delimiter, header, parseTick: tickParser({ ts: 0, date: -1, time: -1 }, 1, 2, -1) };
+      : { format, delimiter, header, parseTick: tickParser({ ts: 0, date: -1, time: -1 }, 1, 2, -1), tickCols: { ts: 0, price: 1, size: 2, trades: -1 } };
   }
   // ohlcv
   if (header) {

@@ -58,7 +58,7 @@ export function symbolFromPath(path: string): string {
   return (name.split(/[-_.]/)[0] ?? name).toUpperCase();
 }
 
-function resolveSymbol(source: ImportSource, options: ReadOptions): string {
+export function resolveSymbol(source: ImportSource, options: ReadOptions): string {
   if (options.symbol) return options.symbol;
   if (typeof source === 'string') return symbolFromPath(source);
   throw new Error('a symbol is required when reading from a stream');

@@ -15,7 +15,7 @@ export interface LineChunk {
 const READ_CHUNK = 1 << 20;
 
 /** Raw bytes of a source; gzip is recognised by its magic bytes (any name, any stream). */
-async function* bytes(source: ImportSource): AsyncGenerator<Buffer> {
+export async function* bytes(source: ImportSource): AsyncGenerator<Buffer> {
   const raw: Readable = typeof source === 'string' ? createReadStream(source, { highWaterMark: READ_CHUNK }) : source;
   const it = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   const toBuf = (c: Buffer | string): Buffer => (typeof c === 'string' ? Buffer.from(c) : c);

@@ -112,7 +112,7 @@ export class TimestampParser {
 
 const d2 = (s: string, i: number): number => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
 
-function validDate(y: number, mo: number, d: number): boolean {
+export function validDate(y: number, mo: number, d: number): boolean {
   return y >= 1970 && y <= 2200 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
 }
 

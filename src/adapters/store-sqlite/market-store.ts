@@ -21,8 +21,27 @@ export interface SqliteMarketStoreOptions {
 
 /** Rows bound per INSERT statement: fewer JS-to-SQLite calls than one statement per row. */
 const CHUNK = 128;
+/** Rows per INSERT of the columnar path (insertTickColumnsSync). */
+const COL_CHUNK = 256;
 const TICK_COLS = 7;
 const BAR_COLS = 9;
+
+/**
+ * A batch of ticks as columns (the importer's columnar parser produces these): row i is
+ * (ts[i], price[i], size[i], trades[i]) with its duplicate number n[i] and read order seq[i]
+ * already assigned (TickSequence's rules), so inserting binds numbers only.
+ */
+export interface TickColumnBatch {
+  length: number;
+  ts: ArrayLike<number>;
+  price: ArrayLike<number>;
+  size: ArrayLike<number>;
+  trades: ArrayLike<number>;
+  n: ArrayLike<number>;
+  seq: ArrayLike<number>;
+  /** Every row has trades === 1: the statement then has it as a literal, one value less to bind. */
+  tradesAllOne: boolean;
+}
 
 type TickRow = { ts: number; price: number; size: number; trades: number };
 type BarRow = { start: number; open: number; high: number; low: number; close: number; volume: number; trades: number };
@@ -36,9 +55,14 @@ export class SqliteMarketStore implements MarketDataStore {
   readonly db: Database.Database;
   private readonly symbolIds = new Map<string, number>();
   private readonly stmt;
+  private readonly columnStmts = new Map<string, Database.Statement>();
+  private readonly columnParams = [new Array<number>(COL_CHUNK * 5).fill(0), new Array<number>(COL_CHUNK * 6).fill(0)] as const;
 
   constructor(options: SqliteMarketStoreOptions) {
     this.db = new Database(options.file);
+    // 8 KB pages for a new file (no effect on an existing one): a shallower B-tree and fewer
+    // page splits per inserted row than 4 KB; measured faster for bulk tick imports.
+    this.db.pragma('page_size = 8192');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
@@ -102,7 +126,7 @@ export class SqliteMarketStore implements MarketDataStore {
           params[k++] = seq;
           params[k++] = t.trades;
         }
-        inserted += many.run(params).changes;
+        inserted += many.run(...params).changes;
       }
       for (; i < ticks.length; i++) {
         const t = ticks[i] as Tick;
@@ -112,6 +136,68 @@ export class SqliteMarketStore implements MarketDataStore {
     })();
     // REPLACE reports one change per row whether it replaced or not.
     return { inserted: skip ? inserted : ticks.length, skipped: skip ? ticks.length - inserted : 0 };
+  }
+
+  /**
+   * One statement per symbol and shape, with the symbol id (an integer from our own table) and,
+   * when every trade count is 1, the trades value as literals: 5 bound values per row instead of 7.
+   */
+  private columnStmt(skip: boolean, sym: number, tradesOne: boolean, rows: number): Database.Statement {
+    const key = `${skip ? 'i' : 'r'}${sym}${tradesOne ? '1' : 't'}${rows}`;
+    let stmt = this.columnStmts.get(key);
+    if (!stmt) {
+      const row = tradesOne ? `(${sym},?,?,?,?,?,1)` : `(${sym},?,?,?,?,?,?)`;
+      stmt = this.db.prepare(`${skip ? 'INSERT OR IGNORE' : 'INSERT OR REPLACE'} INTO ticks (sym, ts, price, size, n, seq, trades) VALUES ${Array(rows).fill(row).join(',')}`);
+      this.columnStmts.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  /**
+   * insertTicksSync for a columnar batch (the importer's hot path): same keys, same counts, one
+   * transaction. Values are passed as call arguments (spread), which better-sqlite3 binds
+   * without the per-element property lookups an array argument costs.
+   */
+  insertTickColumnsSync(symbol: string, cols: TickColumnBatch, options: InsertOptions = {}): InsertResult {
+    const skip = options.skipDuplicates ?? true;
+    const { length, ts, price, size, trades, n, seq, tradesAllOne } = cols;
+    let inserted = 0;
+    this.db.transaction(() => {
+      const sym = this.symbolId(symbol, true) as number;
+      const many = this.columnStmt(skip, sym, tradesAllOne, COL_CHUNK);
+      const one = this.columnStmt(skip, sym, tradesAllOne, 1);
+      const params = this.columnParams[tradesAllOne ? 0 : 1];
+      let i = 0;
+      for (; i + COL_CHUNK <= length; i += COL_CHUNK) {
+        let k = 0;
+        const end = i + COL_CHUNK;
+        if (tradesAllOne) {
+          for (let j = i; j < end; j++) {
+            params[k++] = ts[j] as number;
+            params[k++] = price[j] as number;
+            params[k++] = size[j] as number;
+            params[k++] = n[j] as number;
+            params[k++] = seq[j] as number;
+          }
+        } else {
+          for (let j = i; j < end; j++) {
+            params[k++] = ts[j] as number;
+            params[k++] = price[j] as number;
+            params[k++] = size[j] as number;
+            params[k++] = n[j] as number;
+            params[k++] = seq[j] as number;
+            params[k++] = trades[j] as number;
+          }
+        }
+        inserted += many.run(...params).changes;
+      }
+      for (; i < length; i++) {
+        inserted += tradesAllOne
+          ? one.run(ts[i], price[i], size[i], n[i], seq[i]).changes
+          : one.run(ts[i], price[i], size[i], n[i], seq[i], trades[i]).changes;
+      }
+    })();
+    return { inserted: skip ? inserted : length, skipped: skip ? length - inserted : 0 };
   }
 
   insertBarsSync(bars: readonly Bar[], options: InsertOptions = {}): InsertResult {
@@ -136,7 +222,7 @@ export class SqliteMarketStore implements MarketDataStore {
           params[k++] = b.volume;
           params[k++] = b.trades;
         }
-        inserted += many.run(params).changes;
+        inserted += many.run(...params).changes;
       }
       for (; i < bars.length; i++) {
         const b = bars[i] as Bar;

@@ -115,11 +115,11 @@ export function backfill<T>(defaults: T, stored: unknown): T {
 }
 
 export function restoreState(raw: string | null, assets: readonly string[], day: string, signalTarget: number): DeskState {
-  let stored: unknown = null;
+  let stored: unknown;
   try {
     stored = raw ? JSON.parse(raw) : null;
   } catch {
-    stored = null;
+    stored = null; // unreadable: start from the defaults
   }
   const s = isObject(stored) ? stored : {};
   const storedAssets = isObject(s.assets) ? s.assets : {};

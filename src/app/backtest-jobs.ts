@@ -1,0 +1,201 @@
+import { realpathSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { BacktestConfig } from '../backtest/backtester.js';
+import type { BacktestJobSpec, JobProgress, JobReport } from '../backtest/job.js';
+import { BacktestSpecError, buildStrategy, parseStrategySpec } from '../backtest/strategies.js';
+import { isoTime } from '../core/clock.js';
+import type { Instrument } from '../core/instruments.js';
+import { matchInstrumentSymbol } from '../core/market-data.js';
+import type { RiskConfig } from '../engine/risk-engine.js';
+
+/** The job runner as this service uses it (JobRunner in the server: one worker thread per job). */
+export interface BacktestJobPort {
+  start(spec: BacktestJobSpec): string;
+  get(id: string): { id: string; status: 'running' | 'done' | 'failed' | 'cancelled'; progress: JobProgress; startedAt: number; finishedAt: number | null; error: string | null } | undefined;
+  list(): { id: string }[];
+  report(id: string): JobReport | undefined;
+  cancel(id: string): Promise<boolean>;
+}
+
+export interface BacktestJobsDeps {
+  jobs: BacktestJobPort;
+  /** `data.file` must resolve (symlinks followed) inside this directory. */
+  importDir: string;
+  /** The market data store file (DATA_DIR/market.db) for instrument + from + to. */
+  marketDb: string;
+  instruments: readonly Instrument[];
+}
+
+/** A refusal with its HTTP status; `detail` is the message. */
+export class BacktestRequestError extends Error {
+  constructor(
+    readonly status: 403 | 404 | 409 | 422 | 429,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BacktestRequestError';
+  }
+}
+
+/** POST /api/backtests, as JSON. */
+export interface BacktestRequest {
+  /** A built-in symbol; default: data.instrument, a Max strategy's contract, or a Binance file's name. */
+  instrument?: string;
+  data: {
+    /** A bar or tick file inside the import directory (relative to it, or absolute). */
+    file?: string;
+    /** With from and to: stored data of this instrument. */
+    instrument?: string;
+    /** ISO 8601 time or date (UTC), or epoch ms; from inclusive, to exclusive. */
+    from?: string | number;
+    to?: string | number;
+    /** Default: ticks for max, bars for sma-cross. */
+    type?: 'bars' | 'ticks';
+    /** Stored bar length, default 60 000. */
+    intervalMs?: number;
+    /** At most this many bars or ticks. */
+    limit?: number;
+  };
+  strategy: unknown;
+  cash?: number;
+  fees?: { rate?: number; makerRate?: number; perContract?: number };
+  /** Ticks of slippage against the taker. */
+  slippage?: number;
+  risk?: RiskConfig;
+  /** Close a position open at the end at the last price (default false: reported as open). */
+  closeAtEnd?: boolean;
+}
+
+const spec422 = (error: unknown): never => {
+  if (error instanceof BacktestSpecError) throw new BacktestRequestError(422, error.message);
+  throw error;
+};
+
+function time(field: string, v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = typeof v === 'number' ? v : /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(v.trim()) ? Date.parse(v.trim().length === 10 ? `${v.trim()}T00:00:00Z` : v.trim()) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new BacktestRequestError(422, `${field} must be an ISO 8601 date or time (e.g. 2024-03-01 or 2024-03-01T12:00:00Z) or epoch milliseconds, got ${JSON.stringify(v)}`);
+  return ms;
+}
+
+/** Backtests as jobs: validates a request into a job spec, starts it, shows and cancels jobs. */
+export class BacktestJobs {
+  constructor(private readonly deps: BacktestJobsDeps) {}
+
+  /** Validates the request (422 naming the field) and starts the job; returns its id. */
+  submit(req: BacktestRequest): string {
+    const strategy = (() => {
+      try {
+        return parseStrategySpec(req.strategy);
+      } catch (error) {
+        return spec422(error);
+      }
+    })();
+    const data = req.data;
+    const symbols = this.deps.instruments.map((i) => i.symbol);
+    const named = req.instrument ?? data.instrument ?? (strategy.name === 'max' ? strategy.contract : undefined) ?? (data.file ? fileSymbol(data.file) : undefined);
+    if (named === undefined) throw new BacktestRequestError(422, `instrument is required (one of ${symbols.join(', ')})`);
+    const symbol = matchInstrumentSymbol(named, symbols);
+    if (!symbol) throw new BacktestRequestError(422, `instrument ${JSON.stringify(named)} is not a known instrument (${symbols.join(', ')})`);
+    const instrument = this.deps.instruments.find((i) => i.symbol === symbol) as Instrument;
+    try {
+      buildStrategy(strategy, instrument, strategy.barIntervalMs ?? 60_000); // the keys and the contract, checked here rather than in the worker
+    } catch (error) {
+      spec422(error);
+    }
+    const type = data.type ?? (strategy.name === 'max' ? 'ticks' : 'bars');
+    const from = time('data.from', data.from);
+    const to = time('data.to', data.to);
+    if (from !== undefined && to !== undefined && !(from < to)) throw new BacktestRequestError(422, `data.from (${isoTime(from)}) must be before data.to (${isoTime(to)})`);
+    let source: BacktestJobSpec['data'];
+    if (data.file !== undefined) {
+      const path = this.insideImportDir(data.file);
+      source = type === 'ticks' ? { kind: 'tick-file', path, from, to, limit: data.limit } : { kind: 'file', path, from, to, limit: data.limit };
+    } else {
+      if (from === undefined || to === undefined) throw new BacktestRequestError(422, 'data needs a file (inside the import directory), or instrument with from and to (stored data)');
+      source = type === 'ticks' ? { kind: 'store-ticks', file: this.deps.marketDb, from, to, limit: data.limit } : { kind: 'store', file: this.deps.marketDb, intervalMs: data.intervalMs, from, to, limit: data.limit };
+    }
+    const config: BacktestConfig = {
+      instrument: symbol,
+      strategy,
+      cash: req.cash,
+      feeRate: req.fees?.rate,
+      makerRate: req.fees?.makerRate,
+      perContract: req.fees?.perContract,
+      slippageTicks: req.slippage,
+      risk: req.risk,
+      closeAtEnd: req.closeAtEnd,
+    };
+    try {
+      return this.deps.jobs.start({ config: stripUndefined(config), data: stripUndefined(source) });
+    } catch (error) {
+      if (error instanceof Error && error.name === 'JobLimitError') throw new BacktestRequestError(429, error.message);
+      throw error;
+    }
+  }
+
+  view(id: string) {
+    const v = this.deps.jobs.get(id);
+    if (!v) throw new BacktestRequestError(404, `backtest job ${id} not found`);
+    const report = v.status === 'done' ? (this.deps.jobs.report(id) ?? null) : null;
+    return {
+      job_id: v.id,
+      state: v.status,
+      progress: { bars: v.progress.bars, ticks: v.progress.ticks, fraction: Math.round(v.progress.fraction * 10_000) / 10_000, ts: v.progress.ts === null ? null : isoTime(v.progress.ts) },
+      started_at: isoTime(v.startedAt),
+      finished_at: v.finishedAt === null ? null : isoTime(v.finishedAt),
+      error: v.error,
+      result: report,
+    };
+  }
+
+  /** Every job kept, newest first, without results. */
+  list() {
+    return this.deps.jobs
+      .list()
+      .map((j) => {
+        const { result: _result, ...rest } = this.view(j.id);
+        return rest;
+      })
+      .reverse();
+  }
+
+  async cancel(id: string) {
+    const v = this.deps.jobs.get(id);
+    if (!v) throw new BacktestRequestError(404, `backtest job ${id} not found`);
+    if (v.status !== 'running') throw new BacktestRequestError(409, `backtest job ${id} already finished (${v.status})`);
+    await this.deps.jobs.cancel(id);
+    const { result: _result, ...rest } = this.view(id);
+    return rest;
+  }
+
+  private insideImportDir(file: string): string {
+    const root = (() => {
+      try {
+        return realpathSync(this.deps.importDir);
+      } catch {
+        throw new BacktestRequestError(422, `data.file: the import directory ${this.deps.importDir} does not exist`);
+      }
+    })();
+    const candidate = isAbsolute(file) ? file : join(root, file);
+    let real: string;
+    try {
+      real = realpathSync(candidate);
+    } catch {
+      const rel = relative(root, resolve(candidate));
+      if (rel.startsWith('..') || isAbsolute(rel)) throw new BacktestRequestError(403, `data.file must be inside the import directory ${root}`);
+      throw new BacktestRequestError(422, `data.file not found: ${file} (in the import directory ${root})`);
+    }
+    if (real !== root && !real.startsWith(root + sep)) throw new BacktestRequestError(403, `data.file must be inside the import directory ${root}`);
+    if (!statSync(real).isFile()) throw new BacktestRequestError(422, `data.file is not a file: ${file}`);
+    return real;
+  }
+}
+
+/** BTCUSDT-1m-2024.csv.gz -> BTCUSDT (matched against the instruments ignoring '/'). */
+const fileSymbol = (file: string): string | undefined => /^([A-Z0-9]+)-\d+[smhdwM]-/.exec(basename(file))?.[1];
+
+/** Drops undefined fields: a job spec is structured-cloned into the worker. */
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
