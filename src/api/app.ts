@@ -161,7 +161,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (!docs) scope.addHook('onRoute', (route) => void (route.schema = { ...(route.schema ?? {}), hide: true }));
     await authRoutes(scope, options.auth);
     const desk = options.desk;
-    await streamRoutes(scope, options.facade, desk ? () => desk.stateView() : undefined);
+    await streamRoutes(scope, options.facade, desk ? { view: () => desk.stateView(), revision: () => desk.stateRevision } : undefined);
     await tradingRoutes(scope, options.facade);
     await engineRoutes(scope, options.engine, options.metrics);
     await scannerRoutes(scope, options.engine, options.marketStats);

@@ -1,13 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
 import type { TradingFacade } from '../app/facade.js';
 import type { StateBody } from '../app/stream-state.js';
 
 const json = 'application/json; charset=utf-8';
 
 /** Seed 000's REST surface, registered under /api and /api/v1. */
-export async function streamRoutes(app: FastifyInstance, facade: TradingFacade, extraState?: () => Record<string, unknown>): Promise<void> {
+export interface ExtraState {
+  view(): Record<string, unknown>;
+  /** Changes whenever the view would change for a reason other than the passing of time. */
+  revision(): number;
+}
+
+export async function streamRoutes(app: FastifyInstance, facade: TradingFacade, extraState?: ExtraState): Promise<void> {
   const stateBody = extraState ? mergedState(() => facade.stateBody(), extraState) : () => facade.stateBody();
   app.get('/account', async (_req, reply) => {
     const account = facade.account();
@@ -35,13 +42,24 @@ export async function streamRoutes(app: FastifyInstance, facade: TradingFacade, 
  * once per change; only the small part is encoded per request, and the merged body is reused
  * while both are unchanged.
  */
-function mergedState(base: () => StateBody, extra: () => Record<string, unknown>): () => StateBody {
+function mergedState(base: () => StateBody, extra: ExtraState): () => StateBody {
   let last: StateBody | null = null;
   let lastKey = '';
+  let extraJson = '{}';
+  let extraKey = '';
+  let extraVersion = 0;
   return () => {
     const b = base();
-    const extraJson = JSON.stringify(extra());
-    const key = `${b.etag}|${extraJson}`;
+    // The desk view is rebuilt when it changed or a second passed (its remaining times count
+    // seconds), not on every request: each rebuild also releases expired locks.
+    const key0 = `${extra.revision()}:${Math.floor(performance.now() / 1000)}`;
+    if (key0 !== extraKey) {
+      const next = JSON.stringify(extra.view());
+      if (next !== extraJson) extraVersion += 1;
+      extraJson = next;
+      extraKey = `${extra.revision()}:${Math.floor(performance.now() / 1000)}`;
+    }
+    const key = `${b.etag}|${extraVersion}`;
     if (last && key === lastKey) return last;
     const inner = extraJson.slice(1, -1);
     const raw = inner ? Buffer.concat([b.raw.subarray(0, b.raw.length - 1), Buffer.from(`${b.raw.length > 2 ? ',' : ''}${inner}}`, 'utf8')]) : b.raw;

@@ -83,8 +83,14 @@ export class RenkoDesk {
     deps.signals.on('level-exit', ({ asset }) => this.onLevelExit(asset));
     const bus = deps.kernel.bus;
     bus.on('tick', ({ tick }) => this.onPrice(tick.symbol, tick.price));
-    bus.on('order', ({ order }) => this.onOrder(order));
-    bus.on('fill', ({ order }) => this.onFill(order));
+    bus.on('order', ({ order }) => {
+      this.revision += 1;
+      this.onOrder(order);
+    });
+    bus.on('fill', ({ order }) => {
+      this.revision += 1;
+      this.onFill(order);
+    });
     bus.on('trade-closed', ({ trade }) => this.onTradeClosed(trade.botId, trade.symbol, trade.netPnl, trade.closedAt));
   }
 
@@ -645,7 +651,15 @@ export class RenkoDesk {
     this.save();
   }
 
+  /** Bumped on every change of the desk's state, orders or fills (cache key for GET /api/state). */
+  private revision = 0;
+
+  get stateRevision(): number {
+    return this.revision;
+  }
+
   private save(): void {
+    this.revision += 1;
     this.deps.store.setMeta(this.key, JSON.stringify(this.state));
   }
 }
