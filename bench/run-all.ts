@@ -11,6 +11,7 @@ import { runWsFanout, type WsFanoutResult } from './ws-fanout.js';
 import { runIngestBench } from './ingest.js';
 import { runBacktestBars } from './backtest-bars.js';
 import { runBacktestTicks } from './backtest-ticks.js';
+import { runWebhookBridge } from './webhook-bridge.js';
 
 function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
@@ -67,7 +68,7 @@ const started = new Date();
 const log = (s: string) => console.log(s);
 log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB, node ${machine.node}, ${machine.platform} ${machine.osRelease}`);
 
-// `node dist/bench/run-all.js [api] [ws] [ingest] [bars] [ticks]` runs a subset; none = all.
+// `node dist/bench/run-all.js [api] [ws] [ingest] [bars] [ticks] [webhook]` runs a subset; none = all.
 const wanted = new Set(process.argv.slice(2));
 const runs = (name: string) => wanted.size === 0 || wanted.has(name);
 const apiLoad = runs('api') ? await runApiLoad(log) : null;
@@ -75,6 +76,7 @@ const wsFanout = runs('ws') ? await runWsFanout(log) : null;
 const ingest = runs('ingest') ? await runIngestBench() : null;
 const bars = runs('bars') ? await runBacktestBars(log) : null;
 const ticks = runs('ticks') ? runBacktestTicks(log) : null;
+const webhook = runs('webhook') ? await runWebhookBridge(log) : null;
 
 if (apiLoad) {
 log('');
@@ -105,10 +107,31 @@ if (ticks) {
   log('');
   log(`Tick backtest, ${ticks.ticks} ticks: ${ticks.ticksPerSecond} ticks/s (generation ${ticks.generateMs} ms apart); target ${ticks.target.minTicksPerSecond} ticks/s: ${pass(ticks.pass)}`);
 }
+if (webhook) {
+  log('');
+  log(
+    `TradingView webhook -> order visible to a polling bridge (desk on the bridge; /tv_level_exit at ${webhook.rateTarget}/s for ${webhook.durationS} s, achieved ${webhook.achievedRate}/s; ` +
+      `${webhook.ordersPlaced} orders, ${webhook.webhooksWithoutOrder} level exits found the asset's exit still pending; target p99 < ${webhook.target.maxP99Ms} ms at ${webhook.target.rate}/s)`,
+  );
+  log(
+    table(
+      ['measure', 'count', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'target'],
+      [
+        ['webhook -> visible in a poll', webhook.webhookToVisibleMs, pass(webhook.pass)],
+        ['webhook -> its answer', webhook.webhookAckMs, ''],
+        ['poll round trip', webhook.pollRttMs, ''],
+      ].map(([name, s, t]) => {
+        const v = s as { count: number; p50: number; p90: number; p99: number; max: number };
+        return [name as string, v.count, v.p50.toFixed(2), v.p90.toFixed(2), v.p99.toFixed(2), v.max.toFixed(1), t as string];
+      }),
+    ),
+  );
+  log(`  entries (pre-order fired by a /tv_renko_main webhook) -> visible: ${webhook.entryWebhookToVisibleMs.join(' ms, ')} ms; server CPU ${webhook.serverCpuPct ?? '-'}%, bench CPU ${webhook.benchCpuPct ?? '-'}%`);
+}
 
 const dir = join(repoRoot, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, 'latest.json');
-writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine, apiLoad, wsFanout, ingest, bars, ticks }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine, apiLoad, wsFanout, ingest, bars, ticks, webhook }, null, 2)}\n`);
 log('');
 log(`results written to ${file}`);

@@ -1,5 +1,6 @@
 // Installs the npm packages when node_modules is missing or older than package-lock.json,
 // so `npm start` and `npm test` work on a fresh clone with no other step.
+// With --browser it also makes sure Chromium is there for the dashboard e2e tests (below).
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,10 +9,40 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000);
 if (stale) {
   console.log('[setup] installing npm packages (npm ci)...');
   const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+// The dashboard's end-to-end tests drive Debian's Chromium (playwright-core, never a downloaded
+// browser). With --browser (npm test) a missing /usr/bin/chromium is installed with apt-get when
+// this runs as root on a machine that has it; under CI=true failing to get it stops the run.
+if (process.argv.includes('--browser') && !existsSync(CHROMIUM)) {
+  const ci = process.env.CI === 'true' || process.env.CI === '1';
+  const root_ = typeof process.getuid === 'function' && process.getuid() === 0;
+  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (root_ && apt) {
+    console.log('[setup] installing chromium for the dashboard e2e tests (apt-get install chromium, about 30 s)...');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    // Quiet: apt's and dpkg's output is shown only when something fails.
+    const quiet = { stdio: ['ignore', 'pipe', 'pipe'], env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 };
+    const update = spawnSync('apt-get', ['update', '-qq'], quiet);
+    const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], quiet) : update;
+    if (install.status !== 0 || !existsSync(CHROMIUM)) {
+      console.error(`${install.stdout ?? ''}${install.stderr ?? ''}`.split('\n').slice(-30).join('\n'));
+      console.error(`[setup] could not install chromium (apt-get exited ${install.status})`);
+      if (ci) process.exit(1);
+    }
+  } else {
+    const why = root_ ? 'apt-get is not available' : 'not running as root';
+    if (ci) {
+      console.error(`[setup] ${CHROMIUM} is missing and cannot be installed (${why}); the e2e tests need it under CI=true`);
+      process.exit(1);
+    }
+    console.log(`[setup] ${CHROMIUM} is missing (${why}): the dashboard e2e tests will be skipped; install it with: sudo apt-get install -y chromium`);
+  }
 }

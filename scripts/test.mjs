@@ -1,4 +1,5 @@
-// The whole test suite: install if needed, type-check and build, lint, then every test file.
+// The whole test suite: install if needed (Chromium too, for the dashboard e2e tests), type-check
+// and build (the server, then the dashboard into web/dist), lint, then every test file.
 // Node 20's test runner does not expand globs, so the files are listed here explicitly.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -11,8 +12,9 @@ const run = (cmd, args) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 
-run('node', ['scripts/ensure-deps.mjs']);
+run('node', ['scripts/ensure-deps.mjs', '--browser']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
+run('node', ['scripts/build-web.mjs']);
 run('npx', ['eslint', '.']);
 
 const only = process.argv.slice(2);

@@ -33,6 +33,10 @@ import { deskRoutes } from './routes-desk.js';
 import type { RenkoDesk } from '../app/renko-desk/desk.js';
 import { backtestRoutes } from './routes-backtests.js';
 import type { BacktestJobs } from '../app/backtest-jobs.js';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { barRoutes, type BarSource } from './routes-bars.js';
 
 export interface RateLimitOptions {
   enabled: boolean;
@@ -72,6 +76,10 @@ export interface ApiOptions {
   desk?: RenkoDesk;
   /** Backtest jobs in worker threads: /api/backtests. */
   backtests?: BacktestJobs;
+  /** Kernel bar history for the dashboard's charts: GET /api/bars. */
+  bars?: BarSource;
+  /** The built dashboard (web/dist); browsers asking for `/` with Accept: text/html get its index.html. */
+  dashboardDir?: string;
 }
 
 /** Routes that are never rate limited: health, docs and the WebSocket upgrade. */
@@ -156,7 +164,14 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
-  app.get('/', { schema: { tags: ['stream'], summary: 'Health and version' } }, async () => options.facade.health());
+  const dashboard = options.dashboardDir && existsSync(join(options.dashboardDir, 'index.html')) ? options.dashboardDir : undefined;
+  if (dashboard) await app.register(fastifyStatic, { root: dashboard, prefix: '/', index: false, wildcard: false });
+  // API clients keep getting the seed 000 health JSON; a browser (Accept: text/html) gets the dashboard.
+  app.get('/', { schema: { tags: ['stream'], summary: 'Health and version' } }, async (req, reply) => {
+    if (dashboard && (req.headers.accept ?? '').includes('text/html')) return reply.header('vary', 'Accept').header('cache-control', 'no-cache').sendFile('index.html');
+    if (dashboard) reply.header('vary', 'Accept');
+    return options.facade.health();
+  });
   const api: FastifyPluginAsync<{ docs: boolean }> = async (scope, { docs }) => {
     if (!docs) scope.addHook('onRoute', (route) => void (route.schema = { ...(route.schema ?? {}), hide: true }));
     await authRoutes(scope, options.auth);
@@ -171,6 +186,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (options.upload) await uploadRoutes(scope, options.upload);
     if (desk) await deskRoutes(scope, desk);
     if (options.backtests) await backtestRoutes(scope, options.backtests);
+    if (options.bars) await barRoutes(scope, options.bars);
   };
   await app.register(api, { prefix: '/api', docs: true });
   // URI versioning (seed 001): /api/v1/... is an alias of /api/...

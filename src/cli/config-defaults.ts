@@ -47,6 +47,7 @@ export const defaultConfig = (): TradewindConfig => ({
   },
   renkoDesk: {
     enabled: true,
+    broker: 'paper',
     accountId: 'renko',
     startingBalance: 50_000,
     // The micro contracts, priced by the feed's ES and NQ (same index, 1/10 of the multiplier).

@@ -164,6 +164,12 @@ export const ConfigSchema = Type.Object(
     renkoDesk: Type.Object(
       {
         enabled: Type.Boolean(),
+        /**
+         * Where the desk's orders go: 'paper' (its own paper account `accountId`) or 'bridge' (the
+         * bridge account is the desk's account: its orders wait in the bridge queue; needs
+         * bridge.enabled, a bridge secret and bridge.contracts for the desk's symbols).
+         */
+        broker: Type.Union([Type.Literal('paper'), Type.Literal('bridge')]),
         accountId: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_-]+$' }),
         startingBalance: Type.Number({ exclusiveMinimum: 0 }),
         /** Asset (TradingView name, priced by the feed symbol of that name) -> kernel instrument traded and its contract name. */

@@ -20,9 +20,32 @@ export interface RenkoDeskAccount {
 }
 
 /**
- * The Renko desk's account: a kernel on the shared store with its own id prefix, whose broker
- * is a PaperBroker (DEMO) unless `broker` is given. That parameter (or handing RenkoDesk any
- * other Kernel) is where the execution bridge plugs in.
+ * `renkoDesk.broker: bridge` makes the bridge account the desk's account. Checked when the
+ * server starts, before anything is opened: the bridge must be on, have a secret (its routes
+ * answer 403 without one, so no bridge could ever take the desk's orders), and route every desk
+ * symbol to the contract the desk names (MES -> MESM6).
+ */
+export function checkRenkoDeskBroker(config: TradewindConfig): void {
+  const c = config.renkoDesk;
+  if (!c.enabled || c.broker !== 'bridge') return;
+  const why = "renkoDesk.broker: 'bridge' sends the desk's orders to the execution bridge";
+  if (!config.bridge.enabled) throw new ConfigError(`${why}; it needs bridge.enabled: true`);
+  if (!config.bridge.secret) throw new ConfigError(`${why}; it needs a bridge secret: set BRIDGE_HEARTBEAT_SECRET (or bridge.secret)`);
+  for (const [asset, a] of Object.entries(c.assets)) {
+    const routed = config.bridge.contracts[a.symbol];
+    if (!routed) throw new ConfigError(`${why}; bridge.contracts has no entry for ${a.symbol} (renkoDesk.assets.${asset}.symbol); add ${a.symbol}: { contract: ${a.contract}, exchange: CME }`);
+    if (routed.contract !== a.contract) {
+      throw new ConfigError(`${why}; bridge.contracts.${a.symbol}.contract is ${routed.contract} but renkoDesk.assets.${asset}.contract is ${a.contract}: name the same contract in both`);
+    }
+  }
+}
+
+/**
+ * The Renko desk's account. With `renkoDesk.broker: paper` (the default) a kernel on the shared
+ * store with its own id prefix (renko-O-...) whose broker is a PaperBroker (DEMO), unless
+ * `broker` is given. With `renkoDesk.broker: bridge` the desk trades `bridgeKernel`, the bridge
+ * account's kernel (its broker is the BridgeBroker; ids bridge-O-...): one account, one id
+ * sequence, one queue, so the desk's orders are exactly what GET /api/orders/pending hands out.
  */
 export function createRenkoDesk(o: {
   config: TradewindConfig;
@@ -33,16 +56,22 @@ export function createRenkoDesk(o: {
   heartbeat: (asset: string) => number | null;
   log: Logger;
   broker?: Broker;
+  /** The bridge account's kernel; required (and only used) with renkoDesk.broker: bridge. */
+  bridgeKernel?: Kernel | null;
 }): RenkoDeskAccount {
   const c = o.config.renkoDesk;
-  if (c.accountId === o.config.account.id || (o.config.bridge.enabled && c.accountId === o.config.bridge.accountId)) {
+  checkRenkoDeskBroker(o.config);
+  const onBridge = c.broker === 'bridge';
+  if (onBridge && !o.bridgeKernel) throw new ConfigError("renkoDesk.broker: 'bridge' needs the bridge account (bridge.enabled: true)");
+  if (!onBridge && (c.accountId === o.config.account.id || (o.config.bridge.enabled && c.accountId === o.config.bridge.accountId))) {
     throw new ConfigError(`renkoDesk.accountId: '${c.accountId}' is already another account's id`);
   }
   for (const [asset, a] of Object.entries(c.assets)) {
     if (!o.instruments.find(a.symbol)) throw new ConfigError(`renkoDesk.assets.${asset}.symbol: unknown instrument ${a.symbol}`);
   }
-  const log = o.log.child({ component: 'renko-desk', account: c.accountId });
-  const paper = o.broker
+  const accountId = onBridge ? o.config.bridge.accountId : c.accountId;
+  const log = o.log.child({ component: 'renko-desk', account: accountId });
+  const paper = o.broker || onBridge
     ? null
     : new PaperBroker({
         clock: o.clock,
@@ -51,7 +80,7 @@ export function createRenkoDesk(o: {
         slippage: new TickSlippage(o.config.paper.slippageTicks),
       });
   const broker = o.broker ?? (paper as PaperBroker);
-  const kernel = new Kernel({
+  const kernel = onBridge ? (o.bridgeKernel as Kernel) : new Kernel({
     clock: o.clock,
     store: o.store,
     broker,
@@ -63,9 +92,12 @@ export function createRenkoDesk(o: {
     onError: (error, context) => log.error({ err: error }, `renko desk kernel error in ${context}`),
   });
   if (paper) kernel.bus.on('tick', ({ tick }) => paper.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price }));
-  kernel.bus.on('order', ({ order, previous }) =>
-    log.info({ orderId: order.id, symbol: order.symbol, side: order.side, qty: order.qty, purpose: order.purpose, from: previous, to: order.status, reason: order.reason }, 'renko desk order'),
-  );
+  // The bridge account logs its own orders.
+  if (!onBridge) {
+    kernel.bus.on('order', ({ order, previous }) =>
+      log.info({ orderId: order.id, symbol: order.symbol, side: order.side, qty: order.qty, purpose: order.purpose, from: previous, to: order.status, reason: order.reason }, 'renko desk order'),
+    );
+  }
   const desk = new RenkoDesk({
     clock: o.clock,
     kernel,

@@ -40,7 +40,7 @@ import { JobRunner } from '../backtest/job-runner.js';
 import { BacktestJobs } from '../app/backtest-jobs.js';
 import { availableParallelism } from 'node:os';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
-import { createRenkoDesk } from './renko-desk.js';
+import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
 
 export interface RunningServer {
   url: string;
@@ -71,6 +71,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   if (config.auth.passwordHash && !isPasswordHash(config.auth.passwordHash)) {
     throw new ConfigError('auth.passwordHash: not a scrypt hash made by `tradewind hash-password`');
   }
+  checkRenkoDeskBroker(config);
   const passwordHash = config.auth.passwordHash || (config.auth.password ? await hashPassword(config.auth.password) : null);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -113,7 +114,10 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   kernel.bus.on('trade-closed', ({ trade }) => log.info({ trade }, 'trade closed'));
   kernel.bus.on('risk-rejected', ({ request, reason }) => log.info({ symbol: request.symbol, reason }, 'entry refused by risk'));
   // Seed 003 execution bridge: an optional second account, its orders executed by an external process.
-  const bridge = createBridgeAccount({ config, store, clock, instruments, log, lastPrice: (s) => kernel.data.lastPrice(s) });
+  // A desk contract (MES) is priced by its asset's feed symbol (ES): the bridge's ref_price.
+  const deskAssetOf = new Map(Object.entries(config.renkoDesk.assets).map(([asset, a]) => [a.symbol, asset]));
+  const lastPrice = (s: string) => kernel.data.lastPrice(s) ?? kernel.data.lastPrice(deskAssetOf.get(s) ?? s);
+  const bridge = createBridgeAccount({ config, store, clock, instruments, log, lastPrice });
   const bridgeKernel = bridge.account?.kernel;
   if (bridgeKernel) kernel.bus.on('tick', ({ tick }) => bridgeKernel.onTick(tick));
 
@@ -249,8 +253,17 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     assets: tvAssets,
     onBar: (bar) => kernel.bus.publish({ type: 'renko', bar }),
     onLevelExit: (asset) => {
-      kernel.bus.publish({ type: 'level-exit', asset, ts: clock.now() });
-      return { received: true };
+      // The desk places its exit synchronously while the event is delivered: answer its id.
+      const orders: string[] = [];
+      const stop = renko?.kernel.bus.on('order', ({ order, previous }) => {
+        if (previous === null && order.purpose === 'exit') orders.push(order.id);
+      });
+      try {
+        kernel.bus.publish({ type: 'level-exit', asset, ts: clock.now() });
+      } finally {
+        stop?.();
+      }
+      return { received: true, orders };
     },
   });
   const renkoBuilders = tvAssets.flatMap((asset) => RENKO_SIZES.map((size) => new RenkoBuilder(asset, size, (bar) => tradingView.acceptBar(bar))));
@@ -260,7 +273,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     for (const b of renkoBuilders) if (b.asset === tick.symbol) b.onPrice(tick.price, tick.ts);
   });
 
-  // Seed 003 Renko operator desk: its own paper account (DEMO) fed by the feed's ES/NQ ticks.
+  // Seed 003 Renko operator desk: its own paper account (DEMO) fed by the feed's ES/NQ ticks, or
+  // (renkoDesk.broker: bridge) the bridge account, its orders executed by the bridge.
   const renko = config.renkoDesk.enabled
     ? createRenkoDesk({
         config,
@@ -270,11 +284,21 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
         signals: kernel.bus,
         heartbeat: (asset) => (tradingView.snapshot()[asset] as { last_heartbeat_ts?: number | null } | undefined)?.last_heartbeat_ts ?? null,
         log,
+        bridgeKernel: bridgeKernel ?? null,
       })
     : null;
   if (renko) kernel.bus.on('tick', ({ tick }) => renko.onFeedTick(tick));
 
+  // Bar history for the dashboard's charts: every fed symbol at the demo bot's interval, 5 s and 1 min.
+  const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);
+  for (const i of config.feed.instruments) for (const ms of chartIntervals) kernel.data.subscribeBars(i.symbol, ms);
+
   const { app } = await buildApp({
+    bars: {
+      symbols: () => config.feed.instruments.map((i) => ({ symbol: i.symbol, intervals: chartIntervals })),
+      history: (s, ms) => kernel.data.history(s, ms),
+    },
+    dashboardDir: fileURLToPath(new URL('../../../web/dist', import.meta.url)),
     tradingView,
     facade,
     engine,

@@ -1,0 +1,345 @@
+// Webhook arrival to order visible to a polling bridge (seed 003's target: p99 < 2 ms at 500
+// webhooks/s), against the real server with the Renko desk on the bridge.
+//
+//   node dist/bench/webhook-bridge.js        (BENCH_WEBHOOK_RATE, _SECONDS, _WARMUP_S)
+//
+// What is measured. The desk's gates allow one entry per asset per 5-minute candle (and each
+// needs a fresh 6-point bar), so entries cannot come 500 times a second by design. The webhook
+// that can create an order at that rate is /tv_level_exit: while a position is open and no exit
+// is pending, each one makes the desk place a market exit, queued for the bridge. So:
+//   1. setup: ES and NQ each get a pre-order (POST /api/orders) that the next /tv_renko_main
+//      bar fires; the bench's bridge fills both entries (these two webhooks are measured too);
+//   2. load: /tv_level_exit at a fixed rate (open loop, alternating ES and NQ) for N seconds;
+//      the bench's bridge polls GET /api/orders/pending back to back and answers each exit
+//      REJECTED, so the position stays open and the next level exit of that asset makes a new
+//      order (a level exit that arrives while the asset's last exit is still pending makes none:
+//      counted apart). The level-exit answer names the order it placed, so every order is matched
+//      to its webhook exactly.
+// Latency = when the poll response that first lists the order arrived - when the webhook was
+// sent, both on this process's clock (client side, so it includes both HTTP round trips and the
+// wait for the next poll; one poll is in flight at a time). The webhook's own round trip is
+// reported too: the order is in the queue before that answer is sent (the desk places it
+// synchronously), so it bounds the server's part from above without the polling.
+import { Agent, request } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Samples, cpuMeter, envNumber, isMain, machineInfo, nowMs, round, sleep, startBenchServer, stopServer, summarize, type Summary } from './common.js';
+import { tempDir } from '../test/helpers/server.js';
+
+export interface WebhookBridgeResult {
+  rateTarget: number;
+  durationS: number;
+  warmupS: number;
+  assets: string[];
+  /** Measured window only. */
+  webhooksSent: number;
+  webhooksAnswered: number;
+  webhookErrors: number;
+  achievedRate: number;
+  /** Actual send time minus its slot in the fixed schedule. */
+  sendLagMs: Summary;
+  /** Level exits that placed an order / found the asset's previous exit still pending. */
+  ordersPlaced: number;
+  webhooksWithoutOrder: number;
+  ordersSeen: number;
+  ordersNotSeen: number;
+  /** Exit orders the bridge saw that no measured webhook placed (e.g. a price rule). */
+  otherOrders: number;
+  /** Webhook sent -> its order in a poll response: the figure the target is about. */
+  webhookToVisibleMs: Summary;
+  /** Webhook sent -> its HTTP answer (the order is already queued then). */
+  webhookAckMs: Summary;
+  /** One GET /api/orders/pending round trip (the sampling granularity of the poller). */
+  pollRttMs: Summary;
+  polls: number;
+  /** The two entries of the setup: pre-order fired by a /tv_renko_main webhook -> visible. */
+  entryWebhookToVisibleMs: number[];
+  serverCpuPct: number | null;
+  benchCpuPct: number | null;
+  target: { rate: number; maxP99Ms: number };
+  pass: boolean;
+}
+
+const TV_SECRET = 'bench-tv-secret-0123456789';
+const BRIDGE_SECRET = 'bench-bridge-secret-0123456789';
+const ASSETS = ['ES', 'NQ'] as const;
+
+interface Resp {
+  status: number;
+  body: Record<string, unknown>;
+  at: number;
+}
+
+function call(agent: Agent, base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Resp> {
+  const url = new URL(path, base);
+  if (url.hostname !== '127.0.0.1') return Promise.reject(new Error(`refusing ${url.href}: only 127.0.0.1 is allowed`));
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method, agent, headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }, timeout: 5_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const at = nowMs();
+          const text = Buffer.concat(chunks).toString();
+          let parsed: Record<string, unknown>;
+          try {
+            parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          } catch {
+            parsed = { error: text.slice(0, 200) };
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed, at });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timeout`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export async function runWebhookBridge(log: (s: string) => void = (s) => console.log(s)): Promise<WebhookBridgeResult> {
+  const rate = envNumber('BENCH_WEBHOOK_RATE', 500);
+  const durationS = envNumber('BENCH_WEBHOOK_SECONDS', 10);
+  const warmupS = envNumber('BENCH_WEBHOOK_WARMUP_S', 2);
+  if (rate > 5_000) throw new Error('BENCH_WEBHOOK_RATE is capped at 5000');
+  if (durationS + warmupS > 120) throw new Error('BENCH_WEBHOOK_SECONDS + BENCH_WEBHOOK_WARMUP_S is capped at 120');
+
+  const dir = tempDir('tw-bench-webhook-');
+  const config = join(dir, 'webhook-bridge.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      demoBot: { enabled: false, symbols: ['ES'] },
+      // A quiet ES/NQ feed: heartbeats for the desk, but no bricks or price exits of its own.
+      feed: {
+        instruments: [
+          { symbol: 'ES', startPrice: 6_000, annualVol: 0.001, meanSize: 4, meanTrades: 3 },
+          { symbol: 'NQ', startPrice: 21_500, annualVol: 0.001, meanSize: 2, meanTrades: 2 },
+        ],
+      },
+      tradingView: { secret: TV_SECRET },
+      bridge: { enabled: true, secret: BRIDGE_SECRET, heartbeatTimeoutSeconds: 3_600 },
+      renkoDesk: { broker: 'bridge' },
+    }),
+  );
+  const server = await startBenchServer({ dataDir: dir, config });
+  log(`webhook-bridge: server ${server.url} (pid ${server.proc.pid}), desk on the bridge, rate limits off; ${rate} webhooks/s for ${durationS} s after ${warmupS} s of warm-up`);
+  const base = server.url;
+  const hooks = new Agent({ keepAlive: true, maxSockets: 64 });
+  const poll = new Agent({ keepAlive: true, maxSockets: 1 });
+  const reports = new Agent({ keepAlive: true, maxSockets: 8 });
+  const tv = (path: string, body: Record<string, unknown>) => call(hooks, base, 'POST', path, { secret: TV_SECRET, ...body });
+  const report = (id: string, status: string, extra: Record<string, unknown> = {}) =>
+    call(reports, base, 'POST', `/api/orders/${encodeURIComponent(id)}/execution-report`, { secret: BRIDGE_SECRET, owner: 'bench', status, extra });
+
+  // The bench's bridge: polls back to back, fills entries, rejects exits.
+  const seenAt = new Map<string, number>();
+  const rttAll = new Samples(2_000_000);
+  let measuring = false;
+  let polls = 0;
+  let polling = true;
+  let pollError: Error | null = null;
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+  const poller = (async () => {
+    while (polling) {
+      const t0 = nowMs();
+      const r = await call(poll, base, 'GET', `/api/orders/pending?secret=${BRIDGE_SECRET}&owner=bench&limit=100`);
+      if (r.status !== 200) throw new Error(`poll: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+      if (measuring) {
+        rttAll.push(r.at - t0);
+        polls += 1;
+      }
+      for (const o of (r.body.orders ?? []) as { id: string; kind: string; side: string; qty: number; asset: string; ref_price: number | null; cancel: boolean }[]) {
+        if (o.cancel) continue;
+        if (!seenAt.has(o.id)) seenAt.set(o.id, r.at);
+        const extra = { symbol: o.asset, side: o.side, qty: o.qty };
+        if (o.kind === 'ENTRY') {
+          track(report(o.id, 'WORKING', extra).then(() => report(o.id, 'FILLED', { ...extra, fill_price: o.ref_price ?? 1 })));
+        } else {
+          track(report(o.id, 'REJECTED', { ...extra, reason: 'bench: exit refused so the position stays open' }));
+        }
+      }
+    }
+  })().catch((e: unknown) => {
+    pollError = e as Error;
+  });
+
+  try {
+    const hb = await call(reports, base, 'POST', '/api/bridge/heartbeat', { secret: BRIDGE_SECRET, tsConnected: true, mdConnected: true, repoOk: true, account: 'BENCH', tradeRoute: 'PAPER', owner: 'bench' });
+    if (hb.status !== 200) throw new Error(`heartbeat: HTTP ${hb.status} ${JSON.stringify(hb.body)}`);
+    const deskState = async () => (await call(reports, base, 'GET', '/api/desk/state')).body as { assets: Record<string, Record<string, unknown>> };
+    for (let i = 0; ; i += 1) {
+      const s = await deskState();
+      if (ASSETS.every((a) => (s.assets[a]?.heartbeat as { fresh?: boolean } | undefined)?.fresh)) break;
+      if (i > 200) throw new Error('no ES/NQ heartbeat from the feed');
+      await sleep(100);
+    }
+
+    // Setup: a pre-order per asset, fired by a /tv_renko_main webhook, filled by the poller.
+    const entryWebhookToVisibleMs: number[] = [];
+    const entryIds = new Set<string>();
+    for (const asset of ASSETS) {
+      for (const [path, id] of [['/tv_renko_high', 'h'], ['/tv_renko_macro', 'm']] as const) {
+        const r = await tv(path, { asset, color: 'green', bar_id: `${id}-bench-1` });
+        if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+      }
+      const pre = await call(reports, base, 'POST', '/api/orders', { asset, trade_mode: 'RUNNER', order_type: 'preorder', entry_size_mode: '6pt' });
+      if (pre.status !== 200) throw new Error(`pre-order ${asset}: HTTP ${pre.status} ${JSON.stringify(pre.body)}`);
+      const sent = nowMs();
+      const bar = await tv('/tv_renko_main', { asset, color: 'green', bar_id: `k-bench-1` });
+      if (bar.status !== 200) throw new Error(`/tv_renko_main: HTTP ${bar.status} ${JSON.stringify(bar.body)}`);
+      let filled: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && !filled; i += 1) {
+        const a = (await deskState()).assets[asset] as Record<string, unknown>;
+        if (a.position && a.pending_order === null) filled = a;
+        else await sleep(50);
+      }
+      if (!filled) throw new Error(`the ${asset} entry was not filled: ${JSON.stringify((await deskState()).assets[asset])}`);
+      const entryId = String(filled.preorder_last).replace(/^fired: order /, '');
+      entryIds.add(entryId);
+      const seen = seenAt.get(entryId);
+      if (seen !== undefined) entryWebhookToVisibleMs.push(round(seen - sent, 3));
+    }
+    log(`setup: ES and NQ positions open on the bridge account; entry webhook -> visible ${entryWebhookToVisibleMs.map((v) => `${v} ms`).join(', ')}`);
+
+    // Load: level exits at a fixed rate, open loop.
+    const visible = new Samples(1_000_000);
+    const acks = new Samples(1_000_000);
+    const lags = new Samples(1_000_000);
+    const placedBy = new Map<string, number>();
+    const warmupPlaced = new Set<string>();
+    const waiting: Promise<unknown>[] = [];
+    let sent = 0;
+    let answered = 0;
+    let errors = 0;
+    let withoutOrder = 0;
+    const interval = 1_000 / rate;
+    const warmupCount = Math.round(warmupS * rate);
+    const total = warmupCount + Math.round(durationS * rate);
+    let measureStart = 0;
+    let lastSend = 0;
+    let cpu: ReturnType<typeof cpuMeter> | null = null;
+    const start = nowMs() + 20;
+    await new Promise<void>((done) => {
+      let i = 0;
+      const tick = () => {
+        const now = nowMs();
+        while (i < total && start + i * interval <= now) {
+          const n = i;
+          const slot = start + n * interval;
+          i += 1;
+          const asset = ASSETS[n % ASSETS.length] as string;
+          const measured = n >= warmupCount;
+          if (n === warmupCount) {
+            measuring = true;
+            measureStart = slot;
+            cpu = cpuMeter(server.proc.pid);
+          }
+          const t0 = nowMs();
+          if (measured) {
+            sent += 1;
+            lags.push(t0 - slot);
+            lastSend = t0;
+          }
+          waiting.push(
+            tv('/tv_level_exit', { asset }).then(
+              (r) => {
+                if (!measured) {
+                  for (const id of (r.body.orders ?? []) as string[]) warmupPlaced.add(id);
+                  return;
+                }
+                if (r.status !== 200) {
+                  errors += 1;
+                  return;
+                }
+                answered += 1;
+                acks.push(r.at - t0);
+                const orders = (r.body.orders ?? []) as string[];
+                if (orders.length === 0) withoutOrder += 1;
+                for (const id of orders) placedBy.set(id, t0);
+              },
+              () => {
+                if (measured) errors += 1;
+              },
+            ),
+          );
+        }
+        if (i < total) setTimeout(tick, Math.max(0, start + i * interval - nowMs() - 0.2));
+        else done();
+      };
+      tick();
+    });
+    await Promise.allSettled(waiting);
+    // Let the poller see the last orders (bounded).
+    const deadline = nowMs() + 5_000;
+    while ([...placedBy.keys()].some((id) => !seenAt.has(id)) && nowMs() < deadline) await sleep(20);
+    measuring = false;
+    const usage = (cpu as ReturnType<typeof cpuMeter> | null)?.() ?? { serverCpuPct: null, benchCpuPct: null };
+    let notSeen = 0;
+    for (const [id, t0] of placedBy) {
+      const seen = seenAt.get(id);
+      if (seen === undefined) notSeen += 1;
+      else visible.push(seen - t0);
+    }
+    const otherOrders = [...seenAt.keys()].filter((id) => !placedBy.has(id) && !warmupPlaced.has(id) && !entryIds.has(id)).length;
+    if (pollError) throw pollError;
+
+    const sum = (s: Samples): Summary => {
+      const r = summarize(s.values());
+      return { count: r.count, mean: round(r.mean, 3), p50: round(r.p50, 3), p90: round(r.p90, 3), p99: round(r.p99, 3), p999: round(r.p999, 3), max: round(r.max, 3) };
+    };
+    const webhookToVisibleMs = sum(visible);
+    const achievedRate = sent > 1 ? round((sent - 1) / ((lastSend - measureStart) / 1000), 1) : 0;
+    const result: WebhookBridgeResult = {
+      rateTarget: rate,
+      durationS,
+      warmupS,
+      assets: [...ASSETS],
+      webhooksSent: sent,
+      webhooksAnswered: answered,
+      webhookErrors: errors,
+      achievedRate,
+      sendLagMs: sum(lags),
+      ordersPlaced: placedBy.size,
+      webhooksWithoutOrder: withoutOrder,
+      ordersSeen: visible.length,
+      ordersNotSeen: notSeen,
+      otherOrders,
+      webhookToVisibleMs,
+      webhookAckMs: sum(acks),
+      pollRttMs: sum(rttAll),
+      polls,
+      entryWebhookToVisibleMs,
+      serverCpuPct: usage.serverCpuPct,
+      benchCpuPct: usage.benchCpuPct,
+      target: { rate: 500, maxP99Ms: 2 },
+      pass: rate >= 500 && achievedRate >= 0.98 * 500 && errors === 0 && notSeen === 0 && webhookToVisibleMs.count > 0 && webhookToVisibleMs.p99 < 2,
+    };
+    log(
+      `webhook-bridge: ${sent} level exits at ${achievedRate}/s -> ${placedBy.size} orders (${withoutOrder} found an exit still pending), ${visible.length} seen by the poller; ` +
+        `webhook -> visible p50 ${webhookToVisibleMs.p50} ms, p99 ${webhookToVisibleMs.p99} ms, max ${webhookToVisibleMs.max} ms; ack p99 ${result.webhookAckMs.p99} ms; poll RTT p50 ${result.pollRttMs.p50} ms`,
+    );
+    return result;
+  } finally {
+    polling = false;
+    await poller;
+    await Promise.allSettled([...inFlight]);
+    hooks.destroy();
+    poll.destroy();
+    reports.destroy();
+    await stopServer(server);
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const result = await runWebhookBridge();
+  console.log(JSON.stringify({ machine: machineInfo(), webhookBridge: result }, null, 2));
+}

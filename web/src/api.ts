@@ -1,0 +1,149 @@
+// REST helpers and the API's shapes (README: seeds 000, 001, 003).
+
+export interface Account {
+  balance: number;
+  equity: number;
+  profit: number;
+  currency: string;
+  leverage: number;
+  day_pl: number;
+  realized_pnl?: number;
+  fees?: number;
+  open_positions?: number;
+  account_id?: string;
+  mode?: string;
+}
+
+export interface Position {
+  ticket: string | number;
+  symbol: string;
+  type: 'BUY' | 'SELL';
+  direction: 'LONG' | 'SHORT';
+  volume: number;
+  entry_price: number;
+  price_current: number;
+  sl_price: number | null;
+  tp_price: number | null;
+  profit: number;
+  pnlR?: number;
+  openedAt?: number | string;
+}
+
+export interface Trade {
+  symbol: string;
+  direction: string;
+  price: number;
+  lot: number;
+  timestamp: string;
+  order_id?: string;
+  fill_id?: string;
+  fee?: number;
+  purpose?: string;
+  bot_id?: string;
+}
+
+export interface ScanSummary {
+  symbols: Record<string, string>;
+  timestamp: string | null;
+  count: number;
+}
+
+export interface StreamEvent {
+  type: string;
+  timestamp: string;
+  [key: string]: unknown;
+}
+
+export interface State {
+  account: Account;
+  positions: Position[];
+  scan_summary: ScanSummary;
+  recent_trades: Trade[];
+  events: StreamEvent[];
+}
+
+export interface EngineStatus {
+  state: string;
+  preset: string | null;
+  mode: string;
+  startedAt: string | number | null;
+  openPositions: number;
+  dailyR: number;
+  killSwitch: boolean;
+}
+
+export interface PresetInfo {
+  name: string;
+  description: string;
+  risk_per_trade: number;
+  max_positions: number;
+  strategy_type: string;
+}
+
+export interface CommandResult {
+  success: boolean;
+  message: string;
+  state: string;
+  changed: boolean;
+}
+
+export interface BarsAnswer {
+  symbol: string;
+  interval_ms: number;
+  intervals: number[];
+  bars: { time: number; open: number; high: number; low: number; close: number; volume: number }[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Raised on every 401 so the app can show the login page. */
+export const UNAUTHORIZED_EVENT = 'tradewind:unauthorized';
+
+const detailOf = (body: unknown, status: number): string => {
+  if (body && typeof body === 'object') {
+    const b = body as { detail?: unknown; message?: unknown; error?: unknown };
+    if (typeof b.detail === 'string') return b.detail;
+    if (Array.isArray(b.detail)) return b.detail.map((d: { msg?: string }) => d.msg ?? '').join('; ');
+    if (typeof b.message === 'string') return b.message;
+    if (typeof b.error === 'string') return b.error;
+  }
+  return `HTTP ${status}`;
+};
+
+export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+  const { json, ...rest } = init;
+  const res = await fetch(path, {
+    credentials: 'same-origin',
+    ...rest,
+    headers: { accept: 'application/json', ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(rest.headers ?? {}) },
+    ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+  });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  if (res.status === 401 && !path.startsWith('/api/login')) window.dispatchEvent(new Event(UNAUTHORIZED_EVENT));
+  if (!res.ok) throw new ApiError(res.status, detailOf(body, res.status));
+  return body as T;
+}
+
+export const fmt = (n: number | null | undefined, digits = 2): string =>
+  n === null || n === undefined || Number.isNaN(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export const fmtTime = (ts: string | number | null | undefined): string => {
+  if (ts === null || ts === undefined) return '—';
+  const d = new Date(ts);
+  return Number.isNaN(d.getTime()) ? String(ts) : d.toLocaleTimeString('en-GB', { hour12: false });
+};
+
+export const pnlClass = (n: number | null | undefined): string => (!n ? '' : n > 0 ? 'pos' : 'neg');

@@ -1,0 +1,97 @@
+import { CandlestickSeries, ColorType, createChart, type IChartApi, type ISeriesApi, type UTCTimestamp } from 'lightweight-charts';
+import { useEffect, useRef, useState } from 'react';
+import { api, fmt, type BarsAnswer } from '../api';
+
+/** Candles of one instrument from GET /api/bars (the kernel's bar history), refreshed every few seconds. */
+export function CandleChart({ symbol, intervals }: { symbol: string; intervals: number[] }) {
+  const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<IChartApi | null>(null);
+  const series = useRef<ISeriesApi<'Candlestick'> | null>(null);
+  // lightweight-charts keys bars by whole seconds: sub-second intervals are not offered.
+  const usable = intervals.filter((ms) => ms >= 1000);
+  const [interval, setInterval] = useState<number | undefined>(usable.includes(5000) ? 5000 : usable[0]);
+  const [last, setLast] = useState<{ close: number; count: number } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return undefined;
+    const c = createChart(el, {
+      autoSize: true,
+      layout: { background: { type: ColorType.Solid, color: '#0f141b' }, textColor: '#8b98a9', fontSize: 10, attributionLogo: false },
+      grid: { vertLines: { color: '#1a222d' }, horzLines: { color: '#1a222d' } },
+      rightPriceScale: { borderColor: '#26303d' },
+      timeScale: { borderColor: '#26303d', timeVisible: true, secondsVisible: true },
+    });
+    chart.current = c;
+    series.current = c.addSeries(CandlestickSeries, { upColor: '#26a69a', downColor: '#ef5350', borderVisible: false, wickUpColor: '#26a69a', wickDownColor: '#ef5350' });
+    return () => {
+      c.remove();
+      chart.current = null;
+      series.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (interval === undefined) return undefined;
+    let cancelled = false;
+    const load = async () => {
+      try {
+        const answer = await api<BarsAnswer>(`/api/bars?symbol=${encodeURIComponent(symbol)}&interval=${interval}&limit=300`);
+        if (cancelled || !series.current) return;
+        const bars = answer.bars.map((b) => ({ time: Math.floor(b.time / 1000) as UTCTimestamp, open: b.open, high: b.high, low: b.low, close: b.close }));
+        series.current.setData(bars);
+        const lastBar = bars[bars.length - 1];
+        setLast(lastBar ? { close: lastBar.close, count: bars.length } : null);
+        setError(null);
+      } catch (e) {
+        if (!cancelled) setError((e as Error).message);
+      }
+    };
+    void load();
+    const timer = window.setInterval(() => void load(), Math.max(2000, Math.min(interval, 5000)));
+    return () => {
+      cancelled = true;
+      window.clearInterval(timer);
+    };
+  }, [symbol, interval]);
+
+  return (
+    <div className="chart" data-testid={`chart-${symbol}`}>
+      <div className="chart-head">
+        <strong>{symbol}</strong>
+        <span className="muted" data-testid="chart-last">
+          {last ? `${fmt(last.close)} · ${last.count} bars` : 'no bars yet'}
+        </span>
+        <select value={interval} onChange={(e) => setInterval(Number(e.target.value))} aria-label={`${symbol} interval`}>
+          {usable.map((ms) => (
+            <option key={ms} value={ms}>
+              {ms >= 60000 ? `${ms / 60000}m` : `${ms / 1000}s`}
+            </option>
+          ))}
+        </select>
+      </div>
+      {error && <div className="error small">{error}</div>}
+      <div className="chart-box" ref={box} />
+    </div>
+  );
+}
+
+export function Charts() {
+  const [symbols, setSymbols] = useState<{ symbol: string; intervals: number[] }[]>([]);
+  useEffect(() => {
+    api<{ symbols: { symbol: string; intervals: number[] }[] }>('/api/bars/symbols')
+      .then((a) => setSymbols(a.symbols))
+      .catch(() => setSymbols([]));
+  }, []);
+  return (
+    <section className="panel charts" data-testid="charts">
+      <h2>Charts</h2>
+      <div className="chart-grid">
+        {symbols.map((s) => (
+          <CandleChart key={s.symbol} symbol={s.symbol} intervals={s.intervals} />
+        ))}
+      </div>
+    </section>
+  );
+}
