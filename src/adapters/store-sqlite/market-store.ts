@@ -9,8 +9,8 @@ import {
   type TickInsertOptions,
   type TimeRange,
 } from '../../core/market-data.js';
-import type { Migration } from './migrations.js';
 import { MARKET_MIGRATIONS } from './market-migrations.js';
+import { migrate } from './migrate.js';
 
 export interface SqliteMarketStoreOptions {
   /** Path to the database file (DATA_DIR/market.db), or ':memory:'. */
@@ -311,14 +311,3 @@ export class SqliteMarketStore implements MarketDataStore {
   }
 }
 
-function migrate(db: Database.Database, migrations: readonly Migration[]): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-  const applied = new Set((db.prepare(`SELECT version FROM schema_migrations`).all() as { version: number }[]).map((r) => r.version));
-  for (const m of migrations) {
-    if (applied.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))`).run(m.version, m.name);
-    }).immediate();
-  }
-}

@@ -4,7 +4,8 @@ import type { Fill, Order } from '../../core/orders.js';
 import type { Account, ClosedTrade, Position } from '../../core/portfolio-types.js';
 import type { RenkoBar, RenkoSize } from '../../core/renko.js';
 import type { FillRecord, RestoredState, SessionStore, StoredEvent, TradingStore } from '../../core/ports.js';
-import { MIGRATIONS, type Migration } from './migrations.js';
+import { migrate } from './migrate.js';
+import { MIGRATIONS } from './migrations.js';
 
 export interface SqliteStoreOptions {
   /** Path to the database file, or ':memory:'. */
@@ -215,17 +216,6 @@ export class SqliteStore implements TradingStore, SessionStore {
   }
 }
 
-function migrate(db: Database.Database, migrations: readonly Migration[]): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-  const applied = new Set((db.prepare(`SELECT version FROM schema_migrations`).all() as { version: number }[]).map((r) => r.version));
-  for (const m of migrations) {
-    if (applied.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))`).run(m.version, m.name);
-    }).immediate();
-  }
-}
 
 const orderRow = (o: Order) => ({
   id: o.id,
