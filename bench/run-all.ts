@@ -76,7 +76,9 @@ const wsFanout = runs('ws') ? await runWsFanout(log) : null;
 const ingest = runs('ingest') ? await runIngestBench() : null;
 const bars = runs('bars') ? await runBacktestBars(log) : null;
 const ticks = runs('ticks') ? runBacktestTicks(log) : null;
-const webhook = runs('webhook') ? await runWebhookBridge(log) : null;
+// Both ways of polling: back-to-back plain polls, then long polls (wait_ms).
+const webhookPlain = runs('webhook') ? await runWebhookBridge(log, { waitMs: 0 }) : null;
+const webhookLongPoll = runs('webhook') ? await runWebhookBridge(log, { waitMs: 20_000 }) : null;
 
 if (apiLoad) {
 log('');
@@ -107,17 +109,20 @@ if (ticks) {
   log('');
   log(`Tick backtest, ${ticks.ticks} ticks: ${ticks.ticksPerSecond} ticks/s (generation ${ticks.generateMs} ms apart); target ${ticks.target.minTicksPerSecond} ticks/s: ${pass(ticks.pass)}`);
 }
-if (webhook) {
+for (const webhook of [webhookPlain, webhookLongPoll]) {
+  if (!webhook) continue;
   log('');
   log(
     `TradingView webhook -> order visible to a polling bridge (desk on the bridge; /tv_level_exit at ${webhook.rateTarget}/s for ${webhook.durationS} s, achieved ${webhook.achievedRate}/s; ` +
-      `${webhook.ordersPlaced} orders, ${webhook.webhooksWithoutOrder} level exits found the asset's exit still pending; target p99 < ${webhook.target.maxP99Ms} ms at ${webhook.target.rate}/s)`,
+      `${webhook.ordersPlaced} orders, ${webhook.webhooksWithoutOrder} level exits found the asset's exit still pending; target p99 < ${webhook.target.maxP99Ms} ms at ${webhook.target.rate}/s; ${webhook.pollWaitMs > 0 ? `long polls, wait_ms=${webhook.pollWaitMs}` : 'plain polls back to back'})`,
   );
   log(
     table(
       ['measure', 'count', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'target'],
       [
         ['webhook -> visible in a poll', webhook.webhookToVisibleMs, pass(webhook.pass)],
+        ['server: arrival -> committed', webhook.serverArrivalToQueuedMs, pass(webhook.passServer)],
+        ['server: arrival -> claimed', webhook.serverArrivalToClaimedMs, ''],
         ['webhook -> its answer', webhook.webhookAckMs, ''],
         ['poll round trip', webhook.pollRttMs, ''],
       ].map(([name, s, t]) => {
@@ -132,6 +137,6 @@ if (webhook) {
 const dir = join(repoRoot, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, 'latest.json');
-writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine, apiLoad, wsFanout, ingest, bars, ticks, webhook }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine, apiLoad, wsFanout, ingest, bars, ticks, webhook: webhookPlain, webhookLongPoll }, null, 2)}\n`);
 log('');
 log(`results written to ${file}`);

@@ -2,7 +2,7 @@
 // has traded for a while, with the engine running, and the login page (with a password set).
 // Needs the build (npm run build) and Chromium (/usr/bin/chromium or CHROMIUM_PATH):
 //   npm run screenshots        (= ensure-deps --browser, build, this script)
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +30,27 @@ try {
     await page.waitForTimeout(12_000); // a few 5-second candles
     await page.screenshot({ path: join(out, 'dashboard.png'), fullPage: true });
     console.log(`wrote ${join(out, 'dashboard.png')}${errors.length ? ` (console errors: ${errors.join('; ')})` : ''}`);
+    // The backtest page: a sma-cross run over 3,000 synthetic 1-minute klines placed in the import dir.
+    mkdirSync(join(dir, 'imports'), { recursive: true });
+    const rows = [];
+    let price = 95000;
+    let seed = 11;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let i = 0; i < 3000; i++) {
+      const open = price;
+      const close = Math.round((open + (rnd() - 0.5) * 120) * 100) / 100;
+      const t = Date.UTC(2025, 0, 1) + i * 60000;
+      rows.push([t, open.toFixed(2), (Math.max(open, close) + rnd() * 30).toFixed(2), (Math.min(open, close) - rnd() * 30).toFixed(2), close.toFixed(2), '10', t + 59999, '1000000', 100, '5', '500000', 0].join(','));
+      price = close;
+    }
+    writeFileSync(join(dir, 'imports', 'BTCUSDT-1m-sample.csv'), rows.join('\n') + '\n');
+    await page.locator('[data-tab=backtest]').click();
+    await page.fill('[data-testid=backtest-form] input[name=file]', 'BTCUSDT-1m-sample.csv');
+    await page.click('[data-testid=backtest-run]');
+    await page.locator('[data-testid=equity-chart] canvas').first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(out, 'backtest.png') });
+    console.log(`wrote ${join(out, 'backtest.png')}`);
   } finally {
     await server.stop();
   }

@@ -31,6 +31,12 @@ export interface BridgeBrokerDeps {
   heartbeatTimeoutMs: number;
   /** Last known price of a kernel symbol, sent with the order as a hint. */
   lastPrice?: (symbol: string) => number | undefined;
+  /**
+   * The journal's transaction (SqliteStore.atomically) when the queue shares its database: an
+   * execution report's queue update and what the kernel records for it (order status, fill,
+   * position, desk state) then commit together, with one fsync.
+   */
+  atomically?: <T>(fn: () => T) => T;
 }
 
 /** An order in GET /api/orders/pending (seed 003 fields first, then ours). */
@@ -49,7 +55,25 @@ export interface PendingOrderView {
   type: 'market';
   ref_price: number | null;
   lease_expires_at: string | null;
+  /**
+   * Latency probes (µs since the epoch, this server's monotonic clock), present only for orders
+   * placed by a webhook since the server started: when the webhook arrived, when its order's
+   * queue row was committed (durable and claimable), when a poll first claimed it.
+   */
+  received_at_us?: number;
+  queued_at_us?: number;
+  claimed_at_us?: number;
 }
+
+/** Microseconds since the epoch on the monotonic clock (performance.now anchored at timeOrigin). */
+export const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+interface Timing {
+  receivedAtUs: number;
+  queuedAtUs: number;
+  claimedAtUs?: number;
+}
+const MAX_TIMINGS = 10_000;
 
 export interface BridgeReportInput {
   status: string;
@@ -88,6 +112,10 @@ export class BridgeBroker implements Broker {
   private pnlListeners: PnlSnapshotListener[] = [];
   private lastHeartbeatAt: number | null;
   private lastHeartbeatData: Record<string, unknown> | null;
+  /** Long polls waiting for claimable work (GET /api/orders/pending?wait_ms=). */
+  private readonly waiters = new Set<() => void>();
+  private wakeScheduled = false;
+  private readonly timings = new Map<string, Timing>();
 
   constructor(private readonly deps: BridgeBrokerDeps) {
     this.name = `bridge:${deps.name ?? deps.accountId}`;
@@ -107,7 +135,7 @@ export class BridgeBroker implements Broker {
     const contract = this.deps.contracts[order.symbol];
     if (!contract) return refuse(`no bridge contract for ${order.symbol} (bridge.contracts)`);
     if (!this.isAvailable()) return refuse(this.offlineReason(now));
-    this.deps.queue.enqueue({
+    const queued = this.deps.queue.enqueue({
       id: order.id,
       accountId: order.accountId,
       symbol: order.symbol,
@@ -121,7 +149,60 @@ export class BridgeBroker implements Broker {
       refPrice: this.deps.lastPrice?.(order.symbol) ?? null,
       createdAt: now,
     });
+    if (queued) this.signalWork();
     // 'accepted' comes when a bridge confirms the order (WORKING).
+  }
+
+  /**
+   * Resolves when new work may be claimable (an order queued, a cancel requested), after `ms`,
+   * or when `signal` aborts; whichever comes first. The caller claims again: being woken is a
+   * hint, not a promise that something is there (the transaction may have been rolled back, or
+   * another bridge may have claimed it first).
+   */
+  waitForWork(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal?.aborted || ms <= 0) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.waiters.add(done);
+    });
+  }
+
+  /** Ends every long poll now (server shutdown): each answers with what it can claim. */
+  releaseWaiters(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /**
+   * Wakes the long polls, but only once the writes that made the work are committed: the wake-up
+   * runs after the current synchronous call (the webhook's transaction) has returned, and while
+   * a transaction is still open on the queue's connection it waits a turn of the event loop and
+   * checks again. So a bridge can never be handed a row that is not yet durable.
+   */
+  private signalWork(): void {
+    if (this.waiters.size === 0 || this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    const wake = () => {
+      if (this.deps.queue.inTransaction?.()) {
+        setImmediate(wake);
+        return;
+      }
+      this.wakeScheduled = false;
+      for (const w of [...this.waiters]) w();
+    };
+    queueMicrotask(wake);
+  }
+
+  /** Records a webhook's arrival and its order's commit time (µs, nowUs) for the latency probes. */
+  noteTiming(orderId: string, receivedAtUs: number, queuedAtUs: number): void {
+    if (this.timings.size >= MAX_TIMINGS) this.timings.delete(this.timings.keys().next().value as string);
+    this.timings.set(orderId, { receivedAtUs, queuedAtUs });
   }
 
   /**
@@ -138,6 +219,7 @@ export class BridgeBroker implements Broker {
       this.emit({ kind: 'cancelled', orderId, reason, ts: now });
       return 'cancelled';
     }
+    if (r.outcome === 'requested') this.signalWork(); // its bridge's long poll shows `cancel: true` at once
     return 'requested';
   }
 
@@ -181,6 +263,11 @@ export class BridgeBroker implements Broker {
   claim(owner: string, limit: number, now = this.deps.clock.now()): PendingOrderView[] {
     const r = this.deps.queue.claim(this.deps.accountId, owner, limit, now, this.deps.leaseMs);
     for (const o of r.cancelledOnExpiry) this.emit({ kind: 'cancelled', orderId: o.id, reason: o.reason ?? 'cancelled', ts: now });
+    const claimedAtUs = r.claimed.length > 0 ? nowUs() : 0;
+    for (const o of r.claimed) {
+      const t = this.timings.get(o.id);
+      if (t) t.claimedAtUs ??= claimedAtUs;
+    }
     return [...r.cancelRequests.map((o) => this.view(o, true)), ...r.claimed.map((o) => this.view(o, false))];
   }
 
@@ -207,7 +294,12 @@ export class BridgeBroker implements Broker {
     const brokerOrderId = str(input.broker_order_id);
     if (brokerOrderId !== undefined) report.brokerOrderId = brokerOrderId;
 
-    const r = this.deps.queue.report(orderId, report, now, this.deps.leaseMs);
+    const apply = () => {
+      const r = this.deps.queue.report(orderId, report, now, this.deps.leaseMs);
+      if (r.outcome === 'applied' && !r.duplicate) this.emitOutcome(r.order, r.from);
+      return r;
+    };
+    const r = this.deps.atomically ? this.deps.atomically(apply) : apply();
     switch (r.outcome) {
       case 'not_found':
         return { status: 404, body: { ok: false, error: r.message } };
@@ -218,7 +310,6 @@ export class BridgeBroker implements Broker {
       case 'ignored':
         return { status: 200, body: { ok: true, order_id: orderId, status: r.order.status, ignored: true, message: r.message } };
       case 'applied':
-        if (!r.duplicate) this.emitOutcome(r.order, r.from);
         return { status: 200, body: { ok: true, order_id: orderId, status: r.order.status, ...(r.duplicate ? { duplicate: true as const } : {}) } };
     }
   }
@@ -282,7 +373,14 @@ export class BridgeBroker implements Broker {
       type: 'market',
       ref_price: o.refPrice,
       lease_expires_at: o.leaseExpiresAt === null ? null : new Date(o.leaseExpiresAt).toISOString(),
+      ...this.timingView(o.id),
     };
+  }
+
+  private timingView(id: string): Pick<PendingOrderView, 'received_at_us' | 'queued_at_us' | 'claimed_at_us'> {
+    const t = this.timings.get(id);
+    if (!t) return {};
+    return { received_at_us: t.receivedAtUs, queued_at_us: t.queuedAtUs, ...(t.claimedAtUs === undefined ? {} : { claimed_at_us: t.claimedAtUs }) };
   }
 
   private accepted(o: BridgeOrder): ExecutionReport {

@@ -30,9 +30,30 @@ const bridgeLimit = { rateLimit: { max: 1_200, timeWindow: 60_000 } };
  * operator guard like every other /api route.
  */
 export async function bridgeRoutes(app: FastifyInstance, desk: BridgeDesk): Promise<void> {
-  app.get('/orders/pending', { config: bridgeLimit, schema: { tags, summary: 'Bridge poll: lease pending orders (secret, limit, owner in the query)' } }, async (req, reply) =>
-    send(reply, desk.pending(obj(req.query))),
+  app.get(
+    '/orders/pending',
+    { config: bridgeLimit, schema: { tags, summary: 'Bridge poll: lease pending orders (secret, limit, owner, optional wait_ms ≤ 25000 to long-poll, in the query)' } },
+    async (req, reply) => {
+      const query = obj(req.query);
+      if (query.wait_ms === undefined || query.wait_ms === '' || query.wait_ms === '0') return send(reply, desk.pending(query));
+      // Long poll: stop waiting when the client goes away (the response closes unanswered).
+      const gone = new AbortController();
+      const onClose = () => gone.abort();
+      reply.raw.once('close', onClose);
+      try {
+        const r = await desk.pendingWait(query, gone.signal);
+        if (reply.raw.destroyed) return reply; // nobody to answer (nothing is claimed once it aborted)
+        return send(reply, r);
+      } finally {
+        reply.raw.off('close', onClose);
+      }
+    },
   );
+  // Shutdown: the waiting long polls answer at once instead of holding the close up.
+  app.addHook('preClose', (done) => {
+    desk.close();
+    done();
+  });
   app.post<{ Params: { order_id: string } }>(
     '/orders/:order_id/execution-report',
     { config: bridgeLimit, schema: { tags, summary: 'Bridge execution report: WORKING, FILLED, REJECTED or CANCELLED' } },

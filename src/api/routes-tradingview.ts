@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { nowUs } from '../adapters/broker-bridge.js';
 import { TV_RENKO_ROUTES, type TradingViewDesk, type TvResult } from '../app/tradingview-desk.js';
 
 const send = (reply: FastifyReply, r: TvResult) => (r.ok ? reply.send(r.body) : reply.code(r.status).send({ ok: false, error: r.error }));
@@ -25,7 +26,20 @@ export async function tradingViewRoutes(app: FastifyInstance, desk: TradingViewD
       send(reply, desk.renko(path, body(req.body))),
     );
   }
-  app.post('/tv_level_exit', { schema }, async (req, reply) => send(reply, desk.levelExit(body(req.body))));
+  // Arrival time of each level exit (µs, before its body is parsed): the start of the server-side
+  // latency probe that ends when its order's queue row is committed (queued_at_us).
+  const arrivals = new WeakMap<object, number>();
+  app.post(
+    '/tv_level_exit',
+    {
+      schema,
+      onRequest: (req, _reply, done) => {
+        arrivals.set(req, nowUs());
+        done();
+      },
+    },
+    async (req, reply) => send(reply, desk.levelExit(body(req.body), arrivals.get(req))),
+  );
   // Operator view (behind the operator guard like every /api route).
   app.get('/api/tradingview/state', { schema: { tags: ['tradingview'], summary: 'Last heartbeat, price and Renko bar per asset and size' } }, async () => desk.snapshot());
 }

@@ -19,6 +19,9 @@ const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').dig
 const OWNER = /^[A-Za-z0-9_.:@-]{1,64}$/;
 const HEARTBEAT_FIELDS = ['tsConnected', 'mdConnected', 'repoOk', 'account', 'tradeRoute', 'lastRapiEventUtc', 'owner'] as const;
 
+/** Longest long poll: below the usual 30 s proxy and client timeouts. */
+export const MAX_WAIT_MS = 25_000;
+
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /**
@@ -28,6 +31,8 @@ const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFi
  */
 export class BridgeDesk {
   private readonly secretDigest: Buffer | null;
+  /** Set on server shutdown: long polls answer at once. */
+  private closed = false;
 
   constructor(private readonly o: BridgeDeskOptions) {
     this.secretDigest = o.secret ? digest(o.secret) : null;
@@ -44,13 +49,48 @@ export class BridgeDesk {
 
   /** GET /api/orders/pending: leases orders to `owner`, with `cancel: true` for cancel requests. */
   pending(query: Record<string, unknown>): DeskResult {
+    const parsed = this.pendingQuery(query);
+    if (!parsed.ok) return parsed.result;
+    return { ok: true, body: { ok: true, orders: this.broker().claim(parsed.owner, parsed.limit) } };
+  }
+
+  /**
+   * GET /api/orders/pending?wait_ms=N (long poll, N ≤ MAX_WAIT_MS): claims at once; when there
+   * is nothing to claim it waits until an order is queued (committed) or a cancel is requested,
+   * then claims again, and answers `orders: []` when N ms passed with nothing (or `signal`
+   * aborted: client gone, server closing). Without wait_ms (or 0) it is the plain poll.
+   */
+  async pendingWait(query: Record<string, unknown>, signal?: AbortSignal): Promise<DeskResult> {
+    const parsed = this.pendingQuery(query);
+    if (!parsed.ok) return parsed.result;
+    const broker = this.broker();
+    const deadline = Date.now() + parsed.waitMs;
+    for (;;) {
+      const orders = broker.claim(parsed.owner, parsed.limit);
+      const left = deadline - Date.now();
+      if (orders.length > 0 || left <= 0 || signal?.aborted || this.closed) return { ok: true, body: { ok: true, orders } };
+      await broker.waitForWork(left, signal);
+      // The client went away: claim nothing more for it.
+      if (signal?.aborted) return { ok: true, body: { ok: true, orders: [] } };
+    }
+  }
+
+  /** Ends the waiting long polls (server shutdown). */
+  close(): void {
+    this.closed = true;
+    this.o.bridge?.broker.releaseWaiters();
+  }
+
+  private pendingQuery(query: Record<string, unknown>): { ok: true; owner: string; limit: number; waitMs: number } | { ok: false; result: DeskResult } {
     const denied = this.authorize(query.secret);
-    if (denied) return denied;
+    if (denied) return { ok: false, result: denied };
     const owner = query.owner === undefined || query.owner === '' ? 'bridge' : String(query.owner);
-    if (!OWNER.test(owner)) return { ok: false, status: 400, error: 'owner must be 1-64 characters of letters, digits and _ . : @ -' };
+    if (!OWNER.test(owner)) return { ok: false, result: { ok: false, status: 400, error: 'owner must be 1-64 characters of letters, digits and _ . : @ -' } };
     const limit = query.limit === undefined || query.limit === '' ? 20 : Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return { ok: false, status: 400, error: 'limit must be an integer from 1 to 100' };
-    return { ok: true, body: { ok: true, orders: this.broker().claim(owner, limit) } };
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return { ok: false, result: { ok: false, status: 400, error: 'limit must be an integer from 1 to 100' } };
+    const waitMs = query.wait_ms === undefined || query.wait_ms === '' ? 0 : Number(query.wait_ms);
+    if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) return { ok: false, result: { ok: false, status: 400, error: `wait_ms must be an integer from 0 to ${MAX_WAIT_MS}` } };
+    return { ok: true, owner, limit, waitMs };
   }
 
   /** POST /api/orders/{id}/execution-report {status, extra: {fill_price, symbol, side, qty}}. */

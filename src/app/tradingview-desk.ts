@@ -36,7 +36,8 @@ export interface TradingViewDeskOptions {
   secret: string | null;
   assets: readonly string[];
   onBar: (bar: RenkoBar) => void;
-  onLevelExit: (asset: string) => Record<string, unknown>;
+  /** `receivedAtUs`: when the webhook arrived (µs, for the latency probes), when known. */
+  onLevelExit: (asset: string, receivedAtUs?: number) => Record<string, unknown>;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -99,12 +100,12 @@ export class TradingViewDesk {
     return { ok: true, body: { ok: true, asset, size, color, bar_id: barId, duplicate: !fresh } };
   }
 
-  levelExit(body: Record<string, unknown>): TvResult {
+  levelExit(body: Record<string, unknown>, receivedAtUs?: number): TvResult {
     const denied = this.check(body);
     if (denied) return denied;
     const asset = this.asset(body.asset ?? body.symbol);
     if (!asset) return { ok: false, status: 400, error: `unknown asset ${String(body.asset)}` };
-    return { ok: true, body: { ok: true, asset, ...this.o.onLevelExit(asset) } };
+    return { ok: true, body: { ok: true, asset, ...this.o.onLevelExit(asset, receivedAtUs) } };
   }
 
   /** Records a bar once; later copies of the same bar_id are ignored. */

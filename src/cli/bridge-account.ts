@@ -44,6 +44,8 @@ export function createBridgeAccount(o: {
     leaseMs: c.leaseSeconds * 1000,
     heartbeatTimeoutMs: c.heartbeatTimeoutSeconds * 1000,
     lastPrice: o.lastPrice,
+    // Same database file: a report's queue row and the kernel's records commit together.
+    atomically: (fn) => o.store.atomically(fn),
   });
   const kernel = new Kernel({
     clock: o.clock,

@@ -30,6 +30,8 @@ export interface BridgeClientOptions {
   secret: string;
   owner: string;
   pollMs: number;
+  /** > 0: long-poll (GET /api/orders/pending?wait_ms=N) and re-poll at once instead of sleeping pollMs. */
+  waitMs?: number;
   heartbeatMs: number;
   limit: number;
   /** Simulated execution latency between the confirmation and the fill. */
@@ -66,6 +68,7 @@ export class BridgeClient {
   private realized = 0;
   private lastHeartbeat = 0;
   private serverUp = true;
+  private readonly pollAbort = new AbortController();
 
   constructor(private readonly o: BridgeClientOptions) {}
 
@@ -78,8 +81,10 @@ export class BridgeClient {
         this.o.log(`cycle failed: ${(error as Error).message}`);
       }
       if (this.stopping) break;
+      // A long poll already waited on the server: poll again at once (a short pause after errors).
+      const pause = (this.o.waitMs ?? 0) > 0 ? (this.serverUp ? 0 : this.o.pollMs) : this.o.pollMs;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.o.pollMs);
+        const t = setTimeout(resolve, pause);
         this.wake = () => {
           clearTimeout(t);
           resolve();
@@ -98,6 +103,7 @@ export class BridgeClient {
 
   stop(): void {
     this.stopping = true;
+    this.pollAbort.abort(); // ends a waiting long poll (the server claims nothing for it after that)
     this.wake?.();
   }
 
@@ -109,7 +115,10 @@ export class BridgeClient {
       await this.execute(order);
     }
     const q = new URLSearchParams({ secret: this.o.secret, owner: this.o.owner, limit: String(this.o.limit) });
-    const r = await this.call('GET', `/api/orders/pending?${q.toString()}`);
+    // Long poll: never wait past the next heartbeat; an idle answer comes back after waitMs.
+    const waitMs = Math.min(this.o.waitMs ?? 0, this.o.heartbeatMs);
+    if (waitMs > 0) q.set('wait_ms', String(waitMs));
+    const r = await this.call('GET', `/api/orders/pending?${q.toString()}`, undefined, undefined, waitMs + 5_000, this.pollAbort.signal);
     if (r.kind !== 'ok') {
       if (r.kind === 'refused') this.o.log(`poll refused (${r.status}): ${String(r.body.error ?? '')}`);
       return;
@@ -227,12 +236,12 @@ export class BridgeClient {
     }
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body?: Record<string, unknown>, token?: string): Promise<Sent> {
+  private async call(method: 'GET' | 'POST', path: string, body?: Record<string, unknown>, token?: string, timeoutMs = 5_000, abort?: AbortSignal): Promise<Sent> {
     const headers: Record<string, string> = {};
     if (body) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
     try {
-      const res = await fetch(`${this.o.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(`${this.o.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined, signal: abort ? AbortSignal.any([AbortSignal.timeout(timeoutMs), abort]) : AbortSignal.timeout(timeoutMs) });
       const text = await res.text();
       let parsed: Record<string, unknown> = {};
       try {
@@ -267,11 +276,12 @@ export function registerBridgeCommand(program: Command): void {
     .option('--secret <secret>', 'the bridge secret (env BRIDGE_HEARTBEAT_SECRET)')
     .option('--owner <name>', 'this bridge\'s name: the owner of its claims', 'bridge')
     .option('--poll-ms <ms>', 'poll interval', positiveInt, 500)
+    .option('--wait-ms <ms>', 'long-poll: the server holds each poll up to this long (≤ 25000; capped at the heartbeat interval) and answers as soon as an order is queued; 0 = plain polls', positiveInt, 0)
     .option('--heartbeat-ms <ms>', 'heartbeat interval', positiveInt, 5_000)
     .option('--limit <n>', 'orders claimed per poll', positiveInt, 20)
     .option('--exec-delay-ms <ms>', 'simulated execution latency', positiveInt, 0)
     .option('--token <token>', 'operator API token for market data (env TRADEWIND_API_TOKEN)')
-    .action(async (opts: { url: string; secret?: string; owner: string; pollMs: number; heartbeatMs: number; limit: number; execDelayMs: number; token?: string }) => {
+    .action(async (opts: { url: string; secret?: string; owner: string; pollMs: number; waitMs: number; heartbeatMs: number; limit: number; execDelayMs: number; token?: string }) => {
       const secret = opts.secret ?? process.env.BRIDGE_HEARTBEAT_SECRET ?? '';
       if (!secret) {
         process.stderr.write('tradewind bridge: a bridge secret is required (--secret or BRIDGE_HEARTBEAT_SECRET)\n');
@@ -283,6 +293,7 @@ export function registerBridgeCommand(program: Command): void {
         secret,
         owner: opts.owner,
         pollMs: Math.max(50, opts.pollMs),
+        waitMs: Math.min(25_000, opts.waitMs),
         heartbeatMs: Math.max(100, opts.heartbeatMs),
         limit: Math.min(100, Math.max(1, opts.limit)),
         execDelayMs: opts.execDelayMs,

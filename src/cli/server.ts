@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { nowUs } from '../adapters/broker-bridge.js';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -252,8 +253,9 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     secret: config.tradingView.secret || null,
     assets: tvAssets,
     onBar: (bar) => kernel.bus.publish({ type: 'renko', bar }),
-    onLevelExit: (asset) => {
-      // The desk places its exit synchronously while the event is delivered: answer its id.
+    onLevelExit: (asset, receivedAtUs) => {
+      // The desk places its exit synchronously while the event is delivered, in one transaction
+      // with its state: when publish returns, the order and its queue row are committed. Answer its id.
       const orders: string[] = [];
       const stop = renko?.kernel.bus.on('order', ({ order, previous }) => {
         if (previous === null && order.purpose === 'exit') orders.push(order.id);
@@ -262,6 +264,11 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
         kernel.bus.publish({ type: 'level-exit', asset, ts: clock.now() });
       } finally {
         stop?.();
+      }
+      // Latency probe: webhook arrival -> queue row committed (claimable), shown in the pending order.
+      if (receivedAtUs !== undefined && orders.length > 0 && !store.inTransaction && bridge.account && renko?.kernel === bridge.account.kernel) {
+        const queuedAtUs = nowUs();
+        for (const id of orders) bridge.account.broker.noteTiming(id, receivedAtUs, queuedAtUs);
       }
       return { received: true, orders };
     },

@@ -191,6 +191,8 @@ export interface BridgeQueue {
   lastHeartbeat(accountId: string): BridgeSnapshot | null;
   savePnlSnapshot(accountId: string, snapshot: BridgeSnapshot): void;
   lastPnlSnapshot(accountId: string): BridgeSnapshot | null;
+  /** True while a write transaction is open on the queue's connection (its rows are not durable yet). */
+  inTransaction?(): boolean;
 }
 
 /** The trade id of a bridge fill: derived from the order id, so a replay is recognised. */

@@ -81,6 +81,13 @@ export interface TradingStore {
   recentFills(limit: number, accountId?: string): Fill[];
   recentTrades(limit: number, accountId?: string): ClosedTrade[];
   recentEvents(limit: number): StoredEvent[];
+  /**
+   * Runs `fn` in one transaction (one commit, one fsync): every write inside it, including a
+   * broker's queue row in the same database, is durable together or not at all. Nested calls
+   * join the outer transaction (a savepoint: an inner failure undoes only the inner writes).
+   * Stores without transactions omit it; callers then run `fn` directly.
+   */
+  atomically?<T>(fn: () => T): T;
   close(): void;
 }
 

@@ -82,10 +82,25 @@ export class ExecutionEngine {
       updatedAt: now,
       filledAt: null,
     };
-    store.saveOrder(order);
-    this.open.set(order.id, order);
-    if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: { ...order }, previous: null });
-    broker.submit({ ...order });
+    const persistAndSubmit = () => {
+      store.saveOrder(order);
+      this.open.set(order.id, order);
+      if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: { ...order }, previous: null });
+      broker.submit({ ...order });
+    };
+    if (store.atomically) {
+      // The order row and whatever a synchronous broker writes on submit (the bridge queue row,
+      // in the same database) commit together: one fsync instead of two, and a failure in between
+      // leaves neither row, so no bridge can ever see an order the journal does not hold.
+      try {
+        store.atomically(persistAndSubmit);
+      } catch (error) {
+        this.open.delete(order.id); // rolled back: the order does not exist
+        throw error;
+      }
+    } else {
+      persistAndSubmit();
+    }
     return { ...(this.open.get(order.id) ?? order) };
   }
 

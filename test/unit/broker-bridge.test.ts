@@ -498,3 +498,118 @@ describe('bridge broker: availability, routing and ids', () => {
     }
   });
 });
+
+describe('bridge broker: one transaction per placement', () => {
+  it('the order row and its queue row commit together; a failure after the order insert leaves neither', () => {
+    const dir = tempDir();
+    const file = dir.file('t.db');
+    const h = harness(file);
+    try {
+      const ok = h.place();
+      assert.equal(h.store.db.inTransaction, false);
+      // A second connection sees both rows: they are committed.
+      const other = new SqliteStore({ file });
+      try {
+        assert.ok(other.getOrder(ok));
+        assert.equal(new SqliteBridgeQueue(other.db).get(ok)?.status, 'PENDING');
+      } finally {
+        other.close();
+      }
+      // The queue insert fails after the kernel's order row was written in the same transaction.
+      const enqueue = h.queue.enqueue.bind(h.queue);
+      h.queue.enqueue = () => {
+        throw new Error('disk I/O error');
+      };
+      assert.throws(() => h.place(), /disk I\/O error/);
+      h.queue.enqueue = enqueue;
+      const orders = h.store.listOrders({ accountId: 'bridge', limit: 10 });
+      assert.deepEqual(orders.map((o) => o.id), [ok], 'the failed order left no row');
+      assert.deepEqual(h.queue.list({ accountId: 'bridge', limit: 10 }).map((o) => o.id), [ok]);
+      assert.deepEqual(h.kernel.execution.openOrders().map((o) => o.id), [ok], 'nor an open order in memory');
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+});
+
+describe('bridge broker: long polling', () => {
+  const SECRET = 's3cret-value';
+  const deskOf = (h: BridgeHarness) => new BridgeDesk({ secret: SECRET, bridge: { broker: h.broker, kernel: h.kernel }, allowTestOrders: false });
+  const ordersOf = (r: Awaited<ReturnType<BridgeDesk['pendingWait']>>) => (r.ok ? (r.body.orders as { id: string; cancel: boolean }[]) : assert.fail(JSON.stringify(r)));
+
+  it('answers as soon as an order is queued, and with nothing after wait_ms', async () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const desk = deskOf(h);
+      const t0 = Date.now();
+      const waiting = desk.pendingWait({ secret: SECRET, owner: 'A', wait_ms: '10000' });
+      await new Promise((r) => setTimeout(r, 20));
+      const id = h.place();
+      assert.deepEqual(ordersOf(await waiting).map((o) => o.id), [id]);
+      assert.ok(Date.now() - t0 < 2_000, 'woken by the order, not by the timeout');
+      const idle = Date.now();
+      assert.deepEqual(ordersOf(await desk.pendingWait({ secret: SECRET, owner: 'A', wait_ms: '50' })), []);
+      assert.ok(Date.now() - idle >= 45);
+      assert.equal((desk.pending({ secret: SECRET, wait_ms: '25001' }) as { status: number }).status, 400);
+      assert.equal((await desk.pendingWait({ secret: 'wrong', wait_ms: '10' }) as { status: number }).status, 401);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('never hands out an order before its transaction committed; an aborted wait claims nothing', async () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const desk = deskOf(h);
+      let settled = false;
+      const waiting = desk.pendingWait({ secret: SECRET, owner: 'A', wait_ms: '10000' }).then((r) => {
+        settled = true;
+        return r;
+      });
+      h.store.db.exec('BEGIN IMMEDIATE');
+      const id = h.place(); // joins the open transaction (a savepoint)
+      for (let i = 0; i < 5; i += 1) await new Promise((r) => setImmediate(r));
+      assert.equal(settled, false, 'still waiting while the row is uncommitted');
+      h.store.db.exec('COMMIT');
+      assert.deepEqual(ordersOf(await waiting).map((o) => o.id), [id]);
+
+      const gone = new AbortController();
+      const aborted = desk.pendingWait({ secret: SECRET, owner: 'B', wait_ms: '10000' }, gone.signal);
+      await new Promise((r) => setTimeout(r, 10));
+      gone.abort();
+      assert.deepEqual(ordersOf(await aborted), []);
+      const later = h.place();
+      assert.deepEqual(ordersOf(desk.pending({ secret: SECRET, owner: 'C' }) as never).map((o) => o.id), [later], 'the aborted poll claimed nothing');
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a cancel request wakes the long poll of the bridge holding the order; close() releases waiting polls', async () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const desk = deskOf(h);
+      const id = h.place();
+      assert.equal(ordersOf(await desk.pendingWait({ secret: SECRET, owner: 'A', wait_ms: '10' })).length, 1);
+      const waiting = desk.pendingWait({ secret: SECRET, owner: 'A', wait_ms: '10000' });
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal(h.broker.cancel(id), 'requested');
+      assert.deepEqual(ordersOf(await waiting).map((o) => [o.id, o.cancel]), [[id, true]]);
+      const t0 = Date.now();
+      const idle = desk.pendingWait({ secret: SECRET, owner: 'Z', wait_ms: '10000' });
+      await new Promise((r) => setTimeout(r, 10));
+      desk.close();
+      assert.deepEqual(ordersOf(await idle), []);
+      assert.ok(Date.now() - t0 < 2_000);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+});

@@ -77,12 +77,19 @@ describe('Kernel restart on the same SQLite file', () => {
   it("reports a stored 'pending_submit' order rejected on restart and never resends it", () => {
     const file = dirs.file('pending.db');
     const a = buildHarness({ file });
-    // The process dies after the order was stored but before the broker acknowledged it.
+    // A submit that throws now rolls the order row back with it (place runs in one transaction):
     a.broker.submit = () => {
-      throw new Error('crash before the order reached the broker');
+      throw new Error('broker failed inside the placement');
     };
-    assert.throws(() => place(a, { qty: 0.25 }), /crash/);
-    const stranded = a.store.getOrder('O-00000001');
+    assert.throws(() => place(a, { qty: 0.25 }), /broker failed/);
+    assert.equal(a.store.listOrders({ limit: 10 }).length, 0, 'a failed placement leaves no order row');
+    assert.deepEqual(a.kernel.execution.openOrders(), []);
+    // The process dies after the order was stored but before the broker acknowledged it: the
+    // broker never hears of it (its submit does nothing) and the process stops there.
+    a.broker.submit = () => {};
+    // (the failed placement used id O-00000001: ids are never reused, gaps are harmless)
+    assert.equal(place(a, { qty: 0.25 }).id, 'O-00000002');
+    const stranded = a.store.getOrder('O-00000002');
     assert.equal(stranded?.status, 'pending_submit');
     a.store.close();
 
@@ -95,7 +102,7 @@ describe('Kernel restart on the same SQLite file', () => {
       submitted.push(o);
       submit(o);
     };
-    const o = b.store.getOrder('O-00000001');
+    const o = b.store.getOrder('O-00000002');
     assert.equal(o?.status, 'rejected');
     assert.match(o?.reason ?? '', /not resent/);
     assert.deepEqual(b.kernel.execution.openOrders(), []);
@@ -104,9 +111,9 @@ describe('Kernel restart on the same SQLite file', () => {
     assert.deepEqual(submitted, []);
     assert.equal(b.kernel.portfolio.position('BTC/USDT'), undefined);
     assert.equal(b.store.recentFills(10).length, 0);
-    assert.equal(b.store.getOrder('O-00000001')?.status, 'rejected');
+    assert.equal(b.store.getOrder('O-00000002')?.status, 'rejected');
     // The id of the stranded order is never reused.
-    assert.equal(place(b, { qty: 0.25 }).id, 'O-00000002');
+    assert.equal(place(b, { qty: 0.25 }).id, 'O-00000003');
     b.store.close();
   });
 

@@ -1,6 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, UNAUTHORIZED_EVENT } from './api';
 import { AccountCard } from './components/AccountCard';
+import { BacktestPage } from './components/BacktestPage';
+import { DeskPage } from './components/DeskPage';
+import { LogsPage, PresetsPage } from './components/LogsPage';
+import { UploadPage } from './components/UploadPage';
 import { Charts } from './components/CandleChart';
 import { EngineControls } from './components/EngineControls';
 import { EventLog } from './components/EventLog';
@@ -15,8 +19,33 @@ interface AuthStatus {
   password_required: boolean;
 }
 
+const TABS = [
+  ['live', 'Live'],
+  ['backtest', 'Backtest'],
+  ['upload', 'Upload'],
+  ['presets', 'Presets'],
+  ['logs', 'Logs & metrics'],
+  ['desk', 'Operator desk'],
+] as const;
+type Tab = (typeof TABS)[number][0];
+const tabFromHash = (): Tab => {
+  const h = window.location.hash.replace(/^#\/?/, '');
+  return (TABS.find(([t]) => t === h)?.[0] ?? 'live') as Tab;
+};
+
+function useTab(): [Tab, (t: Tab) => void] {
+  const [tab, setTab] = useState<Tab>(tabFromHash);
+  useEffect(() => {
+    const on = () => setTab(tabFromHash());
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return [tab, (t: Tab) => (window.location.hash = t === 'live' ? '' : t)];
+}
+
 function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; onLogout: () => void }) {
   const data = useDashboardData(true);
+  const [tab, setTab] = useTab();
   return (
     <div className="app">
       <header>
@@ -28,6 +57,13 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
           {data.lastUpdate ? `updated ${new Date(data.lastUpdate).toLocaleTimeString('en-GB', { hour12: false })}` : ''}
         </span>
         {data.pollError && <span className="error small">REST: {data.pollError}</span>}
+        <nav className="tabs" role="tablist" data-testid="tabs">
+          {TABS.map(([t, name]) => (
+            <button key={t} type="button" role="tab" aria-selected={tab === t} className={tab === t ? 'on' : ''} data-tab={t} onClick={() => setTab(t)}>
+              {name}
+            </button>
+          ))}
+        </nav>
         <span className="spacer" />
         <a href="/api/docs" target="_blank" rel="noreferrer" className="small">
           API docs
@@ -38,7 +74,12 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
           </button>
         )}
       </header>
-      <main className="grid">
+      {tab === 'backtest' && <BacktestPage />}
+      {tab === 'upload' && <UploadPage />}
+      {tab === 'presets' && <PresetsPage />}
+      {tab === 'logs' && <LogsPage />}
+      {tab === 'desk' && <DeskPage />}
+      <main className="grid" hidden={tab !== 'live'}>
         <AccountCard account={data.account} />
         <EngineControls />
         <ScannerSummary scan={data.scan} />

@@ -147,3 +147,80 @@ export const fmtTime = (ts: string | number | null | undefined): string => {
 };
 
 export const pnlClass = (n: number | null | undefined): string => (!n ? '' : n > 0 ? 'pos' : 'neg');
+
+// ---- Backtests as jobs (README "Backtests as jobs") ----
+
+export interface BacktestTrade {
+  side: string;
+  qty: number;
+  entryPrice: number;
+  exitPrice: number;
+  openedAt: number;
+  closedAt: number;
+  grossPnl: number;
+  fees: number;
+  netPnl: number;
+  pnlR: number | null;
+  exitReason?: string;
+}
+
+export interface BacktestResult {
+  instrument: string;
+  strategy: Record<string, unknown>;
+  intervalMs?: number;
+  from: number | null;
+  to: number | null;
+  bars: number;
+  ticks: number;
+  fills: number;
+  closedTrades: number;
+  winningTrades?: number;
+  losingTrades?: number;
+  winRate: number | null;
+  closedPnl: number;
+  fees: number;
+  startingCash: number;
+  finalValue: number;
+  returnPct?: number;
+  openPosition: { side: string; qty: number; avgPrice: number; markPrice: number; unrealizedPnl: number } | null;
+  maxDrawdown: number;
+  maxDrawdownPct: number;
+  exposure: number;
+  sharpe: number | null;
+  equityCurve: { ts: number; equity: number }[];
+  trades: BacktestTrade[];
+  kernelMs?: number;
+  loadMs?: number;
+  barsPerSecond?: number;
+  input?: { format?: string; rows?: number; valid?: number; malformed?: number };
+}
+
+export interface BacktestJob {
+  job_id: string;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  progress: { bars: number; ticks: number; fraction: number; ts: string | null };
+  started_at: string;
+  finished_at: string | null;
+  error: string | null;
+  result?: BacktestResult;
+}
+
+// ---- Logs and metrics ----
+
+export interface LogEntry {
+  id: number;
+  timestamp: string | number;
+  level: string;
+  component: string;
+  message: string;
+  data?: unknown;
+}
+
+/** POST a JSON body and return the answer, or throw ApiError with the server's words. */
+export const post = <T,>(path: string, json: unknown = {}): Promise<T> => api<T>(path, { method: 'POST', json });
+
+export const fmtDateTime = (ts: string | number | null | undefined): string => {
+  if (ts === null || ts === undefined) return '—';
+  const d = new Date(ts);
+  return Number.isNaN(d.getTime()) ? String(ts) : d.toISOString().replace('T', ' ').slice(0, 19);
+};

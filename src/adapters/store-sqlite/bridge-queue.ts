@@ -232,6 +232,10 @@ export class SqliteBridgeQueue implements BridgeQueue {
     return row ? { ts: row.ts, data: JSON.parse(row.data) as Record<string, unknown> } : null;
   }
 
+  inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
   private write(o: BridgeOrder): void {
     this.stmt.update.run({
       id: o.id,

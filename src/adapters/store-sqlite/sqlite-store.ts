@@ -82,6 +82,20 @@ export class SqliteStore implements TradingStore, SessionStore {
     this.stmt.upsertAccount.run({ id: account.id, updatedAt: account.updatedAt, data: JSON.stringify(account) });
   }
 
+  /**
+   * One BEGIN IMMEDIATE ... COMMIT around `fn` (inside another transaction: a savepoint of it).
+   * The bridge queue lives in this file, so a kernel order row and its queue row written in
+   * here commit with a single fsync, and a failure between them leaves neither.
+   */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** True while a transaction is open on this connection (nothing written in it is durable yet). */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
   saveOrder(order: Order): void {
     this.stmt.upsertOrder.run(orderRow(order));
   }

@@ -25,6 +25,8 @@ import { restoreState, type AssetDeskState, type BarKey, type DeskEnv, type Desk
 export interface DeskStateStore {
   getMeta(key: string): string | null;
   setMeta(key: string, value: string): void;
+  /** One transaction around `fn` (the SQLite store's); without it the writes commit one by one. */
+  atomically?<T>(fn: () => T): T;
 }
 
 export interface RenkoDeskDeps {
@@ -79,8 +81,9 @@ export class RenkoDesk {
     for (const a of Object.values(this.state.assets)) if (a.pending_order && !open.has(a.pending_order.id)) a.pending_order = null;
     this.save();
 
-    deps.signals.on('renko', ({ bar }) => this.onBar(bar));
-    deps.signals.on('level-exit', ({ asset }) => this.onLevelExit(asset));
+    // A webhook's order, its queue row and the desk state it changes commit together (one fsync).
+    deps.signals.on('renko', ({ bar }) => this.atomic(() => this.onBar(bar)));
+    deps.signals.on('level-exit', ({ asset }) => this.atomic(() => this.onLevelExit(asset)));
     const bus = deps.kernel.bus;
     bus.on('tick', ({ tick }) => this.onPrice(tick.symbol, tick.price));
     bus.on('order', ({ order }) => {
@@ -102,6 +105,10 @@ export class RenkoDesk {
 
   /** POST /api/orders: a market entry or a pre-order, after the eight checks. */
   order(body: Body): DeskResult {
+    return this.atomic(() => this.orderNow(body));
+  }
+
+  private orderNow(body: Body): DeskResult {
     const asset = this.asset(body.asset);
     if (!asset) return this.unknownAsset(body.asset);
     const tradeMode = (body.trade_mode ?? 'SCALP') as TradeMode;
@@ -132,6 +139,10 @@ export class RenkoDesk {
   }
 
   exit(body: Body): DeskResult {
+    return this.atomic(() => this.exitNow(body));
+  }
+
+  private exitNow(body: Body): DeskResult {
     const asset = this.asset(body.asset);
     if (!asset) return this.unknownAsset(body.asset);
     const r = this.manualExit(asset, body.force === true);
@@ -656,6 +667,16 @@ export class RenkoDesk {
 
   get stateRevision(): number {
     return this.revision;
+  }
+
+  /**
+   * Runs a handler that may place orders and save the state in one store transaction: the exit
+   * order, its bridge queue row and the desk state are durable together (one commit instead of
+   * three) before the handler returns, i.e. before the webhook is answered or a poll can run.
+   */
+  private atomic<T>(fn: () => T): T {
+    const { store } = this.deps;
+    return store.atomically ? store.atomically(fn) : fn();
   }
 
   private save(): void {

@@ -1,0 +1,328 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, fmt } from '../api';
+import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
+
+export const DESK_POLL_MS = 1000;
+
+interface Lock {
+  active: boolean;
+  until: number | string | null;
+  remaining_s: number;
+}
+
+interface DeskAsset {
+  asset: string;
+  symbol: string;
+  contract: string;
+  zone: string;
+  zone_direction: string | null;
+  tempo: { token: string; last_6pt_bar_id: string | null };
+  bars: Record<string, { color: string; bar_id: string; ts: number } | null>;
+  heartbeat: { last_ts: number | null; age_s: number | null; fresh: boolean };
+  locks: { candle_5min: Lock; cooldown: Lock; exit: Lock; two_half: { automatic: boolean; engaged: boolean } };
+  entry_allowed: boolean;
+  entry_block: string | null;
+  intent: { state: string };
+  pending_order: Record<string, unknown> | null;
+  preorder: Record<string, unknown> | null;
+  position: Record<string, unknown> | null;
+  trade_mode: string | null;
+  entry_size_mode: string | null;
+  scale_in_available: boolean;
+  scale_ins: number;
+  exits: {
+    protect: { enabled: boolean; threshold: number };
+    points_tp: { enabled: boolean; target: number };
+    signal_tp: { armed: boolean; target: number; count: number };
+    high_next_bar_exit: { armed: boolean };
+    main_flip_exit: { enabled: boolean };
+    four_pt_invalidation: { enabled: boolean };
+    auto_exit: { enabled: boolean; timeframe: string };
+    two_half_lock: { engaged: boolean };
+  };
+  last_exit: Record<string, unknown> | null;
+}
+
+interface DeskState {
+  env: string;
+  daily: { day: string; realized_pnl: number; daily_stop_usd: number; daily_stop_triggered: boolean; trades_used: number; trade_limit: number; trades_remaining: number; resets_in_s: number };
+  assets: Record<string, DeskAsset>;
+}
+
+const mmss = (s: number): string => {
+  const v = Math.max(0, Math.ceil(s));
+  const h = Math.floor(v / 3600);
+  const m = Math.floor((v % 3600) / 60);
+  const sec = v % 60;
+  return `${h ? `${h}:` : ''}${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
+};
+
+const show = (v: unknown): string => (typeof v === 'number' ? fmt(v, Number.isInteger(v) ? 0 : 2) : v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+function Flag({ on, label, onClick, title }: { on: boolean; label: string; onClick: () => void; title?: string }) {
+  return (
+    <button type="button" className={on ? 'on-flag' : ''} aria-pressed={on} onClick={onClick} title={title}>
+      {label} {on ? 'ON' : 'off'}
+    </button>
+  );
+}
+
+function AssetCard({ a, elapsed, send }: { a: DeskAsset; elapsed: number; send: (path: string, body: Record<string, unknown>, what: string) => void }) {
+  const [tradeMode, setTradeMode] = useState('SCALP');
+  const [orderType, setOrderType] = useState('market');
+  const [size, setSize] = useState('6pt');
+  const [direction, setDirection] = useState('');
+  const [override, setOverride] = useState(false);
+  const locks: [string, Lock][] = [
+    ['5-min candle', a.locks.candle_5min],
+    ['cooldown', a.locks.cooldown],
+    ['exit lock', a.locks.exit],
+  ];
+  const body = { asset: a.asset };
+  const x = a.exits;
+  return (
+    <section className="panel span6 desk-asset" data-testid={`desk-${a.asset}`}>
+      <h2>
+        {a.asset}
+        <span className="muted">
+          {a.symbol} · {a.contract}
+        </span>
+      </h2>
+      <div className="row wrap">
+        <span className={`state ${a.zone === 'NORMAL' ? 's-scanning' : 's-paused'}`} data-testid="desk-zone">
+          {a.zone}
+          {a.zone_direction ? ` ${a.zone_direction}` : ''}
+        </span>
+        <span className={`state ${a.tempo.token === 'READY' ? 's-scanning' : 's-idle'}`} data-testid="desk-tempo">
+          tempo {a.tempo.token}
+        </span>
+        <span className={a.heartbeat.fresh ? 'pos' : 'neg'}>heartbeat {a.heartbeat.age_s === null ? '—' : `${a.heartbeat.age_s}s`}</span>
+        <span className={a.entry_allowed ? 'pos' : 'error'} data-testid="desk-entry">
+          {a.entry_allowed ? 'entry allowed' : a.entry_block}
+        </span>
+      </div>
+      <div className="bricks">
+        {['1', '2.5', '4', '6', '8', '12'].map((k) => {
+          const b = a.bars[k];
+          return (
+            <span key={k} className={`brick ${b?.color ?? ''}`} title={b?.bar_id ?? 'no bar'}>
+              {k}pt
+            </span>
+          );
+        })}
+      </div>
+      <table className="locks">
+        <tbody>
+          {locks.map(([name, l]) => (
+            <tr key={name}>
+              <td>{name}</td>
+              <td className={l.active ? 'warn' : 'muted'}>{l.active ? `LOCKED ${mmss(l.remaining_s - elapsed)}` : 'free'}</td>
+            </tr>
+          ))}
+          <tr>
+            <td>2.5pt lock</td>
+            <td className="muted">{a.locks.two_half.engaged ? 'ENGAGED (breakeven exit)' : 'automatic, not engaged'}</td>
+          </tr>
+          <tr>
+            <td>intent</td>
+            <td>{a.intent.state}</td>
+          </tr>
+        </tbody>
+      </table>
+      <div className="desk-pos" data-testid="desk-position">
+        {a.position ? (
+          <dl className="kv kv4">
+            {Object.entries(a.position)
+              .filter(([, v]) => typeof v !== 'object' || v === null)
+              .slice(0, 12)
+              .map(([k, v]) => (
+                <div key={k}>
+                  <dt>{k}</dt>
+                  <dd className={/pnl|points/i.test(k) && typeof v === 'number' ? (v > 0 ? 'pos' : v < 0 ? 'neg' : '') : ''}>{show(v)}</dd>
+                </div>
+              ))}
+          </dl>
+        ) : (
+          <span className="muted">flat{a.pending_order ? ` · pending order ${show(a.pending_order.id ?? a.pending_order)}` : ''}{a.preorder ? ' · pre-order armed' : ''}</span>
+        )}
+      </div>
+      <div className="row wrap">
+        <select value={tradeMode} onChange={(e) => setTradeMode(e.target.value)} aria-label="trade mode">
+          <option>SCALP</option>
+          <option>RUNNER</option>
+        </select>
+        <select value={orderType} onChange={(e) => setOrderType(e.target.value)} aria-label="order type">
+          <option value="market">market</option>
+          <option value="preorder">pre-order</option>
+        </select>
+        <select value={size} onChange={(e) => setSize(e.target.value)} aria-label="entry size">
+          <option value="6pt">6pt (5)</option>
+          <option value="9pt">9pt (3)</option>
+        </select>
+        <select value={direction} onChange={(e) => setDirection(e.target.value)} aria-label="direction">
+          <option value="">zone direction</option>
+          <option value="BUY">BUY</option>
+          <option value="SELL">SELL</option>
+        </select>
+        <label className="inline">
+          <input type="checkbox" checked={override} onChange={(e) => setOverride(e.target.checked)} /> override
+        </label>
+        <button
+          type="button"
+          className="primary"
+          data-testid="desk-enter"
+          onClick={() =>
+            send(
+              '/api/orders',
+              { ...body, trade_mode: tradeMode, order_type: orderType, entry_size_mode: size, ...(direction ? { direction } : {}), ...(override ? { entry_override: true } : {}) },
+              `${a.asset} entry`,
+            )
+          }
+        >
+          Enter
+        </button>
+      </div>
+      <div className="row wrap">
+        <button type="button" className="danger" onClick={() => send('/api/exit', body, `${a.asset} exit`)}>
+          Exit
+        </button>
+        <button type="button" onClick={() => send('/api/exit', { ...body, force: true }, `${a.asset} forced exit`)}>
+          Exit (force)
+        </button>
+        <button type="button" disabled={!a.scale_in_available} onClick={() => send('/api/scale-in', body, `${a.asset} scale-in`)}>
+          Scale in
+        </button>
+        <button type="button" onClick={() => send('/api/intent', body, `${a.asset} intent`)}>
+          Intent
+        </button>
+        <button type="button" onClick={() => send('/api/intent/cancel', body, `${a.asset} intent cancel`)}>
+          Cancel intent
+        </button>
+        <button type="button" onClick={() => send('/api/preorder/cancel', body, `${a.asset} pre-order cancel`)}>
+          Cancel pre-order
+        </button>
+      </div>
+      <div className="row wrap">
+        <Flag on={x.protect.enabled} label={`protect ${x.protect.threshold}`} onClick={() => send('/api/protect', { ...body, enabled: !x.protect.enabled }, 'protect')} />
+        <button type="button" onClick={() => send('/api/protect', { ...body, enabled: true, threshold: x.protect.threshold === -2 ? 0.5 : -2 }, 'protect threshold')}>
+          → {x.protect.threshold === -2 ? '+0.5' : '−2.0'}
+        </button>
+        <Flag on={x.points_tp.enabled} label={`points TP ${x.points_tp.target}`} onClick={() => send('/api/points-take-profit', { ...body, enabled: !x.points_tp.enabled }, 'points TP')} />
+        <Flag on={x.signal_tp.armed} label={`signal TP ${x.signal_tp.count}/${x.signal_tp.target}`} onClick={() => send('/api/take-profit', { ...body, tp_arm: 'toggle' }, 'signal TP')} />
+        <button type="button" onClick={() => send('/api/take-profit', { ...body, reset: true }, 'signal TP reset')}>
+          reset count
+        </button>
+        <Flag on={x.high_next_bar_exit.armed} label="8pt next-bar" onClick={() => send('/api/high-next-bar-exit', { ...body, enabled: !x.high_next_bar_exit.armed }, '8pt next-bar exit')} />
+        <Flag on={x.main_flip_exit.enabled} label="6pt flip" onClick={() => send('/api/main-flip-exit', { ...body, enabled: !x.main_flip_exit.enabled }, '6pt flip exit')} />
+        <Flag on={x.four_pt_invalidation.enabled} label="4pt invalid." onClick={() => send('/api/four-pt-invalidation', { ...body, enabled: !x.four_pt_invalidation.enabled }, '4pt invalidation')} />
+        <Flag on={x.auto_exit.enabled} label="auto-exit" onClick={() => send('/api/auto-exit', { ...body, enabled: !x.auto_exit.enabled }, 'auto-exit')} />
+      </div>
+      {a.last_exit && <div className="muted small">last exit: {show(a.last_exit)}</div>}
+    </section>
+  );
+}
+
+export function DeskPage() {
+  const [state, setState] = useState<DeskState | null>(null);
+  const [fetchedAt, setFetchedAt] = useState(0);
+  const [now, setNow] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
+
+  const refresh = useCallback(async () => {
+    try {
+      const s = await api<DeskState>('/api/state');
+      setState({ env: s.env, daily: s.daily, assets: s.assets ?? {} });
+      setFetchedAt(Date.now());
+      setError(null);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+    const poll = window.setInterval(() => void refresh(), DESK_POLL_MS);
+    const tick = window.setInterval(() => setNow(Date.now()), 250);
+    return () => {
+      window.clearInterval(poll);
+      window.clearInterval(tick);
+    };
+  }, [refresh]);
+
+  const send = useCallback(
+    (path: string, body: Record<string, unknown>, what: string) => {
+      api<{ ok: boolean; error?: string; message?: string }>(path, { method: 'POST', json: body })
+        .then((r) => setMessage(r.ok === false ? { text: `${what}: ${r.error ?? 'refused'}`, error: true } : { text: `${what}: ${r.message ?? 'ok'}`, error: false }))
+        .catch((e: Error) => setMessage({ text: `${what}: ${e.message}`, error: true }))
+        .finally(() => void refresh());
+    },
+    [refresh],
+  );
+
+  const elapsed = fetchedAt && now > fetchedAt ? (now - fetchedAt) / 1000 : 0;
+  if (!state) return <div className="grid">{error ? <div className="panel span12 error">{error}</div> : <div className="panel span12 muted">loading the desk…</div>}</div>;
+  const d = state.daily;
+  const assets = Object.values(state.assets);
+  return (
+    <div className="grid" data-testid="desk">
+      <section className="panel span12">
+        <h2>Renko operator desk</h2>
+        <div className="row wrap">
+          <div className="seg" role="radiogroup" aria-label="environment">
+            {(['DEMO', 'LIVE'] as const).map((env) => (
+              <button
+                key={env}
+                type="button"
+                role="radio"
+                aria-checked={state.env === env}
+                className={state.env === env ? `on ${env === 'LIVE' ? 'live' : 'paper'}` : ''}
+                onClick={() =>
+                  env === state.env
+                    ? undefined
+                    : env === 'LIVE'
+                      ? setConfirm({ title: 'Switch the desk to LIVE', message: 'Trade the desk with REAL money (LIVE environment)?', confirmLabel: 'Go LIVE', danger: true, onConfirm: () => send('/api/env', { env }, 'environment') })
+                      : send('/api/env', { env }, 'environment')
+                }
+              >
+                {env}
+              </button>
+            ))}
+          </div>
+          <span>
+            day {d.day}: P&amp;L <b className={d.realized_pnl > 0 ? 'pos' : d.realized_pnl < 0 ? 'neg' : ''}>{fmt(d.realized_pnl)}</b> / stop −{fmt(d.daily_stop_usd, 0)}
+            {d.daily_stop_triggered && <b className="error"> DAILY STOP</b>}
+          </span>
+          <span>
+            trades {d.trades_used}/{d.trade_limit} ({d.trades_remaining} left)
+          </span>
+          <span className="muted">resets in {mmss(d.resets_in_s - elapsed)}</span>
+          <span className="spacer" />
+          <button type="button" onClick={() => send('/api/trade-limit/consume', {}, 'trade limit')}>
+            Consume trade slot
+          </button>
+          <button
+            type="button"
+            className="danger"
+            data-testid="desk-exit-all"
+            onClick={() => setConfirm({ title: 'Exit all', message: 'Close every open desk position at market?', confirmLabel: 'Exit all', danger: true, onConfirm: () => send('/api/exit-all', {}, 'exit all') })}
+          >
+            Exit all
+          </button>
+        </div>
+        {error && <div className="error">{error}</div>}
+        {message && (
+          <div className={message.error ? 'error' : 'pos'} role={message.error ? 'alert' : 'status'} data-testid="desk-message">
+            {message.text}
+          </div>
+        )}
+      </section>
+      {assets.map((a) => (
+        <AssetCard key={a.asset} a={a} elapsed={elapsed} send={send} />
+      ))}
+      {assets.length === 0 && <div className="panel span12 muted">The Renko desk is off (renkoDesk in the configuration).</div>}
+      <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
+    </div>
+  );
+}
