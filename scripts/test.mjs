@@ -1,5 +1,7 @@
 // The whole test suite: install if needed (Chromium too, for the dashboard e2e tests), type-check
-// and build (the server, then the dashboard into web/dist), lint, then every test file.
+// and build (the server, then the dashboard into web/dist), lint, the dashboard's component tests
+// (vitest + happy-dom, web/test), then every test file. The component tests run first so that
+// node's test runner's closing summary (# pass N / # fail N) stays the last output.
 // Node 20's test runner does not expand globs, so the files are listed here explicitly.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -18,6 +20,8 @@ run('node', ['scripts/build-web.mjs']);
 run('npx', ['eslint', '.']);
 
 const only = process.argv.slice(2);
+// With file filters, the component tests run only when asked for by 'web'.
+if (only.length === 0 || only.includes('web')) run('npx', ['vitest', 'run', '--config', 'web/vitest.config.mjs']);
 const files = [];
 const walk = (dir) => {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -28,6 +32,7 @@ const walk = (dir) => {
 };
 walk(join(root, 'dist', 'test'));
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+if (selected.length === 0 && only.length === 1 && only[0] === 'web') process.exit(0);
 if (selected.length === 0) {
   console.error('no test files found');
   process.exit(1);

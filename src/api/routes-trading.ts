@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TradingFacade } from '../app/facade.js';
+import { seedOrder } from '../app/seed-shapes.js';
 import { Detail, IdParams, OrdersQuery } from './schemas.js';
 import { Any } from './schemas.js';
 
@@ -13,6 +14,17 @@ export async function tradingRoutes(scope: FastifyInstance, facade: TradingFacad
     const position = facade.position(req.params.id);
     if (!position) return reply.code(404).send({ detail: `Position ${req.params.id} not found` });
     return position;
+  });
+  app.post('/positions/:id/close', { schema: { tags, summary: 'Close an open position at market (one exit order for its full quantity)', params: IdParams, response: { 200: Any, 404: Detail, 409: Detail, 422: Detail } } }, async (req, reply) => {
+    const outcome = facade.closePosition(req.params.id);
+    if (!outcome.ok) return reply.code(outcome.code === 'not_found' ? 404 : outcome.code === 'conflict' ? 409 : 422).send({ detail: outcome.message });
+    return {
+      success: true,
+      message: `Closing position ${outcome.positionId} at market`,
+      position_id: outcome.positionId,
+      order: seedOrder(outcome.order),
+      timestamp: new Date().toISOString(),
+    };
   });
   app.get('/orders', { schema: { tags, summary: 'Orders, newest first (open and done)', querystring: OrdersQuery } }, async (req) =>
     facade.orders({ status: req.query.status, symbol: req.query.symbol, limit: req.query.limit ?? 100 }),

@@ -3,7 +3,8 @@ import type { Cancel, TradingStore } from '../core/ports.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { LiveStream, StreamListener } from './live-stream.js';
 import { seedAccount, seedOrder, seedPosition, seedTrade, type SeedAccount, type SeedOrder, type SeedPosition, type SeedScan, type SeedTrade } from './seed-shapes.js';
-import type { CancelOutcome } from '../engine/execution-engine.js';
+import { OrderValidationError, type CancelOutcome } from '../engine/execution-engine.js';
+import type { Order } from '../core/orders.js';
 import type { StateBody, StreamState } from './stream-state.js';
 import { MAX_EVENTS, MAX_RECENT_TRADES } from './stream-state.js';
 import { isoTime } from '../core/clock.js';
@@ -18,6 +19,10 @@ export interface FacadeDeps {
   mode: 'paper' | 'live';
   startedAt: number;
 }
+
+export type ClosePositionOutcome =
+  | { ok: true; positionId: string; order: Order }
+  | { ok: false; code: 'not_found' | 'conflict' | 'invalid'; message: string };
 
 /** The application facade: one set of use cases for REST, WebSocket and the CLI. */
 export class TradingFacade {
@@ -77,6 +82,36 @@ export class TradingFacade {
 
   cancelOrder(id: string): CancelOutcome {
     return this.deps.kernel.execution.cancel(id, 'cancelled by operator');
+  }
+
+  /**
+   * Closes an open position of the account at market: one exit order for its full quantity,
+   * placed for the bot that owns it. Refused while an exit for the symbol is already working.
+   */
+  closePosition(id: string, reason = 'closed by operator'): ClosePositionOutcome {
+    const { kernel } = this.deps;
+    const position = kernel.portfolio.openPositions().find((p) => p.id === id || String(seedPosition(p).ticket) === id);
+    if (!position) return { ok: false, code: 'not_found', message: `Position ${id} not found` };
+    if (kernel.execution.hasOpenOrder(position.symbol, ['exit'])) {
+      return { ok: false, code: 'conflict', message: `Position ${position.id} already has an exit order working` };
+    }
+    try {
+      const order = kernel.execution.place({
+        accountId: position.accountId,
+        botId: position.botId,
+        symbol: position.symbol,
+        side: position.side === 'long' ? 'sell' : 'buy',
+        type: 'market',
+        purpose: 'exit',
+        qty: position.qty,
+        reason,
+        tag: 'operator',
+      });
+      return { ok: true, positionId: position.id, order };
+    } catch (error) {
+      if (error instanceof OrderValidationError) return { ok: false, code: 'invalid', message: error.message };
+      throw error;
+    }
   }
 
   trades(): SeedTrade[] {

@@ -76,6 +76,23 @@ describe('dashboard (browser)', { skip }, () => {
       assert.deepEqual(errors, []);
     });
 
+    test('the bot fills are marked on the charts; Close (confirmed) closes a position at market', async () => {
+      await waitText(page, '[data-testid=trades] tbody tr', (t) => t.length > 0, 'a trade');
+      await page.waitForFunction("[...document.querySelectorAll('[data-testid^=chart-][data-markers]')].some((el) => Number(el.getAttribute('data-markers')) > 0)", undefined, { timeout: 20_000 });
+      const row = page.locator('[data-testid=positions] tbody tr[data-position]').first();
+      await row.waitFor({ timeout: 30_000 });
+      const id = await row.getAttribute('data-position');
+      assert.ok(id, 'the row carries the position id');
+      await row.locator('[data-testid=close-position]').click();
+      await page.locator('[role=dialog]').waitFor();
+      await page.locator('[data-testid=confirm]').click();
+      // The demo bot may exit the same position first: then the server refuses (404/409).
+      const message = await waitText(page, '[data-testid=positions-message]', (t) => t.length > 0, 'the close answer');
+      assert.match(message, /Closing position|not found|exit order working/);
+      await page.waitForFunction(`!document.querySelector('[data-testid=positions] tr[data-position="${id}"]')`, undefined, { timeout: 15_000 });
+      assert.deepEqual(errors, []);
+    });
+
     test('engine start, pause, stop, emergency stop (confirmed) and reload from the buttons', async () => {
       const state = '[data-testid=engine-state]';
       const click = (command: string) => page.locator(`[data-testid=engine-commands] button[data-command=${command}]`).click();

@@ -456,6 +456,40 @@ describe('seed 001 API on the running server', () => {
     await waitFor('ORDER_CANCELLED on the WebSocket', async () => wsOf('ORDER_CANCELLED').some((m) => ((m.data as Obj).order as Obj | undefined)?.id === id), 5_000);
   });
 
+  it('POST /api/positions/{id}/close: 404 unknown, 200 places a market exit for the full size, the position then closes', async () => {
+    const unknown = await api.post('/api/positions/P-99999999/close');
+    assert.equal(unknown.status, 404);
+    assert.match(String(unknown.body.detail), /P-99999999/);
+
+    // The demo bot can exit on its own between listing and closing: try a few positions.
+    let closed: { position: Obj; body: Obj } | null = null;
+    for (let attempt = 0; attempt < 10 && !closed; attempt += 1) {
+      const open = await waitFor('an open position to close', async () => {
+        const { body } = await api.get<Obj[]>('/api/positions');
+        return body.length > 0 && body;
+      }, 20_000, 100);
+      const position = open[0] as Obj;
+      const res = await api.post(`/api/positions/${encodeURIComponent(String(position.id))}/close`);
+      if (res.status === 200) closed = { position, body: res.body };
+      else assert.ok([404, 409].includes(res.status), `only a race with the bot's own exit may refuse: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    assert.ok(closed, 'a position was closed');
+    const { position, body } = closed;
+    assert.equal(body.success, true);
+    assert.equal(body.position_id, position.id);
+    isIso(body.timestamp, 'close.timestamp');
+    const order = body.order as Obj;
+    hasFields(order, ORDER_FIELDS, 'close order');
+    assert.equal(order.symbol, position.symbol);
+    assert.equal(order.side, position.side === 'long' ? 'sell' : 'buy');
+    assert.equal(order.qty, position.size);
+    assert.equal(order.purpose, 'exit');
+    // A second close while the exit works (409) or after it filled (404) is refused.
+    const again = await api.post(`/api/positions/${encodeURIComponent(String(position.id))}/close`);
+    assert.ok([404, 409].includes(again.status), `second close refused: ${again.status}`);
+    await waitFor('the closed position gone from /api/positions', async () => !(await api.get<Obj[]>('/api/positions')).body.some((p) => p.id === position.id), 5_000, 100);
+  });
+
   it('WebSocket: ORDER_PLACED, ORDER_FILLED, ORDER_UPDATE and POSITION_OPENED arrive with data', async () => {
     await waitFor('trading events', async () => ['ORDER_PLACED', 'ORDER_FILLED', 'ORDER_UPDATE', 'POSITION_OPENED'].every((t) => wsOf(t).length > 0), 20_000);
     for (const m of [...wsOf('ORDER_PLACED'), ...wsOf('ORDER_FILLED'), ...wsOf('ORDER_UPDATE')]) {

@@ -10,6 +10,7 @@ import { EngineControls } from './components/EngineControls';
 import { EventLog } from './components/EventLog';
 import { Login } from './components/Login';
 import { PositionsTable } from './components/PositionsTable';
+import { ScannerGrid } from './components/ScannerGrid';
 import { ScannerSummary } from './components/ScannerSummary';
 import { TradeFeed } from './components/TradeFeed';
 import { useDashboardData } from './useDashboardData';
@@ -83,8 +84,9 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
         <AccountCard account={data.account} />
         <EngineControls />
         <ScannerSummary scan={data.scan} />
+        <ScannerGrid snapshot={data.scanner} />
         <PositionsTable positions={data.positions} />
-        <Charts />
+        <Charts trades={data.trades} />
         <TradeFeed trades={data.trades} />
         <EventLog events={data.events} />
       </main>

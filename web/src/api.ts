@@ -14,20 +14,87 @@ export interface Account {
   mode?: string;
 }
 
+/**
+ * A position as /api/positions and the stream send it: seed 000's fields (ticket, volume,
+ * entry_price, profit...) and seed 001's (id, side, entry, size, pnlUsd...). Either set may be
+ * missing, so the table reads whichever is there (positionView).
+ */
 export interface Position {
-  ticket: string | number;
+  ticket?: string | number;
   symbol: string;
-  type: 'BUY' | 'SELL';
-  direction: 'LONG' | 'SHORT';
-  volume: number;
-  entry_price: number;
-  price_current: number;
-  sl_price: number | null;
-  tp_price: number | null;
-  profit: number;
+  type?: 'BUY' | 'SELL';
+  direction?: 'LONG' | 'SHORT';
+  volume?: number;
+  entry_price?: number;
+  price_current?: number;
+  sl_price?: number | null;
+  tp_price?: number | null;
+  profit?: number;
+  // seed 001
+  id?: string;
+  side?: 'long' | 'short';
+  entry?: number;
+  sl?: number | null;
+  tp?: number | null;
+  size?: number;
+  mode?: string;
   pnlR?: number;
+  pnlUsd?: number;
+  unrealizedPnlR?: number;
+  unrealizedPnlUsd?: number;
   openedAt?: number | string;
 }
+
+export interface PositionView {
+  key: string;
+  /** The id the close route takes: seed 001's id, else the seed 000 ticket. */
+  closeId: string | null;
+  symbol: string;
+  direction: 'LONG' | 'SHORT';
+  size: number | null;
+  entry: number | null;
+  price: number | null;
+  sl: number | null;
+  tp: number | null;
+  pnl: number | null;
+  pnlR: number | null;
+  openedAt: number | string | undefined;
+}
+
+const num = (...xs: (number | null | undefined)[]): number | null => {
+  for (const x of xs) if (typeof x === 'number' && !Number.isNaN(x)) return x;
+  return null;
+};
+
+/** One position in the table's terms, from whichever field set it carries. */
+export function positionView(p: Position): PositionView {
+  const id = p.id ?? (p.ticket !== undefined ? String(p.ticket) : null);
+  const long = p.direction ? p.direction === 'LONG' : p.side ? p.side === 'long' : p.type !== 'SELL';
+  return {
+    key: id ?? `${p.symbol}|${String(p.openedAt ?? '')}`,
+    closeId: id,
+    symbol: p.symbol,
+    direction: long ? 'LONG' : 'SHORT',
+    size: num(p.volume, p.size),
+    entry: num(p.entry_price, p.entry),
+    price: num(p.price_current),
+    sl: num(p.sl_price, p.sl),
+    tp: num(p.tp_price, p.tp),
+    pnl: num(p.profit, p.unrealizedPnlUsd, p.pnlUsd),
+    pnlR: num(p.pnlR, p.unrealizedPnlR),
+    openedAt: p.openedAt,
+  };
+}
+
+export interface ClosePositionResult {
+  success: boolean;
+  message: string;
+  position_id: string;
+  order: { id: string; status: string };
+}
+
+export const closePosition = (id: string): Promise<ClosePositionResult> =>
+  api<ClosePositionResult>(`/api/positions/${encodeURIComponent(id)}/close`, { method: 'POST', json: {} });
 
 export interface Trade {
   symbol: string;
@@ -46,6 +113,32 @@ export interface ScanSummary {
   symbols: Record<string, string>;
   timestamp: string | null;
   count: number;
+}
+
+export interface ScanLevel {
+  type: 'support' | 'resistance' | string;
+  price: number;
+  strength: number;
+  touches?: number;
+}
+
+export interface ScanCandidate {
+  symbol: string;
+  score: number;
+  rank: number;
+  filters: Record<string, boolean>;
+  metrics: Record<string, number>;
+  levels: ScanLevel[];
+}
+
+/** Seed 001's scanner snapshot (GET /api/scanner/last, SCAN_RESULT). */
+export interface ScannerSnapshot {
+  timestamp: string;
+  candidates: ScanCandidate[];
+  totalScanned: number;
+  passedFilters: number;
+  summary?: Record<string, unknown>;
+  bot_id?: string;
 }
 
 export interface StreamEvent {

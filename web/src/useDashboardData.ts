@@ -2,20 +2,22 @@
 // only when no WebSocket message for the same slice arrived after the poll was sent, so a slow
 // REST answer never overwrites newer streamed data.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, type Account, type Position, type ScanSummary, type State, type StreamEvent, type Trade } from './api';
+import { api, type Account, type Position, type ScannerSnapshot, type ScanSummary, type State, type StreamEvent, type Trade } from './api';
 import { useBotWebSocket } from './useBotWebSocket';
 
 export const POLL_MS = 5000;
 const MAX_TRADES = 50;
 const MAX_EVENTS = 200;
 
-type Slice = 'account' | 'positions' | 'trades';
+type Slice = 'account' | 'positions' | 'trades' | 'scanner';
 
 export interface DashboardData {
   account: Account | null;
   positions: Position[];
   trades: Trade[];
   scan: ScanSummary | null;
+  /** Seed 001's last scanner snapshot (GET /api/scanner/last, SCAN_RESULT). */
+  scanner: ScannerSnapshot | null;
   events: StreamEvent[];
   status: ReturnType<typeof useBotWebSocket>['status'];
   lastUpdate: number | null;
@@ -47,10 +49,11 @@ export function useDashboardData(enabled: boolean): DashboardData {
   const [positions, setPositions] = useState<Position[]>([]);
   const [trades, setTrades] = useState<Trade[]>([]);
   const [scan, setScan] = useState<ScanSummary | null>(null);
+  const [scanner, setScanner] = useState<ScannerSnapshot | null>(null);
   const [events, setEvents] = useState<StreamEvent[]>([]);
   const [lastUpdate, setLastUpdate] = useState<number | null>(null);
   const [pollError, setPollError] = useState<string | null>(null);
-  const streamedAt = useRef<Record<Slice, number>>({ account: -1, positions: -1, trades: -1 });
+  const streamedAt = useRef<Record<Slice, number>>({ account: -1, positions: -1, trades: -1, scanner: -1 });
 
   const onMessage = useCallback((m: StreamEvent) => {
     const now = performance.now();
@@ -59,7 +62,7 @@ export function useDashboardData(enabled: boolean): DashboardData {
       case 'STATE_SNAPSHOT': {
         const s = m.data as State | undefined;
         if (!s) return;
-        streamedAt.current = { account: now, positions: now, trades: now };
+        streamedAt.current = { ...streamedAt.current, account: now, positions: now, trades: now };
         setAccount(s.account);
         setPositions(s.positions ?? []);
         setTrades(mergeTrades([], [...(s.recent_trades ?? [])].reverse()));
@@ -89,6 +92,14 @@ export function useDashboardData(enabled: boolean): DashboardData {
         setEvents((e) => [m, ...e].slice(0, MAX_EVENTS));
         return;
       }
+      case 'SCAN_RESULT': {
+        const snap = (m.data ?? m) as ScannerSnapshot;
+        if (Array.isArray(snap.candidates)) {
+          streamedAt.current.scanner = now;
+          setScanner(snap);
+        }
+        return;
+      }
       case 'TRADE_EXECUTION': {
         const t = (m.data ?? m) as Trade;
         streamedAt.current.trades = now;
@@ -112,6 +123,7 @@ export function useDashboardData(enabled: boolean): DashboardData {
       const results = await Promise.allSettled([
         api<Account>('/api/account').then((a) => fresh('account') && setAccount(a)),
         api<Position[]>('/api/positions').then((p) => fresh('positions') && setPositions(p)),
+        api<ScannerSnapshot>('/api/scanner/last').then((sn) => fresh('scanner') && Array.isArray(sn?.candidates) && setScanner(sn)),
         api<Trade[]>('/api/trades').then((t) => !cancelled && setTrades((cur) => (fresh('trades') ? mergeTrades([], [...t].reverse()) : mergeTrades(cur, t)))),
       ]);
       if (cancelled) return;
@@ -126,5 +138,5 @@ export function useDashboardData(enabled: boolean): DashboardData {
     };
   }, [enabled]);
 
-  return { account, positions, trades, scan, events, status, lastUpdate, pollError };
+  return { account, positions, trades, scan, scanner, events, status, lastUpdate, pollError };
 }

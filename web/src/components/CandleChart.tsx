@@ -1,12 +1,18 @@
-import { CandlestickSeries, ColorType, createChart, type IChartApi, type ISeriesApi, type UTCTimestamp } from 'lightweight-charts';
+import { CandlestickSeries, ColorType, createChart, createSeriesMarkers, type IChartApi, type ISeriesApi, type ISeriesMarkersPluginApi, type Time, type UTCTimestamp } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'react';
-import { api, fmt, type BarsAnswer } from '../api';
+import { api, fmt, type BarsAnswer, type Trade } from '../api';
+import { tradeMarkers } from '../chartMarkers';
 
-/** Candles of one instrument from GET /api/bars (the kernel's bar history), refreshed every few seconds. */
-export function CandleChart({ symbol, intervals }: { symbol: string; intervals: number[] }) {
+/**
+ * Candles of one instrument from GET /api/bars (the kernel's bar history), refreshed every few
+ * seconds, with the bot's entries and exits (from /api/trades and TRADE_EXECUTION) as markers.
+ */
+export function CandleChart({ symbol, intervals, trades = [] }: { symbol: string; intervals: number[]; trades?: readonly Trade[] }) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<IChartApi | null>(null);
   const series = useRef<ISeriesApi<'Candlestick'> | null>(null);
+  const markers = useRef<ISeriesMarkersPluginApi<Time> | null>(null);
+  const [firstBar, setFirstBar] = useState<number | null>(null);
   // lightweight-charts keys bars by whole seconds: sub-second intervals are not offered.
   const usable = intervals.filter((ms) => ms >= 1000);
   const [interval, setInterval] = useState<number | undefined>(usable.includes(5000) ? 5000 : usable[0]);
@@ -25,10 +31,12 @@ export function CandleChart({ symbol, intervals }: { symbol: string; intervals: 
     });
     chart.current = c;
     series.current = c.addSeries(CandlestickSeries, { upColor: '#26a69a', downColor: '#ef5350', borderVisible: false, wickUpColor: '#26a69a', wickDownColor: '#ef5350' });
+    markers.current = createSeriesMarkers(series.current, []);
     return () => {
       c.remove();
       chart.current = null;
       series.current = null;
+      markers.current = null;
     };
   }, []);
 
@@ -43,6 +51,7 @@ export function CandleChart({ symbol, intervals }: { symbol: string; intervals: 
         series.current.setData(bars);
         const lastBar = bars[bars.length - 1];
         setLast(lastBar ? { close: lastBar.close, count: bars.length } : null);
+        setFirstBar(bars[0]?.time ?? null);
         setError(null);
       } catch (e) {
         if (!cancelled) setError((e as Error).message);
@@ -56,8 +65,14 @@ export function CandleChart({ symbol, intervals }: { symbol: string; intervals: 
     };
   }, [symbol, interval]);
 
+  const shown = interval === undefined || firstBar === null ? [] : tradeMarkers(trades, symbol, interval, firstBar);
+  const markerKey = shown.map((m) => `${m.id}@${m.time}`).join(',');
+  useEffect(() => {
+    markers.current?.setMarkers(shown.map((m) => ({ time: m.time as UTCTimestamp, position: m.position, shape: m.shape, color: m.color, text: m.text, id: m.id })));
+  }, [markerKey]);
+
   return (
-    <div className="chart" data-testid={`chart-${symbol}`}>
+    <div className="chart" data-testid={`chart-${symbol}`} data-markers={shown.length}>
       <div className="chart-head">
         <strong>{symbol}</strong>
         <span className="muted" data-testid="chart-last">
@@ -77,7 +92,7 @@ export function CandleChart({ symbol, intervals }: { symbol: string; intervals: 
   );
 }
 
-export function Charts() {
+export function Charts({ trades = [] }: { trades?: readonly Trade[] }) {
   const [symbols, setSymbols] = useState<{ symbol: string; intervals: number[] }[]>([]);
   useEffect(() => {
     api<{ symbols: { symbol: string; intervals: number[] }[] }>('/api/bars/symbols')
@@ -89,7 +104,7 @@ export function Charts() {
       <h2>Charts</h2>
       <div className="chart-grid">
         {symbols.map((s) => (
-          <CandleChart key={s.symbol} symbol={s.symbol} intervals={s.intervals} />
+          <CandleChart key={s.symbol} symbol={s.symbol} intervals={s.intervals} trades={trades} />
         ))}
       </div>
     </section>

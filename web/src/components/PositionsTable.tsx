@@ -1,11 +1,38 @@
-import { fmt, fmtTime, pnlClass, type Position } from '../api';
+import { useState } from 'react';
+import { closePosition as closePositionApi, fmt, fmtTime, pnlClass, positionView, type Position } from '../api';
+import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
 
-export function PositionsTable({ positions }: { positions: Position[] }) {
+/**
+ * Open positions, from either seed's field set. Close asks for confirmation, then
+ * POST /api/positions/{id}/close places a market exit for the full size.
+ */
+export function PositionsTable({ positions, onClose = closePositionApi }: { positions: Position[]; onClose?: (id: string) => Promise<{ message: string }> }) {
+  const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
+  const [closing, setClosing] = useState<Record<string, boolean>>({});
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const rows = positions.map(positionView);
+
+  const close = async (id: string) => {
+    setClosing((c) => ({ ...c, [id]: true }));
+    try {
+      const r = await onClose(id);
+      setMessage({ text: r.message, error: false });
+    } catch (e) {
+      setMessage({ text: (e as Error).message, error: true });
+      setClosing((c) => ({ ...c, [id]: false }));
+    }
+  };
+
   return (
     <section className="panel positions" data-testid="positions">
       <h2>
         Positions <span className="muted">{positions.length}</span>
       </h2>
+      {message && (
+        <div className={message.error ? 'error small' : 'muted small'} data-testid="positions-message">
+          {message.text}
+        </div>
+      )}
       <table>
         <thead>
           <tr>
@@ -19,35 +46,61 @@ export function PositionsTable({ positions }: { positions: Position[] }) {
             <th className="num">P/L</th>
             <th className="num">R</th>
             <th>Opened</th>
+            <th />
           </tr>
         </thead>
         <tbody>
-          {positions.length === 0 ? (
+          {rows.length === 0 ? (
             <tr>
-              <td colSpan={10} className="muted">
+              <td colSpan={11} className="muted">
                 no open positions
               </td>
             </tr>
           ) : (
-            positions.map((p) => (
-              <tr key={String(p.ticket)} data-symbol={p.symbol}>
+            rows.map((p) => (
+              <tr key={p.key} data-symbol={p.symbol} data-position={p.closeId ?? undefined}>
                 <td>{p.symbol}</td>
                 <td className={p.direction === 'LONG' ? 'pos' : 'neg'}>{p.direction}</td>
-                <td className="num">{p.volume}</td>
-                <td className="num">{fmt(p.entry_price)}</td>
-                <td className="num" data-col="price">{fmt(p.price_current)}</td>
-                <td className="num">{fmt(p.sl_price)}</td>
-                <td className="num">{fmt(p.tp_price)}</td>
-                <td className={`num ${pnlClass(p.profit)}`} data-col="profit">
-                  {fmt(p.profit)}
+                <td className="num" data-col="size">{p.size ?? '—'}</td>
+                <td className="num">{fmt(p.entry)}</td>
+                <td className="num" data-col="price">{fmt(p.price)}</td>
+                <td className="num">{fmt(p.sl)}</td>
+                <td className="num">{fmt(p.tp)}</td>
+                <td className={`num ${pnlClass(p.pnl)}`} data-col="profit">
+                  {fmt(p.pnl)}
                 </td>
-                <td className={`num ${pnlClass(p.pnlR)}`}>{fmt(p.pnlR)}</td>
+                <td className={`num ${pnlClass(p.pnlR)}`} data-col="r">
+                  {fmt(p.pnlR)}
+                </td>
                 <td>{fmtTime(p.openedAt)}</td>
+                <td>
+                  {p.closeId !== null && (
+                    <button
+                      type="button"
+                      className="danger small"
+                      data-testid="close-position"
+                      disabled={closing[p.closeId] === true}
+                      onClick={() => {
+                        const id = p.closeId as string;
+                        setConfirm({
+                          title: `Close ${p.symbol}?`,
+                          message: `Close the ${p.direction.toLowerCase()} ${p.symbol} position (${p.size ?? '?'}) at market?`,
+                          confirmLabel: 'Close position',
+                          danger: true,
+                          onConfirm: () => void close(id),
+                        });
+                      }}
+                    >
+                      {closing[p.closeId] ? 'Closing…' : 'Close'}
+                    </button>
+                  )}
+                </td>
               </tr>
             ))
           )}
         </tbody>
       </table>
+      <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
     </section>
   );
 }

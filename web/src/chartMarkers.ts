@@ -1,0 +1,41 @@
+// The bot's entries and exits as lightweight-charts series markers (kept apart from the chart
+// component so it is testable without a canvas).
+import type { Trade } from './api';
+
+export interface TradeMarker {
+  /** Whole seconds: the start of the bar the fill belongs to. */
+  time: number;
+  position: 'aboveBar' | 'belowBar';
+  shape: 'arrowUp' | 'arrowDown' | 'circle';
+  color: string;
+  text: string;
+  id: string;
+}
+
+const ENTRY = '#2196f3';
+const EXIT = '#ff9800';
+
+/** Markers of one symbol's fills, snapped to bar starts of `intervalMs`, oldest first. */
+export function tradeMarkers(trades: readonly Trade[], symbol: string, intervalMs: number, fromSec?: number): TradeMarker[] {
+  const out: TradeMarker[] = [];
+  for (const t of trades) {
+    if (t.symbol !== symbol) continue;
+    const ms = Date.parse(t.timestamp);
+    if (Number.isNaN(ms)) continue;
+    const time = Math.floor(Math.floor(ms / intervalMs) * intervalMs / 1000);
+    if (fromSec !== undefined && time < fromSec) continue;
+    const buy = /^b/i.test(t.direction);
+    const purpose = t.purpose ?? 'fill';
+    const entry = purpose === 'entry';
+    const label = entry ? 'entry' : purpose === 'stop_loss' ? 'SL' : purpose === 'take_profit' ? 'TP' : purpose;
+    out.push({
+      time,
+      position: buy ? 'belowBar' : 'aboveBar',
+      shape: entry ? (buy ? 'arrowUp' : 'arrowDown') : 'circle',
+      color: entry ? ENTRY : EXIT,
+      text: `${buy ? 'B' : 'S'} ${label}`,
+      id: t.fill_id ?? `${t.order_id ?? ''}|${t.timestamp}`,
+    });
+  }
+  return out.sort((a, b) => a.time - b.time);
+}
