@@ -71,20 +71,11 @@ export interface OpenPositionReport {
   openedAt: number;
 }
 
-export interface TradeReport {
-  side: 'long' | 'short';
-  qty: number;
-  entryPrice: number;
-  exitPrice: number;
-  openedAt: number;
-  closedAt: number;
-  grossPnl: number;
-  fees: number;
-  netPnl: number;
-  pnlR: number | null;
+/** A closed trade of the report: the journal's closed-trade figures plus how it ended. */
+export type TradeReport = Pick<ClosedTrade, 'side' | 'qty' | 'entryPrice' | 'exitPrice' | 'openedAt' | 'closedAt' | 'grossPnl' | 'fees' | 'netPnl' | 'pnlR'> & {
   /** How the trade ended: "stop loss", "exit target", the strategy's exit reason, "end of data". */
   exitReason: string;
-}
+};
 
 export interface BacktestReport {
   instrument: string;

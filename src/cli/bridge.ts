@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import type { PendingOrderView } from '../adapters/broker-bridge.js';
 
 /**
  * The reference execution bridge (`tradewind bridge`): what an MT5 expert advisor or a
@@ -11,19 +12,9 @@ import { Command, InvalidArgumentError } from 'commander';
  * an order whose confirmation is refused (409: another bridge holds it) is never executed.
  */
 
-export interface PendingOrder {
-  id: string;
-  asset: string;
-  exchange: string;
-  side: 'BUY' | 'SELL';
-  qty: number;
-  mode: string;
-  env: string;
-  kind: 'ENTRY' | 'EXIT';
-  cancel?: boolean;
-  symbol?: string;
-  ref_price?: number | null;
-}
+/** What a poll hands out: the server's own view, read defensively (older servers omit fields). */
+export type PendingOrder = Pick<PendingOrderView, 'id' | 'asset' | 'exchange' | 'side' | 'qty' | 'mode' | 'env' | 'kind'> &
+  Partial<Pick<PendingOrderView, 'cancel' | 'symbol' | 'ref_price'>>;
 
 export interface BridgeClientOptions {
   url: string;
