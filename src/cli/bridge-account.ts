@@ -8,6 +8,7 @@ import type { InstrumentRegistry } from '../core/instruments.js';
 import { Kernel } from '../engine/kernel.js';
 import type { TradewindConfig } from './config-schema.js';
 import { ConfigError } from './config.js';
+import { accountKernel } from './accounts.js';
 
 export interface BridgeAccount {
   broker: BridgeBroker;
@@ -47,17 +48,7 @@ export function createBridgeAccount(o: {
     // Same database file: a report's queue row and the kernel's records commit together.
     atomically: (fn) => o.store.atomically(fn),
   });
-  const kernel = new Kernel({
-    clock: o.clock,
-    store: o.store,
-    broker,
-    instruments: o.instruments,
-    account: { id: c.accountId, currency: 'USD', startingBalance: c.startingBalance, leverage: o.config.account.leverage },
-    risk: o.config.risk,
-    scanIntervalMs: o.config.stream.scanIntervalMs,
-    idPrefix: `${c.accountId}-`,
-    onError: (error, context) => log.error({ err: error }, `bridge kernel error in ${context}`),
-  });
+  const kernel = accountKernel({ ...o, broker, accountId: c.accountId, startingBalance: c.startingBalance, log, label: 'bridge' });
   kernel.bus.on('order', ({ order, previous }) =>
     log.info({ orderId: order.id, symbol: order.symbol, side: order.side, qty: order.qty, from: previous, to: order.status, reason: order.reason }, 'bridge order'),
   );

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { PaperBroker } from '../adapters/broker-paper.js';
+import type { PaperBroker } from '../adapters/broker-paper.js';
+import { accountKernel, matchOnTicks, paperBroker } from './accounts.js';
 import type { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
 import { RenkoDesk } from '../app/renko-desk/desk.js';
 import type { Clock } from '../core/clock.js';
@@ -8,7 +9,6 @@ import type { Tick } from '../core/market.js';
 import type { Broker } from '../core/ports.js';
 import { Kernel } from '../engine/kernel.js';
 import type { MessageBus } from '../engine/message-bus.js';
-import { ScheduleFeeModel, TickSlippage } from '../sim/fees.js';
 import type { TradewindConfig } from './config-schema.js';
 import { ConfigError } from './config.js';
 
@@ -71,27 +71,12 @@ export function createRenkoDesk(o: {
   }
   const accountId = onBridge ? o.config.bridge.accountId : c.accountId;
   const log = o.log.child({ component: 'renko-desk', account: accountId });
-  const paper = o.broker || onBridge
-    ? null
-    : new PaperBroker({
-        clock: o.clock,
-        instruments: o.instruments,
-        fees: new ScheduleFeeModel({ spot: o.config.paper.fees.crypto, perpetual: o.config.paper.fees.crypto, future: o.config.paper.fees.futures }),
-        slippage: new TickSlippage(o.config.paper.slippageTicks),
-      });
+  const paper = o.broker || onBridge ? null : paperBroker(o.config, o.clock, o.instruments);
   const broker = o.broker ?? (paper as PaperBroker);
-  const kernel = onBridge ? (o.bridgeKernel as Kernel) : new Kernel({
-    clock: o.clock,
-    store: o.store,
-    broker,
-    instruments: o.instruments,
-    account: { id: c.accountId, currency: 'USD', startingBalance: c.startingBalance, leverage: o.config.account.leverage },
-    risk: o.config.risk,
-    scanIntervalMs: o.config.stream.scanIntervalMs,
-    idPrefix: `${c.accountId}-`,
-    onError: (error, context) => log.error({ err: error }, `renko desk kernel error in ${context}`),
-  });
-  if (paper) kernel.bus.on('tick', ({ tick }) => paper.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price }));
+  const kernel = onBridge
+    ? (o.bridgeKernel as Kernel)
+    : accountKernel({ ...o, broker, accountId: c.accountId, startingBalance: c.startingBalance, log, label: 'renko desk' });
+  if (paper) matchOnTicks(kernel, paper);
   // The bridge account logs its own orders.
   if (!onBridge) {
     kernel.bus.on('order', ({ order, previous }) =>

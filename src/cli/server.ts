@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { TimerScheduler, WallClock } from '../adapters/clock-wall.js';
-import { PaperBroker } from '../adapters/broker-paper.js';
 import { SimulatedFeed } from '../adapters/feed-sim.js';
 import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
 import { TradingFacade } from '../app/facade.js';
@@ -16,11 +15,11 @@ import { StreamState } from '../app/stream-state.js';
 import { buildApp } from '../api/app.js';
 import { BUILTIN_INSTRUMENTS, InstrumentRegistry } from '../core/instruments.js';
 import { Kernel } from '../engine/kernel.js';
-import { ScheduleFeeModel, TickSlippage } from '../sim/fees.js';
 import { SmaCrossStrategy } from '../strategies/sma-cross/sma-cross.js';
 import { ConfigError } from './config.js';
 import type { TradewindConfig } from './config-schema.js';
 import { createLogging } from './logger.js';
+import { matchOnTicks, paperBroker } from './accounts.js';
 import { PresetFiles } from '../adapters/preset-files.js';
 import { EngineController, type PresetRuntime } from '../app/engine-controller.js';
 import { MetricsService } from '../app/metrics-service.js';
@@ -91,12 +90,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const store = new SqliteStore({ file: join(dataDir, 'tradewind.db') });
   // Market data in its own file: a long import never holds the trading journal's write lock.
   const marketStore = new SqliteMarketStore({ file: join(dataDir, 'market.db') });
-  const broker = new PaperBroker({
-    clock,
-    instruments,
-    fees: new ScheduleFeeModel({ spot: config.paper.fees.crypto, perpetual: config.paper.fees.crypto, future: config.paper.fees.futures }),
-    slippage: new TickSlippage(config.paper.slippageTicks),
-  });
+  const broker = paperBroker(config, clock, instruments);
   const onError = (error: unknown, context: string) => log.error({ err: error }, `kernel error in ${context}`);
   const kernel = new Kernel({
     clock,
@@ -108,7 +102,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     scanIntervalMs: config.stream.scanIntervalMs,
     onError,
   });
-  kernel.bus.on('tick', ({ tick }) => broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price }));
+  matchOnTicks(kernel, broker);
   kernel.bus.on('order', ({ order, previous }) =>
     log.info({ orderId: order.id, symbol: order.symbol, side: order.side, type: order.type, purpose: order.purpose, qty: order.qty, from: previous, to: order.status }, 'order'),
   );

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import { PaperBroker } from '../adapters/broker-paper.js';
+import type { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
+import type { Clock } from '../core/clock.js';
+import type { InstrumentRegistry } from '../core/instruments.js';
+import type { Broker } from '../core/ports.js';
+import { Kernel } from '../engine/kernel.js';
+import { ScheduleFeeModel, TickSlippage } from '../sim/fees.js';
+import type { TradewindConfig } from './config-schema.js';
+
+/** A paper broker with the configured fees and slippage. */
+export function paperBroker(config: TradewindConfig, clock: Clock, instruments: InstrumentRegistry): PaperBroker {
+  return new PaperBroker({
+    clock,
+    instruments,
+    fees: new ScheduleFeeModel({ spot: config.paper.fees.crypto, perpetual: config.paper.fees.crypto, future: config.paper.fees.futures }),
+    slippage: new TickSlippage(config.paper.slippageTicks),
+  });
+}
+
+/** The paper broker matches its working orders on every tick the kernel publishes. */
+export function matchOnTicks(kernel: Kernel, broker: PaperBroker): void {
+  kernel.bus.on('tick', ({ tick }) => broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price }));
+}
+
+/**
+ * A further account on the shared journal (bridge, Renko desk): its own kernel, with an id
+ * prefix so its order, position and trade ids never collide with another account's.
+ */
+export function accountKernel(o: {
+  config: TradewindConfig;
+  store: SqliteStore;
+  clock: Clock;
+  instruments: InstrumentRegistry;
+  broker: Broker;
+  accountId: string;
+  startingBalance: number;
+  log: Logger;
+  label: string;
+}): Kernel {
+  return new Kernel({
+    clock: o.clock,
+    store: o.store,
+    broker: o.broker,
+    instruments: o.instruments,
+    account: { id: o.accountId, currency: 'USD', startingBalance: o.startingBalance, leverage: o.config.account.leverage },
+    risk: o.config.risk,
+    scanIntervalMs: o.config.stream.scanIntervalMs,
+    idPrefix: `${o.accountId}-`,
+    onError: (error, context) => o.log.error({ err: error }, `${o.label} kernel error in ${context}`),
+  });
+}
