@@ -72,6 +72,8 @@ export interface HarnessOptions {
   risk?: RiskConfig;
   startingBalance?: number;
   scanIntervalMs?: number;
+  /** The paper broker's volume cap (partial fills); none by default. */
+  maxVolumeShare?: number;
 }
 
 export interface Harness {
@@ -87,8 +89,8 @@ export interface Harness {
   errors: { error: unknown; context: string }[];
   /** Delivers a report to every listener the broker has (the execution engine among them). */
   replay(report: ExecutionReport): void;
-  /** Sets the clock to ts and feeds one trade print to the kernel. */
-  tick(symbol: string, price: number, ts: number): void;
+  /** Sets the clock to ts and feeds one trade print (of `size`, default 1) to the kernel. */
+  tick(symbol: string, price: number, ts: number, size?: number): void;
 }
 
 /** A kernel wired as the composition root wires it: SQLite store, paper broker fed by ticks. */
@@ -103,6 +105,7 @@ export function buildHarness(options: HarnessOptions): Harness {
     instruments,
     fees: new ScheduleFeeModel({ spot: crypto, perpetual: crypto, future: futures }),
     slippage: new TickSlippage(options.slippageTicks ?? 1),
+    maxVolumeShare: options.maxVolumeShare ?? null,
   });
   const listeners: ((r: ExecutionReport) => void)[] = [];
   const reports: ExecutionReport[] = [];
@@ -123,7 +126,7 @@ export function buildHarness(options: HarnessOptions): Harness {
     scanIntervalMs: options.scanIntervalMs ?? 1_000,
     onError: (error, context) => errors.push({ error, context }),
   });
-  kernel.bus.on('tick', ({ tick }) => broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price }));
+  kernel.bus.on('tick', ({ tick }) => broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price, volume: tick.size }));
   const events: KernelEvent[] = [];
   kernel.bus.onAny((e) => events.push(e));
   return {
@@ -137,9 +140,9 @@ export function buildHarness(options: HarnessOptions): Harness {
     replay: (report) => {
       for (const l of listeners) l(report);
     },
-    tick: (symbol, price, ts) => {
+    tick: (symbol, price, ts, size = 1) => {
       clock.set(ts);
-      kernel.onTick({ symbol, ts, price, size: 1, trades: 1 });
+      kernel.onTick({ symbol, ts, price, size, trades: 1 });
     },
   };
 }
