@@ -9,7 +9,7 @@ import { SimClock } from '../../src/core/clock.js';
 import type { KernelEvent } from '../../src/core/events.js';
 import { BUILTIN_INSTRUMENTS, InstrumentRegistry } from '../../src/core/instruments.js';
 import type { Fill, Order } from '../../src/core/orders.js';
-import type { ExecutionReport } from '../../src/core/ports.js';
+import type { ExecutionReport, TradingStore } from '../../src/core/ports.js';
 import { Kernel } from '../../src/engine/kernel.js';
 import type { RiskConfig } from '../../src/engine/risk-engine.js';
 import { ScheduleFeeModel, TickSlippage, type FeeSchedule } from '../../src/sim/fees.js';
@@ -74,6 +74,8 @@ export interface HarnessOptions {
   scanIntervalMs?: number;
   /** The paper broker's volume cap (partial fills); none by default. */
   maxVolumeShare?: number;
+  /** What the kernel writes through (a failing wrapper around the real store); the store itself by default. */
+  wrapStore?: (store: SqliteStore) => TradingStore;
 }
 
 export interface Harness {
@@ -118,7 +120,7 @@ export function buildHarness(options: HarnessOptions): Harness {
   const errors: { error: unknown; context: string }[] = [];
   const kernel = new Kernel({
     clock,
-    store,
+    store: options.wrapStore ? options.wrapStore(store) : store,
     broker,
     instruments,
     account: { id: 'paper', currency: 'USD', startingBalance: options.startingBalance ?? 100_000, leverage: 10 },
