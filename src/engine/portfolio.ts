@@ -137,17 +137,25 @@ export class Portfolio {
     const inst = this.instruments.get(fill.symbol);
     const fillSide: PositionSide = fill.side === 'buy' ? 'long' : 'short';
     const live = this.positions.get(fill.symbol);
+    const a = this.account;
+    // Spelled out rather than spread (as the returned previews): built on every fill of a backtest.
     const account: Account = {
-      ...this.account,
-      fees: round2(this.account.fees + fill.fee),
-      balance: round2(this.account.balance - fill.fee),
+      id: a.id,
+      currency: a.currency,
+      leverage: a.leverage,
+      startingBalance: a.startingBalance,
+      balance: round2(a.balance - fill.fee),
+      realizedPnl: a.realizedPnl,
+      fees: round2(a.fees + fill.fee),
+      dayStartEquity: a.dayStartEquity,
+      day: a.day,
       updatedAt: fill.ts,
     };
-    const base = { symbol: fill.symbol, account };
+    const symbol = fill.symbol;
 
     if (!live) {
       const position = this.newPosition(fill, order, fill.qty, fill.fee);
-      return { ...base, position, positionClosed: null, closedTrade: null, change: 'opened', opensPosition: true };
+      return { symbol, account, position, positionClosed: null, closedTrade: null, change: 'opened', opensPosition: true };
     }
     const existing: Position = { ...live };
     if (existing.side === fillSide) {
@@ -162,7 +170,7 @@ export class Portfolio {
       if (order.takeProfit !== null) existing.takeProfit = order.takeProfit;
       existing.initialRisk = this.riskOf(existing.avgPrice, existing.stopPrice, qty, inst.pointValue) ?? existing.initialRisk;
       markTo(existing, fill.price, inst.pointValue);
-      return { ...base, position: existing, positionClosed: null, closedTrade: null, change: 'increased', opensPosition: false };
+      return { symbol, account, position: existing, positionClosed: null, closedTrade: null, change: 'increased', opensPosition: false };
     }
 
     const reduceQty = Math.min(existing.qty, fill.qty);
@@ -180,7 +188,7 @@ export class Portfolio {
       existing.realizedPnl = round2(existing.realizedPnl + pnl);
       existing.fees = round2(existing.fees + feeShare);
       markTo(existing, fill.price, inst.pointValue);
-      return { ...base, position: existing, positionClosed: null, closedTrade: null, change: 'reduced', opensPosition: false };
+      return { symbol, account, position: existing, positionClosed: null, closedTrade: null, change: 'reduced', opensPosition: false };
     }
 
     const grossPnl = round2(existing.realizedPnl + pnl);
@@ -207,7 +215,7 @@ export class Portfolio {
     const positionClosed: Position = { ...existing, qty: 0, unrealizedPnl: 0, markPrice: fill.price, fees };
     const flipQty = roundToStep(fill.qty - reduceQty, inst.qtyStep);
     const position = flipQty > 0 ? this.newPosition(fill, order, flipQty, fill.fee - feeShare) : null;
-    return { ...base, position, positionClosed, closedTrade, change: 'closed', opensPosition: position !== null };
+    return { symbol, account, position, positionClosed, closedTrade, change: 'closed', opensPosition: position !== null };
   }
 
   /**
