@@ -83,6 +83,7 @@ export class ExecutionEngine {
             placeExit: (request) => this.place(request),
             write: (context, fn) => this.write(context, fn),
             halted: () => this.haltState !== null,
+            exitWorking: (symbol) => this.hasOpenOrder(symbol, ['exit']),
             retryMs: deps.managedStopRetryMs ?? 5_000,
           })
         : null;
@@ -212,8 +213,17 @@ export class ExecutionEngine {
     return { ...live };
   }
 
+  /**
+   * Whether an order of one of these purposes is open for the symbol. A market stop-loss or
+   * take-profit order (the exit of a server-managed stop) counts as an `exit`: it closes the
+   * position, so nobody sends a second exit next to it.
+   */
   hasOpenOrder(symbol: string, purposes: readonly Order['purpose'][]): boolean {
-    for (const o of this.open.values()) if (o.symbol === symbol && purposes.includes(o.purpose)) return true;
+    const exits = purposes.includes('exit');
+    for (const o of this.open.values()) {
+      if (o.symbol !== symbol) continue;
+      if (purposes.includes(o.purpose) || (exits && o.type === 'market' && (o.purpose === 'stop_loss' || o.purpose === 'take_profit'))) return true;
+    }
     return false;
   }
 

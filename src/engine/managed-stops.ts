@@ -25,6 +25,8 @@ export interface ManagedStopsDeps {
   write<T>(context: string, fn: () => T): T;
   /** True once the account halted: nothing is checked or sent any more. */
   halted(): boolean;
+  /** Whether an exit of the symbol's position is already working (a bot's, an operator's, a managed one). */
+  exitWorking(symbol: string): boolean;
   /** After an exit that did not close the position (refused, cancelled): wait this long before the next. */
   retryMs: number;
 }
@@ -132,7 +134,7 @@ export class ManagedStops {
     }
     if (!due) return;
     const position = this.deps.portfolio.position(symbol);
-    if (!position) return;
+    if (!position || this.deps.exitWorking(symbol)) return;
     const now = this.deps.clock.now();
     due.sort((a, b) => PURPOSES.indexOf(a.purpose) - PURPOSES.indexOf(b.purpose));
     for (const s of due) {

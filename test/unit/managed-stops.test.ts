@@ -203,6 +203,30 @@ describe('server-managed stops on the bridge account', () => {
     r.close();
   });
 
+  it('never sends a second exit next to one already working (a bot’s exit, or its own)', () => {
+    const r = rig(dirs.file('one-exit.db'));
+    const k = r.account.kernel;
+    enter(r, 2);
+    r.clock.set(T0 + 1_000);
+    r.fillPending(6_000);
+    k.execution.place({ accountId: 'bridge', botId: 'desk', symbol: 'ES', side: 'sell', type: 'market', purpose: 'exit', qty: 2, reason: 'bot exit' });
+    r.tick(5_985, T0 + 2_000); // crosses the stop while the bot's exit is queued
+    assert.equal(r.queueRows().length, 2, 'only the bot exit');
+    assert.deepEqual(stopsOf(r)[0], ['stop_loss', 'active', 'sell', 5_990, 2]);
+    r.clock.set(T0 + 3_000);
+    r.fillPending(5_985);
+    assert.equal(k.portfolio.position('ES'), undefined);
+
+    // The other way round: the managed exit counts as an exit for anyone asking before sending one.
+    enter(r, 1);
+    r.clock.set(T0 + 4_000);
+    r.fillPending(6_000);
+    r.tick(5_980, T0 + 5_000);
+    assert.equal(k.execution.hasOpenOrder('ES', ['exit']), true, 'the managed stop-loss exit is an exit in flight');
+    assert.equal(k.execution.hasOpenOrder('ES', ['entry']), false);
+    r.close();
+  });
+
   it('an exit the bridge refuses (offline) leaves the stop armed; it fires again after the retry delay', () => {
     const r = rig(dirs.file('offline.db'));
     const k = r.account.kernel;
