@@ -8,7 +8,7 @@ import { SimClock } from '../../src/core/clock.js';
 import type { Order, OrderRequest } from '../../src/core/orders.js';
 import type { TradingStore } from '../../src/core/ports.js';
 import { AccountHaltedError, JournalWriteError } from '../../src/engine/execution-engine.js';
-import { buildHarness, tempDir, type Harness } from './support.js';
+import { buildHarness, tempDir, type Harness, paperRequest } from './support.js';
 
 const dirs = tempDir('tw-journal-');
 after(() => dirs.cleanup());
@@ -61,16 +61,7 @@ class FailingStore implements TradingStore {
   }
 }
 
-const request = (over: Partial<OrderRequest> = {}): OrderRequest => ({
-  accountId: 'paper',
-  botId: 'bot',
-  symbol: 'BTC/USDT',
-  side: 'buy',
-  type: 'market',
-  purpose: 'entry',
-  qty: 0.5,
-  ...over,
-});
+const request = (over: Partial<OrderRequest> = {}): OrderRequest => paperRequest({ qty: 0.5, ...over });
 
 const byId = (a: Order, b: Order) => a.id.localeCompare(b.id);
 const durable = (p: object) => ({ ...p, markPrice: 0, unrealizedPnl: 0 });

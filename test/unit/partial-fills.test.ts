@@ -13,7 +13,7 @@ import type { Broker, ExecutionReport } from '../../src/core/ports.js';
 import { Kernel } from '../../src/engine/kernel.js';
 import { ScheduleFeeModel, TickSlippage, ZERO_FEES } from '../../src/sim/fees.js';
 import { MatchingEngine, type PriceUpdate } from '../../src/sim/matching-engine.js';
-import { buildHarness, makeOrder, near, registry, tempDir, type Harness } from './support.js';
+import { buildHarness, makeOrder, near, registry, tempDir, type Harness, paperRequest } from './support.js';
 
 const dirs = tempDir('tw-partial-');
 after(() => dirs.cleanup());
@@ -23,16 +23,7 @@ const harness = (over: Partial<Parameters<typeof buildHarness>[0]> = {}): Harnes
   return buildHarness({ file: dirs.file(`partial-${n}.db`), ...over });
 };
 
-const request = (over: Partial<OrderRequest> = {}): OrderRequest => ({
-  accountId: 'paper',
-  botId: 'bot',
-  symbol: 'BTC/USDT',
-  side: 'buy',
-  type: 'market',
-  purpose: 'entry',
-  qty: 1,
-  ...over,
-});
+const request = (over: Partial<OrderRequest> = {}): OrderRequest => paperRequest({ qty: 1, ...over });
 
 const statusesOf = (events: KernelEvent[], id: string) => events.flatMap((e) => (e.type === 'order' && e.order.id === id ? [e.order.status] : []));
 

@@ -8,7 +8,7 @@ import { SqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.js';
 import { SimClock } from '../../src/core/clock.js';
 import type { KernelEvent } from '../../src/core/events.js';
 import { BUILTIN_INSTRUMENTS, InstrumentRegistry } from '../../src/core/instruments.js';
-import type { Fill, Order } from '../../src/core/orders.js';
+import type { Fill, Order, OrderRequest } from '../../src/core/orders.js';
 import type { ExecutionReport, TradingStore } from '../../src/core/ports.js';
 import { Kernel } from '../../src/engine/kernel.js';
 import type { RiskConfig } from '../../src/engine/risk-engine.js';
@@ -58,6 +58,11 @@ export function makeOrder(fields: Partial<Order> & Pick<Order, 'id' | 'symbol' |
 
 export function makeFill(fields: Partial<Fill> & Pick<Fill, 'id' | 'symbol' | 'side' | 'qty' | 'price'>): Fill {
   return { orderId: fields.id.replace(/-F\d+$/, ''), accountId: 'acc', fee: 0, ts: 0, ...fields };
+}
+
+/** A market entry for the harness's paper account (0.5 BTC/USDT unless overridden). */
+export function paperRequest(over: Partial<OrderRequest> = {}): OrderRequest {
+  return { accountId: 'paper', botId: 'bot', symbol: 'BTC/USDT', side: 'buy', type: 'market', purpose: 'entry', qty: 0.5, ...over };
 }
 
 export const CRYPTO_FEES: FeeSchedule = { takerRate: 0.0004, makerRate: 0.0002, perContract: 0 };
