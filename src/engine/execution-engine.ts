@@ -201,7 +201,11 @@ export class ExecutionEngine {
    * server-managed stops) follow. Null when there is no position.
    */
   updateProtection(symbol: string, levels: { stopPrice?: number | null; takeProfit?: number | null }): Position | null {
-    const inst = this.deps.instruments.get(symbol);
+    const inst = this.deps.instruments.find(symbol);
+    if (!inst) throw new OrderValidationError(`unknown symbol ${symbol}`);
+    for (const [name, v] of Object.entries(levels)) {
+      if (v != null && !(Number.isFinite(v) && v > 0)) throw new OrderValidationError(`${name} must be a positive price, got ${String(v)}`);
+    }
     const round = (v: number | null | undefined) => (v == null ? v : roundToStep(v, inst.tickSize));
     const next = this.deps.portfolio.previewProtection(symbol, { stopPrice: round(levels.stopPrice), takeProfit: round(levels.takeProfit) });
     if (!next) return null;

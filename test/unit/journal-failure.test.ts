@@ -3,12 +3,14 @@
 // journal holds (checked against the SQLite file, and again after a restart on that file).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { SqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.js';
+import { SqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.js';
 import { SimClock } from '../../src/core/clock.js';
 import type { Order, OrderRequest } from '../../src/core/orders.js';
 import type { TradingStore } from '../../src/core/ports.js';
+import type { KernelEvent } from '../../src/core/events.js';
 import { AccountHaltedError, JournalWriteError } from '../../src/engine/execution-engine.js';
-import { buildHarness, tempDir, type Harness, paperRequest } from './support.js';
+import { Kernel } from '../../src/engine/kernel.js';
+import { buildHarness, tempDir, type Harness, paperRequest, registry, ScriptedBroker } from './support.js';
 
 const dirs = tempDir('tw-journal-');
 after(() => dirs.cleanup());
@@ -67,16 +69,20 @@ const byId = (a: Order, b: Order) => a.id.localeCompare(b.id);
 const durable = (p: object) => ({ ...p, markPrice: 0, unrealizedPnl: 0 });
 
 /** What the kernel holds in memory, as the journal would restore it. */
-const memoryOf = (h: Harness) => ({
-  account: h.kernel.portfolio.accountState(),
-  positions: h.kernel.portfolio.openPositions().map(durable),
-  openOrders: h.kernel.execution.openOrders().sort(byId),
-});
+const memoryOf = (h: Harness | Kernel) => {
+  const k = h instanceof Kernel ? h : h.kernel;
+  return {
+    account: k.portfolio.accountState(),
+    positions: k.portfolio.openPositions().map(durable),
+    openOrders: k.execution.openOrders().sort(byId),
+    managedStops: k.execution.managedStops(),
+  };
+};
 
 /** What the SQLite file holds, read through a fresh restore. */
-const diskOf = (store: SqliteStore) => {
-  const r = store.restore('paper');
-  return { account: r.account, positions: r.positions.map(durable), openOrders: r.openOrders.sort(byId) };
+const diskOf = (store: SqliteStore, accountId = 'paper') => {
+  const r = store.restore(accountId);
+  return { account: r.account, positions: r.positions.map(durable), openOrders: r.openOrders.sort(byId), managedStops: store.managedStops(accountId) };
 };
 
 const counts = (store: SqliteStore) => {
@@ -179,6 +185,47 @@ describe('commit before apply: a failed journal write halts the account, memory 
     assert.equal(h.store.getOrder(exit.id)?.status, 'accepted');
     assert.throws(() => h.kernel.execution.place(request()), AccountHaltedError);
     h.store.close();
+  });
+
+  it('a server-managed stop whose write fails halts the account; a restart arms it from the position', () => {
+    const file = dirs.file('managed-fails.db');
+    const inner = new SqliteStore({ file });
+    const store = new FailingStore(inner);
+    const broker = new ScriptedBroker();
+    const events: KernelEvent[] = [];
+    const build = (s: TradingStore, b: ScriptedBroker) => {
+      const k = new Kernel({
+        clock: new SimClock(1_000),
+        store: s,
+        broker: b,
+        instruments: registry(),
+        account: { id: 'b', currency: 'USD', startingBalance: 50_000, leverage: 10 },
+        risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+        idPrefix: 'b-',
+      });
+      k.bus.onAny((e) => events.push(e));
+      return k;
+    };
+    const k = build(store, broker);
+    const o = k.execution.place({ accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2, stopLoss: 5_990 });
+    store.failOn('saveManagedStop');
+    broker.report({ kind: 'filled', orderId: o.id, fill: { id: 'T1', orderId: o.id, accountId: 'b', symbol: 'ES', side: 'buy', qty: 2, price: 6_000, fee: 0, ts: 1_500 } });
+    // The fill was committed before; the stop that should follow it was not: the account halts.
+    assert.equal(k.portfolio.position('ES')?.qty, 2);
+    assert.deepEqual(k.execution.managedStops(), []);
+    assert.deepEqual(inner.managedStops('b'), []);
+    assert.equal(events.filter((e) => e.type === 'account-halted').length, 1);
+    assert.deepEqual(memoryOf(k), diskOf(inner, 'b'));
+    k.onTick({ symbol: 'ES', ts: 2_000, price: 5_900, size: 1, trades: 1 });
+    assert.equal(broker.submitted.length, 1, 'nothing armed, nothing sent');
+    inner.close();
+
+    const again = new SqliteStore({ file });
+    const restarted = build(again, new ScriptedBroker());
+    assert.deepEqual(restarted.execution.managedStops().map((s) => [s.purpose, s.status, s.triggerPrice, s.qty]), [['stop_loss', 'active', 5_990, 2]]);
+    assert.deepEqual(again.managedStops('b').map((s) => s.id), ['b:ES:stop_loss']);
+    assert.deepEqual(memoryOf(restarted), diskOf(again, 'b'));
+    again.close();
   });
 
   it('a duplicate fill id changes nothing, also in the middle of a partially filled order', () => {

@@ -9,11 +9,10 @@ import { SimClock } from '../../src/core/clock.js';
 import type { KernelEvent } from '../../src/core/events.js';
 import type { Bar } from '../../src/core/market.js';
 import type { Fill, Order, OrderRequest } from '../../src/core/orders.js';
-import type { Broker, ExecutionReport } from '../../src/core/ports.js';
 import { Kernel } from '../../src/engine/kernel.js';
 import { ScheduleFeeModel, TickSlippage, ZERO_FEES } from '../../src/sim/fees.js';
 import { MatchingEngine, type PriceUpdate } from '../../src/sim/matching-engine.js';
-import { buildHarness, makeOrder, near, registry, tempDir, type Harness, paperRequest } from './support.js';
+import { buildHarness, makeOrder, near, registry, tempDir, type Harness, paperRequest, ScriptedBroker } from './support.js';
 
 const dirs = tempDir('tw-partial-');
 after(() => dirs.cleanup());
@@ -248,37 +247,10 @@ describe('partial fills in a bar backtest with a volume cap', () => {
   });
 });
 
-/**
- * A broker like a bridge: market orders only, executions reported by the test (several per
- * order), no protective orders (the kernel manages them).
- */
-class BridgeLikeBroker implements Broker {
-  readonly name = 'bridge-like';
-  readonly supportsProtectiveOrders = false;
-  readonly submitted: Order[] = [];
-  private listener: (r: ExecutionReport) => void = () => {};
-  submit(order: Order): void {
-    this.submitted.push({ ...order });
-  }
-  cancel(orderId: string): void {
-    this.listener({ kind: 'cancelled', orderId, reason: 'cancelled at the venue', ts: 0 });
-  }
-  onReport(listener: (r: ExecutionReport) => void): void {
-    this.listener = listener;
-  }
-  reconcile(): void {}
-  isAvailable(): boolean {
-    return true;
-  }
-  report(r: ExecutionReport): void {
-    this.listener(r);
-  }
-}
-
 describe('partial fills through the kernel with a bridge-like broker', () => {
   const setup = () => {
     const store = new SqliteStore({ file: dirs.file(`bridge-like-${(n += 1)}.db`) });
-    const broker = new BridgeLikeBroker();
+    const broker = new ScriptedBroker();
     const errors: string[] = [];
     const kernel = new Kernel({
       clock: new SimClock(1_000),

@@ -9,7 +9,7 @@ import { SimClock } from '../../src/core/clock.js';
 import type { KernelEvent } from '../../src/core/events.js';
 import { BUILTIN_INSTRUMENTS, InstrumentRegistry } from '../../src/core/instruments.js';
 import type { Fill, Order, OrderRequest } from '../../src/core/orders.js';
-import type { ExecutionReport, TradingStore } from '../../src/core/ports.js';
+import type { Broker, ExecutionReport, TradingStore } from '../../src/core/ports.js';
 import { Kernel } from '../../src/engine/kernel.js';
 import type { RiskConfig } from '../../src/engine/risk-engine.js';
 import { ScheduleFeeModel, TickSlippage, type FeeSchedule } from '../../src/sim/fees.js';
@@ -152,4 +152,31 @@ export function buildHarness(options: HarnessOptions): Harness {
       kernel.onTick({ symbol, ts, price, size, trades: 1 });
     },
   };
+}
+
+/**
+ * A broker like a bridge: market orders only, executions reported by the test (several per
+ * order), no protective orders (the kernel manages them).
+ */
+export class ScriptedBroker implements Broker {
+  readonly name = 'scripted';
+  readonly supportsProtectiveOrders = false;
+  readonly submitted: Order[] = [];
+  private listener: (r: ExecutionReport) => void = () => {};
+  submit(order: Order): void {
+    this.submitted.push({ ...order });
+  }
+  cancel(orderId: string): void {
+    this.listener({ kind: 'cancelled', orderId, reason: 'cancelled at the venue', ts: 0 });
+  }
+  onReport(listener: (r: ExecutionReport) => void): void {
+    this.listener = listener;
+  }
+  reconcile(): void {}
+  isAvailable(): boolean {
+    return true;
+  }
+  report(r: ExecutionReport): void {
+    this.listener(r);
+  }
 }
