@@ -108,6 +108,8 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
  */
 export class BridgeBroker implements Broker {
   readonly name: string;
+  /** Market orders only: the kernel keeps the stops and targets (server-managed stops). */
+  readonly supportsProtectiveOrders = false;
   private listeners: ((r: ExecutionReport) => void)[] = [];
   private pnlListeners: PnlSnapshotListener[] = [];
   private lastHeartbeatAt: number | null;
@@ -406,7 +408,9 @@ export class BridgeBroker implements Broker {
           fee: o.fillFee ?? 0,
           ts: o.fillTs ?? o.updatedAt,
         };
-        this.emit({ kind: 'filled', orderId: o.id, fill });
+        // FILLED ends the queue row: a quantity short of the order's is a partial fill whose
+        // remainder the kernel cancels (done), never the whole order filled.
+        this.emit({ kind: 'filled', orderId: o.id, fill, done: true });
         break;
       }
       case 'REJECTED':

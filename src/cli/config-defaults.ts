@@ -20,6 +20,7 @@ export const defaultConfig = (): TradewindConfig => ({
       futures: { takerRate: 0, makerRate: 0, perContract: 2.25 },
     },
     slippageTicks: 1,
+    maxVolumeShare: null,
   },
   risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
   demoBot: {

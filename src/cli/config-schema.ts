@@ -105,6 +105,11 @@ export const ConfigSchema = Type.Object(
       {
         fees: Type.Object({ crypto: FeeSchedule, futures: FeeSchedule }, strict),
         slippageTicks: Type.Integer({ minimum: 0, maximum: 100 }),
+        /**
+         * Volume cap of the paper accounts' simulated fills: a tick (or bar) fills at most this
+         * share of its volume, the rest of an order stays working (partial fills). Null: no cap.
+         */
+        maxVolumeShare: Type.Union([Type.Null(), Type.Number({ exclusiveMinimum: 0, maximum: 1 })]),
       },
       strict,
     ),

@@ -4,6 +4,7 @@ import type { AccountView, ClosedTrade, Position, PositionSide } from './portfol
 import type { BotPhase, ScannerSnapshot } from './scanner.js';
 import type { StateTransition } from './lifecycle.js';
 import type { RenkoBar } from './renko.js';
+import type { ManagedStop } from './managed-stops.js';
 
 export interface ScanSummary {
   timestamp: number;
@@ -22,7 +23,8 @@ export interface Signal {
   ts: number;
 }
 
-export type PositionChange = 'opened' | 'increased' | 'reduced' | 'closed' | 'marked';
+/** `protection`: its stop or target moved (trailing, a desk's update). */
+export type PositionChange = 'opened' | 'increased' | 'reduced' | 'closed' | 'marked' | 'protection';
 
 /** Everything that travels on the message bus: one discriminated union. */
 export type KernelEvent =
@@ -40,7 +42,15 @@ export type KernelEvent =
   | { type: 'bot-phase'; botId: string; phase: BotPhase; reason: string; ts: number }
   | { type: 'engine-state'; botId: string; transition: StateTransition }
   | { type: 'renko'; bar: RenkoBar }
-  | { type: 'level-exit'; asset: string; ts: number };
+  | { type: 'level-exit'; asset: string; ts: number }
+  /**
+   * A journal write failed: the account stopped trading with its memory as the journal holds it
+   * (nothing of the failed change was applied). Restart to resume from the journal.
+   */
+  | { type: 'account-halted'; accountId: string; context: string; reason: string; ts: number }
+  | { type: 'managed-stop'; stop: ManagedStop; change: ManagedStopChange };
+
+export type ManagedStopChange = 'armed' | 'moved' | 'triggered' | 're-armed' | 'cancelled';
 
 export type KernelEventType = KernelEvent['type'];
 export type EventOf<T extends KernelEventType> = Extract<KernelEvent, { type: T }>;
