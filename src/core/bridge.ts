@@ -9,11 +9,14 @@ import { nextState, type TransitionTable } from './fsm.js';
  *      │                  │  ▲ lease expired:     │ (WORKING again renews the lease)
  *      │                  │  └─ claimable again   ├──REJECTED──► REJECTED
  *      └─cancel──► CANCELLED ◄──CANCELLED─────────┘
+ *                      └──FILLED (the owner's late fill: the broker's book is the truth)──► FILLED
  *
  * A claim is a lease: the claimant owns the order until the lease expires; a claimed order
  * whose lease expired before the claimant confirmed it (WORKING) may be claimed by another
- * bridge. WORKING is the commit point: a bridge executes only after its WORKING report was
- * acknowledged, and a WORKING order is never handed to anyone else.
+ * bridge, which then owns it. WORKING is the commit point: a bridge executes only after its
+ * WORKING report was acknowledged, and a WORKING order is never handed to anyone else. Only the
+ * owner of the claim may report on an order (a never-claimed order has no owner: 409); a
+ * WORKING order whose owner stops renewing its lease is flagged stale, never handed on.
  */
 export type BridgeStatus = 'PENDING' | 'CLAIMED' | 'WORKING' | 'FILLED' | 'REJECTED' | 'CANCELLED';
 export type BridgeReportStatus = 'WORKING' | 'FILLED' | 'REJECTED' | 'CANCELLED';
@@ -22,13 +25,16 @@ export type BridgeCommand = BridgeReportStatus | 'claim' | 'cancel';
 export const BRIDGE_REPORT_STATUSES: readonly BridgeReportStatus[] = ['WORKING', 'FILLED', 'REJECTED', 'CANCELLED'];
 
 export const BRIDGE_TRANSITIONS: TransitionTable<BridgeStatus, BridgeCommand> = {
-  PENDING: { claim: 'CLAIMED', cancel: 'CANCELLED', WORKING: 'WORKING', FILLED: 'FILLED', REJECTED: 'REJECTED', CANCELLED: 'CANCELLED' },
+  // No report moves a PENDING order: nobody owns it until a claim.
+  PENDING: { claim: 'CLAIMED', cancel: 'CANCELLED' },
   // `claim` from CLAIMED only once the lease expired (checked by decideClaim).
   CLAIMED: { claim: 'CLAIMED', WORKING: 'WORKING', FILLED: 'FILLED', REJECTED: 'REJECTED', CANCELLED: 'CANCELLED' },
   WORKING: { WORKING: 'WORKING', FILLED: 'FILLED', REJECTED: 'REJECTED', CANCELLED: 'CANCELLED' },
   FILLED: {},
   REJECTED: {},
-  CANCELLED: {},
+  // The owner's fill after a cancel (a cancel request it did not see in time, a stale order
+  // resolved as not executed): the broker's book is the truth, so the fill is applied.
+  CANCELLED: { FILLED: 'FILLED' },
 };
 
 export const BRIDGE_TERMINAL: ReadonlySet<BridgeStatus> = new Set(['FILLED', 'REJECTED', 'CANCELLED']);
@@ -85,11 +91,16 @@ export interface BridgeReport {
   side?: 'BUY' | 'SELL';
   reason?: string;
   brokerOrderId?: string;
+  /**
+   * The server itself decided (an operator resolving a stale order from the bridge's position
+   * report): no ownership check, recorded as `server`.
+   */
+  server?: boolean;
 }
 
 export type ReportDecision =
-  /** The report moves the order (or renews the owner's lease on a repeated WORKING). */
-  | { kind: 'apply'; from: BridgeStatus; to: BridgeStatus; duplicate: boolean }
+  /** The report moves the order (or renews the owner's lease on a repeated WORKING); `late`: a fill after a cancel. */
+  | { kind: 'apply'; from: BridgeStatus; to: BridgeStatus; duplicate: boolean; late: boolean }
   /** Late or out of order (after a terminal state, WORKING after FILLED): acknowledged, no change. */
   | { kind: 'ignored'; reason: string }
   /** Another bridge holds a valid lease on the order. */
@@ -107,17 +118,26 @@ export function claimable(o: BridgeOrder, now: number): boolean {
   return o.status === 'CLAIMED' && !leaseValid(o, now);
 }
 
+/** The refusal of a report from anyone but the owner of the order's claim, or null. */
+export function ownershipConflict(order: BridgeOrder, report: Pick<BridgeReport, 'owner' | 'server'>): string | null {
+  if (report.server) return null;
+  if (order.leaseOwner === null) {
+    return `order ${order.id} was never claimed: only the bridge that claimed it (GET /api/orders/pending) may report on it`;
+  }
+  if (order.leaseOwner !== report.owner) {
+    return `order ${order.id} is owned by bridge ${order.leaseOwner}: reports are accepted only from the owner of the claim, not from ${report.owner}`;
+  }
+  return null;
+}
+
 /** What a report does to a queued order: pure, so both store connections decide alike. */
 export function decideReport(order: BridgeOrder, report: BridgeReport, now: number): ReportDecision {
-  if (BRIDGE_TERMINAL.has(order.status)) {
+  void now; // ownership no longer depends on the lease's expiry; kept for the callers' symmetry
+  const conflict = ownershipConflict(order, report);
+  if (conflict) return { kind: 'conflict', reason: conflict };
+  const late = order.status === 'CANCELLED' && report.status === 'FILLED';
+  if (BRIDGE_TERMINAL.has(order.status) && !late) {
     return { kind: 'ignored', reason: `order is already ${order.status}; ${report.status} ignored` };
-  }
-  if (leaseValid(order, now) && order.leaseOwner !== report.owner) {
-    return { kind: 'conflict', reason: `order ${order.id} is claimed by another bridge until ${new Date(order.leaseExpiresAt ?? 0).toISOString()}` };
-  }
-  // WORKING after another bridge's WORKING (lease expired) would hand over a working order.
-  if (order.status === 'WORKING' && order.leaseOwner !== null && order.leaseOwner !== report.owner && report.status === 'WORKING') {
-    return { kind: 'conflict', reason: `order ${order.id} is working at another bridge (${order.leaseOwner})` };
   }
   const step = nextState(BRIDGE_TRANSITIONS, order.status, report.status);
   if (!step.ok) return { kind: 'ignored', reason: step.reason };
@@ -138,8 +158,86 @@ export function decideReport(order: BridgeOrder, report: BridgeReport, now: numb
       return { kind: 'invalid', reason: 'extra.fee must be a non-negative number' };
     }
   }
-  return { kind: 'apply', from: order.status, to: step.to, duplicate: step.to === order.status };
+  return { kind: 'apply', from: order.status, to: step.to, duplicate: step.to === order.status, late };
 }
+
+/** A WORKING order whose owner has not renewed its lease for `graceMs` past its expiry. */
+export const isStale = (o: Pick<BridgeOrder, 'status' | 'leaseExpiresAt'>, now: number, graceMs: number): boolean =>
+  o.status === 'WORKING' && o.leaseExpiresAt !== null && o.leaseExpiresAt + graceMs <= now;
+
+/** Signed quantity of an order (BUY +, SELL -). */
+export const signedQty = (o: Pick<BridgeOrder, 'side' | 'qty'>): number => (o.side === 'BUY' ? o.qty : -o.qty);
+
+const same = (a: number, b: number): boolean => Math.abs(a - b) < 1e-9;
+
+/**
+ * How a stale WORKING order ended at the broker, read from the bridge's own position report:
+ * FILLED when the bridge holds the server's position plus the order, CANCELLED (never executed)
+ * when it holds exactly the server's position, null when that cannot be told (another order of
+ * the symbol is in flight, or the difference matches neither).
+ */
+export function resolveFromPositions(order: Pick<BridgeOrder, 'side' | 'qty'>, serverQty: number, bridgeQty: number, otherInFlight: number): 'FILLED' | 'CANCELLED' | null {
+  if (otherInFlight > 0) return null;
+  const delta = bridgeQty - serverQty;
+  if (same(delta, signedQty(order))) return 'FILLED';
+  if (same(delta, 0)) return 'CANCELLED';
+  return null;
+}
+
+/** One symbol whose position at the bridge differs from the server's. */
+export interface PositionDiff {
+  /** The kernel symbol (or the bridge's contract when the server does not know it). */
+  symbol: string;
+  contract: string;
+  server: number;
+  bridge: number;
+  /** Orders of the symbol claimed or working: a difference they can account for is `explained`. */
+  inFlight: string[];
+  explained: boolean;
+}
+
+/**
+ * Compares a pnl snapshot's per-symbol positions (by contract or kernel symbol, signed) with the
+ * server's (signed, per kernel symbol). A symbol missing from either side counts as flat. A
+ * difference that the in-flight orders of the symbol could make up (an order executed at the
+ * broker whose fill report is still on its way) is `explained`.
+ */
+export function comparePositions(
+  snapshot: readonly { symbol: string; position: number }[],
+  server: Readonly<Record<string, number>>,
+  contracts: Readonly<Record<string, BridgeContract>>,
+  inFlight: readonly BridgeOrder[],
+): PositionDiff[] {
+  const byContract = new Map(Object.entries(contracts).map(([symbol, c]) => [c.contract, symbol]));
+  const bridge = new Map<string, number>();
+  for (const s of snapshot) {
+    const symbol = byContract.get(s.symbol) ?? s.symbol;
+    bridge.set(symbol, (bridge.get(symbol) ?? 0) + s.position);
+  }
+  const symbols = new Set([...bridge.keys(), ...Object.keys(server).filter((s) => !same(server[s] ?? 0, 0))]);
+  const diffs: PositionDiff[] = [];
+  for (const symbol of [...symbols].sort()) {
+    const b = bridge.get(symbol) ?? 0;
+    const srv = server[symbol] ?? 0;
+    if (same(b, srv)) continue;
+    const open = inFlight.filter((o) => o.symbol === symbol && (o.status === 'CLAIMED' || o.status === 'WORKING'));
+    const up = open.reduce((sum, o) => sum + Math.max(0, signedQty(o)), 0);
+    const down = open.reduce((sum, o) => sum + Math.min(0, signedQty(o)), 0);
+    const delta = b - srv;
+    diffs.push({ symbol, contract: contracts[symbol]?.contract ?? symbol, server: srv, bridge: b, inFlight: open.map((o) => o.id), explained: delta >= down - 1e-9 && delta <= up + 1e-9 });
+  }
+  return diffs;
+}
+
+/** What the bridge broker flags: a typed bus event (`bridge-alert`), a log line, and GET /api/state's events. */
+export type BridgeAlert = { accountId: string; ts: number; message: string } & (
+  | { kind: 'stale-working'; orderId: string; symbol: string; owner: string | null; leaseExpiredAt: number; resolution: 'FILLED' | 'CANCELLED' | null }
+  | { kind: 'stale-resolved'; orderId: string; symbol: string; outcome: 'FILLED' | 'CANCELLED'; fillPrice: number | null }
+  | { kind: 'late-fill'; orderId: string; symbol: string; owner: string; fillPrice: number; qty: number }
+  | { kind: 'position-mismatch'; diffs: PositionDiff[] }
+  | { kind: 'positions-match' }
+  | { kind: 'fill-refused'; orderId: string; symbol: string; owner: string; code: string; field: string; value: unknown }
+);
 
 export interface ClaimResult {
   /** Orders newly leased to the claimant. */

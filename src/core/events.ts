@@ -4,6 +4,7 @@ import type { AccountView, ClosedTrade, Position, PositionSide } from './portfol
 import type { BotPhase, ScannerSnapshot } from './scanner.js';
 import type { StateTransition } from './lifecycle.js';
 import type { RenkoBar } from './renko.js';
+import type { BridgeAlert } from './bridge.js';
 
 export interface ScanSummary {
   timestamp: number;
@@ -40,7 +41,11 @@ export type KernelEvent =
   | { type: 'bot-phase'; botId: string; phase: BotPhase; reason: string; ts: number }
   | { type: 'engine-state'; botId: string; transition: StateTransition }
   | { type: 'renko'; bar: RenkoBar }
-  | { type: 'level-exit'; asset: string; ts: number };
+  | { type: 'level-exit'; asset: string; ts: number }
+  /** The execution bridge flags something for the operator: stale orders, late or refused fills, position mismatches. */
+  | { type: 'bridge-alert'; alert: BridgeAlert }
+  /** A fill whose numbers could not enter the ledger (not finite, out of range): not applied; the account halts. */
+  | { type: 'fill-refused'; accountId: string; fill: Fill; reason: string; halted: boolean; ts: number };
 
 export type KernelEventType = KernelEvent['type'];
 export type EventOf<T extends KernelEventType> = Extract<KernelEvent, { type: T }>;

@@ -13,7 +13,8 @@ export type OrderStatus =
   | 'cancelled'
   | 'rejected';
 
-export type OrderEvent = 'accept' | 'fill' | 'request_cancel' | 'cancel' | 'reject';
+/** `late_fill`: the broker reports a fill for an order it had cancelled (its book is the truth). */
+export type OrderEvent = 'accept' | 'fill' | 'request_cancel' | 'cancel' | 'reject' | 'late_fill';
 
 export const ORDER_TRANSITIONS: TransitionTable<OrderStatus, OrderEvent> = {
   pending_submit: { accept: 'accepted', reject: 'rejected', fill: 'filled', cancel: 'cancelled' },
@@ -21,7 +22,9 @@ export const ORDER_TRANSITIONS: TransitionTable<OrderStatus, OrderEvent> = {
   // A fill can race a cancel request: the fill wins.
   cancel_pending: { cancel: 'cancelled', fill: 'filled' },
   filled: {},
-  cancelled: {},
+  // Terminal for the kernel (nothing is sent for it any more), but a venue that filled it after
+  // all is believed: the fill is applied and the order ends filled.
+  cancelled: { late_fill: 'filled' },
   rejected: {},
 };
 

@@ -2,11 +2,12 @@ import type { Clock } from '../core/clock.js';
 import type { SequenceIds } from '../core/ids.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import { floorToStep, roundToStep } from '../core/instruments.js';
+import { fillProblem, priceProblem, requestedQtyProblem } from '../core/money-checks.js';
 import { isOrderOpen, orderTransition, type Fill, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
 import type { Position } from '../core/portfolio-types.js';
 import type { Broker, ExecutionReport, TradingStore } from '../core/ports.js';
 import type { MessageBus } from './message-bus.js';
-import type { Portfolio } from './portfolio.js';
+import { LedgerGuardError, type Portfolio } from './portfolio.js';
 
 export type CancelOutcome =
   | { ok: true; order: Order }
@@ -33,6 +34,8 @@ export interface ExecutionDeps {
  */
 export class ExecutionEngine {
   private readonly open = new Map<string, Order>();
+  /** Set when a fill could not enter the ledger: new orders are refused until a restart. */
+  private haltReason: string | null = null;
 
   constructor(private readonly deps: ExecutionDeps) {
     deps.broker.onReport((r) => this.onReport(r));
@@ -52,11 +55,19 @@ export class ExecutionEngine {
     const { clock, store, broker, instruments } = this.deps;
     const inst = instruments.find(request.symbol);
     if (!inst) throw new OrderValidationError(`unknown symbol ${request.symbol}`);
+    if (this.haltReason) throw new OrderValidationError(`account ${request.accountId} is halted: ${this.haltReason}`);
+    // Money-safe numbers (core/money-checks): whatever the source, nothing non-finite or absurd is sent.
+    const bad = requestedQtyProblem(request.qty, inst);
+    if (bad) throw new OrderValidationError(bad.message);
     // Never round a quantity up: 0.0019 BTC is 0.001, not 0.002.
     const qty = floorToStep(request.qty, inst.qtyStep);
     if (!(qty >= inst.minQty)) throw new OrderValidationError(`quantity ${request.qty} below minimum ${inst.minQty}`);
     if (request.type === 'limit' && !(Number(request.price) > 0)) throw new OrderValidationError('limit order needs a positive price');
     if (request.type === 'stop' && !(Number(request.stopPrice) > 0)) throw new OrderValidationError('stop order needs a positive stopPrice');
+    for (const [field, v] of [['price', request.type === 'limit' ? request.price : null], ['stopPrice', request.type === 'stop' ? request.stopPrice : null]] as const) {
+      const p = v == null ? null : priceProblem(v, undefined, 'price');
+      if (p) throw new OrderValidationError(`${field}: ${p.message}`);
+    }
     const now = clock.now();
     const order: Order = {
       id: this.deps.orderIds.next(),
@@ -134,9 +145,16 @@ export class ExecutionEngine {
     return false;
   }
 
+  /** Why new orders are refused (a fill could not enter the ledger), or null. */
+  get halted(): string | null {
+    return this.haltReason;
+  }
+
   private onReport(report: ExecutionReport): void {
-    const order = this.open.get(report.orderId);
-    if (!order) return; // already terminal: a replayed or late report changes nothing
+    // Already terminal: a replayed or late report changes nothing, except a fill for an order
+    // the venue had cancelled (its book is the truth; see the `late_fill` transition).
+    const order = this.open.get(report.orderId) ?? (report.kind === 'filled' ? this.cancelledOrder(report.orderId) : undefined);
+    if (!order) return;
     try {
       switch (report.kind) {
         case 'accepted':
@@ -167,10 +185,35 @@ export class ExecutionEngine {
     if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: { ...order }, previous });
   }
 
+  private cancelledOrder(orderId: string): Order | undefined {
+    const stored = this.deps.store.getOrder(orderId);
+    return stored?.status === 'cancelled' ? stored : undefined;
+  }
+
+  /**
+   * The last line before the ledger: a fill whose price, quantity or fee is not a sane finite
+   * number (whatever the broker) is not applied; the account halts (new orders refused) with a
+   * `fill-refused` event, rather than persisting a balance of null.
+   */
+  private refuseFill(fill: Fill): boolean {
+    const inst = this.deps.instruments.find(fill.symbol);
+    const problem = inst ? fillProblem(fill, { ...inst, tickSize: 0, qtyStep: 0, minQty: 0 }, { limits: { fillPriceBandPct: 0, maxFeePct: 100 } }) : null;
+    if (!problem) return false;
+    this.halt(fill, `fill ${fill.id} of order ${fill.orderId} refused: ${problem.message}`);
+    return true;
+  }
+
+  private halt(fill: Fill, reason: string): void {
+    this.haltReason ??= reason;
+    this.deps.bus.publish({ type: 'fill-refused', accountId: fill.accountId, fill, reason, halted: true, ts: this.deps.clock.now() });
+    this.deps.onError?.(new LedgerGuardError(reason), `fill ${fill.id}`);
+  }
+
   private applyFill(order: Order, fill: Fill): void {
     const { portfolio, store, bus } = this.deps;
+    if (this.refuseFill(fill)) return;
     const previous = order.status;
-    const status = orderTransition(previous, 'fill');
+    const status = orderTransition(previous, previous === 'cancelled' ? 'late_fill' : 'fill');
     Object.assign(order, {
       status,
       filledQty: fill.qty,
@@ -180,7 +223,13 @@ export class ExecutionEngine {
       updatedAt: fill.ts,
     });
     this.open.delete(order.id);
-    const outcome = portfolio.applyFill(fill, order);
+    let outcome: ReturnType<Portfolio['applyFill']>;
+    try {
+      outcome = portfolio.applyFill(fill, order);
+    } catch (error) {
+      if (error instanceof LedgerGuardError) this.halt(fill, error.message);
+      throw error;
+    }
     const stored = store.recordFill({
       fill,
       order,

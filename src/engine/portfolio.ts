@@ -4,6 +4,7 @@ import { roundToStep } from '../core/instruments.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { Account, AccountView, ClosedTrade, Position, PositionSide } from '../core/portfolio-types.js';
 import type { SequenceIds } from '../core/ids.js';
+import { nonFiniteField } from '../core/money-checks.js';
 
 export interface FillOutcome {
   position: Position | null;
@@ -13,6 +14,11 @@ export interface FillOutcome {
 }
 
 const round2 = (v: number): number => Math.round(v * 1e8) / 1e8;
+
+/** A fill whose result would not be a finite number in the ledger: refused, the portfolio unchanged. */
+export class LedgerGuardError extends Error {
+  override name = 'LedgerGuardError';
+}
 const sign = (side: PositionSide): 1 | -1 => (side === 'long' ? 1 : -1);
 
 /**
@@ -104,7 +110,40 @@ export class Portfolio {
     return p;
   }
 
+  /**
+   * Applies a fill. The last-line guard of the ledger: if the fill's numbers or any result
+   * (balance, PnL, fees, the position's average price) is not a finite number, the portfolio is
+   * put back as it was and LedgerGuardError is thrown, so no NaN, Infinity or null is persisted.
+   */
   applyFill(fill: Fill, order: Order): FillOutcome {
+    const bad = nonFiniteField({ price: fill.price, qty: fill.qty, fee: fill.fee });
+    if (bad) throw new LedgerGuardError(`fill ${fill.id}: ${bad} ${String(fill[bad as 'price'])} is not a finite number`);
+    const account = { ...this.account };
+    const existing = this.positions.get(fill.symbol);
+    const before = existing ? { ...existing } : undefined;
+    const outcome = this.applyFillUnchecked(fill, order);
+    const a = this.account;
+    const p = outcome.position;
+    const field = nonFiniteField({
+      balance: a.balance,
+      realizedPnl: a.realizedPnl,
+      fees: a.fees,
+      positionQty: p?.qty ?? 0,
+      avgPrice: p?.avgPrice ?? 0,
+      positionFees: p?.fees ?? 0,
+      unrealizedPnl: p?.unrealizedPnl ?? 0,
+      tradePnl: outcome.closedTrade?.netPnl ?? 0,
+    });
+    if (field) {
+      this.account = account;
+      if (before) this.positions.set(fill.symbol, Object.assign(existing as Position, before));
+      else this.positions.delete(fill.symbol);
+      throw new LedgerGuardError(`fill ${fill.id} at ${fill.price} x ${fill.qty} (fee ${fill.fee}) would make ${field} non-finite: refused`);
+    }
+    return outcome;
+  }
+
+  private applyFillUnchecked(fill: Fill, order: Order): FillOutcome {
     const inst = this.instruments.get(fill.symbol);
     const fillSide: PositionSide = fill.side === 'buy' ? 'long' : 'short';
     const existing = this.positions.get(fill.symbol);

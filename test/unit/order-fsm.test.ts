@@ -12,18 +12,19 @@ import {
 } from '../../src/core/orders.js';
 
 const STATUSES: OrderStatus[] = ['pending_submit', 'accepted', 'cancel_pending', 'filled', 'cancelled', 'rejected'];
-const EVENTS: OrderEvent[] = ['accept', 'fill', 'request_cancel', 'cancel', 'reject'];
+const EVENTS: OrderEvent[] = ['accept', 'fill', 'request_cancel', 'cancel', 'reject', 'late_fill'];
 
 /**
  * The order lifecycle written out independently of the source table: what an order may do in
- * each state. A fill may race a cancel request (the fill wins); terminal states accept nothing.
+ * each state. A fill may race a cancel request (the fill wins); terminal states accept nothing
+ * but a cancelled order's late fill (the venue filled it after all: its book is the truth).
  */
 const EXPECTED: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>> = {
   pending_submit: { accept: 'accepted', reject: 'rejected', fill: 'filled', cancel: 'cancelled' },
   accepted: { fill: 'filled', request_cancel: 'cancel_pending', cancel: 'cancelled' },
   cancel_pending: { cancel: 'cancelled', fill: 'filled' },
   filled: {},
-  cancelled: {},
+  cancelled: { late_fill: 'filled' },
   rejected: {},
 };
 
@@ -66,10 +67,11 @@ describe('order transition table (core/orders + core/fsm)', () => {
     }
   });
 
-  it('terminal statuses are exactly those without outgoing transitions', () => {
-    const withoutExits = STATUSES.filter((s) => commandsFrom(ORDER_TRANSITIONS, s).length === 0);
+  it('terminal statuses are exactly those without outgoing transitions but a late fill', () => {
+    const withoutExits = STATUSES.filter((s) => commandsFrom(ORDER_TRANSITIONS, s).filter((c) => c !== 'late_fill').length === 0);
     assert.deepEqual([...TERMINAL_ORDER_STATUSES].sort(), withoutExits.sort());
     assert.deepEqual(withoutExits.sort(), ['cancelled', 'filled', 'rejected']);
+    assert.deepEqual(STATUSES.filter((s) => commandsFrom(ORDER_TRANSITIONS, s).includes('late_fill')), ['cancelled'], 'only a cancelled order takes a late fill');
   });
 
   it('isOrderOpen is false only for terminal statuses', () => {
