@@ -2,6 +2,7 @@ import {
   BRIDGE_REPORT_STATUSES,
   bridgeFillId,
   comparePositions,
+  contractPositions,
   decideReport,
   isStale,
   resolveFromPositions,
@@ -433,7 +434,7 @@ export class BridgeBroker implements Broker {
     const server = this.deps.serverPositions?.();
     if (!server) return;
     const diffs = comparePositions(symbols, server, this.deps.contracts, this.openQueued()).filter((d) => !d.explained);
-    const key = diffs.map((d) => `${d.symbol}:${d.server}:${d.bridge}`).join('|');
+    const key = diffs.map((d) => `${d.contract}:${d.server}:${d.bridge}`).join('|');
     if (key === this.mismatchKey) return;
     const had = this.mismatchKey !== '';
     this.mismatchKey = key;
@@ -508,16 +509,17 @@ export class BridgeBroker implements Broker {
     }
     const server = this.deps.serverPositions?.();
     if (!server) return { outcome: null, reason: 'the server positions are not available' };
-    const contract = this.deps.contracts[o.symbol]?.contract ?? o.contract;
+    // Per contract, as the broker sees it (several kernel symbols may be routed to one contract).
+    const contract = o.contract;
     let bridgeQty = 0;
-    for (const s of symbols as { symbol: string; position: number }[]) if (s.symbol === contract || s.symbol === o.symbol) bridgeQty += s.position;
-    const serverQty = server[o.symbol] ?? 0;
-    const others = open.filter((x) => x.id !== o.id && x.symbol === o.symbol && (x.status === 'WORKING' || x.status === 'CLAIMED')).length;
+    for (const s of symbols as { symbol: string; position: number }[]) if ((this.deps.contracts[s.symbol]?.contract ?? s.symbol) === contract) bridgeQty += s.position;
+    const serverQty = contractPositions(server, this.deps.contracts).get(contract) ?? 0;
+    const others = open.filter((x) => x.id !== o.id && x.contract === contract && (x.status === 'WORKING' || x.status === 'CLAIMED')).length;
     const outcome = resolveFromPositions(o, serverQty, bridgeQty, others);
     if (outcome) return { outcome, reason: `bridge holds ${bridgeQty} ${contract}, server ${serverQty}: ${outcome === 'FILLED' ? 'executed' : 'not executed'}` };
     return {
       outcome: null,
-      reason: others > 0 ? `${others} other order(s) of ${o.symbol} in flight: cannot tell from positions` : `bridge holds ${bridgeQty} ${contract}, server ${serverQty}: matches neither outcome`,
+      reason: others > 0 ? `${others} other order(s) of ${contract} in flight: cannot tell from positions` : `bridge holds ${bridgeQty} ${contract}, server ${serverQty}: matches neither outcome`,
     };
   }
 

@@ -184,23 +184,34 @@ export function resolveFromPositions(order: Pick<BridgeOrder, 'side' | 'qty'>, s
   return null;
 }
 
-/** One symbol whose position at the bridge differs from the server's. */
+/** One contract whose position at the bridge differs from the server's. */
 export interface PositionDiff {
-  /** The kernel symbol (or the bridge's contract when the server does not know it). */
-  symbol: string;
+  /** The bridge's contract (MESM6), or the snapshot's name when the server routes nothing to it. */
   contract: string;
+  /** The kernel symbols routed to it that are involved (holding a position or an order), e.g. ES. */
+  symbols: string[];
+  /** `symbols` joined with ',' (one symbol in the usual case). */
+  symbol: string;
   server: number;
   bridge: number;
-  /** Orders of the symbol claimed or working: a difference they can account for is `explained`. */
+  /** Orders for the contract claimed or working: a difference they can account for is `explained`. */
   inFlight: string[];
   explained: boolean;
 }
 
+/** The server's signed position in each contract: the sum over the kernel symbols routed to it. */
+export function contractPositions(server: Readonly<Record<string, number>>, contracts: Readonly<Record<string, BridgeContract>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [symbol, c] of Object.entries(contracts)) out.set(c.contract, (out.get(c.contract) ?? 0) + (server[symbol] ?? 0));
+  return out;
+}
+
 /**
- * Compares a pnl snapshot's per-symbol positions (by contract or kernel symbol, signed) with the
- * server's (signed, per kernel symbol). A symbol missing from either side counts as flat. A
- * difference that the in-flight orders of the symbol could make up (an order executed at the
- * broker whose fill report is still on its way) is `explained`.
+ * Compares a pnl snapshot's positions (per contract, signed; a kernel symbol is accepted for its
+ * contract) with the server's, per contract: several kernel symbols may be routed to one contract
+ * (ES and MES both to MESM6), and the broker only knows the contract. A contract missing from
+ * either side counts as flat. A difference that the contract's in-flight orders could make up (an
+ * order executed at the broker whose fill report is still on its way) is `explained`.
  */
 export function comparePositions(
   snapshot: readonly { symbol: string; position: number }[],
@@ -208,23 +219,26 @@ export function comparePositions(
   contracts: Readonly<Record<string, BridgeContract>>,
   inFlight: readonly BridgeOrder[],
 ): PositionDiff[] {
-  const byContract = new Map(Object.entries(contracts).map(([symbol, c]) => [c.contract, symbol]));
   const bridge = new Map<string, number>();
   for (const s of snapshot) {
-    const symbol = byContract.get(s.symbol) ?? s.symbol;
-    bridge.set(symbol, (bridge.get(symbol) ?? 0) + s.position);
+    const contract = contracts[s.symbol]?.contract ?? s.symbol;
+    bridge.set(contract, (bridge.get(contract) ?? 0) + s.position);
   }
-  const symbols = new Set([...bridge.keys(), ...Object.keys(server).filter((s) => !same(server[s] ?? 0, 0))]);
+  const serverBy = contractPositions(server, contracts);
+  const names = new Set([...bridge.keys(), ...[...serverBy].filter(([, q]) => !same(q, 0)).map(([c]) => c)]);
   const diffs: PositionDiff[] = [];
-  for (const symbol of [...symbols].sort()) {
-    const b = bridge.get(symbol) ?? 0;
-    const srv = server[symbol] ?? 0;
+  for (const contract of [...names].sort()) {
+    const b = bridge.get(contract) ?? 0;
+    const srv = serverBy.get(contract) ?? 0;
     if (same(b, srv)) continue;
-    const open = inFlight.filter((o) => o.symbol === symbol && (o.status === 'CLAIMED' || o.status === 'WORKING'));
+    const open = inFlight.filter((o) => o.contract === contract && (o.status === 'CLAIMED' || o.status === 'WORKING'));
     const up = open.reduce((sum, o) => sum + Math.max(0, signedQty(o)), 0);
     const down = open.reduce((sum, o) => sum + Math.min(0, signedQty(o)), 0);
     const delta = b - srv;
-    diffs.push({ symbol, contract: contracts[symbol]?.contract ?? symbol, server: srv, bridge: b, inFlight: open.map((o) => o.id), explained: delta >= down - 1e-9 && delta <= up + 1e-9 });
+    const routed = Object.entries(contracts).filter(([, c]) => c.contract === contract).map(([symbol]) => symbol);
+    const involved = routed.filter((x) => !same(server[x] ?? 0, 0) || open.some((o) => o.symbol === x));
+    const symbols = involved.length > 0 ? involved : routed.length > 0 ? routed : [contract];
+    diffs.push({ contract, symbols, symbol: symbols.join(','), server: srv, bridge: b, inFlight: open.map((o) => o.id), explained: delta >= down - 1e-9 && delta <= up + 1e-9 });
   }
   return diffs;
 }

@@ -252,6 +252,7 @@ describe('bridge: a fill after a cancel, and position reconciliation', () => {
       const m = h.alerts[0];
       assert.ok(m?.kind === 'position-mismatch');
       assert.deepEqual(m.diffs.map((d) => [d.symbol, d.contract, d.server, d.bridge]), [['ES', 'MESM6', 0, 3]]);
+      assert.match(m.message, /ES \(MESM6\): bridge 3, server 0/);
       snapshot(h, 3);
       assert.equal(h.alerts.length, 1, 'the same difference is not repeated');
       assert.equal(h.broker.positionMismatch().length, 1);
