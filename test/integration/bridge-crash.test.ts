@@ -155,14 +155,14 @@ describe('execution bridge: crashes on both sides', () => {
     let server = await startServer({ dataDir, config: cfg, env });
     const port = new URL(server.url).port;
     const report = (id: string, body: Obj) => getJson<Obj>(`${server.url}/api/orders/${id}/execution-report`, post({ secret: SECRET, owner: 'A', ...body }));
-    let id = '';
-    let ref = 0;
+    let order: { id: string; ref: number } | undefined;
     try {
       assert.equal((await getJson(`${server.url}/api/bridge/heartbeat`, post({ secret: SECRET, tsConnected: true }))).status, 200);
       const qty = await getJson<Obj>(`${server.url}/api/bridge/test-order`, post({ symbol: 'ES', side: 'BUY', qty: 1e308 }));
       assert.equal(qty.status, 400, 'a test order of 1e308 contracts');
       assert.match(String(qty.body.error), /above ES's maximum/);
-      ({ id, ref } = await testOrder(server, 'BUY', 1));
+      order = await testOrder(server, 'BUY', 1);
+      const { id, ref } = order;
       assert.ok(ref > 0);
       const claimed = await getJson<{ orders: { id: string }[] }>(`${server.url}/api/orders/pending?secret=${SECRET}&owner=A`);
       assert.deepEqual(claimed.body.orders.map((o) => o.id), [id]);
@@ -199,7 +199,7 @@ describe('execution bridge: crashes on both sides', () => {
       await server.stop();
     }
     const db = journalDb(dataDir);
-    assert.deepEqual(db.fills.map((f) => [f.orderId, f.price]), [[id, ref]]);
+    assert.deepEqual(db.fills.map((f) => [f.orderId, f.price]), [[order?.id, order?.ref]]);
     assert.equal(db.account.balance, 49_999.5);
   });
 });
