@@ -4,7 +4,7 @@ import { roundToStep } from '../core/instruments.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { Account, AccountView, ClosedTrade, Position, PositionSide } from '../core/portfolio-types.js';
 import type { SequenceIds } from '../core/ids.js';
-import { nonFiniteField } from '../core/money-checks.js';
+import { nonFiniteField, priceProblem } from '../core/money-checks.js';
 
 export interface FillOutcome {
   position: Position | null;
@@ -103,7 +103,8 @@ export class Portfolio {
   /** Marks a position to a new price; returns it when it changed. */
   mark(symbol: string, price: number): Position | undefined {
     const p = this.positions.get(symbol);
-    if (!p || p.markPrice === price) return undefined;
+    // A price that is not a sane finite number never marks the ledger (money-checks).
+    if (!p || p.markPrice === price || priceProblem(price) !== null) return undefined;
     const pv = this.instruments.get(symbol).pointValue;
     p.markPrice = price;
     p.unrealizedPnl = round2((price - p.avgPrice) * p.qty * pv * sign(p.side));

@@ -79,6 +79,9 @@ describe('the ledger refuses non-finite results (Portfolio last-line guard)', ()
     assert.deepEqual(p.view(), view);
     assert.deepEqual({ ...p.position('ES') }, position);
     assert.equal(p.position('BTC/USDT'), undefined);
+    // Marks with an absurd price are ignored.
+    for (const price of [1e308, Number.NaN, Number.POSITIVE_INFINITY, -1]) assert.equal(p.mark('ES', price), undefined);
+    assert.deepEqual(p.view(), view);
   });
 
   it('the execution engine halts the account on such a fill (event, no order afterwards) instead of persisting null', () => {
