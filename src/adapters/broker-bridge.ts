@@ -1,11 +1,7 @@
 import {
   BRIDGE_REPORT_STATUSES,
   bridgeFillId,
-  comparePositions,
-  contractPositions,
   decideReport,
-  isStale,
-  resolveFromPositions,
   type BridgeAlert,
   type BridgeContract,
   type BridgeOrder,
@@ -20,6 +16,9 @@ import type { Instrument } from '../core/instruments.js';
 import { DEFAULT_MONEY_LIMITS, fillProblem, type MoneyLimits } from '../core/money-checks.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { Broker, ExecutionReport } from '../core/ports.js';
+import { BridgeWatch, type StaleOrderView } from './bridge-watch.js';
+
+export type { StaleOrderView } from './bridge-watch.js';
 
 export interface BridgeBrokerDeps {
   clock: Clock;
@@ -119,21 +118,6 @@ export type BridgeReportResponse =
 export type PnlSnapshotListener = (snapshot: BridgeSnapshot) => void;
 export type BridgeAlertListener = (alert: BridgeAlert) => void;
 
-/** A WORKING order whose owner went silent, with what the bridge's last position report says of it. */
-export interface StaleOrderView {
-  order_id: string;
-  symbol: string;
-  contract: string;
-  side: 'BUY' | 'SELL';
-  qty: number;
-  owner: string | null;
-  lease_expired_at: string | null;
-  silent_s: number;
-  /** From the last pnl snapshot sent after the lease ran out: FILLED, CANCELLED (never executed) or null (cannot tell yet). */
-  resolution: 'FILLED' | 'CANCELLED' | null;
-  resolution_reason: string;
-}
-
 export type ResolveResult =
   | { ok: true; outcome: 'FILLED' | 'CANCELLED'; order: BridgeOrder }
   | { ok: false; status: 404 | 409 | 422; error: string };
@@ -156,11 +140,8 @@ export class BridgeBroker implements Broker {
   private listeners: ((r: ExecutionReport) => void)[] = [];
   private pnlListeners: PnlSnapshotListener[] = [];
   private alertListeners: BridgeAlertListener[] = [];
-  /** Stale WORKING orders already flagged by this process (each is flagged once). */
-  private readonly flagged = new Set<string>();
-  /** The unexplained position differences of the last pnl snapshot ('' when none). */
-  private mismatchKey = '';
-  private mismatch: PositionDiff[] = [];
+  /** Stale orders and position reconciliation. */
+  private readonly watch: BridgeWatch;
   private lastHeartbeatAt: number | null;
   private lastHeartbeatData: Record<string, unknown> | null;
   /** Long polls waiting for claimable work (GET /api/orders/pending?wait_ms=). */
@@ -170,6 +151,7 @@ export class BridgeBroker implements Broker {
 
   constructor(private readonly deps: BridgeBrokerDeps) {
     this.name = `bridge:${deps.name ?? deps.accountId}`;
+    this.watch = new BridgeWatch({ ...deps, staleGraceMs: deps.staleGraceMs ?? 0, alert: (a) => this.alert(a) });
     const hb = deps.queue.lastHeartbeat(deps.accountId);
     this.lastHeartbeatAt = hb?.ts ?? null;
     this.lastHeartbeatData = hb?.data ?? null;
@@ -376,7 +358,7 @@ export class BridgeBroker implements Broker {
     const apply = () => {
       const r = this.deps.queue.report(orderId, report, now, this.deps.leaseMs);
       if (r.outcome === 'applied' && !r.duplicate) {
-        this.flagged.delete(orderId);
+        this.watch.forget(orderId);
         this.emitOutcome(r.order, r.from);
       }
       return r;
@@ -421,106 +403,26 @@ export class BridgeBroker implements Broker {
     const snapshot = { ts: now, data };
     this.deps.queue.savePnlSnapshot(this.deps.accountId, snapshot);
     for (const l of this.pnlListeners) l(snapshot);
-    if (o.positions !== false && Array.isArray(data.symbols)) this.comparePositions(data.symbols as { symbol: string; position: number }[], now);
+    if (o.positions !== false && Array.isArray(data.symbols)) this.watch.comparePositions(data.symbols as { symbol: string; position: number }[], now);
     return snapshot;
-  }
-
-  /**
-   * Each snapshot's per-symbol positions against the server's: a difference the in-flight orders
-   * cannot account for is a `position-mismatch` alert (once per distinct difference), and the
-   * return to agreement a `positions-match`.
-   */
-  private comparePositions(symbols: readonly { symbol: string; position: number }[], now: number): void {
-    const server = this.deps.serverPositions?.();
-    if (!server) return;
-    const diffs = comparePositions(symbols, server, this.deps.contracts, this.openQueued()).filter((d) => !d.explained);
-    const key = diffs.map((d) => `${d.contract}:${d.server}:${d.bridge}`).join('|');
-    if (key === this.mismatchKey) return;
-    const had = this.mismatchKey !== '';
-    this.mismatchKey = key;
-    this.mismatch = diffs;
-    const id = this.deps.accountId;
-    if (diffs.length > 0) {
-      const what = diffs.map((d) => `${d.symbol} (${d.contract}): bridge ${d.bridge}, server ${d.server}`).join('; ');
-      this.alert({ kind: 'position-mismatch', accountId: id, ts: now, message: `bridge positions differ from the server's: ${what}`, diffs });
-    } else if (had) {
-      this.alert({ kind: 'positions-match', accountId: id, ts: now, message: 'bridge positions agree with the server again' });
-    }
   }
 
   /** The unexplained differences of the last snapshot (empty when the positions agree). */
   positionMismatch(): PositionDiff[] {
-    return this.mismatch;
-  }
-
-  private openQueued(): BridgeOrder[] {
-    return this.deps.queue.list({ accountId: this.deps.accountId, limit: 10_000, openOnly: true });
+    return this.watch.positionMismatch();
   }
 
   /**
-   * Flags WORKING orders whose owner has not renewed the lease (WORKING again) for
-   * staleGraceMs past its expiry: one `stale-working` alert per order and process. Run it
+   * Flags WORKING orders whose owner went silent (see BridgeWatch.checkStale). Run it
    * periodically (the composition root's scheduler); cheap when nothing is open.
    */
   checkStale(now = this.deps.clock.now()): StaleOrderView[] {
-    const stale = this.staleOrders(now);
-    const ids = new Set(stale.map((s) => s.order_id));
-    for (const id of this.flagged) if (!ids.has(id)) this.flagged.delete(id); // renewed, or ended
-    for (const s of stale) {
-      if (this.flagged.has(s.order_id)) continue;
-      this.flagged.add(s.order_id);
-      const message =
-        `bridge order ${s.order_id} (${s.side} ${s.qty} ${s.contract}) is WORKING but its owner ${s.owner ?? '?'} has been silent for ${s.silent_s} s; ` +
-        (s.resolution ? `the bridge's position report says ${s.resolution}: resolve it with POST /api/bridge/orders/${s.order_id}/resolve` : s.resolution_reason);
-      this.alert({ kind: 'stale-working', accountId: this.deps.accountId, ts: now, message, orderId: s.order_id, symbol: s.symbol, owner: s.owner, leaseExpiredAt: Date.parse(s.lease_expired_at ?? '') || now, resolution: s.resolution });
-    }
-    return stale;
+    return this.watch.checkStale(now);
   }
 
   /** The stale WORKING orders now, each with what the bridge's last position report says of it. */
   staleOrders(now = this.deps.clock.now()): StaleOrderView[] {
-    const open = this.openQueued();
-    const grace = this.deps.staleGraceMs ?? 0;
-    return open
-      .filter((o) => isStale(o, now, grace))
-      .map((o) => {
-        const r = this.resolution(o, open);
-        return {
-          order_id: o.id,
-          symbol: o.symbol,
-          contract: o.contract,
-          side: o.side,
-          qty: o.qty,
-          owner: o.leaseOwner,
-          lease_expired_at: o.leaseExpiresAt === null ? null : new Date(o.leaseExpiresAt).toISOString(),
-          silent_s: Math.round((now - (o.leaseExpiresAt ?? now) + this.deps.leaseMs) / 1000),
-          resolution: r.outcome,
-          resolution_reason: r.reason,
-        };
-      });
-  }
-
-  /** What the last pnl snapshot sent after `o`'s lease ran out says happened to it. */
-  private resolution(o: BridgeOrder, open: readonly BridgeOrder[]): { outcome: 'FILLED' | 'CANCELLED' | null; reason: string } {
-    const snap = this.deps.queue.lastPnlSnapshot(this.deps.accountId);
-    const symbols = snap?.data.symbols;
-    if (!snap || !Array.isArray(symbols) || o.leaseExpiresAt === null || snap.ts < o.leaseExpiresAt) {
-      return { outcome: null, reason: 'waiting for a pnl snapshot with positions sent after the lease ran out' };
-    }
-    const server = this.deps.serverPositions?.();
-    if (!server) return { outcome: null, reason: 'the server positions are not available' };
-    // Per contract, as the broker sees it (several kernel symbols may be routed to one contract).
-    const contract = o.contract;
-    let bridgeQty = 0;
-    for (const s of symbols as { symbol: string; position: number }[]) if ((this.deps.contracts[s.symbol]?.contract ?? s.symbol) === contract) bridgeQty += s.position;
-    const serverQty = contractPositions(server, this.deps.contracts).get(contract) ?? 0;
-    const others = open.filter((x) => x.id !== o.id && x.contract === contract && (x.status === 'WORKING' || x.status === 'CLAIMED')).length;
-    const outcome = resolveFromPositions(o, serverQty, bridgeQty, others);
-    if (outcome) return { outcome, reason: `bridge holds ${bridgeQty} ${contract}, server ${serverQty}: ${outcome === 'FILLED' ? 'executed' : 'not executed'}` };
-    return {
-      outcome: null,
-      reason: others > 0 ? `${others} other order(s) of ${contract} in flight: cannot tell from positions` : `bridge holds ${bridgeQty} ${contract}, server ${serverQty}: matches neither outcome`,
-    };
+    return this.watch.staleOrders(now);
   }
 
   /**
@@ -568,7 +470,7 @@ export class BridgeBroker implements Broker {
     const hb = this.lastHeartbeatAt;
     return {
       stale_orders: this.staleOrders(now),
-      position_mismatch: this.mismatch,
+      position_mismatch: this.watch.positionMismatch(),
       broker: this.name,
       account_id: this.deps.accountId,
       available: this.isAvailable(),
