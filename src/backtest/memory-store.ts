@@ -33,6 +33,10 @@ export class MemoryStore implements TradingStore {
     this.orders.set(order.id, { ...order });
   }
 
+  hasFill(fillId: string): boolean {
+    return this.fillIds.has(fillId);
+  }
+
   recordFill(record: FillRecord): boolean {
     if (this.fillIds.has(record.fill.id)) return false;
     this.fillIds.add(record.fill.id);

@@ -85,7 +85,7 @@ export function buildCli(): Command {
     });
 
   registerIngestCommand(program, (opts) => configFrom(opts).dataDir);
-  registerBridgeCommand(program);
+  registerBridgeCommand(program, (opts) => configFrom(opts).dataDir);
   program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
   return program;
 }

@@ -5,6 +5,7 @@ import type { BotPhase, ScannerSnapshot } from './scanner.js';
 import type { StateTransition } from './lifecycle.js';
 import type { RenkoBar } from './renko.js';
 import type { ManagedStop } from './managed-stops.js';
+import type { BridgeAlert } from './bridge.js';
 
 export interface ScanSummary {
   timestamp: number;
@@ -48,7 +49,11 @@ export type KernelEvent =
    * (nothing of the failed change was applied). Restart to resume from the journal.
    */
   | { type: 'account-halted'; accountId: string; context: string; reason: string; ts: number }
-  | { type: 'managed-stop'; stop: ManagedStop; change: ManagedStopChange };
+  | { type: 'managed-stop'; stop: ManagedStop; change: ManagedStopChange }
+  /** The execution bridge flags something for the operator: stale orders, late or refused fills, position mismatches. */
+  | { type: 'bridge-alert'; alert: BridgeAlert }
+  /** A fill whose numbers could not enter the ledger (not finite, out of range): not applied; the account halts. */
+  | { type: 'fill-refused'; accountId: string; fill: Fill; reason: string; halted: boolean; ts: number };
 
 export type ManagedStopChange = 'armed' | 'moved' | 'triggered' | 're-armed' | 'cancelled';
 

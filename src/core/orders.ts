@@ -16,9 +16,10 @@ export type OrderStatus =
 
 /**
  * `partial_fill`: a fill that leaves part of the order unfilled; `fill`: the fill that completes
- * it (the cumulative filled quantity reached the order's).
+ * it (the cumulative filled quantity reached the order's). `late_fill` / `late_partial_fill`: the
+ * broker reports a fill for an order it had cancelled (its book is the truth).
  */
-export type OrderEvent = 'accept' | 'partial_fill' | 'fill' | 'request_cancel' | 'cancel' | 'reject';
+export type OrderEvent = 'accept' | 'partial_fill' | 'fill' | 'request_cancel' | 'cancel' | 'reject' | 'late_fill' | 'late_partial_fill';
 
 export const ORDER_TRANSITIONS: TransitionTable<OrderStatus, OrderEvent> = {
   pending_submit: { accept: 'accepted', reject: 'rejected', partial_fill: 'partially_filled', fill: 'filled', cancel: 'cancelled' },
@@ -28,7 +29,9 @@ export const ORDER_TRANSITIONS: TransitionTable<OrderStatus, OrderEvent> = {
   // Fills can race a cancel request: they are applied (the fill that completes the order wins).
   cancel_pending: { cancel: 'cancelled', partial_fill: 'cancel_pending', fill: 'filled' },
   filled: {},
-  cancelled: {},
+  // Terminal for the kernel (nothing is sent for it any more), but a venue that filled it after
+  // all is believed: the fill is applied and the order ends filled.
+  cancelled: { late_fill: 'filled', late_partial_fill: 'cancelled' },
   rejected: {},
 };
 

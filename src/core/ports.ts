@@ -88,6 +88,8 @@ export interface TradingStore {
   saveOrder(order: Order): void;
   /** Applies a fill and everything it changed in one transaction; false if the fill id was seen. */
   recordFill(record: FillRecord): boolean;
+  /** Whether the journal already holds this fill id (a replayed report changes nothing). */
+  hasFill(fillId: string): boolean;
   savePosition(position: Position): void;
   /** Inserts or updates a server-managed stop (keyed by its id). */
   saveManagedStop(stop: ManagedStop): void;

@@ -3,12 +3,13 @@ import type { SequenceIds } from '../core/ids.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import { floorToStep, roundToStep } from '../core/instruments.js';
 import type { ManagedStop } from '../core/managed-stops.js';
-import { isCancellable, isOrderOpen, orderTransition, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
+import { fillProblem, priceProblem, requestedQtyProblem } from '../core/money-checks.js';
+import { isCancellable, isOrderOpen, orderTransition, type Fill, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
 import type { Position } from '../core/portfolio-types.js';
 import type { Broker, ExecutionReport, TradingStore } from '../core/ports.js';
 import { ManagedStops } from './managed-stops.js';
 import type { MessageBus } from './message-bus.js';
-import type { Portfolio } from './portfolio.js';
+import { LedgerGuardError, type Portfolio } from './portfolio.js';
 
 export type CancelOutcome =
   | { ok: true; order: Order }
@@ -67,6 +68,7 @@ export interface ExecutionDeps {
  */
 export class ExecutionEngine {
   private readonly open = new Map<string, Order>();
+  /** Set when a journal write failed or a fill could not enter the ledger: orders are refused until a restart. */
   private haltState: HaltState | null = null;
   /** Stops and targets the broker cannot hold, kept by the kernel (null when the broker holds them). */
   private readonly managed: ManagedStops | null;
@@ -116,11 +118,18 @@ export class ExecutionEngine {
     if (this.haltState) throw new AccountHaltedError(`account ${this.deps.portfolio.accountId} is halted: ${this.haltState.reason}; restart to resume from the journal`);
     const inst = instruments.find(request.symbol);
     if (!inst) throw new OrderValidationError(`unknown symbol ${request.symbol}`);
+    // Money-safe numbers (core/money-checks): whatever the source, nothing non-finite or absurd is sent.
+    const bad = requestedQtyProblem(request.qty, inst);
+    if (bad) throw new OrderValidationError(bad.message);
     // Never round a quantity up: 0.0019 BTC is 0.001, not 0.002.
     const qty = floorToStep(request.qty, inst.qtyStep);
     if (!(qty >= inst.minQty)) throw new OrderValidationError(`quantity ${request.qty} below minimum ${inst.minQty}`);
     if (request.type === 'limit' && !(Number(request.price) > 0)) throw new OrderValidationError('limit order needs a positive price');
     if (request.type === 'stop' && !(Number(request.stopPrice) > 0)) throw new OrderValidationError('stop order needs a positive stopPrice');
+    for (const [field, v] of [['price', request.type === 'limit' ? request.price : null], ['stopPrice', request.type === 'stop' ? request.stopPrice : null]] as const) {
+      const p = v == null ? null : priceProblem(v, undefined, 'price');
+      if (p) throw new OrderValidationError(`${field}: ${p.message}`);
+    }
     const now = clock.now();
     const order: Order = {
       id: this.deps.orderIds.next(),
@@ -232,8 +241,10 @@ export class ExecutionEngine {
   }
 
   private onReport(report: ExecutionReport): void {
-    const order = this.open.get(report.orderId);
-    if (!order) return; // already terminal: a replayed or late report changes nothing
+    // Already terminal: a replayed or late report changes nothing, except a fill for an order
+    // the venue had cancelled (its book is the truth; see the `late_fill` transition).
+    const order = this.open.get(report.orderId) ?? (report.kind === 'filled' ? this.cancelledOrder(report.orderId) : undefined);
+    if (!order) return;
     // Halted: the report stays with the broker (its book, the bridge queue) until a restart reconciles it.
     if (this.haltState) return;
     try {
@@ -285,6 +296,31 @@ export class ExecutionEngine {
     this.managed?.onOrder(order);
   }
 
+  private cancelledOrder(orderId: string): Order | undefined {
+    const stored = this.deps.store.getOrder(orderId);
+    return stored?.status === 'cancelled' ? stored : undefined;
+  }
+
+  /**
+   * The last line before the ledger: a fill whose price, quantity or fee is not a sane finite
+   * number (whatever the broker) is not applied; the account halts (new orders refused) with a
+   * `fill-refused` event, rather than persisting a balance of null.
+   */
+  private refuseFill(fill: Fill): boolean {
+    const inst = this.deps.instruments.find(fill.symbol);
+    const problem = inst ? fillProblem(fill, { ...inst, tickSize: 0, qtyStep: 0, minQty: 0 }, { limits: { fillPriceBandPct: 0, maxFeePct: 100 } }) : null;
+    if (!problem) return false;
+    if (this.deps.store.hasFill(fill.id)) return true; // a replay of a fill the journal holds: ignored, not a fault
+    this.haltOnFill(fill, `fill ${fill.id} of order ${fill.orderId} refused: ${problem.message}`);
+    return true;
+  }
+
+  private haltOnFill(fill: Fill, reason: string): void {
+    this.deps.bus.publish({ type: 'fill-refused', accountId: fill.accountId, fill, reason, halted: true, ts: this.deps.clock.now() });
+    this.halt(`fill ${fill.id}`, new LedgerGuardError(reason));
+    this.deps.onError?.(new LedgerGuardError(reason), `fill ${fill.id}`);
+  }
+
   /**
    * One execution of an order: its own quantity, price and fee are added to the order's
    * cumulative quantity, volume-weighted average price and fees. Short of the order's quantity
@@ -294,10 +330,15 @@ export class ExecutionEngine {
   private applyFill(order: Order, report: Extract<ExecutionReport, { kind: 'filled' }>): void {
     const { portfolio, store, bus, instruments } = this.deps;
     const fill = report.fill;
+    // A replayed fill id changes nothing, whatever numbers it carries now.
+    if (this.refuseFill(fill)) return;
     const inst = instruments.get(order.symbol);
     const previous = order.status;
     const filledQty = order.filledQty > 0 ? roundToStep(order.filledQty + fill.qty, inst.qtyStep) : fill.qty;
-    const status = orderTransition(previous, filledQty >= order.qty ? 'fill' : 'partial_fill');
+    const complete = filledQty >= order.qty;
+    // A fill for an order the venue had cancelled is believed (late_fill); otherwise partial or complete.
+    const event: OrderEvent = previous === 'cancelled' ? (complete ? 'late_fill' : 'late_partial_fill') : complete ? 'fill' : 'partial_fill';
+    const status = orderTransition(previous, event);
     const next: Order = {
       ...order,
       status,
@@ -307,7 +348,13 @@ export class ExecutionEngine {
       filledAt: fill.ts,
       updatedAt: fill.ts,
     };
-    const preview = portfolio.previewFill(fill, next);
+    let preview: ReturnType<Portfolio['previewFill']>;
+    try {
+      preview = portfolio.previewFill(fill, next);
+    } catch (error) {
+      if (error instanceof LedgerGuardError) this.haltOnFill(fill, error.message);
+      throw error;
+    }
     const stored = this.write(`fill ${fill.id} of order ${order.id}`, () =>
       store.recordFill({ fill, order: next, position: preview.position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, account: preview.account }),
     );

@@ -4,6 +4,7 @@ import { roundToStep } from '../core/instruments.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { Account, AccountView, ClosedTrade, Position, PositionSide } from '../core/portfolio-types.js';
 import type { SequenceIds } from '../core/ids.js';
+import { nonFiniteField, priceProblem } from '../core/money-checks.js';
 
 export interface FillOutcome {
   position: Position | null;
@@ -24,6 +25,11 @@ export interface FillPreview extends FillOutcome {
 }
 
 const round2 = (v: number): number => Math.round(v * 1e8) / 1e8;
+
+/** A fill whose result would not be a finite number in the ledger: refused, the portfolio unchanged. */
+export class LedgerGuardError extends Error {
+  override name = 'LedgerGuardError';
+}
 const sign = (side: PositionSide): 1 | -1 => (side === 'long' ? 1 : -1);
 
 /** Volume-weighted average of `qty` at `avg` and `add` at `price` (exactly `price` for the first). */
@@ -117,7 +123,8 @@ export class Portfolio {
   /** Marks a position to a new price; returns it when it changed. */
   mark(symbol: string, price: number): Position | undefined {
     const p = this.positions.get(symbol);
-    if (!p || p.markPrice === price) return undefined;
+    // A price that is not a sane finite number never marks the ledger (money-checks).
+    if (!p || p.markPrice === price || priceProblem(price) !== null) return undefined;
     markTo(p, price, this.instruments.get(symbol).pointValue);
     return p;
   }
@@ -134,6 +141,27 @@ export class Portfolio {
    * round trip (buy 2 @ 100, sell 1 @ 110, sell 1 @ 120: qty 2, entry 100, exit 115, gross 30).
    */
   previewFill(fill: Fill, order: Order): FillPreview {
+    const bad = nonFiniteField({ price: fill.price, qty: fill.qty, fee: fill.fee });
+    if (bad) throw new LedgerGuardError(`fill ${fill.id}: ${bad} ${String(fill[bad as 'price'])} is not a finite number`);
+    const preview = this.computePreview(fill, order);
+    // The last-line guard of the ledger: no NaN, Infinity or null is ever committed or persisted.
+    const a = preview.account;
+    const p = preview.position;
+    const field = nonFiniteField({
+      balance: a.balance,
+      realizedPnl: a.realizedPnl,
+      fees: a.fees,
+      positionQty: p?.qty ?? 0,
+      avgPrice: p?.avgPrice ?? 0,
+      positionFees: p?.fees ?? 0,
+      unrealizedPnl: p?.unrealizedPnl ?? 0,
+      tradePnl: preview.closedTrade?.netPnl ?? 0,
+    });
+    if (field) throw new LedgerGuardError(`fill ${fill.id} at ${fill.price} x ${fill.qty} (fee ${fill.fee}) would make ${field} non-finite: refused`);
+    return preview;
+  }
+
+  private computePreview(fill: Fill, order: Order): FillPreview {
     const inst = this.instruments.get(fill.symbol);
     const fillSide: PositionSide = fill.side === 'buy' ? 'long' : 'short';
     const live = this.positions.get(fill.symbol);

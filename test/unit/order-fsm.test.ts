@@ -14,13 +14,14 @@ import {
 } from '../../src/core/orders.js';
 
 const STATUSES: OrderStatus[] = ['pending_submit', 'accepted', 'partially_filled', 'cancel_pending', 'filled', 'cancelled', 'rejected'];
-const EVENTS: OrderEvent[] = ['accept', 'partial_fill', 'fill', 'request_cancel', 'cancel', 'reject'];
+const EVENTS: OrderEvent[] = ['accept', 'partial_fill', 'fill', 'request_cancel', 'cancel', 'reject', 'late_fill', 'late_partial_fill'];
 
 /**
  * The order lifecycle written out independently of the source table: what an order may do in
  * each state. Partial fills keep an order working until the fill that completes it or a cancel
  * of the remainder; fills may race a cancel request (they are applied, the completing fill
- * wins); a broker's rejection comes only before acceptance; terminal states accept nothing.
+ * wins); a broker's rejection comes only before acceptance; terminal states accept nothing but
+ * a cancelled order's late fill (the venue filled it after all: its book is the truth).
  */
 const EXPECTED: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>> = {
   pending_submit: { accept: 'accepted', reject: 'rejected', partial_fill: 'partially_filled', fill: 'filled', cancel: 'cancelled' },
@@ -28,7 +29,7 @@ const EXPECTED: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>> = 
   partially_filled: { partial_fill: 'partially_filled', fill: 'filled', request_cancel: 'cancel_pending', cancel: 'cancelled' },
   cancel_pending: { partial_fill: 'cancel_pending', fill: 'filled', cancel: 'cancelled' },
   filled: {},
-  cancelled: {},
+  cancelled: { late_fill: 'filled', late_partial_fill: 'cancelled' },
   rejected: {},
 };
 
@@ -71,10 +72,11 @@ describe('order transition table (core/orders + core/fsm)', () => {
     }
   });
 
-  it('terminal statuses are exactly those without outgoing transitions', () => {
-    const withoutExits = STATUSES.filter((s) => commandsFrom(ORDER_TRANSITIONS, s).length === 0);
+  it('terminal statuses are exactly those without outgoing transitions but a late fill', () => {
+    const withoutExits = STATUSES.filter((s) => commandsFrom(ORDER_TRANSITIONS, s).filter((c) => c !== 'late_fill' && c !== 'late_partial_fill').length === 0);
     assert.deepEqual([...TERMINAL_ORDER_STATUSES].sort(), withoutExits.sort());
     assert.deepEqual(withoutExits.sort(), ['cancelled', 'filled', 'rejected']);
+    assert.deepEqual(STATUSES.filter((s) => commandsFrom(ORDER_TRANSITIONS, s).includes('late_fill')), ['cancelled'], 'only a cancelled order takes a late fill');
   });
 
   it('isOrderOpen is false only for terminal statuses', () => {

@@ -110,6 +110,10 @@ export class SqliteStore implements TradingStore, SessionStore {
     this.stmt.upsertPosition.run(positionRow(position, true));
   }
 
+  hasFill(fillId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM fills WHERE id = ?').get(fillId) !== undefined;
+  }
+
   recordFill(record: FillRecord): boolean {
     return this.db.transaction((r: FillRecord): boolean => {
       const inserted = this.stmt.insertFill.run({ ...r.fill, data: JSON.stringify(r.fill) }).changes === 1;
