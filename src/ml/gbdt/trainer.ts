@@ -94,6 +94,7 @@ export function checkParams(p: GbdtParams): void {
   if (!(p.subsample > 0 && p.subsample <= 1)) bad('subsample', 'must be in (0, 1]');
   if (!(p.colsample > 0 && p.colsample <= 1)) bad('colsample', 'must be in (0, 1]');
   if (!(Number.isInteger(p.earlyStoppingRounds) && p.earlyStoppingRounds >= 0)) bad('earlyStoppingRounds', 'must be an integer >= 0');
+  if (!(Number.isInteger(p.maxBin) && p.maxBin >= 2 && p.maxBin <= 255)) bad('maxBin', 'must be an integer in 2..255');
   if (!Number.isInteger(p.seed)) bad('seed', 'must be an integer');
 }
 
