@@ -35,12 +35,13 @@ export function buildBinMapper(x: Float64Array, rows: number, features: number, 
     }
     min.push(lo === Infinity ? Number.NaN : lo);
     max.push(hi === -Infinity ? Number.NaN : hi);
-    const sample: number[] = [];
+    const sample = new Float64Array(Math.ceil(rows / step));
+    let m = 0;
     for (let r = 0; r < rows; r += step) {
       const v = x[r * features + f] as number;
-      if (Number.isFinite(v)) sample.push(v);
+      if (Number.isFinite(v)) sample[m++] = v;
     }
-    bounds.push(featureBounds(Float64Array.from(sample).sort(), maxBin));
+    bounds.push(featureBounds(sample.subarray(0, m).sort(), maxBin));
   }
   return { maxBin, bounds, min, max };
 }

@@ -141,6 +141,9 @@ class Booster {
   readonly tmp: Uint32Array;
   private rowCount = 0;
   private selected: Int32Array = new Int32Array(0);
+  /** Start of each selected feature's block in a histogram. */
+  private offsets: Int32Array = new Int32Array(0);
+  private readonly pool: Float64Array[] = [];
 
   constructor(
     readonly data: Matrix,
@@ -195,13 +198,26 @@ class Booster {
       }
     }
     this.selected = Int32Array.from(all.slice(0, k).sort((a, b) => a - b));
+    this.offsets = this.selected.map((f) => f * this.stride * 3);
   }
 
+  /** A zeroed histogram buffer (reused across nodes and trees: they are large). */
+  private takeHist(): Float64Array {
+    const h = this.pool.pop();
+    if (h) return h.fill(0);
+    return new Float64Array(this.data.features * this.stride * 3);
+  }
+
+  private release(node: Node): void {
+    if (node.hist) this.pool.push(node.hist);
+    node.hist = null;
+  }
+
+  /** Sums (gradient, hessian, count) per bin of the selected features over the node's rows. */
   private histogram(node: Node): Float64Array {
-    const S = this.stride;
     const d = this.data.features;
-    const hist = new Float64Array(d * S * 3);
-    const { rows, bins, grad, hess, selected } = this;
+    const hist = this.takeHist();
+    const { rows, bins, grad, hess, selected, offsets } = this;
     const nsel = selected.length;
     for (let i = node.begin; i < node.end; i++) {
       const r = rows[i] as number;
@@ -209,8 +225,7 @@ class Booster {
       const h = hess[r] as number;
       const base = r * d;
       for (let k = 0; k < nsel; k++) {
-        const f = selected[k] as number;
-        const at = (f * S + (bins[base + f] as number)) * 3;
+        const at = (offsets[k] as number) + (bins[base + (selected[k] as number)] as number) * 3;
         hist[at] = (hist[at] as number) + g;
         hist[at + 1] = (hist[at + 1] as number) + h;
         hist[at + 2] = (hist[at + 2] as number) + 1;
@@ -302,7 +317,7 @@ class Booster {
       for (const node of level) {
         const s = this.bestSplit(node);
         if (!s) {
-          node.hist = null;
+          this.release(node);
           continue;
         }
         node.feature = s.feature;
@@ -321,13 +336,13 @@ class Booster {
           const sh = small.hist;
           for (let i = 0; i < parent.length; i++) parent[i] = (parent[i] as number) - (sh[i] as number);
           large.hist = parent;
-        }
+        } else this.release(node);
         node.hist = null;
         next.push(left, right);
       }
       level = next;
     }
-    for (const n of level) n.hist = null;
+    for (const n of level) this.release(n);
     return root;
   }
 
