@@ -55,6 +55,9 @@ export interface SyncModel extends Model {
   predictSync(features: FeatureRow): Prediction;
 }
 
+/** Loads a model file (src/ml/load-model.ts implements it); injected where models are served. */
+export type ModelLoader = (path: string) => Promise<Model>;
+
 /** The model file is not something we can load; the message says why (never a server path). */
 export class ModelFormatError extends Error {
   override name = 'ModelFormatError';
