@@ -14,6 +14,8 @@ export interface BinMapper {
   /** Per feature: smallest and largest finite training value (NaN when none). */
   min: number[];
   max: number[];
+  /** Per feature: whether any training value is NaN. */
+  hasMissing: boolean[];
 }
 
 /** Values per feature looked at to place the bin bounds (every k-th row beyond that). */
@@ -25,14 +27,18 @@ export function buildBinMapper(x: Float64Array, rows: number, features: number, 
   const bounds: Float64Array[] = [];
   const min: number[] = [];
   const max: number[] = [];
+  const hasMissing: boolean[] = [];
   for (let f = 0; f < features; f++) {
     let lo = Infinity;
     let hi = -Infinity;
+    let nan = false;
     for (let r = 0; r < rows; r++) {
       const v = x[r * features + f] as number;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
+      if (v !== v) nan = true;
     }
+    hasMissing.push(nan);
     min.push(lo === Infinity ? Number.NaN : lo);
     max.push(hi === -Infinity ? Number.NaN : hi);
     const sample = new Float64Array(Math.ceil(rows / step));
@@ -43,7 +49,7 @@ export function buildBinMapper(x: Float64Array, rows: number, features: number, 
     }
     bounds.push(featureBounds(sample.subarray(0, m).sort(), maxBin));
   }
-  return { maxBin, bounds, min, max };
+  return { maxBin, bounds, min, max, hasMissing };
 }
 
 /** Bounds from sorted finite values: one bin per distinct value when they are few, else quantiles. */

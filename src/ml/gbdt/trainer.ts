@@ -122,7 +122,6 @@ interface Split {
   gain: number;
   gl: number;
   hl: number;
-  cl: number;
 }
 
 const newNode = (begin: number, end: number, g: number, h: number, count: number): Node => ({
@@ -198,14 +197,14 @@ class Booster {
       }
     }
     this.selected = Int32Array.from(all.slice(0, k).sort((a, b) => a - b));
-    this.offsets = this.selected.map((f) => f * this.stride * 3);
+    this.offsets = this.selected.map((f) => f * this.stride * 2);
   }
 
   /** A zeroed histogram buffer (reused across nodes and trees: they are large). */
   private takeHist(): Float64Array {
     const h = this.pool.pop();
     if (h) return h.fill(0);
-    return new Float64Array(this.data.features * this.stride * 3);
+    return new Float64Array(this.data.features * this.stride * 2);
   }
 
   private release(node: Node): void {
@@ -213,7 +212,10 @@ class Booster {
     node.hist = null;
   }
 
-  /** Sums (gradient, hessian, count) per bin of the selected features over the node's rows. */
+  /**
+   * Sums (gradient, hessian) per bin of the selected features over the node's rows. No counts:
+   * they would cost a third more; empty sides are recognised by their hessian (below).
+   */
   private histogram(node: Node): Float64Array {
     const d = this.data.features;
     const hist = this.takeHist();
@@ -225,10 +227,9 @@ class Booster {
       const h = hess[r] as number;
       const base = r * d;
       for (let k = 0; k < nsel; k++) {
-        const at = (offsets[k] as number) + (bins[base + (selected[k] as number)] as number) * 3;
+        const at = (offsets[k] as number) + (bins[base + (selected[k] as number)] as number) * 2;
         hist[at] = (hist[at] as number) + g;
         hist[at + 1] = (hist[at + 1] as number) + h;
-        hist[at + 2] = (hist[at + 2] as number) + 1;
       }
     }
     return hist;
@@ -240,39 +241,38 @@ class Booster {
     const hist = node.hist as Float64Array;
     const G = node.g;
     const H = node.h;
-    const C = node.count;
     const parent = (G * G) / (H + lambda);
+    // Every row has a positive hessian, so an empty side has none; a floor relative to the node
+    // keeps rounding residue from histogram subtraction from passing for a row.
+    const minHess = Math.max(minChildWeight, 1e-9 * H, Number.MIN_VALUE);
     let best: Split | null = null;
     let bestGain = 1e-9;
     for (const f of this.selected) {
       const nb = (this.mapper.bounds[f] as Float64Array).length;
       if (nb < 2) continue;
-      const base = f * S * 3;
-      const miss = base + (S - 1) * 3;
+      const base = f * S * 2;
+      const miss = base + (S - 1) * 2;
       const gm = hist[miss] as number;
       const hm = hist[miss + 1] as number;
-      const cm = hist[miss + 2] as number;
-      let gl = 0, hl = 0, cl = 0;
+      // Features that had missing values in training try both sides for them.
+      const sides = this.mapper.hasMissing[f] ? 2 : 1;
+      let gl = 0, hl = 0;
       for (let b = 0; b < nb - 1; b++) {
-        const at = base + b * 3;
+        const at = base + b * 2;
         gl += hist[at] as number;
         hl += hist[at + 1] as number;
-        cl += hist[at + 2] as number;
-        if ((hist[at + 2] as number) === 0 && b > 0) continue;
-        // Missing values to the right, then (when there are any) to the left.
-        for (let side = 0; side < (cm > 0 ? 2 : 1); side++) {
+        if ((hist[at + 1] as number) === 0 && b > 0) continue;
+        // Missing values to the right, then to the left.
+        for (let side = 0; side < sides; side++) {
           const lg = side ? gl + gm : gl;
           const lh = side ? hl + hm : hl;
-          const lc = side ? cl + cm : cl;
-          const rc = C - lc;
-          if (lc <= 0 || rc <= 0) continue;
           const rh = H - lh;
-          if (lh < minChildWeight || rh < minChildWeight) continue;
+          if (lh < minHess || rh < minHess) continue;
           const rg = G - lg;
           const gain = 0.5 * ((lg * lg) / (lh + lambda) + (rg * rg) / (rh + lambda) - parent) - gamma;
           if (gain > bestGain) {
             bestGain = gain;
-            best = { feature: f, bin: b, defaultLeft: cm > 0 ? side === 1 : lh >= rh, gain, gl: lg, hl: lh, cl: lc };
+            best = { feature: f, bin: b, defaultLeft: sides === 2 ? side === 1 : lh >= rh, gain, gl: lg, hl: lh };
           }
         }
       }
@@ -325,8 +325,8 @@ class Booster {
         node.defaultLeft = s.defaultLeft;
         node.gain = s.gain;
         const mid = this.partition(node);
-        const left = newNode(node.begin, mid, s.gl, s.hl, s.cl);
-        const right = newNode(mid, node.end, node.g - s.gl, node.h - s.hl, node.count - s.cl);
+        const left = newNode(node.begin, mid, s.gl, s.hl, mid - node.begin);
+        const right = newNode(mid, node.end, node.g - s.gl, node.h - s.hl, node.end - mid);
         node.left = left;
         node.right = right;
         if (depth + 1 < this.p.maxDepth) {
