@@ -8,7 +8,7 @@
  *   sigmoid) when `objective: 'binary'` is given, else regression.
  * Non-tensor outputs (ZipMap's sequence of maps) are not fetched.
  */
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { logit, ModelFormatError, ModelInputError, sigmoid, type FeatureRow, type Model, type ModelMetadata, type ModelObjective, type Prediction } from '../core/model.js';
 
 export interface OnnxOptions {
@@ -22,12 +22,16 @@ export interface OnnxOptions {
 
 type TensorMeta = { name: string; isTensor: true; type: string; shape: readonly (number | string)[] };
 
-const isTensorMeta = (m: ort.InferenceSession.ValueMetadata): m is ort.InferenceSession.ValueMetadata & TensorMeta => m.isTensor;
+const isTensorMeta = (m: Ort.InferenceSession.ValueMetadata): m is Ort.InferenceSession.ValueMetadata & TensorMeta => m.isTensor;
+
+/** The native runtime is loaded on the first ONNX model only (it is large; most processes never need it). */
+const runtime = (): Promise<typeof Ort> => import('onnxruntime-node');
 
 export class OnnxModel implements Model {
   private constructor(
     readonly metadata: ModelMetadata,
-    private readonly session: ort.InferenceSession,
+    private readonly ort: typeof Ort,
+    private readonly session: Ort.InferenceSession,
     private readonly input: string,
     private readonly output: string,
     private readonly mode: 'probabilities' | 'margin',
@@ -35,24 +39,25 @@ export class OnnxModel implements Model {
 
   /** Loads an ONNX model from its bytes. */
   static async load(bytes: Uint8Array, options: OnnxOptions = {}): Promise<OnnxModel> {
-    let session: ort.InferenceSession;
+    const ort = await runtime();
+    let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     } catch (e) {
       throw new ModelFormatError(`not a loadable ONNX model: ${String((e as Error).message ?? e).split('\n')[0]?.slice(0, 200)}`);
     }
     try {
-      return OnnxModel.describe(session, options);
+      return OnnxModel.describe(ort, session, options);
     } catch (e) {
       await session.release();
       throw e;
     }
   }
 
-  private static describe(session: ort.InferenceSession, options: OnnxOptions): OnnxModel {
+  private static describe(ort: typeof Ort, session: Ort.InferenceSession, options: OnnxOptions): OnnxModel {
     const inputs = session.inputMetadata;
     if (inputs.length !== 1) throw new ModelFormatError(`the ONNX model has ${inputs.length} inputs; one float tensor [batch, features] is supported`);
-    const input = inputs[0] as ort.InferenceSession.ValueMetadata;
+    const input = inputs[0] as Ort.InferenceSession.ValueMetadata;
     if (!isTensorMeta(input) || input.type !== 'float32') throw new ModelFormatError('the ONNX model input must be a float tensor [batch, features]');
     const width = input.shape.length === 2 && typeof input.shape[1] === 'number' && input.shape[1] > 0 ? input.shape[1] : null;
     let featureNames = options.featureNames ? [...options.featureNames] : null;
@@ -75,7 +80,7 @@ export class OnnxModel implements Model {
       trainingSamples: options.trainingSamples ?? null,
       trees: null,
     };
-    return new OnnxModel(metadata, session, input.name, chosen.name, probs ? 'probabilities' : 'margin');
+    return new OnnxModel(metadata, ort, session, input.name, chosen.name, probs ? 'probabilities' : 'margin');
   }
 
   async predict(features: FeatureRow): Promise<Prediction> {
@@ -90,9 +95,9 @@ export class OnnxModel implements Model {
       if (r.length !== d) throw new ModelInputError(`expected ${d} features (${this.metadata.featureNames.join(', ')}), got ${r.length}`);
       for (let j = 0; j < d; j++) data[i * d + j] = r[j] as number;
     });
-    const feeds = { [this.input]: new ort.Tensor('float32', data, [rows.length, d]) };
+    const feeds = { [this.input]: new this.ort.Tensor('float32', data, [rows.length, d]) };
     const result = await this.session.run(feeds, [this.output]);
-    const out = (result[this.output] as ort.Tensor).data as Float32Array;
+    const out = (result[this.output] as Ort.Tensor).data as Float32Array;
     const preds: Prediction[] = [];
     for (let i = 0; i < rows.length; i++) {
       if (this.mode === 'probabilities') {
