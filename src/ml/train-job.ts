@@ -32,6 +32,8 @@ export interface TrainJobResult {
   validLoss: number | null;
   validAuc: number | null;
   trainSeconds: number;
+  /** CPU time of the process meanwhile (user + system; the training thread does nearly all of it). */
+  trainCpuSeconds: number;
   params: GbdtParams;
 }
 
@@ -43,8 +45,11 @@ export function runTrainJob(spec: TrainJobSpec, onRound?: (r: RoundInfo) => void
   const rows = spec.y.length;
   const valid = spec.validX && spec.validY && spec.validY.length > 0 ? { x: spec.validX, y: spec.validY, rows: spec.validY.length, features: d } : null;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const result = trainGbdt({ x: spec.x, y: spec.y, rows, features: d }, valid, spec.params, onRound);
   const trainSeconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const trainCpuSeconds = (used.user + used.system) / 1e6;
   const modelText = gbdtModelText(result, spec.featureNames, spec.modelVersion ?? '1');
   let validLoss: number | null = null;
   let validAuc: number | null = null;
@@ -73,6 +78,7 @@ export function runTrainJob(spec: TrainJobSpec, onRound?: (r: RoundInfo) => void
     validLoss,
     validAuc,
     trainSeconds,
+    trainCpuSeconds,
     params: result.params,
   };
 }

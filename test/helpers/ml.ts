@@ -26,6 +26,7 @@ export function runPython(script: 'xgb_reference.py' | 'xgb_to_onnx.py', args: s
 
 export interface XgbRun {
   train_seconds?: number;
+  train_cpu_seconds?: number;
   predict_seconds?: number;
   rows?: number;
   trees?: number;
