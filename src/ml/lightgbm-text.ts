@@ -132,7 +132,7 @@ export function readLightgbmText(text: string): LgbModelText & { averageOutput: 
   for (; i < lines.length; i++) {
     const line = lines[i] as string;
     if (line.startsWith('Tree=')) break;
-    if (line === '' ) continue;
+    if (line === '') continue;
     const eq = line.indexOf('=');
     header.set(eq < 0 ? line : line.slice(0, eq), eq < 0 ? '' : line.slice(eq + 1));
   }
