@@ -214,6 +214,20 @@ export class MarketState {
     return this.current ? [...this.history, this.current] : this.history;
   }
 
+  /** Adds a later kline `m` into the aggregate `k`. */
+  private merge(k: Kline, m: Kline): void {
+    k.high = Math.max(k.high, m.high);
+    k.low = Math.min(k.low, m.low);
+    k.close = m.close;
+    k.volume = roundTo(k.volume + m.volume, this.spec.quantityPrecision);
+    k.quoteVolume = roundTo(k.quoteVolume + m.quoteVolume, 5);
+    k.trades += m.trades;
+    k.takerBuyVolume = roundTo(k.takerBuyVolume + m.takerBuyVolume, this.spec.quantityPrecision);
+    k.takerBuyQuote = roundTo(k.takerBuyQuote + m.takerBuyQuote, 5);
+    if (m.lastTradeId >= 0) k.lastTradeId = m.lastTradeId;
+    if (k.firstTradeId < 0) k.firstTradeId = m.firstTradeId;
+  }
+
   /** Klines of any interval, aggregated from 1-minute klines. */
   klines(interval: string, opts: { startTime?: number; endTime?: number; limit?: number } = {}): Kline[] {
     const ms = intervalMs(interval);
@@ -222,16 +236,7 @@ export class MarketState {
       const open = Math.floor(m.openTime / ms) * ms;
       const k = out[out.length - 1];
       if (k && k.openTime === open) {
-        k.high = Math.max(k.high, m.high);
-        k.low = Math.min(k.low, m.low);
-        k.close = m.close;
-        k.volume = roundTo(k.volume + m.volume, this.spec.quantityPrecision);
-        k.quoteVolume = roundTo(k.quoteVolume + m.quoteVolume, 5);
-        k.trades += m.trades;
-        k.takerBuyVolume = roundTo(k.takerBuyVolume + m.takerBuyVolume, this.spec.quantityPrecision);
-        k.takerBuyQuote = roundTo(k.takerBuyQuote + m.takerBuyQuote, 5);
-        if (m.lastTradeId >= 0) k.lastTradeId = m.lastTradeId;
-        if (k.firstTradeId < 0) k.firstTradeId = m.firstTradeId;
+        this.merge(k, m);
       } else {
         out.push({ ...m, openTime: open, closeTime: open + ms - 1 });
       }
@@ -241,10 +246,31 @@ export class MarketState {
     return opts.startTime !== undefined ? within.slice(0, limit) : within.slice(-limit);
   }
 
+  /** The 1-minute klines from `from` on (scanning back from the newest: cheap on every tick). */
+  private minutesSince(from: number): Kline[] {
+    const all = this.minuteKlines();
+    let i = all.length;
+    while (i > 0 && (all[i - 1] as Kline).openTime >= from) i--;
+    return all.slice(i);
+  }
+
+  /** The kline of `interval` in progress (what a kline stream pushes on every trade). */
+  currentKline(interval: string): Kline | undefined {
+    const ms = intervalMs(interval);
+    if (ms === MINUTE) return this.current ?? this.history[this.history.length - 1];
+    const last = this.current ?? this.history[this.history.length - 1];
+    if (!last) return undefined;
+    const open = Math.floor(last.openTime / ms) * ms;
+    const ks = this.minutesSince(open);
+    const first = ks[0] as Kline;
+    const k: Kline = { ...first, openTime: open, closeTime: open + ms - 1 };
+    for (const m of ks.slice(1)) this.merge(k, m);
+    return k;
+  }
+
   /** Rolling 24-hour statistics at `now`. */
   stats(now: number): { open: number; high: number; low: number; volume: number; quoteVolume: number; count: number; openTime: number; firstId: number; lastId: number } {
-    const from = now - 86_400_000;
-    const ks = this.minuteKlines().filter((k) => k.openTime >= from);
+    const ks = this.minutesSince(now - 86_400_000);
     const first = ks[0];
     return {
       open: first ? first.open : this.last,

@@ -499,7 +499,7 @@ export class Venue {
     const want = (stream: string) => this.sink.wants(`${lower}@${stream}`);
     for (const interval of ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d']) {
       if (!want(`kline_${interval}`)) continue;
-      const k = m.klines(interval, { limit: 1 })[0];
+      const k = m.currentKline(interval);
       if (k) this.sink.publish(`${lower}@kline_${interval}`, ev.klineEvent(m, interval, k, now, false));
     }
     if (want('bookTicker')) this.sink.publish(`${lower}@bookTicker`, ev.bookTickerEvent(m, now));
