@@ -21,6 +21,7 @@ export interface Liquidity {
 export class FakeControl {
   private auto: NodeJS.Timeout | undefined;
   private autoMs = 0;
+  private resumeAutoMs = 0;
 
   constructor(
     private readonly venue: Venue,
@@ -125,13 +126,23 @@ export class FakeControl {
 
   /** The venue goes away (every connection cut, connections refused) and comes back on the same port with its books intact. */
   async restart(downMs = 0): Promise<void> {
-    const auto = this.autoMs;
-    this.stopAuto();
-    const port = this.server.port;
-    await this.server.stop();
+    await this.goDown();
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
-    await this.server.listen(port);
-    if (auto > 0) this.startAuto(auto);
+    await this.comeBack();
+  }
+
+  /** The first half of a restart: every connection cut, new ones refused, the replay paused. */
+  async goDown(): Promise<void> {
+    this.resumeAutoMs = this.autoMs;
+    this.stopAuto();
+    await this.server.stop();
+  }
+
+  /** The second half: listening again on the same port, with the same books. */
+  async comeBack(): Promise<void> {
+    if (this.server.listening) return;
+    await this.server.listen(this.server.port);
+    if (this.resumeAutoMs > 0) this.startAuto(this.resumeAutoMs);
   }
 
   /** Shifts the venue clock (its serverTime and timestamp checks) by `ms`. */

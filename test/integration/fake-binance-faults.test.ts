@@ -66,8 +66,8 @@ describe('fake Binance venue: faults seen through ccxt', () => {
   });
 
   it('latency past the client timeout: RequestTimeout, yet the order was booked', async () => {
-    const { ex, apiKey } = await client({ timeout: 300 });
-    fake.control.latency(900, { method: 'POST', path: '/fapi/v1/order', apiKey }, { phase: 'after', times: 1 });
+    const { ex, apiKey } = await client({ timeout: 1500 });
+    fake.control.latency(3000, { method: 'POST', path: '/fapi/v1/order', apiKey }, { phase: 'after', times: 1 });
     const e = await failure(ex.createOrder(BTC, 'market', 'buy', 0.002, undefined, { clientOrderId: 'tw-slow-1' }));
     assert.ok(e instanceof ccxt.RequestTimeout, e.constructor.name);
     assert.equal(fake.control.snapshot(apiKey).orders[0]?.clientOrderId, 'tw-slow-1');
@@ -105,7 +105,8 @@ describe('fake Binance venue: faults seen through ccxt', () => {
   });
 
   it("Binance's own request-weight limit answers 429 -1003 with Retry-After", async () => {
-    const own = await startFakeBinance({ replayBars: 100 });
+    const frozen = Date.now();
+    const own = await startFakeBinance({ replayBars: 100, now: () => frozen }); // one rate-limit minute throughout
     try {
       let last: Response | undefined;
       for (let i = 0; i < 61; i++) last = await fetch(`${own.url}/fapi/v1/ticker/24hr`); // weight 40 each: 2440 > 2400
@@ -143,7 +144,7 @@ describe('fake Binance venue: faults seen through ccxt', () => {
     }
   });
 
-  it('a venue restart: connections refused while down, the books intact afterwards', async () => {
+  it('a venue restart: connections refused while down, the books intact afterwards (and restart(ms) in one call)', async () => {
     const own = await startFakeBinance({ replayBars: 200 });
     const ex = new ccxt.binanceusdm(binanceusdmOptions(own));
     clients.push(ex);
@@ -152,13 +153,15 @@ describe('fake Binance venue: faults seen through ccxt', () => {
       const price = Math.round(own.control.price('BTCUSDT') * 0.97);
       const resting = await ex.createOrder(BTC, 'limit', 'buy', 0.002, price, { clientOrderId: 'tw-restart-1' });
       await ex.createOrder(BTC, 'market', 'buy', 0.003);
-      const restarting = own.control.restart(400);
+      await own.control.goDown();
       const down = await failure(ex.fetchOpenOrders(BTC));
       assert.ok(down instanceof ccxt.NetworkError, down.constructor.name);
-      await restarting;
+      await own.control.comeBack();
       const open = await ex.fetchOpenOrders(BTC);
       assert.deepEqual(open.map((o) => [o.id, o.clientOrderId]), [[resting.id, 'tw-restart-1']]);
       assert.equal((await ex.fetchPositions([BTC]))[0]?.contracts, 0.003);
+      await own.control.restart(50);
+      assert.equal((await ex.fetchOrder('', BTC, { clientOrderId: 'tw-restart-1' })).status, 'open');
     } finally {
       await own.close();
     }
