@@ -9,6 +9,7 @@
 //   DELETE /__control/faults
 //   POST   /__control/liquidity {symbol?, levelQty?, makerQtyPerTick?}
 //   POST   /__control/ws/disconnect {kind?: market|user|all}
+//   POST   /__control/ws/duplicate-fills {n?, apiKey?}
 //   POST   /__control/restart   {downMs?}   (answers first, then restarts)
 //   POST   /__control/clock     {offsetMs}
 //   POST   /__control/accounts  {apiKey?, secret?, balance?}
@@ -74,6 +75,9 @@ export function controlHandler(control: FakeControl) {
           return reply(res, 200, {});
         case 'POST /__control/ws/disconnect':
           return reply(res, 200, { closed: control.disconnectWebSockets((str('kind') as 'market' | 'user' | 'all' | undefined) ?? 'all') });
+        case 'POST /__control/ws/duplicate-fills':
+          control.duplicateFills(num('n', 1), str('apiKey'));
+          return reply(res, 200, {});
         case 'POST /__control/restart':
           reply(res, 200, {});
           res.once('finish', () => void control.restart(num('downMs', 0)));

@@ -114,6 +114,11 @@ export class FakeControl {
     return this.hub.disconnect(kind);
   }
 
+  /** The next `n` fill events (ORDER_TRADE_UPDATE, x TRADE) of an account arrive twice on its user streams. */
+  duplicateFills(n = 1, apiKey = this.defaultKey): void {
+    this.hub.duplicateFills.set(this.account(apiKey), n);
+  }
+
   /** Limits the book's liquidity so orders fill partially (undefined = back to normal). */
   setLiquidity(l: Liquidity): void {
     for (const m of this.venue.markets.values()) {

@@ -154,7 +154,19 @@ export class StreamHub implements Sink {
     }
   }
 
+  /** Fill events (ORDER_TRADE_UPDATE, x TRADE) still to be sent twice, per account. */
+  readonly duplicateFills = new Map<Account, number>();
+
   user(account: Account, payload: object): void {
+    const dup = this.duplicateFills.get(account) ?? 0;
+    if (dup > 0 && (payload as { e?: string; o?: { x?: string } }).e === 'ORDER_TRADE_UPDATE' && (payload as { o?: { x?: string } }).o?.x === 'TRADE') {
+      this.duplicateFills.set(account, dup - 1);
+      this.deliver(account, payload);
+    }
+    this.deliver(account, payload);
+  }
+
+  private deliver(account: Account, payload: object): void {
     const now = this.venue.now();
     for (const c of this.conns) {
       if (c.user?.account !== account) continue;

@@ -108,6 +108,18 @@ describe('ccxt binanceusdm against the fake venue (REST)', () => {
     assert.equal(Math.round((bal.USDT?.total ?? 0) * 1e6), Math.round((10_000 + realized - fees) * 1e6));
   });
 
+  it('ETHUSDT trades on its own path, rules and position', async () => {
+    const { ex } = await client();
+    await ex.loadMarkets();
+    const ask = fake.control.book('ETHUSDT').ask;
+    const o = await ex.createOrder(ETH, 'market', 'buy', 0.01);
+    assert.deepEqual([o.status, o.average], ['closed', ask]);
+    assert.ok(ask > 500 && ask < 10_000, String(ask)); // BTC × 0.0357
+    const [pos] = await ex.fetchPositions([ETH]);
+    assert.deepEqual([pos?.symbol, pos?.contracts], [ETH, 0.01]);
+    assert.equal((await failure(ex.createOrder(ETH, 'market', 'buy', 0.001))).name, 'InvalidOrder'); // under 20 USDT
+  });
+
   it('limit order: rests, is listed and queried by client id, fills as maker when the path reaches it', async () => {
     const { ex } = await client();
     await ex.loadMarkets();

@@ -158,13 +158,16 @@ describe('fake Binance venue: WebSocket streams', () => {
       assert.deepEqual(combined.messages.map((m) => m.stream).sort(), ['btcusdt@kline_1m', 'ethusdt@bookTicker']);
       const k = combined.messages.find((m) => m.stream === 'btcusdt@kline_1m')!.data as { e: string; k: { c: string; i: string } };
       assert.deepEqual([k.e, k.k.i, Number(k.k.c)], ['kline', '1m', fake.control.price('BTCUSDT')]);
-      // A signed order by hand, as any Binance client sends it.
+      // A signed order by hand, as any Binance client sends it; its fill event is sent twice.
+      fake.control.duplicateFills(1, apiKey);
       const { hmacHex } = await import('../fake-binance/index.js');
       const query = `symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.002&newClientOrderId=raw-1&timestamp=${Date.now()}`;
       const res = await fetch(`${fake.url}/fapi/v1/order`, { method: 'POST', headers: { 'X-MBX-APIKEY': apiKey, 'Content-Type': 'application/x-www-form-urlencoded' }, body: `${query}&signature=${hmacHex(secret, query)}` });
       assert.equal(res.status, 200);
-      await until('user events', () => user.messages.filter((m) => m.e === 'ORDER_TRADE_UPDATE').length >= 2 && user.messages.some((m) => m.e === 'ACCOUNT_UPDATE'));
-      const fill = user.messages.find((m) => m.e === 'ORDER_TRADE_UPDATE' && (m.o as { x: string }).x === 'TRADE')!.o as Record<string, unknown>;
+      const fills = () => user.messages.filter((m) => m.e === 'ORDER_TRADE_UPDATE' && (m.o as { x: string }).x === 'TRADE').map((m) => m.o as Record<string, unknown>);
+      await until('user events', () => fills().length >= 2 && user.messages.some((m) => m.e === 'ACCOUNT_UPDATE'));
+      assert.deepEqual(fills().map((f) => f.t), [fills()[0]!.t, fills()[0]!.t]); // the same trade, twice
+      const fill = fills()[0]!;
       assert.deepEqual([fill.c, fill.X, fill.z, fill.N, fill.ps], ['raw-1', 'FILLED', '0.002', 'USDT', 'BOTH']);
       const acct = user.messages.find((m) => m.e === 'ACCOUNT_UPDATE')!.a as { m: string; P: { s: string; pa: string }[]; B: { a: string }[] };
       assert.deepEqual([acct.m, acct.P[0]?.s, acct.P[0]?.pa, acct.B[0]?.a], ['ORDER', 'BTCUSDT', '0.002', 'USDT']);
