@@ -19,6 +19,23 @@ const REST_PATHS: Record<string, string> = {
   sapi: '/sapi/v1', sapiV2: '/sapi/v2', sapiV3: '/sapi/v3', sapiV4: '/sapi/v4', papi: '/papi/v1', papiV2: '/papi/v2',
 };
 
+/**
+ * ccxt's `urls.api` for binance pointed at `url`/`wsUrl`: plain JSON, so a configuration file can
+ * carry it to a server in another process (which must then also apply the other settings of
+ * binanceusdmOptions: the USD-M error table, an httpAgent for ws://, fetchCurrencies off).
+ */
+export function binanceusdmUrls(fake: { url: string; wsUrl: string }): Record<string, unknown> {
+  const api: Record<string, unknown> = {};
+  for (const [key, path] of Object.entries(REST_PATHS)) api[key] = fake.url + path;
+  const ws = `${fake.wsUrl}/ws`;
+  api.ws = {
+    spot: ws, margin: ws, future: ws, delivery: ws, stock: ws, papi: ws,
+    option: `${fake.wsUrl}/public/ws`, optionMarket: `${fake.wsUrl}/market/ws`, optionPrivate: `${fake.wsUrl}/private/ws`,
+    'ws-api': { spot: `${fake.wsUrl}/ws-api/v3`, future: `${fake.wsUrl}/ws-fapi/v1`, delivery: `${fake.wsUrl}/ws-dapi/v1` },
+  };
+  return api;
+}
+
 export interface BinanceusdmFakeOptions {
   apiKey?: string;
   secret?: string;
@@ -50,14 +67,7 @@ export interface BinanceusdmFakeOptions {
  * `httpAgent` (it refuses them otherwise), so one is given.
  */
 export function binanceusdmOptions(fake: FakeEndpoint, opts: BinanceusdmFakeOptions = {}): Record<string, unknown> {
-  const api: Record<string, unknown> = {};
-  for (const [key, path] of Object.entries(REST_PATHS)) api[key] = fake.url + path;
-  const ws = `${fake.wsUrl}/ws`;
-  api.ws = {
-    spot: ws, margin: ws, future: ws, delivery: ws, stock: ws, papi: ws,
-    option: `${fake.wsUrl}/public/ws`, optionMarket: `${fake.wsUrl}/market/ws`, optionPrivate: `${fake.wsUrl}/private/ws`,
-    'ws-api': { spot: `${fake.wsUrl}/ws-api/v3`, future: `${fake.wsUrl}/ws-fapi/v1`, delivery: `${fake.wsUrl}/ws-dapi/v1` },
-  };
+  const api = binanceusdmUrls(fake);
   const reference = new ccxt.binanceusdm();
   const linearExact = (reference.exceptions as { linear?: { exact?: Record<string, unknown> } }).linear?.exact ?? {};
   const options: Record<string, unknown> = { fetchCurrencies: false, ...opts.options };
