@@ -8,6 +8,7 @@ import { E } from './errors.js';
 import * as ev from './events.js';
 import type { MarketState } from './market.js';
 import { money, round8, roundTo, toTick } from './num.js';
+import { publishMarket, publishTrade } from './publish.js';
 import type { AlgoRequest, OrderRequest } from './params.js';
 import { maxNotionalFor, type SymbolSpec } from './symbols.js';
 import type { AlgoOrder, Order, Side } from './types.js';
@@ -206,7 +207,7 @@ export class Venue {
     this.emitOrder(a, o, m, { x: 'TRADE', lastQty: qty, lastPrice: price, commission, tradeId: pub.id, maker, realized });
     this.sink.user(a, ev.tradeLite(o, s, qty, price, pub.id, maker, now));
     this.emitAccount(a, s.symbol, 'ORDER');
-    this.publishTrade(m, pub);
+    publishTrade(this.sink, m, pub.id, this.now());
     this.expireStaleReduceOnly(a, m);
     if (o.status === 'FILLED') this.algoChildDone(a, o);
   }
@@ -448,7 +449,7 @@ export class Venue {
     const now = this.now();
     m.move(price, qty);
     const pub = m.trade(price, qty, buyerMaker, now);
-    this.publishMarket(m, pub);
+    publishMarket(this.sink, m, pub.id, now);
     for (const a of this.accounts.values()) {
       for (const o of a.openOrders(m.symbol)) {
         if (o.timeInForce === 'GTD' && o.goodTillDate > 0 && now >= o.goodTillDate) this.finish(a, o, m, 'EXPIRED');
@@ -481,44 +482,6 @@ export class Venue {
   private emitAccount(a: Account, symbol: string, reason: string): void {
     const f = this.figures(a);
     this.sink.user(a, ev.accountUpdate(reason, f.wallet, f.crossWallet, 0, f.positions.filter((p) => p.symbol === symbol), this.specs, this.now()));
-  }
-
-  private publishTrade(m: MarketState, pub: { id: number }): void {
-    const t = m.trades[m.trades.length - 1];
-    if (!t || t.id !== pub.id) return;
-    const lower = m.symbol.toLowerCase();
-    const now = this.now();
-    if (this.sink.wants(`${lower}@trade`)) this.sink.publish(`${lower}@trade`, ev.tradeEvent(m, t, now));
-    if (this.sink.wants(`${lower}@aggTrade`)) this.sink.publish(`${lower}@aggTrade`, ev.aggTradeEvent(m, t, now));
-  }
-
-  private publishMarket(m: MarketState, pub: { id: number }): void {
-    this.publishTrade(m, pub);
-    const lower = m.symbol.toLowerCase();
-    const now = this.now();
-    const want = (stream: string) => this.sink.wants(`${lower}@${stream}`);
-    for (const interval of ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d']) {
-      if (!want(`kline_${interval}`)) continue;
-      const k = m.currentKline(interval);
-      if (k) this.sink.publish(`${lower}@kline_${interval}`, ev.klineEvent(m, interval, k, now, false));
-    }
-    if (want('bookTicker')) this.sink.publish(`${lower}@bookTicker`, ev.bookTickerEvent(m, now));
-    if (want('ticker')) this.sink.publish(`${lower}@ticker`, ev.tickerEvent(m, now));
-    if (want('miniTicker')) this.sink.publish(`${lower}@miniTicker`, ev.miniTickerEvent(m, now));
-    const nextFunding = Math.ceil(now / 28_800_000) * 28_800_000;
-    for (const stream of ['markPrice', 'markPrice@1s']) if (want(stream)) this.sink.publish(`${lower}@${stream}`, ev.markPriceEvent(m, now, nextFunding));
-    for (const levels of [5, 10, 20]) {
-      for (const suffix of ['', '@100ms', '@250ms', '@500ms']) {
-        const stream = `depth${levels}${suffix}`;
-        if (want(stream)) this.sink.publish(`${lower}@${stream}`, ev.depthEvent(m, levels, now));
-      }
-    }
-    let diff: object | undefined;
-    for (const stream of ['depth', 'depth@100ms', 'depth@250ms', 'depth@500ms']) {
-      if (!want(stream)) continue;
-      diff ??= ev.depthDiffEvent(m, now);
-      this.sink.publish(`${lower}@${stream}`, diff);
-    }
   }
 
   /** A snapshot of one account for tests: open orders, positions, wallet. */
