@@ -15,6 +15,15 @@ import { envNumber, isMain, machineInfo, nowMs, summarize, type Summary } from '
 export interface FakeBinanceBenchRow {
   name: string;
   latencyMs: Summary;
+  /** CPU time (user + system) of this process per order: the client and the fake together; unlike latency, not inflated by other processes. */
+  cpuMsPerOrder: number;
+}
+
+async function row(name: string, n: number, run: () => Promise<Float64Array>): Promise<FakeBinanceBenchRow> {
+  const cpu = process.cpuUsage();
+  const samples = await run();
+  const used = process.cpuUsage(cpu);
+  return { name, latencyMs: summarize(samples), cpuMsPerOrder: (used.user + used.system) / 1000 / (n + 20) };
 }
 
 async function ccxtRoundTrip(fake: FakeBinance, n: number): Promise<Float64Array> {
@@ -81,9 +90,9 @@ export async function runFakeBinanceBench(n = envNumber('FAKE_BINANCE_ORDERS', 5
   const fake = await startFakeBinance({ replayBars: 2000, rateLimits: false, accounts: [{ balance: 1_000_000 }] });
   try {
     return [
-      { name: 'ccxt createOrder (market) round trip', latencyMs: summarize(await ccxtRoundTrip(fake, n)) },
-      { name: 'raw signed POST /fapi/v1/order round trip', latencyMs: summarize(await rawRoundTrip(fake, n)) },
-      { name: 'submit → ORDER_TRADE_UPDATE FILLED (user stream)', latencyMs: summarize(await submitToFillEvent(fake, n)) },
+      await row('ccxt createOrder (market) round trip', n, () => ccxtRoundTrip(fake, n)),
+      await row('raw signed POST /fapi/v1/order round trip', n, () => rawRoundTrip(fake, n)),
+      await row('submit → ORDER_TRADE_UPDATE FILLED (user stream)', n, () => submitToFillEvent(fake, n)),
     ];
   } finally {
     await fake.close();
@@ -94,6 +103,6 @@ if (isMain(import.meta.url)) {
   const rows = await runFakeBinanceBench();
   const m = machineInfo();
   console.log(`fake Binance round trips, ${rows[0]?.latencyMs.count} orders per row, ${m.cores} cores, Node ${m.node}`);
-  console.log('| row | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.name} | ${r.latencyMs.p50.toFixed(2)} | ${r.latencyMs.p90.toFixed(2)} | ${r.latencyMs.p99.toFixed(2)} | ${r.latencyMs.max.toFixed(1)} |`);
+  console.log('| row | p50 ms | p90 ms | p99 ms | max ms | CPU ms/order |\n|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.name} | ${r.latencyMs.p50.toFixed(2)} | ${r.latencyMs.p90.toFixed(2)} | ${r.latencyMs.p99.toFixed(2)} | ${r.latencyMs.max.toFixed(1)} | ${r.cpuMsPerOrder.toFixed(2)} |`);
 }
