@@ -119,7 +119,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const presets = new PresetFiles(config.presetsDir ? resolve(config.presetsDir) : join(dataDir, 'presets'), presetProblems, fileURLToPath(new URL('../../../presets', import.meta.url)));
   for (const e of presets.loadErrors()) log.warn({ component: 'presets', file: e.file }, `invalid preset ignored: ${e.message}`);
   const runtime: PresetRuntime = {
-    strategy: (p) => new BreakoutStrategy(p as unknown as Preset),
+    strategy: (p, session) => new BreakoutStrategy(p as unknown as Preset, { sessionId: session.id }),
     risk: (p) => {
       const r = (p as unknown as Preset).risk;
       return { riskPerTrade: r.risk_per_trade, maxOpenPositions: r.max_concurrent_positions, maxLeverage: r.max_leverage };

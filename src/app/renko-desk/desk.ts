@@ -150,17 +150,43 @@ export class RenkoDesk {
     return { ok: true, body: { ok: true, order: r.order, state: this.assetView(asset) } };
   }
 
+  /**
+   * POST /api/exit-all: an exit for every open desk position. Each position it could not exit is
+   * listed in `skipped` with why (code exit_lock, exit_pending or rejected; the exit lock's
+   * remaining seconds); `ok` is true only when none was skipped, and `error` then says what stayed
+   * open. Always 200: the orders it did place are in the answer either way.
+   */
   exitAll(body: Body): DeskResult {
+    return this.atomic(() => this.exitAllNow(body));
+  }
+
+  private exitAllNow(body: Body): DeskResult {
     const force = body.force === true;
     const orders: Body[] = [];
     const skipped: Body[] = [];
     for (const asset of this.assets) {
-      if (!this.position(asset)) continue;
+      const p = this.position(asset);
+      if (!p) continue;
       const r = this.manualExit(asset, force);
-      if (r.ok) orders.push({ asset, order_id: r.order.id, side: r.order.side, qty: r.order.qty });
-      else skipped.push({ asset, reason: r.error });
+      if (r.ok) {
+        orders.push({ asset, order_id: r.order.id, side: r.order.side, qty: r.order.qty });
+        continue;
+      }
+      const until = this.a(asset).exit_lock_until;
+      skipped.push({
+        asset,
+        symbol: this.deps.config.assets[asset]?.contract,
+        position_id: p.id,
+        side: p.side === 'long' ? 'BUY' : 'SELL',
+        qty: p.qty,
+        code: r.code,
+        reason: r.error,
+        ...(r.code === 'exit_lock' && until !== null ? { retry_after_s: Math.ceil((until - this.deps.clock.now()) / 1000) } : {}),
+      });
     }
-    return { ok: true, body: { ok: true, orders, skipped } };
+    if (skipped.length === 0) return { ok: true, body: { ok: true, orders, skipped } };
+    const what = skipped.map((x) => `${String(x.asset)}: ${String(x.reason)}`).join('; ');
+    return { ok: true, body: { ok: false, error: `${skipped.length} position(s) NOT exited — ${what}`, orders, skipped } };
   }
 
   scaleIn(body: Body): DeskResult {
@@ -529,17 +555,17 @@ export class RenkoDesk {
     return { ok: true, order: this.orderBody(asset, order) };
   }
 
-  private manualExit(asset: string, force: boolean): { ok: true; order: Body } | { ok: false; status: number; error: string } {
+  private manualExit(asset: string, force: boolean): { ok: true; order: Body } | { ok: false; status: number; code: 'flat' | 'exit_lock' | 'exit_pending' | 'rejected'; error: string } {
     const a = this.a(asset);
-    if (!this.position(asset)) return { ok: false, status: 409, error: `NO OPEN POSITION — ${asset} is flat` };
+    if (!this.position(asset)) return { ok: false, status: 409, code: 'flat', error: `NO OPEN POSITION — ${asset} is flat` };
     const now = this.deps.clock.now();
     if (!force && a.exit_lock_until !== null && a.exit_lock_until > now) {
-      return { ok: false, status: 409, error: `EXIT LOCK ACTIVE — position just opened (${remaining(a.exit_lock_until - now)} remaining); send force: true to override` };
+      return { ok: false, status: 409, code: 'exit_lock', error: `EXIT LOCK ACTIVE — position just opened (${remaining(a.exit_lock_until - now)} remaining); send force: true to override` };
     }
-    if (a.pending_order?.kind === 'EXIT') return { ok: false, status: 409, error: `EXIT ALREADY PENDING — order ${a.pending_order.id} is still working` };
+    if (a.pending_order?.kind === 'EXIT') return { ok: false, status: 409, code: 'exit_pending', error: `EXIT ALREADY PENDING — order ${a.pending_order.id} is still working` };
     const order = this.ruleExit(asset, force ? 'manual exit (forced)' : 'manual exit');
     this.save();
-    if (!order) return { ok: false, status: 502, error: 'EXIT FAILED — the exit order was rejected' };
+    if (!order) return { ok: false, status: 502, code: 'rejected', error: 'EXIT FAILED — the exit order was rejected' };
     return { ok: true, order };
   }
 
