@@ -29,7 +29,7 @@ import { presetProblems, type Preset } from '../strategies/breakout/preset.js';
 import { collectScanInputs, scanMarkets } from '../strategies/breakout/scanner.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { LogRing } from '../app/log-ring.js';
-import { TradingViewDesk } from '../app/tradingview-desk.js';
+import { resolveBarSources, TradingViewDesk } from '../app/tradingview-desk.js';
 import { RENKO_SIZES } from '../core/renko.js';
 import { RenkoBuilder } from '../engine/renko-builder.js';
 import { hashPassword, isPasswordHash, OperatorAuth } from '../app/operator-auth.js';
@@ -86,6 +86,10 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   for (const s of config.demoBot.symbols) {
     if (!config.feed.instruments.some((i) => i.symbol === s)) throw new ConfigError(`demoBot.symbols: ${s} is not in feed.instruments`);
   }
+  const tvc = config.tradingView;
+  const tvAssets = tvc.assets.filter((a) => instruments.find(a));
+  const barSources = resolveBarSources({ assets: tvAssets, secret: tvc.secret || null, barSource: tvc.barSource, byAsset: tvc.barSourceByAsset });
+  if (typeof barSources === 'string') throw new ConfigError(barSources);
 
   const store = new SqliteStore({ file: join(dataDir, 'tradewind.db') });
   // Market data in its own file: a long import never holds the trading journal's write lock.
@@ -240,10 +244,11 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   });
 
   // TradingView webhooks and the same Renko bricks built from the server's own ticks.
-  const tvAssets = config.tradingView.assets.filter((a) => kernel.instruments.find(a));
   const tradingView = new TradingViewDesk({
     clock,
     store,
+    barSources,
+    fallbackAfterMs: config.tradingView.fallbackAfterSeconds * 1000,
     secret: config.tradingView.secret || null,
     assets: tvAssets,
     onBar: (bar) => kernel.bus.publish({ type: 'renko', bar }),
@@ -283,12 +288,25 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
         clock,
         instruments,
         signals: kernel.bus,
-        heartbeat: (asset) => (tradingView.snapshot()[asset] as { last_heartbeat_ts?: number | null } | undefined)?.last_heartbeat_ts ?? null,
+        heartbeat: (asset) => tradingView.lastHeartbeat(asset),
+        heartbeatSource: (asset) => ({ bars: tradingView.barSource(asset), heartbeat: tradingView.heartbeatSource(asset) }),
+        heartbeatRevision: () => tradingView.revision,
         log,
         bridgeKernel: bridgeKernel ?? null,
       })
     : null;
   if (renko) kernel.bus.on('tick', ({ tick }) => renko.onFeedTick(tick));
+  // Seed 003: the bridge's P&L snapshots drive the desk's daily stop and auto-exit.
+  const bridgeAccount = bridge.account;
+  if (renko && bridgeAccount) {
+    const deskLog = log.child({ component: 'renko-desk' });
+    let stopped = false;
+    bridgeAccount.broker.onPnlSnapshot((snapshot) => {
+      const r = renko.desk.pnlSnapshot(snapshot.data);
+      if (r.exits.length > 0 || r.daily_stop_triggered !== stopped) deskLog.info({ dayPnl: r.day_pnl, exits: r.exits, dailyStop: r.daily_stop_triggered }, 'P&L snapshot: daily stop and auto-exit');
+      stopped = r.daily_stop_triggered;
+    });
+  }
 
   // Bar history for the dashboard's charts: every fed symbol at the demo bot's interval, 5 s and 1 min.
   const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);

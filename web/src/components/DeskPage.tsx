@@ -39,7 +39,8 @@ interface DeskAsset {
   zone_direction: string | null;
   tempo: { token: string; last_6pt_bar_id: string | null };
   bars: Record<string, { color: string; bar_id: string; ts: number } | null>;
-  heartbeat: { last_ts: number | null; age_s: number | null; fresh: boolean };
+  heartbeat: { last_ts: number | null; age_s: number | null; fresh: boolean; source?: string | null };
+  bar_source?: string | null;
   locks: { candle_5min: Lock; cooldown: Lock; exit: Lock; two_half: { automatic: boolean; engaged: boolean } };
   entry_allowed: boolean;
   entry_block: string | null;
@@ -117,7 +118,11 @@ function AssetCard({ a, elapsed, send }: { a: DeskAsset; elapsed: number; send: 
         <span className={`state ${a.tempo.token === 'READY' ? 's-scanning' : 's-idle'}`} data-testid="desk-tempo">
           tempo {a.tempo.token}
         </span>
-        <span className={a.heartbeat.fresh ? 'pos' : 'neg'}>heartbeat {a.heartbeat.age_s === null ? '—' : `${a.heartbeat.age_s}s`}</span>
+        <span className={a.heartbeat.fresh ? 'pos' : 'neg'} data-testid="desk-heartbeat" title={`bars from ${a.bar_source ?? '?'}; last heartbeat from ${a.heartbeat.source ?? 'nowhere yet'}`}>
+          heartbeat {a.heartbeat.age_s === null ? '—' : `${a.heartbeat.age_s}s`}
+          {a.heartbeat.source ? ` (${a.heartbeat.source === 'ticks' ? 'feed' : 'TradingView'})` : ''}
+        </span>
+        {a.bar_source && <span className="muted small">bars: {a.bar_source}</span>}
         <span className={a.entry_allowed ? 'pos' : 'error'} data-testid="desk-entry">
           {a.entry_allowed ? 'entry allowed' : a.entry_block}
         </span>
