@@ -29,13 +29,22 @@ export interface LoggerOptions {
   stdout?: pino.DestinationStream;
 }
 
+/**
+ * Unwritten log data a destination may hold while its reader (a pipe, a slow disk) lags; past it
+ * lines are dropped rather than the event loop blocked or memory grown without bound.
+ */
+export const MAX_PENDING_LOG_BYTES = 32 * 1024 * 1024;
+
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level as pino.Level;
-  const streams: pino.StreamEntry[] = [{ level, stream: options.stdout ?? process.stdout }];
+  // Asynchronous writes (sonic-boom; flushed at exit): process.stdout writes to a pipe are
+  // synchronous on Linux and would stall every request behind a slow reader of the logs.
+  const stdout = options.stdout ?? pino.destination({ dest: 1, sync: false, maxLength: MAX_PENDING_LOG_BYTES });
+  const streams: pino.StreamEntry[] = [{ level, stream: stdout }];
   if (options.toFile && options.level !== 'silent') {
     const dir = join(options.dataDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    streams.push({ level, stream: pino.destination({ dest: join(dir, 'tradewind.log'), sync: false, mkdir: true }) });
+    streams.push({ level, stream: pino.destination({ dest: join(dir, 'tradewind.log'), sync: false, mkdir: true, maxLength: MAX_PENDING_LOG_BYTES }) });
   }
   if (options.ring) streams.push({ level, stream: options.ring });
   // Redaction happens before serialisation, so every stream (console, file, ring) gets the

@@ -95,7 +95,9 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   // Market data in its own file: a long import never holds the trading journal's write lock.
   const marketStore = new SqliteMarketStore({ file: join(dataDir, 'market.db') });
   const broker = paperBroker(config, clock, instruments);
-  const onError = (error: unknown, context: string) => log.error({ err: error }, `kernel error in ${context}`);
+  // Each module logs under its own component (GET /api/logs?component=...).
+  const kernelLog = log.child({ component: 'kernel', account: config.account.id });
+  const onError = (error: unknown, context: string) => kernelLog.error({ err: error }, `kernel error in ${context}`);
   const kernel = new Kernel({
     clock,
     store,
@@ -107,11 +109,14 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     onError,
   });
   matchOnTicks(kernel, broker);
+  const executionLog = log.child({ component: 'execution', account: config.account.id });
+  const portfolioLog = log.child({ component: 'portfolio', account: config.account.id });
+  const riskLog = log.child({ component: 'risk', account: config.account.id });
   kernel.bus.on('order', ({ order, previous }) =>
-    log.info({ orderId: order.id, symbol: order.symbol, side: order.side, type: order.type, purpose: order.purpose, qty: order.qty, from: previous, to: order.status }, 'order'),
+    executionLog.info({ orderId: order.id, symbol: order.symbol, side: order.side, type: order.type, purpose: order.purpose, qty: order.qty, from: previous, to: order.status }, 'order'),
   );
-  kernel.bus.on('trade-closed', ({ trade }) => log.info({ trade }, 'trade closed'));
-  kernel.bus.on('risk-rejected', ({ request, reason }) => log.info({ symbol: request.symbol, reason }, 'entry refused by risk'));
+  kernel.bus.on('trade-closed', ({ trade }) => portfolioLog.info({ trade }, 'trade closed'));
+  kernel.bus.on('risk-rejected', ({ request, reason }) => riskLog.info({ symbol: request.symbol, reason }, 'entry refused by risk'));
   // Seed 003 execution bridge: an optional second account, its orders executed by an external process.
   // A desk contract (MES) is priced by its asset's feed symbol (ES): the bridge's ref_price.
   const deskAssetOf = new Map(Object.entries(config.renkoDesk.assets).map(([asset, a]) => [a.symbol, asset]));
@@ -327,7 +332,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     marketStats: (s) => kernel.data.marketStats(s, clock.now()),
     version: packageVersion(),
     rateLimit: config.rateLimit,
-    logger: log,
+    // The HTTP layer's lines (request/response, errors, uploads, WebSocket) under component api.
+    logger: log.child({ component: 'api' }),
     corsOrigins: config.server.corsOrigins,
     auth,
     ws: { maxBufferedBytes: config.stream.maxClientBufferBytes, pingIntervalMs: config.stream.pingIntervalMs },

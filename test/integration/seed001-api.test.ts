@@ -565,6 +565,25 @@ describe('seed 001 API on the running server', () => {
     const bad = await api.get('/api/logs?level=VERBOSE');
     assert.equal(bad.status, 400);
     assert.match(String(bad.body.detail), /VERBOSE/);
+
+    // Request/response lines in the seed's format at the default level (issue 11 item 9), under
+    // the API's component; secrets in the URL are redacted.
+    await api.get('/api/engine/status?token=do-not-log-me');
+    const http = await waitFor('the request and response lines of GET /api/engine/status', async () => {
+      const { body } = await api.get<Obj[]>('/api/logs?component=api&limit=1000');
+      const mine = body.filter((e) => String(e.message).includes('/api/engine/status?token='));
+      return mine.length >= 2 && mine;
+    }, 5_000);
+    const [request, response] = http;
+    assert.match(String(request?.message), /^Request: GET http:\/\/127\.0\.0\.1:\d+\/api\/engine\/status\?token=\[redacted\]$/);
+    assert.match(String(response?.message), /^Response: 200 \(\d+\.\d{3}s\) GET http:\/\/127\.0\.0\.1:\d+\/api\/engine\/status\?token=\[redacted\]$/);
+    assert.deepEqual([request?.level, response?.level, (response?.data as Obj).method, (response?.data as Obj).status], ['INFO', 'INFO', 'GET', 200]);
+    assert.equal(typeof (response?.data as Obj).duration_s, 'number');
+    assert.ok(!server.output().includes('do-not-log-me'), 'the token never reaches the output');
+    // Every module logs under its own component: none of the kernel's lines is "app".
+    const components = new Set((await api.get<Obj[]>('/api/logs?limit=1000')).body.map((e) => e.component));
+    for (const c of ['api', 'engine', 'execution']) assert.ok(components.has(c), `component ${c} in ${[...components].join(', ')}`);
+    assert.ok(!components.has('app'), `no line without a component: ${[...components].join(', ')}`);
   });
 
   it('GET /api/metrics/summary and /api/metrics/performance carry the seed figures', async () => {
