@@ -35,7 +35,9 @@ describe('dashboard (browser)', { skip }, () => {
     before(async () => {
       if (unavailable) return;
       const dir = tempDir();
-      server = await startServer({ dataDir: dir, config: fastConfig(dir) });
+      // 1 s bars: the demo bot still trades within seconds, and its positions live long enough
+      // (seconds, not a few hundred ms) for a browser on a busy machine to click their Close.
+      server = await startServer({ dataDir: dir, config: fastConfig(dir, { demoBot: { barIntervalMs: 1000, fast: 2, slow: 4, stopAtr: 3 } }) });
       browser = await launchBrowser();
       ({ page, errors } = await openPage(browser, server.url));
     });
@@ -85,15 +87,19 @@ describe('dashboard (browser)', { skip }, () => {
       // None of these is an error, and the browser logs none.
       let id: string | null = null;
       let message = '';
-      for (let attempt = 0; attempt < 10 && !message; attempt += 1) {
+      for (let attempt = 0; attempt < 5 && !message; attempt += 1) {
         const row = page.locator('[data-testid=positions] tbody tr[data-position]').first();
         await row.waitFor({ timeout: 30_000 });
         id = await row.getAttribute('data-position').catch(() => null);
         if (!id) continue;
-        const clicked = await page.locator(`[data-testid=positions] tr[data-position="${id}"] [data-testid=close-position]`).click({ timeout: 2_000 }).then(() => true, () => false);
+        // A click event straight on the button: a pointer click waits for the row to hold still
+        // for two frames, which a busy machine may not give a short-lived position.
+        const clicked = await page.locator(`[data-testid=positions] tr[data-position="${id}"] [data-testid=close-position]`).dispatchEvent('click', undefined, { timeout: 2_000 }).then(() => true, () => false);
         if (!clicked) continue;
-        await page.waitForFunction("document.querySelector('[role=dialog]') || /closed meanwhile/.test(document.querySelector('[data-testid=positions-message]')?.textContent ?? '')");
-        await page.locator('[data-testid=confirm]').click({ timeout: 2_000 }).catch(() => undefined);
+        // The confirmation, or (its position closed meanwhile) the message that replaced it.
+        const shown = await page.waitForFunction("document.querySelector('[role=dialog] [data-testid=confirm]') ? 'dialog' : document.querySelector('[data-testid=positions-message]')?.textContent || null");
+        // Shorter than the message's life on screen (8 s), should the dialog close before the click.
+        if ((await shown.jsonValue()) === 'dialog') await page.locator('[data-testid=confirm]').click({ timeout: 5_000 }).catch(() => undefined);
         message = await waitText(page, '[data-testid=positions-message]', (t) => t.length > 0, 'the close answer');
       }
       assert.ok(id, 'the row carries the position id');
