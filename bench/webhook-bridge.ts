@@ -132,7 +132,7 @@ export async function runWebhookBridge(log: (s: string) => void = (s) => console
     config,
     JSON.stringify({
       demoBot: { enabled: false, symbols: ['ES'] },
-      // A quiet ES/NQ feed: heartbeats for the desk, but no bricks or price exits of its own.
+      // A quiet ES/NQ feed: prices for the desk's positions, but no price exits of their own.
       feed: {
         instruments: [
           { symbol: 'ES', startPrice: 6_000, annualVol: 0.001, meanSize: 4, meanTrades: 3 },
@@ -201,10 +201,15 @@ export async function runWebhookBridge(log: (s: string) => void = (s) => console
     const hb = await call(reports, base, 'POST', '/api/bridge/heartbeat', { secret: BRIDGE_SECRET, tsConnected: true, mdConnected: true, repoOk: true, account: 'BENCH', tradeRoute: 'PAPER', owner: 'bench' });
     if (hb.status !== 200) throw new Error(`heartbeat: HTTP ${hb.status} ${JSON.stringify(hb.body)}`);
     const deskState = async () => (await call(reports, base, 'GET', '/api/desk/state')).body as { assets: Record<string, Record<string, unknown>> };
+    // TradingView is the desk's bar source (a webhook secret is set): its heartbeats make check 6 pass.
+    for (const asset of ASSETS) {
+      const beat = await tv('/tv_heartbeat', { symbol: asset, price: asset === 'ES' ? 6_000 : 21_500, timestamp: Math.floor(Date.now() / 1000) });
+      if (beat.status !== 200) throw new Error(`/tv_heartbeat: HTTP ${beat.status} ${JSON.stringify(beat.body)}`);
+    }
     for (let i = 0; ; i += 1) {
       const s = await deskState();
       if (ASSETS.every((a) => (s.assets[a]?.heartbeat as { fresh?: boolean } | undefined)?.fresh)) break;
-      if (i > 200) throw new Error('no ES/NQ heartbeat from the feed');
+      if (i > 200) throw new Error('no ES/NQ heartbeat');
       await sleep(100);
     }
 

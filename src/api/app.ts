@@ -37,6 +37,7 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
+import { registerRequestLog } from './request-log.js';
 
 export interface RateLimitOptions {
   enabled: boolean;
@@ -113,6 +114,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
       done();
     });
   }
+  registerRequestLog(app, options.logger);
   await app.register(cookie);
   app.addHook('onRequest', operatorGuard(options.auth));
 

@@ -33,7 +33,7 @@ export async function scannerRoutes(scope: FastifyInstance, engine: EngineContro
     },
   );
   app.get('/scanner/last', { schema: { tags, summary: 'The most recent scan (empty before the first)' } }, async () => {
-    return engine.lastScan() ?? { timestamp: new Date().toISOString(), candidates: [], totalScanned: 0, passedFilters: 0, summary: { state: engine.state.toLowerCase(), scanning_active: false } };
+    return engine.lastScan() ?? { timestamp: new Date().toISOString(), candidates: [], totalScanned: 0, passedFilters: 0, summary: { session_id: engine.sessionId, state: engine.state.toLowerCase(), scanning_active: false } };
   });
   app.get(
     '/scanner/market-data/:symbol',

@@ -2,7 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TradingFacade } from '../app/facade.js';
 import { seedOrder } from '../app/seed-shapes.js';
-import { Detail, IdParams, OrdersQuery } from './schemas.js';
+import { Detail, IdParams, OrdersQuery, SeedOrderSchema } from './schemas.js';
+import Type from 'typebox';
 import { Any } from './schemas.js';
 
 const tags = ['trading'];
@@ -15,18 +16,34 @@ export async function tradingRoutes(scope: FastifyInstance, facade: TradingFacad
     if (!position) return reply.code(404).send({ detail: `Position ${req.params.id} not found` });
     return position;
   });
-  app.post('/positions/:id/close', { schema: { tags, summary: 'Close an open position at market (one exit order for its full quantity)', params: IdParams, response: { 200: Any, 404: Detail, 409: Detail, 422: Detail } } }, async (req, reply) => {
+  app.post('/positions/:id/close', { schema: { tags, summary: 'Close an open position at market (one exit order for its full quantity); idempotent: status closing, already_closing or already_closed', params: IdParams, response: { 200: Any, 404: Detail, 422: Detail } } }, async (req, reply) => {
     const outcome = facade.closePosition(req.params.id);
-    if (!outcome.ok) return reply.code(outcome.code === 'not_found' ? 404 : outcome.code === 'conflict' ? 409 : 422).send({ detail: outcome.message });
+    if (!outcome.ok) return reply.code(outcome.code === 'not_found' ? 404 : 422).send({ detail: outcome.message });
+    const timestamp = new Date().toISOString();
+    if (outcome.status === 'already_closed') {
+      const t = outcome.trade;
+      return {
+        success: true,
+        status: outcome.status,
+        message: `Position ${outcome.positionId} is already closed`,
+        position_id: outcome.positionId,
+        order: null,
+        closed_at: new Date(t.closedAt).toISOString(),
+        exit_price: t.exitPrice,
+        pnlUsd: t.netPnl,
+        timestamp,
+      };
+    }
     return {
       success: true,
-      message: `Closing position ${outcome.positionId} at market`,
+      status: outcome.status,
+      message: outcome.status === 'closing' ? `Closing position ${outcome.positionId} at market` : `Position ${outcome.positionId} is already closing (exit order ${outcome.order.id} working)`,
       position_id: outcome.positionId,
       order: seedOrder(outcome.order),
-      timestamp: new Date().toISOString(),
+      timestamp,
     };
   });
-  app.get('/orders', { schema: { tags, summary: 'Orders, newest first (open and done)', querystring: OrdersQuery } }, async (req) =>
+  app.get('/orders', { schema: { tags, summary: 'Orders, newest first (open and done)', querystring: OrdersQuery, response: { 200: Type.Array(SeedOrderSchema) } } }, async (req) =>
     facade.orders({ status: req.query.status, symbol: req.query.symbol, limit: req.query.limit ?? 100 }),
   );
   app.delete('/orders/:id', { schema: { tags, summary: 'Cancel a working order', params: IdParams, response: { 200: Any, 404: Detail, 409: Detail } } }, async (req, reply) => {

@@ -47,10 +47,46 @@ export const OrdersQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const Nullable = <T extends ReturnType<typeof Type.Number> | ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+/**
+ * An order as GET /api/orders and the ORDER_* events send it: seed 001's fields plus the kernel's.
+ * `type` extends the seed's enum (market | limit): protective stop-loss orders keep their real
+ * type `stop` (with `stopPrice`), take-profits are `limit` (with `limitPrice`).
+ */
+export const SeedOrderSchema = Type.Object(
+  {
+    id: Type.String(),
+    symbol: Type.String(),
+    side: Type.Union([Type.Literal('buy'), Type.Literal('sell')]),
+    type: Type.Union([Type.Literal('market'), Type.Literal('limit'), Type.Literal('stop')], {
+      description: "Seed 001's market | limit, extended: `stop` for protective stop-loss orders (trigger in stopPrice). A protective order keeps its real type.",
+    }),
+    qty: Type.Number(),
+    price: Nullable(Type.Number({ description: 'Average fill price, else the limit price, else the stop trigger' })),
+    status: Type.Union([Type.Literal('open'), Type.Literal('filled'), Type.Literal('cancelled'), Type.Literal('rejected')]),
+    createdAt: Type.String({ format: 'date-time' }),
+    filledAt: Nullable(Type.String({ format: 'date-time' })),
+    fees: Type.Number(),
+    state: Type.String({ description: "The kernel's exact order state (pending_submit, accepted, cancel_pending, filled, cancelled, rejected)" }),
+    purpose: Type.Union([Type.Literal('entry'), Type.Literal('exit'), Type.Literal('stop_loss'), Type.Literal('take_profit')]),
+    limitPrice: Nullable(Type.Number()),
+    stopPrice: Nullable(Type.Number()),
+    filledQty: Type.Number(),
+    avgFillPrice: Nullable(Type.Number()),
+    botId: Type.String(),
+    reason: Nullable(Type.String()),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: true },
+);
+
 export const ScanBody = Type.Object(
   {
     preset: Type.Optional(Type.String()),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, description: "At most this many candidates; wins over the preset's scanner_config.max_candidates (hard cap 100)" }),
+    ),
     symbols: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 200 })),
   },
   { additionalProperties: false },

@@ -18,11 +18,12 @@ export interface PresetRepository {
 
 /** What a preset needs to become a running bot; supplied by the composition root. */
 export interface PresetRuntime {
-  strategy(preset: Record<string, unknown>): Strategy;
+  /** The bot's strategy; its scans carry `session.id` as summary.session_id. */
+  strategy(preset: Record<string, unknown>, session: { id: string }): Strategy;
   risk(preset: Record<string, unknown>): RiskConfig;
   slots(preset: Record<string, unknown>): number;
   /** A manual scan with the preset over the kernel's market data. */
-  scan(preset: Record<string, unknown>, options: { limit?: number; symbols?: string[] }): ScannerSnapshot;
+  scan(preset: Record<string, unknown>, options: { limit?: number; symbols?: string[]; sessionId?: string | null }): ScannerSnapshot;
 }
 
 export interface EngineDeps {
@@ -54,6 +55,9 @@ export class EngineController {
   private preset: Record<string, unknown> | null = null;
   private mode: 'paper' | 'live' = 'paper';
   private startedAt: number | null = null;
+  /** The monitoring session: one per engine start (seed 001's summary.session_id). */
+  private session: string | null = null;
+  private sessionSeq = 0;
   private bot: Bot | null = null;
   private lastScanResult: ScannerSnapshot | null = null;
   private readonly cycles = new StatsWindow(500);
@@ -117,6 +121,18 @@ export class EngineController {
     return this.lastScanResult;
   }
 
+  /** The current (or last) engine run's session id; null before the first start. */
+  get sessionId(): string | null {
+    return this.session;
+  }
+
+  /** sess_<UTC start, compact>_<n>: unique per start, readable in logs. */
+  private newSessionId(): string {
+    this.sessionSeq += 1;
+    const stamp = isoTime(this.deps.clock.now()).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    return `sess_${stamp}_${this.sessionSeq}`;
+  }
+
   execute(command: string, body: Record<string, unknown> = {}): Promise<EngineResult> | EngineResult {
     switch (command.toUpperCase() as SystemCommand) {
       case 'START':
@@ -151,7 +167,8 @@ export class EngineController {
     try {
       this.deps.kernel.killSwitch.release();
       this.deps.kernel.removeBot(PRIMARY_BOT_ID);
-      this.bot = this.deps.kernel.addBot(PRIMARY_BOT_ID, this.deps.runtime.strategy(preset), {
+      const session = this.newSessionId();
+      this.bot = this.deps.kernel.addBot(PRIMARY_BOT_ID, this.deps.runtime.strategy(preset, { id: session }), {
         risk: this.deps.runtime.risk(preset),
         timer: this.deps.timer,
         onCycle: (ms) => {
@@ -161,6 +178,7 @@ export class EngineController {
       });
       this.preset = preset;
       this.mode = mode;
+      this.session = session;
       this.startedAt = this.deps.clock.now();
       this.machine.fire('INITIALIZED', 'bot created and subscribed to market data');
       this.bot.start();
@@ -268,8 +286,8 @@ export class EngineController {
     if (presetName !== this.presetName) {
       return { ok: false, status: 400, detail: `Preset mismatch: the engine runs '${String(this.presetName)}', not '${presetName}'` };
     }
-    const snapshot = this.deps.runtime.scan(preset, options);
-    snapshot.summary = { ...snapshot.summary, preset: presetName, state: this.machine.state.toLowerCase(), scanning_active: true, manual: true };
+    const snapshot = this.deps.runtime.scan(preset, { ...options, sessionId: this.session });
+    snapshot.summary = { ...snapshot.summary, session_id: this.session, preset: presetName, state: this.machine.state.toLowerCase(), scanning_active: true, manual: true };
     this.lastScanResult = snapshot;
     this.deps.kernel.bus.publish({ type: 'scan-result', botId: PRIMARY_BOT_ID, snapshot });
     return { ok: true, snapshot };

@@ -5,6 +5,8 @@ import type { LiveStream, StreamListener } from './live-stream.js';
 import { seedAccount, seedOrder, seedPosition, seedTrade, type SeedAccount, type SeedOrder, type SeedPosition, type SeedScan, type SeedTrade } from './seed-shapes.js';
 import { OrderValidationError, type CancelOutcome } from '../engine/execution-engine.js';
 import type { Order } from '../core/orders.js';
+import type { ClosedTrade } from '../core/portfolio-types.js';
+import { sequenceOf } from '../core/ids.js';
 import type { StateBody, StreamState } from './stream-state.js';
 import { MAX_EVENTS, MAX_RECENT_TRADES } from './stream-state.js';
 import { isoTime } from '../core/clock.js';
@@ -20,9 +22,18 @@ export interface FacadeDeps {
   startedAt: number;
 }
 
+/**
+ * Closing is idempotent from the trader's view: `closing` (an exit was placed now),
+ * `already_closing` (an exit for it was already working: that order), `already_closed` (it was
+ * closed before, e.g. by its bot a moment earlier: the closing trade). Unknown ids are not_found.
+ */
 export type ClosePositionOutcome =
-  | { ok: true; positionId: string; order: Order }
-  | { ok: false; code: 'not_found' | 'conflict' | 'invalid'; message: string };
+  | { ok: true; status: 'closing' | 'already_closing'; positionId: string; order: Order }
+  | { ok: true; status: 'already_closed'; positionId: string; trade: ClosedTrade }
+  | { ok: false; code: 'not_found' | 'invalid'; message: string };
+
+/** How far back a close request looks for the trade that closed the position. */
+const CLOSED_LOOKBACK = 2_000;
 
 /** The application facade: one set of use cases for REST, WebSocket and the CLI. */
 export class TradingFacade {
@@ -86,15 +97,15 @@ export class TradingFacade {
 
   /**
    * Closes an open position of the account at market: one exit order for its full quantity,
-   * placed for the bot that owns it. Refused while an exit for the symbol is already working.
+   * placed for the bot that owns it. Idempotent: an exit already working for it, or the position
+   * already closed, is answered as such (ClosePositionOutcome); only unknown ids are not_found.
    */
   closePosition(id: string, reason = 'closed by operator'): ClosePositionOutcome {
     const { kernel } = this.deps;
     const position = kernel.portfolio.openPositions().find((p) => p.id === id || String(seedPosition(p).ticket) === id);
-    if (!position) return { ok: false, code: 'not_found', message: `Position ${id} not found` };
-    if (kernel.execution.hasOpenOrder(position.symbol, ['exit'])) {
-      return { ok: false, code: 'conflict', message: `Position ${position.id} already has an exit order working` };
-    }
+    if (!position) return this.closedBefore(id);
+    const working = kernel.execution.openOrders().find((o) => o.symbol === position.symbol && o.purpose === 'exit');
+    if (working) return { ok: true, status: 'already_closing', positionId: position.id, order: working };
     try {
       const order = kernel.execution.place({
         accountId: position.accountId,
@@ -107,11 +118,22 @@ export class TradingFacade {
         reason,
         tag: 'operator',
       });
-      return { ok: true, positionId: position.id, order };
+      return { ok: true, status: 'closing', positionId: position.id, order };
     } catch (error) {
       if (error instanceof OrderValidationError) return { ok: false, code: 'invalid', message: error.message };
       throw error;
     }
+  }
+
+  /** The trade that closed position `id` (its id or seed 000 ticket), if it closed recently. */
+  private closedBefore(id: string): ClosePositionOutcome {
+    const accountId = this.deps.kernel.portfolio.accountId;
+    const trades = this.deps.store.recentTrades(CLOSED_LOOKBACK, accountId);
+    for (let i = trades.length - 1; i >= 0; i -= 1) {
+      const t = trades[i] as ClosedTrade;
+      if (t.positionId === id || String(sequenceOf(t.positionId)) === id) return { ok: true, status: 'already_closed', positionId: t.positionId, trade: t };
+    }
+    return { ok: false, code: 'not_found', message: `Position ${id} not found` };
   }
 
   trades(): SeedTrade[] {

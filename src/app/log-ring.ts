@@ -1,10 +1,15 @@
 /**
- * The last N structured log entries, kept in memory for GET /api/logs (seed 001).
+ * The last N structured log entries of each component, kept in memory for GET /api/logs (seed 001).
  *
  * A LogRing is a pino destination: pino (or pino.multistream) calls `write(line)` with one
  * already-serialised, already-redacted JSON line. Writing is O(1) and does not parse: the raw
  * line is stored and parsed the first time a query reaches it, so logging on hot paths costs a
- * string reference, not a JSON.parse.
+ * string reference (and an indexOf for its component), not a JSON.parse.
+ *
+ * Each component keeps its own last `capacity` lines, so a chatty one (the request/response
+ * lines of `api`, several a second while dashboards poll) never pushes the engine's or the
+ * orders' lines out of GET /api/logs. At most MAX_COMPONENTS partitions; later components share
+ * the default one.
  *
  * Query semantics (what GET /api/logs answers):
  * - `level` is a minimum severity: level=WARNING returns WARNING, ERROR and CRITICAL. Names are
@@ -39,6 +44,7 @@ export const DEFAULT_LOG_CAPACITY = 2000;
 export const DEFAULT_LOG_LIMIT = 100;
 export const MAX_LOG_LIMIT = 1000;
 export const DEFAULT_COMPONENT = 'app';
+export const MAX_COMPONENTS = 64;
 
 const SEVERITY: Record<LogLevelName, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 };
 
@@ -80,23 +86,59 @@ interface Slot {
   entry: LogEntry | null;
 }
 
-export class LogRing {
-  readonly capacity: number;
-  private readonly slots: (Slot | undefined)[];
+/** One component's circular buffer. */
+class Partition {
+  readonly slots: (Slot | undefined)[];
   /** Index the next write goes to. */
-  private head = 0;
-  private count = 0;
+  head = 0;
+  count = 0;
+
+  constructor(readonly capacity: number) {
+    this.slots = new Array<Slot | undefined>(capacity);
+  }
+
+  push(slot: Slot): void {
+    this.slots[this.head] = slot;
+    this.head = (this.head + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+  }
+
+  /** The i-th newest slot (0 = newest). */
+  newest(i: number): Slot | undefined {
+    return this.slots[(this.head - 1 - i + this.capacity) % this.capacity];
+  }
+}
+
+const COMPONENT_KEY = '"component":"';
+
+/**
+ * The component a serialised line names first (the logger's binding comes before the line's own
+ * fields), without parsing it; null when it names none. The entry reports the same one.
+ */
+function componentOf(raw: string): string | null {
+  const at = raw.indexOf(COMPONENT_KEY);
+  if (at < 0) return null;
+  const start = at + COMPONENT_KEY.length;
+  const end = raw.indexOf('"', start);
+  return end > start ? raw.slice(start, end) : null;
+}
+
+export class LogRing {
+  /** Entries kept per component. */
+  readonly capacity: number;
+  private readonly parts = new Map<string, Partition>();
   private seq = 0;
 
   constructor(capacity = DEFAULT_LOG_CAPACITY, private readonly now: () => number = Date.now) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`log ring capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
-    this.slots = new Array<Slot | undefined>(capacity);
   }
 
-  /** Entries currently held (at most `capacity`). */
+  /** Entries currently held (at most `capacity` per component). */
   get size(): number {
-    return this.count;
+    let n = 0;
+    for (const p of this.parts.values()) n += p.count;
+    return n;
   }
 
   /** The pino destination interface: one or more newline-terminated JSON lines. */
@@ -113,9 +155,7 @@ export class LogRing {
   }
 
   clear(): void {
-    this.slots.fill(undefined);
-    this.head = 0;
-    this.count = 0;
+    this.parts.clear();
   }
 
   /** See the module comment for the semantics. Throws RangeError on a bad level or limit. */
@@ -131,22 +171,34 @@ export class LogRing {
     const wanted = Math.min(limit, MAX_LOG_LIMIT);
     const component = q.component ? q.component.toLowerCase() : null;
 
-    const out: LogEntry[] = [];
-    for (let i = 0; i < this.count && out.length < wanted; i++) {
-      const slot = this.slots[(this.head - 1 - i + this.capacity) % this.capacity];
-      if (!slot) continue;
-      const entry = (slot.entry ??= parseLine(slot));
-      if (SEVERITY[entry.level] < minSeverity) continue;
-      if (component !== null && entry.component.toLowerCase() !== component) continue;
-      out.push(entry);
+    // Each partition's newest matching entries (at most `wanted`), then the newest of them all.
+    const found: { seq: number; entry: LogEntry }[] = [];
+    for (const [key, part] of this.parts) {
+      if (component !== null && key !== component && key !== DEFAULT_COMPONENT) continue;
+      let taken = 0;
+      for (let i = 0; i < part.count && taken < wanted; i++) {
+        const slot = part.newest(i);
+        if (!slot) continue;
+        const entry = (slot.entry ??= parseLine(slot));
+        if (SEVERITY[entry.level] < minSeverity) continue;
+        if (component !== null && entry.component.toLowerCase() !== component) continue;
+        found.push({ seq: slot.seq, entry });
+        taken++;
+      }
     }
-    return out.reverse();
+    found.sort((a, b) => b.seq - a.seq);
+    return found.slice(0, wanted).reverse().map((f) => f.entry);
   }
 
   private push(raw: string): void {
-    this.slots[this.head] = { seq: ++this.seq, writtenAt: this.now(), raw, entry: null };
-    this.head = (this.head + 1) % this.capacity;
-    if (this.count < this.capacity) this.count++;
+    let key = (componentOf(raw) ?? DEFAULT_COMPONENT).toLowerCase();
+    let part = this.parts.get(key);
+    if (!part) {
+      if (this.parts.size >= MAX_COMPONENTS) key = DEFAULT_COMPONENT;
+      part = this.parts.get(key) ?? new Partition(this.capacity);
+      this.parts.set(key, part);
+    }
+    part.push({ seq: ++this.seq, writtenAt: this.now(), raw, entry: null });
   }
 }
 
@@ -168,7 +220,7 @@ function parseLine(slot: Slot): LogEntry {
     };
   }
   const line = parsed as Record<string, unknown>;
-  const component = typeof line.component === 'string' && line.component !== '' ? line.component : DEFAULT_COMPONENT;
+  const component = componentOf(slot.raw) ?? (typeof line.component === 'string' && line.component !== '' ? line.component : DEFAULT_COMPONENT);
   const data: Record<string, unknown> = {};
   let hasData = false;
   for (const [key, value] of Object.entries(line)) {

@@ -22,12 +22,53 @@ export const TV_RENKO_ROUTES: Readonly<Record<string, RenkoSize>> = {
   '/tv_renko_macro': 12,
 };
 
-export type TvResult = { ok: true; body: Record<string, unknown> } | { ok: false; status: 400 | 401 | 403; error: string };
+export type TvResult = { ok: true; body: Record<string, unknown> } | { ok: false; status: 400 | 401 | 403 | 409; error: string };
+
+/**
+ * Where an asset's Renko bars and price heartbeats come from:
+ * - `tradingview`: the webhooks only. Bricks built from the server's own feed never reach the
+ *   desk, and the feed's prices are no heartbeat: a TradingView outage shows as a stale heartbeat.
+ * - `feed`: bricks built from the server's feed; webhook bars for the asset are refused (409).
+ *   Both TradingView heartbeats and the feed's prices count as heartbeats.
+ * - `both`: TradingView is authoritative. While it is live for the asset (a heartbeat or bar
+ *   within `fallbackAfterMs`), feed bricks and prices are ignored; after that silence the feed
+ *   fills in until TradingView speaks again.
+ */
+export type BarSource = 'tradingview' | 'feed' | 'both';
+export const BAR_SOURCES: readonly BarSource[] = ['tradingview', 'feed', 'both'];
+
+/**
+ * Each asset's bar source: its override, else the default; `auto` is `tradingview` when a webhook
+ * secret is set and `feed` otherwise. A TradingView source without a secret could never receive
+ * anything: that is an error (returned as a string naming the key).
+ */
+export function resolveBarSources(o: { assets: readonly string[]; secret: string | null; barSource: BarSource | 'auto'; byAsset: Record<string, BarSource> }): Record<string, BarSource> | string {
+  for (const a of Object.keys(o.byAsset)) if (!o.assets.includes(a)) return `tradingView.barSourceByAsset.${a}: not one of tradingView.assets (${o.assets.join(', ')})`;
+  const out: Record<string, BarSource> = {};
+  for (const a of o.assets) {
+    const own = o.byAsset[a];
+    const source = own ?? (o.barSource === 'auto' ? (o.secret ? 'tradingview' : 'feed') : o.barSource);
+    if (source !== 'feed' && !o.secret) {
+      const key = own ? `tradingView.barSourceByAsset.${a}` : 'tradingView.barSource';
+      return `${key}: '${source}' needs the webhook secret (TV_WEBHOOK_SECRET); without it use 'feed' (or 'auto')`;
+    }
+    out[a] = source;
+  }
+  return out;
+}
 
 interface AssetFeed {
+  source: BarSource;
   lastHeartbeatTs: number | null;
   lastPrice: number | null;
   lastHeartbeatSource: 'tradingview' | 'ticks' | null;
+  /** Last webhook (heartbeat or bar) of the asset: TradingView is live while it is recent. */
+  lastTradingViewAt: number | null;
+  /** The server's own feed, shown beside TradingView's (never a heartbeat in `tradingview`). */
+  feedPrice: number | null;
+  feedTs: number | null;
+  /** Feed bricks not passed on because TradingView is the (live) source. */
+  feedBricksIgnored: number;
   lastBar: Partial<Record<RenkoSize, RenkoBar>>;
 }
 
@@ -40,24 +81,66 @@ export interface TradingViewDeskOptions {
   onBar: (bar: RenkoBar) => void;
   /** `receivedAtUs`: when the webhook arrived (µs, for the latency probes), when known. */
   onLevelExit: (asset: string, receivedAtUs?: number) => Record<string, unknown>;
+  /** Each asset's bar source (resolveBarSources); `tradingview` with a secret, else `feed`, when absent. */
+  barSources?: Record<string, BarSource>;
+  /** `both`: how long TradingView may be silent for an asset before the feed fills in (ms). */
+  fallbackAfterMs?: number;
   /** The asset's instrument, for the tick-size check of heartbeat prices (range checks apply without it). */
   instrument?: (asset: string) => Instrument | undefined;
 }
+
+/** Default silence after which the feed fills in for a `both` asset. */
+export const DEFAULT_FALLBACK_AFTER_MS = 60_000;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /**
  * TradingView alerts: heartbeats (last price and time) and Renko bars of each size, checked
  * against the webhook secret in constant time and deduplicated by bar_id. Bricks built from
- * ticks inside the server go through the same `acceptBar`.
+ * ticks inside the server go through the same `acceptBar`, which passes them on only as the
+ * asset's bar source allows (BarSource).
  */
 export class TradingViewDesk {
   private readonly feeds = new Map<string, AssetFeed>();
   private readonly secretDigest: Buffer | null;
+  private readonly fallbackAfterMs: number;
+  private changes = 0;
 
   constructor(private readonly o: TradingViewDeskOptions) {
     this.secretDigest = o.secret ? digest(o.secret) : null;
-    for (const a of o.assets) this.feeds.set(a, { lastHeartbeatTs: null, lastPrice: null, lastHeartbeatSource: null, lastBar: {} });
+    this.fallbackAfterMs = o.fallbackAfterMs ?? DEFAULT_FALLBACK_AFTER_MS;
+    for (const a of o.assets) {
+      const source = o.barSources?.[a] ?? (o.secret ? 'tradingview' : 'feed');
+      this.feeds.set(a, { source, lastHeartbeatTs: null, lastPrice: null, lastHeartbeatSource: null, lastTradingViewAt: null, feedPrice: null, feedTs: null, feedBricksIgnored: 0, lastBar: {} });
+    }
+  }
+
+  /**
+   * Bumped when a webhook heartbeat arrives or the heartbeat's source switches: views built from
+   * the heartbeats (the desk's part of GET /api/state) are stale then. Feed ticks alone do not
+   * bump it (those views refresh every second anyway).
+   */
+  get revision(): number {
+    return this.changes;
+  }
+
+  /** The asset's bar source; null for an asset the desk does not know. */
+  barSource(asset: string): BarSource | null {
+    return this.feeds.get(asset)?.source ?? null;
+  }
+
+  /** Last heartbeat of the asset as its bar source counts it (ms), and where it came from. */
+  lastHeartbeat(asset: string): number | null {
+    return this.feeds.get(asset)?.lastHeartbeatTs ?? null;
+  }
+
+  heartbeatSource(asset: string): 'tradingview' | 'ticks' | null {
+    return this.feeds.get(asset)?.lastHeartbeatSource ?? null;
+  }
+
+  /** `both`: TradingView spoke for the asset within fallbackAfterMs of `now`. */
+  private tradingViewLive(feed: AssetFeed, now: number): boolean {
+    return feed.lastTradingViewAt !== null && now - feed.lastTradingViewAt < this.fallbackAfterMs;
   }
 
   private check(body: Record<string, unknown>): TvResult | null {
@@ -88,6 +171,8 @@ export class TradingViewDesk {
     feed.lastPrice = price;
     feed.lastHeartbeatTs = this.o.clock.now();
     feed.lastHeartbeatSource = 'tradingview';
+    feed.lastTradingViewAt = feed.lastHeartbeatTs;
+    this.changes += 1;
     return { ok: true, body: { ok: true, asset, last_price: price, last_heartbeat_ts: feed.lastHeartbeatTs } };
   }
 
@@ -102,6 +187,11 @@ export class TradingViewDesk {
     if (color !== 'green' && color !== 'red') return { ok: false, status: 400, error: 'color must be "green" or "red"' };
     const barId = typeof body.bar_id === 'string' || typeof body.bar_id === 'number' ? String(body.bar_id) : '';
     if (!barId || barId.length > 128) return { ok: false, status: 400, error: 'bar_id is required (at most 128 characters)' };
+    const feed = this.feeds.get(asset) as AssetFeed;
+    if (feed.source === 'feed') {
+      return { ok: false, status: 409, error: `${asset} bars come from the server's own feed (bar source 'feed'): webhook bar ignored; set tradingView.barSourceByAsset.${asset} to 'tradingview' or 'both' to use them` };
+    }
+    feed.lastTradingViewAt = this.o.clock.now();
     const bar: RenkoBar = { asset, size, color: color as RenkoColor, barId, open: null, close: null, ts: this.o.clock.now(), source: 'tradingview' };
     const fresh = this.acceptBar(bar);
     return { ok: true, body: { ok: true, asset, size, color, bar_id: barId, duplicate: !fresh } };
@@ -115,20 +205,34 @@ export class TradingViewDesk {
     return { ok: true, body: { ok: true, asset, ...this.o.onLevelExit(asset, receivedAtUs) } };
   }
 
-  /** Records a bar once; later copies of the same bar_id are ignored. */
+  /**
+   * Records a bar once and passes it on; later copies of the same bar_id are ignored. A brick
+   * built from the feed is dropped (false, nothing stored) when TradingView is the asset's
+   * source, or in `both` while TradingView is live: it never overwrites a webhook brick.
+   */
   acceptBar(bar: RenkoBar): boolean {
-    if (!this.o.store.recordRenkoBar(bar)) return false;
     const feed = this.feeds.get(bar.asset);
+    if (feed && bar.source === 'ticks' && (feed.source === 'tradingview' || (feed.source === 'both' && this.tradingViewLive(feed, this.o.clock.now())))) {
+      feed.feedBricksIgnored += 1;
+      return false;
+    }
+    if (!this.o.store.recordRenkoBar(bar)) return false;
     if (feed) feed.lastBar[bar.size] = bar;
     this.o.onBar(bar);
     return true;
   }
 
-  /** Price and time from the server's own feed count as a heartbeat when TradingView is silent. */
+  /**
+   * A price from the server's own feed. It is a heartbeat for `feed` assets, and for `both`
+   * assets while TradingView is silent; never for `tradingview` assets (an outage must show).
+   */
   onTick(asset: string, price: number, ts: number): void {
     const feed = this.feeds.get(asset);
     if (!feed) return;
-    if (feed.lastHeartbeatSource === 'tradingview' && feed.lastHeartbeatTs !== null && ts - feed.lastHeartbeatTs < 60_000) return;
+    feed.feedPrice = price;
+    feed.feedTs = ts;
+    if (feed.source === 'tradingview' || (feed.source === 'both' && this.tradingViewLive(feed, ts))) return;
+    if (feed.lastHeartbeatSource !== 'ticks') this.changes += 1;
     feed.lastPrice = price;
     feed.lastHeartbeatTs = ts;
     feed.lastHeartbeatSource = 'ticks';
@@ -138,9 +242,14 @@ export class TradingViewDesk {
     const out: Record<string, unknown> = {};
     for (const [asset, f] of this.feeds) {
       out[asset] = {
+        bar_source: f.source,
         last_price: f.lastPrice,
         last_heartbeat_ts: f.lastHeartbeatTs,
         heartbeat_source: f.lastHeartbeatSource,
+        last_tradingview_ts: f.lastTradingViewAt,
+        feed_price: f.feedPrice,
+        feed_ts: f.feedTs,
+        feed_bricks_ignored: f.feedBricksIgnored,
         renko: Object.fromEntries(RENKO_SIZES.map((s) => [String(s), f.lastBar[s] ? { color: f.lastBar[s]?.color, bar_id: f.lastBar[s]?.barId, ts: f.lastBar[s]?.ts } : null])),
       };
     }

@@ -8,7 +8,7 @@ export const defaultConfig = (): TradewindConfig => ({
   presetsDir: '',
   // Seed 001's recommendation: 100 requests a minute and 10 a second per address.
   rateLimit: { enabled: true, max: 100, windowMs: 60_000, burstPerSecond: 10, allowList: [] },
-  tradingView: { secret: '', assets: ['ES', 'NQ'] },
+  tradingView: { secret: '', assets: ['ES', 'NQ'], barSource: 'auto', barSourceByAsset: {}, fallbackAfterSeconds: 60 },
   engine: { autoStartPreset: '', heartbeatMs: 10_000 },
   log: { level: 'info', file: true },
   auth: { apiTokens: [], password: '', passwordHash: '', sessionTtlHours: 12, maxLoginFailures: 5 },
@@ -64,6 +64,7 @@ export const defaultConfig = (): TradewindConfig => ({
     scalpTargetPoints: 6,
     signalTpTarget: 3,
     maxScaleIns: 1,
+    pnlSnapshotIncludesUnrealized: true,
   },
   stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000 },
 });

@@ -22,6 +22,9 @@ const SimInstrument = Type.Object(
 
 const strict = { additionalProperties: false } as const;
 
+const BarSourceSchema = Type.Union([Type.Literal('tradingview'), Type.Literal('feed'), Type.Literal('both')]);
+const BarSourceOrAuto = Type.Union([Type.Literal('auto'), Type.Literal('tradingview'), Type.Literal('feed'), Type.Literal('both')]);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -52,6 +55,15 @@ export const ConfigSchema = Type.Object(
         /** TV_WEBHOOK_SECRET: required in every webhook body; empty disables the webhooks. */
         secret: Type.String(),
         assets: Type.Array(Type.String({ minLength: 1 })),
+        /**
+         * Where the desk's Renko bars and heartbeats come from (src/app/tradingview-desk.ts
+         * BarSource): 'auto' = 'tradingview' when a webhook secret is set, else 'feed'.
+         */
+        barSource: BarSourceOrAuto,
+        /** Per-asset override of barSource, e.g. { NQ: both }. */
+        barSourceByAsset: Type.Record(Type.String({ minLength: 1 }), BarSourceSchema),
+        /** 'both': seconds TradingView may be silent for an asset before the feed fills in. */
+        fallbackAfterSeconds: Type.Number({ minimum: 1, maximum: 86_400 }),
       },
       strict,
     ),
@@ -196,6 +208,8 @@ export const ConfigSchema = Type.Object(
         scalpTargetPoints: Type.Number({ exclusiveMinimum: 0 }),
         signalTpTarget: Type.Integer({ minimum: 1, maximum: 50 }),
         maxScaleIns: Type.Integer({ minimum: 0, maximum: 10 }),
+        /** The bridge's P&L snapshots count unrealized P&L toward the daily stop (else realized only). */
+        pnlSnapshotIncludesUnrealized: Type.Boolean(),
       },
       strict,
     ),

@@ -57,6 +57,13 @@ export function loadConfig(options: LoadOptions = {}): TradewindConfig {
     setPath(config, o.path, o.value);
     sources.set(o.path.join('.'), o.source);
   }
+  // Seed 003 configures the bridge by its secret alone: a bridge secret turns the bridge account
+  // on unless bridge.enabled is set explicitly (file or flag).
+  const bridge = config.bridge as Record<string, unknown> | undefined;
+  if (bridge && typeof bridge.secret === 'string' && bridge.secret !== '' && !sources.has('bridge.enabled')) {
+    bridge.enabled = true;
+    sources.set('bridge.enabled', `bridge secret (${sources.get('bridge.secret') ?? 'configured'})`);
+  }
   const errors = [...Value.Errors(ConfigSchema, config)].filter((e) => e.keyword !== 'boolean');
   if (errors.length > 0) {
     // One line per key: unions report every branch, which says nothing more.

@@ -29,13 +29,51 @@ export interface LoggerOptions {
   stdout?: pino.DestinationStream;
 }
 
+/**
+ * Unwritten log data a destination may hold while its reader (a pipe, a slow disk) lags; past it
+ * lines are dropped rather than the event loop blocked or memory grown without bound.
+ */
+export const MAX_PENDING_LOG_BYTES = 32 * 1024 * 1024;
+/**
+ * Lines are gathered up to this many bytes per write (one syscall for many request lines under
+ * load instead of one each), and written at the latest LOG_FLUSH_MS after they were logged.
+ */
+export const LOG_WRITE_BYTES = 4096;
+export const LOG_FLUSH_MS = 200;
+
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level as pino.Level;
-  const streams: pino.StreamEntry[] = [{ level, stream: options.stdout ?? process.stdout }];
+  // Asynchronous writes (sonic-boom; flushed at exit): process.stdout writes to a pipe are
+  // synchronous on Linux and would stall every request behind a slow reader of the logs.
+  const buffered = { sync: false, minLength: LOG_WRITE_BYTES, maxLength: MAX_PENDING_LOG_BYTES } as const;
+  const destinations: ReturnType<typeof pino.destination>[] = [];
+  let stdout = options.stdout;
+  if (!stdout) {
+    const console = pino.destination({ dest: 1, ...buffered });
+    destinations.push(console);
+    stdout = console;
+  }
+  const streams: pino.StreamEntry[] = [{ level, stream: stdout }];
   if (options.toFile && options.level !== 'silent') {
     const dir = join(options.dataDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    streams.push({ level, stream: pino.destination({ dest: join(dir, 'tradewind.log'), sync: false, mkdir: true }) });
+    const file = pino.destination({ dest: join(dir, 'tradewind.log'), mkdir: true, ...buffered });
+    destinations.push(file);
+    streams.push({ level, stream: file });
+  }
+  if (destinations.length > 0) {
+    // What is gathered below LOG_WRITE_BYTES goes out within LOG_FLUSH_MS (and at exit: pino
+    // flushes its destinations synchronously then).
+    const timer = setInterval(() => {
+      for (const d of destinations) {
+        try {
+          d.flush();
+        } catch {
+          // destroyed (closed at exit): nothing left to write
+        }
+      }
+    }, LOG_FLUSH_MS);
+    timer.unref();
   }
   if (options.ring) streams.push({ level, stream: options.ring });
   // Redaction happens before serialisation, so every stream (console, file, ring) gets the

@@ -51,7 +51,7 @@ export function buildCli(): Command {
       process.stdout.write(`Tradewind ${packageVersion()} listening on ${server.url} (paper account, simulated market)\n`);
       process.stdout.write(`  REST ${server.url}/api/state   WebSocket ${server.url.replace('http', 'ws')}/ws\n`);
       const shutdown = (signal: string) => {
-        server.logger.info({ signal }, 'shutting down');
+        server.logger.info({ component: 'cli', signal }, 'shutting down');
         server.close().then(
           () => process.exit(0),
           () => process.exit(1),

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { PaperBroker } from '../adapters/broker-paper.js';
 import { accountKernel, matchOnTicks, paperBroker } from './accounts.js';
 import type { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
-import { RenkoDesk } from '../app/renko-desk/desk.js';
+import { RenkoDesk, type RenkoDeskDeps } from '../app/renko-desk/desk.js';
 import type { Clock } from '../core/clock.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import type { Tick } from '../core/market.js';
@@ -54,6 +54,9 @@ export function createRenkoDesk(o: {
   instruments: InstrumentRegistry;
   signals: MessageBus;
   heartbeat: (asset: string) => number | null;
+  /** Where the asset's bars and its last heartbeat come from (shown in the desk state). */
+  heartbeatSource?: RenkoDeskDeps['heartbeatSource'];
+  heartbeatRevision?: RenkoDeskDeps['heartbeatRevision'];
   log: Logger;
   broker?: Broker;
   /** The bridge account's kernel; required (and only used) with renkoDesk.broker: bridge. */
@@ -90,6 +93,8 @@ export function createRenkoDesk(o: {
     store: o.store,
     config: c,
     heartbeat: o.heartbeat,
+    heartbeatSource: o.heartbeatSource,
+    heartbeatRevision: o.heartbeatRevision,
     liveCredentials: false,
   });
   const symbolOf = new Map(Object.entries(c.assets).map(([asset, a]) => [asset, a.symbol]));

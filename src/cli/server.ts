@@ -29,7 +29,7 @@ import { presetProblems, type Preset } from '../strategies/breakout/preset.js';
 import { collectScanInputs, scanMarkets } from '../strategies/breakout/scanner.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { LogRing } from '../app/log-ring.js';
-import { TradingViewDesk } from '../app/tradingview-desk.js';
+import { resolveBarSources, TradingViewDesk } from '../app/tradingview-desk.js';
 import { RENKO_SIZES } from '../core/renko.js';
 import { RenkoBuilder } from '../engine/renko-builder.js';
 import { hashPassword, isPasswordHash, OperatorAuth } from '../app/operator-auth.js';
@@ -86,12 +86,18 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   for (const s of config.demoBot.symbols) {
     if (!config.feed.instruments.some((i) => i.symbol === s)) throw new ConfigError(`demoBot.symbols: ${s} is not in feed.instruments`);
   }
+  const tvc = config.tradingView;
+  const tvAssets = tvc.assets.filter((a) => instruments.find(a));
+  const barSources = resolveBarSources({ assets: tvAssets, secret: tvc.secret || null, barSource: tvc.barSource, byAsset: tvc.barSourceByAsset });
+  if (typeof barSources === 'string') throw new ConfigError(barSources);
 
   const store = new SqliteStore({ file: join(dataDir, 'tradewind.db') });
   // Market data in its own file: a long import never holds the trading journal's write lock.
   const marketStore = new SqliteMarketStore({ file: join(dataDir, 'market.db') });
   const broker = paperBroker(config, clock, instruments);
-  const onError = (error: unknown, context: string) => log.error({ err: error }, `kernel error in ${context}`);
+  // Each module logs under its own component (GET /api/logs?component=...).
+  const kernelLog = log.child({ component: 'kernel', account: config.account.id });
+  const onError = (error: unknown, context: string) => kernelLog.error({ err: error }, `kernel error in ${context}`);
   const kernel = new Kernel({
     clock,
     store,
@@ -103,11 +109,14 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     onError,
   });
   matchOnTicks(kernel, broker);
+  const executionLog = log.child({ component: 'execution', account: config.account.id });
+  const portfolioLog = log.child({ component: 'portfolio', account: config.account.id });
+  const riskLog = log.child({ component: 'risk', account: config.account.id });
   kernel.bus.on('order', ({ order, previous }) =>
-    log.info({ orderId: order.id, symbol: order.symbol, side: order.side, type: order.type, purpose: order.purpose, qty: order.qty, from: previous, to: order.status }, 'order'),
+    executionLog.info({ orderId: order.id, symbol: order.symbol, side: order.side, type: order.type, purpose: order.purpose, qty: order.qty, from: previous, to: order.status }, 'order'),
   );
-  kernel.bus.on('trade-closed', ({ trade }) => log.info({ trade }, 'trade closed'));
-  kernel.bus.on('risk-rejected', ({ request, reason }) => log.info({ symbol: request.symbol, reason }, 'entry refused by risk'));
+  kernel.bus.on('trade-closed', ({ trade }) => portfolioLog.info({ trade }, 'trade closed'));
+  kernel.bus.on('risk-rejected', ({ request, reason }) => riskLog.info({ symbol: request.symbol, reason }, 'entry refused by risk'));
   // Seed 003 execution bridge: an optional second account, its orders executed by an external process.
   // A desk contract (MES) is priced by its asset's feed symbol (ES): the bridge's ref_price.
   const deskAssetOf = new Map(Object.entries(config.renkoDesk.assets).map(([asset, a]) => [a.symbol, asset]));
@@ -124,7 +133,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const presets = new PresetFiles(config.presetsDir ? resolve(config.presetsDir) : join(dataDir, 'presets'), presetProblems, fileURLToPath(new URL('../../../presets', import.meta.url)));
   for (const e of presets.loadErrors()) log.warn({ component: 'presets', file: e.file }, `invalid preset ignored: ${e.message}`);
   const runtime: PresetRuntime = {
-    strategy: (p) => new BreakoutStrategy(p as unknown as Preset),
+    strategy: (p, session) => new BreakoutStrategy(p as unknown as Preset, { sessionId: session.id }),
     risk: (p) => {
       const r = (p as unknown as Preset).risk;
       return { riskPerTrade: r.risk_per_trade, maxOpenPositions: r.max_concurrent_positions, maxLeverage: r.max_leverage };
@@ -245,10 +254,11 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   });
 
   // TradingView webhooks and the same Renko bricks built from the server's own ticks.
-  const tvAssets = config.tradingView.assets.filter((a) => kernel.instruments.find(a));
   const tradingView = new TradingViewDesk({
     clock,
     store,
+    barSources,
+    fallbackAfterMs: config.tradingView.fallbackAfterSeconds * 1000,
     secret: config.tradingView.secret || null,
     assets: tvAssets,
     instrument: (asset) => kernel.instruments.find(asset),
@@ -289,12 +299,25 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
         clock,
         instruments,
         signals: kernel.bus,
-        heartbeat: (asset) => (tradingView.snapshot()[asset] as { last_heartbeat_ts?: number | null } | undefined)?.last_heartbeat_ts ?? null,
+        heartbeat: (asset) => tradingView.lastHeartbeat(asset),
+        heartbeatSource: (asset) => ({ bars: tradingView.barSource(asset), heartbeat: tradingView.heartbeatSource(asset) }),
+        heartbeatRevision: () => tradingView.revision,
         log,
         bridgeKernel: bridgeKernel ?? null,
       })
     : null;
   if (renko) kernel.bus.on('tick', ({ tick }) => renko.onFeedTick(tick));
+  // Seed 003: the bridge's P&L snapshots drive the desk's daily stop and auto-exit.
+  const bridgeAccount = bridge.account;
+  if (renko && bridgeAccount) {
+    const deskLog = log.child({ component: 'renko-desk' });
+    let stopped = false;
+    bridgeAccount.broker.onPnlSnapshot((snapshot) => {
+      const r = renko.desk.pnlSnapshot(snapshot.data);
+      if (r.exits.length > 0 || r.daily_stop_triggered !== stopped) deskLog.info({ dayPnl: r.day_pnl, exits: r.exits, dailyStop: r.daily_stop_triggered }, 'P&L snapshot: daily stop and auto-exit');
+      stopped = r.daily_stop_triggered;
+    });
+  }
   if (renko && renko.kernel !== bridgeKernel) renko.kernel.bus.on('fill-refused', (e) => kernel.bus.publish(e));
 
   // Bar history for the dashboard's charts: every fed symbol at the demo bot's interval, 5 s and 1 min.
@@ -316,7 +339,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     marketStats: (s) => kernel.data.marketStats(s, clock.now()),
     version: packageVersion(),
     rateLimit: config.rateLimit,
-    logger: log,
+    // The HTTP layer's lines (request/response, errors, uploads, WebSocket) under component api.
+    logger: log.child({ component: 'api' }),
     corsOrigins: config.server.corsOrigins,
     auth,
     ws: { maxBufferedBytes: config.stream.maxClientBufferBytes, pingIntervalMs: config.stream.pingIntervalMs },

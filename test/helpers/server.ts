@@ -33,6 +33,38 @@ export function fastConfig(dir: string, extra: Record<string, unknown> = {}): st
   return file;
 }
 
+/**
+ * A server's output, whole up to 2 x OUTPUT_HALF characters (every test stays far below); past
+ * that its first half and its latest half, so a benchmark logging every request at info does not
+ * grow this process without bound.
+ */
+const OUTPUT_HALF = 16 * 1024 * 1024;
+class OutputBuffer {
+  private head = '';
+  private tail: string[] = [];
+  private tailLength = 0;
+  private dropped = 0;
+
+  add(chunk: string): void {
+    if (this.head.length < OUTPUT_HALF) {
+      this.head += chunk;
+      return;
+    }
+    this.tail.push(chunk);
+    this.tailLength += chunk.length;
+    while (this.tailLength > OUTPUT_HALF && this.tail.length > 1) {
+      const first = this.tail.shift() as string;
+      this.tailLength -= first.length;
+      this.dropped += first.length;
+    }
+  }
+
+  text(): string {
+    const tail = this.tail.join('');
+    return this.dropped > 0 ? `${this.head}\n[... ${this.dropped} characters of output dropped ...]\n${tail}` : this.head + tail;
+  }
+}
+
 /** Starts the real server process (`tradewind start`) on a free port. */
 export async function startServer(options: { dataDir?: string; config?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<ServerHandle> {
   const dataDir = options.dataDir ?? tempDir();
@@ -43,22 +75,24 @@ export async function startServer(options: { dataDir?: string; config?: string; 
     env: { ...process.env, LOG_LEVEL: 'warn', PORT: '', HOST: '', DATA_DIR: '', TRADEWIND_RATE_LIMIT: 'off', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const out = new OutputBuffer();
+  proc.stdout?.on('data', (d: Buffer) => out.add(d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => out.add(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${out.text()}`)), 20_000);
     const check = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (http:\/\/\S+)/.exec(out.text());
       if (m?.[1]) {
         clearTimeout(timer);
+        // Found: stop scanning the (growing) output on every chunk.
+        proc.stdout?.off('data', check);
         resolve(m[1]);
       }
     };
     proc.stdout?.on('data', check);
     proc.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+      reject(new Error(`server exited with ${code} before listening:\n${out.text()}`));
     });
   });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -67,7 +101,7 @@ export async function startServer(options: { dataDir?: string; config?: string; 
     wsUrl: `${url.replace('http', 'ws')}/ws`,
     dataDir,
     proc,
-    output: () => out,
+    output: () => out.text(),
     async stop() {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');

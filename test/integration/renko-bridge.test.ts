@@ -11,7 +11,7 @@ const BRIDGE = 'bridge-secret-renko-0123456789';
 const PASSWORD = 'operator password renko bridge';
 const bin = join(repoRoot, 'bin', 'tradewind.js');
 
-/** The desk on the bridge; a quiet ES/NQ feed so the server's own bricks do not trade for us. */
+/** The desk on the bridge; a quiet ES/NQ feed so price exits do not trade for us. */
 const deskOnBridge = (dir: string, renkoDesk: Obj = {}, bridge: Obj = {}) =>
   fastConfig(dir, {
     demoBot: { enabled: false, symbols: ['ES'] },
@@ -55,7 +55,10 @@ describe('Renko desk on the execution bridge (seed 003, full loop)', () => {
 
       assert.equal((await state()).broker, 'bridge:bridge', 'the desk trades the bridge account');
       await waitFor('the bridge heartbeat', async () => (await operator('/api/bridge/status')).body.available === true, 20_000);
-      await waitFor('an ES heartbeat from the feed', async () => ((await es()).heartbeat as Obj).fresh === true);
+      // TradingView is the bar source (a webhook secret is set): its heartbeat, not the feed, makes check 6 pass.
+      await tv('/tv_heartbeat', { symbol: 'ES', price: 6000, timestamp: Math.floor(Date.now() / 1000) });
+      const beat = (await es()).heartbeat as Obj;
+      assert.deepEqual([beat.fresh, beat.source], [true, 'tradingview']);
 
       // Zone NORMAL (8 and 12 point bars agree) and tempo READY (a 6 point bar).
       await tv('/tv_renko_high', { asset: 'ES', color: 'green', bar_id: 'h-1' });

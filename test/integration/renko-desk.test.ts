@@ -21,7 +21,11 @@ describe('Renko operator desk over HTTP (seed 003)', () => {
       for (const k of ['account', 'positions', 'scan_summary', 'recent_trades', 'events', 'env', 'daily', 'assets']) assert.ok(k in first, k);
       assert.equal(first.assets.ES?.contract, 'MESM6');
 
-      await waitFor('an ES heartbeat from the feed', async () => ((await state()).assets.ES?.heartbeat as Obj).fresh === true);
+      // With a webhook secret, TradingView is the bar source: its heartbeat counts, the feed's prices do not.
+      assert.equal((await state()).assets.ES?.bar_source, 'tradingview');
+      const hb = await getJson<Obj>(`${server.url}/tv_heartbeat`, post({ secret: SECRET, symbol: 'ES', price: 6000, timestamp: Math.floor(Date.now() / 1000) }));
+      assert.equal(hb.status, 200, JSON.stringify(hb.body));
+      assert.equal(((await state()).assets.ES?.heartbeat as Obj).fresh, true);
       await tv('/tv_renko_high', 'green', 'h-1');
       await tv('/tv_renko_macro', 'green', 'm-1');
       await tv('/tv_renko_main', 'green', 'k-1');

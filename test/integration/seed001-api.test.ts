@@ -180,7 +180,7 @@ describe('seed 001 API on the running server', () => {
       // Short bars and history so the scanner has candidates within seconds.
       bar_interval_ms: 200,
       risk: { risk_per_trade: 0.007, max_concurrent_positions: 3 },
-      scanner_config: { min_history_bars: 5, max_candidates: 4 },
+      scanner_config: { min_history_bars: 5, max_candidates: 2 },
       volatility_filters: { atr_min_pct: 0, volume_surge_min: 0 },
       liquidity_filters: { min_24h_volume_usd: 0, min_trades_per_minute: 0 },
     };
@@ -334,27 +334,45 @@ describe('seed 001 API on the running server', () => {
     assert.equal(noBody.body.totalScanned, 4);
 
     // The updated preset (200 ms bars, 5 bars of history, no filters) yields candidates in seconds.
-    const full = await waitFor('a scan with two candidates', async () => {
-      const r = await api.post('/api/scanner/scan/breakout_v1', {});
-      return (r.body.candidates as Obj[]).length >= 2 && r.body;
+    // Its max_candidates is 2; the request's limit wins over it (issue 11 item 6).
+    const full = await waitFor('a scan with three candidates', async () => {
+      const r = await api.post('/api/scanner/scan/breakout_v1', { limit: 4 });
+      return (r.body.candidates as Obj[]).length >= 3 && r.body;
     }, 20_000, 300);
     assert.equal(full.totalScanned, 4);
     assert.ok((full.passedFilters as number) >= (full.candidates as Obj[]).length);
+    assert.equal((full.summary as Obj).limit, 4);
     for (const c of full.candidates as Obj[]) {
       hasFields(c, ['symbol', 'score', 'filters', 'metrics', 'levels'], 'candidate');
       assert.equal(typeof c.score, 'number');
       assert.ok(Array.isArray(c.levels));
     }
+    const presetCap = await api.post('/api/scanner/scan/breakout_v1', {});
+    assert.equal((presetCap.body.candidates as Obj[]).length, 2, "without a limit the preset's max_candidates applies");
     const limited = await api.post('/api/scanner/scan/breakout_v1', { limit: 1 });
     assert.equal(limited.status, 200);
     assert.equal((limited.body.candidates as Obj[]).length, 1, 'limit 1 gives one candidate');
     assert.ok((limited.body.passedFilters as number) >= 2);
+    const overCap = await api.post('/api/scanner/scan/breakout_v1', { limit: 101 });
+    assert.equal(overCap.status, 422, 'a limit above the hard cap (100) is refused');
+
+    // summary.session_id (seed 001's monitoring session): one per engine start, on every scan.
+    const session = (one.body.summary as Obj).session_id;
+    assert.match(String(session), /^sess_/);
+    for (const r of [two.body, full, presetCap.body, limited.body]) assert.equal((r.summary as Obj).session_id, session);
 
     const last = await api.get('/api/scanner/last');
     assert.equal(last.status, 200);
     hasFields(last.body, SNAPSHOT_FIELDS, 'last');
     assert.ok(Date.parse(last.body.timestamp as string) >= Date.parse(limited.body.timestamp as string), 'last is the newest scan');
     await waitFor('a SCAN_RESULT on the WebSocket', async () => wsOf('SCAN_RESULT').some((m) => typeof (m.data as Obj).totalScanned === 'number'), 5_000);
+    // Manual scans and the bot's own scans carry the session on SCAN_RESULT too.
+    await waitFor('SCAN_RESULTs of the bot and of a manual scan', async () => {
+      const results = wsOf('SCAN_RESULT').map((m) => m.data as Obj);
+      return results.some((d) => (d.summary as Obj).manual === true) && results.some((d) => (d.summary as Obj).manual === undefined) && results;
+    }, 5_000);
+    for (const m of wsOf('SCAN_RESULT')) assert.equal(((m.data as Obj).summary as Obj).session_id, session, JSON.stringify((m.data as Obj).summary));
+    assert.equal((last.body.summary as Obj).session_id, session);
   });
 
   it('GET /api/scanner/market-data/{symbol}: BTC%2FUSDT and BTCUSDT both work; 404 unknown', async () => {
@@ -386,6 +404,20 @@ describe('seed 001 API on the running server', () => {
       isIso(o.createdAt, 'createdAt');
       if (o.status === 'filled') isIso(o.filledAt, 'filledAt of a filled order');
       if (o.status === 'open') assert.equal(o.filledAt, null);
+    }
+    // Protective orders keep their real type (issue 11 item 11): the stop-loss is a stop order.
+    const stops = await waitFor('a protective stop-loss order', async () => {
+      const { body } = await api.get<Obj[]>('/api/orders?limit=500');
+      const found = body.filter((o) => o.purpose === 'stop_loss');
+      return found.length > 0 && found;
+    }, 20_000, 200);
+    for (const o of stops) {
+      assert.equal(o.type, 'stop', JSON.stringify(o));
+      assert.ok((o.stopPrice as number) > 0, JSON.stringify(o));
+    }
+    for (const o of (await api.get<Obj[]>('/api/orders?limit=500')).body) {
+      assert.ok(['market', 'limit', 'stop'].includes(o.type as string), `type ${String(o.type)}`);
+      if (o.purpose === 'entry' || o.purpose === 'exit') assert.equal(o.type, 'market');
     }
     const open = await api.get<Obj[]>('/api/orders?status=open');
     assert.equal(open.status, 200);
@@ -456,38 +488,49 @@ describe('seed 001 API on the running server', () => {
     await waitFor('ORDER_CANCELLED on the WebSocket', async () => wsOf('ORDER_CANCELLED').some((m) => ((m.data as Obj).order as Obj | undefined)?.id === id), 5_000);
   });
 
-  it('POST /api/positions/{id}/close: 404 unknown, 200 places a market exit for the full size, the position then closes', async () => {
+  it('POST /api/positions/{id}/close: 404 unknown; 200 places a market exit for the full size; repeating it is idempotent', async () => {
     const unknown = await api.post('/api/positions/P-99999999/close');
     assert.equal(unknown.status, 404);
     assert.match(String(unknown.body.detail), /P-99999999/);
 
-    // The demo bot can exit on its own between listing and closing: try a few positions.
-    let closed: { position: Obj; body: Obj } | null = null;
-    for (let attempt = 0; attempt < 10 && !closed; attempt += 1) {
-      const open = await waitFor('an open position to close', async () => {
-        const { body } = await api.get<Obj[]>('/api/positions');
-        return body.length > 0 && body;
-      }, 20_000, 100);
-      const position = open[0] as Obj;
-      const res = await api.post(`/api/positions/${encodeURIComponent(String(position.id))}/close`);
-      if (res.status === 200) closed = { position, body: res.body };
-      else assert.ok([404, 409].includes(res.status), `only a race with the bot's own exit may refuse: ${res.status} ${JSON.stringify(res.body)}`);
-    }
-    assert.ok(closed, 'a position was closed');
-    const { position, body } = closed;
+    const open = await waitFor('an open position to close', async () => {
+      const { body } = await api.get<Obj[]>('/api/positions');
+      return body.length > 0 && body;
+    }, 20_000, 100);
+    const position = open[0] as Obj;
+    const path = `/api/positions/${encodeURIComponent(String(position.id))}/close`;
+    const res = await api.post(path);
+    // The demo bot may exit the position between the listing and the close: that is a 200 too.
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const body = res.body;
     assert.equal(body.success, true);
     assert.equal(body.position_id, position.id);
     isIso(body.timestamp, 'close.timestamp');
-    const order = body.order as Obj;
-    hasFields(order, ORDER_FIELDS, 'close order');
-    assert.equal(order.symbol, position.symbol);
-    assert.equal(order.side, position.side === 'long' ? 'sell' : 'buy');
-    assert.equal(order.qty, position.size);
-    assert.equal(order.purpose, 'exit');
-    // A second close while the exit works (409) or after it filled (404) is refused.
-    const again = await api.post(`/api/positions/${encodeURIComponent(String(position.id))}/close`);
-    assert.ok([404, 409].includes(again.status), `second close refused: ${again.status}`);
+    assert.ok(['closing', 'already_closing', 'already_closed'].includes(body.status as string), String(body.status));
+    if (body.status !== 'already_closed') {
+      const order = body.order as Obj;
+      hasFields(order, ORDER_FIELDS, 'close order');
+      assert.equal(order.symbol, position.symbol);
+      assert.equal(order.side, position.side === 'long' ? 'sell' : 'buy');
+      assert.equal(order.qty, position.size);
+      assert.equal(order.purpose, 'exit');
+    }
+    // A second close while the exit works or after it filled is not an error: same position, no new order.
+    const again = await api.post(path);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.ok(['already_closing', 'already_closed'].includes(again.body.status as string), String(again.body.status));
+    if (again.body.status === 'already_closing' && body.status === 'closing') assert.equal((again.body.order as Obj).id, (body.order as Obj).id, 'the same exit order');
     await waitFor('the closed position gone from /api/positions', async () => !(await api.get<Obj[]>('/api/positions')).body.some((p) => p.id === position.id), 5_000, 100);
+    // Once closed: status already_closed with the closing trade, by id and by seed 000 ticket.
+    for (const id of [String(position.id), String(position.ticket ?? Number(/\d+$/.exec(String(position.id))?.[0]))]) {
+      const closed = await api.post(`/api/positions/${encodeURIComponent(id)}/close`);
+      assert.equal(closed.status, 200, JSON.stringify(closed.body));
+      assert.equal(closed.body.status, 'already_closed');
+      assert.equal(closed.body.position_id, position.id);
+      assert.equal(closed.body.order, null);
+      assert.ok((closed.body.exit_price as number) > 0);
+      isIso(closed.body.closed_at, 'closed_at');
+    }
   });
 
   it('WebSocket: ORDER_PLACED, ORDER_FILLED, ORDER_UPDATE and POSITION_OPENED arrive with data', async () => {
@@ -522,6 +565,25 @@ describe('seed 001 API on the running server', () => {
     const bad = await api.get('/api/logs?level=VERBOSE');
     assert.equal(bad.status, 400);
     assert.match(String(bad.body.detail), /VERBOSE/);
+
+    // Request/response lines in the seed's format at the default level (issue 11 item 9), under
+    // the API's component; secrets in the URL are redacted.
+    await api.get('/api/engine/status?token=do-not-log-me');
+    const http = await waitFor('the request and response lines of GET /api/engine/status', async () => {
+      const { body } = await api.get<Obj[]>('/api/logs?component=api&limit=1000');
+      const mine = body.filter((e) => String(e.message).includes('/api/engine/status?token='));
+      return mine.length >= 2 && mine;
+    }, 5_000);
+    const [request, response] = http;
+    assert.match(String(request?.message), /^Request: GET http:\/\/127\.0\.0\.1:\d+\/api\/engine\/status\?token=\[redacted\]$/);
+    assert.match(String(response?.message), /^Response: 200 \(\d+\.\d{3}s\) GET http:\/\/127\.0\.0\.1:\d+\/api\/engine\/status\?token=\[redacted\]$/);
+    assert.deepEqual([request?.level, response?.level, (response?.data as Obj).method, (response?.data as Obj).status], ['INFO', 'INFO', 'GET', 200]);
+    assert.equal(typeof (response?.data as Obj).duration_s, 'number');
+    assert.ok(!server.output().includes('do-not-log-me'), 'the token never reaches the output');
+    // Every module logs under its own component: none of the kernel's lines is "app".
+    const components = new Set((await api.get<Obj[]>('/api/logs?limit=1000')).body.map((e) => e.component));
+    for (const c of ['api', 'engine', 'execution']) assert.ok(components.has(c), `component ${c} in ${[...components].join(', ')}`);
+    assert.ok(!components.has('app'), `no line without a component: ${[...components].join(', ')}`);
   });
 
   it('GET /api/metrics/summary and /api/metrics/performance carry the seed figures', async () => {
@@ -684,6 +746,13 @@ describe('seed 001 API on the running server', () => {
     assert.ok((paths['/api/engine/start'] as Obj).post, 'start is a POST');
     assert.ok((paths['/api/presets/{name}'] as Obj).put, 'preset update is a PUT');
     assert.ok((paths['/api/orders/{id}'] as Obj | undefined)?.delete, 'order cancel is a DELETE');
+    // order.type is documented as the seed's enum extended with `stop` (protective orders).
+    const list = ((((paths['/api/orders'] as Obj).get as Obj).responses as Obj)['200'] as Obj).content as Obj;
+    const item = ((list['application/json'] as Obj).schema as Obj).items as Obj;
+    const type = (item.properties as Obj).type as { anyOf?: { enum?: string[]; const?: string }[]; description?: string };
+    const values = (type.anyOf ?? []).flatMap((t) => t.enum ?? (t.const ? [t.const] : []));
+    assert.deepEqual(values.sort(), ['limit', 'market', 'stop'], JSON.stringify(type));
+    assert.match(String(type.description), /extended/);
     const ui = await fetch(`${server.url}/api/docs`, { redirect: 'follow' });
     assert.equal(ui.status, 200);
     assert.match(ui.headers.get('content-type') ?? '', /text\/html/);

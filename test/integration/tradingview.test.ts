@@ -9,7 +9,10 @@ const post = (body: unknown, contentType = 'application/json'): RequestInit => (
 describe('TradingView webhooks over HTTP (seed 003)', () => {
   it('check the secret, map routes to brick sizes, deduplicate bar_id, accept text/plain JSON, and build Renko bars from ticks', async () => {
     const dir = tempDir();
-    const server = await startServer({ dataDir: dir, config: fastConfig(dir), env: { TV_WEBHOOK_SECRET: SECRET, DASHBOARD_PASSWORD: 'pw-for-operator' } });
+    // ES takes TradingView and the feed (TradingView authoritative; the feed fills in after 1 s of
+    // silence); NQ takes TradingView only (the default with a secret).
+    const config = fastConfig(dir, { tradingView: { barSourceByAsset: { ES: 'both' }, fallbackAfterSeconds: 1 } });
+    const server = await startServer({ dataDir: dir, config, env: { TV_WEBHOOK_SECRET: SECRET, DASHBOARD_PASSWORD: 'pw-for-operator' } });
     try {
       const wrong = await getJson<Obj>(`${server.url}/tv_renko_main`, post({ secret: 'nope', asset: 'ES', color: 'green', bar_id: 'b1' }));
       assert.deepEqual([wrong.status, wrong.body.ok], [401, false]);
@@ -20,12 +23,11 @@ describe('TradingView webhooks over HTTP (seed 003)', () => {
       const login = await fetch(`${server.url}/api/login`, post({ password: 'pw-for-operator' }));
       const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
       const view = async () =>
-        (await getJson<Record<string, { renko: Record<string, Obj | null>; last_price: number }>>(`${server.url}/api/tradingview/state`, { headers: { cookie } })).body;
+        (await getJson<Record<string, { renko: Record<string, Obj | null>; last_price: number; heartbeat_source: string; bar_source: string }>>(`${server.url}/api/tradingview/state`, { headers: { cookie } })).body;
       const hb = await getJson<Obj>(`${server.url}/tv_heartbeat`, post({ secret: SECRET, symbol: 'ES', price: 5250.25, timestamp: 1705329120 }));
       assert.deepEqual([hb.status, hb.body.asset, hb.body.last_price], [200, 'ES', 5250.25]);
       const first = await getJson<Obj>(`${server.url}/tv_renko_high`, post({ secret: SECRET, asset: 'NQ', color: 'red', bar_id: '2024-01-15T14:30:00' }));
       assert.deepEqual([first.status, first.body.size, first.body.duplicate], [200, 8, false]);
-      // Checked at once: the feed's own NQ bricks may replace it as the last 8-point bar later.
       assert.equal((await view()).NQ?.renko['8']?.bar_id, '2024-01-15T14:30:00');
       // TradingView sends alert bodies as text/plain.
       const again = await getJson<Obj>(`${server.url}/tv_renko_high`, post(JSON.stringify({ secret: SECRET, asset: 'NQ', color: 'red', bar_id: '2024-01-15T14:30:00' }), 'text/plain'));
@@ -43,6 +45,11 @@ describe('TradingView webhooks over HTTP (seed 003)', () => {
       }, 60_000);
       assert.match(String(state.ES?.renko['1']?.bar_id), /^ES-1-\d+$/);
       assert.equal(typeof state.ES?.last_price, 'number');
+      assert.equal(state.ES?.heartbeat_source, 'ticks', 'TradingView silent: the feed fills in for ES');
+      // NQ's webhook bar is still its last 8-point bar: the feed's NQ bricks never replace it.
+      assert.equal(state.NQ?.renko['8']?.bar_id, '2024-01-15T14:30:00');
+      assert.equal(state.NQ?.renko['1'], null);
+      assert.deepEqual([state.ES?.bar_source, state.NQ?.bar_source], ['both', 'tradingview']);
     } finally {
       await server.stop();
     }

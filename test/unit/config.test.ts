@@ -37,6 +37,20 @@ describe('loadConfig', () => {
     assert.deepEqual(loadConfig({ env: {} }), defaultConfig());
   });
 
+  it('a bridge secret turns the bridge account on unless bridge.enabled is set explicitly (seed 003 configures it by the secret)', () => {
+    assert.equal(loadConfig({ env: { BRIDGE_HEARTBEAT_SECRET: 'bridge-secret-1' } }).bridge.enabled, true);
+    assert.equal(loadConfig({ file: write('bridge-secret.yaml', 'bridge:\n  secret: from-the-file\n') }).bridge.enabled, true);
+    assert.equal(loadConfig({ file: write('bridge-off.yaml', 'bridge:\n  enabled: false\n'), env: { BRIDGE_HEARTBEAT_SECRET: 'bridge-secret-1' } }).bridge.enabled, false);
+    assert.equal(loadConfig({ env: { TV_WEBHOOK_SECRET: 'tv' } }).bridge.enabled, false, 'no bridge secret: off');
+  });
+
+  it('tradingView.barSource and barSourceByAsset accept the documented values only', () => {
+    const c = loadConfig({ file: write('bars.yaml', 'tradingView:\n  barSource: both\n  barSourceByAsset:\n    NQ: feed\n') });
+    assert.deepEqual([c.tradingView.barSource, c.tradingView.barSourceByAsset], ['both', { NQ: 'feed' }]);
+    assert.equal(loadConfig().tradingView.barSource, 'auto');
+    assert.match(configError(() => loadConfig({ file: write('bars-bad.yaml', 'tradingView:\n  barSource: webhook\n') })), /tradingView\.barSource: must be one of auto, tradingview, feed, both/);
+  });
+
   it('merges a YAML file over the defaults, key by key', () => {
     const file = write('partial.yaml', 'server:\n  port: 8100\nrisk:\n  maxOpenPositions: 7\n');
     const c = loadConfig({ file });

@@ -117,6 +117,25 @@ describe('LogRing fed by the real pino logger (createLogging)', () => {
     assert.equal(kept.at(-1)?.message, 'n119');
   });
 
+  it('keeps `capacity` lines per component: a chatty component never evicts the others', () => {
+    const { logger, ring } = logging('info', 50);
+    logger.child({ component: 'engine' }).info('engine started');
+    logger.info({ component: 'presets' }, 'preset loaded');
+    const api = logger.child({ component: 'api' });
+    for (let i = 0; i < 500; i++) api.info(`Response: 200 (0.001s) GET http://h/api/state #${i}`);
+    logger.child({ component: 'engine' }).info('engine scanning');
+    assert.equal(ring.size, 53);
+    assert.deepEqual(ring.query({ component: 'engine' }).map((e) => e.message), ['engine started', 'engine scanning']);
+    assert.deepEqual(ring.query({ component: 'PRESETS' }).map((e) => e.message), ['preset loaded']);
+    const all = ring.query({ limit: 1000 });
+    assert.equal(all.length, 53);
+    assert.equal(all[0]?.message, 'engine started', 'oldest first across components');
+    assert.equal(all.at(-1)?.message, 'engine scanning');
+    assert.equal(all.filter((e) => e.component === 'api')[0]?.message, 'Response: 200 (0.001s) GET http://h/api/state #450');
+    const newest = ring.query({ limit: 3 });
+    assert.deepEqual(newest.map((e) => e.message), ['Response: 200 (0.001s) GET http://h/api/state #498', 'Response: 200 (0.001s) GET http://h/api/state #499', 'engine scanning']);
+  });
+
   it('respects the logger level: debug lines do not reach the ring of an info logger', () => {
     const { logger, ring } = logging('info');
     logger.debug('hidden');

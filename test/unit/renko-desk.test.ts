@@ -18,6 +18,7 @@ const CONFIG: RenkoDeskConfig = {
   scalpTargetPoints: 6,
   signalTpTarget: 3,
   maxScaleIns: 1,
+  pnlSnapshotIncludesUnrealized: true,
 };
 
 type Obj = Record<string, unknown>;
@@ -342,6 +343,45 @@ describe('Renko desk controls', () => {
     }
   });
 
+  it('exit-all lists each position it skipped (exit lock, with the seconds left) and answers ok: false while one stays open', () => {
+    const c = setup();
+    try {
+      openLong(c);
+      c.h.clock.advance(31_000);
+      // NQ opens now: its exit lock runs; ES's has expired.
+      c.bar(8, 'green', 'NQ');
+      c.bar(12, 'green', 'NQ');
+      c.bar(6, 'green', 'NQ');
+      c.beats.set('NQ', c.h.clock.now());
+      assert.ok(c.desk.order({ asset: 'NQ', trade_mode: 'SCALP', entry_size_mode: '9pt' }).ok);
+      c.h.tick('MNQ', 21000, c.h.clock.now() + 100);
+      c.h.tick('MES', 6000, c.h.clock.now() + 100);
+      assert.equal((c.view('NQ').position as Obj).qty, 3);
+      const r = c.desk.exitAll({});
+      assert.ok(r.ok, 'answered 200 with the orders it placed');
+      assert.equal(r.body.ok, false);
+      assert.deepEqual((r.body.orders as Obj[]).map((o) => [o.asset, o.side, o.qty]), [['ES', 'SELL', 5]]);
+      const skipped = r.body.skipped as Obj[];
+      assert.equal(skipped.length, 1);
+      assert.deepEqual(
+        { ...skipped[0], position_id: typeof skipped[0]?.position_id },
+        { asset: 'NQ', symbol: 'MNQM6', position_id: 'string', side: 'BUY', qty: 3, code: 'exit_lock', reason: 'EXIT LOCK ACTIVE — position just opened (00:30 remaining); send force: true to override', retry_after_s: 30 },
+      );
+      assert.equal(r.body.error, '1 position(s) NOT exited — NQ: EXIT LOCK ACTIVE — position just opened (00:30 remaining); send force: true to override');
+      c.h.tick('MNQ', 21001, c.h.clock.now() + 100);
+      c.h.tick('MES', 6001, c.h.clock.now() + 100);
+      assert.equal(c.view('ES').position, null);
+      assert.equal((c.view('NQ').position as Obj).qty, 3, 'NQ stays open');
+      // A second exit-all: ES is flat (not listed), NQ still locked.
+      assert.deepEqual(((c.desk.exitAll({}) as { body: Obj }).body.skipped as Obj[]).map((x) => x.asset), ['NQ']);
+      const forced = c.desk.exitAll({ force: true });
+      assert.ok(forced.ok && forced.body.ok === true, JSON.stringify(forced));
+      assert.deepEqual((forced.body.orders as Obj[]).map((o) => [o.asset, o.side, o.qty]), [['NQ', 'SELL', 3]]);
+    } finally {
+      c.close();
+    }
+  });
+
   it('protect accepts only -2.0 or 0.5; points TP, signal TP toggles, target and reset', () => {
     const c = setup();
     try {
@@ -440,6 +480,54 @@ describe('Renko desk controls', () => {
       const daily = c.desk.stateView().daily as Obj;
       assert.equal(daily.daily_stop_triggered, true);
       assert.match(err(c.desk.order({ asset: 'ES' })), /^DAILY STOP HIT — realised P&L -2\d\d\.\d\d USD reached the -100.00 USD limit/);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('a broker P&L snapshot at or below the daily stop triggers it, blocks entries and flattens (auto-exit on)', () => {
+    const c = setup();
+    try {
+      openLong(c);
+      // Above the stop: recorded, nothing else.
+      let r = c.desk.pnlSnapshot({ realized: -300, unrealized: -150, accountBalance: 49550, symbols: [] });
+      assert.deepEqual(r, { daily_stop_triggered: false, day_pnl: -450, exits: [] });
+      assert.deepEqual((c.desk.stateView().daily as Obj).broker_pnl, { realized: -300, unrealized: -150, account_balance: 49550, day_pnl: -450, at: c.h.clock.now() });
+      // Realized plus unrealized reach -500: the stop triggers and the open position is exited.
+      r = c.desk.pnlSnapshot({ realized: -300, unrealized: -200, accountBalance: 49500, symbols: [{ symbol: 'MESM6', position: 5, openPnl: -200 }] });
+      assert.equal(r.daily_stop_triggered, true);
+      assert.deepEqual(r.exits.map((e) => [e.asset, e.side, e.qty]), [['ES', 'SELL', 5]]);
+      const daily = c.desk.stateView().daily as Obj;
+      assert.deepEqual([daily.daily_stop_triggered, daily.daily_stop_by], [true, { source: 'broker', pnl: -500 }]);
+      assert.match(String((c.view().last_exit as Obj).reason), /^auto-exit: broker day P&L -500.00 reached the -500.00 daily stop/);
+      c.tick(6000);
+      assert.equal(c.view().position, null);
+      c.h.clock.advance(10 * 60_000);
+      c.beats.set('ES', c.h.clock.now());
+      ready(c);
+      assert.match(err(c.desk.order({ asset: 'ES' })), /^DAILY STOP HIT — broker day P&L -500.00 USD \(P&L snapshot\) reached the -500.00 USD limit/);
+      // A later, better snapshot does not lift the stop for the day.
+      assert.equal(c.desk.pnlSnapshot({ realized: 100, unrealized: 0 }).daily_stop_triggered, true);
+      // The next UTC day starts clean.
+      c.h.clock.set(Date.UTC(2026, 0, 6, 0, 0, 1));
+      assert.equal((c.desk.stateView().daily as Obj).daily_stop_triggered, false);
+      assert.equal((c.desk.stateView().daily as Obj).broker_pnl, null);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('a snapshot counts unrealized P&L only as configured, and never exits while auto-exit is off', () => {
+    const c = setup({ config: { pnlSnapshotIncludesUnrealized: false } });
+    try {
+      openLong(c);
+      assert.equal(c.desk.pnlSnapshot({ realized: -100, unrealized: -900 }).daily_stop_triggered, false, 'realized only: -100');
+      assert.equal(c.desk.autoExit({ asset: 'ES', enabled: false }).ok, true);
+      const r = c.desk.pnlSnapshot({ realized: -520, unrealized: 0 });
+      assert.deepEqual([r.daily_stop_triggered, r.exits], [true, []]);
+      assert.equal((c.view().position as Obj).qty, 5, 'auto-exit off: the position stays');
+      assert.equal(c.desk.pnlSnapshot({ unrealized: 5 }).day_pnl, 0, 'no realized figure: 0 (unrealized not counted)');
+      assert.deepEqual(c.desk.pnlSnapshot({ symbols: [] }), { daily_stop_triggered: true, day_pnl: null, exits: [] }, 'no P&L figures: nothing to compare');
     } finally {
       c.close();
     }

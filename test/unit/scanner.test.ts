@@ -4,7 +4,7 @@ import type { Bar } from '../../src/core/market.js';
 import type { MarketStatsView } from '../../src/core/scanner.js';
 import { findLevels, findPivots } from '../../src/strategies/breakout/levels.js';
 import type { Preset } from '../../src/strategies/breakout/preset.js';
-import { atrQuality, scanMarkets, type ScanInput } from '../../src/strategies/breakout/scanner.js';
+import { atrQuality, MAX_SCAN_LIMIT, scanMarkets, type ScanInput } from '../../src/strategies/breakout/scanner.js';
 import { near, registry } from './support.js';
 
 const bar = (i: number, high: number, low: number, close: number, volume = 10): Bar => ({
@@ -197,16 +197,31 @@ describe('scanMarkets', () => {
     assert.deepEqual(summary.unscored_factors, ['oi_delta']);
   });
 
-  it('cuts to min(limit, max_candidates) after counting what passed', () => {
+  it('cuts to the request limit (which wins over max_candidates, up to the hard cap) after counting what passed', () => {
     const one = scanMarkets(PRESET, inputs(), { limit: 1 }, 0);
     assert.deepEqual(
       one.candidates.map((c) => c.symbol),
       ['ETH/USDT'],
     );
     assert.equal(one.passedFilters, 2);
-    const capped = scanMarkets({ ...PRESET, scanner_config: { ...PRESET.scanner_config, max_candidates: 1 } }, inputs(), { limit: 5 }, 0);
-    assert.equal(capped.candidates.length, 1);
+    assert.equal((one.summary as { limit_source: string }).limit_source, 'request');
+    // The preset allows 1 candidate; the request asks for 5 and gets both that passed.
+    const narrow = { ...PRESET, scanner_config: { ...PRESET.scanner_config, max_candidates: 1 } };
+    const wider = scanMarkets(narrow, inputs(), { limit: 5 }, 0);
+    assert.equal(wider.candidates.length, 2);
+    assert.equal((wider.summary as { limit: number }).limit, 5);
+    // Without a limit the preset's max_candidates applies.
+    const preset = scanMarkets(narrow, inputs(), {}, 0);
+    assert.equal(preset.candidates.length, 1);
+    assert.deepEqual([(preset.summary as { limit: number }).limit, (preset.summary as { limit_source: string }).limit_source], [1, 'preset.max_candidates']);
+    // A limit above the hard cap is cut to it.
+    assert.equal((scanMarkets(PRESET, inputs(), { limit: MAX_SCAN_LIMIT + 50 }, 0).summary as { limit: number }).limit, MAX_SCAN_LIMIT);
     assert.equal(scanMarkets(PRESET, inputs(), { limit: 0 }, 0).candidates.length, 0);
+  });
+
+  it('carries the session id in the summary (null outside an engine run)', () => {
+    assert.equal((scanMarkets(PRESET, inputs(), { sessionId: 'sess_x_1' }, 0).summary as { session_id: unknown }).session_id, 'sess_x_1');
+    assert.equal((scanMarkets(PRESET, inputs(), {}, 0).summary as { session_id: unknown }).session_id, null);
   });
 
   it('scans only the requested symbols the preset has; unknown ones are not scanned', () => {

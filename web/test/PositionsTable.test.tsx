@@ -1,7 +1,7 @@
 import { act } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Position } from '../src/api';
-import { PositionsTable } from '../src/components/PositionsTable';
+import { POSITION_MESSAGE_MS, PositionsTable } from '../src/components/PositionsTable';
 import { mount } from './harness';
 
 // Seed 000's field set (the stream's) and seed 001's alone (id, side, entry, size, pnlUsd...).
@@ -86,5 +86,42 @@ describe('PositionsTable', () => {
     expect(msg?.className).toContain('error');
     expect(msg?.textContent).toMatch(/already has an exit/);
     expect(m.container.querySelector<HTMLButtonElement>('[data-testid=close-position]')!.disabled).toBe(false);
+  });
+
+  it('a confirmation whose position closed meanwhile (its bot exited) goes away without closing anything', async () => {
+    const onClose = vi.fn(async (id: string) => ({ message: `Closing position ${id} at market` }));
+    const m = await mount(<PositionsTable positions={[seed001, seed000]} onClose={onClose} />);
+    cleanup = m.unmount;
+    await act(async () => m.container.querySelector<HTMLButtonElement>('tr[data-position=P-00000009] [data-testid=close-position]')!.click());
+    expect(m.container.querySelector('[role=dialog]')?.textContent).toContain('ETH/USDT');
+    // Another position changing keeps the dialog; its own disappearing removes it.
+    await act(async () => m.root.render(<PositionsTable positions={[seed001]} onClose={onClose} />));
+    expect(m.container.querySelector('[role=dialog]')).not.toBeNull();
+    await act(async () => m.root.render(<PositionsTable positions={[seed000]} onClose={onClose} />));
+    expect(m.container.querySelector('[role=dialog]')).toBeNull();
+    expect(m.container.querySelector('[data-testid=positions-message]')?.textContent).toMatch(/P-00000009 was closed meanwhile/);
+    expect(onClose).not.toHaveBeenCalled();
+  });
+
+  it('the answer to a close is cleared after POSITION_MESSAGE_MS', async () => {
+    vi.useFakeTimers();
+    try {
+      let n = 0;
+      const onClose = vi.fn(async (id: string) => ({ message: `answer ${++n} for ${id}` }));
+      const m = await mount(<PositionsTable positions={[seed001]} onClose={onClose} />);
+      cleanup = m.unmount;
+      const closeOnce = async () => {
+        await act(async () => m.container.querySelector<HTMLButtonElement>('[data-testid=close-position]')!.click());
+        await act(async () => m.container.querySelector<HTMLButtonElement>('[data-testid=confirm]')!.click());
+      };
+      await closeOnce();
+      expect(m.container.querySelector('[data-testid=positions-message]')?.textContent).toBe('answer 1 for P-00000009');
+      await act(async () => vi.advanceTimersByTime(POSITION_MESSAGE_MS - 100));
+      expect(m.container.querySelector('[data-testid=positions-message]')).not.toBeNull();
+      await act(async () => vi.advanceTimersByTime(200));
+      expect(m.container.querySelector('[data-testid=positions-message]')).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -12,6 +12,8 @@ export interface CheckInput {
   config: RenkoDeskConfig;
   position: Position | undefined;
   lastHeartbeat: number | null;
+  /** What counts as the heartbeat, for the messages ('TradingView heartbeat' or 'price'). */
+  heartbeatFrom?: string;
   direction: Direction | null;
   override: boolean;
   /** Pre-order creation: the tempo token is checked when the pre-order fires on the next 6pt bar. */
@@ -34,7 +36,9 @@ export function entryChecks(i: CheckInput): CheckResult {
   const dayLeft = remaining(utcDayStart(now) + DAY_MS - now);
   // 1. Daily stop not triggered (realised P&L, then the daily trade limit).
   if (state.daily_stop_triggered_at !== null || state.realized_pnl <= -config.dailyStopUsd) {
-    return { ok: false, check: 1, error: `DAILY STOP HIT — realised P&L ${usd(state.realized_pnl)} reached the -${config.dailyStopUsd.toFixed(2)} USD limit (${dayLeft} remaining)` };
+    const by = state.daily_stop_by;
+    const what = by?.source === 'broker' ? `broker day P&L ${usd(by.pnl)} (P&L snapshot)` : by && by.pnl !== state.realized_pnl ? `day P&L ${usd(by.pnl)}` : `realised P&L ${usd(state.realized_pnl)}`;
+    return { ok: false, check: 1, error: `DAILY STOP HIT — ${what} reached the -${config.dailyStopUsd.toFixed(2)} USD limit (${dayLeft} remaining)` };
   }
   if (state.trades_used >= config.dailyTradeLimit) {
     return { ok: false, check: 1, error: `DAILY TRADE LIMIT REACHED — ${state.trades_used} of ${config.dailyTradeLimit} trades used today (${dayLeft} remaining)` };
@@ -61,9 +65,10 @@ export function entryChecks(i: CheckInput): CheckResult {
   }
   // 6. Heartbeat fresh (< 10 minutes).
   const maxAge = config.heartbeatMaxAgeMinutes * 60_000;
-  if (i.lastHeartbeat === null) return { ok: false, check: 6, error: `NO HEARTBEAT — no price received for ${i.asset} yet` };
+  const what = i.heartbeatFrom ?? 'price';
+  if (i.lastHeartbeat === null) return { ok: false, check: 6, error: `NO HEARTBEAT — no ${what} received for ${i.asset} yet` };
   if (now - i.lastHeartbeat >= maxAge) {
-    return { ok: false, check: 6, error: `HEARTBEAT STALE — last price ${remaining(now - i.lastHeartbeat)} ago (limit ${remaining(maxAge)})` };
+    return { ok: false, check: 6, error: `HEARTBEAT STALE — last ${what} ${remaining(now - i.lastHeartbeat)} ago (limit ${remaining(maxAge)})` };
   }
   // 7. Tempo token READY.
   if (!i.skipTempo && a.tempo !== 'READY') {

@@ -19,6 +19,7 @@ import {
   type ProtectThreshold,
 } from '../../strategies/renko/rules.js';
 import { entryChecks } from './checks.js';
+import { brokerPnl, dailyStopReached } from './daily-stop.js';
 import { restoreState, type AssetDeskState, type BarKey, type DeskEnv, type DeskState, type RenkoDeskConfig, type SizeMode, type TradeMode } from './state.js';
 
 /** Where the desk keeps its state: the store's meta table (JSON under one key). */
@@ -42,8 +43,15 @@ export interface RenkoDeskDeps {
   signals: MessageBus;
   store: DeskStateStore;
   config: RenkoDeskConfig;
-  /** Last price heartbeat of an asset (TradingView or the feed), ms; null when none yet. */
+  /**
+   * Last price heartbeat of an asset, ms; null when none yet. Only what the asset's bar source
+   * counts: with TradingView as the source the feed's prices are no heartbeat (check 6).
+   */
   heartbeat: (asset: string) => number | null;
+  /** Where the asset's bars come from and where its last heartbeat came from (state view). */
+  heartbeatSource?: (asset: string) => { bars: string | null; heartbeat: string | null };
+  /** Changes when the heartbeats changed for a reason other than time (TradingViewDesk.revision). */
+  heartbeatRevision?: () => number;
   /** POST /api/env LIVE is refused without them. */
   liveCredentials: boolean;
   botId?: string;
@@ -150,17 +158,43 @@ export class RenkoDesk {
     return { ok: true, body: { ok: true, order: r.order, state: this.assetView(asset) } };
   }
 
+  /**
+   * POST /api/exit-all: an exit for every open desk position. Each position it could not exit is
+   * listed in `skipped` with why (code exit_lock, exit_pending or rejected; the exit lock's
+   * remaining seconds); `ok` is true only when none was skipped, and `error` then says what stayed
+   * open. Always 200: the orders it did place are in the answer either way.
+   */
   exitAll(body: Body): DeskResult {
+    return this.atomic(() => this.exitAllNow(body));
+  }
+
+  private exitAllNow(body: Body): DeskResult {
     const force = body.force === true;
     const orders: Body[] = [];
     const skipped: Body[] = [];
     for (const asset of this.assets) {
-      if (!this.position(asset)) continue;
+      const p = this.position(asset);
+      if (!p) continue;
       const r = this.manualExit(asset, force);
-      if (r.ok) orders.push({ asset, order_id: r.order.id, side: r.order.side, qty: r.order.qty });
-      else skipped.push({ asset, reason: r.error });
+      if (r.ok) {
+        orders.push({ asset, order_id: r.order.id, side: r.order.side, qty: r.order.qty });
+        continue;
+      }
+      const until = this.a(asset).exit_lock_until;
+      skipped.push({
+        asset,
+        symbol: this.deps.config.assets[asset]?.contract,
+        position_id: p.id,
+        side: p.side === 'long' ? 'BUY' : 'SELL',
+        qty: p.qty,
+        code: r.code,
+        reason: r.error,
+        ...(r.code === 'exit_lock' && until !== null ? { retry_after_s: Math.ceil((until - this.deps.clock.now()) / 1000) } : {}),
+      });
     }
-    return { ok: true, body: { ok: true, orders, skipped } };
+    if (skipped.length === 0) return { ok: true, body: { ok: true, orders, skipped } };
+    const what = skipped.map((x) => `${String(x.asset)}: ${String(x.reason)}`).join('; ');
+    return { ok: true, body: { ok: false, error: `${skipped.length} position(s) NOT exited — ${what}`, orders, skipped } };
   }
 
   scaleIn(body: Body): DeskResult {
@@ -295,6 +329,34 @@ export class RenkoDesk {
     return { ok: true, body: { ok: true, env } };
   }
 
+  /**
+   * The broker's P&L snapshot (POST /api/rithmic/pnl-snapshot, via the bridge): its realized P&L
+   * (plus unrealized, as configured) at or below the daily stop triggers the stop (entries
+   * blocked by check 1) and, for each asset whose auto-exit is on, a market exit of its open
+   * position. Orders and state commit together.
+   */
+  pnlSnapshot(data: Record<string, unknown>): { daily_stop_triggered: boolean; day_pnl: number | null; exits: Body[] } {
+    return this.atomic(() => {
+      this.rollDay();
+      const now = this.deps.clock.now();
+      const pnl = brokerPnl(data, this.deps.config.pnlSnapshotIncludesUnrealized, now);
+      const exits: Body[] = [];
+      if (!pnl) return { daily_stop_triggered: this.state.daily_stop_triggered_at !== null, day_pnl: null, exits };
+      this.state.broker_pnl = pnl;
+      if (dailyStopReached(pnl.day_pnl, this.deps.config.dailyStopUsd)) {
+        this.triggerDailyStop('broker', pnl.day_pnl, now);
+        for (const asset of this.assets) {
+          const a = this.a(asset);
+          if (!a.exits.auto_exit.enabled || !this.position(asset) || a.pending_order?.kind === 'EXIT') continue;
+          const order = this.ruleExit(asset, `auto-exit: broker day P&L ${pnl.day_pnl.toFixed(2)} reached the -${this.deps.config.dailyStopUsd.toFixed(2)} daily stop`);
+          if (order) exits.push({ asset, order_id: order.id, side: order.side, qty: order.qty });
+        }
+      }
+      this.save();
+      return { daily_stop_triggered: this.state.daily_stop_triggered_at !== null, day_pnl: pnl.day_pnl, exits };
+    });
+  }
+
   // ---- state ------------------------------------------------------------------------------
 
   /** The desk's part of GET /api/state; releases expired locks and rolls the day. */
@@ -321,6 +383,10 @@ export class RenkoDesk {
         realized_pnl: this.state.realized_pnl,
         daily_stop_usd: c.dailyStopUsd,
         daily_stop_triggered: this.state.daily_stop_triggered_at !== null,
+        daily_stop_triggered_at: this.state.daily_stop_triggered_at,
+        daily_stop_by: this.state.daily_stop_by,
+        broker_pnl: this.state.broker_pnl,
+        pnl_snapshot_includes_unrealized: c.pnlSnapshotIncludesUnrealized,
         trades_used: this.state.trades_used,
         trade_limit: c.dailyTradeLimit,
         trades_remaining: Math.max(0, c.dailyTradeLimit - this.state.trades_used),
@@ -348,7 +414,13 @@ export class RenkoDesk {
       zone_direction: z.direction,
       tempo: { token: a.tempo, last_6pt_bar_id: a.bars['6']?.bar_id ?? null },
       bars: a.bars,
-      heartbeat: { last_ts: hb, age_s: hb === null ? null : Math.floor((now - hb) / 1000), fresh: hb !== null && now - hb < this.deps.config.heartbeatMaxAgeMinutes * 60_000 },
+      heartbeat: {
+        last_ts: hb,
+        age_s: hb === null ? null : Math.floor((now - hb) / 1000),
+        fresh: hb !== null && now - hb < this.deps.config.heartbeatMaxAgeMinutes * 60_000,
+        source: this.deps.heartbeatSource?.(asset).heartbeat ?? null,
+      },
+      bar_source: this.deps.heartbeatSource?.(asset).bars ?? null,
       locks: { candle_5min: lock(a.candle_lock_until), cooldown: lock(a.cooldown_until), exit: lock(a.exit_lock_until), two_half: { automatic: true, engaged: a.exits.two_half_lock.engaged } },
       entry_allowed: block.ok,
       entry_block: block.ok ? null : block.error,
@@ -396,7 +468,7 @@ export class RenkoDesk {
     if (a.pending_order?.kind === 'EXIT') return;
     const dayPnl = Math.round((this.state.realized_pnl + p.unrealizedPnl) * 100) / 100;
     if (dayPnl <= -this.deps.config.dailyStopUsd) {
-      this.state.daily_stop_triggered_at ??= this.deps.clock.now();
+      this.triggerDailyStop('desk', dayPnl, this.deps.clock.now());
       this.ruleExit(asset, `auto-exit (6pt): day P&L ${dayPnl.toFixed(2)} reached the -${this.deps.config.dailyStopUsd.toFixed(2)} daily stop`);
     }
   }
@@ -473,7 +545,7 @@ export class RenkoDesk {
     this.rollDay();
     const a = this.a(asset);
     this.state.realized_pnl = Math.round((this.state.realized_pnl + netPnl) * 100) / 100;
-    if (this.state.realized_pnl <= -this.deps.config.dailyStopUsd) this.state.daily_stop_triggered_at ??= closedAt;
+    if (this.state.realized_pnl <= -this.deps.config.dailyStopUsd) this.triggerDailyStop('desk', this.state.realized_pnl, closedAt);
     a.cooldown_until = closedAt + this.deps.config.cooldownMinutes * 60_000;
     a.exit_lock_until = null;
     a.tempo = step(TEMPO_TRANSITIONS, a.tempo, 'exit');
@@ -529,17 +601,17 @@ export class RenkoDesk {
     return { ok: true, order: this.orderBody(asset, order) };
   }
 
-  private manualExit(asset: string, force: boolean): { ok: true; order: Body } | { ok: false; status: number; error: string } {
+  private manualExit(asset: string, force: boolean): { ok: true; order: Body } | { ok: false; status: number; code: 'flat' | 'exit_lock' | 'exit_pending' | 'rejected'; error: string } {
     const a = this.a(asset);
-    if (!this.position(asset)) return { ok: false, status: 409, error: `NO OPEN POSITION — ${asset} is flat` };
+    if (!this.position(asset)) return { ok: false, status: 409, code: 'flat', error: `NO OPEN POSITION — ${asset} is flat` };
     const now = this.deps.clock.now();
     if (!force && a.exit_lock_until !== null && a.exit_lock_until > now) {
-      return { ok: false, status: 409, error: `EXIT LOCK ACTIVE — position just opened (${remaining(a.exit_lock_until - now)} remaining); send force: true to override` };
+      return { ok: false, status: 409, code: 'exit_lock', error: `EXIT LOCK ACTIVE — position just opened (${remaining(a.exit_lock_until - now)} remaining); send force: true to override` };
     }
-    if (a.pending_order?.kind === 'EXIT') return { ok: false, status: 409, error: `EXIT ALREADY PENDING — order ${a.pending_order.id} is still working` };
+    if (a.pending_order?.kind === 'EXIT') return { ok: false, status: 409, code: 'exit_pending', error: `EXIT ALREADY PENDING — order ${a.pending_order.id} is still working` };
     const order = this.ruleExit(asset, force ? 'manual exit (forced)' : 'manual exit');
     this.save();
-    if (!order) return { ok: false, status: 502, error: 'EXIT FAILED — the exit order was rejected' };
+    if (!order) return { ok: false, status: 502, code: 'rejected', error: 'EXIT FAILED — the exit order was rejected' };
     return { ok: true, order };
   }
 
@@ -598,6 +670,7 @@ export class RenkoDesk {
       config: this.deps.config,
       position: this.position(asset),
       lastHeartbeat: this.deps.heartbeat(asset),
+      heartbeatFrom: this.deps.heartbeatSource?.(asset).bars === 'tradingview' ? 'TradingView heartbeat' : 'price',
       direction,
       override,
       ...opts,
@@ -659,14 +732,24 @@ export class RenkoDesk {
     this.state.realized_pnl = 0;
     this.state.trades_used = 0;
     this.state.daily_stop_triggered_at = null;
+    this.state.daily_stop_by = null;
+    this.state.broker_pnl = null;
     this.save();
+  }
+
+  /** The first trigger of the day is kept (when and by what); later ones change nothing. */
+  private triggerDailyStop(source: 'desk' | 'broker', pnl: number, at: number): void {
+    if (this.state.daily_stop_triggered_at !== null) return;
+    this.state.daily_stop_triggered_at = at;
+    this.state.daily_stop_by = { source, pnl };
   }
 
   /** Bumped on every change of the desk's state, orders or fills (cache key for GET /api/state). */
   private revision = 0;
 
   get stateRevision(): number {
-    return this.revision;
+    // Both counters only grow: their sum changes whenever either does.
+    return this.revision + (this.deps.heartbeatRevision?.() ?? 0);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { RenkoColor } from '../../core/renko.js';
+import type { BrokerPnl } from './daily-stop.js';
 import { defaultExitRules, type Direction, type ExitRules, type IntentState, type TempoState } from '../../strategies/renko/rules.js';
 
 export type TradeMode = 'SCALP' | 'RUNNER';
@@ -29,6 +30,8 @@ export interface RenkoDeskConfig {
   scalpTargetPoints: number;
   signalTpTarget: number;
   maxScaleIns: number;
+  /** Broker P&L snapshots count their unrealized P&L toward the daily stop (else realized only). */
+  pnlSnapshotIncludesUnrealized: boolean;
 }
 
 export interface BarSeen {
@@ -80,6 +83,10 @@ export interface DeskState {
   realized_pnl: number;
   trades_used: number;
   daily_stop_triggered_at: number | null;
+  /** What triggered the daily stop: the desk's own trades or the broker's P&L snapshot, and the figure. */
+  daily_stop_by: { source: 'desk' | 'broker'; pnl: number } | null;
+  /** The broker's last P&L snapshot of the day (bridge), as compared with the daily stop. */
+  broker_pnl: BrokerPnl | null;
   assets: Record<string, AssetDeskState>;
 }
 
@@ -130,6 +137,8 @@ export function restoreState(raw: string | null, assets: readonly string[], day:
     realized_pnl: typeof s.realized_pnl === 'number' ? s.realized_pnl : 0,
     trades_used: typeof s.trades_used === 'number' ? s.trades_used : 0,
     daily_stop_triggered_at: typeof s.daily_stop_triggered_at === 'number' ? s.daily_stop_triggered_at : null,
+    daily_stop_by: isObject(s.daily_stop_by) ? (s.daily_stop_by as DeskState['daily_stop_by']) : null,
+    broker_pnl: isObject(s.broker_pnl) ? (s.broker_pnl as unknown as BrokerPnl) : null,
     assets: Object.fromEntries(assets.map((a) => [a, backfill(emptyAsset(signalTarget), storedAssets[a])])),
   };
 }

@@ -100,7 +100,14 @@ export class BreakoutStrategy implements Strategy {
   /** Symbols whose status this bar's signal or position handling set: the scan leaves it. */
   private readonly heldStatus = new Set<string>();
 
-  constructor(readonly preset: Preset) {
+  /** The engine run this strategy scans for: summary.session_id of its scans. */
+  private readonly sessionId: string | null;
+
+  constructor(
+    readonly preset: Preset,
+    options: { sessionId?: string | null } = {},
+  ) {
+    this.sessionId = options.sessionId ?? null;
     if (preset.symbols.length === 0) throw new Error(`preset ${preset.name}: no symbols`);
     if (!(preset.bar_interval_ms > 0)) throw new Error(`preset ${preset.name}: bar_interval_ms must be positive`);
     this.mode = preset.strategy_type;
@@ -355,7 +362,7 @@ export class BreakoutStrategy implements Strategy {
       history: (s) => ctx.history(s),
       marketStats: (s) => ctx.marketStats(s),
     });
-    const snapshot = scanMarkets(this.preset, inputs, {}, ctx.now());
+    const snapshot = scanMarkets(this.preset, inputs, { sessionId: this.sessionId }, ctx.now());
     this.snapshot = snapshot;
     ctx.publishScan(snapshot);
 

@@ -17,11 +17,19 @@ export interface ScanInput {
 }
 
 export interface ScanOptions {
-  /** At most this many candidates (and never more than the preset's max_candidates). */
+  /**
+   * At most this many candidates. A requested limit wins over the preset's max_candidates (seed
+   * 001: the request's `limit`), up to MAX_SCAN_LIMIT; without one, max_candidates applies.
+   */
   limit?: number;
   /** Scan only these symbols (intersected with the preset's). */
   symbols?: readonly string[];
+  /** The engine run (monitoring session) the scan belongs to: summary.session_id. */
+  sessionId?: string | null;
 }
+
+/** Hard cap on candidates per scan, whatever the request or the preset asks (README, Scanner). */
+export const MAX_SCAN_LIMIT = 100;
 
 /** Bars whose volume is compared with the lookback's average for the volume surge. */
 export const SURGE_BARS = 3;
@@ -162,7 +170,8 @@ function evaluate(preset: Preset, input: ScanInput): Evaluated {
  *  (g) score in 0..1: the score_weights-weighted mean of factors normalised to 0..1 (see
  *      metrics.score_<factor>); oi_delta, correlation and unknown factors have no data and
  *      score 0 (summary.unscored_factors);
- *  (h) ranking by score (ties by symbol), cut to min(options.limit, max_candidates).
+ *  (h) ranking by score (ties by symbol), cut to options.limit when given (it wins over the
+ *      preset's max_candidates), else max_candidates; never more than MAX_SCAN_LIMIT.
  * totalScanned counts the scanned symbols, passedFilters those that passed every filter
  * (before the cut); summary.rejections gives each rejected symbol's reasons.
  */
@@ -191,8 +200,8 @@ export function scanMarkets(preset: Preset, inputs: readonly ScanInput[], option
   if (wanted) for (const s of wanted) if (!preset.symbols.includes(s)) notScanned.push(s);
 
   passed.sort((a, b) => b.score - a.score || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
-  const max = preset.scanner_config.max_candidates;
-  const limit = options.limit === undefined ? max : Math.max(0, Math.min(Math.floor(options.limit), max));
+  const requested = options.limit === undefined ? preset.scanner_config.max_candidates : Math.floor(options.limit);
+  const limit = Math.max(0, Math.min(requested, MAX_SCAN_LIMIT));
   const candidates = passed.slice(0, limit);
   candidates.forEach((c, i) => (c.rank = i + 1));
 
@@ -203,12 +212,14 @@ export function scanMarkets(preset: Preset, inputs: readonly ScanInput[], option
     totalScanned: scanned.length,
     passedFilters: passed.length,
     summary: {
+      session_id: options.sessionId ?? null,
       preset: preset.name,
       strategy_type: preset.strategy_type,
       state: 'scanning',
       scanning_active: true,
       bar_interval_ms: preset.bar_interval_ms,
       limit,
+      limit_source: options.limit === undefined ? 'preset.max_candidates' : 'request',
       scanned_symbols: scanned,
       not_scanned: notScanned,
       passed_symbols: passed.map((c) => c.symbol),

@@ -3,6 +3,27 @@ import { api, fmt } from '../api';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
 
 export const DESK_POLL_MS = 1000;
+/** How long the answer to a control stays on screen. */
+export const DESK_MESSAGE_MS = 8_000;
+
+/** A position POST /api/exit-all did not exit, and why (README, Renko operator desk). */
+export interface SkippedExit {
+  asset: string;
+  symbol?: string;
+  position_id?: string;
+  side?: string;
+  qty?: number;
+  code?: string;
+  reason: string;
+  retry_after_s?: number;
+}
+
+interface ExitAllAnswer {
+  ok: boolean;
+  error?: string;
+  orders: { asset: string; order_id: string; side: string; qty: number }[];
+  skipped: SkippedExit[];
+}
 
 interface Lock {
   active: boolean;
@@ -18,7 +39,8 @@ interface DeskAsset {
   zone_direction: string | null;
   tempo: { token: string; last_6pt_bar_id: string | null };
   bars: Record<string, { color: string; bar_id: string; ts: number } | null>;
-  heartbeat: { last_ts: number | null; age_s: number | null; fresh: boolean };
+  heartbeat: { last_ts: number | null; age_s: number | null; fresh: boolean; source?: string | null };
+  bar_source?: string | null;
   locks: { candle_5min: Lock; cooldown: Lock; exit: Lock; two_half: { automatic: boolean; engaged: boolean } };
   entry_allowed: boolean;
   entry_block: string | null;
@@ -96,7 +118,11 @@ function AssetCard({ a, elapsed, send }: { a: DeskAsset; elapsed: number; send: 
         <span className={`state ${a.tempo.token === 'READY' ? 's-scanning' : 's-idle'}`} data-testid="desk-tempo">
           tempo {a.tempo.token}
         </span>
-        <span className={a.heartbeat.fresh ? 'pos' : 'neg'}>heartbeat {a.heartbeat.age_s === null ? '—' : `${a.heartbeat.age_s}s`}</span>
+        <span className={a.heartbeat.fresh ? 'pos' : 'neg'} data-testid="desk-heartbeat" title={`bars from ${a.bar_source ?? '?'}; last heartbeat from ${a.heartbeat.source ?? 'nowhere yet'}`}>
+          heartbeat {a.heartbeat.age_s === null ? '—' : `${a.heartbeat.age_s}s`}
+          {a.heartbeat.source ? ` (${a.heartbeat.source === 'ticks' ? 'feed' : 'TradingView'})` : ''}
+        </span>
+        {a.bar_source && <span className="muted small">bars: {a.bar_source}</span>}
         <span className={a.entry_allowed ? 'pos' : 'error'} data-testid="desk-entry">
           {a.entry_allowed ? 'entry allowed' : a.entry_block}
         </span>
@@ -229,6 +255,21 @@ export function DeskPage() {
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
+  const [skipped, setSkipped] = useState<SkippedExit[]>([]);
+
+  useEffect(() => {
+    if (!message) return undefined;
+    const timer = window.setTimeout(() => setMessage(null), DESK_MESSAGE_MS);
+    return () => window.clearTimeout(timer);
+  }, [message]);
+
+  // A skipped position that is flat now (exited later, by hand or by a rule) is no longer news.
+  const openAssets = state ? Object.values(state.assets).filter((a) => a.position).map((a) => a.asset).join('|') : null;
+  useEffect(() => {
+    if (openAssets === null) return;
+    const open = openAssets.split('|');
+    setSkipped((list) => (list.some((x) => !open.includes(x.asset)) ? list.filter((x) => open.includes(x.asset)) : list));
+  }, [openAssets]);
 
   const refresh = useCallback(async () => {
     try {
@@ -256,6 +297,21 @@ export function DeskPage() {
       api<{ ok: boolean; error?: string; message?: string }>(path, { method: 'POST', json: body })
         .then((r) => setMessage(r.ok === false ? { text: `${what}: ${r.error ?? 'refused'}`, error: true } : { text: `${what}: ${r.message ?? 'ok'}`, error: false }))
         .catch((e: Error) => setMessage({ text: `${what}: ${e.message}`, error: true }))
+        .finally(() => void refresh());
+    },
+    [refresh],
+  );
+
+  const exitAll = useCallback(
+    (force: boolean) => {
+      setSkipped([]);
+      api<ExitAllAnswer>('/api/exit-all', { method: 'POST', json: force ? { force: true } : {} })
+        .then((r) => {
+          const placed = r.orders.length === 0 ? 'no exit placed' : `${r.orders.length} exit(s) placed (${r.orders.map((o) => o.asset).join(', ')})`;
+          setSkipped(r.skipped ?? []);
+          setMessage(r.ok ? { text: `exit all: ${r.orders.length === 0 ? 'nothing open' : placed}`, error: false } : { text: `exit all: ${placed}; ${r.skipped.length} NOT exited`, error: true });
+        })
+        .catch((e: Error) => setMessage({ text: `exit all: ${e.message}`, error: true }))
         .finally(() => void refresh());
     },
     [refresh],
@@ -306,7 +362,7 @@ export function DeskPage() {
             type="button"
             className="danger"
             data-testid="desk-exit-all"
-            onClick={() => setConfirm({ title: 'Exit all', message: 'Close every open desk position at market?', confirmLabel: 'Exit all', danger: true, onConfirm: () => send('/api/exit-all', {}, 'exit all') })}
+            onClick={() => setConfirm({ title: 'Exit all', message: 'Close every open desk position at market?', confirmLabel: 'Exit all', danger: true, onConfirm: () => exitAll(false) })}
           >
             Exit all
           </button>
@@ -315,6 +371,32 @@ export function DeskPage() {
         {message && (
           <div className={message.error ? 'error' : 'pos'} role={message.error ? 'alert' : 'status'} data-testid="desk-message">
             {message.text}
+          </div>
+        )}
+        {skipped.length > 0 && (
+          <div className="desk-skipped" data-testid="desk-skipped">
+            <b className="error">Still open — not exited:</b>
+            <ul>
+              {skipped.map((x) => (
+                <li key={x.asset} data-asset={x.asset} data-code={x.code}>
+                  <b>{x.asset}</b>
+                  {x.side ? ` ${x.side} ${x.qty ?? ''} ${x.symbol ?? ''}` : ''}: {x.reason}
+                </li>
+              ))}
+            </ul>
+            <div className="row">
+              <button
+                type="button"
+                className="danger"
+                data-testid="desk-exit-all-force"
+                onClick={() => setConfirm({ title: 'Force exit all', message: 'Override the exit lock and close every open desk position at market?', confirmLabel: 'Force exit all', danger: true, onConfirm: () => exitAll(true) })}
+              >
+                Exit all (force)
+              </button>
+              <button type="button" onClick={() => setSkipped([])}>
+                Dismiss
+              </button>
+            </div>
           </div>
         )}
       </section>

@@ -1,18 +1,38 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { closePosition as closePositionApi, fmt, fmtTime, pnlClass, positionView, type Position } from '../api';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
 
+/** How long the answer to a close stays on screen. */
+export const POSITION_MESSAGE_MS = 8_000;
+
 /**
  * Open positions, from either seed's field set. Close asks for confirmation, then
- * POST /api/positions/{id}/close places a market exit for the full size.
+ * POST /api/positions/{id}/close places a market exit for the full size (a position its bot
+ * closed meanwhile answers "already closed"). A confirmation whose position is gone closes itself;
+ * the answer is shown for POSITION_MESSAGE_MS.
  */
 export function PositionsTable({ positions, onClose = closePositionApi }: { positions: Position[]; onClose?: (id: string) => Promise<{ message: string }> }) {
-  const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
+  const [confirm, setConfirm] = useState<(ConfirmRequest & { positionId: string }) | null>(null);
   const [closing, setClosing] = useState<Record<string, boolean>>({});
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const rows = positions.map(positionView);
+  const openIds = rows.map((r) => r.closeId).join('|');
+
+  // The position under confirmation closed (its bot exited): nothing is left to confirm.
+  useEffect(() => {
+    if (!confirm || openIds.split('|').includes(confirm.positionId)) return;
+    setConfirm(null);
+    setMessage({ text: `Position ${confirm.positionId} was closed meanwhile (by its bot or an exit rule); nothing to close`, error: false });
+  }, [confirm, openIds]);
+
+  useEffect(() => {
+    if (!message) return undefined;
+    const timer = window.setTimeout(() => setMessage(null), POSITION_MESSAGE_MS);
+    return () => window.clearTimeout(timer);
+  }, [message]);
 
   const close = async (id: string) => {
+    setMessage(null);
     setClosing((c) => ({ ...c, [id]: true }));
     try {
       const r = await onClose(id);
@@ -83,6 +103,7 @@ export function PositionsTable({ positions, onClose = closePositionApi }: { posi
                       onClick={() => {
                         const id = p.closeId as string;
                         setConfirm({
+                          positionId: id,
                           title: `Close ${p.symbol}?`,
                           message: `Close the ${p.direction.toLowerCase()} ${p.symbol} position (${p.size ?? '?'}) at market?`,
                           confirmLabel: 'Close position',
