@@ -155,7 +155,7 @@ describe('WsHub', () => {
 
   it('sends the snapshot first, skips a backed-up client and drops it past ten times the limit', () => {
     const stream = new LiveStream();
-    const hub = new WsHub(facade(stream), { maxBufferedBytes: 100, pingIntervalMs: 60_000 }, log);
+    const hub = new WsHub(facade(stream), { maxBufferedBytes: 100, pingIntervalMs: 60_000, maxMessagesPerSecond: 20 }, log);
     const fast = new FakeSocket();
     const slow = new FakeSocket();
     hub.add(fast as unknown as WebSocket);
@@ -176,7 +176,7 @@ describe('WsHub', () => {
 
   it('removes dead connections: closed sockets and clients that miss a pong', async () => {
     const stream = new LiveStream();
-    const hub = new WsHub(facade(stream), { maxBufferedBytes: 1000, pingIntervalMs: 20 }, log);
+    const hub = new WsHub(facade(stream), { maxBufferedBytes: 1000, pingIntervalMs: 20, maxMessagesPerSecond: 20 }, log);
     const alive = new FakeSocket();
     const silent = new FakeSocket();
     const closed = new FakeSocket();
