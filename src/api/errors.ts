@@ -27,8 +27,8 @@ export function redactPaths(message: string, paths: readonly ServerPath[]): stri
   return out.replace(/(?:\/[\w.@+-]+)+\/[\w.@+-]+\.(?:db|sqlite|db-wal|db-shm)\b/g, '<database file>');
 }
 
-// busboy (under @fastify/multipart) throws plain Errors for malformed forms: these are bad input.
-const MALFORMED_MULTIPART = /^(?:Multipart: |Unexpected end of (?:form|file)|Malformed part header|Malformed urlencoded form|Part terminated early)/;
+// @fastify/busboy (under @fastify/multipart) throws plain Errors for malformed forms: bad input.
+const MALFORMED_MULTIPART = /^(?:Multipart: Boundary not found|Unexpected end of multipart data|(?:Part|Preamble|Header) terminated early due to unexpected end of multipart data|Unsupported Content-Type\.|Missing Content-Type-header\.)$/;
 
 type HttpError = FastifyError & {
   validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[];
@@ -68,11 +68,12 @@ export function installErrorHandling(app: FastifyInstance, o: ErrorOptions): voi
     return reply.code(status).send({ detail, status_code: status });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ detail: `Not Found: ${req.method} ${(req.raw.url ?? '').split('?')[0]}`, status_code: 404 }));
-  // Answers that handlers build themselves ({detail} or {ok: false, error}): the same redaction.
+  // Answers that handlers build themselves ({detail} or {ok: false, error}): the same redaction,
+  // and status_code next to every detail (seed 002's shape).
   app.addHook('preSerialization', (_req, reply, payload, done) => {
-    if (reply.statusCode < 400 || !payload || typeof payload !== 'object') return done(null, payload);
+    if (reply.statusCode < 400 || !payload || typeof payload !== 'object' || Array.isArray(payload)) return done(null, payload);
     const body = payload as Record<string, unknown>;
-    let out: Record<string, unknown> | null = null;
+    let out: Record<string, unknown> | null = 'detail' in body && body.status_code === undefined ? { ...body, status_code: reply.statusCode } : null;
     for (const key of ['detail', 'error', 'message']) {
       const v = body[key];
       if (typeof v !== 'string') continue;
