@@ -101,14 +101,14 @@ export function identify(auth: OperatorAuth, req: FastifyRequest): Caller {
 export const isAuthenticated = (auth: OperatorAuth, req: FastifyRequest): boolean => identify(auth, req).kind !== 'anonymous';
 
 /**
- * Why a path is refused before routing, or null: percent-encoded slashes, backslashes and control
- * characters (the router would read them as data; a proxy in front might not), and anything that
- * does not decode. The router itself answers 400 to malformed escapes (frameworkErrors).
+ * Why a path is refused before routing, or null: percent-encoded control characters, and anything
+ * that does not decode. (The router answers 400 to most malformed escapes itself, through
+ * frameworkErrors; an encoded slash stays data inside one segment, e.g. a symbol BTC%2FUSDT.)
  */
 export function badPath(rawUrl: string): string | null {
   const end = rawUrl.search(/[?#]/);
   const path = end === -1 ? rawUrl : rawUrl.slice(0, end);
-  if (/%(?:2f|5c|[01][0-9a-f]|7f)/i.test(path)) return 'Bad Request: the path holds an encoded slash, backslash or control character';
+  if (/%(?:[01][0-9a-f]|7f)/i.test(path)) return 'Bad Request: the path holds an encoded control character';
   try {
     decodeURIComponent(path);
   } catch {
