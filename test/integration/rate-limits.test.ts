@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { getJson, startServer, tempDir, waitFor } from '../helpers/server.js';
+import { startServer, tempDir, waitFor } from '../helpers/server.js';
 
 type Obj = Record<string, unknown>;
 const TOKEN_A = 'rate-token-a-0123456789abcdef';
