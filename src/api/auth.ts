@@ -124,6 +124,7 @@ export function badPath(rawUrl: string): string | null {
  */
 export function accessControl(app: FastifyInstance, o: AccessOptions): void {
   const trusted = new Set(o.trustedOrigins.map(originOf).filter((x): x is string => x !== null));
+  const trustedHosts = new Set([...trusted].map((t) => new URL(t).host));
 
   app.decorateRequest('caller', null as never);
   app.addHook('onRoute', function checkDeclared(this: FastifyInstance, route: RouteOptions) {
@@ -171,6 +172,11 @@ export function accessControl(app: FastifyInstance, o: AccessOptions): void {
   app.addHook('onRequest', function access(req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
     const bad = badPath(req.raw.url ?? '/');
     if (bad) return void refuse(reply, 400, bad);
+    // Open mode (no password, no token: loopback only): a page that re-points its own host name at
+    // 127.0.0.1 (DNS rebinding) would be "same origin"; only loopback names and configured hosts are us.
+    if (!o.auth.enforced && !loopbackHost(req.host) && !trustedHosts.has(req.host.toLowerCase())) {
+      return void refuse(reply, 403, 'Forbidden: the Host header does not name this server (without a password only loopback names are served)');
+    }
     const cls = req.routeOptions.config.access;
     // No route matched: the 404 handler answers (nothing runs).
     if (cls === undefined) return done();
@@ -222,6 +228,13 @@ export function bodySecret(body: unknown): unknown {
     }
   }
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).secret : undefined;
+}
+
+/** localhost (and *.localhost), 127.0.0.0/8 and [::1], with or without a port. */
+export function loopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const h = host.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost') || /^127(?:\.\d{1,3}){3}$/.test(h) || h === '[::1]';
 }
 
 /** scheme://host[:port], lower case, default port dropped; null for `null` and garbage. */

@@ -43,5 +43,7 @@ export async function tradingViewRoutes(app: FastifyInstance, desk: TradingViewD
     async (req, reply) => send(reply, desk.levelExit(body(req.body), arrivals.get(req))),
   );
   // Operator view.
-  app.get('/api/tradingview/state', { config: { access: 'operator' }, schema: { tags: ['tradingview'], summary: 'Last heartbeat, price and Renko bar per asset and size' } }, async () => desk.snapshot());
+  for (const [path, hide] of [['/api/tradingview/state', false], ['/api/v1/tradingview/state', true]] as const) {
+    app.get(path, { config: { access: 'operator' }, schema: { tags: ['tradingview'], summary: 'Last heartbeat, price and Renko bar per asset and size', hide } }, async () => desk.snapshot());
+  }
 }

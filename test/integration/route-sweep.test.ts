@@ -113,8 +113,7 @@ describe('route sweep: no protected handler runs under any spelling, anonymously
         operations += 1;
         const key = `${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`;
         assert.ok(routes[key], `OpenAPI ${key} is a server route`);
-        // Seed 003's TradingView view is served at its seed path only.
-        if ((key.startsWith('GET /api/') || key.startsWith('POST /api/')) && !key.includes('/api/tradingview/')) {
+        if (key.startsWith('GET /api/') || key.startsWith('POST /api/')) {
           const alias = key.replace(' /api/', ' /api/v1/');
           if (!key.includes('/api/v1/')) assert.ok(routes[alias], `${alias} (v1 alias) exists`);
         }

@@ -72,6 +72,25 @@ describe('access classes are declared on routes and checked against the matched 
     await app.close();
   });
 
+  it('without a password only loopback host names are served (DNS rebinding); configured origins count; with auth the Host is not needed', async () => {
+    const open = Fastify();
+    accessControl(open, { auth: operatorAuth(null), trustedOrigins: ['https://desk.example'] });
+    open.post('/act', { config: { access: 'operator' } }, async () => 'done');
+    for (const host of ['127.0.0.1:8000', 'localhost:8000', '[::1]:8000', 'desk.example', 'app.localhost']) {
+      assert.equal((await open.inject({ method: 'POST', url: '/act', headers: { host } })).statusCode, 200, host);
+    }
+    for (const host of ['rebound.example:8000', '127.0.0.1.evil.example', '10.0.0.5:8000']) {
+      const r = await open.inject({ method: 'POST', url: '/act', headers: { host, origin: `http://${host}` } });
+      assert.equal(r.statusCode, 403, host);
+    }
+    await open.close();
+    const guarded = Fastify();
+    accessControl(guarded, { auth: operatorAuth(null, ['a-token-0123456789abcdef']), trustedOrigins: [] });
+    guarded.get('/read', { config: { access: 'operator' } }, async () => 'ok');
+    assert.equal((await guarded.inject({ url: '/read', headers: { host: 'tradewind.example', authorization: 'Bearer a-token-0123456789abcdef' } })).statusCode, 200);
+    await guarded.close();
+  });
+
   it('badPath refuses encoded control characters and undecodable paths, and leaves data escapes to the router', () => {
     assert.equal(badPath('/api/state'), null);
     assert.equal(badPath('/api/scanner/market-data/BTC%2FUSDT?x=%00'), null, 'an encoded slash is data; the query is not the path');
