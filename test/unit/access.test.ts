@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Fastify, { type FastifyRequest } from 'fastify';
-import pino from 'pino';
-import type { WebSocket } from 'ws';
 import { accessControl, badPath, scopeAccess, withAccess } from '../../src/api/auth.js';
 import { jsonTooDeep, MAX_JSON_DEPTH, redactPaths } from '../../src/api/errors.js';
 import { groupOf } from '../../src/api/rate-limits.js';
-import { parseTypes, SEED000_TYPES, WsHub } from '../../src/api/ws-hub.js';
 import { hashPassword, OperatorAuth } from '../../src/app/operator-auth.js';
-import { LiveStream } from '../../src/app/live-stream.js';
-import type { TradingFacade } from '../../src/app/facade.js';
 import { loadConfig } from '../../src/cli/config.js';
 import { defaultRateGroups } from '../../src/cli/config-defaults.js';
 import { tempDir } from '../helpers/server.js';
@@ -172,80 +166,5 @@ describe('login throttling under concurrency', () => {
     assert.ok((await auth.login('right', 'c')).ok);
     assert.ok((await auth.login('wrong', 'c')).ok === false);
     assert.ok((await auth.login('right', 'c')).ok, 'one failure after a success: still below the limit');
-  });
-});
-
-class FakeSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  sent: string[] = [];
-  terminated = false;
-  closedWith: number | null = null;
-  send(data: string, cb?: (err?: Error) => void): void {
-    this.sent.push(data);
-    cb?.();
-  }
-  ping(): void {}
-  close(code: number): void {
-    this.closedWith = code;
-  }
-  terminate(): void {
-    this.terminated = true;
-    this.readyState = 3;
-  }
-}
-
-describe('WsHub: bounded input and event filters', () => {
-  const facade = (stream: LiveStream) => ({ subscribe: stream.subscribe.bind(stream), snapshotJson: () => '{"type":"STATE_SNAPSHOT"}' }) as unknown as TradingFacade;
-  const log = pino({ level: 'silent' });
-
-  it('ping replies respect the buffer limit like broadcasts; past ten times it the client is dropped', () => {
-    const hub = new WsHub(facade(new LiveStream()), { maxBufferedBytes: 100, pingIntervalMs: 60_000, maxMessagesPerSecond: 1_000 }, log);
-    const s = new FakeSocket();
-    hub.add(s as unknown as WebSocket);
-    s.emit('message', Buffer.from('{"type":"ping"}'));
-    assert.equal(s.sent.length, 2, 'snapshot + pong');
-    s.bufferedAmount = 500;
-    for (let i = 0; i < 50; i += 1) s.emit('message', Buffer.from('{"type":"ping"}'));
-    assert.equal(s.sent.length, 2, 'no reply queued while the client does not read');
-    assert.equal(hub.skippedMessages, 50);
-    s.bufferedAmount = 5_000;
-    s.emit('message', Buffer.from('{"type":"ping"}'));
-    assert.ok(s.terminated);
-    assert.equal(hub.size, 0);
-    hub.close();
-  });
-
-  it('a client sending faster than allowed is cut off (1008)', () => {
-    const hub = new WsHub(facade(new LiveStream()), { maxBufferedBytes: 1_000_000, pingIntervalMs: 60_000, maxMessagesPerSecond: 10 }, log);
-    const s = new FakeSocket();
-    hub.add(s as unknown as WebSocket);
-    for (let i = 0; i < 20; i += 1) s.emit('message', Buffer.from('keep-alive'));
-    assert.equal(s.closedWith, null, 'a burst of twice the rate is allowed');
-    for (let i = 0; i < 5; i += 1) s.emit('message', Buffer.from('keep-alive'));
-    assert.equal(s.closedWith, 1008);
-    assert.equal(hub.size, 0);
-    assert.equal(hub.flooded, 1);
-    hub.close();
-  });
-
-  it('types: the seed000 preset, a list, a subscribe message; bad names refused', () => {
-    assert.equal(parseTypes(undefined), null);
-    assert.deepEqual([...(parseTypes('seed000') ?? [])].sort(), [...SEED000_TYPES].sort());
-    assert.deepEqual([...(parseTypes('HEARTBEAT,seed000') ?? [])].length, SEED000_TYPES.length + 1);
-    assert.throws(() => parseTypes('heartbeat!'), /unknown event type/);
-    const stream = new LiveStream();
-    const hub = new WsHub(facade(stream), { maxBufferedBytes: 1_000_000, pingIntervalMs: 60_000, maxMessagesPerSecond: 100 }, log);
-    const seed = new FakeSocket();
-    const picky = new FakeSocket();
-    hub.add(seed as unknown as WebSocket, parseTypes('seed000'));
-    hub.add(picky as unknown as WebSocket);
-    picky.emit('message', Buffer.from(JSON.stringify({ type: 'subscribe', types: ['HEARTBEAT'] })));
-    for (const type of ['ACCOUNT_UPDATE', 'HEARTBEAT', 'ORDER_UPDATE', 'TRADE_EXECUTION']) stream.emit({ type, timestamp: 't', data: {} });
-    const types = (s: FakeSocket) => s.sent.map((j) => (JSON.parse(j) as { type: string }).type);
-    assert.deepEqual(types(seed), ['STATE_SNAPSHOT', 'ACCOUNT_UPDATE', 'TRADE_EXECUTION']);
-    assert.deepEqual(types(picky), ['STATE_SNAPSHOT', 'SUBSCRIBED', 'HEARTBEAT']);
-    hub.close();
   });
 });
