@@ -174,7 +174,8 @@ export function accessControl(app: FastifyInstance, o: AccessOptions): void {
     if (bad) return void refuse(reply, 400, bad);
     // Open mode (no password, no token: loopback only): a page that re-points its own host name at
     // 127.0.0.1 (DNS rebinding) would be "same origin"; only loopback names and configured hosts are us.
-    if (!o.auth.enforced && !loopbackHost(req.host) && !trustedHosts.has(req.host.toLowerCase())) {
+    const host = (req.host as string | undefined) ?? '';
+    if (!o.auth.enforced && !loopbackHost(host) && !trustedHosts.has(host.toLowerCase())) {
       return void refuse(reply, 403, 'Forbidden: the Host header does not name this server (without a password only loopback names are served)');
     }
     const cls = req.routeOptions.config.access;
