@@ -1,6 +1,7 @@
 // Installs the npm packages when node_modules is missing or older than package-lock.json,
 // so `npm start` and `npm test` work on a fresh clone with no other step.
-// With --browser it also makes sure Chromium is there for the dashboard e2e tests (below).
+// With --browser it also makes sure Chromium is there for the dashboard e2e tests (below), and
+// with --ml Debian's python3-xgboost and python3-onnx, the reference the model tests compare to.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -44,5 +45,43 @@ if (process.argv.includes('--browser') && !existsSync(CHROMIUM)) {
       process.exit(1);
     }
     console.log(`[setup] ${CHROMIUM} is missing (${why}): the dashboard e2e tests will be skipped; install it with: sudo apt-get install -y chromium`);
+  }
+}
+
+// The machine-learning tests and benchmarks compare Tradewind's tree inference and trainer with
+// Debian's python3-xgboost, and build ONNX files with python3-onnx, both run by Debian's own
+// /usr/bin/python3 (TRADEWIND_PYTHON overrides it). With --ml they are installed with apt-get
+// when this runs as root; under CI=true failing to get them stops the run; elsewhere the tests
+// that need them are skipped with a message.
+if (process.argv.includes('--ml')) {
+  const python = process.env.TRADEWIND_PYTHON || '/usr/bin/python3';
+  const has = () => existsSync(python) && spawnSync(python, ['-c', 'import xgboost, onnx'], { stdio: 'ignore' }).status === 0;
+  if (!has()) {
+    const ci = process.env.CI === 'true' || process.env.CI === '1';
+    const root_ = typeof process.getuid === 'function' && process.getuid() === 0;
+    const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+    const packages = ['python3-xgboost', 'python3-onnx'];
+    if (root_ && apt) {
+      console.log(`[setup] installing ${packages.join(' and ')} for the model tests (apt-get, about a minute)...`);
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      const quiet = { stdio: ['ignore', 'pipe', 'pipe'], env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 };
+      let install = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], quiet);
+      if (install.status !== 0) {
+        const update = spawnSync('apt-get', ['update', '-qq'], quiet);
+        install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], quiet) : update;
+      }
+      if (install.status !== 0 || !has()) {
+        console.error(`${install.stdout ?? ''}${install.stderr ?? ''}`.split('\n').slice(-30).join('\n'));
+        console.error(`[setup] could not install ${packages.join(' ')} (apt-get exited ${install.status})`);
+        if (ci) process.exit(1);
+      }
+    } else {
+      const why = root_ ? 'apt-get is not available' : 'not running as root';
+      if (ci) {
+        console.error(`[setup] ${packages.join(' and ')} are missing and cannot be installed (${why}); the model tests need them under CI=true`);
+        process.exit(1);
+      }
+      console.log(`[setup] ${packages.join(' and ')} are missing (${why}): the tests comparing with XGBoost and ONNX will be skipped; install them with: sudo apt-get install -y ${packages.join(' ')}`);
+    }
   }
 }

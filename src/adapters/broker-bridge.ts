@@ -1,16 +1,24 @@
 import {
   BRIDGE_REPORT_STATUSES,
   bridgeFillId,
+  decideReport,
+  type BridgeAlert,
   type BridgeContract,
   type BridgeOrder,
   type BridgeQueue,
   type BridgeReport,
   type BridgeReportStatus,
   type BridgeSnapshot,
+  type PositionDiff,
 } from '../core/bridge.js';
 import type { Clock } from '../core/clock.js';
+import type { Instrument } from '../core/instruments.js';
+import { DEFAULT_MONEY_LIMITS, fillProblem, type MoneyLimits } from '../core/money-checks.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { Broker, ExecutionReport } from '../core/ports.js';
+import { BridgeWatch, type StaleOrderView } from './bridge-watch.js';
+
+export type { StaleOrderView } from './bridge-watch.js';
 
 export interface BridgeBrokerDeps {
   clock: Clock;
@@ -37,6 +45,17 @@ export interface BridgeBrokerDeps {
    * position, desk state) then commit together, with one fsync.
    */
   atomically?: <T>(fn: () => T) => T;
+  /**
+   * Instrument specs for the money checks of fill reports (tick size, lot size, min/max
+   * quantity); without them only the range checks apply.
+   */
+  instrument?: (symbol: string) => Instrument | undefined;
+  /** The band around the last price and the fee cap for fills (risk.fillPriceBandPct, risk.maxFeePct). */
+  limits?: MoneyLimits;
+  /** A WORKING order is flagged stale once its lease ran out this long ago (bridge.staleGraceSeconds). */
+  staleGraceMs?: number;
+  /** The server's signed position (long +, short -) per kernel symbol of this account. */
+  serverPositions?: () => Readonly<Record<string, number>>;
 }
 
 /** An order in GET /api/orders/pending (seed 003 fields first, then ours). */
@@ -55,6 +74,8 @@ export interface PendingOrderView {
   type: 'market';
   ref_price: number | null;
   lease_expires_at: string | null;
+  /** When the server queued it: with the id, a key no database reset can repeat (a bridge's journal uses it). */
+  created_at: string;
   /**
    * Latency probes (µs since the epoch, this server's monotonic clock), present only for orders
    * placed by a webhook since the server started: when the webhook arrived, when its order's
@@ -88,10 +109,18 @@ export interface BridgeReportInput {
 }
 
 export type BridgeReportResponse =
-  | { status: 200; body: { ok: true; order_id: string; status: string; ignored?: true; duplicate?: true; message?: string } }
+  | {
+      status: 200;
+      body: { ok: true; order_id: string; status: string; ignored?: true; duplicate?: true; message?: string; lease_expires_at?: string; lease_seconds?: number };
+    }
   | { status: 400 | 404 | 409 | 422; body: { ok: false; error: string; status?: string } };
 
 export type PnlSnapshotListener = (snapshot: BridgeSnapshot) => void;
+export type BridgeAlertListener = (alert: BridgeAlert) => void;
+
+export type ResolveResult =
+  | { ok: true; outcome: 'FILLED' | 'CANCELLED'; order: BridgeOrder }
+  | { ok: false; status: 404 | 409 | 422; error: string };
 
 const num = (v: unknown): number | undefined => {
   if (typeof v === 'number') return v;
@@ -108,8 +137,13 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
  */
 export class BridgeBroker implements Broker {
   readonly name: string;
+  /** Market orders only: the kernel keeps the stops and targets (server-managed stops). */
+  readonly supportsProtectiveOrders = false;
   private listeners: ((r: ExecutionReport) => void)[] = [];
   private pnlListeners: PnlSnapshotListener[] = [];
+  private alertListeners: BridgeAlertListener[] = [];
+  /** Stale orders and position reconciliation. */
+  private readonly watch: BridgeWatch;
   private lastHeartbeatAt: number | null;
   private lastHeartbeatData: Record<string, unknown> | null;
   /** Long polls waiting for claimable work (GET /api/orders/pending?wait_ms=). */
@@ -119,6 +153,7 @@ export class BridgeBroker implements Broker {
 
   constructor(private readonly deps: BridgeBrokerDeps) {
     this.name = `bridge:${deps.name ?? deps.accountId}`;
+    this.watch = new BridgeWatch({ ...deps, staleGraceMs: deps.staleGraceMs ?? 0, alert: (a) => this.alert(a) });
     const hb = deps.queue.lastHeartbeat(deps.accountId);
     this.lastHeartbeatAt = hb?.ts ?? null;
     this.lastHeartbeatData = hb?.data ?? null;
@@ -126,6 +161,11 @@ export class BridgeBroker implements Broker {
 
   onReport(listener: (r: ExecutionReport) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Stale orders, late fills, refused fills and position mismatches (see BridgeAlert). */
+  onAlert(listener: BridgeAlertListener): void {
+    this.alertListeners.push(listener);
   }
 
   submit(order: Order): void {
@@ -294,12 +334,11 @@ export class BridgeBroker implements Broker {
     const brokerOrderId = str(input.broker_order_id);
     if (brokerOrderId !== undefined) report.brokerOrderId = brokerOrderId;
 
-    const apply = () => {
-      const r = this.deps.queue.report(orderId, report, now, this.deps.leaseMs);
-      if (r.outcome === 'applied' && !r.duplicate) this.emitOutcome(r.order, r.from);
-      return r;
-    };
-    const r = this.deps.atomically ? this.deps.atomically(apply) : apply();
+    if (status === 'FILLED') {
+      const refused = this.refuseFill(orderId, report, now);
+      if (refused) return refused;
+    }
+    const r = this.applyReport(orderId, report, now);
     switch (r.outcome) {
       case 'not_found':
         return { status: 404, body: { ok: false, error: r.message } };
@@ -309,9 +348,46 @@ export class BridgeBroker implements Broker {
         return { status: 422, body: { ok: false, error: r.message, status: r.order.status } };
       case 'ignored':
         return { status: 200, body: { ok: true, order_id: orderId, status: r.order.status, ignored: true, message: r.message } };
-      case 'applied':
-        return { status: 200, body: { ok: true, order_id: orderId, status: r.order.status, ...(r.duplicate ? { duplicate: true as const } : {}) } };
+      case 'applied': {
+        // A WORKING acknowledgement tells the owner how long its lease runs: it renews it (WORKING again) well before.
+        const lease = r.order.status === 'WORKING' && r.order.leaseExpiresAt !== null ? { lease_expires_at: new Date(r.order.leaseExpiresAt).toISOString(), lease_seconds: this.deps.leaseMs / 1000 } : {};
+        return { status: 200, body: { ok: true, order_id: orderId, status: r.order.status, ...(r.duplicate ? { duplicate: true as const } : {}), ...lease } };
+      }
     }
+  }
+
+  private applyReport(orderId: string, report: BridgeReport, now: number) {
+    const apply = () => {
+      const r = this.deps.queue.report(orderId, report, now, this.deps.leaseMs);
+      if (r.outcome === 'applied' && !r.duplicate) {
+        this.watch.forget(orderId);
+        this.emitOutcome(r.order, r.from);
+      }
+      return r;
+    };
+    return this.deps.atomically ? this.deps.atomically(apply) : apply();
+  }
+
+  /**
+   * Money checks of a FILLED report the queue would apply: the price against the instrument
+   * (range, tick) and the market (the band around the last price), the quantity (lot, min/max)
+   * and the fee (finite, at most risk.maxFeePct of the notional). A refusal is a 422 and an alert;
+   * the order stays as it was (a stale WORKING order then, for the operator to resolve).
+   */
+  private refuseFill(orderId: string, report: BridgeReport, now: number): BridgeReportResponse | null {
+    const q = this.deps.queue.get(orderId);
+    if (!q || decideReport(q, report, now).kind !== 'apply') return null; // the queue answers (404, 409, 422 or ignored)
+    const problem = this.fillProblemOf(q, report.fillPrice, report.qty ?? q.qty, report.fee ?? 0);
+    if (!problem) return null;
+    const message = `fill refused: ${problem.message}`;
+    this.alert({ kind: 'fill-refused', accountId: this.deps.accountId, ts: now, message: `${q.id} ${message}`, orderId: q.id, symbol: q.symbol, owner: report.owner, code: problem.code, field: problem.field, value: problem.value });
+    return { status: 422, body: { ok: false, error: message, status: q.status } };
+  }
+
+  private fillProblemOf(q: BridgeOrder, price: unknown, qty: unknown, fee: unknown) {
+    const inst = this.deps.instrument?.(q.symbol);
+    const spec = inst ?? { symbol: q.symbol, tickSize: 0, qtyStep: 0, minQty: 0, maxQty: Number.MAX_VALUE, pointValue: 1 };
+    return fillProblem({ price, qty, fee }, spec, { lastPrice: this.deps.lastPrice?.(q.symbol), limits: this.deps.limits ?? DEFAULT_MONEY_LIMITS, allowNegativeFee: false });
   }
 
   /** POST /api/bridge/heartbeat. */
@@ -321,12 +397,70 @@ export class BridgeBroker implements Broker {
     this.deps.queue.saveHeartbeat(this.deps.accountId, { ts: now, data });
   }
 
-  /** POST /api/rithmic/pnl-snapshot: stored, then handed to the listeners (daily stop, auto-exit). */
-  pnlSnapshot(data: Record<string, unknown>, now = this.deps.clock.now()): BridgeSnapshot {
+  /**
+   * POST /api/rithmic/pnl-snapshot: stored, then handed to the listeners (daily stop, auto-exit).
+   * When the bridge sent its positions (`positions: true`), they are compared with the server's.
+   */
+  pnlSnapshot(data: Record<string, unknown>, now = this.deps.clock.now(), o: { positions?: boolean } = {}): BridgeSnapshot {
     const snapshot = { ts: now, data };
     this.deps.queue.savePnlSnapshot(this.deps.accountId, snapshot);
     for (const l of this.pnlListeners) l(snapshot);
+    if (o.positions !== false && Array.isArray(data.symbols)) this.watch.comparePositions(data.symbols as { symbol: string; position: number }[], now);
     return snapshot;
+  }
+
+  /** The unexplained differences of the last snapshot (empty when the positions agree). */
+  positionMismatch(): PositionDiff[] {
+    return this.watch.positionMismatch();
+  }
+
+  /**
+   * Flags WORKING orders whose owner went silent (see BridgeWatch.checkStale). Run it
+   * periodically (the composition root's scheduler); cheap when nothing is open.
+   */
+  checkStale(now = this.deps.clock.now()): StaleOrderView[] {
+    return this.watch.checkStale(now);
+  }
+
+  /** The stale WORKING orders now, each with what the bridge's last position report says of it. */
+  staleOrders(now = this.deps.clock.now()): StaleOrderView[] {
+    return this.watch.staleOrders(now);
+  }
+
+  /**
+   * POST /api/bridge/orders/{id}/resolve (operator): ends a stale WORKING order the way the
+   * bridge's own position report says it ended. FILLED is applied at `fillPrice` (default: the
+   * order's ref_price, else the last price; money-checked like any fill); CANCELLED when the
+   * bridge never executed it. If the owner reports its real outcome later, a late fill still
+   * counts (after CANCELLED), anything else is ignored.
+   */
+  resolveStale(orderId: string, fillPrice?: number, now = this.deps.clock.now()): ResolveResult {
+    const q = this.deps.queue.get(orderId);
+    if (!q || q.accountId !== this.deps.accountId) return { ok: false, status: 404, error: `Order ${orderId} is not in the bridge queue` };
+    const stale = this.staleOrders(now).find((s) => s.order_id === orderId);
+    if (!stale) return { ok: false, status: 409, error: `Order ${orderId} is ${q.status}, not a stale WORKING order: nothing to resolve` };
+    if (!stale.resolution) return { ok: false, status: 409, error: `Order ${orderId} cannot be resolved from the bridge's positions: ${stale.resolution_reason}` };
+    const reason = `resolved by the operator from the bridge's position report: ${stale.resolution_reason}`;
+    const report: BridgeReport = { status: stale.resolution, owner: 'server', server: true, reason };
+    if (stale.resolution === 'FILLED') {
+      const price = fillPrice ?? q.refPrice ?? this.deps.lastPrice?.(q.symbol);
+      const problem = this.fillProblemOf(q, price, q.qty, 0);
+      if (problem) return { ok: false, status: 422, error: `fill_price refused: ${problem.message}` };
+      Object.assign(report, { fillPrice: price, qty: q.qty, fee: 0 });
+    }
+    const r = this.applyReport(orderId, report, now);
+    if (r.outcome !== 'applied') return { ok: false, status: 409, error: 'message' in r ? r.message : `Order ${orderId} changed meanwhile` };
+    this.alert({
+      kind: 'stale-resolved',
+      accountId: this.deps.accountId,
+      ts: now,
+      message: `stale bridge order ${orderId} resolved as ${stale.resolution}${stale.resolution === 'FILLED' ? ` at ${String(report.fillPrice)}` : ''} (${stale.resolution_reason})`,
+      orderId,
+      symbol: q.symbol,
+      outcome: stale.resolution,
+      fillPrice: report.fillPrice ?? null,
+    });
+    return { ok: true, outcome: stale.resolution, order: r.order };
   }
 
   /** The hook for daily-stop checks and auto-exit on the bridge's PnL. */
@@ -337,6 +471,8 @@ export class BridgeBroker implements Broker {
   status(now = this.deps.clock.now()) {
     const hb = this.lastHeartbeatAt;
     return {
+      stale_orders: this.staleOrders(now),
+      position_mismatch: this.watch.positionMismatch(),
       broker: this.name,
       account_id: this.deps.accountId,
       available: this.isAvailable(),
@@ -373,6 +509,7 @@ export class BridgeBroker implements Broker {
       type: 'market',
       ref_price: o.refPrice,
       lease_expires_at: o.leaseExpiresAt === null ? null : new Date(o.leaseExpiresAt).toISOString(),
+      created_at: new Date(o.createdAt).toISOString(),
       ...this.timingView(o.id),
     };
   }
@@ -395,6 +532,10 @@ export class BridgeBroker implements Broker {
         this.emit(this.accepted(o));
         break;
       case 'FILLED': {
+        if (from === 'CANCELLED') {
+          const message = `bridge order ${o.id} was filled by ${o.leaseOwner ?? '?'} at ${String(o.fillPrice)} after it was cancelled: applied (the broker's book is the truth)`;
+          this.alert({ kind: 'late-fill', accountId: this.deps.accountId, ts: o.updatedAt, message, orderId: o.id, symbol: o.symbol, owner: o.leaseOwner ?? '', fillPrice: o.fillPrice ?? 0, qty: o.fillQty ?? o.qty });
+        }
         const fill: Fill = {
           id: bridgeFillId(o.id),
           orderId: o.id,
@@ -406,7 +547,9 @@ export class BridgeBroker implements Broker {
           fee: o.fillFee ?? 0,
           ts: o.fillTs ?? o.updatedAt,
         };
-        this.emit({ kind: 'filled', orderId: o.id, fill });
+        // FILLED ends the queue row: a quantity short of the order's is a partial fill whose
+        // remainder the kernel cancels (done), never the whole order filled.
+        this.emit({ kind: 'filled', orderId: o.id, fill, done: true });
         break;
       }
       case 'REJECTED':
@@ -424,5 +567,9 @@ export class BridgeBroker implements Broker {
 
   private emit(report: ExecutionReport): void {
     for (const l of this.listeners) l(report);
+  }
+
+  private alert(a: BridgeAlert): void {
+    for (const l of this.alertListeners) l(a);
   }
 }

@@ -10,12 +10,15 @@ export interface PaperBrokerDeps {
   instruments: InstrumentRegistry;
   fees: FeeModel;
   slippage: SlippageModel;
+  /** Cap each price update's fills at this share of its volume (partial fills); null: fill whole. */
+  maxVolumeShare?: number | null;
 }
 
 /**
  * The paper account's broker: the simulated matching engine fed by live or simulated prices.
- * Its book is the kernel's store: after a restart, accepted orders are put back to work and
- * orders that were never acknowledged are reported rejected (never resent).
+ * Its book is the kernel's store: after a restart, accepted and partially filled orders are put
+ * back to work (for what is left of them) and orders that were never acknowledged are reported
+ * rejected (never resent).
  */
 export class PaperBroker implements Broker {
   readonly name = 'paper';
@@ -30,6 +33,7 @@ export class PaperBroker implements Broker {
       instruments: deps.instruments,
       fees: deps.fees,
       slippage: deps.slippage,
+      maxVolumeShare: deps.maxVolumeShare ?? null,
       onFill: (order, fill) => this.reportFill(order, fill),
     });
   }
@@ -55,7 +59,7 @@ export class PaperBroker implements Broker {
 
   reconcile(openOrders: readonly Order[]): void {
     for (const o of openOrders) {
-      if (o.status === 'accepted' || o.status === 'cancel_pending') {
+      if (o.status === 'accepted' || o.status === 'partially_filled' || o.status === 'cancel_pending') {
         if (!this.matching.has(o.id)) this.matching.add({ ...o });
         if (o.status === 'cancel_pending') this.cancel(o.id);
       } else if (o.status === 'pending_submit') {

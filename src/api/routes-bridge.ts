@@ -75,6 +75,11 @@ export async function bridgeRoutes(app: FastifyInstance, desk: BridgeDesk): Prom
   app.post<{ Params: { order_id: string } }>('/bridge/orders/:order_id/cancel', { config: operator, schema: { tags, summary: 'Cancel a bridge order (operator)' } }, async (req, reply) =>
     send(reply, desk.cancel(req.params.order_id)),
   );
+  app.post<{ Params: { order_id: string } }>(
+    '/bridge/orders/:order_id/resolve',
+    { config: operator, schema: { tags, summary: "Resolve a stale WORKING bridge order from the bridge's own position report (operator; optional fill_price)" } },
+    async (req, reply) => send(reply, desk.resolve(req.params.order_id, obj(req.body))),
+  );
   app.post('/bridge/test-order', { config: operator, schema: { tags, summary: 'Market order on the bridge account (operator; bridge.allowTestOrders only)' } }, async (req, reply) =>
     send(reply, desk.testOrder(obj(req.body))),
   );

@@ -143,7 +143,12 @@ export class BridgeDesk {
       }
       symbols.push({ symbol: e.symbol, position: e.position, openPnl: e.openPnl ?? 0 });
     }
-    const snapshot = this.broker().pnlSnapshot({ realized: body.realized ?? null, unrealized: body.unrealized ?? null, accountBalance: body.accountBalance ?? null, symbols });
+    // Positions are compared with the server's only when the bridge sent them (`symbols`).
+    const snapshot = this.broker().pnlSnapshot(
+      { realized: body.realized ?? null, unrealized: body.unrealized ?? null, accountBalance: body.accountBalance ?? null, symbols },
+      undefined,
+      { positions: body.symbols !== undefined },
+    );
     return { ok: true, body: { ok: true, ts: new Date(snapshot.ts).toISOString() } };
   }
 
@@ -180,6 +185,21 @@ export class BridgeDesk {
     if (outcome === 'not_found') return { ok: false, status: 404, error: `Order ${orderId} is not in the bridge queue` };
     if (outcome === 'not_cancellable') return { ok: false, status: 409, error: `Order ${orderId} is already done` };
     return { ok: true, body: { ok: true, order_id: orderId, outcome } };
+  }
+
+  /**
+   * POST /api/bridge/orders/{id}/resolve (operator): ends a stale WORKING order (its owner went
+   * silent) as the bridge's own last position report says it ended; optional `fill_price` for a
+   * FILLED outcome (default: the order's ref_price).
+   */
+  resolve(orderId: string, body: Record<string, unknown>): DeskResult {
+    if (!this.o.bridge) return { ok: false, status: 403, error: 'no bridge account is configured (bridge.enabled)' };
+    const raw = body.fill_price;
+    if (raw !== undefined && raw !== null && !finite(raw)) return { ok: false, status: 400, error: 'fill_price must be a number' };
+    const r = this.o.bridge.broker.resolveStale(orderId, finite(raw) ? raw : undefined);
+    if (!r.ok) return { ok: false, status: r.status, error: r.error };
+    const order = this.o.bridge.kernel.execution.openOrders().find((o) => o.id === orderId) ?? null;
+    return { ok: true, body: { ok: true, order_id: orderId, outcome: r.outcome, queue_status: r.order.status, fill_price: r.order.fillPrice, open: order !== null } };
   }
 
   /** POST /api/bridge/test-order (operator, only with bridge.allowTestOrders): a market order on the bridge account. */

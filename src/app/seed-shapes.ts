@@ -106,6 +106,7 @@ export const EMPTY_SCAN: SeedScan = Object.freeze({ symbols: {}, timestamp: null
 const ORDER_STATUS: Record<Order['status'], 'open' | 'filled' | 'cancelled' | 'rejected'> = {
   pending_submit: 'open',
   accepted: 'open',
+  partially_filled: 'open',
   cancel_pending: 'open',
   filled: 'filled',
   cancelled: 'cancelled',

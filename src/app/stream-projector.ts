@@ -75,6 +75,14 @@ export class StreamProjector {
         }),
       ),
       bus.on('signal', ({ signal }) => this.broadcast('SIGNAL', { ...signal, ts: isoTime(signal.ts) })),
+      // Operator alerts go to seed 000's event log (GET /api/state `events`, the dashboard) and the stream.
+      bus.on('bridge-alert', ({ alert }) => {
+        const { kind, accountId, message, ts, ...details } = alert;
+        this.send({ type: 'ALERT', kind: `bridge-${kind}`, account_id: accountId, message, at: isoTime(ts), ...details }, true);
+      }),
+      bus.on('fill-refused', ({ accountId, fill, reason, halted, ts }) =>
+        this.send({ type: 'ALERT', kind: 'fill-refused', account_id: accountId, message: reason, halted, order_id: fill.orderId, fill_id: fill.id, at: isoTime(ts) }, true),
+      ),
       bus.on('scan-result', ({ botId, snapshot }) => this.broadcast('SCAN_RESULT', { bot_id: botId, ...snapshot })),
       bus.on('engine-state', ({ botId, transition }) =>
         this.broadcast('ENGINE_UPDATE', {

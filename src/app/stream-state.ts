@@ -3,14 +3,16 @@ import { isoTime } from '../core/clock.js';
 import type { SeedAccount, SeedPosition, SeedScan, SeedTrade } from './seed-shapes.js';
 import { EMPTY_SCAN } from './seed-shapes.js';
 
-export type StreamType = 'ACCOUNT_UPDATE' | 'POSITION_UPDATE' | 'SCAN_SUMMARY' | 'TRADE_EXECUTION';
+export type StreamType = 'ACCOUNT_UPDATE' | 'POSITION_UPDATE' | 'SCAN_SUMMARY' | 'TRADE_EXECUTION' | 'ALERT';
 
 /** A seed 000 event: its type and its fields at the top level. */
 export type StreamEvent =
   | { type: 'ACCOUNT_UPDATE'; account: SeedAccount }
   | { type: 'POSITION_UPDATE'; positions: SeedPosition[] }
   | { type: 'SCAN_SUMMARY'; symbols: Record<string, string>; timestamp: string | null; count: number }
-  | ({ type: 'TRADE_EXECUTION' } & SeedTrade);
+  | ({ type: 'TRADE_EXECUTION' } & SeedTrade)
+  /** An operator alert (stale bridge order, late or refused fill, position mismatch): logged in `events`. */
+  | { type: 'ALERT'; kind: string; account_id: string; message: string; [field: string]: unknown };
 
 /** What goes on the wire: seed 000's top-level fields and seed 001's `data`, plus a timestamp. */
 export type Envelope = Record<string, unknown> & { type: string; timestamp: string; data: unknown };

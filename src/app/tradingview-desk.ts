@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
+import type { Instrument } from '../core/instruments.js';
+import { priceProblem } from '../core/money-checks.js';
 import { RENKO_SIZES, type RenkoBar, type RenkoColor, type RenkoSize } from '../core/renko.js';
 
 /** Durable record of Renko bars, so a bar_id seen before a restart stays a duplicate after it. */
@@ -38,6 +40,8 @@ export interface TradingViewDeskOptions {
   onBar: (bar: RenkoBar) => void;
   /** `receivedAtUs`: when the webhook arrived (µs, for the latency probes), when known. */
   onLevelExit: (asset: string, receivedAtUs?: number) => Record<string, unknown>;
+  /** The asset's instrument, for the tick-size check of heartbeat prices (range checks apply without it). */
+  instrument?: (asset: string) => Instrument | undefined;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -81,8 +85,11 @@ export class TradingViewDesk {
     if (denied) return denied;
     const asset = this.asset(body.symbol ?? body.asset);
     if (!asset) return { ok: false, status: 400, error: `unknown symbol ${String(body.symbol ?? body.asset)}: expected one of ${[...this.feeds.keys()].join(', ')}` };
-    const price = Number(body.price);
-    if (!(price > 0)) return { ok: false, status: 400, error: 'price must be a positive number' };
+    const price = typeof body.price === 'string' && body.price.trim() !== '' ? Number(body.price) : body.price;
+    // Money-safe numbers: a finite price in (0, 1e9) on the instrument's tick grid.
+    const bad = priceProblem(price, this.o.instrument?.(asset));
+    if (bad) return { ok: false, status: 400, error: bad.code === 'not_positive' || bad.code === 'not_a_number' ? `price must be a positive number (${bad.message})` : bad.message };
+    if (typeof price !== 'number') return { ok: false, status: 400, error: 'price must be a positive number' };
     const feed = this.feeds.get(asset) as AssetFeed;
     feed.lastPrice = price;
     feed.lastHeartbeatTs = this.o.clock.now();

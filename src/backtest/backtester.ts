@@ -27,6 +27,9 @@ export { buildStrategy, BacktestSpecError, describeStrategy, parseStrategySpec, 
  *   stop, or at the open when the bar gaps through it (worse), plus slippage.
  * - Orders placed while a bar is matched (protective stop/target after an entry fills at the
  *   open) start working from the next bar.
+ * - With `maxVolumeShare`, the fills of one bar (tick) add up to at most that share of its volume;
+ *   the rest of an order keeps working and fills over the next bars (partial fills: a market order
+ *   at each next open, a limit at the limit or better). Off by default: orders fill whole.
  * - Fees: `feeRate` of notional for taker fills (market, stop), `makerRate` (default: the same)
  *   for limit fills, plus `perContract` per unit; slippage is a fixed number of ticks against
  *   the taker (market and stop fills). Zero is allowed for all.
@@ -54,6 +57,12 @@ export interface BacktestConfig {
   perContract?: number;
   /** Slippage in ticks against the taker. Default 0. */
   slippageTicks?: number;
+  /**
+   * Volume cap: the fills of one bar (or tick) add up to at most this share of its volume; the
+   * rest of an order stays working for the next ones (partial fills). Default: none, every order
+   * fills whole (the reference semantics).
+   */
+  maxVolumeShare?: number | null;
   /** Risk sizing and limits. Default: 1% per trade, 1 open position, 100x notional cap. */
   risk?: RiskConfig;
   /** Points kept in the equity curve. Default 500. */
@@ -186,11 +195,14 @@ export class Backtester {
     const schedule = { takerRate: rate, makerRate: config.makerRate ?? rate, perContract: config.perContract ?? 0 };
     for (const [name, v] of Object.entries(schedule)) if (!(v >= 0)) throw new Error(`${name} must be >= 0, got ${v}`);
     if (!((config.slippageTicks ?? 0) >= 0)) throw new Error(`slippageTicks must be >= 0, got ${config.slippageTicks}`);
+    const share = config.maxVolumeShare ?? null;
+    if (share !== null && !(share > 0 && share <= 1)) throw new Error(`maxVolumeShare must be above 0 and at most 1, got ${share}`);
     this.broker = new PaperBroker({
       clock: this.clock,
       instruments: this.instruments,
       fees: ScheduleFeeModel.uniform(schedule),
       slippage: new TickSlippage(config.slippageTicks ?? 0),
+      maxVolumeShare: share,
     });
     this.stats = new EquityStats(config.equityPoints ?? 500);
   }
@@ -285,8 +297,13 @@ export class Backtester {
     const t0 = process.hrtime.bigint();
     const last = this.lastTick;
     if (last) {
-      // The bot no longer listens: this print only meets the exit order.
-      kernel.onTick({ ...last, size: 0, trades: 0 });
+      // The bot no longer listens: this print only meets the exit order, which it fills whole.
+      this.uncapped = true;
+      try {
+        kernel.onTick({ ...last, size: 0, trades: 0 });
+      } finally {
+        this.uncapped = false;
+      }
     } else {
       const price = kernel.data.lastPrice(symbol) ?? kernel.portfolio.position(symbol)?.markPrice ?? 0;
       this.broker.onPrice({ symbol, ts: this.clock.now(), open: price, high: price, low: price });
@@ -316,7 +333,9 @@ export class Backtester {
     });
     if (mode === 'ticks') {
       // As the live composition root wires the paper broker: it matches every tick.
-      kernel.bus.on('tick', ({ tick }) => this.broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price }));
+      kernel.bus.on('tick', ({ tick }) =>
+        this.broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price, ...(this.uncapped ? {} : { volume: tick.size }) }),
+      );
       kernel.bus.on('bar', ({ bar }) => {
         if (bar.symbol !== this.instrument.symbol || bar.intervalMs !== this.intervalMs) return;
         this.barCount += 1;
@@ -334,7 +353,9 @@ export class Backtester {
   }
 
   /** One reused price update per bar: the matching engine reads it and keeps nothing of it. */
-  private readonly range = { symbol: '', ts: 0, open: 0, high: 0, low: 0 };
+  private readonly range = { symbol: '', ts: 0, open: 0, high: 0, low: 0, volume: 0 };
+  /** True while the end-of-data print closes the position: no volume cap on it. */
+  private uncapped = false;
 
   private matchBar(bar: Bar): void {
     const r = this.range;
@@ -343,6 +364,7 @@ export class Backtester {
     r.open = bar.open;
     r.high = bar.high;
     r.low = bar.low;
+    r.volume = bar.volume;
     this.broker.onPrice(r);
   }
 

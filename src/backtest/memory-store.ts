@@ -1,3 +1,4 @@
+import type { ManagedStop } from '../core/managed-stops.js';
 import { isOrderOpen, type Fill, type Order } from '../core/orders.js';
 import { sequenceOf } from '../core/ids.js';
 import type { Account, ClosedTrade, Position } from '../core/portfolio-types.js';
@@ -17,6 +18,7 @@ export class MemoryStore implements TradingStore {
   private readonly fillIds = new Set<string>();
   private readonly trades: ClosedTrade[] = [];
   private events: StoredEvent[] = [];
+  private readonly stops = new Map<string, ManagedStop>();
   /** Highest sequence of a closed position (restore's id sequence). */
   private closedPositionSeq = 0;
 
@@ -29,6 +31,10 @@ export class MemoryStore implements TradingStore {
 
   saveOrder(order: Order): void {
     this.orders.set(order.id, { ...order });
+  }
+
+  hasFill(fillId: string): boolean {
+    return this.fillIds.has(fillId);
   }
 
   recordFill(record: FillRecord): boolean {
@@ -50,6 +56,14 @@ export class MemoryStore implements TradingStore {
       this.openPositions.delete(position.id);
       this.closedPositionSeq = Math.max(this.closedPositionSeq, sequenceOf(position.id));
     }
+  }
+
+  saveManagedStop(stop: ManagedStop): void {
+    this.stops.set(stop.id, { ...stop });
+  }
+
+  managedStops(accountId: string): ManagedStop[] {
+    return [...this.stops.values()].filter((s) => s.accountId === accountId && s.status !== 'cancelled').map((s) => ({ ...s }));
   }
 
   appendEvents(events: readonly StoredEvent[]): void {

@@ -15,12 +15,13 @@ export function paperBroker(config: TradewindConfig, clock: Clock, instruments: 
     instruments,
     fees: new ScheduleFeeModel({ spot: config.paper.fees.crypto, perpetual: config.paper.fees.crypto, future: config.paper.fees.futures }),
     slippage: new TickSlippage(config.paper.slippageTicks),
+    maxVolumeShare: config.paper.maxVolumeShare,
   });
 }
 
-/** The paper broker matches its working orders on every tick the kernel publishes. */
+/** The paper broker matches its working orders on every tick the kernel publishes (the tick's size is the volume cap's base). */
 export function matchOnTicks(kernel: Kernel, broker: PaperBroker): void {
-  kernel.bus.on('tick', ({ tick }) => broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price }));
+  kernel.bus.on('tick', ({ tick }) => broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price, volume: tick.size }));
 }
 
 /**

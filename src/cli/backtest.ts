@@ -43,6 +43,7 @@ export interface BacktestCliOptions {
   fee: number;
   feePerContract: number;
   slippageTicks: number;
+  volumeShare?: number;
   limit?: number;
   json?: boolean;
   config?: string;
@@ -68,6 +69,7 @@ export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: s
     .option('--fee <rate>', 'commission as a fraction of notional per fill (0.0004 = 4 bps)', nonNegative('--fee'), 0)
     .option('--fee-per-contract <amount>', 'commission per unit or contract per fill', nonNegative('--fee-per-contract'), 0)
     .option('--slippage-ticks <n>', 'slippage in ticks on market and stop fills', nonNegative('--slippage-ticks'), 0)
+    .option('--volume-share <fraction>', 'cap each bar\'s fills at this share of its volume (0.1 = 10%; partial fills); default: no cap', positive('--volume-share'))
     .option('--limit <bars>', 'stop after this many bars', integer('--limit'))
     .option('--json', 'print the report as JSON')
     .option('-c, --config <file>', 'configuration file (for DATA_DIR, where market.db is)')
@@ -113,7 +115,12 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
     feeRate: opts.fee,
     perContract: opts.feePerContract,
     slippageTicks: opts.slippageTicks,
+    ...(opts.volumeShare !== undefined ? { maxVolumeShare: opts.volumeShare } : {}),
   };
+  if (opts.volumeShare !== undefined && !(opts.volumeShare <= 1)) {
+    err.write('tradewind backtest: --volume-share must be at most 1\n');
+    return 2;
+  }
   const spec: BacktestJobSpec = { config, data };
   const tty = Boolean((err as NodeJS.WriteStream).isTTY);
   let lastDraw = 0;

@@ -20,8 +20,9 @@ export const defaultConfig = (): TradewindConfig => ({
       futures: { takerRate: 0, makerRate: 0, perContract: 2.25 },
     },
     slippageTicks: 1,
+    maxVolumeShare: null,
   },
-  risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+  risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5, fillPriceBandPct: 10, maxFeePct: 1 },
   demoBot: {
     enabled: true,
     symbols: ['BTC/USDT', 'ETH/USDT', 'ES', 'NQ'],
@@ -39,6 +40,7 @@ export const defaultConfig = (): TradewindConfig => ({
     secret: '',
     leaseSeconds: 30,
     heartbeatTimeoutSeconds: 60,
+    staleGraceSeconds: 30,
     env: 'DEMO',
     startingBalance: 50_000,
     // Set these to the contracts your bridge trades (front month).

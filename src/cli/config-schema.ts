@@ -137,6 +137,11 @@ export const ConfigSchema = Type.Object(
       {
         fees: Type.Object({ crypto: FeeSchedule, futures: FeeSchedule }, strict),
         slippageTicks: Type.Integer({ minimum: 0, maximum: 100 }),
+        /**
+         * Volume cap of the paper accounts' simulated fills: a tick (or bar) fills at most this
+         * share of its volume, the rest of an order stays working (partial fills). Null: no cap.
+         */
+        maxVolumeShare: Type.Union([Type.Null(), Type.Number({ exclusiveMinimum: 0, maximum: 1 })]),
       },
       strict,
     ),
@@ -145,6 +150,10 @@ export const ConfigSchema = Type.Object(
         riskPerTrade: Type.Number({ exclusiveMinimum: 0, maximum: 0.1 }),
         maxOpenPositions: Type.Integer({ minimum: 1, maximum: 100 }),
         maxLeverage: Type.Number({ exclusiveMinimum: 0, maximum: 125 }),
+        /** A reported fill more than this percentage from the last price is refused (0 = no band). */
+        fillPriceBandPct: Type.Number({ minimum: 0, maximum: 1000 }),
+        /** A reported fill whose fee is more than this percentage of its notional value is refused. */
+        maxFeePct: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
       },
       strict,
     ),
@@ -183,6 +192,8 @@ export const ConfigSchema = Type.Object(
         leaseSeconds: Type.Number({ minimum: 1, maximum: 3600 }),
         /** The bridge is offline (orders refused) when its last heartbeat is older than this. */
         heartbeatTimeoutSeconds: Type.Number({ minimum: 1, maximum: 3600 }),
+        /** A WORKING order whose owner has not renewed its lease for this long past its expiry is flagged stale. */
+        staleGraceSeconds: Type.Number({ minimum: 0, maximum: 86_400 }),
         env: Type.Union([Type.Literal('DEMO'), Type.Literal('LIVE')]),
         startingBalance: Type.Number({ exclusiveMinimum: 0 }),
         /** Kernel symbol -> the bridge's contract and exchange, e.g. ES: {contract: MESM6, exchange: CME}. */

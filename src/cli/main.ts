@@ -8,6 +8,7 @@ import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
 import { registerIngestCommand } from './ingest.js';
 import { registerBridgeCommand } from './bridge.js';
 import { backtestCommand } from './backtest.js';
+import { modelCommand } from './model.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
@@ -85,8 +86,9 @@ export function buildCli(): Command {
     });
 
   registerIngestCommand(program, (opts) => configFrom(opts).dataDir);
-  registerBridgeCommand(program);
+  registerBridgeCommand(program, (opts) => configFrom(opts).dataDir);
   program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
+  program.addCommand(modelCommand());
   return program;
 }
 

@@ -112,9 +112,14 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   // A desk contract (MES) is priced by its asset's feed symbol (ES): the bridge's ref_price.
   const deskAssetOf = new Map(Object.entries(config.renkoDesk.assets).map(([asset, a]) => [a.symbol, asset]));
   const lastPrice = (s: string) => kernel.data.lastPrice(s) ?? kernel.data.lastPrice(deskAssetOf.get(s) ?? s);
-  const bridge = createBridgeAccount({ config, store, clock, instruments, log, lastPrice });
+  const bridge = createBridgeAccount({ config, store, clock, instruments, log, lastPrice, scheduler });
   const bridgeKernel = bridge.account?.kernel;
-  if (bridgeKernel) kernel.bus.on('tick', ({ tick }) => bridgeKernel.onTick(tick));
+  if (bridgeKernel) {
+    kernel.bus.on('tick', ({ tick }) => bridgeKernel.onTick(tick));
+    // Its operator alerts join the server's event log (GET /api/state, /ws, the dashboard).
+    bridgeKernel.bus.on('bridge-alert', (e) => kernel.bus.publish(e));
+    bridgeKernel.bus.on('fill-refused', (e) => kernel.bus.publish(e));
+  }
 
   const presets = new PresetFiles(config.presetsDir ? resolve(config.presetsDir) : join(dataDir, 'presets'), presetProblems, fileURLToPath(new URL('../../../presets', import.meta.url)));
   for (const e of presets.loadErrors()) log.warn({ component: 'presets', file: e.file }, `invalid preset ignored: ${e.message}`);
@@ -246,6 +251,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     store,
     secret: config.tradingView.secret || null,
     assets: tvAssets,
+    instrument: (asset) => kernel.instruments.find(asset),
     onBar: (bar) => kernel.bus.publish({ type: 'renko', bar }),
     onLevelExit: (asset, receivedAtUs) => {
       // The desk places its exit synchronously while the event is delivered, in one transaction
@@ -289,6 +295,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       })
     : null;
   if (renko) kernel.bus.on('tick', ({ tick }) => renko.onFeedTick(tick));
+  if (renko && renko.kernel !== bridgeKernel) renko.kernel.bus.on('fill-refused', (e) => kernel.bus.publish(e));
 
   // Bar history for the dashboard's charts: every fed symbol at the demo bot's interval, 5 s and 1 min.
   const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);
@@ -351,6 +358,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       if (closed) return;
       closed = true;
       feed.stop();
+      bridge.account?.stop();
       stopSavingPrices();
       positionSampler();
       loopDelay.disable();

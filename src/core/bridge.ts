@@ -9,11 +9,14 @@ import { nextState, type TransitionTable } from './fsm.js';
  *      │                  │  ▲ lease expired:     │ (WORKING again renews the lease)
  *      │                  │  └─ claimable again   ├──REJECTED──► REJECTED
  *      └─cancel──► CANCELLED ◄──CANCELLED─────────┘
+ *                      └──FILLED (the owner's late fill: the broker's book is the truth)──► FILLED
  *
  * A claim is a lease: the claimant owns the order until the lease expires; a claimed order
  * whose lease expired before the claimant confirmed it (WORKING) may be claimed by another
- * bridge. WORKING is the commit point: a bridge executes only after its WORKING report was
- * acknowledged, and a WORKING order is never handed to anyone else.
+ * bridge, which then owns it. WORKING is the commit point: a bridge executes only after its
+ * WORKING report was acknowledged, and a WORKING order is never handed to anyone else. Only the
+ * owner of the claim may report on an order (a never-claimed order has no owner: 409); a
+ * WORKING order whose owner stops renewing its lease is flagged stale, never handed on.
  */
 export type BridgeStatus = 'PENDING' | 'CLAIMED' | 'WORKING' | 'FILLED' | 'REJECTED' | 'CANCELLED';
 export type BridgeReportStatus = 'WORKING' | 'FILLED' | 'REJECTED' | 'CANCELLED';
@@ -22,13 +25,16 @@ export type BridgeCommand = BridgeReportStatus | 'claim' | 'cancel';
 export const BRIDGE_REPORT_STATUSES: readonly BridgeReportStatus[] = ['WORKING', 'FILLED', 'REJECTED', 'CANCELLED'];
 
 export const BRIDGE_TRANSITIONS: TransitionTable<BridgeStatus, BridgeCommand> = {
-  PENDING: { claim: 'CLAIMED', cancel: 'CANCELLED', WORKING: 'WORKING', FILLED: 'FILLED', REJECTED: 'REJECTED', CANCELLED: 'CANCELLED' },
+  // No report moves a PENDING order: nobody owns it until a claim.
+  PENDING: { claim: 'CLAIMED', cancel: 'CANCELLED' },
   // `claim` from CLAIMED only once the lease expired (checked by decideClaim).
   CLAIMED: { claim: 'CLAIMED', WORKING: 'WORKING', FILLED: 'FILLED', REJECTED: 'REJECTED', CANCELLED: 'CANCELLED' },
   WORKING: { WORKING: 'WORKING', FILLED: 'FILLED', REJECTED: 'REJECTED', CANCELLED: 'CANCELLED' },
   FILLED: {},
   REJECTED: {},
-  CANCELLED: {},
+  // The owner's fill after a cancel (a cancel request it did not see in time, a stale order
+  // resolved as not executed): the broker's book is the truth, so the fill is applied.
+  CANCELLED: { FILLED: 'FILLED' },
 };
 
 export const BRIDGE_TERMINAL: ReadonlySet<BridgeStatus> = new Set(['FILLED', 'REJECTED', 'CANCELLED']);
@@ -85,11 +91,16 @@ export interface BridgeReport {
   side?: 'BUY' | 'SELL';
   reason?: string;
   brokerOrderId?: string;
+  /**
+   * The server itself decided (an operator resolving a stale order from the bridge's position
+   * report): no ownership check, recorded as `server`.
+   */
+  server?: boolean;
 }
 
 export type ReportDecision =
-  /** The report moves the order (or renews the owner's lease on a repeated WORKING). */
-  | { kind: 'apply'; from: BridgeStatus; to: BridgeStatus; duplicate: boolean }
+  /** The report moves the order (or renews the owner's lease on a repeated WORKING); `late`: a fill after a cancel. */
+  | { kind: 'apply'; from: BridgeStatus; to: BridgeStatus; duplicate: boolean; late: boolean }
   /** Late or out of order (after a terminal state, WORKING after FILLED): acknowledged, no change. */
   | { kind: 'ignored'; reason: string }
   /** Another bridge holds a valid lease on the order. */
@@ -107,17 +118,26 @@ export function claimable(o: BridgeOrder, now: number): boolean {
   return o.status === 'CLAIMED' && !leaseValid(o, now);
 }
 
+/** The refusal of a report from anyone but the owner of the order's claim, or null. */
+export function ownershipConflict(order: BridgeOrder, report: Pick<BridgeReport, 'owner' | 'server'>): string | null {
+  if (report.server) return null;
+  if (order.leaseOwner === null) {
+    return `order ${order.id} was never claimed: only the bridge that claimed it (GET /api/orders/pending) may report on it`;
+  }
+  if (order.leaseOwner !== report.owner) {
+    return `order ${order.id} is owned by bridge ${order.leaseOwner}: reports are accepted only from the owner of the claim, not from ${report.owner}`;
+  }
+  return null;
+}
+
 /** What a report does to a queued order: pure, so both store connections decide alike. */
 export function decideReport(order: BridgeOrder, report: BridgeReport, now: number): ReportDecision {
-  if (BRIDGE_TERMINAL.has(order.status)) {
+  void now; // ownership no longer depends on the lease's expiry; kept for the callers' symmetry
+  const conflict = ownershipConflict(order, report);
+  if (conflict) return { kind: 'conflict', reason: conflict };
+  const late = order.status === 'CANCELLED' && report.status === 'FILLED';
+  if (BRIDGE_TERMINAL.has(order.status) && !late) {
     return { kind: 'ignored', reason: `order is already ${order.status}; ${report.status} ignored` };
-  }
-  if (leaseValid(order, now) && order.leaseOwner !== report.owner) {
-    return { kind: 'conflict', reason: `order ${order.id} is claimed by another bridge until ${new Date(order.leaseExpiresAt ?? 0).toISOString()}` };
-  }
-  // WORKING after another bridge's WORKING (lease expired) would hand over a working order.
-  if (order.status === 'WORKING' && order.leaseOwner !== null && order.leaseOwner !== report.owner && report.status === 'WORKING') {
-    return { kind: 'conflict', reason: `order ${order.id} is working at another bridge (${order.leaseOwner})` };
   }
   const step = nextState(BRIDGE_TRANSITIONS, order.status, report.status);
   if (!step.ok) return { kind: 'ignored', reason: step.reason };
@@ -138,8 +158,100 @@ export function decideReport(order: BridgeOrder, report: BridgeReport, now: numb
       return { kind: 'invalid', reason: 'extra.fee must be a non-negative number' };
     }
   }
-  return { kind: 'apply', from: order.status, to: step.to, duplicate: step.to === order.status };
+  return { kind: 'apply', from: order.status, to: step.to, duplicate: step.to === order.status, late };
 }
+
+/** A WORKING order whose owner has not renewed its lease for `graceMs` past its expiry. */
+export const isStale = (o: Pick<BridgeOrder, 'status' | 'leaseExpiresAt'>, now: number, graceMs: number): boolean =>
+  o.status === 'WORKING' && o.leaseExpiresAt !== null && o.leaseExpiresAt + graceMs <= now;
+
+/** Signed quantity of an order (BUY +, SELL -). */
+export const signedQty = (o: Pick<BridgeOrder, 'side' | 'qty'>): number => (o.side === 'BUY' ? o.qty : -o.qty);
+
+const same = (a: number, b: number): boolean => Math.abs(a - b) < 1e-9;
+
+/**
+ * How a stale WORKING order ended at the broker, read from the bridge's own position report:
+ * FILLED when the bridge holds the server's position plus the order, CANCELLED (never executed)
+ * when it holds exactly the server's position, null when that cannot be told (another order of
+ * the symbol is in flight, or the difference matches neither).
+ */
+export function resolveFromPositions(order: Pick<BridgeOrder, 'side' | 'qty'>, serverQty: number, bridgeQty: number, otherInFlight: number): 'FILLED' | 'CANCELLED' | null {
+  if (otherInFlight > 0) return null;
+  const delta = bridgeQty - serverQty;
+  if (same(delta, signedQty(order))) return 'FILLED';
+  if (same(delta, 0)) return 'CANCELLED';
+  return null;
+}
+
+/** One contract whose position at the bridge differs from the server's. */
+export interface PositionDiff {
+  /** The bridge's contract (MESM6), or the snapshot's name when the server routes nothing to it. */
+  contract: string;
+  /** The kernel symbols routed to it that are involved (holding a position or an order), e.g. ES. */
+  symbols: string[];
+  /** `symbols` joined with ',' (one symbol in the usual case). */
+  symbol: string;
+  server: number;
+  bridge: number;
+  /** Orders for the contract claimed or working: a difference they can account for is `explained`. */
+  inFlight: string[];
+  explained: boolean;
+}
+
+/** The server's signed position in each contract: the sum over the kernel symbols routed to it. */
+export function contractPositions(server: Readonly<Record<string, number>>, contracts: Readonly<Record<string, BridgeContract>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [symbol, c] of Object.entries(contracts)) out.set(c.contract, (out.get(c.contract) ?? 0) + (server[symbol] ?? 0));
+  return out;
+}
+
+/**
+ * Compares a pnl snapshot's positions (per contract, signed; a kernel symbol is accepted for its
+ * contract) with the server's, per contract: several kernel symbols may be routed to one contract
+ * (ES and MES both to MESM6), and the broker only knows the contract. A contract missing from
+ * either side counts as flat. A difference that the contract's in-flight orders could make up (an
+ * order executed at the broker whose fill report is still on its way) is `explained`.
+ */
+export function comparePositions(
+  snapshot: readonly { symbol: string; position: number }[],
+  server: Readonly<Record<string, number>>,
+  contracts: Readonly<Record<string, BridgeContract>>,
+  inFlight: readonly BridgeOrder[],
+): PositionDiff[] {
+  const bridge = new Map<string, number>();
+  for (const s of snapshot) {
+    const contract = contracts[s.symbol]?.contract ?? s.symbol;
+    bridge.set(contract, (bridge.get(contract) ?? 0) + s.position);
+  }
+  const serverBy = contractPositions(server, contracts);
+  const names = new Set([...bridge.keys(), ...[...serverBy].filter(([, q]) => !same(q, 0)).map(([c]) => c)]);
+  const diffs: PositionDiff[] = [];
+  for (const contract of [...names].sort()) {
+    const b = bridge.get(contract) ?? 0;
+    const srv = serverBy.get(contract) ?? 0;
+    if (same(b, srv)) continue;
+    const open = inFlight.filter((o) => o.contract === contract && (o.status === 'CLAIMED' || o.status === 'WORKING'));
+    const up = open.reduce((sum, o) => sum + Math.max(0, signedQty(o)), 0);
+    const down = open.reduce((sum, o) => sum + Math.min(0, signedQty(o)), 0);
+    const delta = b - srv;
+    const routed = Object.entries(contracts).filter(([, c]) => c.contract === contract).map(([symbol]) => symbol);
+    const involved = routed.filter((x) => !same(server[x] ?? 0, 0) || open.some((o) => o.symbol === x));
+    const symbols = involved.length > 0 ? involved : routed.length > 0 ? routed : [contract];
+    diffs.push({ contract, symbols, symbol: symbols.join(','), server: srv, bridge: b, inFlight: open.map((o) => o.id), explained: delta >= down - 1e-9 && delta <= up + 1e-9 });
+  }
+  return diffs;
+}
+
+/** What the bridge broker flags: a typed bus event (`bridge-alert`), a log line, and GET /api/state's events. */
+export type BridgeAlert = { accountId: string; ts: number; message: string } & (
+  | { kind: 'stale-working'; orderId: string; symbol: string; owner: string | null; leaseExpiredAt: number; resolution: 'FILLED' | 'CANCELLED' | null }
+  | { kind: 'stale-resolved'; orderId: string; symbol: string; outcome: 'FILLED' | 'CANCELLED'; fillPrice: number | null }
+  | { kind: 'late-fill'; orderId: string; symbol: string; owner: string; fillPrice: number; qty: number }
+  | { kind: 'position-mismatch'; diffs: PositionDiff[] }
+  | { kind: 'positions-match' }
+  | { kind: 'fill-refused'; orderId: string; symbol: string; owner: string; code: string; field: string; value: unknown }
+);
 
 export interface ClaimResult {
   /** Orders newly leased to the claimant. */

@@ -4,6 +4,8 @@ import type { AccountView, ClosedTrade, Position, PositionSide } from './portfol
 import type { BotPhase, ScannerSnapshot } from './scanner.js';
 import type { StateTransition } from './lifecycle.js';
 import type { RenkoBar } from './renko.js';
+import type { ManagedStop } from './managed-stops.js';
+import type { BridgeAlert } from './bridge.js';
 
 export interface ScanSummary {
   timestamp: number;
@@ -22,7 +24,8 @@ export interface Signal {
   ts: number;
 }
 
-export type PositionChange = 'opened' | 'increased' | 'reduced' | 'closed' | 'marked';
+/** `protection`: its stop or target moved (trailing, a desk's update). */
+export type PositionChange = 'opened' | 'increased' | 'reduced' | 'closed' | 'marked' | 'protection';
 
 /** Everything that travels on the message bus: one discriminated union. */
 export type KernelEvent =
@@ -40,7 +43,19 @@ export type KernelEvent =
   | { type: 'bot-phase'; botId: string; phase: BotPhase; reason: string; ts: number }
   | { type: 'engine-state'; botId: string; transition: StateTransition }
   | { type: 'renko'; bar: RenkoBar }
-  | { type: 'level-exit'; asset: string; ts: number };
+  | { type: 'level-exit'; asset: string; ts: number }
+  /**
+   * A journal write failed: the account stopped trading with its memory as the journal holds it
+   * (nothing of the failed change was applied). Restart to resume from the journal.
+   */
+  | { type: 'account-halted'; accountId: string; context: string; reason: string; ts: number }
+  | { type: 'managed-stop'; stop: ManagedStop; change: ManagedStopChange }
+  /** The execution bridge flags something for the operator: stale orders, late or refused fills, position mismatches. */
+  | { type: 'bridge-alert'; alert: BridgeAlert }
+  /** A fill whose numbers could not enter the ledger (not finite, out of range): not applied; the account halts. */
+  | { type: 'fill-refused'; accountId: string; fill: Fill; reason: string; halted: boolean; ts: number };
+
+export type ManagedStopChange = 'armed' | 'moved' | 'triggered' | 're-armed' | 'cancelled';
 
 export type KernelEventType = KernelEvent['type'];
 export type EventOf<T extends KernelEventType> = Extract<KernelEvent, { type: T }>;

@@ -7,7 +7,16 @@ export class SequenceIds {
 
   next(): string {
     this.seq += 1;
-    return `${this.prefix}${this.seq.toString().padStart(8, '0')}`;
+    return this.format(this.seq);
+  }
+
+  /** The id `next()` will return, without taking it (for changes computed before they are committed). */
+  peek(): string {
+    return this.format(this.seq + 1);
+  }
+
+  private format(seq: number): string {
+    return `${this.prefix}${seq.toString().padStart(8, '0')}`;
   }
 
   get last(): number {

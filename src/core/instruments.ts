@@ -11,16 +11,18 @@ export interface Instrument {
   /** Quantity increment and minimum order quantity. */
   qtyStep: number;
   minQty: number;
+  /** Largest quantity of one order or fill (a fat-finger and overflow guard, see money-checks.ts). */
+  maxQty: number;
   currency: string;
 }
 
 export const BUILTIN_INSTRUMENTS: readonly Instrument[] = Object.freeze([
-  { symbol: 'BTC/USDT', kind: 'perpetual', description: 'Bitcoin / Tether', tickSize: 0.1, pointValue: 1, qtyStep: 0.001, minQty: 0.001, currency: 'USDT' },
-  { symbol: 'ETH/USDT', kind: 'perpetual', description: 'Ether / Tether', tickSize: 0.01, pointValue: 1, qtyStep: 0.001, minQty: 0.001, currency: 'USDT' },
-  { symbol: 'ES', kind: 'future', description: 'E-mini S&P 500', tickSize: 0.25, pointValue: 50, qtyStep: 1, minQty: 1, currency: 'USD' },
-  { symbol: 'NQ', kind: 'future', description: 'E-mini Nasdaq-100', tickSize: 0.25, pointValue: 20, qtyStep: 1, minQty: 1, currency: 'USD' },
-  { symbol: 'MES', kind: 'future', description: 'Micro E-mini S&P 500', tickSize: 0.25, pointValue: 5, qtyStep: 1, minQty: 1, currency: 'USD' },
-  { symbol: 'MNQ', kind: 'future', description: 'Micro E-mini Nasdaq-100', tickSize: 0.25, pointValue: 2, qtyStep: 1, minQty: 1, currency: 'USD' },
+  { symbol: 'BTC/USDT', kind: 'perpetual', description: 'Bitcoin / Tether', tickSize: 0.1, pointValue: 1, qtyStep: 0.001, minQty: 0.001, maxQty: 1_000, currency: 'USDT' },
+  { symbol: 'ETH/USDT', kind: 'perpetual', description: 'Ether / Tether', tickSize: 0.01, pointValue: 1, qtyStep: 0.001, minQty: 0.001, maxQty: 10_000, currency: 'USDT' },
+  { symbol: 'ES', kind: 'future', description: 'E-mini S&P 500', tickSize: 0.25, pointValue: 50, qtyStep: 1, minQty: 1, maxQty: 2_000, currency: 'USD' },
+  { symbol: 'NQ', kind: 'future', description: 'E-mini Nasdaq-100', tickSize: 0.25, pointValue: 20, qtyStep: 1, minQty: 1, maxQty: 2_000, currency: 'USD' },
+  { symbol: 'MES', kind: 'future', description: 'Micro E-mini S&P 500', tickSize: 0.25, pointValue: 5, qtyStep: 1, minQty: 1, maxQty: 10_000, currency: 'USD' },
+  { symbol: 'MNQ', kind: 'future', description: 'Micro E-mini Nasdaq-100', tickSize: 0.25, pointValue: 2, qtyStep: 1, minQty: 1, maxQty: 10_000, currency: 'USD' },
 ] satisfies Instrument[]);
 
 export class InstrumentRegistry {

@@ -8,20 +8,30 @@ export type OrderPurpose = 'entry' | 'exit' | 'stop_loss' | 'take_profit';
 export type OrderStatus =
   | 'pending_submit' // persisted, handed to the broker, not yet acknowledged
   | 'accepted' // working at the broker
+  | 'partially_filled' // some of it filled, the remainder still working
   | 'cancel_pending'
   | 'filled'
-  | 'cancelled'
+  | 'cancelled' // also the end of a partially filled order whose remainder was cancelled (filledQty > 0)
   | 'rejected';
 
-export type OrderEvent = 'accept' | 'fill' | 'request_cancel' | 'cancel' | 'reject';
+/**
+ * `partial_fill`: a fill that leaves part of the order unfilled; `fill`: the fill that completes
+ * it (the cumulative filled quantity reached the order's). `late_fill` / `late_partial_fill`: the
+ * broker reports a fill for an order it had cancelled (its book is the truth).
+ */
+export type OrderEvent = 'accept' | 'partial_fill' | 'fill' | 'request_cancel' | 'cancel' | 'reject' | 'late_fill' | 'late_partial_fill';
 
 export const ORDER_TRANSITIONS: TransitionTable<OrderStatus, OrderEvent> = {
-  pending_submit: { accept: 'accepted', reject: 'rejected', fill: 'filled', cancel: 'cancelled' },
-  accepted: { fill: 'filled', request_cancel: 'cancel_pending', cancel: 'cancelled' },
-  // A fill can race a cancel request: the fill wins.
-  cancel_pending: { cancel: 'cancelled', fill: 'filled' },
+  pending_submit: { accept: 'accepted', reject: 'rejected', partial_fill: 'partially_filled', fill: 'filled', cancel: 'cancelled' },
+  accepted: { partial_fill: 'partially_filled', fill: 'filled', request_cancel: 'cancel_pending', cancel: 'cancelled' },
+  // More partial fills; the last fill completes it; a cancel ends the unfilled remainder.
+  partially_filled: { partial_fill: 'partially_filled', fill: 'filled', request_cancel: 'cancel_pending', cancel: 'cancelled' },
+  // Fills can race a cancel request: they are applied (the fill that completes the order wins).
+  cancel_pending: { cancel: 'cancelled', partial_fill: 'cancel_pending', fill: 'filled' },
   filled: {},
-  cancelled: {},
+  // Terminal for the kernel (nothing is sent for it any more), but a venue that filled it after
+  // all is believed: the fill is applied and the order ends filled.
+  cancelled: { late_fill: 'filled', late_partial_fill: 'cancelled' },
   rejected: {},
 };
 
@@ -50,8 +60,11 @@ export interface Order {
   /** Trigger price for stop orders. */
   stopPrice: number | null;
   status: OrderStatus;
+  /** Cumulative filled quantity over every fill of the order. */
   filledQty: number;
+  /** Volume-weighted average price of the fills; null before the first. */
   avgFillPrice: number | null;
+  /** Cumulative fees of the fills. */
   fees: number;
   brokerOrderId: string | null;
   reason: string | null;
@@ -62,6 +75,7 @@ export interface Order {
   tag: string | null;
   createdAt: number;
   updatedAt: number;
+  /** Time of the latest fill (the completing one once filled); null before the first. */
   filledAt: number | null;
 }
 
@@ -93,5 +107,11 @@ export interface Fill {
   fee: number;
   ts: number;
 }
+
+/** What is left to fill of an order (0 once filled). */
+export const remainingQty = (o: Pick<Order, 'qty' | 'filledQty'>): number => Math.max(0, o.qty - o.filledQty);
+
+/** True while an order may still be cancelled at the broker (working, with or without fills). */
+export const isCancellable = (o: Pick<Order, 'status'>): boolean => o.status === 'accepted' || o.status === 'partially_filled';
 
 export const oppositeSide = (side: OrderSide): OrderSide => (side === 'buy' ? 'sell' : 'buy');

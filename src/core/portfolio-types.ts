@@ -21,6 +21,16 @@ export interface Position {
   unrealizedPnl: number;
   /** Strategy mode or label, shown to operators. */
   mode: string;
+  /**
+   * Every quantity that opened or added to the position and the volume-weighted average price
+   * of those fills; the closed trade's quantity and entry price. (Optional only for positions
+   * stored before they existed: read as `qty` and `avgPrice`.)
+   */
+  enteredQty?: number;
+  avgEntryPrice?: number;
+  /** Quantity closed so far and the volume-weighted average price of those exits. */
+  exitedQty?: number;
+  avgExitPrice?: number | null;
 }
 
 export interface ClosedTrade {
@@ -30,8 +40,11 @@ export interface ClosedTrade {
   botId: string;
   symbol: string;
   side: PositionSide;
+  /** Total quantity entered (= total exited), over every partial entry and exit. */
   qty: number;
+  /** Volume-weighted average price of every entry fill. */
   entryPrice: number;
+  /** Volume-weighted average price of every exit fill. */
   exitPrice: number;
   openedAt: number;
   closedAt: number;

@@ -3,19 +3,33 @@ import type { KernelEvent } from './events.js';
 import type { Instrument } from './instruments.js';
 import type { Tick } from './market.js';
 import type { Fill, Order } from './orders.js';
+import type { ManagedStop } from './managed-stops.js';
 import type { Account, ClosedTrade, Position } from './portfolio-types.js';
 
 export type { Clock };
 
-/** What a broker tells the kernel about an order. */
+/**
+ * What a broker tells the kernel about an order. A `filled` report carries one execution: its
+ * own quantity, price and fee (never the order's totals). The kernel adds it to the order's
+ * cumulative quantity, average price and fees: a fill for less than the remainder leaves the
+ * order partially filled and the remainder working, unless `done` says the broker will fill no
+ * more of it (an immediate-or-cancel style answer, a bridge's FILLED for less than ordered): the
+ * remainder is then cancelled. A fill's id is the broker's trade id: a replay changes nothing.
+ */
 export type ExecutionReport =
   | { kind: 'accepted'; orderId: string; brokerOrderId: string; ts: number }
   | { kind: 'rejected'; orderId: string; reason: string; ts: number }
   | { kind: 'cancelled'; orderId: string; reason: string; ts: number }
-  | { kind: 'filled'; orderId: string; fill: Fill };
+  | { kind: 'filled'; orderId: string; fill: Fill; done?: boolean };
 
 export interface Broker {
   readonly name: string;
+  /**
+   * False when the venue cannot hold stop and take-profit orders (a bridge executes market
+   * orders only): the kernel then keeps them itself (server-managed stops) and sends a market
+   * exit when the price crosses. Absent means true.
+   */
+  readonly supportsProtectiveOrders?: boolean;
   /** Sends an order already persisted by the kernel. Outcomes arrive as reports. */
   submit(order: Order): void;
   cancel(orderId: string): void;
@@ -66,14 +80,21 @@ export interface RestoredState {
 
 /**
  * The trading journal. Writes are synchronous and durable when they return: the execution
- * engine relies on an order being stored before it is sent.
+ * engine relies on an order being stored before it is sent, and on a write that throws having
+ * changed nothing (it then keeps its memory as it was and halts the account).
  */
 export interface TradingStore {
   saveAccount(account: Account): void;
   saveOrder(order: Order): void;
   /** Applies a fill and everything it changed in one transaction; false if the fill id was seen. */
   recordFill(record: FillRecord): boolean;
+  /** Whether the journal already holds this fill id (a replayed report changes nothing). */
+  hasFill(fillId: string): boolean;
   savePosition(position: Position): void;
+  /** Inserts or updates a server-managed stop (keyed by its id). */
+  saveManagedStop(stop: ManagedStop): void;
+  /** An account's server-managed stops that are still armed or triggered. */
+  managedStops(accountId: string): ManagedStop[];
   appendEvents(events: readonly StoredEvent[]): void;
   restore(accountId: string): RestoredState;
   listOrders(query: { accountId?: string; limit: number; openOnly?: boolean }): Order[];

@@ -2,11 +2,14 @@ import type { Clock } from '../core/clock.js';
 import type { SequenceIds } from '../core/ids.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import { floorToStep, roundToStep } from '../core/instruments.js';
-import { isOrderOpen, orderTransition, type Fill, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
+import type { ManagedStop } from '../core/managed-stops.js';
+import { fillProblem, priceProblem, requestedQtyProblem } from '../core/money-checks.js';
+import { isCancellable, isOrderOpen, orderTransition, type Fill, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
 import type { Position } from '../core/portfolio-types.js';
 import type { Broker, ExecutionReport, TradingStore } from '../core/ports.js';
+import { ManagedStops } from './managed-stops.js';
 import type { MessageBus } from './message-bus.js';
-import type { Portfolio } from './portfolio.js';
+import { LedgerGuardError, type Portfolio } from './portfolio.js';
 
 export type CancelOutcome =
   | { ok: true; order: Order }
@@ -15,6 +18,30 @@ export type CancelOutcome =
 export class OrderValidationError extends Error {
   override name = 'OrderValidationError';
 }
+
+/** The account stopped trading after a journal write failed (a refusal, as a validation error is). */
+export class AccountHaltedError extends OrderValidationError {
+  override name = 'AccountHaltedError';
+}
+
+/** A journal write threw: nothing of the change it carried was applied. */
+export class JournalWriteError extends Error {
+  override name = 'JournalWriteError';
+  constructor(
+    readonly context: string,
+    cause: unknown,
+  ) {
+    super(`journal write failed (${context}): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+export interface HaltState {
+  context: string;
+  reason: string;
+  ts: number;
+}
+
+const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
 
 export interface ExecutionDeps {
   clock: Clock;
@@ -25,23 +52,61 @@ export interface ExecutionDeps {
   instruments: InstrumentRegistry;
   orderIds: SequenceIds;
   onError?: (error: unknown, context: string) => void;
+  /** Server-managed stops: after an exit that did not close the position, wait this long before the next (default 5 s). */
+  managedStopRetryMs?: number;
 }
 
 /**
  * The order lifecycle. Every order gets its client id and is written to the store before the
  * broker sees it; every state change goes through the order transition table.
+ *
+ * Commit before apply: each change (an order transition, a fill with its position, trade and
+ * account) is computed on copies, written to the journal, and only then applied in memory and
+ * published. A write that throws halts the account (an `account-halted` event; orders are then
+ * refused and reports left to the broker's book until a restart reconciles them), so memory
+ * never holds what the journal does not. A fill whose id the journal already holds changes nothing.
  */
 export class ExecutionEngine {
   private readonly open = new Map<string, Order>();
+  /** Set when a journal write failed or a fill could not enter the ledger: orders are refused until a restart. */
+  private haltState: HaltState | null = null;
+  /** Stops and targets the broker cannot hold, kept by the kernel (null when the broker holds them). */
+  private readonly managed: ManagedStops | null;
 
   constructor(private readonly deps: ExecutionDeps) {
     deps.broker.onReport((r) => this.onReport(r));
+    this.managed =
+      deps.broker.supportsProtectiveOrders === false
+        ? new ManagedStops({
+            clock: deps.clock,
+            bus: deps.bus,
+            store: deps.store,
+            portfolio: deps.portfolio,
+            placeExit: (request) => this.place(request),
+            write: (context, fn) => this.write(context, fn),
+            halted: () => this.haltState !== null,
+            exitWorking: (symbol) => this.hasOpenOrder(symbol, ['exit']),
+            retryMs: deps.managedStopRetryMs ?? 5_000,
+          })
+        : null;
   }
 
-  /** Loads the open orders the store kept and lets the broker reconcile them. */
+  /** Loads the open orders and managed stops the store kept and lets the broker reconcile them. */
   restore(openOrders: readonly Order[]): void {
     for (const o of openOrders) this.open.set(o.id, { ...o });
+    this.managed?.restore(this.deps.store.managedStops(this.deps.portfolio.accountId));
     this.deps.broker.reconcile(openOrders);
+    this.managed?.reconcile((id) => this.open.has(id));
+  }
+
+  /** Why the account halted (a journal write failed), or null while it trades. */
+  halted(): HaltState | null {
+    return this.haltState ? { ...this.haltState } : null;
+  }
+
+  /** The server-managed stops and targets in force (empty when the broker holds them itself). */
+  managedStops(): ManagedStop[] {
+    return this.managed?.list() ?? [];
   }
 
   openOrders(): Order[] {
@@ -50,13 +115,21 @@ export class ExecutionEngine {
 
   place(request: OrderRequest): Order {
     const { clock, store, broker, instruments } = this.deps;
+    if (this.haltState) throw new AccountHaltedError(`account ${this.deps.portfolio.accountId} is halted: ${this.haltState.reason}; restart to resume from the journal`);
     const inst = instruments.find(request.symbol);
     if (!inst) throw new OrderValidationError(`unknown symbol ${request.symbol}`);
+    // Money-safe numbers (core/money-checks): whatever the source, nothing non-finite or absurd is sent.
+    const bad = requestedQtyProblem(request.qty, inst);
+    if (bad) throw new OrderValidationError(bad.message);
     // Never round a quantity up: 0.0019 BTC is 0.001, not 0.002.
     const qty = floorToStep(request.qty, inst.qtyStep);
     if (!(qty >= inst.minQty)) throw new OrderValidationError(`quantity ${request.qty} below minimum ${inst.minQty}`);
     if (request.type === 'limit' && !(Number(request.price) > 0)) throw new OrderValidationError('limit order needs a positive price');
     if (request.type === 'stop' && !(Number(request.stopPrice) > 0)) throw new OrderValidationError('stop order needs a positive stopPrice');
+    for (const [field, v] of [['price', request.type === 'limit' ? request.price : null], ['stopPrice', request.type === 'stop' ? request.stopPrice : null]] as const) {
+      const p = v == null ? null : priceProblem(v, undefined, 'price');
+      if (p) throw new OrderValidationError(`${field}: ${p.message}`);
+    }
     const now = clock.now();
     const order: Order = {
       id: this.deps.orderIds.next(),
@@ -83,7 +156,7 @@ export class ExecutionEngine {
       filledAt: null,
     };
     const persistAndSubmit = () => {
-      store.saveOrder(order);
+      this.write(`order ${order.id} new`, () => store.saveOrder(order));
       this.open.set(order.id, order);
       if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: { ...order }, previous: null });
       broker.submit({ ...order });
@@ -112,7 +185,8 @@ export class ExecutionEngine {
       return { ok: false, code: 'not_cancellable', message: `Order ${orderId} is ${stored.status} and cannot be cancelled` };
     }
     if (order.status === 'cancel_pending') return { ok: true, order: { ...order } };
-    if (order.status !== 'accepted') {
+    if (this.haltState) return { ok: false, code: 'not_cancellable', message: `account ${this.deps.portfolio.accountId} is halted: ${this.haltState.reason}` };
+    if (!isCancellable(order)) {
       return { ok: false, code: 'not_cancellable', message: `Order ${orderId} is ${order.status} and cannot be cancelled` };
     }
     this.transition(order, 'request_cancel', { reason });
@@ -120,23 +194,59 @@ export class ExecutionEngine {
     return { ok: true, order: { ...(this.open.get(orderId) ?? order) } };
   }
 
-  /** Cancels the protective orders still working for a symbol (after its position closed). */
-  cancelProtective(symbol: string): void {
+  /** Cancels the protective orders still working for a symbol (after its position closed), managed ones included. */
+  cancelProtective(symbol: string, reason = 'position closed'): void {
     for (const o of [...this.open.values()]) {
-      if (o.symbol === symbol && (o.purpose === 'stop_loss' || o.purpose === 'take_profit') && o.status === 'accepted') {
-        this.cancel(o.id, 'position closed');
+      if (o.symbol === symbol && (o.purpose === 'stop_loss' || o.purpose === 'take_profit') && o.type !== 'market' && isCancellable(o)) {
+        this.cancel(o.id, reason);
       }
     }
+    this.managed?.cancelAll(symbol);
   }
 
+  /**
+   * Moves the stop and/or target of an open position (a trailing stop, an operator's change;
+   * null removes one): journaled with the position, then the protective orders (or the
+   * server-managed stops) follow. Null when there is no position.
+   */
+  updateProtection(symbol: string, levels: { stopPrice?: number | null; takeProfit?: number | null }): Position | null {
+    const inst = this.deps.instruments.find(symbol);
+    if (!inst) throw new OrderValidationError(`unknown symbol ${symbol}`);
+    for (const [name, v] of Object.entries(levels)) {
+      if (v != null && !(Number.isFinite(v) && v > 0)) throw new OrderValidationError(`${name} must be a positive price, got ${String(v)}`);
+    }
+    const round = (v: number | null | undefined) => (v == null ? v : roundToStep(v, inst.tickSize));
+    const next = this.deps.portfolio.previewProtection(symbol, { stopPrice: round(levels.stopPrice), takeProfit: round(levels.takeProfit) });
+    if (!next) return null;
+    if (this.haltState) throw new AccountHaltedError(`account ${this.deps.portfolio.accountId} is halted: ${this.haltState.reason}`);
+    this.write(`position ${next.id} protection`, () => this.deps.store.savePosition(next));
+    const live = this.deps.portfolio.commitPosition(next) ?? next;
+    this.deps.bus.publish({ type: 'position', position: { ...live }, change: 'protection' });
+    this.protect(live, live.mode, 'protection moved');
+    return { ...live };
+  }
+
+  /**
+   * Whether an order of one of these purposes is open for the symbol. A market stop-loss or
+   * take-profit order (the exit of a server-managed stop) counts as an `exit`: it closes the
+   * position, so nobody sends a second exit next to it.
+   */
   hasOpenOrder(symbol: string, purposes: readonly Order['purpose'][]): boolean {
-    for (const o of this.open.values()) if (o.symbol === symbol && purposes.includes(o.purpose)) return true;
+    const exits = purposes.includes('exit');
+    for (const o of this.open.values()) {
+      if (o.symbol !== symbol) continue;
+      if (purposes.includes(o.purpose) || (exits && o.type === 'market' && (o.purpose === 'stop_loss' || o.purpose === 'take_profit'))) return true;
+    }
     return false;
   }
 
   private onReport(report: ExecutionReport): void {
-    const order = this.open.get(report.orderId);
-    if (!order) return; // already terminal: a replayed or late report changes nothing
+    // Already terminal: a replayed or late report changes nothing, except a fill for an order
+    // the venue had cancelled (its book is the truth; see the `late_fill` transition).
+    const order = this.open.get(report.orderId) ?? (report.kind === 'filled' ? this.cancelledOrder(report.orderId) : undefined);
+    if (!order) return;
+    // Halted: the report stays with the broker (its book, the bridge queue) until a restart reconciles it.
+    if (this.haltState) return;
     try {
       switch (report.kind) {
         case 'accepted':
@@ -150,7 +260,7 @@ export class ExecutionEngine {
           this.transition(order, 'cancel', { reason: order.status === 'cancel_pending' ? order.reason : report.reason, updatedAt: report.ts });
           break;
         case 'filled':
-          this.applyFill(order, report.fill);
+          this.applyFill(order, report);
           break;
       }
     } catch (error) {
@@ -158,38 +268,101 @@ export class ExecutionEngine {
     }
   }
 
+  /** Runs one journal write; when it throws, the account halts and the caller applies nothing. */
+  private write<T>(context: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      this.halt(context, error);
+      throw new JournalWriteError(context, error);
+    }
+  }
+
+  private halt(context: string, error: unknown): void {
+    if (this.haltState) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.haltState = { context, reason, ts: this.deps.clock.now() };
+    this.deps.bus.publish({ type: 'account-halted', accountId: this.deps.portfolio.accountId, context, reason, ts: this.haltState.ts });
+  }
+
   private transition(order: Order, event: OrderEvent, changes: Partial<Order>): void {
     const previous = order.status;
     const status = orderTransition(previous, event);
-    Object.assign(order, changes, { status, updatedAt: changes.updatedAt ?? this.deps.clock.now() });
+    const next: Order = { ...order, ...changes, status, updatedAt: changes.updatedAt ?? this.deps.clock.now() };
+    this.write(`order ${order.id} ${event}`, () => this.deps.store.saveOrder(next));
+    Object.assign(order, next);
     if (!isOrderOpen(order)) this.open.delete(order.id);
-    this.deps.store.saveOrder(order);
     if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: { ...order }, previous });
+    this.managed?.onOrder(order);
   }
 
-  private applyFill(order: Order, fill: Fill): void {
-    const { portfolio, store, bus } = this.deps;
+  private cancelledOrder(orderId: string): Order | undefined {
+    const stored = this.deps.store.getOrder(orderId);
+    return stored?.status === 'cancelled' ? stored : undefined;
+  }
+
+  /**
+   * The last line before the ledger: a fill whose price, quantity or fee is not a sane finite
+   * number (whatever the broker) is not applied; the account halts (new orders refused) with a
+   * `fill-refused` event, rather than persisting a balance of null.
+   */
+  private refuseFill(fill: Fill): boolean {
+    const inst = this.deps.instruments.find(fill.symbol);
+    const problem = inst ? fillProblem(fill, { ...inst, tickSize: 0, qtyStep: 0, minQty: 0 }, { limits: { fillPriceBandPct: 0, maxFeePct: 100 } }) : null;
+    if (!problem) return false;
+    if (this.deps.store.hasFill(fill.id)) return true; // a replay of a fill the journal holds: ignored, not a fault
+    this.haltOnFill(fill, `fill ${fill.id} of order ${fill.orderId} refused: ${problem.message}`);
+    return true;
+  }
+
+  private haltOnFill(fill: Fill, reason: string): void {
+    this.deps.bus.publish({ type: 'fill-refused', accountId: fill.accountId, fill, reason, halted: true, ts: this.deps.clock.now() });
+    this.halt(`fill ${fill.id}`, new LedgerGuardError(reason));
+    this.deps.onError?.(new LedgerGuardError(reason), `fill ${fill.id}`);
+  }
+
+  /**
+   * One execution of an order: its own quantity, price and fee are added to the order's
+   * cumulative quantity, volume-weighted average price and fees. Short of the order's quantity
+   * the order is partially filled and the remainder keeps working (or is cancelled when the
+   * broker says it is done).
+   */
+  private applyFill(order: Order, report: Extract<ExecutionReport, { kind: 'filled' }>): void {
+    const { portfolio, store, bus, instruments } = this.deps;
+    const fill = report.fill;
+    // A replayed fill id changes nothing, whatever numbers it carries now.
+    if (this.refuseFill(fill)) return;
+    const inst = instruments.get(order.symbol);
     const previous = order.status;
-    const status = orderTransition(previous, 'fill');
-    Object.assign(order, {
+    const filledQty = order.filledQty > 0 ? roundToStep(order.filledQty + fill.qty, inst.qtyStep) : fill.qty;
+    const complete = filledQty >= order.qty;
+    // A fill for an order the venue had cancelled is believed (late_fill); otherwise partial or complete.
+    const event: OrderEvent = previous === 'cancelled' ? (complete ? 'late_fill' : 'late_partial_fill') : complete ? 'fill' : 'partial_fill';
+    const status = orderTransition(previous, event);
+    const next: Order = {
+      ...order,
       status,
-      filledQty: fill.qty,
-      avgFillPrice: fill.price,
-      fees: fill.fee,
+      filledQty,
+      avgFillPrice: order.avgFillPrice === null || !(order.filledQty > 0) ? fill.price : (order.avgFillPrice * order.filledQty + fill.price * fill.qty) / (order.filledQty + fill.qty),
+      fees: order.fees === 0 ? fill.fee : round8(order.fees + fill.fee),
       filledAt: fill.ts,
       updatedAt: fill.ts,
-    });
-    this.open.delete(order.id);
-    const outcome = portfolio.applyFill(fill, order);
-    const stored = store.recordFill({
-      fill,
-      order,
-      position: outcome.position,
-      positionClosed: outcome.positionClosed,
-      closedTrade: outcome.closedTrade,
-      account: portfolio.accountState(),
-    });
-    if (!stored) return;
+    };
+    let preview: ReturnType<Portfolio['previewFill']>;
+    try {
+      preview = portfolio.previewFill(fill, next);
+    } catch (error) {
+      if (error instanceof LedgerGuardError) this.haltOnFill(fill, error.message);
+      throw error;
+    }
+    const stored = this.write(`fill ${fill.id} of order ${order.id}`, () =>
+      store.recordFill({ fill, order: next, position: preview.position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, account: preview.account }),
+    );
+    if (!stored) return; // the journal already holds this fill id: nothing changes
+    const outcome = portfolio.commit(preview);
+    Object.assign(order, next);
+    if (!isOrderOpen(order)) this.open.delete(order.id);
+
     // Events are built only for listeners (a backtest has few); the order of delivery is fixed.
     if (bus.hasListeners('order')) bus.publish({ type: 'order', order: { ...order }, previous });
     if (bus.hasListeners('fill')) bus.publish({ type: 'fill', fill, order: { ...order } });
@@ -201,22 +374,30 @@ export class ExecutionEngine {
     if (bus.hasListeners('account')) bus.publish({ type: 'account', account: portfolio.view(), material: true });
 
     if (outcome.positionClosed && !outcome.position) this.cancelProtective(fill.symbol);
+    this.managed?.onOrder(order);
     // Protective orders always match the open position: new after an entry or a flip,
     // resized after a partial exit.
     if (outcome.position && (order.purpose === 'entry' || outcome.change === 'reduced' || outcome.change === 'closed')) {
-      this.protect(outcome.position, order);
+      this.protect(outcome.position, order.tag);
+    }
+    if (report.done && isOrderOpen(order)) {
+      this.transition(order, 'cancel', { reason: `the broker filled ${order.filledQty} of ${order.qty} and is done; the remainder is cancelled`, updatedAt: fill.ts });
     }
   }
 
-  private protect(position: Position, cause: Order): void {
-    this.cancelProtective(position.symbol);
+  private protect(position: Position, tag: string | null, reason = 'position changed'): void {
+    if (this.managed) {
+      this.managed.arm(position, tag);
+      return;
+    }
+    this.cancelProtective(position.symbol, reason);
     const base = {
       accountId: position.accountId,
       botId: position.botId,
       symbol: position.symbol,
       side: position.side === 'long' ? ('sell' as const) : ('buy' as const),
       qty: position.qty,
-      tag: cause.tag,
+      tag,
     };
     if (position.stopPrice !== null) {
       this.place({ ...base, type: 'stop', purpose: 'stop_loss', stopPrice: position.stopPrice, reason: `stop loss for ${position.id}` });

@@ -4,6 +4,7 @@ import { roundToStep } from '../core/instruments.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { Account, AccountView, ClosedTrade, Position, PositionSide } from '../core/portfolio-types.js';
 import type { SequenceIds } from '../core/ids.js';
+import { nonFiniteField, priceProblem } from '../core/money-checks.js';
 
 export interface FillOutcome {
   position: Position | null;
@@ -12,8 +13,33 @@ export interface FillOutcome {
   change: 'opened' | 'increased' | 'reduced' | 'closed';
 }
 
+/**
+ * What a fill would do, computed on copies: the portfolio is unchanged until `commit`. The
+ * execution engine writes the preview to the journal first and commits it only on success.
+ */
+export interface FillPreview extends FillOutcome {
+  readonly symbol: string;
+  readonly account: Account;
+  /** Whether committing takes the next position id (a position opened) and the next trade id. */
+  readonly opensPosition: boolean;
+}
+
 const round2 = (v: number): number => Math.round(v * 1e8) / 1e8;
+
+/** A fill whose result would not be a finite number in the ledger: refused, the portfolio unchanged. */
+export class LedgerGuardError extends Error {
+  override name = 'LedgerGuardError';
+}
 const sign = (side: PositionSide): 1 | -1 => (side === 'long' ? 1 : -1);
+
+/** Volume-weighted average of `qty` at `avg` and `add` at `price` (exactly `price` for the first). */
+const vwap = (avg: number | null, qty: number, price: number, add: number): number =>
+  avg === null || !(qty > 0) ? price : (avg * qty + price * add) / (qty + add);
+
+function markTo(p: Position, price: number, pointValue: number): void {
+  p.markPrice = price;
+  p.unrealizedPnl = round2((price - p.avgPrice) * p.qty * pointValue * sign(p.side));
+}
 
 /**
  * One account's positions (netted per symbol), cash and PnL. USD-margined accounting: PnL is
@@ -97,66 +123,115 @@ export class Portfolio {
   /** Marks a position to a new price; returns it when it changed. */
   mark(symbol: string, price: number): Position | undefined {
     const p = this.positions.get(symbol);
-    if (!p || p.markPrice === price) return undefined;
-    const pv = this.instruments.get(symbol).pointValue;
-    p.markPrice = price;
-    p.unrealizedPnl = round2((price - p.avgPrice) * p.qty * pv * sign(p.side));
+    // A price that is not a sane finite number never marks the ledger (money-checks).
+    if (!p || p.markPrice === price || priceProblem(price) !== null) return undefined;
+    markTo(p, price, this.instruments.get(symbol).pointValue);
     return p;
   }
 
+  /** Applies a fill at once (preview and commit): for callers without a journal to write first. */
   applyFill(fill: Fill, order: Order): FillOutcome {
+    return this.commit(this.previewFill(fill, order));
+  }
+
+  /**
+   * The effect of a fill on copies of the account and the position: nothing changes here. Apply
+   * it with `commit` (once the journal holds it) or drop it. A position keeps the total entered
+   * and exited quantities and their volume-weighted prices, so a closed trade reports the whole
+   * round trip (buy 2 @ 100, sell 1 @ 110, sell 1 @ 120: qty 2, entry 100, exit 115, gross 30).
+   */
+  previewFill(fill: Fill, order: Order): FillPreview {
+    const bad = nonFiniteField({ price: fill.price, qty: fill.qty, fee: fill.fee });
+    if (bad) throw new LedgerGuardError(`fill ${fill.id}: ${bad} ${String(fill[bad as 'price'])} is not a finite number`);
+    const preview = this.computePreview(fill, order);
+    // The last-line guard of the ledger: no NaN, Infinity or null is ever committed or persisted.
+    const a = preview.account;
+    const p = preview.position;
+    const field = nonFiniteField({
+      balance: a.balance,
+      realizedPnl: a.realizedPnl,
+      fees: a.fees,
+      positionQty: p?.qty ?? 0,
+      avgPrice: p?.avgPrice ?? 0,
+      positionFees: p?.fees ?? 0,
+      unrealizedPnl: p?.unrealizedPnl ?? 0,
+      tradePnl: preview.closedTrade?.netPnl ?? 0,
+    });
+    if (field) throw new LedgerGuardError(`fill ${fill.id} at ${fill.price} x ${fill.qty} (fee ${fill.fee}) would make ${field} non-finite: refused`);
+    return preview;
+  }
+
+  private computePreview(fill: Fill, order: Order): FillPreview {
     const inst = this.instruments.get(fill.symbol);
     const fillSide: PositionSide = fill.side === 'buy' ? 'long' : 'short';
-    const existing = this.positions.get(fill.symbol);
-    this.account.fees = round2(this.account.fees + fill.fee);
-    this.account.balance = round2(this.account.balance - fill.fee);
-    this.account.updatedAt = fill.ts;
+    const live = this.positions.get(fill.symbol);
+    const a = this.account;
+    // Spelled out rather than spread (as the returned previews): built on every fill of a backtest.
+    const account: Account = {
+      id: a.id,
+      currency: a.currency,
+      leverage: a.leverage,
+      startingBalance: a.startingBalance,
+      balance: round2(a.balance - fill.fee),
+      realizedPnl: a.realizedPnl,
+      fees: round2(a.fees + fill.fee),
+      dayStartEquity: a.dayStartEquity,
+      day: a.day,
+      updatedAt: fill.ts,
+    };
+    const symbol = fill.symbol;
 
-    if (!existing) {
-      const position = this.open(fill, order, fill.qty, fill.fee);
-      return { position, positionClosed: null, closedTrade: null, change: 'opened' };
+    if (!live) {
+      const position = this.newPosition(fill, order, fill.qty, fill.fee);
+      return { symbol, account, position, positionClosed: null, closedTrade: null, change: 'opened', opensPosition: true };
     }
+    const existing: Position = { ...live };
     if (existing.side === fillSide) {
       const qty = roundToStep(existing.qty + fill.qty, inst.qtyStep);
+      const entered = existing.enteredQty ?? existing.qty;
       existing.avgPrice = (existing.avgPrice * existing.qty + fill.price * fill.qty) / qty;
+      existing.avgEntryPrice = vwap(existing.avgEntryPrice ?? existing.avgPrice, entered, fill.price, fill.qty);
+      existing.enteredQty = roundToStep(entered + fill.qty, inst.qtyStep);
       existing.qty = qty;
       existing.fees = round2(existing.fees + fill.fee);
       if (order.stopLoss !== null) existing.stopPrice = order.stopLoss;
       if (order.takeProfit !== null) existing.takeProfit = order.takeProfit;
       existing.initialRisk = this.riskOf(existing.avgPrice, existing.stopPrice, qty, inst.pointValue) ?? existing.initialRisk;
-      this.mark(fill.symbol, fill.price);
-      return { position: existing, positionClosed: null, closedTrade: null, change: 'increased' };
+      markTo(existing, fill.price, inst.pointValue);
+      return { symbol, account, position: existing, positionClosed: null, closedTrade: null, change: 'increased', opensPosition: false };
     }
 
     const reduceQty = Math.min(existing.qty, fill.qty);
     const feeShare = fill.fee * (reduceQty / fill.qty);
     const pnl = round2((fill.price - existing.avgPrice) * reduceQty * inst.pointValue * sign(existing.side));
-    this.account.balance = round2(this.account.balance + pnl);
-    this.account.realizedPnl = round2(this.account.realizedPnl + pnl);
+    account.balance = round2(account.balance + pnl);
+    account.realizedPnl = round2(account.realizedPnl + pnl);
     const remaining = roundToStep(existing.qty - reduceQty, inst.qtyStep);
+    const exited = existing.exitedQty ?? 0;
+    existing.avgExitPrice = vwap(existing.avgExitPrice ?? null, exited, fill.price, reduceQty);
+    existing.exitedQty = roundToStep(exited + reduceQty, inst.qtyStep);
 
     if (remaining > 0) {
       existing.qty = remaining;
       existing.realizedPnl = round2(existing.realizedPnl + pnl);
       existing.fees = round2(existing.fees + feeShare);
-      this.mark(fill.symbol, fill.price);
-      return { position: existing, positionClosed: null, closedTrade: null, change: 'reduced' };
+      markTo(existing, fill.price, inst.pointValue);
+      return { symbol, account, position: existing, positionClosed: null, closedTrade: null, change: 'reduced', opensPosition: false };
     }
 
-    this.positions.delete(fill.symbol);
     const grossPnl = round2(existing.realizedPnl + pnl);
     const fees = round2(existing.fees + feeShare);
     const risk = existing.initialRisk;
     const closedTrade: ClosedTrade = {
-      id: this.tradeIds.next(),
+      id: this.tradeIds.peek(),
       positionId: existing.id,
       accountId: existing.accountId,
       botId: existing.botId,
       symbol: existing.symbol,
       side: existing.side,
-      qty: existing.qty,
-      entryPrice: existing.avgPrice,
-      exitPrice: fill.price,
+      qty: existing.enteredQty ?? existing.qty,
+      entryPrice: existing.avgEntryPrice ?? existing.avgPrice,
+      exitPrice: existing.avgExitPrice,
       openedAt: existing.openedAt,
       closedAt: fill.ts,
       grossPnl,
@@ -167,14 +242,51 @@ export class Portfolio {
     };
     const positionClosed: Position = { ...existing, qty: 0, unrealizedPnl: 0, markPrice: fill.price, fees };
     const flipQty = roundToStep(fill.qty - reduceQty, inst.qtyStep);
-    const position = flipQty > 0 ? this.open(fill, order, flipQty, fill.fee - feeShare) : null;
-    return { position, positionClosed, closedTrade, change: 'closed' };
+    const position = flipQty > 0 ? this.newPosition(fill, order, flipQty, fill.fee - feeShare) : null;
+    return { symbol, account, position, positionClosed, closedTrade, change: 'closed', opensPosition: position !== null };
   }
 
-  private open(fill: Fill, order: Order, qty: number, fee: number): Position {
+  /**
+   * Applies a preview of this portfolio's current state (nothing else may change in between).
+   * A position that stays open keeps its object (updated in place); the returned outcome holds
+   * the live objects.
+   */
+  commit(preview: FillPreview): FillOutcome {
+    this.account = preview.account;
+    if (preview.positionClosed) this.positions.delete(preview.symbol);
+    let position = preview.position;
+    if (position) {
+      const live = this.positions.get(preview.symbol);
+      if (live && live.id === position.id) position = Object.assign(live, position);
+      else this.positions.set(preview.symbol, position);
+    }
+    if (preview.opensPosition) this.positionIds.next();
+    if (preview.closedTrade) this.tradeIds.next();
+    return { position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, change: preview.change };
+  }
+
+  /** A copy of an open position with a new protective stop and/or target (null clears one). */
+  previewProtection(symbol: string, levels: { stopPrice?: number | null; takeProfit?: number | null }): Position | null {
+    const live = this.positions.get(symbol);
+    if (!live) return null;
+    return {
+      ...live,
+      ...(levels.stopPrice !== undefined ? { stopPrice: levels.stopPrice } : {}),
+      ...(levels.takeProfit !== undefined ? { takeProfit: levels.takeProfit } : {}),
+    };
+  }
+
+  /** Replaces an open position's fields with a committed copy of it (same id). */
+  commitPosition(position: Position): Position | undefined {
+    const live = this.positions.get(position.symbol);
+    if (!live || live.id !== position.id) return undefined;
+    return Object.assign(live, position);
+  }
+
+  private newPosition(fill: Fill, order: Order, qty: number, fee: number): Position {
     const inst = this.instruments.get(fill.symbol);
-    const position: Position = {
-      id: this.positionIds.next(),
+    return {
+      id: this.positionIds.peek(),
       accountId: this.account.id,
       botId: order.botId,
       symbol: fill.symbol,
@@ -190,9 +302,11 @@ export class Portfolio {
       markPrice: fill.price,
       unrealizedPnl: 0,
       mode: order.tag ?? order.botId,
+      enteredQty: qty,
+      avgEntryPrice: fill.price,
+      exitedQty: 0,
+      avgExitPrice: null,
     };
-    this.positions.set(fill.symbol, position);
-    return position;
   }
 
   private riskOf(entry: number, stop: number | null, qty: number, pointValue: number): number | null {

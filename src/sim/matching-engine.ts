@@ -1,4 +1,4 @@
-import type { InstrumentRegistry } from '../core/instruments.js';
+import { floorToStep, roundToStep, type InstrumentRegistry } from '../core/instruments.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { FeeModel, SlippageModel } from './fees.js';
 
@@ -9,6 +9,8 @@ export interface PriceUpdate {
   open: number;
   high: number;
   low: number;
+  /** Traded volume of the tick or bar: the base of the volume cap (no cap when absent). */
+  volume?: number;
 }
 
 export interface MatchingDeps {
@@ -16,6 +18,12 @@ export interface MatchingDeps {
   fees: FeeModel;
   slippage: SlippageModel;
   onFill: (order: Order, fill: Fill) => void;
+  /**
+   * Volume cap: the fills of one price update (every working order of its symbol together) add up
+   * to at most this share of its volume (0.1 = 10 %); the rest stays working for later updates.
+   * Null or absent: orders fill whole, whatever the volume.
+   */
+  maxVolumeShare?: number | null;
 }
 
 /**
@@ -24,15 +32,24 @@ export interface MatchingDeps {
  * - limit: fills when the range reaches the limit, at the limit or the better open;
  * - stop: triggers when the range reaches the stop, fills at the stop or the worse open,
  *   plus slippage.
- * Whole fills only; orders are matched in arrival order, market orders first.
+ * Orders are matched in arrival order, market orders first. Without a volume cap an order fills
+ * whole; with one (`maxVolumeShare`) it fills at most what is left of the update's share of
+ * volume and keeps working: a market order and a triggered stop fill their remainder at the next
+ * updates' opens (plus slippage), a limit order whenever the price is at the limit or better.
+ * A fill's id is the order id and the lot it starts at (`-F1` for the first, `-F401` for a fill
+ * after 0.4 of 0.001 lots), so it is the same after a restart and never repeats within an order.
  */
 export class MatchingEngine {
   private readonly working = new Map<string, Order[]>();
+  /** Stop orders whose trigger was reached while a remainder is still unfilled (now market orders). */
+  private readonly triggered = new Set<string>();
   private fillSeq = 0;
 
   constructor(private readonly deps: MatchingDeps) {}
 
   add(order: Order): void {
+    // A stop that filled partly before a restart had triggered.
+    if (order.type === 'stop' && order.filledQty > 0) this.triggered.add(order.id);
     const list = this.working.get(order.symbol);
     if (list) list.push(order);
     else this.working.set(order.symbol, [order]);
@@ -44,6 +61,7 @@ export class MatchingEngine {
       if (i >= 0) {
         const [removed] = list.splice(i, 1);
         if (list.length === 0) this.working.delete(symbol);
+        this.triggered.delete(orderId);
         return removed;
       }
     }
@@ -62,26 +80,42 @@ export class MatchingEngine {
   onPrice(p: PriceUpdate): void {
     const list = this.working.get(p.symbol);
     if (!list || list.length === 0) return;
+    const share = this.deps.maxVolumeShare;
+    let budget = share && p.volume !== undefined ? p.volume * share : Number.POSITIVE_INFINITY;
     // Snapshot: fills may cancel or add orders (brackets) while we iterate.
     const snapshot = [...list].sort((a, b) => rank(a) - rank(b));
     for (const order of snapshot) {
       if (!list.includes(order)) continue;
       const price = this.fillPrice(order, p);
       if (price === null) continue;
-      list.splice(list.indexOf(order), 1);
-      if (list.length === 0) this.working.delete(p.symbol);
       const inst = this.deps.instruments.get(order.symbol);
+      const before = order.filledQty;
+      const remaining = before > 0 ? roundToStep(order.qty - before, inst.qtyStep) : order.qty;
+      const qty = budget === Number.POSITIVE_INFINITY ? remaining : Math.min(remaining, floorToStep(budget, inst.qtyStep));
+      if (!(qty > 0)) {
+        if (order.type === 'stop') this.triggered.add(order.id); // reached, but no volume left now
+        continue;
+      }
+      budget -= qty;
+      if (qty >= remaining) {
+        list.splice(list.indexOf(order), 1);
+        if (list.length === 0) this.working.delete(p.symbol);
+        this.triggered.delete(order.id);
+      } else {
+        order.filledQty = roundToStep(before + qty, inst.qtyStep);
+        if (order.type === 'stop') this.triggered.add(order.id);
+      }
       const liquidity = order.type === 'limit' ? 'maker' : 'taker';
       this.fillSeq += 1;
       const fill: Fill = {
-        id: `${order.id}-F1`,
+        id: `${order.id}-F${before > 0 ? Math.round(before / inst.qtyStep) + 1 : 1}`,
         orderId: order.id,
         accountId: order.accountId,
         symbol: order.symbol,
         side: order.side,
-        qty: order.qty,
+        qty,
         price,
-        fee: this.deps.fees.fee(inst, order.qty, price, liquidity),
+        fee: this.deps.fees.fee(inst, qty, price, liquidity),
         ts: p.ts,
       };
       this.deps.onFill(order, fill);
@@ -100,6 +134,8 @@ export class MatchingEngine {
         return p.high >= limit ? Math.max(p.open, limit) : null;
       }
       case 'stop': {
+        // Triggered earlier with a remainder left: it fills as a market order.
+        if (this.triggered.has(order.id)) return this.deps.slippage.apply(inst, order.side, p.open);
         const stop = order.stopPrice as number;
         if (buy) return p.high >= stop ? this.deps.slippage.apply(inst, 'buy', Math.max(p.open, stop)) : null;
         return p.low <= stop ? this.deps.slippage.apply(inst, 'sell', Math.min(p.open, stop)) : null;

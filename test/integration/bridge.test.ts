@@ -25,7 +25,9 @@ interface BridgeProc {
 }
 
 function startBridge(url: string, owner: string, extra: string[] = []): BridgeProc {
-  const proc = spawn(process.execPath, [bin, 'bridge', '--url', url, '--secret', SECRET, '--owner', owner, '--poll-ms', '100', '--heartbeat-ms', '300', '--limit', '1', ...extra], {
+  // Its own journal directory (the default, DATA_DIR/bridge/<owner>, would be shared by test runs).
+  const stateDir = tempDir(`tw-bridge-${owner}-`);
+  const proc = spawn(process.execPath, [bin, 'bridge', '--url', url, '--secret', SECRET, '--owner', owner, '--state-dir', stateDir, '--poll-ms', '100', '--heartbeat-ms', '300', '--limit', '1', ...extra], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -112,7 +112,9 @@ describe('crash safety', () => {
           assert.deepEqual(now, before, `order ${String(before.id)} unchanged`);
         }
       }
-      const working = afterRestart.orders.filter((o) => o.status === 'accepted');
+      // Protective orders need their position; an entry the kill caught between its acceptance and
+      // its fill is working too, legitimately without one.
+      const working = afterRestart.orders.filter((o) => o.status === 'accepted' && (o.purpose === 'stop_loss' || o.purpose === 'take_profit'));
       assert.ok(working.length > 0, 'protective orders still working after the restart');
       for (const o of working) assert.ok(afterRestart.openPositions.some((p) => p.symbol === o.symbol), `working ${String(o.purpose)} order has its position`);
     } finally {

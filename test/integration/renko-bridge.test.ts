@@ -31,7 +31,7 @@ describe('Renko desk on the execution bridge (seed 003, full loop)', () => {
     const dir = tempDir('tw-renko-bridge-');
     const server = await startServer({ dataDir: dir, config: deskOnBridge(dir), env: { TV_WEBHOOK_SECRET: TV, BRIDGE_HEARTBEAT_SECRET: BRIDGE, DASHBOARD_PASSWORD: PASSWORD } });
     // The reference bridge, a real `tradewind bridge` process (no operator token: it fills at ref_price).
-    const bridge = spawn(process.execPath, [bin, 'bridge', '--url', server.url, '--secret', BRIDGE, '--owner', 'vps1', '--poll-ms', '100', '--heartbeat-ms', '300'], {
+    const bridge = spawn(process.execPath, [bin, 'bridge', '--url', server.url, '--secret', BRIDGE, '--owner', 'vps1', '--state-dir', tempDir('tw-renko-bridge-state-'), '--poll-ms', '100', '--heartbeat-ms', '300'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

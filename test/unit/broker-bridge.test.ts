@@ -99,7 +99,14 @@ describe('bridge broker: claims and leases', () => {
 
       h.clock.advance(25_000);
       const renewed = h.broker.report(id, { status: 'WORKING', owner: 'B' });
-      assert.deepEqual(renewed.body, { ok: true, order_id: id, status: 'WORKING', duplicate: true });
+      assert.deepEqual(renewed.body, {
+        ok: true,
+        order_id: id,
+        status: 'WORKING',
+        duplicate: true,
+        lease_expires_at: new Date(h.clock.now() + LEASE_MS).toISOString(),
+        lease_seconds: LEASE_MS / 1000,
+      });
       assert.equal(h.queue.get(id)?.leaseExpiresAt, h.clock.now() + LEASE_MS, 'WORKING renews the lease');
       assert.equal(h.reports.filter((r) => r.kind === 'accepted').length, 1, 'a repeated WORKING is not reported twice');
 
@@ -213,7 +220,7 @@ describe('bridge broker: execution reports', () => {
       assert.equal(late.status, 200);
       assert.equal((late.body as { ignored?: boolean }).ignored, true);
       const otherLate = h.broker.report(id, { status: 'CANCELLED', owner: 'B' });
-      assert.equal((otherLate.body as { ignored?: boolean }).ignored, true, 'any report after a terminal state is ignored');
+      assert.equal(otherLate.status, 409, 'a report from another bridge is refused, even after a terminal state');
 
       const fills = h.store.recentFills(10, 'bridge');
       assert.equal(fills.length, 1);
@@ -226,7 +233,7 @@ describe('bridge broker: execution reports', () => {
       assert.ok(replay);
       (h.broker as unknown as { emit(r: ExecutionReport): void }).emit(replay);
       assert.equal(h.store.recentFills(10, 'bridge').length, 1);
-      assert.equal(h.queue.history(id).map((r) => r.outcome).join(','), 'claimed,applied,ignored,ignored,ignored');
+      assert.equal(h.queue.history(id).map((r) => r.outcome).join(','), 'claimed,applied,ignored,ignored,conflict');
       assert.deepEqual(h.errors, []);
     } finally {
       h.close();
@@ -281,7 +288,8 @@ describe('bridge broker: execution reports', () => {
       status: 'CLAIMED', cancelRequested: false, leaseOwner: 'A', leaseExpiresAt: 100, fillPrice: null, fillQty: null, fillFee: null, fillTs: null, brokerOrderId: null, reason: null, createdAt: 0, updatedAt: 0,
     };
     assert.equal(decideReport(o, { status: 'WORKING', owner: 'B' }, 50).kind, 'conflict');
-    assert.equal(decideReport(o, { status: 'WORKING', owner: 'B' }, 100).kind, 'apply', 'after expiry anyone may confirm');
+    assert.equal(decideReport(o, { status: 'WORKING', owner: 'B' }, 100).kind, 'conflict', 'after expiry only a new claim makes B the owner');
+    assert.equal(decideReport(o, { status: 'WORKING', owner: 'A' }, 100).kind, 'apply', 'the owner may still confirm while nobody re-claimed it');
     assert.equal(decideReport({ ...o, status: 'FILLED' }, { status: 'WORKING', owner: 'A' }, 50).kind, 'ignored');
   });
 });

@@ -243,6 +243,28 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
       h.store.close();
     });
 
+    it('a moved stop (trailing) replaces the protective stop order, journaled with the position', () => {
+      const h = harness();
+      h.kernel.execution.place(request({ qty: 0.5, stopLoss: 49_000 }));
+      h.tick('BTC/USDT', 50_000, 1_000);
+      const [old] = h.kernel.execution.openOrders().filter((o) => o.purpose === 'stop_loss');
+      const moved = h.kernel.execution.updateProtection('BTC/USDT', { stopPrice: 49_600.04 });
+      assert.equal(moved?.stopPrice, 49_600, 'rounded to the tick');
+      assert.equal(h.store.restore('paper').positions[0]?.stopPrice, 49_600);
+      assert.equal(h.store.getOrder(old?.id ?? '')?.status, 'cancelled');
+      const stops = h.kernel.execution.openOrders().filter((o) => o.purpose === 'stop_loss');
+      assert.deepEqual(stops.map((o) => [o.stopPrice, o.qty, o.status]), [[49_600, 0.5, 'accepted']]);
+      assert.ok(h.events.some((e) => e.type === 'position' && e.change === 'protection'));
+      assert.throws(() => h.kernel.execution.updateProtection('BTC/USDT', { stopPrice: Number.NaN }), OrderValidationError);
+      assert.throws(() => h.kernel.execution.updateProtection('BTC/USDT', { stopPrice: -1 }), OrderValidationError);
+      assert.equal(h.kernel.execution.updateProtection('ETH/USDT', { stopPrice: 1 }), null, 'no position');
+      h.tick('BTC/USDT', 49_650, 2_000);
+      assert.equal(h.kernel.portfolio.position('BTC/USDT')?.qty, 0.5);
+      h.tick('BTC/USDT', 49_590, 3_000);
+      assert.equal(h.kernel.portfolio.position('BTC/USDT'), undefined, 'the moved stop closed it');
+      h.store.close();
+    });
+
     it('keeps the protective stop no larger than the position after a partial exit', () => {
       const h = harness();
       h.kernel.execution.place(request({ qty: 1, stopLoss: 49_000 }));

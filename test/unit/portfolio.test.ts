@@ -98,8 +98,11 @@ describe('Portfolio', () => {
     assert.equal(t.id, 'T-00000001');
     assert.equal(t.positionId, 'P-00000001');
     assert.equal(t.side, 'long');
+    // The whole round trip: 3 entered at (2*100 + 130) / 3 = 110, 3 exited at (140 + 2*120) / 3.
+    assert.equal(t.qty, 3);
     assert.ok(near(t.entryPrice, 110));
-    assert.equal(t.exitPrice, 120);
+    assert.ok(near(t.exitPrice, 380 / 3), `exit ${t.exitPrice}`);
+    assert.ok(near((t.exitPrice - t.entryPrice) * t.qty, t.grossPnl), 'gross = (exit - entry) * qty');
     assert.equal(t.openedAt, DAY1);
     assert.equal(t.closedAt, DAY1 + 3);
     assert.ok(near(t.grossPnl, 50)); // 30 realised on the reduction + (120 - 110) * 2
@@ -116,6 +119,73 @@ describe('Portfolio', () => {
     assert.equal(view.openPositions, 0);
     assert.equal(view.unrealizedPnl, 0);
     assert.ok(near(view.equity, 100_047));
+  });
+
+  it('a closed trade carries the total quantity and the volume-weighted entry and exit (the issue example)', () => {
+    const p = newPortfolio();
+    trade(p, 'BTC/USDT', 'buy', 2, 100, 0, DAY1);
+    const first = trade(p, 'BTC/USDT', 'sell', 1, 110, 0, DAY1 + 1);
+    assert.equal(first.closedTrade, null);
+    assert.equal(first.position?.exitedQty, 1);
+    assert.equal(first.position?.avgExitPrice, 110);
+    const t = trade(p, 'BTC/USDT', 'sell', 1, 120, 0, DAY1 + 2).closedTrade;
+    assert.ok(t);
+    assert.deepEqual([t.qty, t.entryPrice, t.exitPrice, t.grossPnl], [2, 100, 115, 30]);
+  });
+
+  it('adds after a partial exit count in the entry VWAP; a short round trip too', () => {
+    const p = newPortfolio();
+    trade(p, 'ES', 'sell', 2, 5_000, 0, DAY1);
+    trade(p, 'ES', 'buy', 1, 4_990, 0, DAY1 + 1); // +10 points * 50
+    trade(p, 'ES', 'sell', 1, 5_010, 0, DAY1 + 2); // avg (5000 + 5010) / 2 = 5005 on 2
+    const t = trade(p, 'ES', 'buy', 2, 4_995, 0, DAY1 + 3).closedTrade; // +10 points * 2 * 50
+    assert.ok(t);
+    assert.equal(t.side, 'short');
+    assert.equal(t.qty, 3);
+    assert.ok(near(t.entryPrice, 15_010 / 3));
+    assert.ok(near(t.exitPrice, (4_990 + 2 * 4_995) / 3));
+    assert.equal(t.grossPnl, 500 + 1_000);
+    assert.ok(near((t.entryPrice - t.exitPrice) * t.qty * 50, t.grossPnl));
+  });
+
+  it('previewFill changes nothing until commit; commit applies exactly the preview', () => {
+    const p = newPortfolio();
+    trade(p, 'BTC/USDT', 'buy', 2, 100, 1, DAY1, { stopLoss: 90 });
+    const before = { account: p.accountState(), position: { ...p.position('BTC/USDT') } };
+    const live = p.position('BTC/USDT');
+    const order = makeOrder({ id: 'O-x', symbol: 'BTC/USDT', side: 'sell', type: 'market', qty: 2 });
+    const preview = p.previewFill(makeFill({ id: 'O-x-F1', symbol: 'BTC/USDT', side: 'sell', qty: 2, price: 120, fee: 1, ts: DAY1 + 5 }), order);
+    assert.equal(preview.change, 'closed');
+    assert.equal(preview.closedTrade?.id, 'T-00000001');
+    assert.equal(preview.account.balance, 100_000 - 2 + 40);
+    // Nothing moved: account, position (same object, same fields), id sequences.
+    assert.deepEqual(p.accountState(), before.account);
+    assert.equal(p.position('BTC/USDT'), live);
+    assert.deepEqual({ ...p.position('BTC/USDT') }, before.position);
+    const again = p.previewFill(makeFill({ id: 'O-x-F1', symbol: 'BTC/USDT', side: 'sell', qty: 2, price: 120, fee: 1, ts: DAY1 + 5 }), order);
+    assert.equal(again.closedTrade?.id, 'T-00000001', 'a dropped preview takes no trade id');
+
+    const out = p.commit(preview);
+    assert.equal(p.position('BTC/USDT'), undefined);
+    assert.deepEqual(out.closedTrade, preview.closedTrade);
+    assert.deepEqual(p.accountState(), preview.account);
+    // The next trade takes the next id.
+    trade(p, 'BTC/USDT', 'buy', 1, 100, 0, DAY1 + 6);
+    assert.equal(trade(p, 'BTC/USDT', 'sell', 1, 100, 0, DAY1 + 7).closedTrade?.id, 'T-00000002');
+  });
+
+  it('previewProtection and commitPosition move a stop on the live position', () => {
+    const p = newPortfolio();
+    trade(p, 'BTC/USDT', 'buy', 1, 100, 0, DAY1, { stopLoss: 90 });
+    const live = p.position('BTC/USDT');
+    const next = p.previewProtection('BTC/USDT', { stopPrice: 95 });
+    assert.equal(live?.stopPrice, 90, 'preview changes nothing');
+    assert.equal(next?.stopPrice, 95);
+    assert.equal(next?.initialRisk, 10, 'R stays the risk taken at entry');
+    assert.ok(next);
+    assert.equal(p.commitPosition(next), live);
+    assert.equal(live?.stopPrice, 95);
+    assert.equal(p.previewProtection('ETH/USDT', { stopPrice: 1 }), null);
   });
 
   it('values ES at 50 per point and reports pnlR against the initial risk', () => {

@@ -8,8 +8,8 @@ import { SqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.js';
 import { SimClock } from '../../src/core/clock.js';
 import type { KernelEvent } from '../../src/core/events.js';
 import { BUILTIN_INSTRUMENTS, InstrumentRegistry } from '../../src/core/instruments.js';
-import type { Fill, Order } from '../../src/core/orders.js';
-import type { ExecutionReport } from '../../src/core/ports.js';
+import type { Fill, Order, OrderRequest } from '../../src/core/orders.js';
+import type { Broker, ExecutionReport, TradingStore } from '../../src/core/ports.js';
 import { Kernel } from '../../src/engine/kernel.js';
 import type { RiskConfig } from '../../src/engine/risk-engine.js';
 import { ScheduleFeeModel, TickSlippage, type FeeSchedule } from '../../src/sim/fees.js';
@@ -60,6 +60,11 @@ export function makeFill(fields: Partial<Fill> & Pick<Fill, 'id' | 'symbol' | 's
   return { orderId: fields.id.replace(/-F\d+$/, ''), accountId: 'acc', fee: 0, ts: 0, ...fields };
 }
 
+/** A market entry for the harness's paper account (0.5 BTC/USDT unless overridden). */
+export function paperRequest(over: Partial<OrderRequest> = {}): OrderRequest {
+  return { accountId: 'paper', botId: 'bot', symbol: 'BTC/USDT', side: 'buy', type: 'market', purpose: 'entry', qty: 0.5, ...over };
+}
+
 export const CRYPTO_FEES: FeeSchedule = { takerRate: 0.0004, makerRate: 0.0002, perContract: 0 };
 export const FUTURES_FEES: FeeSchedule = { takerRate: 0, makerRate: 0, perContract: 2.25 };
 
@@ -72,6 +77,10 @@ export interface HarnessOptions {
   risk?: RiskConfig;
   startingBalance?: number;
   scanIntervalMs?: number;
+  /** The paper broker's volume cap (partial fills); none by default. */
+  maxVolumeShare?: number;
+  /** What the kernel writes through (a failing wrapper around the real store); the store itself by default. */
+  wrapStore?: (store: SqliteStore) => TradingStore;
 }
 
 export interface Harness {
@@ -87,8 +96,8 @@ export interface Harness {
   errors: { error: unknown; context: string }[];
   /** Delivers a report to every listener the broker has (the execution engine among them). */
   replay(report: ExecutionReport): void;
-  /** Sets the clock to ts and feeds one trade print to the kernel. */
-  tick(symbol: string, price: number, ts: number): void;
+  /** Sets the clock to ts and feeds one trade print (of `size`, default 1) to the kernel. */
+  tick(symbol: string, price: number, ts: number, size?: number): void;
 }
 
 /** A kernel wired as the composition root wires it: SQLite store, paper broker fed by ticks. */
@@ -103,6 +112,7 @@ export function buildHarness(options: HarnessOptions): Harness {
     instruments,
     fees: new ScheduleFeeModel({ spot: crypto, perpetual: crypto, future: futures }),
     slippage: new TickSlippage(options.slippageTicks ?? 1),
+    maxVolumeShare: options.maxVolumeShare ?? null,
   });
   const listeners: ((r: ExecutionReport) => void)[] = [];
   const reports: ExecutionReport[] = [];
@@ -115,7 +125,7 @@ export function buildHarness(options: HarnessOptions): Harness {
   const errors: { error: unknown; context: string }[] = [];
   const kernel = new Kernel({
     clock,
-    store,
+    store: options.wrapStore ? options.wrapStore(store) : store,
     broker,
     instruments,
     account: { id: 'paper', currency: 'USD', startingBalance: options.startingBalance ?? 100_000, leverage: 10 },
@@ -123,7 +133,7 @@ export function buildHarness(options: HarnessOptions): Harness {
     scanIntervalMs: options.scanIntervalMs ?? 1_000,
     onError: (error, context) => errors.push({ error, context }),
   });
-  kernel.bus.on('tick', ({ tick }) => broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price }));
+  kernel.bus.on('tick', ({ tick }) => broker.onPrice({ symbol: tick.symbol, ts: tick.ts, open: tick.price, high: tick.price, low: tick.price, volume: tick.size }));
   const events: KernelEvent[] = [];
   kernel.bus.onAny((e) => events.push(e));
   return {
@@ -137,9 +147,36 @@ export function buildHarness(options: HarnessOptions): Harness {
     replay: (report) => {
       for (const l of listeners) l(report);
     },
-    tick: (symbol, price, ts) => {
+    tick: (symbol, price, ts, size = 1) => {
       clock.set(ts);
-      kernel.onTick({ symbol, ts, price, size: 1, trades: 1 });
+      kernel.onTick({ symbol, ts, price, size, trades: 1 });
     },
   };
+}
+
+/**
+ * A broker like a bridge: market orders only, executions reported by the test (several per
+ * order), no protective orders (the kernel manages them).
+ */
+export class ScriptedBroker implements Broker {
+  readonly name = 'scripted';
+  readonly supportsProtectiveOrders = false;
+  readonly submitted: Order[] = [];
+  private listener: (r: ExecutionReport) => void = () => {};
+  submit(order: Order): void {
+    this.submitted.push({ ...order });
+  }
+  cancel(orderId: string): void {
+    this.listener({ kind: 'cancelled', orderId, reason: 'cancelled at the venue', ts: 0 });
+  }
+  onReport(listener: (r: ExecutionReport) => void): void {
+    this.listener = listener;
+  }
+  reconcile(): void {}
+  isAvailable(): boolean {
+    return true;
+  }
+  report(r: ExecutionReport): void {
+    this.listener(r);
+  }
 }

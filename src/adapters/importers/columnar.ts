@@ -1,4 +1,5 @@
 import type { Tick } from '../../core/market.js';
+import { MAX_MARKET_TS, MAX_PRICE, MIN_MARKET_TS } from '../../core/money-checks.js';
 import { detectLayout, kindOf, type ImportFormat, type TickCols } from './formats.js';
 import { ImportFormatError, type ImportStats } from './index.js';
 import { TimestampParser, validDate } from './timestamps.js';
@@ -255,7 +256,8 @@ export class ColumnarTickParser {
       const ts = this.timestamp(buf, starts[cols.ts] as number, ends[cols.ts] as number);
       const price = decimal(buf, starts[cols.price] as number, ends[cols.price] as number);
       const size = decimal(buf, starts[cols.size] as number, ends[cols.size] as number);
-      if (!(price > 0) || !(size >= 0) || !Number.isFinite(ts)) {
+      // Anything out of range (core/money-checks) takes the line reader's path, which reports it.
+      if (!(price > 0) || !(size >= 0) || !(ts >= MIN_MARKET_TS && ts < MAX_MARKET_TS) || price >= MAX_PRICE) {
         this.slowRow(buf, ls, le, lineNo);
         continue;
       }

@@ -1,4 +1,5 @@
 import type { Bar, Tick } from '../../core/market.js';
+import { barRowProblem, tickRowProblem } from '../../core/money-checks.js';
 import { TimestampParser, isDateOnly, isTimeOnly } from './timestamps.js';
 
 /**
@@ -126,6 +127,9 @@ function tickParser(cols: TimeCols, price: number, size: number, trades: number)
     if (!(p > 0) || !Number.isFinite(p)) return `bad price '${cut(f[price])}'`;
     const s = num(f[size]);
     if (!(s >= 0) || !Number.isFinite(s)) return `bad volume '${cut(f[size])}'`;
+    // Out of range (core/money-checks): price >= 1e9, a time outside 1990..2100.
+    const range = tickRowProblem(ts, p, s);
+    if (range) return range;
     let n = 1;
     if (trades >= 0 && f[trades] !== undefined && f[trades] !== '') {
       n = num(f[trades]);
@@ -156,7 +160,7 @@ function binanceParser(): Layout['parseBar'] {
     const intervalMs = micro ? (closeT - openT + 1) / 1000 : closeT - openT + 1;
     if (!(intervalMs > 0) || !Number.isInteger(intervalMs)) return `close time ${closeRaw} does not follow open time ${openRaw}`;
     const o = num(f[1]), h = num(f[2]), l = num(f[3]), c = num(f[4]), v = num(f[5]);
-    const bad = checkBar(o, h, l, c, v);
+    const bad = checkBar(o, h, l, c, v) ?? barRowProblem(start, [o, h, l, c], v);
     if (bad) return bad;
     const trades = num(f[8]);
     if (!Number.isInteger(trades) || trades < 0) return `bad trade count '${cut(f[8])}'`;
@@ -184,7 +188,7 @@ function ohlcvParser(cols: BarCols, intervalMs: () => number): Layout['parseBar'
     if (!Number.isFinite(start)) return `bad timestamp '${cut(cols.ts >= 0 ? f[cols.ts] : `${f[cols.date]} ${f[cols.time]}`)}'`;
     const o = num(f[cols.open]), h = num(f[cols.high]), l = num(f[cols.low]), c = num(f[cols.close]);
     const v = cols.volume >= 0 && f[cols.volume] !== undefined ? num(f[cols.volume]) : 0;
-    const bad = checkBar(o, h, l, c, v);
+    const bad = checkBar(o, h, l, c, v) ?? barRowProblem(start, [o, h, l, c], v);
     if (bad) return bad;
     let trades = 0;
     if (cols.trades >= 0 && f[cols.trades] !== undefined && f[cols.trades] !== '') {

@@ -87,8 +87,9 @@ export class SqliteBridgeQueue implements BridgeQueue {
          ORDER BY seq LIMIT ?`,
       ),
       cancelRequests: db.prepare(
+        // Only the owner can answer a cancel request; an abandoned (expired) claim is cancelled by any poll.
         `SELECT * FROM bridge_orders WHERE account_id = ? AND cancel_requested = 1 AND status IN ('CLAIMED', 'WORKING')
-           AND (lease_owner = ? OR lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY seq`,
+           AND (lease_owner = ? OR (status = 'CLAIMED' AND (lease_expires_at IS NULL OR lease_expires_at <= ?))) ORDER BY seq`,
       ),
       lease: db.prepare(`UPDATE bridge_orders SET status = 'CLAIMED', lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE id = ?`),
       update: db.prepare(
@@ -118,7 +119,8 @@ export class SqliteBridgeQueue implements BridgeQueue {
         // An abandoned claim that the server wanted cancelled is not handed on: it is cancelled.
         for (const o of (this.stmt.cancelRequests.all(accountId, owner, now) as Row[]).map(fromRow)) {
           if (o.status === 'CLAIMED' && !leaseValid(o, now)) {
-            const cancelled: BridgeOrder = { ...o, status: 'CANCELLED', leaseOwner: null, leaseExpiresAt: null, updatedAt: now, reason: o.reason ?? 'cancelled before a bridge confirmed it' };
+            // The owner stays on record: if it did execute after all, its late fill is applied.
+            const cancelled: BridgeOrder = { ...o, status: 'CANCELLED', leaseExpiresAt: null, updatedAt: now, reason: o.reason ?? 'cancelled before a bridge confirmed it' };
             this.write(cancelled);
             this.stmt.history.run(o.id, now, owner, 'CANCELLED', 'cancelled-on-expiry', JSON.stringify({ previousOwner: o.leaseOwner }));
             result.cancelledOnExpiry.push(cancelled);
@@ -146,8 +148,9 @@ export class SqliteBridgeQueue implements BridgeQueue {
         const order = fromRow(row);
         const decision = decideReport(order, report, now);
         const detail = JSON.stringify(report);
+        const by = report.server ? 'server' : report.owner;
         if (decision.kind !== 'apply') {
-          this.stmt.history.run(orderId, now, report.owner, report.status, decision.kind, detail);
+          this.stmt.history.run(orderId, now, by, report.status, decision.kind, detail);
           return { outcome: decision.kind, order, message: decision.reason };
         }
         const next: BridgeOrder = { ...order, status: decision.to, updatedAt: now };
@@ -158,7 +161,8 @@ export class SqliteBridgeQueue implements BridgeQueue {
           if (report.brokerOrderId) next.brokerOrderId = report.brokerOrderId;
           else next.brokerOrderId ??= `bridge:${report.owner}:${orderId}`;
         } else {
-          next.leaseOwner = report.owner;
+          // A resolution by the server keeps the owner on record (its late fill still counts).
+          if (!report.server) next.leaseOwner = report.owner;
           next.leaseExpiresAt = null;
           if (report.brokerOrderId) next.brokerOrderId = report.brokerOrderId;
         }
@@ -169,8 +173,9 @@ export class SqliteBridgeQueue implements BridgeQueue {
           next.fillTs = now;
         }
         if (decision.to === 'REJECTED' || decision.to === 'CANCELLED') next.reason = report.reason ?? (order.cancelRequested ? order.reason : null) ?? `${decision.to.toLowerCase()} by bridge ${report.owner}`;
+        if (decision.late) next.reason = `filled after it was cancelled (${order.reason ?? 'cancelled'})`;
         this.write(next);
-        this.stmt.history.run(orderId, now, report.owner, report.status, decision.duplicate ? 'renewed' : 'applied', detail);
+        this.stmt.history.run(orderId, now, by, report.status, decision.late ? 'late-fill' : decision.duplicate ? 'renewed' : 'applied', detail);
         return { outcome: 'applied', from: decision.from, order: next, duplicate: decision.duplicate };
       })
       .immediate();

@@ -164,4 +164,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX renko_bars_recent ON renko_bars(asset, size, ts);
     `,
   },
+  {
+    version: 5,
+    name: 'server-managed stops',
+    // Partial fills need no schema change: an order's cumulative quantity, average price and fees
+    // and a position's entered/exited quantities live in the rows' JSON.
+    sql: `
+      CREATE TABLE managed_stops (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'triggered', 'cancelled')),
+        updated_at INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX managed_stops_account ON managed_stops(account_id, status);
+    `,
+  },
 ];

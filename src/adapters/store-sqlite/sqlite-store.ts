@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { sequenceOf } from '../../core/ids.js';
+import type { ManagedStop } from '../../core/managed-stops.js';
 import type { Fill, Order } from '../../core/orders.js';
 import type { Account, ClosedTrade, Position } from '../../core/portfolio-types.js';
 import type { RenkoBar, RenkoSize } from '../../core/renko.js';
@@ -71,6 +72,11 @@ export class SqliteStore implements TradingStore, SessionStore {
                 (SELECT COALESCE(MAX(seq), 0) FROM positions) AS positions,
                 (SELECT COALESCE(MAX(seq), 0) FROM closed_trades) AS trades`,
       ),
+      upsertManagedStop: db.prepare(
+        `INSERT INTO managed_stops (id, account_id, symbol, status, updated_at, data) VALUES (@id, @accountId, @symbol, @status, @updatedAt, @data)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, data = excluded.data`,
+      ),
+      managedStops: db.prepare(`SELECT data FROM managed_stops WHERE account_id = ? AND status <> 'cancelled' ORDER BY rowid`),
       getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`),
       setMeta: db.prepare(
         `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
@@ -104,6 +110,10 @@ export class SqliteStore implements TradingStore, SessionStore {
     this.stmt.upsertPosition.run(positionRow(position, true));
   }
 
+  hasFill(fillId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM fills WHERE id = ?').get(fillId) !== undefined;
+  }
+
   recordFill(record: FillRecord): boolean {
     return this.db.transaction((r: FillRecord): boolean => {
       const inserted = this.stmt.insertFill.run({ ...r.fill, data: JSON.stringify(r.fill) }).changes === 1;
@@ -116,6 +126,14 @@ export class SqliteStore implements TradingStore, SessionStore {
       this.stmt.snapshot.run(r.account.id, r.fill.ts, r.account.balance, r.account.realizedPnl, r.account.fees);
       return true;
     }).immediate(record);
+  }
+
+  saveManagedStop(stop: ManagedStop): void {
+    this.stmt.upsertManagedStop.run({ id: stop.id, accountId: stop.accountId, symbol: stop.symbol, status: stop.status, updatedAt: stop.updatedAt, data: JSON.stringify(stop) });
+  }
+
+  managedStops(accountId: string): ManagedStop[] {
+    return (this.stmt.managedStops.all(accountId) as Row[]).map((r) => JSON.parse(r.data) as ManagedStop);
   }
 
   appendEvents(events: readonly StoredEvent[]): void {

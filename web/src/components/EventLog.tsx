@@ -11,6 +11,9 @@ function describe(e: StreamEvent): string {
         .map(([s, v]) => `${s}: ${v}`)
         .join(' · ');
     }
+    case 'ALERT':
+      // Operator alerts (stale bridge orders, late or refused fills, position mismatches): their own sentence.
+      return `${String(d.kind ?? '')}: ${String(d.message ?? '')}`;
     default:
       return JSON.stringify(d).slice(0, 160);
   }
