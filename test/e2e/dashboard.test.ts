@@ -89,6 +89,8 @@ describe('dashboard (browser)', { skip }, () => {
       // The demo bot may exit the same position first: then the server refuses (404/409).
       const message = await waitText(page, '[data-testid=positions-message]', (t) => t.length > 0, 'the close answer');
       assert.match(message, /Closing position|not found|exit order working/);
+      // The bot got there first: the browser logs the refusal (404/409) in the console, as expected here.
+      if (!/Closing position/.test(message)) errors.splice(0, errors.length, ...errors.filter((e) => !/status of (404|409)/.test(e)));
       await page.waitForFunction(`!document.querySelector('[data-testid=positions] tr[data-position="${id}"]')`, undefined, { timeout: 15_000 });
       assert.deepEqual(errors, []);
     });
