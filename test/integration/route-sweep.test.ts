@@ -86,7 +86,8 @@ describe('route sweep: no protected handler runs under any spelling, anonymously
     return {
       engine: [engine.state, engine.killSwitch, engine.preset],
       history: (await get<unknown[]>('/api/engine/history')).length,
-      tradingView: Object.fromEntries(Object.entries(tv).map(([a, v]) => [a, [v.heartbeat_source, Object.values(v.renko).filter((b) => b?.bar_id === 'sweep').length]])),
+      // The feed's own ticks keep the heartbeat fresh (source 'ticks'); only a webhook makes it 'tradingview'.
+      tradingView: Object.fromEntries(Object.entries(tv).map(([a, v]) => [a, [v.heartbeat_source === 'tradingview', Object.values(v.renko).filter((b) => b?.bar_id === 'sweep').length]])),
       bridge: [bridge.last_heartbeat, bridge.last_pnl_snapshot, bridge.queue, bridge.open_orders, bridge.positions],
       desk: [
         desk.env,
@@ -214,6 +215,12 @@ describe('route sweep: no protected handler runs under any spelling, anonymously
     assert.deepEqual(await sideEffects(), before0, 'engine, kill switch, bridge, TradingView, desk, jobs, bots, orders and presets unchanged');
     assert.deepEqual((before0.engine as unknown[]).slice(0, 2), ['IDLE', false], 'no emergency stop');
     agent.destroy();
+    // Control: with the right credentials the same requests do change what was compared above.
+    await rawHttp(server.url, { method: 'POST', path: '/tv_heartbeat', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ secret: TV_SECRET, symbol: 'ES', price: 5000 }) });
+    await rawHttp(server.url, { method: 'POST', path: '/%61pi/engine/emergency-stop', headers: auth });
+    const after1 = await sideEffects();
+    assert.deepEqual((after1.engine as unknown[]).slice(0, 2), ['EMERGENCY', true], 'an authorised emergency stop shows');
+    assert.notDeepEqual(after1.tradingView, before0.tradingView, 'an authorised webhook shows');
   });
 
   it('a URL that does not decode answers 400 {detail, status_code} with X-Process-Time (issue 11 item 10)', async () => {
