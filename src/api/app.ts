@@ -1,9 +1,8 @@
 import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { EngineController } from '../app/engine-controller.js';
 import type { TradingFacade } from '../app/facade.js';
@@ -12,9 +11,12 @@ import type { MetricsService } from '../app/metrics-service.js';
 import type { MarketStatsView } from '../core/scanner.js';
 import cookie from '@fastify/cookie';
 import type { OperatorAuth } from '../app/operator-auth.js';
-import { operatorGuard } from './auth.js';
+import { accessControl, scopeAccess, withAccess, type SecretCheck } from './auth.js';
 import { authRoutes } from './routes-auth.js';
-import { burstLimiter } from './burst-limit.js';
+import { frameworkErrors, installErrorHandling, installJsonParser, refuse, type ServerPath } from './errors.js';
+import { installRateLimits, type RateLimitOptions } from './rate-limits.js';
+import { parseTypes } from './ws-hub.js';
+import { routeHits, routeHitsRoute } from './route-hits.js';
 import { engineRoutes } from './routes-engine.js';
 import { monitoringRoutes } from './routes-monitoring.js';
 import { presetRoutes, type PresetStore } from './routes-presets.js';
@@ -39,16 +41,6 @@ import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
 import { registerRequestLog } from './request-log.js';
 
-export interface RateLimitOptions {
-  enabled: boolean;
-  /** Requests per window per client address (seed 001: 100 per minute). */
-  max: number;
-  windowMs: number;
-  /** Requests per second per client address (seed 001: 10). */
-  burstPerSecond: number;
-  allowList: string[];
-}
-
 export interface ApiOptions {
   facade: TradingFacade;
   engine: EngineController;
@@ -58,11 +50,18 @@ export interface ApiOptions {
   marketStats: (symbol: string) => MarketStatsView | undefined;
   logger: Logger;
   version: string;
+  /** Origins besides the server's own allowed by CORS and for cookie-authenticated state changes. */
   corsOrigins: string[];
+  /** Fastify's trustProxy (behind a TLS reverse proxy). */
+  trustProxy?: boolean | string | number | string[];
+  /** Server directories that no error answer may name. */
+  serverPaths?: ServerPath[];
+  /** Whether a presented TradingView webhook secret is right (absent: webhooks answer 403). */
+  webhookSecret?: SecretCheck;
   /** Password sessions and API tokens (seed 003, DESIGN.md §4). */
   auth: OperatorAuth;
   rateLimit: RateLimitOptions;
-  ws: { maxBufferedBytes: number; pingIntervalMs: number };
+  ws: { maxBufferedBytes: number; pingIntervalMs: number; maxMessagesPerSecond: number };
   /** Hide 500 details (production). */
   production: boolean;
   /** Seed 003 execution bridge routes (bridge secret) and their operator views. */
@@ -83,9 +82,6 @@ export interface ApiOptions {
   dashboardDir?: string;
 }
 
-/** Routes that are never rate limited: health, docs and the WebSocket upgrade. */
-const unlimited = (url: string): boolean => url === '/' || url.startsWith('/api/docs') || url.startsWith('/ws');
-
 /** Builds the HTTP/WebSocket app without listening, so tests and the CLI share it. */
 export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInstance; hub: WsHub }> {
   const debug = options.logger.isLevelEnabled('debug');
@@ -98,6 +94,10 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     bodyLimit: 1_048_576,
     return503OnClosing: true,
     forceCloseConnections: true,
+    // A hop count is valid too (Fastify's proxy-addr), though its type does not say so.
+    trustProxy: (options.trustProxy ?? false) as boolean,
+    // A URL that does not decode: 400 {detail, status_code} before routing.
+    frameworkErrors,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   const hub = new WsHub(options.facade, options.ws, options.logger);
@@ -115,64 +115,50 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     });
   }
   registerRequestLog(app, options.logger);
+  installErrorHandling(app, { production: options.production, serverPaths: options.serverPaths ?? [] });
+  installJsonParser(app);
   await app.register(cookie);
-  app.addHook('onRequest', operatorGuard(options.auth));
-
-  app.setErrorHandler((error: Error & { statusCode?: number; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string }, req, reply) => {
-    if (error.validation) {
-      // FastAPI-style 422: where and what, for every problem.
-      const where = error.validationContext ?? 'body';
-      const detail = error.validation.map((v) => {
-        const p = (v.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] } | undefined) ?? {};
-        const loc = [where, ...v.instancePath.split('/').filter(Boolean), ...(p.missingProperty ? [p.missingProperty] : []), ...(p.additionalProperty ? [p.additionalProperty] : [])];
-        const msg = p.additionalProperty ? 'unknown field' : p.allowedValues ? `must be one of ${p.allowedValues.join(', ')}` : (v.message ?? 'invalid');
-        return { loc, msg, type: p.missingProperty ? 'missing' : 'value_error' };
-      });
-      return reply.code(422).send({ detail });
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 500) {
-      req.log.error({ err: error }, 'unhandled error');
-      return reply.code(500).send({
-        success: false,
-        error: 'Internal server error',
-        message: options.production ? 'Something went wrong' : error.message,
-        timestamp: Math.floor(Date.now() / 1000),
-      });
-    }
-    return reply.code(status).send({ detail: error.message });
+  // Access control first (every route must declare its class; the check reads the matched
+  // route), then CORS, then the rate limits (which need to know who the caller is).
+  const bridge = options.bridge;
+  accessControl(app, {
+    auth: options.auth,
+    bridgeSecret: bridge
+      ? (s) => {
+          const denied = bridge.authorize(s);
+          return denied && !denied.ok ? { status: denied.status, error: denied.error } : null;
+        }
+      : undefined,
+    webhookSecret: options.webhookSecret,
+    trustedOrigins: options.corsOrigins,
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ detail: `Not Found: ${req.method} ${req.url.split('?')[0]}` }));
-
-  await app.register(cors, { origin: options.corsOrigins });
-  if (options.rateLimit.enabled) {
-    const { max, windowMs, burstPerSecond, allowList } = options.rateLimit;
-    await app.register(rateLimit, {
-      global: true,
-      max,
-      timeWindow: windowMs,
-      allowList: (req) => allowList.includes(req.ip) || unlimited(req.url),
-      // The plugin throws what this returns; an Error keeps our error handler's {detail} body.
-      errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`Rate limit exceeded: ${ctx.max} requests per ${ctx.after}; retry later`), { statusCode: 429 }),
-    });
-    if (burstPerSecond > 0) app.addHook('onRequest', burstLimiter(burstPerSecond, (req) => allowList.includes(req.ip) || unlimited(req.url)));
-  }
+  const hits = routeHits(app);
+  // Default: same origin only (no CORS headers at all); configured origins get credentials.
+  await withAccess(app, 'open', () => app.register(cors, options.corsOrigins.length > 0 ? { origin: options.corsOrigins, credentials: true } : { origin: false }));
+  await installRateLimits(app, options.rateLimit);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Tradewind API', version: options.version, description: 'One kernel, five API surfaces (seeds 000-004). Paths are also served under /api/v1.' },
       tags: ['stream', 'engine', 'trading', 'scanner', 'presets', 'monitoring'].map((name) => ({ name })),
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(async (docs) => {
+    scopeAccess(docs, 'open');
+    await docs.register(swaggerUi, { routePrefix: '/api/docs' });
+  });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const dashboard = options.dashboardDir && existsSync(join(options.dashboardDir, 'index.html')) ? options.dashboardDir : undefined;
-  if (dashboard) await app.register(fastifyStatic, { root: dashboard, prefix: '/', index: false, wildcard: false });
-  // API clients keep getting the seed 000 health JSON; a browser (Accept: text/html) gets the dashboard.
-  app.get('/', { schema: { tags: ['stream'], summary: 'Health and version' } }, async (req, reply) => {
-    if (dashboard && (req.headers.accept ?? '').includes('text/html')) return reply.header('vary', 'Accept').header('cache-control', 'no-cache').sendFile('index.html');
-    if (dashboard) reply.header('vary', 'Accept');
-    return options.facade.health();
+  await app.register(async (site) => {
+    // The dashboard's files are open: the page must load before anyone logs in.
+    scopeAccess(site, 'open');
+    if (dashboard) await site.register(fastifyStatic, { root: dashboard, prefix: '/', index: false, wildcard: false });
+    // API clients keep getting the seed 000 health JSON; a browser (Accept: text/html) gets the dashboard.
+    site.get('/', { config: { access: 'open' }, schema: { tags: ['stream'], summary: 'Health and version' } }, async (req, reply) => {
+      if (dashboard && (req.headers.accept ?? '').includes('text/html')) return reply.header('vary', 'Accept').header('cache-control', 'no-cache').sendFile('index.html');
+      if (dashboard) reply.header('vary', 'Accept');
+      return options.facade.health();
+    });
   });
   const api: FastifyPluginAsync<{ docs: boolean }> = async (scope, { docs }) => {
     if (!docs) scope.addHook('onRoute', (route) => void (route.schema = { ...(route.schema ?? {}), hide: true }));
@@ -184,6 +170,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     await scannerRoutes(scope, options.engine, options.marketStats);
     await presetRoutes(scope, options.presets, options.engine);
     await monitoringRoutes(scope, options.logs, options.metrics);
+    routeHitsRoute(scope, hits);
     if (options.bridge) await bridgeRoutes(scope, options.bridge);
     if (options.upload) await uploadRoutes(scope, options.upload);
     if (desk) await deskRoutes(scope, desk);
@@ -198,6 +185,29 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   const tv = options.tradingView;
   if (tv) await app.register(async (scope) => tradingViewRoutes(scope, tv));
 
-  app.get('/ws', { websocket: true, schema: { hide: true } }, (socket) => hub.add(socket));
+  // The stream: operator access; the API token may come as ?token= here only (a browser cannot
+  // set headers on a WebSocket). ?types=A,B or ?events=seed000 picks the event types.
+  const typesOf = (req: FastifyRequest): Set<string> | null => {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    return parseTypes(q.types ?? q.events);
+  };
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      config: { access: 'operator', queryToken: true },
+      schema: { hide: true },
+      // A bad ?types= is refused before the upgrade (400), not after it.
+      preHandler: (req, reply, done) => {
+        try {
+          typesOf(req);
+          done();
+        } catch (e) {
+          void refuse(reply, 400, (e as Error).message);
+        }
+      },
+    },
+    (socket, req) => hub.add(socket, typesOf(req)),
+  );
   return { app, hub };
 }

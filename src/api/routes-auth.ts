@@ -11,7 +11,7 @@ const LoginBody = Type.Object({ password: Type.Optional(Type.String({ maxLength:
 /** Seed 003 authentication: session cookie login, logout and status. */
 export async function authRoutes(scope: FastifyInstance, auth: OperatorAuth): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.post('/login', { schema: { tags, summary: 'Log in; sets the session cookie', body: LoginBody }, preValidation: emptyBodyAsObject }, async (req, reply) => {
+  app.post('/login', { config: { access: 'open', rateGroup: 'login' }, schema: { tags, summary: 'Log in; sets the session cookie', body: LoginBody }, preValidation: emptyBodyAsObject }, async (req, reply) => {
     const result = await auth.login(req.body.password, req.ip);
     if (!result.ok) {
       if (result.retryAfterS !== undefined) reply.header('retry-after', String(result.retryAfterS));
@@ -28,12 +28,12 @@ export async function authRoutes(scope: FastifyInstance, auth: OperatorAuth): Pr
     }
     return { ok: true };
   });
-  app.post('/logout', { schema: { tags, summary: 'Log out; clears the session' } }, async (req, reply) => {
+  app.post('/logout', { config: { access: 'open', rateGroup: 'login' }, schema: { tags, summary: 'Log out; clears the session' } }, async (req, reply) => {
     auth.logout(sessionToken(req));
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
-  app.get('/auth/status', { schema: { tags, summary: 'Whether this client is logged in and whether a password is required' } }, async (req) => ({
+  app.get('/auth/status', { config: { access: 'open' }, schema: { tags, summary: 'Whether this client is logged in and whether a password is required' } }, async (req) => ({
     authenticated: auth.passwordRequired ? isAuthenticated(auth, req) : true,
     password_required: auth.passwordRequired,
   }));

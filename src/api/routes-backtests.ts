@@ -58,6 +58,7 @@ export async function backtestRoutes(scope: FastifyInstance, backtests: Backtest
   app.post(
     '/backtests',
     {
+      config: { access: 'operator', rateGroup: 'batch' },
       schema: {
         tags,
         summary: 'Start a backtest job in a worker thread (202 with its job_id)',
@@ -77,9 +78,9 @@ export async function backtestRoutes(scope: FastifyInstance, backtests: Backtest
     },
   );
 
-  app.get('/backtests', { schema: { tags, summary: 'Backtest jobs kept since the server started, newest first (no results)' } }, async () => ({ jobs: backtests.list() }));
+  app.get('/backtests', { config: { access: 'operator' }, schema: { tags, summary: 'Backtest jobs kept since the server started, newest first (no results)' } }, async () => ({ jobs: backtests.list() }));
 
-  app.get('/backtests/:id', { schema: { tags, summary: 'A backtest job: state, progress, and the result once done', params: JobParams } }, async (req, reply) => {
+  app.get('/backtests/:id', { config: { access: 'operator' }, schema: { tags, summary: 'A backtest job: state, progress, and the result once done', params: JobParams } }, async (req, reply) => {
     try {
       return backtests.view(req.params.id);
     } catch (error) {
@@ -87,7 +88,7 @@ export async function backtestRoutes(scope: FastifyInstance, backtests: Backtest
     }
   });
 
-  app.delete('/backtests/:id', { schema: { tags, summary: 'Cancel a running backtest job (409 when it has finished)', params: JobParams } }, async (req, reply) => {
+  app.delete('/backtests/:id', { config: { access: 'operator' }, schema: { tags, summary: 'Cancel a running backtest job (409 when it has finished)', params: JobParams } }, async (req, reply) => {
     try {
       return await backtests.cancel(req.params.id);
     } catch (error) {

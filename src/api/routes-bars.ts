@@ -13,10 +13,11 @@ const normalise = (raw: string): string => raw.toUpperCase().replace(/[-_]/g, '/
 
 /** GET /api/bars/symbols and GET /api/bars?symbol=&interval=&limit= (closed bars, oldest first). */
 export async function barRoutes(app: FastifyInstance, source: BarSource): Promise<void> {
-  app.get('/bars/symbols', { schema: { tags: ['stream'], summary: 'Symbols and intervals with bar history' } }, async () => ({ symbols: source.symbols() }));
+  app.get('/bars/symbols', { config: { access: 'operator' }, schema: { tags: ['stream'], summary: 'Symbols and intervals with bar history' } }, async () => ({ symbols: source.symbols() }));
   app.get(
     '/bars',
     {
+      config: { access: 'operator' },
       schema: {
         tags: ['stream'],
         summary: 'Closed bars of a symbol (the kernel bar history), oldest first',

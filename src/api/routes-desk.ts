@@ -7,7 +7,7 @@ const send = (reply: FastifyReply, r: DeskResult) => (r.ok ? reply.send(r.body) 
 
 /**
  * Seed 003 operator desk: POST /api/orders (the eight entry checks) and every control route.
- * Behind the operator guard like every /api route; errors are {ok: false, error}.
+ * Operator routes; errors are {ok: false, error}.
  */
 export async function deskRoutes(app: FastifyInstance, desk: RenkoDesk): Promise<void> {
   const tags = ['desk'];
@@ -31,7 +31,7 @@ export async function deskRoutes(app: FastifyInstance, desk: RenkoDesk): Promise
     ['/env', 'Switch DEMO/LIVE (LIVE needs live credentials)', (b) => desk.setEnv(b)],
   ];
   for (const [path, summary, handler] of routes) {
-    app.post(path, { schema: { tags, summary } }, async (req, reply) => send(reply, handler(body(req.body))));
+    app.post(path, { config: { access: 'operator' }, schema: { tags, summary } }, async (req, reply) => send(reply, handler(body(req.body))));
   }
-  app.get('/desk/state', { schema: { tags, summary: 'The Renko desk state alone (also merged into GET /api/state)' } }, async () => desk.stateView());
+  app.get('/desk/state', { config: { access: 'operator' }, schema: { tags, summary: 'The Renko desk state alone (also merged into GET /api/state)' } }, async () => desk.stateView());
 }

@@ -28,33 +28,33 @@ function send(reply: FastifyReply, result: EngineResult) {
 /** Seed 001 engine control: thin handlers over the EngineController. */
 export async function engineRoutes(scope: FastifyInstance, engine: EngineController, metrics: MetricsService): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.post('/engine/start', { schema: { tags, summary: 'Start the engine with a preset (paper or live)', body: StartBody, response: answers } }, async (req, reply) =>
+  app.post('/engine/start', { config: { access: 'operator' }, schema: { tags, summary: 'Start the engine with a preset (paper or live)', body: StartBody, response: answers } }, async (req, reply) =>
     send(reply, engine.start(req.body.preset, req.body.mode ?? 'paper')),
   );
-  app.post('/engine/stop', { schema: { tags, summary: 'Stop the engine (cancels its tasks; 10 s timeout)', response: answers } }, async (_req, reply) =>
+  app.post('/engine/stop', { config: { access: 'operator' }, schema: { tags, summary: 'Stop the engine (cancels its tasks; 10 s timeout)', response: answers } }, async (_req, reply) =>
     send(reply, await engine.stop()),
   );
-  app.post('/engine/pause', { schema: { tags, summary: 'Pause: no new decisions until resumed', response: answers } }, async (_req, reply) =>
+  app.post('/engine/pause', { config: { access: 'operator' }, schema: { tags, summary: 'Pause: no new decisions until resumed', response: answers } }, async (_req, reply) =>
     send(reply, engine.pause()),
   );
-  app.post('/engine/resume', { schema: { tags, summary: 'Resume after a pause', response: answers } }, async (_req, reply) => send(reply, engine.resume()));
+  app.post('/engine/resume', { config: { access: 'operator' }, schema: { tags, summary: 'Resume after a pause', response: answers } }, async (_req, reply) => send(reply, engine.resume()));
   for (const path of ['/engine/emergency-stop', '/engine/emergency_stop', '/engine/emergency']) {
     app.post(
       path,
-      { schema: { tags, summary: 'Emergency stop: halt every bot, cancel working orders, flatten positions', body: EmergencyBody, response: answers }, preValidation: emptyBodyAsObject },
+      { config: { access: 'operator' }, schema: { tags, summary: 'Emergency stop: halt every bot, cancel working orders, flatten positions', body: EmergencyBody, response: answers }, preValidation: emptyBodyAsObject },
       async (req, reply) => send(reply, engine.emergencyStop(req.body?.reason ?? 'emergency stop requested')),
     );
   }
-  app.post('/engine/reload', { schema: { tags, summary: 'Reload presets (engine stopped, idle, in error or emergency)', response: answers } }, async (_req, reply) =>
+  app.post('/engine/reload', { config: { access: 'operator' }, schema: { tags, summary: 'Reload presets (engine stopped, idle, in error or emergency)', response: answers } }, async (_req, reply) =>
     send(reply, engine.reload()),
   );
-  app.post('/engine/command', { schema: { tags, summary: 'Execute a command by name', body: CommandBody, response: answers } }, async (req, reply) =>
+  app.post('/engine/command', { config: { access: 'operator' }, schema: { tags, summary: 'Execute a command by name', body: CommandBody, response: answers } }, async (req, reply) =>
     send(reply, await engine.execute(req.body.command, req.body)),
   );
-  app.get('/engine/status', { schema: { tags, summary: 'State, preset, mode, slots, positions, latency, daily R, losing streak' } }, async () => engine.status());
-  app.get('/engine/commands', { schema: { tags, summary: 'Commands valid in the current state' } }, async () => engine.commands());
-  app.get('/engine/history', { schema: { tags, summary: 'State transitions with reason, timestamp and metadata', querystring: HistoryQuery } }, async (req) =>
+  app.get('/engine/status', { config: { access: 'operator' }, schema: { tags, summary: 'State, preset, mode, slots, positions, latency, daily R, losing streak' } }, async () => engine.status());
+  app.get('/engine/commands', { config: { access: 'operator' }, schema: { tags, summary: 'Commands valid in the current state' } }, async () => engine.commands());
+  app.get('/engine/history', { config: { access: 'operator' }, schema: { tags, summary: 'State transitions with reason, timestamp and metadata', querystring: HistoryQuery } }, async (req) =>
     engine.history(req.query.limit ?? 50),
   );
-  app.get('/engine/resource-health', { schema: { tags, summary: 'Process and system resource health' } }, async () => metrics.resourceHealth());
+  app.get('/engine/resource-health', { config: { access: 'operator' }, schema: { tags, summary: 'Process and system resource health' } }, async () => metrics.resourceHealth());
 }

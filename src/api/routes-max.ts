@@ -106,6 +106,7 @@ export async function maxRoutes(scope: FastifyInstance, options: MaxRoutesOption
   app.post(
     '/max-backtest',
     {
+      config: { access: 'operator', rateGroup: 'batch', bodyTypes: ['multipart/form-data'] },
       schema: {
         tags,
         summary: 'Backtest the Max bot over an uploaded tick file or stored ticks (multipart/form-data)',
@@ -151,6 +152,7 @@ export async function maxRoutes(scope: FastifyInstance, options: MaxRoutesOption
   app.post(
     '/max',
     {
+      config: { access: 'operator', rateGroup: 'batch', bodyTypes: ['multipart/form-data'] },
       schema: {
         tags,
         summary: 'Start a Max bot on the paper account and the simulated feed (multipart/form-data; DEMO only)',
@@ -198,9 +200,9 @@ export async function maxRoutes(scope: FastifyInstance, options: MaxRoutesOption
     },
   );
 
-  app.get('/max', { schema: { tags, summary: 'Max bots started since the server started, with their status' } }, async () => ({ bots: max.list() }));
+  app.get('/max', { config: { access: 'operator' }, schema: { tags, summary: 'Max bots started since the server started, with their status' } }, async () => ({ bots: max.list() }));
 
-  app.get('/max/:bot_id', { schema: { tags, summary: 'A Max bot: status, phase, position, trades', params: BotParams } }, async (req, reply) => {
+  app.get('/max/:bot_id', { config: { access: 'operator' }, schema: { tags, summary: 'A Max bot: status, phase, position, trades', params: BotParams } }, async (req, reply) => {
     try {
       return max.status(req.params.bot_id);
     } catch (error) {
@@ -208,7 +210,7 @@ export async function maxRoutes(scope: FastifyInstance, options: MaxRoutesOption
     }
   });
 
-  app.post('/max/:bot_id/stop', { schema: { tags, summary: 'Stop a Max bot and close its open position at market', params: BotParams } }, async (req, reply) => {
+  app.post('/max/:bot_id/stop', { config: { access: 'operator' }, schema: { tags, summary: 'Stop a Max bot and close its open position at market', params: BotParams } }, async (req, reply) => {
     try {
       return max.stop(req.params.bot_id);
     } catch (error) {

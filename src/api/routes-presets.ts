@@ -29,9 +29,9 @@ const summary = (p: Record<string, unknown>) => {
 /** Seed 001 preset management over the presets directory. */
 export async function presetRoutes(scope: FastifyInstance, presets: PresetStore, engine: EngineController): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/presets/', { schema: { tags, summary: 'List presets' } }, async () => presets.list().map(summary));
-  app.get('/presets', { schema: { tags, summary: 'List presets', hide: true } }, async () => presets.list().map(summary));
-  app.get('/presets/:name', { schema: { tags, summary: 'A preset with its whole configuration', params: PresetParams, response: { 200: Any, 404: Detail } } }, async (req, reply) => {
+  app.get('/presets/', { config: { access: 'operator' }, schema: { tags, summary: 'List presets' } }, async () => presets.list().map(summary));
+  app.get('/presets', { config: { access: 'operator' }, schema: { tags, summary: 'List presets', hide: true } }, async () => presets.list().map(summary));
+  app.get('/presets/:name', { config: { access: 'operator' }, schema: { tags, summary: 'A preset with its whole configuration', params: PresetParams, response: { 200: Any, 404: Detail } } }, async (req, reply) => {
     const p = presets.get(req.params.name);
     if (!p) return reply.code(404).send({ detail: `Preset '${req.params.name}' not found` });
     const { name, ...config } = p;
@@ -40,6 +40,7 @@ export async function presetRoutes(scope: FastifyInstance, presets: PresetStore,
   app.put(
     '/presets/:name',
     {
+      config: { access: 'operator' },
       schema: {
         tags,
         summary: 'Update a preset (deep merge, validated; refused while the engine runs)',

@@ -21,7 +21,7 @@ export async function scannerRoutes(scope: FastifyInstance, engine: EngineContro
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/scanner/scan/:name',
-    { schema: { tags, summary: 'Run a scan with the running preset', params: PresetParams, body: ScanBody, response: { 200: Any, 400: Detail, 404: Detail, 503: Detail } }, preValidation: emptyBodyAsObject },
+    { config: { access: 'operator' }, schema: { tags, summary: 'Run a scan with the running preset', params: PresetParams, body: ScanBody, response: { 200: Any, 400: Detail, 404: Detail, 503: Detail } }, preValidation: emptyBodyAsObject },
     async (req, reply) => {
       const body = req.body ?? {};
       if (body.preset !== undefined && body.preset !== req.params.name) {
@@ -32,12 +32,12 @@ export async function scannerRoutes(scope: FastifyInstance, engine: EngineContro
       return result.snapshot;
     },
   );
-  app.get('/scanner/last', { schema: { tags, summary: 'The most recent scan (empty before the first)' } }, async () => {
+  app.get('/scanner/last', { config: { access: 'operator' }, schema: { tags, summary: 'The most recent scan (empty before the first)' } }, async () => {
     return engine.lastScan() ?? { timestamp: new Date().toISOString(), candidates: [], totalScanned: 0, passedFilters: 0, summary: { session_id: engine.sessionId, state: engine.state.toLowerCase(), scanning_active: false } };
   });
   app.get(
     '/scanner/market-data/:symbol',
-    { schema: { tags, summary: 'Price, 24 h volume, trades per minute and ATRs of a symbol', params: SymbolParams, response: { 200: Any, 404: Detail } } },
+    { config: { access: 'operator' }, schema: { tags, summary: 'Price, 24 h volume, trades per minute and ATRs of a symbol', params: SymbolParams, response: { 200: Any, 404: Detail } } },
     async (req, reply) => {
       for (const s of symbolCandidates(req.params.symbol)) {
         const stats = marketStats(s);

@@ -16,17 +16,17 @@ export interface ExtraState {
 
 export async function streamRoutes(app: FastifyInstance, facade: TradingFacade, extraState?: ExtraState): Promise<void> {
   const stateBody = extraState ? mergedState(() => facade.stateBody(), extraState) : () => facade.stateBody();
-  app.get('/account', async (_req, reply) => {
+  app.get('/account', { config: { access: 'operator' } }, async (_req, reply) => {
     const account = facade.account();
     if (!account) return reply.code(503).send({ detail: 'Account not available yet' });
     return account;
   });
-  app.get('/positions', async () => facade.positions());
-  app.get('/trades', async () => facade.trades());
-  app.get('/scan', async () => facade.scan());
+  app.get('/positions', { config: { access: 'operator' } }, async () => facade.positions());
+  app.get('/trades', { config: { access: 'operator' } }, async () => facade.trades());
+  app.get('/scan', { config: { access: 'operator' } }, async () => facade.scan());
   // Serialised once per state change, however many clients poll it; pollers that send the
   // ETag back get 304, clients that accept gzip get the compressed copy.
-  app.get('/state', (req, reply) => {
+  app.get('/state', { config: { access: 'operator' } }, (req, reply) => {
     const body = stateBody();
     reply.header('etag', body.etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding');
     if (req.headers['if-none-match'] === body.etag) return reply.code(304).send();

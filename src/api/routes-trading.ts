@@ -11,12 +11,12 @@ const tags = ['trading'];
 /** Seed 001 positions and orders. */
 export async function tradingRoutes(scope: FastifyInstance, facade: TradingFacade): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/positions/:id', { schema: { tags, summary: 'One open position by id (or seed 000 ticket)', params: IdParams, response: { 200: Any, 404: Detail } } }, async (req, reply) => {
+  app.get('/positions/:id', { config: { access: 'operator' }, schema: { tags, summary: 'One open position by id (or seed 000 ticket)', params: IdParams, response: { 200: Any, 404: Detail } } }, async (req, reply) => {
     const position = facade.position(req.params.id);
     if (!position) return reply.code(404).send({ detail: `Position ${req.params.id} not found` });
     return position;
   });
-  app.post('/positions/:id/close', { schema: { tags, summary: 'Close an open position at market (one exit order for its full quantity); idempotent: status closing, already_closing or already_closed', params: IdParams, response: { 200: Any, 404: Detail, 422: Detail } } }, async (req, reply) => {
+  app.post('/positions/:id/close', { config: { access: 'operator' }, schema: { tags, summary: 'Close an open position at market (one exit order for its full quantity); idempotent: status closing, already_closing or already_closed', params: IdParams, response: { 200: Any, 404: Detail, 422: Detail } } }, async (req, reply) => {
     const outcome = facade.closePosition(req.params.id);
     if (!outcome.ok) return reply.code(outcome.code === 'not_found' ? 404 : 422).send({ detail: outcome.message });
     const timestamp = new Date().toISOString();
@@ -43,10 +43,10 @@ export async function tradingRoutes(scope: FastifyInstance, facade: TradingFacad
       timestamp,
     };
   });
-  app.get('/orders', { schema: { tags, summary: 'Orders, newest first (open and done)', querystring: OrdersQuery, response: { 200: Type.Array(SeedOrderSchema) } } }, async (req) =>
+  app.get('/orders', { config: { access: 'operator' }, schema: { tags, summary: 'Orders, newest first (open and done)', querystring: OrdersQuery, response: { 200: Type.Array(SeedOrderSchema) } } }, async (req) =>
     facade.orders({ status: req.query.status, symbol: req.query.symbol, limit: req.query.limit ?? 100 }),
   );
-  app.delete('/orders/:id', { schema: { tags, summary: 'Cancel a working order', params: IdParams, response: { 200: Any, 404: Detail, 409: Detail } } }, async (req, reply) => {
+  app.delete('/orders/:id', { config: { access: 'operator' }, schema: { tags, summary: 'Cancel a working order', params: IdParams, response: { 200: Any, 404: Detail, 409: Detail } } }, async (req, reply) => {
     const outcome = facade.cancelOrder(req.params.id);
     if (!outcome.ok) return reply.code(outcome.code === 'not_found' ? 404 : 409).send({ detail: outcome.message });
     return {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { nowUs } from '../adapters/broker-bridge.js';
 import { TV_RENKO_ROUTES, type TradingViewDesk, type TvResult } from '../app/tradingview-desk.js';
 
+const webhook = { access: 'webhook' } as const;
 const send = (reply: FastifyReply, r: TvResult) => (r.ok ? reply.send(r.body) : reply.code(r.status).send({ ok: false, error: r.error }));
 function body(raw: unknown): Record<string, unknown> {
   if (typeof raw === 'string') {
@@ -20,9 +21,9 @@ function body(raw: unknown): Record<string, unknown> {
  */
 export async function tradingViewRoutes(app: FastifyInstance, desk: TradingViewDesk): Promise<void> {
   const schema = { tags: ['tradingview'], summary: 'TradingView alert webhook (secret in the body)' };
-  app.post('/tv_heartbeat', { schema }, async (req, reply) => send(reply, desk.heartbeat(body(req.body))));
+  app.post('/tv_heartbeat', { config: webhook, schema }, async (req, reply) => send(reply, desk.heartbeat(body(req.body))));
   for (const path of Object.keys(TV_RENKO_ROUTES)) {
-    app.post(path, { schema: { ...schema, summary: `Renko ${TV_RENKO_ROUTES[path]}-point bar (secret in the body)` } }, async (req, reply) =>
+    app.post(path, { config: webhook, schema: { ...schema, summary: `Renko ${TV_RENKO_ROUTES[path]}-point bar (secret in the body)` } }, async (req, reply) =>
       send(reply, desk.renko(path, body(req.body))),
     );
   }
@@ -32,6 +33,7 @@ export async function tradingViewRoutes(app: FastifyInstance, desk: TradingViewD
   app.post(
     '/tv_level_exit',
     {
+      config: webhook,
       schema,
       onRequest: (req, _reply, done) => {
         arrivals.set(req, nowUs());
@@ -40,6 +42,8 @@ export async function tradingViewRoutes(app: FastifyInstance, desk: TradingViewD
     },
     async (req, reply) => send(reply, desk.levelExit(body(req.body), arrivals.get(req))),
   );
-  // Operator view (behind the operator guard like every /api route).
-  app.get('/api/tradingview/state', { schema: { tags: ['tradingview'], summary: 'Last heartbeat, price and Renko bar per asset and size' } }, async () => desk.snapshot());
+  // Operator view.
+  for (const [path, hide] of [['/api/tradingview/state', false], ['/api/v1/tradingview/state', true]] as const) {
+    app.get(path, { config: { access: 'operator' }, schema: { tags: ['tradingview'], summary: 'Last heartbeat, price and Renko bar per asset and size', hide } }, async () => desk.snapshot());
+  }
 }

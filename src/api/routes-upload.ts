@@ -64,7 +64,7 @@ export async function uploadRoutes(scope: FastifyInstance, options: UploadOption
   const tooLarge = () => new HttpError(413, `file too large: the limit is ${limit >= MB ? `${Math.round(limit / MB)} MB` : `${limit} bytes`}`);
   await scope.register(async (s) => {
     await s.register(multipart, { limits: { fileSize: limit, files: 1, fields: 20, fieldSize: 64 * 1024 }, throwFileSizeLimit: true });
-    s.post('/upload-tick-data', { schema: { tags: ['upload'], summary: 'Upload tick data (multipart); progress as Server-Sent Events' } }, async (req, reply) => {
+    s.post('/upload-tick-data', { config: { access: 'operator', rateGroup: 'uploads', bodyTypes: ['multipart/form-data'] }, schema: { tags: ['upload'], summary: 'Upload tick data (multipart); progress as Server-Sent Events' } }, async (req, reply) => {
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > limit + FORM_OVERHEAD) throw tooLarge();
       if (!req.isMultipart()) throw new HttpError(400, 'expected a multipart/form-data body with file or file_path and instrument');
@@ -137,10 +137,10 @@ function insideImportDir(filePath: string, importDir: string): string {
     real = realpathSync(candidate);
   } catch {
     const rel = relative(root, resolve(candidate));
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new HttpError(403, `file_path must be inside the import directory ${root}`);
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new HttpError(403, 'file_path must be inside the import directory (marketData.importDir)');
     throw new HttpError(400, `file_path not found: ${filePath}`);
   }
-  if (real !== root && !real.startsWith(root + sep)) throw new HttpError(403, `file_path must be inside the import directory ${root}`);
+  if (real !== root && !real.startsWith(root + sep)) throw new HttpError(403, 'file_path must be inside the import directory (marketData.importDir)');
   if (!statSync(real).isFile()) throw new HttpError(400, `file_path is not a file: ${filePath}`);
   return real;
 }

@@ -5,7 +5,7 @@ import Type from 'typebox';
 /** Any JSON (shapes too rich to restate, such as the merged position). */
 export const Any = Type.Unknown();
 
-export const Detail = Type.Object({ detail: Type.Unknown() }, { description: 'Error: what was wrong' });
+export const Detail = Type.Object({ detail: Type.Unknown(), status_code: Type.Optional(Type.Integer()) }, { description: 'Error: what was wrong (and the status, as seed 002)' });
 
 export const CommandResult = Type.Object(
   {

@@ -7,18 +7,51 @@ export interface WsHubOptions {
   /** Unsent bytes above which a client skips messages; ten times it, the client is dropped. */
   maxBufferedBytes: number;
   pingIntervalMs: number;
+  /** Messages a client may send per second (sustained; twice that in a burst) before it is cut off. */
+  maxMessagesPerSecond: number;
+}
+
+/** Seed 000's documented event types (its dashboard's useBotWebSocket handles exactly these). */
+export const SEED000_TYPES = ['STATE_SNAPSHOT', 'ACCOUNT_UPDATE', 'POSITION_UPDATE', 'SCAN_SUMMARY', 'TRADE_EXECUTION'] as const;
+const PRESETS: Record<string, readonly string[]> = { seed000: SEED000_TYPES };
+const TYPE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/**
+ * The event types a client asked for: `seed000` (a preset), a comma-separated list of types, or
+ * both; null = everything. Throws a message for anything else.
+ */
+export function parseTypes(raw: unknown): Set<string> | null {
+  if (raw === undefined || raw === null || raw === '' || raw === 'all' || raw === '*') return null;
+  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+  if (!items || items.length > 64) throw new Error('types must be a comma-separated list of event types (or seed000)');
+  const out = new Set<string>();
+  for (const item of items) {
+    const s = typeof item === 'string' ? item.trim() : '';
+    const preset = PRESETS[s.toLowerCase()];
+    if (preset) for (const t of preset) out.add(t);
+    else if (TYPE.test(s)) out.add(s);
+    else throw new Error(`unknown event type or preset '${String(item).slice(0, 64)}' (use seed000 or upper-case event types)`);
+  }
+  return out;
 }
 
 interface Client {
   socket: WebSocket;
   alive: boolean;
   skipped: number;
+  /** Event types it asked for; null = every type. */
+  types: Set<string> | null;
+  /** Token bucket of incoming messages (hand-written: a few lines, no library needed). */
+  tokens: number;
+  refilledAt: number;
 }
 
 /**
- * The /ws connection manager: STATE_SNAPSHOT on connect, then every stream envelope. Dead
- * connections (no pong within a ping interval) are dropped; a slow client skips messages
- * instead of holding the others back.
+ * The /ws connection manager: STATE_SNAPSHOT on connect, then every stream envelope (or the
+ * types the client asked for). Dead connections (no pong within a ping interval) are dropped;
+ * every message sent (broadcasts and replies alike) respects the per-client buffer limit, so a
+ * slow or non-reading client skips messages and is dropped past ten times the limit; a client
+ * that sends faster than allowed is cut off.
  */
 export class WsHub {
   private readonly clients = new Set<Client>();
@@ -26,13 +59,15 @@ export class WsHub {
   private readonly pinger: NodeJS.Timeout;
   dropped = 0;
   skippedMessages = 0;
+  /** Clients cut off for flooding. */
+  flooded = 0;
 
   constructor(
     private readonly facade: TradingFacade,
     private readonly options: WsHubOptions,
     private readonly log: Logger,
   ) {
-    this.unsubscribe = facade.subscribe((json) => this.broadcast(json));
+    this.unsubscribe = facade.subscribe((json, envelope) => this.broadcast(json, envelope.type));
     this.pinger = setInterval(() => this.pingAll(), options.pingIntervalMs);
     this.pinger.unref();
   }
@@ -41,8 +76,8 @@ export class WsHub {
     return this.clients.size;
   }
 
-  add(socket: WebSocket): void {
-    const client: Client = { socket, alive: true, skipped: 0 };
+  add(socket: WebSocket, types: Set<string> | null = null): void {
+    const client: Client = { socket, alive: true, skipped: 0, types, tokens: this.options.maxMessagesPerSecond * 2, refilledAt: Date.now() };
     this.clients.add(client);
     socket.on('pong', () => {
       client.alive = true;
@@ -53,23 +88,13 @@ export class WsHub {
       this.log.debug({ err }, 'websocket client error');
       this.remove(client);
     });
-    socket.send(this.facade.snapshotJson());
+    if (!types || types.has('STATE_SNAPSHOT')) this.send(client, this.facade.snapshotJson());
   }
 
-  broadcast(json: string): void {
+  broadcast(json: string, type?: string): void {
     for (const client of this.clients) {
-      const { socket } = client;
-      if (socket.readyState !== socket.OPEN) {
-        this.remove(client);
-        continue;
-      }
-      if (socket.bufferedAmount > this.options.maxBufferedBytes) {
-        client.skipped += 1;
-        this.skippedMessages += 1;
-        if (socket.bufferedAmount > this.options.maxBufferedBytes * 10) this.remove(client);
-        continue;
-      }
-      socket.send(json, (err) => err && this.remove(client));
+      if (client.types && type !== undefined && !client.types.has(type)) continue;
+      this.send(client, json);
     }
   }
 
@@ -80,16 +105,62 @@ export class WsHub {
     this.clients.clear();
   }
 
+  /** Sends unless the client's unsent data is past the limit (skipped) or ten times it (dropped). */
+  private send(client: Client, json: string): boolean {
+    const { socket } = client;
+    if (socket.readyState !== socket.OPEN) {
+      this.remove(client);
+      return false;
+    }
+    if (socket.bufferedAmount > this.options.maxBufferedBytes) {
+      client.skipped += 1;
+      this.skippedMessages += 1;
+      if (socket.bufferedAmount > this.options.maxBufferedBytes * 10) this.remove(client);
+      return false;
+    }
+    socket.send(json, (err) => err && this.remove(client));
+    return true;
+  }
+
   private onMessage(client: Client, text: string): void {
-    // Clients may send anything to keep the connection alive; a JSON ping gets a pong.
+    if (!this.clients.has(client)) return; // already cut off
+    // Flood control: maxMessagesPerSecond sustained, twice that in a burst.
+    const now = Date.now();
+    const rate = this.options.maxMessagesPerSecond;
+    client.tokens = Math.min(rate * 2, client.tokens + ((now - client.refilledAt) / 1000) * rate);
+    client.refilledAt = now;
+    client.tokens -= 1;
+    if (client.tokens < 0) {
+      this.flooded += 1;
+      this.log.warn({ component: 'ws' }, `websocket client cut off: more than ${rate} messages a second`);
+      this.clients.delete(client);
+      this.dropped += 1;
+      client.socket.close(1008, 'too many messages');
+      // A client that does not read never completes the closing handshake.
+      setTimeout(() => client.socket.terminate(), 1_000).unref();
+      return;
+    }
+    // Clients may send anything to keep the connection alive; a JSON ping gets a pong, a
+    // subscribe message changes the event types it receives.
     if (text.length > 4096) return;
+    let msg: { type?: unknown; types?: unknown; events?: unknown };
     try {
-      const msg = JSON.parse(text) as { type?: unknown };
-      if (msg.type === 'ping' || msg.type === 'PING') {
-        client.socket.send(JSON.stringify({ type: 'PONG', timestamp: new Date().toISOString(), data: {} }));
-      }
+      msg = JSON.parse(text) as typeof msg;
     } catch {
-      // not JSON: a plain keep-alive
+      return; // not JSON: a plain keep-alive
+    }
+    if (!msg || typeof msg !== 'object') return;
+    if (msg.type === 'ping' || msg.type === 'PING') {
+      this.send(client, JSON.stringify({ type: 'PONG', timestamp: new Date().toISOString(), data: {} }));
+    } else if (msg.type === 'subscribe' || msg.type === 'SUBSCRIBE') {
+      try {
+        client.types = parseTypes(msg.types ?? msg.events);
+        const types = client.types ? [...client.types] : 'all';
+        this.send(client, JSON.stringify({ type: 'SUBSCRIBED', timestamp: new Date().toISOString(), data: { types }, types }));
+      } catch (e) {
+        const error = (e as Error).message;
+        this.send(client, JSON.stringify({ type: 'ERROR', timestamp: new Date().toISOString(), data: { error }, error }));
+      }
     }
   }
 

@@ -174,7 +174,7 @@ export class BacktestJobs {
       try {
         return realpathSync(this.deps.importDir);
       } catch {
-        throw new BacktestRequestError(422, `data.file: the import directory ${this.deps.importDir} does not exist`);
+        throw new BacktestRequestError(422, 'data.file: the import directory (marketData.importDir) does not exist');
       }
     })();
     const candidate = isAbsolute(file) ? file : join(root, file);
@@ -183,10 +183,10 @@ export class BacktestJobs {
       real = realpathSync(candidate);
     } catch {
       const rel = relative(root, resolve(candidate));
-      if (rel.startsWith('..') || isAbsolute(rel)) throw new BacktestRequestError(403, `data.file must be inside the import directory ${root}`);
-      throw new BacktestRequestError(422, `data.file not found: ${file} (in the import directory ${root})`);
+      if (rel.startsWith('..') || isAbsolute(rel)) throw new BacktestRequestError(403, 'data.file must be inside the import directory (marketData.importDir)');
+      throw new BacktestRequestError(422, `data.file not found: ${file} (in the import directory)`);
     }
-    if (real !== root && !real.startsWith(root + sep)) throw new BacktestRequestError(403, `data.file must be inside the import directory ${root}`);
+    if (real !== root && !real.startsWith(root + sep)) throw new BacktestRequestError(403, 'data.file must be inside the import directory (marketData.importDir)');
     if (!statSync(real).isFile()) throw new BacktestRequestError(422, `data.file is not a file: ${file}`);
     return real;
   }

@@ -66,13 +66,13 @@ export class OperatorAuth {
       const retryAfterS = Math.ceil(((recent[0] as number) + this.o.failureWindowMs - now) / 1000);
       return { ok: false, status: 429, error: `Too many failed logins: try again in ${retryAfterS} s`, retryAfterS };
     }
+    // The attempt counts as a failure before the (asynchronous) check: concurrent guesses each
+    // take a slot, so no more than maxFailures of them are ever checked. A success clears them.
+    recent.push(now);
+    this.failures.set(client, recent);
+    if (this.failures.size > 10_000) this.forgetOldFailures(now);
     const good = typeof password === 'string' && password.length > 0 && (await verifyPassword(password, this.o.passwordHash));
-    if (!good) {
-      recent.push(now);
-      this.failures.set(client, recent);
-      if (this.failures.size > 10_000) this.forgetOldFailures(now);
-      return { ok: false, status: 401, error: 'Invalid password' };
-    }
+    if (!good) return { ok: false, status: 401, error: 'Invalid password' };
     this.failures.delete(client);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = now + this.o.sessionTtlMs;

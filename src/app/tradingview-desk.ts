@@ -143,6 +143,12 @@ export class TradingViewDesk {
     return feed.lastTradingViewAt !== null && now - feed.lastTradingViewAt < this.fallbackAfterMs;
   }
 
+  /** Null when a presented webhook secret is right, else why not (the API's access hook asks). */
+  authorize(secret: unknown): { status: number; error: string } | null {
+    const r = this.check({ secret });
+    return r && !r.ok ? { status: r.status, error: r.error } : null;
+  }
+
   private check(body: Record<string, unknown>): TvResult | null {
     if (!this.secretDigest) return { ok: false, status: 403, error: 'TradingView webhooks are disabled: TV_WEBHOOK_SECRET is not configured' };
     const given = typeof body.secret === 'string' ? digest(body.secret) : null;

@@ -3,11 +3,11 @@ import type { TradewindConfig } from './config-schema.js';
 
 /** Embedded defaults: SQLite in ./data, simulated market, paper account, demo bot on. */
 export const defaultConfig = (): TradewindConfig => ({
-  server: { host: '127.0.0.1', port: 8000, portSearch: 10, corsOrigins: ['http://localhost:5173', 'http://127.0.0.1:5173'] },
+  // Same origin only (the Vite dev server proxies /api and /ws, so its pages are same-origin too).
+  server: { host: '127.0.0.1', port: 8000, portSearch: 10, corsOrigins: [], trustProxy: false },
   dataDir: './data',
   presetsDir: '',
-  // Seed 001's recommendation: 100 requests a minute and 10 a second per address.
-  rateLimit: { enabled: true, max: 100, windowMs: 60_000, burstPerSecond: 10, allowList: [] },
+  rateLimit: { enabled: true, allowList: [], groups: defaultRateGroups() },
   tradingView: { secret: '', assets: ['ES', 'NQ'], barSource: 'auto', barSourceByAsset: {}, fallbackAfterSeconds: 60 },
   engine: { autoStartPreset: '', heartbeatMs: 10_000 },
   log: { level: 'info', file: true },
@@ -66,5 +66,33 @@ export const defaultConfig = (): TradewindConfig => ({
     maxScaleIns: 1,
     pnlSnapshotIncludesUnrealized: true,
   },
-  stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000 },
+  stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000, maxClientMessagesPerSecond: 20 },
+});
+
+/**
+ * Rate-limit groups (README "Rate limits"). Anonymous callers are counted per address in the group
+ * of the route; an operator's session or token has its own budget (`operator`), keyed by the
+ * session or token, sized for several dashboard tabs; bridge and webhook routes have theirs.
+ * test/unit/rate-budget.test.ts checks these against the dashboard's, a bridge's and TradingView's
+ * demand per minute.
+ */
+export const defaultRateGroups = (): TradewindConfig['rateLimit']['groups'] => ({
+  // Seed 001: 100 requests a minute with a 10 a second burst (state-changing operator routes).
+  control: { max: 100, windowMs: 60_000, burstPerSecond: 10 },
+  // Seed 002 HFT reads: 1000 a minute (every operator GET, the /ws upgrade included).
+  reads: { max: 1_000, windowMs: 60_000, burstPerSecond: 0 },
+  // Seed 002 batch: 100 a minute (backtests, Max backtests and bot starts).
+  batch: { max: 100, windowMs: 60_000, burstPerSecond: 0 },
+  // Seed 002 uploads: 10 an hour.
+  uploads: { max: 10, windowMs: 3_600_000, burstPerSecond: 0 },
+  // Login and logout, on top of the failed-login throttle (auth.maxLoginFailures in 15 minutes).
+  login: { max: 100, windowMs: 60_000, burstPerSecond: 10 },
+  // Health, docs, the dashboard's files, auth status.
+  open: { max: 1_200, windowMs: 60_000, burstPerSecond: 0 },
+  // An operator's session or API token: every control and read route.
+  operator: { max: 6_000, windowMs: 60_000, burstPerSecond: 0 },
+  // The execution bridge's routes (bridge secret), per address.
+  bridge: { max: 1_200, windowMs: 60_000, burstPerSecond: 0 },
+  // TradingView webhooks (webhook secret), per address: 20 a second sustained.
+  webhook: { max: 1_200, windowMs: 60_000, burstPerSecond: 0 },
 });

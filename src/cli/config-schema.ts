@@ -24,6 +24,15 @@ const strict = { additionalProperties: false } as const;
 
 const BarSourceSchema = Type.Union([Type.Literal('tradingview'), Type.Literal('feed'), Type.Literal('both')]);
 const BarSourceOrAuto = Type.Union([Type.Literal('auto'), Type.Literal('tradingview'), Type.Literal('feed'), Type.Literal('both')]);
+/** One rate-limit group: `max` requests per `windowMs` per client, and at most `burstPerSecond` in one second (0 = no burst cap). */
+const RateGroup = Type.Object(
+  {
+    max: Type.Integer({ minimum: 1 }),
+    windowMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }),
+    burstPerSecond: Type.Integer({ minimum: 0 }),
+  },
+  strict,
+);
 
 export const ConfigSchema = Type.Object(
   {
@@ -33,20 +42,42 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535 }),
         /** How many ports after `port` to try when it is taken (8000-8009 by default). */
         portSearch: Type.Integer({ minimum: 1, maximum: 100 }),
-        corsOrigins: Type.Array(Type.String()),
+        /**
+         * Origins besides the server's own that browsers may call from (CORS, with credentials)
+         * and that may make cookie-authenticated state changes. Empty: same origin only.
+         */
+        corsOrigins: Type.Array(Type.String({ pattern: '^https?://[^/]+$' })),
+        /**
+         * Fastify's trustProxy: behind a TLS reverse proxy, true (or the proxy's addresses) makes
+         * X-Forwarded-For/-Proto/-Host count, so client addresses, https and the origin are right.
+         */
+        trustProxy: Type.Union([Type.Boolean(), Type.String({ minLength: 1 }), Type.Integer({ minimum: 1 }), Type.Array(Type.String({ minLength: 1 }))]),
       },
       strict,
     ),
     dataDir: Type.String({ minLength: 1 }),
     /** Preset JSON files; empty means DATA_DIR/presets (seeded from the shipped presets/). */
     presetsDir: Type.String(),
+    /** Rate limits per route group (src/api/rate-limits.ts; README "Rate limits"). */
     rateLimit: Type.Object(
       {
         enabled: Type.Boolean(),
-        max: Type.Integer({ minimum: 1 }),
-        windowMs: Type.Integer({ minimum: 1000 }),
-        burstPerSecond: Type.Integer({ minimum: 0 }),
+        /** Client addresses never limited. */
         allowList: Type.Array(Type.String()),
+        groups: Type.Object(
+          {
+            control: RateGroup,
+            reads: RateGroup,
+            batch: RateGroup,
+            uploads: RateGroup,
+            login: RateGroup,
+            open: RateGroup,
+            operator: RateGroup,
+            bridge: RateGroup,
+            webhook: RateGroup,
+          },
+          strict,
+        ),
       },
       strict,
     ),
@@ -220,6 +251,8 @@ export const ConfigSchema = Type.Object(
         /** A client whose unsent data passes this is skipped; ten times this, disconnected. */
         maxClientBufferBytes: Type.Integer({ minimum: 1024 }),
         pingIntervalMs: Type.Integer({ minimum: 1000 }),
+        /** Messages a client may send per second (pings, subscribes) before it is disconnected. */
+        maxClientMessagesPerSecond: Type.Integer({ minimum: 1, maximum: 10_000 }),
       },
       strict,
     ),

@@ -11,15 +11,22 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+type Override = { path: string[]; parse: (v: string) => unknown } | { set: (v: string) => [string[], unknown][] };
+
+const RATE_GROUPS = Object.keys(defaultConfig().rateLimit.groups);
+
 /** Environment variables that override the file: name -> config path and parser. */
-const ENV_OVERRIDES: Record<string, { path: string[]; parse: (v: string) => unknown }> = {
+const ENV_OVERRIDES: Record<string, Override> = {
   PORT: { path: ['server', 'port'], parse: toNumber },
   HOST: { path: ['server', 'host'], parse: (v) => v },
   DATA_DIR: { path: ['dataDir'], parse: (v) => v },
   LOG_LEVEL: { path: ['log', 'level'], parse: (v) => v },
   TRADEWIND_SEED: { path: ['feed', 'seed'], parse: toNumber },
   TRADEWIND_DEMO_BOT: { path: ['demoBot', 'enabled'], parse: toBoolean },
-  TRADEWIND_RATE_LIMIT: { path: ['rateLimit'], parse: rateLimitFromEnv },
+  TRADEWIND_RATE_LIMIT: { set: rateLimitFromEnv },
+  ...Object.fromEntries(RATE_GROUPS.map((g) => [`TRADEWIND_RATE_LIMIT_${g.toUpperCase()}`, { set: (v: string) => rateGroupFromEnv(g, v) }])),
+  TRADEWIND_CORS_ORIGINS: { path: ['server', 'corsOrigins'], parse: (v) => v.split(',').map((s) => s.trim().replace(/\/$/, '')).filter(Boolean) },
+  TRADEWIND_TRUST_PROXY: { path: ['server', 'trustProxy'], parse: trustProxyFromEnv },
   TRADEWIND_PRESETS_DIR: { path: ['presetsDir'], parse: (v) => v },
   TV_WEBHOOK_SECRET: { path: ['tradingView', 'secret'], parse: (v) => v },
   DASHBOARD_PASSWORD: { path: ['auth', 'password'], parse: (v) => v },
@@ -50,19 +57,21 @@ export function loadConfig(options: LoadOptions = {}): TradewindConfig {
   for (const [name, o] of Object.entries(ENV_OVERRIDES)) {
     const raw = options.env?.[name];
     if (raw === undefined || raw === '') continue;
-    setPath(config, o.path, o.parse(raw));
-    sources.set(o.path.join('.'), `environment variable ${name}`);
+    for (const [path, value] of 'set' in o ? o.set(raw) : [[o.path, o.parse(raw)] as [string[], unknown]]) {
+      setPath(config, path, value);
+      sources.set(path.join('.'), `environment variable ${name}`);
+    }
   }
   for (const o of options.overrides ?? []) {
     setPath(config, o.path, o.value);
     sources.set(o.path.join('.'), o.source);
   }
-  // Seed 003 configures the bridge by its secret alone: a bridge secret turns the bridge account
-  // on unless bridge.enabled is set explicitly (file or flag).
-  const bridge = config.bridge as Record<string, unknown> | undefined;
+  // Seed 003: BRIDGE_HEARTBEAT_SECRET alone switches the bridge on (routes and account), unless
+  // bridge.enabled is set explicitly somewhere.
+  const bridge = config.bridge as { enabled?: unknown; secret?: unknown } | undefined;
   if (bridge && typeof bridge.secret === 'string' && bridge.secret !== '' && !sources.has('bridge.enabled')) {
     bridge.enabled = true;
-    sources.set('bridge.enabled', `bridge secret (${sources.get('bridge.secret') ?? 'configured'})`);
+    sources.set('bridge.enabled', 'bridge.secret being set');
   }
   const errors = [...Value.Errors(ConfigSchema, config)].filter((e) => e.keyword !== 'boolean');
   if (errors.length > 0) {
@@ -139,13 +148,34 @@ function toNumber(v: string): unknown {
   return v.trim() !== '' && Number.isFinite(n) ? n : v;
 }
 
-/** "off" disables rate limiting; "N" or "N/M" sets N per minute and M per second. */
-function rateLimitFromEnv(v: string): unknown {
-  const base = defaultConfig().rateLimit;
-  if (/^(off|false|0)$/i.test(v)) return { ...base, enabled: false };
+/**
+ * TRADEWIND_RATE_LIMIT: "off" disables every group, "on" enables them; "N" or "N/M" also sets
+ * the seed 001 control group to N per window and M per second.
+ */
+function rateLimitFromEnv(v: string): [string[], unknown][] {
+  if (/^(off|false|0)$/i.test(v.trim())) return [[['rateLimit', 'enabled'], false]];
+  if (/^(on|true)$/i.test(v.trim())) return [[['rateLimit', 'enabled'], true]];
+  return [[['rateLimit', 'enabled'], true], ...rateGroupFromEnv('control', v)];
+}
+
+/** TRADEWIND_RATE_LIMIT_<GROUP>: "N" (per the group's window) or "N/M" (and M per second). */
+function rateGroupFromEnv(group: string, v: string): [string[], unknown][] {
   const m = /^(\d+)(?:\/(\d+))?$/.exec(v.trim());
-  if (!m) return v;
-  return { ...base, enabled: true, max: Number(m[1]), burstPerSecond: m[2] === undefined ? base.burstPerSecond : Number(m[2]) };
+  const path = ['rateLimit', 'groups', group];
+  // Not a number: let validation name the key and the variable.
+  if (!m) return [[[...path, 'max'], v]];
+  const out: [string[], unknown][] = [[[...path, 'max'], Number(m[1])]];
+  if (m[2] !== undefined) out.push([[...path, 'burstPerSecond'], Number(m[2])]);
+  return out;
+}
+
+/** TRADEWIND_TRUST_PROXY: true/false, a hop count, or comma-separated proxy addresses. */
+function trustProxyFromEnv(v: string): unknown {
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) === 0 ? false : Number(v.trim());
+  const b = toBoolean(v);
+  if (typeof b === 'boolean') return b;
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  return list.length === 1 ? list[0] : list;
 }
 
 function toBoolean(v: string): unknown {

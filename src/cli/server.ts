@@ -38,7 +38,7 @@ import { createBridgeAccount } from './bridge-account.js';
 import { MaxService } from '../app/max-service.js';
 import { JobRunner } from '../backtest/job-runner.js';
 import { BacktestJobs } from '../app/backtest-jobs.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
 
@@ -342,8 +342,16 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     // The HTTP layer's lines (request/response, errors, uploads, WebSocket) under component api.
     logger: log.child({ component: 'api' }),
     corsOrigins: config.server.corsOrigins,
+    trustProxy: config.server.trustProxy,
+    webhookSecret: (s) => tradingView.authorize(s),
+    serverPaths: [
+      { path: importDir, label: '<import dir>' },
+      { path: dataDir, label: '<data dir>' },
+      { path: tmpdir(), label: '<temp dir>' },
+      { path: fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, ''), label: '<install dir>' },
+    ],
     auth,
-    ws: { maxBufferedBytes: config.stream.maxClientBufferBytes, pingIntervalMs: config.stream.pingIntervalMs },
+    ws: { maxBufferedBytes: config.stream.maxClientBufferBytes, pingIntervalMs: config.stream.pingIntervalMs, maxMessagesPerSecond: config.stream.maxClientMessagesPerSecond },
     production: process.env.NODE_ENV === 'production',
     bridge: bridge.desk,
     upload: {

@@ -7,7 +7,7 @@ import { TradingFacade } from '../../src/app/facade.js';
 import { LiveStream } from '../../src/app/live-stream.js';
 import { StreamProjector } from '../../src/app/stream-projector.js';
 import { MAX_EVENTS, MAX_RECENT_TRADES, StreamState, type Envelope } from '../../src/app/stream-state.js';
-import { WsHub } from '../../src/api/ws-hub.js';
+import { parseTypes, SEED000_TYPES, WsHub } from '../../src/api/ws-hub.js';
 import type { Cancel, Scheduler } from '../../src/core/ports.js';
 import { buildHarness, tempDir } from './support.js';
 
@@ -143,6 +143,10 @@ class FakeSocket extends EventEmitter {
   ping(): void {
     this.pings += 1;
   }
+  closedWith: number | null = null;
+  close(code: number): void {
+    this.closedWith = code;
+  }
   terminate(): void {
     this.terminated = true;
     this.readyState = 3;
@@ -155,7 +159,7 @@ describe('WsHub', () => {
 
   it('sends the snapshot first, skips a backed-up client and drops it past ten times the limit', () => {
     const stream = new LiveStream();
-    const hub = new WsHub(facade(stream), { maxBufferedBytes: 100, pingIntervalMs: 60_000 }, log);
+    const hub = new WsHub(facade(stream), { maxBufferedBytes: 100, pingIntervalMs: 60_000, maxMessagesPerSecond: 20 }, log);
     const fast = new FakeSocket();
     const slow = new FakeSocket();
     hub.add(fast as unknown as WebSocket);
@@ -176,7 +180,7 @@ describe('WsHub', () => {
 
   it('removes dead connections: closed sockets and clients that miss a pong', async () => {
     const stream = new LiveStream();
-    const hub = new WsHub(facade(stream), { maxBufferedBytes: 1000, pingIntervalMs: 20 }, log);
+    const hub = new WsHub(facade(stream), { maxBufferedBytes: 1000, pingIntervalMs: 20, maxMessagesPerSecond: 20 }, log);
     const alive = new FakeSocket();
     const silent = new FakeSocket();
     const closed = new FakeSocket();
@@ -188,10 +192,65 @@ describe('WsHub', () => {
     closed.readyState = 3;
     stream.emit({ type: 'X', timestamp: 't', data: {} });
     assert.equal(hub.size, 2, 'closed socket removed on broadcast');
-    await new Promise((r) => setTimeout(r, 120));
+    // Two ping rounds at least: wait for the outcome, not for a fixed time (a busy machine delays timers).
+    for (const deadline = Date.now() + 10_000; !silent.terminated && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
     assert.ok(silent.terminated, 'no pong: terminated');
     assert.ok(!alive.terminated);
     assert.equal(hub.size, 1);
+    hub.close();
+  });
+});
+
+describe('WsHub: bounded input and event filters', () => {
+  const facade = (stream: LiveStream) => ({ subscribe: stream.subscribe.bind(stream), snapshotJson: () => '{"type":"STATE_SNAPSHOT"}' }) as unknown as TradingFacade;
+  const log = pino({ level: 'silent' });
+
+  it('ping replies respect the buffer limit like broadcasts; past ten times it the client is dropped', () => {
+    const hub = new WsHub(facade(new LiveStream()), { maxBufferedBytes: 100, pingIntervalMs: 60_000, maxMessagesPerSecond: 1_000 }, log);
+    const s = new FakeSocket();
+    hub.add(s as unknown as WebSocket);
+    s.emit('message', Buffer.from('{"type":"ping"}'));
+    assert.equal(s.sent.length, 2, 'snapshot + pong');
+    s.bufferedAmount = 500;
+    for (let i = 0; i < 50; i += 1) s.emit('message', Buffer.from('{"type":"ping"}'));
+    assert.equal(s.sent.length, 2, 'no reply queued while the client does not read');
+    assert.equal(hub.skippedMessages, 50);
+    s.bufferedAmount = 5_000;
+    s.emit('message', Buffer.from('{"type":"ping"}'));
+    assert.ok(s.terminated);
+    assert.equal(hub.size, 0);
+    hub.close();
+  });
+
+  it('a client sending faster than allowed is cut off (1008)', () => {
+    const hub = new WsHub(facade(new LiveStream()), { maxBufferedBytes: 1_000_000, pingIntervalMs: 60_000, maxMessagesPerSecond: 10 }, log);
+    const s = new FakeSocket();
+    hub.add(s as unknown as WebSocket);
+    for (let i = 0; i < 20; i += 1) s.emit('message', Buffer.from('keep-alive'));
+    assert.equal(s.closedWith, null, 'a burst of twice the rate is allowed');
+    for (let i = 0; i < 5; i += 1) s.emit('message', Buffer.from('keep-alive'));
+    assert.equal(s.closedWith, 1008);
+    assert.equal(hub.size, 0);
+    assert.equal(hub.flooded, 1);
+    hub.close();
+  });
+
+  it('types: the seed000 preset, a list, a subscribe message; bad names refused', () => {
+    assert.equal(parseTypes(undefined), null);
+    assert.deepEqual([...(parseTypes('seed000') ?? [])].sort(), [...SEED000_TYPES].sort());
+    assert.deepEqual([...(parseTypes('HEARTBEAT,seed000') ?? [])].length, SEED000_TYPES.length + 1);
+    assert.throws(() => parseTypes('heartbeat!'), /unknown event type/);
+    const stream = new LiveStream();
+    const hub = new WsHub(facade(stream), { maxBufferedBytes: 1_000_000, pingIntervalMs: 60_000, maxMessagesPerSecond: 100 }, log);
+    const seed = new FakeSocket();
+    const picky = new FakeSocket();
+    hub.add(seed as unknown as WebSocket, parseTypes('seed000'));
+    hub.add(picky as unknown as WebSocket);
+    picky.emit('message', Buffer.from(JSON.stringify({ type: 'subscribe', types: ['HEARTBEAT'] })));
+    for (const type of ['ACCOUNT_UPDATE', 'HEARTBEAT', 'ORDER_UPDATE', 'TRADE_EXECUTION']) stream.emit({ type, timestamp: 't', data: {} });
+    const types = (s: FakeSocket) => s.sent.map((j) => (JSON.parse(j) as { type: string }).type);
+    assert.deepEqual(types(seed), ['STATE_SNAPSHOT', 'ACCOUNT_UPDATE', 'TRADE_EXECUTION']);
+    assert.deepEqual(types(picky), ['STATE_SNAPSHOT', 'SUBSCRIBED', 'HEARTBEAT']);
     hub.close();
   });
 });

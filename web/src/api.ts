@@ -211,7 +211,11 @@ const detailOf = (body: unknown, status: number): string => {
 };
 
 export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
-  const { json, ...rest } = init;
+  const { json: given, ...rest } = init;
+  // State changes always go as JSON (an empty object when there is nothing to say): the server
+  // refuses cookie-authenticated state changes of any other type (its cross-site defence).
+  const method = (rest.method ?? 'GET').toUpperCase();
+  const json = given === undefined && rest.body === undefined && !['GET', 'HEAD'].includes(method) ? {} : given;
   const res = await fetch(path, {
     credentials: 'same-origin',
     ...rest,
