@@ -1,6 +1,7 @@
 import {
   BRIDGE_REPORT_STATUSES,
   bridgeFillId,
+  fillIncrement,
   decideReport,
   type BridgeAlert,
   type BridgeContract,
@@ -281,14 +282,22 @@ export class BridgeBroker implements Broker {
         case 'CLAIMED':
           if (o.status === 'cancel_pending' && !q.cancelRequested) this.cancel(o.id, o.reason ?? 'cancelled by request');
           break;
-        case 'WORKING':
+        case 'WORKING': {
           if (o.status === 'pending_submit') this.emit(this.accepted(q));
+          // A PARTIAL the kernel has not recorded yet (it is applied with the queue's write, so only an older journal lacks it).
+          if ((q.fillQty ?? 0) > o.filledQty + 1e-9) this.emitFill(q, this.knownByKernel(q, o), false);
           if (o.status === 'cancel_pending' && !q.cancelRequested) this.cancel(o.id, o.reason ?? 'cancelled by request');
           break;
+        }
         default:
-          this.emitOutcome(q, o.status === 'pending_submit' ? 'CLAIMED' : 'WORKING');
+          this.emitOutcome(q, o.status === 'pending_submit' ? 'CLAIMED' : 'WORKING', this.knownByKernel(q, o), q.status === 'FILLED' ? 'FILLED' : 'CANCELLED');
       }
     }
+  }
+
+  /** The queue row as the kernel's order knows it: its cumulative fill so far. */
+  private knownByKernel(q: BridgeOrder, o: Order): BridgeOrder {
+    return { ...q, fillQty: o.filledQty > 0 ? o.filledQty : null, fillPrice: o.avgFillPrice, fillFee: o.fees };
   }
 
   isAvailable(): boolean {
@@ -334,7 +343,7 @@ export class BridgeBroker implements Broker {
     const brokerOrderId = str(input.broker_order_id);
     if (brokerOrderId !== undefined) report.brokerOrderId = brokerOrderId;
 
-    if (status === 'FILLED') {
+    if (status === 'FILLED' || status === 'PARTIAL') {
       const refused = this.refuseFill(orderId, report, now);
       if (refused) return refused;
     }
@@ -361,7 +370,7 @@ export class BridgeBroker implements Broker {
       const r = this.deps.queue.report(orderId, report, now, this.deps.leaseMs);
       if (r.outcome === 'applied' && !r.duplicate) {
         this.watch.forget(orderId);
-        this.emitOutcome(r.order, r.from);
+        this.emitOutcome(r.order, r.from, r.previous, report.status);
       }
       return r;
     };
@@ -377,7 +386,9 @@ export class BridgeBroker implements Broker {
   private refuseFill(orderId: string, report: BridgeReport, now: number): BridgeReportResponse | null {
     const q = this.deps.queue.get(orderId);
     if (!q || decideReport(q, report, now).kind !== 'apply') return null; // the queue answers (404, 409, 422 or ignored)
-    const problem = this.fillProblemOf(q, report.fillPrice, report.qty ?? q.qty, report.fee ?? 0);
+    // Reports are cumulative: the new part is what reaches the ledger, so it is what is checked.
+    const part = typeof report.fillPrice === 'number' ? fillIncrement(q, { qty: report.qty ?? q.qty, price: report.fillPrice, fee: report.fee ?? q.fillFee ?? 0 }) : null;
+    const problem = part && part.qty > 0 ? this.fillProblemOf(q, part.price, part.qty, part.fee) : this.fillProblemOf(q, report.fillPrice, report.qty ?? q.qty, report.fee ?? 0);
     if (!problem) return null;
     const message = `fill refused: ${problem.message}`;
     this.alert({ kind: 'fill-refused', accountId: this.deps.accountId, ts: now, message: `${q.id} ${message}`, orderId: q.id, symbol: q.symbol, owner: report.owner, code: problem.code, field: problem.field, value: problem.value });
@@ -524,9 +535,14 @@ export class BridgeBroker implements Broker {
     return { kind: 'accepted', orderId: o.id, brokerOrderId: o.brokerOrderId ?? `bridge:${o.leaseOwner ?? 'bridge'}:${o.id}`, ts: o.updatedAt };
   }
 
-  /** What the kernel hears when a queued order reaches `o.status` from `from`. */
-  private emitOutcome(o: BridgeOrder, from: string): void {
+  /** What the kernel hears when a queued order reaches `o.status` from `from` on a `reported` report. */
+  private emitOutcome(o: BridgeOrder, from: string, previous: BridgeOrder, reported: BridgeReportStatus): void {
     const wasWorking = from === 'WORKING';
+    if (reported === 'PARTIAL') {
+      if (!wasWorking) this.emit(this.accepted(o));
+      this.emitFill(o, previous, false);
+      return;
+    }
     switch (o.status) {
       case 'WORKING':
         this.emit(this.accepted(o));
@@ -536,20 +552,9 @@ export class BridgeBroker implements Broker {
           const message = `bridge order ${o.id} was filled by ${o.leaseOwner ?? '?'} at ${String(o.fillPrice)} after it was cancelled: applied (the broker's book is the truth)`;
           this.alert({ kind: 'late-fill', accountId: this.deps.accountId, ts: o.updatedAt, message, orderId: o.id, symbol: o.symbol, owner: o.leaseOwner ?? '', fillPrice: o.fillPrice ?? 0, qty: o.fillQty ?? o.qty });
         }
-        const fill: Fill = {
-          id: bridgeFillId(o.id),
-          orderId: o.id,
-          accountId: o.accountId,
-          symbol: o.symbol,
-          side: o.side === 'BUY' ? 'buy' : 'sell',
-          qty: o.fillQty ?? o.qty,
-          price: o.fillPrice ?? 0,
-          fee: o.fillFee ?? 0,
-          ts: o.fillTs ?? o.updatedAt,
-        };
         // FILLED ends the queue row: a quantity short of the order's is a partial fill whose
         // remainder the kernel cancels (done), never the whole order filled.
-        this.emit({ kind: 'filled', orderId: o.id, fill, done: true });
+        this.emitFill(o, previous, true);
         break;
       }
       case 'REJECTED':
@@ -563,6 +568,30 @@ export class BridgeBroker implements Broker {
       default:
         break;
     }
+  }
+
+  /** The fill since `previous` (reports are cumulative); `done`: the bridge will fill no more. */
+  private emitFill(o: BridgeOrder, previous: BridgeOrder, done: boolean): void {
+    const before = previous.fillQty ?? 0;
+    const cumulative = o.fillQty ?? o.qty;
+    const part = fillIncrement(previous, { qty: cumulative, price: o.fillPrice ?? 0, fee: o.fillFee ?? 0 });
+    if (part.qty <= 0) {
+      // FILLED at the quantity the PARTIALs already reported: nothing new executed, the rest never will.
+      if (done) this.emit({ kind: 'cancelled', orderId: o.id, reason: `the bridge ended the order at ${cumulative} of ${o.qty} filled; the remainder is cancelled`, ts: o.updatedAt });
+      return;
+    }
+    const fill: Fill = {
+      id: bridgeFillId(o.id, before, cumulative),
+      orderId: o.id,
+      accountId: o.accountId,
+      symbol: o.symbol,
+      side: o.side === 'BUY' ? 'buy' : 'sell',
+      qty: part.qty,
+      price: part.price,
+      fee: part.fee,
+      ts: o.fillTs ?? o.updatedAt,
+    };
+    this.emit({ kind: 'filled', orderId: o.id, fill, done });
   }
 
   private emit(report: ExecutionReport): void {

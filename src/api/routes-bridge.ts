@@ -58,7 +58,7 @@ export async function bridgeRoutes(app: FastifyInstance, desk: BridgeDesk): Prom
   });
   app.post<{ Params: { order_id: string } }>(
     '/orders/:order_id/execution-report',
-    { config: bridge, schema: { tags, summary: 'Bridge execution report: WORKING, FILLED, REJECTED or CANCELLED' } },
+    { config: bridge, schema: { tags, summary: 'Bridge execution report: WORKING, PARTIAL (cumulative qty and average price), FILLED, REJECTED or CANCELLED' } },
     async (req, reply) => send(reply, desk.report(req.params.order_id, obj(req.body), obj(req.query))),
   );
   app.post('/bridge/heartbeat', { config: bridge, schema: { tags, summary: 'Bridge status heartbeat (secret in the body or the query)' } }, async (req, reply) =>

@@ -19,17 +19,25 @@ import { nextState, type TransitionTable } from './fsm.js';
  * WORKING order whose owner stops renewing its lease is flagged stale, never handed on.
  */
 export type BridgeStatus = 'PENDING' | 'CLAIMED' | 'WORKING' | 'FILLED' | 'REJECTED' | 'CANCELLED';
-export type BridgeReportStatus = 'WORKING' | 'FILLED' | 'REJECTED' | 'CANCELLED';
+/**
+ * PARTIAL (an extension of seed 003): part of the order executed; `qty` is the cumulative filled
+ * quantity, `fill_price` the average price of all of it and `fee` the cumulative fee, as FIX's
+ * CumQty/AvgPx, so a repeated or out-of-order report changes nothing. FILLED ends the order with
+ * the same cumulative meaning.
+ */
+export type BridgeReportStatus = 'WORKING' | 'PARTIAL' | 'FILLED' | 'REJECTED' | 'CANCELLED';
 export type BridgeCommand = BridgeReportStatus | 'claim' | 'cancel';
 
-export const BRIDGE_REPORT_STATUSES: readonly BridgeReportStatus[] = ['WORKING', 'FILLED', 'REJECTED', 'CANCELLED'];
+export const BRIDGE_REPORT_STATUSES: readonly BridgeReportStatus[] = ['WORKING', 'PARTIAL', 'FILLED', 'REJECTED', 'CANCELLED'];
 
 export const BRIDGE_TRANSITIONS: TransitionTable<BridgeStatus, BridgeCommand> = {
   // No report moves a PENDING order: nobody owns it until a claim.
   PENDING: { claim: 'CLAIMED', cancel: 'CANCELLED' },
   // `claim` from CLAIMED only once the lease expired (checked by decideClaim).
-  CLAIMED: { claim: 'CLAIMED', WORKING: 'WORKING', FILLED: 'FILLED', REJECTED: 'REJECTED', CANCELLED: 'CANCELLED' },
-  WORKING: { WORKING: 'WORKING', FILLED: 'FILLED', REJECTED: 'REJECTED', CANCELLED: 'CANCELLED' },
+  // A partially filled order stays WORKING on the queue (its owner keeps the lease) with the
+  // cumulative fill on the row.
+  CLAIMED: { claim: 'CLAIMED', WORKING: 'WORKING', PARTIAL: 'WORKING', FILLED: 'FILLED', REJECTED: 'REJECTED', CANCELLED: 'CANCELLED' },
+  WORKING: { WORKING: 'WORKING', PARTIAL: 'WORKING', FILLED: 'FILLED', REJECTED: 'REJECTED', CANCELLED: 'CANCELLED' },
   FILLED: {},
   REJECTED: {},
   // The owner's fill after a cancel (a cancel request it did not see in time, a stale order
@@ -147,18 +155,56 @@ export function decideReport(order: BridgeOrder, report: BridgeReport, now: numb
   if (report.symbol !== undefined && report.symbol !== '' && report.symbol !== order.contract && report.symbol !== order.symbol) {
     return { kind: 'invalid', reason: `symbol ${report.symbol} does not match the order's ${order.contract} (${order.symbol})` };
   }
-  if (report.status === 'FILLED') {
-    if (!(typeof report.fillPrice === 'number' && report.fillPrice > 0 && Number.isFinite(report.fillPrice))) {
-      return { kind: 'invalid', reason: 'FILLED needs extra.fill_price, a positive number' };
-    }
-    if (report.qty !== undefined && !(report.qty > 0 && report.qty <= order.qty + 1e-9)) {
-      return { kind: 'invalid', reason: `filled qty ${report.qty} must be above 0 and at most the order's ${order.qty}` };
-    }
-    if (report.fee !== undefined && !(report.fee >= 0 && Number.isFinite(report.fee))) {
-      return { kind: 'invalid', reason: 'extra.fee must be a non-negative number' };
-    }
+  if (report.status === 'FILLED' || report.status === 'PARTIAL') {
+    const problem = fillReportProblem(order, report);
+    if (problem) return problem;
   }
-  return { kind: 'apply', from: order.status, to: step.to, duplicate: step.to === order.status, late };
+  // A PARTIAL keeps the order WORKING but is never a mere renewal: it carries a new fill.
+  const duplicate = step.to === order.status && report.status !== 'PARTIAL';
+  return { kind: 'apply', from: order.status, to: step.to, duplicate, late };
+}
+
+/** Checks of a FILLED or PARTIAL report's cumulative quantity, average price and fee. */
+function fillReportProblem(order: BridgeOrder, report: BridgeReport): ReportDecision | null {
+  const what = report.status;
+  if (!(typeof report.fillPrice === 'number' && report.fillPrice > 0 && Number.isFinite(report.fillPrice))) {
+    return { kind: 'invalid', reason: `${what} needs extra.fill_price, a positive number` };
+  }
+  if (report.fee !== undefined && !(report.fee >= 0 && Number.isFinite(report.fee))) {
+    return { kind: 'invalid', reason: 'extra.fee must be a non-negative number' };
+  }
+  const before = order.fillQty ?? 0;
+  if (what === 'PARTIAL') {
+    if (report.qty === undefined) return { kind: 'invalid', reason: 'PARTIAL needs extra.qty, the cumulative filled quantity' };
+    if (!(report.qty > 0 && report.qty < order.qty - 1e-9)) {
+      return { kind: 'invalid', reason: `PARTIAL qty ${report.qty} (cumulative) must be above 0 and below the order's ${order.qty}; a complete fill is FILLED` };
+    }
+    if (report.qty <= before + 1e-9) return { kind: 'ignored', reason: `PARTIAL qty ${report.qty} is not above the ${before} already filled (repeated or out of order)` };
+    return null;
+  }
+  if (report.qty !== undefined && !(report.qty > 0 && report.qty <= order.qty + 1e-9)) {
+    return { kind: 'invalid', reason: `filled qty ${report.qty} must be above 0 and at most the order's ${order.qty}` };
+  }
+  if ((report.qty ?? order.qty) < before - 1e-9) {
+    return { kind: 'invalid', reason: `FILLED qty ${report.qty ?? order.qty} is below the ${before} already reported filled (qty is cumulative)` };
+  }
+  return null;
+}
+
+/**
+ * The new part of a cumulative fill report: what executed since the previous report, at the price
+ * that makes both averages hold (cum·avg − prev·prevAvg) / (cum − prev).
+ */
+export function fillIncrement(
+  before: Pick<BridgeOrder, 'fillQty' | 'fillPrice' | 'fillFee'>,
+  after: { qty: number; price: number; fee: number },
+): { qty: number; price: number; fee: number } {
+  const q0 = before.fillQty ?? 0;
+  const p0 = before.fillPrice ?? 0;
+  const qty = after.qty - q0;
+  if (qty <= 1e-12) return { qty: 0, price: after.price, fee: after.fee - (before.fillFee ?? 0) };
+  const price = q0 === 0 ? after.price : (after.qty * after.price - q0 * p0) / qty;
+  return { qty, price, fee: after.fee - (before.fillFee ?? 0) };
 }
 
 /** A WORKING order whose owner has not renewed its lease for `graceMs` past its expiry. */
@@ -263,7 +309,7 @@ export interface ClaimResult {
 }
 
 export type ReportResult =
-  | { outcome: 'applied'; from: BridgeStatus; order: BridgeOrder; duplicate: boolean }
+  | { outcome: 'applied'; from: BridgeStatus; order: BridgeOrder; duplicate: boolean; /** The row before the report (its cumulative fill). */ previous: BridgeOrder }
   | { outcome: 'ignored' | 'conflict' | 'invalid'; order: BridgeOrder; message: string }
   | { outcome: 'not_found'; message: string };
 
@@ -308,4 +354,6 @@ export interface BridgeQueue {
 }
 
 /** The trade id of a bridge fill: derived from the order id, so a replay is recognised. */
-export const bridgeFillId = (orderId: string): string => `${orderId}-B1`;
+/** The kernel fill id of a bridge fill: `-B1` for the first (or only) fill, then keyed by the cumulative quantity so a replay dedups. */
+export const bridgeFillId = (orderId: string, filledBefore = 0, cumulative = 0): string =>
+  filledBefore <= 0 ? `${orderId}-B1` : `${orderId}-B1@${cumulative}`;

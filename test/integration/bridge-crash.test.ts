@@ -202,4 +202,39 @@ describe('execution bridge: crashes on both sides', () => {
     assert.deepEqual(db.fills.map((f) => [f.orderId, f.price]), [[order?.id, order?.ref]]);
     assert.equal(db.account.balance, 49_999.5);
   });
+  it('PARTIAL reports over HTTP: cumulative quantity and average price, a cancel ends the rest, and the journal keeps the filled part across a SIGKILL', async () => {
+    const dataDir = tempDir('tw-bridge-partial-');
+    const cfg = config(dataDir);
+    let server = await startServer({ dataDir, config: cfg, env });
+    const port = new URL(server.url).port;
+    const report = (id: string, body: Obj) => getJson<Obj>(`${server.url}/api/orders/${id}/execution-report`, post({ secret: SECRET, owner: 'A', ...body }));
+    // The bridge account's open orders (kernel state); a closed order leaves the list.
+    const orderRow = async (id: string) => ((await bridgeStatus(server)).open_orders as { id: string; status: string; filledQty: number }[]).find((o) => o.id === id) ?? { status: 'closed', filledQty: NaN };
+    let ref: number;
+    try {
+      assert.equal((await getJson(`${server.url}/api/bridge/heartbeat`, post({ secret: SECRET, tsConnected: true }))).status, 200);
+      const placed = await testOrder(server, 'BUY', 3);
+      const id = placed.id;
+      ref = placed.ref;
+      await getJson(`${server.url}/api/orders/pending?secret=${SECRET}&owner=A`);
+      const p1 = await report(id, { status: 'PARTIAL', extra: { symbol: 'MESM6', side: 'BUY', qty: 1, fill_price: ref } });
+      assert.deepEqual([p1.status, p1.body.status], [200, 'WORKING'], JSON.stringify(p1.body));
+      const p2 = await report(id, { status: 'partial', extra: { symbol: 'MESM6', side: 'BUY', qty: 2, fill_price: ref + 0.125 } });
+      assert.equal(p2.status, 200, JSON.stringify(p2.body));
+      assert.deepEqual(await orderRow(id), { ...(await orderRow(id)), status: 'partially_filled', filledQty: 2 });
+      await server.kill9();
+
+      server = await startServer({ dataDir, config: cfg, env, args: ['--port', port] });
+      assert.equal((await orderRow(id))?.status, 'partially_filled', 'still working after the restart');
+      const c = await report(id, { status: 'CANCELLED', extra: { reason: 'rest not filled' } });
+      assert.equal(c.status, 200, JSON.stringify(c.body));
+      assert.equal((await orderRow(id)).status, 'closed');
+      const s = await bridgeStatus(server);
+      assert.deepEqual((s.positions as { qty: number; avgPrice: number }[]).map((p) => [p.qty, p.avgPrice]), [[2, ref + 0.125]]);
+    } finally {
+      await server.stop();
+    }
+    const db = journalDb(dataDir);
+    assert.deepEqual(db.fills.map((f) => [f.qty, f.price]).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0)), [[1, ref], [1, ref + 0.25]]);
+  });
 });

@@ -294,6 +294,123 @@ describe('bridge broker: execution reports', () => {
   });
 });
 
+describe('bridge broker: PARTIAL reports (cumulative quantity, average price and fee)', () => {
+  const partial = (qty: number, price: number, fee?: number) => ({ status: 'PARTIAL', owner: 'A', fill_price: price, qty, symbol: 'MESM6', side: 'BUY', ...(fee === undefined ? {} : { fee }) });
+
+  it('three executions reach the kernel as three fills; a repeated PARTIAL changes nothing; VWAP and fees reconcile', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const id = h.place('buy', 3);
+      h.broker.claim('A', 10);
+      h.clock.advance(20_000);
+      const first = h.broker.report(id, partial(1, 6001, 0.5));
+      assert.equal(first.status, 200);
+      assert.equal((first.body as { status: string }).status, 'WORKING');
+      assert.ok((first.body as { lease_expires_at?: string }).lease_expires_at, 'a PARTIAL renews the owner\'s lease');
+      assert.equal(h.queue.get(id)?.leaseExpiresAt, h.clock.now() + LEASE_MS);
+      assert.equal(orderOf(h, id)?.status, 'partially_filled');
+      assert.equal(orderOf(h, id)?.filledQty, 1);
+
+      const repeated = h.broker.report(id, partial(1, 6001, 0.5));
+      assert.equal((repeated.body as { ignored?: boolean }).ignored, true, 'a repeated cumulative quantity is ignored');
+      h.broker.report(id, partial(2, 6001.5, 1));
+      const done = h.broker.report(id, { owner: 'A', status: 'FILLED', fill_price: 6002, qty: 3, fee: 1.5, symbol: 'MESM6', side: 'BUY' });
+      assert.equal((done.body as { status: string }).status, 'FILLED');
+
+      const order = orderOf(h, id);
+      assert.equal(order?.status, 'filled');
+      assert.equal(order?.filledQty, 3);
+      assert.equal(order?.avgFillPrice, 6002);
+      assert.ok(Math.abs((order?.fees ?? 0) - 1.5) < 1e-9);
+      const fills = h.store.recentFills(10, 'bridge').sort((a, b) => a.price - b.price);
+      assert.deepEqual(fills.map((f) => [f.qty, f.price, f.fee]), [[1, 6001, 0.5], [1, 6002, 0.5], [1, 6003, 0.5]]);
+      assert.equal(new Set(fills.map((f) => f.id)).size, 3);
+      assert.equal(h.kernel.portfolio.position('ES')?.qty, 3);
+      assert.equal(h.kernel.portfolio.position('ES')?.avgPrice, 6002);
+      assert.deepEqual(h.errors, []);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('FILLED at the quantity already reported ends the order: the remainder is cancelled, the filled part held', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const id = h.place('buy', 3);
+      h.broker.claim('A', 10);
+      h.broker.report(id, partial(1, 6001));
+      h.broker.report(id, { owner: 'A', status: 'FILLED', fill_price: 6001, qty: 1, symbol: 'MESM6', side: 'BUY' });
+      const order = orderOf(h, id);
+      assert.equal(order?.status, 'cancelled');
+      assert.equal(order?.filledQty, 1);
+      assert.equal(h.store.recentFills(10, 'bridge').length, 1);
+      assert.equal(h.kernel.portfolio.position('ES')?.qty, 1);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('refuses a PARTIAL without a quantity, at or above the order quantity, below what was filled, or out of the price band', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const id = h.place('buy', 3);
+      h.broker.claim('A', 10);
+      const noQty = h.broker.report(id, { status: 'PARTIAL', owner: 'A', fill_price: 6001 });
+      assert.equal(noQty.status, 422);
+      assert.match(String((noQty.body as { error: string }).error), /cumulative/);
+      assert.equal(h.broker.report(id, partial(3, 6001)).status, 422, 'a complete fill is FILLED');
+      const wild = h.broker.report(id, partial(1, 9000));
+      assert.equal(wild.status, 422, 'outside the band around the last price');
+      assert.equal(h.store.recentFills(10, 'bridge').length, 0);
+      h.broker.report(id, partial(2, 6001));
+      const shrink = h.broker.report(id, { owner: 'A', status: 'FILLED', fill_price: 6001, qty: 1, symbol: 'MESM6', side: 'BUY' });
+      assert.equal(shrink.status, 422, 'FILLED below the cumulative quantity already reported');
+      assert.equal(orderOf(h, id)?.filledQty, 2);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a PARTIAL taken while the kernel was down is applied once on restart, then cancelled remainder stays cancelled', () => {
+    const dir = tempDir();
+    const file = dir.file('t.db');
+    const clock = new SimClock(T0);
+    let h = harness(file, clock);
+    const id = h.place('buy', 3);
+    h.broker.claim('A', 10);
+    h.broker.report(id, { status: 'WORKING', owner: 'A' });
+    h.close();
+    const other = new SqliteStore({ file });
+    const r = new SqliteBridgeQueue(other.db).report(id, { status: 'PARTIAL', owner: 'A', fillPrice: 6002, qty: 2, side: 'BUY' }, clock.now(), LEASE_MS);
+    assert.equal(r.outcome, 'applied');
+    other.close();
+    h = harness(file, clock, false);
+    try {
+      assert.equal(orderOf(h, id)?.status, 'partially_filled');
+      assert.equal(orderOf(h, id)?.filledQty, 2);
+      assert.equal(h.kernel.portfolio.position('ES')?.qty, 2);
+    } finally {
+      h.close();
+    }
+    h = harness(file, clock, false);
+    try {
+      assert.equal(h.store.recentFills(10, 'bridge').length, 1, 'a second restart replays nothing');
+      h.broker.report(id, { status: 'CANCELLED', owner: 'A', reason: 'rest not filled' });
+      assert.equal(orderOf(h, id)?.status, 'cancelled');
+      assert.equal(h.kernel.portfolio.position('ES')?.qty, 2);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+});
+
 describe('bridge broker: cancel', () => {
   it('cancels a pending order at once and asks the bridge to cancel a claimed one', () => {
     const dir = tempDir();

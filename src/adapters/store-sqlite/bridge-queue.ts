@@ -166,17 +166,18 @@ export class SqliteBridgeQueue implements BridgeQueue {
           next.leaseExpiresAt = null;
           if (report.brokerOrderId) next.brokerOrderId = report.brokerOrderId;
         }
-        if (decision.to === 'FILLED') {
+        if (decision.to === 'FILLED' || report.status === 'PARTIAL') {
+          // Cumulative: quantity, average price and fee of everything filled so far.
           next.fillPrice = report.fillPrice ?? null;
           next.fillQty = report.qty ?? order.qty;
-          next.fillFee = report.fee ?? 0;
+          next.fillFee = report.fee ?? order.fillFee ?? 0;
           next.fillTs = now;
         }
         if (decision.to === 'REJECTED' || decision.to === 'CANCELLED') next.reason = report.reason ?? (order.cancelRequested ? order.reason : null) ?? `${decision.to.toLowerCase()} by bridge ${report.owner}`;
         if (decision.late) next.reason = `filled after it was cancelled (${order.reason ?? 'cancelled'})`;
         this.write(next);
         this.stmt.history.run(orderId, now, by, report.status, decision.late ? 'late-fill' : decision.duplicate ? 'renewed' : 'applied', detail);
-        return { outcome: 'applied', from: decision.from, order: next, duplicate: decision.duplicate };
+        return { outcome: 'applied', from: decision.from, order: next, duplicate: decision.duplicate, previous: order };
       })
       .immediate();
   }
