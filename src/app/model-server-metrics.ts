@@ -10,9 +10,12 @@
  * | model_retrains_total | counter | completed retrainings |
  * | model_training_samples | gauge | feedback samples collected (matched to a prediction) |
  * | model_score | gauge | share of those samples whose direction the served model gets right |
+ *
+ * and prom-client's process metrics (prometheus-defaults.ts).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Action } from '../ml/trade-signal.js';
+import { processMetrics } from './prometheus-defaults.js';
 
 export class ModelServerMetrics {
   readonly registry = new Registry();
@@ -38,7 +41,7 @@ export class ModelServerMetrics {
     this.retrains = new Counter({ name: 'model_retrains_total', help: 'Completed retrainings', registers });
     this.samples = new Gauge({ name: 'model_training_samples', help: 'Feedback samples collected for retraining', registers });
     this.score = new Gauge({ name: 'model_score', help: 'Share of the feedback samples whose direction the served model predicts right (0-1)', registers });
-    if (defaults) collectDefaultMetrics({ register: this.registry });
+    if (defaults) processMetrics(this.registry);
   }
 
   prediction(action: Action, latencySeconds: number, confidence: number): void {
