@@ -125,10 +125,9 @@ export class ModelSupervisor {
         const child = m.child;
         if (!child || !m.exited) return;
         child.kill('SIGTERM');
-        let killTimer: Cancel | null = this.o.scheduler.after(grace, () => child.kill('SIGKILL'));
+        const killTimer = this.o.scheduler.after(grace, () => child.kill('SIGKILL'));
         await m.exited;
-        killTimer?.();
-        killTimer = null;
+        killTimer();
       }),
     );
     for (const m of this.members) m.state = 'stopped';

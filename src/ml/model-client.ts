@@ -187,7 +187,7 @@ export class ModelServerClient {
       this.failed(why);
       throw new ModelServerError(this.o.name, null, `${this.o.name}: ${why}`);
     }
-    let parsed: unknown = null;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {
