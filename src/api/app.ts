@@ -40,6 +40,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
 import { registerRequestLog } from './request-log.js';
+import { ensembleRoutes, prometheusRoutes } from './routes-observability.js';
+import type { ServerPrometheus } from '../app/server-prometheus.js';
+import type { SupervisedModel } from '../app/model-supervisor.js';
 
 export interface ApiOptions {
   facade: TradingFacade;
@@ -80,6 +83,10 @@ export interface ApiOptions {
   bars?: BarSource;
   /** The built dashboard (web/dist); browsers asking for `/` with Accept: text/html get its index.html. */
   dashboardDir?: string;
+  /** Prometheus metrics: GET /metrics and the request histogram. */
+  prometheus?: ServerPrometheus;
+  /** Supervised model servers (seed 004): GET /api/ensemble/models. */
+  ensembleModels?: () => SupervisedModel[];
 }
 
 /** Builds the HTTP/WebSocket app without listening, so tests and the CLI share it. */
@@ -133,6 +140,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     trustedOrigins: options.corsOrigins,
   });
   const hits = routeHits(app);
+  if (options.prometheus) prometheusRoutes(app, options.prometheus);
   // Default: same origin only (no CORS headers at all); configured origins get credentials.
   await withAccess(app, 'open', () => app.register(cors, options.corsOrigins.length > 0 ? { origin: options.corsOrigins, credentials: true } : { origin: false }));
   await installRateLimits(app, options.rateLimit);
@@ -176,6 +184,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (desk) await deskRoutes(scope, desk);
     if (options.backtests) await backtestRoutes(scope, options.backtests);
     if (options.bars) await barRoutes(scope, options.bars);
+    if (options.ensembleModels) await ensembleRoutes(scope, options.ensembleModels);
   };
   await app.register(api, { prefix: '/api', docs: true });
   // URI versioning (seed 001): /api/v1/... is an alias of /api/...

@@ -66,6 +66,17 @@ export const defaultConfig = (): TradewindConfig => ({
     maxScaleIns: 1,
     pnlSnapshotIncludesUnrealized: true,
   },
+  modelServers: {
+    enabled: false,
+    host: '127.0.0.1',
+    servers: [1, 2, 3, 4].map((n) => ({ name: `model-${n}`, port: 8000 + n, model: '' })),
+    healthIntervalMs: 2_000,
+    timeoutMs: 1_000,
+    restartMinMs: 500,
+    restartMaxMs: 30_000,
+    resetAfterMs: 60_000,
+    token: '',
+  },
   stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000, maxClientMessagesPerSecond: 20 },
 });
 

@@ -244,6 +244,26 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    /** Seed 004 model servers run and supervised by `tradewind start` (src/cli/model-servers.ts; README "Model servers"). */
+    modelServers: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        /** Address the model servers bind (loopback unless `token` is set). */
+        host: Type.String({ minLength: 1 }),
+        /** One child process each; an empty `model` serves the shipped models/model-N.txt (N = its position, 1-4). */
+        servers: Type.Array(Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), port: Type.Integer({ minimum: 1, maximum: 65535 }), model: Type.String() }, strict), { minItems: 1, maxItems: 16 }),
+        healthIntervalMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+        /** Per-request timeout of the health checks (and of the coordinator's predictions). */
+        timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000 }),
+        /** Restart backoff: first delay, doubled per quick death up to the max; reset after a run of resetAfterMs. */
+        restartMinMs: Type.Integer({ minimum: 50 }),
+        restartMaxMs: Type.Integer({ minimum: 50 }),
+        resetAfterMs: Type.Integer({ minimum: 1000 }),
+        /** Bearer token the model servers require on /predict, /feedback, /retrain (empty: none, loopback only). */
+        token: Type.String(),
+      },
+      strict,
+    ),
     stream: Type.Object(
       {
         refreshMs: Type.Integer({ minimum: 50, maximum: 60_000 }),

@@ -33,6 +33,8 @@ const ENV_OVERRIDES: Record<string, Override> = {
   BRIDGE_HEARTBEAT_SECRET: { path: ['bridge', 'secret'], parse: (v) => v },
   TRADEWIND_IMPORT_DIR: { path: ['marketData', 'importDir'], parse: (v) => v },
   TRADEWIND_MAX_UPLOAD_BYTES: { path: ['marketData', 'maxUploadBytes'], parse: toNumber },
+  TRADEWIND_MODEL_SERVERS: { path: ['modelServers', 'enabled'], parse: toBoolean },
+  TRADEWIND_MODEL_TOKEN: { path: ['modelServers', 'token'], parse: (v) => v },
   TRADEWIND_API_TOKENS: { path: ['auth', 'apiTokens'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 
@@ -192,5 +194,6 @@ export function redactConfig(config: TradewindConfig): TradewindConfig {
     auth: { ...config.auth, apiTokens: config.auth.apiTokens.map(() => '***'), password: hide(config.auth.password), passwordHash: hide(config.auth.passwordHash) },
     bridge: { ...config.bridge, secret: hide(config.bridge.secret) },
     tradingView: { ...config.tradingView, secret: hide(config.tradingView.secret) },
+    modelServers: { ...config.modelServers, token: hide(config.modelServers.token) },
   };
 }

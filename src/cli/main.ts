@@ -9,6 +9,7 @@ import { registerIngestCommand } from './ingest.js';
 import { registerBridgeCommand } from './bridge.js';
 import { backtestCommand } from './backtest.js';
 import { modelCommand } from './model.js';
+import { modelServerCommand } from './model-server.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
@@ -89,6 +90,7 @@ export function buildCli(): Command {
   registerBridgeCommand(program, (opts) => configFrom(opts).dataDir);
   program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
   program.addCommand(modelCommand());
+  program.addCommand(modelServerCommand());
   return program;
 }
 

@@ -41,6 +41,8 @@ import { BacktestJobs } from '../app/backtest-jobs.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
+import { ServerPrometheus } from '../app/server-prometheus.js';
+import { createModelSupervisor } from './model-servers.js';
 
 export interface RunningServer {
   url: string;
@@ -158,6 +160,10 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     openPositions: () => kernel.portfolio.openPositions().length,
   });
   kernel.bus.onAny((e) => metrics.observe(e));
+  // Seed 004 model servers (child processes, started once the server listens) and Prometheus.
+  const modelServers = config.modelServers.enabled ? createModelSupervisor({ config, dataDir, log, clock, scheduler }) : null;
+  const prometheus = new ServerPrometheus(modelServers ? { modelServersOnline: () => modelServers.clients().filter((c) => c.isOnline).length } : {});
+  kernel.bus.onAny((e) => prometheus.observe(e));
   const engine = new EngineController({
     kernel,
     store,
@@ -364,11 +370,14 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     max,
     desk: renko?.desk,
     backtests,
+    prometheus,
+    ...(modelServers ? { ensembleModels: () => modelServers.models() } : {}),
   });
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${hostForUrl}:${port}`;
   feed.start((tick) => kernel.onTick(tick));
+  modelServers?.start();
 
   let closed = false;
   return {
@@ -382,6 +391,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       if (closed) return;
       closed = true;
       feed.stop();
+      await modelServers?.stop();
       bridge.account?.stop();
       stopSavingPrices();
       positionSampler();

@@ -1,0 +1,112 @@
+// Model server benchmark (seed 004 reports 8.5 ms per prediction): POST /predict latency over
+// HTTP to a real `tradewind model-server` process serving a 200-tree depth-6 model (target p99
+// < 3 ms), and the same request's work in-process (features from the candles, the trees, the
+// trading signal; target p99 < 1 ms).
+//
+//   npm run bench:model-server        (builds, then runs this)
+//   node dist/bench/model-server.js   (after npm run build)
+//
+// Environment: MS_BENCH_CALLS (HTTP requests measured, default 5000), MS_BENCH_CANDLES
+// (candles per request, default 150).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCandleFile } from '../src/cli/model-data.js';
+import { candlesFromObjects } from '../src/ml/candles.js';
+import { buildDataset } from '../src/ml/features.js';
+import { loadModelFile } from '../src/ml/load-model.js';
+import { RequestFeatures } from '../src/ml/request-features.js';
+import { tradeSignal } from '../src/ml/trade-signal.js';
+import { trainInWorker } from '../src/ml/train-job.js';
+import type { TreeModel } from '../src/ml/tree-model.js';
+import { BTC_2024 } from '../test/helpers/ml.js';
+import { seedCandles, startModelServer } from '../test/helpers/model-server.js';
+import { repoRoot, tempDir } from '../test/helpers/server.js';
+import { envNumber, isMain, machineInfo, round, summarize } from './common.js';
+
+const stats = (times: Float64Array) => {
+  const s = summarize(times);
+  return { calls: times.length, p50Ms: round(s.p50 / 1000, 3), p99Ms: round(s.p99 / 1000, 3), p999Ms: round(s.p999 / 1000, 3), maxMs: round(s.max / 1000, 3), meanMs: round(s.mean / 1000, 3) };
+};
+
+export async function runModelServerBench(log: (s: string) => void) {
+  const calls = envNumber('MS_BENCH_CALLS', 5000);
+  const perRequest = envNumber('MS_BENCH_CANDLES', 150);
+  const dir = tempDir('tw-ms-bench-');
+  const candles = await readCandleFile(BTC_2024, { limit: 200_000, intervalMs: 300_000 });
+  const ds = buildDataset(candles, { horizon: 3 });
+  log(`training a 200-tree depth-6 model on ${ds.rows} rows of 5-minute features...`);
+  const trained = await trainInWorker({ featureNames: ds.featureNames, x: ds.x, y: ds.y, params: { rounds: 200, maxDepth: 6, earlyStoppingRounds: 0, seed: 1 } });
+  const modelFile = join(dir, 'model-200.txt');
+  writeFileSync(modelFile, trained.modelText);
+  const model = (await loadModelFile(modelFile)) as TreeModel;
+  const n = candles.close.length;
+  const bodies = Array.from({ length: 500 }, (_, i) => {
+    const t = perRequest + ((i * 37) % (n - perRequest - 1));
+    return { symbol: 'BTCUSDT', timeframe: '5m', candles: seedCandles(candles, t - perRequest + 1, t + 1) };
+  });
+
+  // In-process: what the server does per request after parsing JSON.
+  const features = new RequestFeatures(model.metadata.featureNames);
+  const inProcess = (i: number) => {
+    const body = bodies[i % bodies.length] as (typeof bodies)[number];
+    const c = candlesFromObjects(body.candles);
+    return tradeSignal(model.predictSync(features.row({ candles: c })), 'binary', c);
+  };
+  for (let i = 0; i < 2000; i++) inProcess(i);
+  const local = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now();
+    inProcess(i);
+    local[i] = (performance.now() - t0) * 1000;
+  }
+  const localStats = stats(local);
+  log(`in-process (features of ${perRequest} candles + 200 trees + signal): p50 ${localStats.p50Ms} ms, p99 ${localStats.p99Ms} ms`);
+
+  // Over HTTP: one keep-alive client, one request at a time (the coordinator's pattern).
+  const server = await startModelServer({ model: modelFile, dataDir: dir });
+  try {
+    const payloads = bodies.map((b) => JSON.stringify(b));
+    const call = async (i: number) => {
+      const res = await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payloads[i % payloads.length] as string });
+      const body = (await res.json()) as { latency_ms: number };
+      if (res.status !== 200) throw new Error(`predict answered ${res.status}`);
+      return body.latency_ms;
+    };
+    for (let i = 0; i < 1000; i++) await call(i);
+    const http = new Float64Array(calls);
+    const serverSide = new Float64Array(calls);
+    for (let i = 0; i < calls; i++) {
+      const t0 = performance.now();
+      serverSide[i] = (await call(i)) * 1000;
+      http[i] = (performance.now() - t0) * 1000;
+    }
+    const httpStats = stats(http);
+    const serverStats = stats(serverSide);
+    log(`HTTP POST /predict (client round trip): p50 ${httpStats.p50Ms} ms, p99 ${httpStats.p99Ms} ms; server-side latency_ms p99 ${serverStats.p99Ms} ms`);
+    const result = {
+      machine: machineInfo(),
+      model: { trees: model.metadata.trees, maxDepth: 6, features: model.metadata.featureNames.length },
+      candlesPerRequest: perRequest,
+      inProcess: localStats,
+      http: httpStats,
+      serverLatencyMs: serverStats,
+      targets: { inProcessP99Ms: 1, httpP99Ms: 3, inProcessMet: localStats.p99Ms < 1, httpMet: httpStats.p99Ms < 3 },
+    };
+    const out = join(repoRoot, 'bench', 'results');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'model-server-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  runModelServerBench((s) => console.log(s)).then(
+    (r) => console.log(JSON.stringify({ inProcess: r.inProcess, http: r.http, targets: r.targets })),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
