@@ -237,7 +237,8 @@ export class TradingViewDesk {
     if (!feed) return;
     feed.feedPrice = price;
     feed.feedTs = ts;
-    if (feed.source === 'tradingview' || (feed.source === 'both' && this.tradingViewLive(feed, ts))) return;
+    // Liveness on the desk's clock, as acceptBar judges bricks: a tick stamped before a slow event loop got to it must not disagree.
+    if (feed.source === 'tradingview' || (feed.source === 'both' && this.tradingViewLive(feed, this.o.clock.now()))) return;
     if (feed.lastHeartbeatSource !== 'ticks') this.changes += 1;
     feed.lastPrice = price;
     feed.lastHeartbeatTs = ts;

@@ -39,9 +39,10 @@ describe('TradingView webhooks over HTTP (seed 003)', () => {
       assert.deepEqual([exit.status, exit.body.ok, exit.body.asset], [200, true, 'ES']);
       assert.ok(!server.output().includes(SECRET), 'the webhook secret is never logged');
 
-      const state = await waitFor('1-point Renko bricks built from the simulated ES ticks', async () => {
+      // TradingView silent past fallbackAfterSeconds: the feed's bricks and its heartbeat fill in for ES.
+      const state = await waitFor('1-point Renko bricks and the heartbeat from the simulated ES ticks', async () => {
         const body = await view();
-        return body.ES?.renko['1'] ? body : null;
+        return body.ES?.renko['1'] && body.ES.heartbeat_source === 'ticks' ? body : null;
       }, 60_000);
       assert.match(String(state.ES?.renko['1']?.bar_id), /^ES-1-\d+$/);
       assert.equal(typeof state.ES?.last_price, 'number');
