@@ -40,6 +40,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
 import { registerRequestLog } from './request-log.js';
+import type { TradingApiService } from '../app/trading-api.js';
+import { seed002HealthRoutes, tradingV1Routes } from './routes-trading-v1.js';
 
 export interface ApiOptions {
   facade: TradingFacade;
@@ -78,6 +80,8 @@ export interface ApiOptions {
   backtests?: BacktestJobs;
   /** Kernel bar history for the dashboard's charts: GET /api/bars. */
   bars?: BarSource;
+  /** Seed 002's trading API over every account: /api/health/ and /api/v1/trading/*. */
+  tradingApi?: TradingApiService;
   /** The built dashboard (web/dist); browsers asking for `/` with Accept: text/html get its index.html. */
   dashboardDir?: string;
 }
@@ -182,6 +186,11 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   await app.register(api, { prefix: '/api/v1', docs: false });
   const max = options.max;
   if (max) await app.register(async (scope) => maxRoutes(scope, { max }), { prefix: '/api/v1/run-bot' });
+  const tradingApi = options.tradingApi;
+  if (tradingApi) {
+    await app.register(async (scope) => seed002HealthRoutes(scope, tradingApi));
+    await app.register(async (scope) => tradingV1Routes(scope, tradingApi), { prefix: '/api/v1/trading' });
+  }
   const tv = options.tradingView;
   if (tv) await app.register(async (scope) => tradingViewRoutes(scope, tv));
 

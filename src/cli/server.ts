@@ -41,6 +41,7 @@ import { BacktestJobs } from '../app/backtest-jobs.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
+import { tradingApi } from './trading-api.js';
 
 export interface RunningServer {
   url: string;
@@ -364,6 +365,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     max,
     desk: renko?.desk,
     backtests,
+    tradingApi: tradingApi({ clock, scheduler, kernel, bridge: bridge.account, renkoKernel: renko?.kernel ?? null }),
   });
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
