@@ -78,7 +78,8 @@ export const SnapshotResponse = Type.Object({
   positions: Type.Optional(PositionsResponse),
   orders: Type.Optional(OrdersResponse),
   balances: Type.Optional(BalancesResponse),
-  metadata: Type.Object({ response_time_ms: Num, timestamp: Num, datetime: Type.String() }),
+  // Always present; optional only so the serializer keeps the seed's key order (it writes required keys first).
+  metadata: Type.Optional(Type.Object({ response_time_ms: Num, timestamp: Num, datetime: Type.String() })),
 });
 
 const Check = Type.Union([Type.Literal('healthy'), Type.Literal('unhealthy')]);
