@@ -43,6 +43,8 @@ import { registerRequestLog } from './request-log.js';
 import { ensembleRoutes, prometheusRoutes } from './routes-observability.js';
 import type { ServerPrometheus } from '../app/server-prometheus.js';
 import type { SupervisedModel } from '../app/model-supervisor.js';
+import type { TradingApiService } from '../app/trading-api.js';
+import { seed002HealthRoutes, tradingV1Routes } from './routes-trading-v1.js';
 
 export interface ApiOptions {
   facade: TradingFacade;
@@ -81,6 +83,8 @@ export interface ApiOptions {
   backtests?: BacktestJobs;
   /** Kernel bar history for the dashboard's charts: GET /api/bars. */
   bars?: BarSource;
+  /** Seed 002's trading API over every account: /api/health/ and /api/v1/trading/*. */
+  tradingApi?: TradingApiService;
   /** The built dashboard (web/dist); browsers asking for `/` with Accept: text/html get its index.html. */
   dashboardDir?: string;
   /** Prometheus metrics: GET /metrics and the request histogram. */
@@ -191,6 +195,11 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   await app.register(api, { prefix: '/api/v1', docs: false });
   const max = options.max;
   if (max) await app.register(async (scope) => maxRoutes(scope, { max }), { prefix: '/api/v1/run-bot' });
+  const tradingApi = options.tradingApi;
+  if (tradingApi) {
+    await app.register(async (scope) => seed002HealthRoutes(scope, tradingApi));
+    await app.register(async (scope) => tradingV1Routes(scope, tradingApi), { prefix: '/api/v1/trading' });
+  }
   const tv = options.tradingView;
   if (tv) await app.register(async (scope) => tradingViewRoutes(scope, tv));
 

@@ -43,6 +43,7 @@ import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
 import { ServerPrometheus } from '../app/server-prometheus.js';
 import { createModelSupervisor } from './model-servers.js';
+import { tradingApi } from './trading-api.js';
 
 export interface RunningServer {
   url: string;
@@ -372,6 +373,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     backtests,
     prometheus,
     ...(modelServers ? { ensembleModels: () => modelServers.models() } : {}),
+    tradingApi: tradingApi({ clock, scheduler, kernel, bridge: bridge.account, renkoKernel: renko?.kernel ?? null }),
   });
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;

@@ -79,7 +79,8 @@ describe('operator authentication (seed 003, DESIGN.md §4)', () => {
     const server = await startServer({ env: { DASHBOARD_PASSWORD: PASSWORD, TRADEWIND_API_TOKENS: TOKEN } });
     try {
       const doc = (await getJson<{ paths: Record<string, Record<string, unknown>> }>(`${server.url}/api/docs/json`)).body;
-      const open = new Set(['/', '/api/login', '/api/logout', '/api/auth/status']);
+      // Health routes stay open (DESIGN.md §4), seed 002's among them.
+      const open = new Set(['/', '/api/login', '/api/logout', '/api/auth/status', '/api/health/', '/api/v1/trading/health']);
       const probes: { method: string; path: string }[] = [];
       for (const [path, methods] of Object.entries(doc.paths)) {
         for (const method of Object.keys(methods)) probes.push({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'x') });
