@@ -39,6 +39,7 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
+import { accountRoutes, type AccountDirectory } from './routes-accounts.js';
 import { registerRequestLog } from './request-log.js';
 
 export interface ApiOptions {
@@ -78,6 +79,8 @@ export interface ApiOptions {
   backtests?: BacktestJobs;
   /** Kernel bar history for the dashboard's charts: GET /api/bars. */
   bars?: BarSource;
+  /** Configured accounts and their connection state: GET /api/accounts. */
+  accounts?: AccountDirectory;
   /** The built dashboard (web/dist); browsers asking for `/` with Accept: text/html get its index.html. */
   dashboardDir?: string;
 }
@@ -176,6 +179,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (desk) await deskRoutes(scope, desk);
     if (options.backtests) await backtestRoutes(scope, options.backtests);
     if (options.bars) await barRoutes(scope, options.bars);
+    if (options.accounts) accountRoutes(scope, options.accounts);
   };
   await app.register(api, { prefix: '/api', docs: true });
   // URI versioning (seed 001): /api/v1/... is an alias of /api/...

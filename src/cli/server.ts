@@ -41,6 +41,8 @@ import { BacktestJobs } from '../app/backtest-jobs.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
+import { wireVenueAccounts } from './venue-accounts.js';
+import { AccountOrders } from '../app/account-orders.js';
 
 export interface RunningServer {
   url: string;
@@ -129,6 +131,11 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     bridgeKernel.bus.on('bridge-alert', (e) => kernel.bus.publish(e));
     bridgeKernel.bus.on('fill-refused', (e) => kernel.bus.publish(e));
   }
+  // The `accounts` list: further paper accounts and exchange accounts through ccxt, each on its own kernel.
+  const venues = wireVenueAccounts({
+    config, store, clock, scheduler, instruments, log, env: process.env, primary: kernel,
+    bridgeStatus: () => (bridge.account ? { id: config.bridge.accountId, kind: 'bridge', state: bridge.account.broker.isAvailable() ? 'online' : 'offline', detail: `seed 003 bridge (${config.bridge.env})` } : null),
+  });
 
   const presets = new PresetFiles(config.presetsDir ? resolve(config.presetsDir) : join(dataDir, 'presets'), presetProblems, fileURLToPath(new URL('../../../presets', import.meta.url)));
   for (const e of presets.loadErrors()) log.warn({ component: 'presets', file: e.file }, `invalid preset ignored: ${e.message}`);
@@ -364,6 +371,13 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     max,
     desk: renko?.desk,
     backtests,
+    accounts: {
+      statuses: () => venues.statuses(),
+      orders: new AccountOrders((id) => {
+        const a = venues.accounts.find((x) => x.id === id);
+        return a ? { kernel: a.kernel, available: () => a.kernel.broker.isAvailable() } : null;
+      }, store),
+    },
   });
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
@@ -383,6 +397,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       closed = true;
       feed.stop();
       bridge.account?.stop();
+      await venues.stop();
       stopSavingPrices();
       positionSampler();
       loopDelay.disable();

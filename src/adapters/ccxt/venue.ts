@@ -79,6 +79,12 @@ export class CcxtVenue implements VenueQueries {
     await this.balance();
   }
 
+  /** Reachability and credentials only (markets and a balance query): no setting is changed. */
+  async check(): Promise<void> {
+    await this.retry(() => this.o.exchange.loadMarkets());
+    await this.balance();
+  }
+
   /** Sends an order once. No retry: a transient failure leaves its fate unknown (the caller queries by client id). */
   async place(order: Order): Promise<VenueOrder> {
     const market = this.marketOf(order.symbol);
