@@ -3,9 +3,9 @@
 // credentials and secrets kept out of logs and answers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { binanceusdmUrls } from '../fake-binance/ccxt-options.js';
 import { startFakeBinance, type FakeBinance } from '../fake-binance/index.js';
 import { nextPrice } from '../fake-binance/testing.js';
+import { ccxtAccountConfig, creds } from '../helpers/ccxt-account.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 
 const KEY = 'TwTestKey0123456789abcdef0123456789abcdef0123456789abcdef0123456';
@@ -14,33 +14,6 @@ const BTC = 'BTC/USDT';
 
 interface OrderView { id: string; status: string; filledQty: number; qty: number; brokerOrderId: string | null; reason: string | null; type: string }
 interface Snapshot { account: { balance: number }; positions: { symbol: string; side: string; qty: number }[]; orders: OrderView[]; fills: { id: string; orderId: string; qty: number }[] }
-
-export function ccxtAccountConfig(fake: { url: string; wsUrl: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    demoBot: { enabled: false },
-    accounts: [
-      {
-        id: 'binance',
-        kind: 'ccxt',
-        exchange: 'binanceusdm',
-        environment: 'testnet',
-        apiKeyEnv: 'TW_TEST_BINANCE_KEY',
-        secretEnv: 'TW_TEST_BINANCE_SECRET',
-        startingBalance: 10_000,
-        instruments: { [BTC]: { leverage: 5, marginType: 'isolated' } },
-        urls: binanceusdmUrls(fake),
-        reconcileSeconds: 2,
-        recvWindowMs: 2000,
-        timeoutMs: 1500,
-        backoffMs: 50,
-        maxAttempts: 4,
-        ...extra,
-      },
-    ],
-  };
-}
-
-export const creds = (key = KEY, secret = SECRET) => ({ TW_TEST_BINANCE_KEY: key, TW_TEST_BINANCE_SECRET: secret, LOG_LEVEL: 'debug' });
 
 async function accountState(server: ServerHandle, id = 'binance'): Promise<string> {
   const { body } = await getJson<{ accounts: { id: string; state: string; detail: string }[] }>(`${server.url}/api/accounts`);
@@ -58,7 +31,7 @@ describe('ccxt account against the fake Binance USD-M venue', () => {
   before(async () => {
     fake = await startFakeBinance({ replayBars: 3000, accounts: [{ apiKey: KEY, secret: SECRET, balance: 10_000 }] });
     const dir = tempDir();
-    server = await startServer({ dataDir: dir, config: fastConfig(dir, ccxtAccountConfig(fake)), env: creds() });
+    server = await startServer({ dataDir: dir, config: fastConfig(dir, ccxtAccountConfig(fake)), env: creds(KEY, SECRET) });
     await waitFor('the account connected', async () => (await accountState(server)) === 'connected');
   });
   after(async () => {
@@ -148,14 +121,14 @@ describe('ccxt account against the fake Binance USD-M venue', () => {
 
   it('a venue restart: the stream drops, the account reconnects and reconciles; a fill made while away is applied once', async () => {
     const below = nextPrice(fake.control, 'BTCUSDT', 'below');
-    const r = await post(server, { symbol: BTC, side: 'buy', type: 'limit', qty: 0.001, price: below.price });
+    const r = await post(server, { symbol: BTC, side: 'buy', type: 'limit', qty: 0.002, price: below.price });
     const id = r.body.order.id;
     await waitFor('accepted', async () => (await snapshot(server)).orders.find((x) => x.id === id && x.status === 'accepted'));
     await fake.control.goDown();
     fake.control.step(below.ticks); // fills while nobody can hear it
     await fake.control.comeBack();
     const o = await waitFor('the fill found after the restart', async () => (await snapshot(server)).orders.find((x) => x.id === id && x.status === 'filled'), 60_000);
-    assert.equal(o.filledQty, 0.001);
+    assert.equal(o.filledQty, 0.002);
     const s = await snapshot(server);
     assert.equal(s.fills.filter((f) => f.orderId === id).length, s.fills.filter((f) => f.orderId === id).map((f) => f.id).filter((v, i, a) => a.indexOf(v) === i).length);
     const venuePos = fake.control.snapshot(KEY).positions.find((p) => p.symbol === 'BTCUSDT');
