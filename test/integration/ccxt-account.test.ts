@@ -2,6 +2,8 @@
 // the real ccxt client: the order lifecycle, lost answers, fills twice, a venue restart, wrong
 // credentials and secrets kept out of logs and answers.
 import assert from 'node:assert/strict';
+import ccxt from 'ccxt';
+import { binanceusdmOptions } from '../fake-binance/ccxt-options.js';
 import { after, before, describe, it } from 'node:test';
 import { startFakeBinance, type FakeBinance } from '../fake-binance/index.js';
 import { nextPrice } from '../fake-binance/testing.js';
@@ -134,6 +136,22 @@ describe('ccxt account against the fake Binance USD-M venue', () => {
     const venuePos = fake.control.snapshot(KEY).positions.find((p) => p.symbol === 'BTCUSDT');
     const journalPos = s.positions.find((p) => p.symbol === BTC);
     assert.ok(Math.abs(Number(venuePos?.amt ?? 0) - (journalPos?.side === 'short' ? -1 : 1) * (journalPos?.qty ?? 0)) < 1e-9, `venue ${JSON.stringify(venuePos)} journal ${JSON.stringify(journalPos)}`);
+  });
+
+  it('an order placed at the venue by someone else is reported by the periodic reconciliation, never taken as ours', async () => {
+    const other = new ccxt.binanceusdm(binanceusdmOptions(fake, { apiKey: KEY, secret: SECRET }));
+    try {
+      const placed = await other.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.002, Math.round(fake.control.price('BTCUSDT') * 0.8), { clientOrderId: 'foreign-1' });
+      const alert = await waitFor('the unknown order reported', async () => {
+        const { body } = await getJson<{ events: { type: string; kind?: string; difference?: { venueOrderId?: string; action?: string } }[] }>(`${server.url}/api/state`);
+        return body.events.find((e) => e.kind === 'venue-unknown-order' && e.difference?.venueOrderId === String(placed.id));
+      }, 30_000);
+      assert.equal(alert.difference?.action, 'reported');
+      assert.ok(!(await snapshot(server)).orders.some((o) => o.brokerOrderId === String(placed.id)));
+      await other.cancelOrder(String(placed.id), 'BTC/USDT:USDT');
+    } finally {
+      await other.close();
+    }
   });
 
   it('no secret in the logs or in any answer', async () => {
