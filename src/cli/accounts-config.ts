@@ -1,4 +1,5 @@
-import type { AccountEntryConfig, CcxtAccountConfig, TradewindConfig } from './config-schema.js';
+import Value from 'typebox/value';
+import { ACCOUNT_SCHEMAS, type AccountEntryConfig, type CcxtAccountConfig, type TradewindConfig } from './config-schema.js';
 
 /** Defaults of a ccxt account entry (what the file may leave out). */
 export const CCXT_ACCOUNT_DEFAULTS = {
@@ -43,6 +44,16 @@ export function normalizeAccounts(config: Raw): string[] {
         }
       }
       for (const [k, v] of Object.entries(CCXT_ACCOUNT_DEFAULTS)) if (!(k in entry)) entry[k] = typeof v === 'object' ? { ...v } : v;
+    }
+    const schema = ACCOUNT_SCHEMAS[entry.kind as keyof typeof ACCOUNT_SCHEMAS] as (typeof ACCOUNT_SCHEMAS)[keyof typeof ACCOUNT_SCHEMAS] | undefined;
+    if (!schema) {
+      problems.push(`accounts[${i}].kind: must be one of paper, bridge, ccxt`);
+      return;
+    }
+    for (const e of Value.Errors(schema, entry)) {
+      const extra = (e.params as { additionalProperties?: string[] }).additionalProperties;
+      const key = [...e.instancePath.split('/').filter(Boolean), ...(extra ? [extra[0]] : [])].join('.');
+      problems.push(`accounts[${i}].${key || '(entry)'}: ${extra ? 'unknown key' : e.message}`);
     }
     if (entry.kind === 'bridge' && typeof entry.id === 'string' && isObject(config.bridge)) {
       config.bridge.enabled = true;

@@ -117,6 +117,8 @@ const CcxtAccountEntry = Type.Object(
   strict,
 );
 const AccountEntry = Type.Union([PaperAccountEntry, BridgeAccountEntry, CcxtAccountEntry]);
+/** Each kind's own schema: a union's errors name no key, so entries are also checked one by one. */
+export const ACCOUNT_SCHEMAS = { paper: PaperAccountEntry, bridge: BridgeAccountEntry, ccxt: CcxtAccountEntry } as const;
 export type PaperAccountConfig = Static<typeof PaperAccountEntry>;
 export type CcxtAccountConfig = Static<typeof CcxtAccountEntry>;
 export type AccountEntryConfig = Static<typeof AccountEntry>;
