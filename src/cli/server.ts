@@ -173,6 +173,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     clock,
     timer: () => performance.now(),
     liveCredentials: false,
+    live: venues.live,
     onCycle: (seconds) => metrics.recordCycle(seconds),
   });
   kernel.bus.on('engine-state', ({ transition }) =>
@@ -255,6 +256,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     clock,
     feedSymbols: config.feed.instruments.map((i) => i.symbol),
     liveCredentials: false,
+    live: venues.live,
     backtests: jobs,
     venue: { cash: config.account.startingBalance, fees: config.paper.fees.futures, slippageTicks: config.paper.slippageTicks },
     marketDb: join(dataDir, 'market.db'),

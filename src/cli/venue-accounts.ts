@@ -9,6 +9,7 @@ import { isTransient } from '../adapters/ccxt/retry.js';
 import { CcxtVenue } from '../adapters/ccxt/venue.js';
 import type { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
 import { VenueReconciler } from '../app/venue-reconciler.js';
+import { LiveAccounts } from '../app/live-accounts.js';
 import type { Clock } from '../core/clock.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import type { Cancel, Scheduler } from '../core/ports.js';
@@ -249,8 +250,8 @@ function ccxtAccount(o: Common, a: CcxtAccountConfig): VenueAccount {
 export function wireVenueAccounts(o: Common & { primary: Kernel; bridgeStatus: () => AccountStatus | null }): {
   accounts: VenueAccount[];
   statuses(): AccountStatus[];
-  /** A ccxt account whose credentials are set (live modes run there), or null. */
-  liveAccount(): VenueAccount | null;
+  /** The exchange accounts live modes may run on (credentials set and not refused). */
+  live: LiveAccounts;
   stop(): Promise<void>;
 } {
   const accounts = createVenueAccounts(o);
@@ -269,7 +270,14 @@ export function wireVenueAccounts(o: Common & { primary: Kernel; bridgeStatus: (
       ...[o.bridgeStatus()].filter((s): s is AccountStatus => s !== null),
       ...accounts.map((a) => a.status()),
     ],
-    liveAccount: () => accounts.find((a) => a.kind === 'ccxt' && a.status().state !== 'no-credentials') ?? null,
+    live: new LiveAccounts(() =>
+      accounts.flatMap((a) => {
+        if (a.config.kind !== 'ccxt') return [];
+        const state = a.status().state;
+        if (state === 'no-credentials' || state === 'auth-failed') return [];
+        return [{ id: a.id, kernel: a.kernel, environment: a.config.environment, symbols: Object.keys(a.config.instruments) }];
+      }),
+    ),
     stop: async () => {
       await Promise.all(accounts.map((a) => a.stop()));
     },
