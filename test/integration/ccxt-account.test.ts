@@ -2,13 +2,15 @@
 // the real ccxt client: the order lifecycle, lost answers, fills twice, a venue restart, wrong
 // credentials and secrets kept out of logs and answers.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import ccxt from 'ccxt';
 import { binanceusdmOptions } from '../fake-binance/ccxt-options.js';
 import { after, before, describe, it } from 'node:test';
 import { startFakeBinance, type FakeBinance } from '../fake-binance/index.js';
 import { nextPrice } from '../fake-binance/testing.js';
 import { ccxtAccountConfig, creds } from '../helpers/ccxt-account.js';
-import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
+import { fastConfig, getJson, repoRoot, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 
 const KEY = 'TwTestKey0123456789abcdef0123456789abcdef0123456789abcdef0123456';
 const SECRET = 'TwTestSecretfedcba9876543210fedcba9876543210fedcba9876543210fedc';
@@ -189,6 +191,27 @@ describe('ccxt account: wrong credentials and missing ones', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('tradewind accounts lists every account with its connection state, never a secret', async () => {
+    const dir = tempDir();
+    const config = fastConfig(dir, { ...ccxtAccountConfig(fake), accounts: [...(ccxtAccountConfig(fake).accounts as unknown[]), { id: 'paper2', kind: 'paper', startingBalance: 500 }] });
+    const run = (env: Record<string, string>) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const p = spawn(process.execPath, [join(repoRoot, 'bin', 'tradewind.js'), 'accounts', '--config', config, '--json'], { env: { ...process.env, ...env } });
+        let out = '';
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        p.on('exit', (code) => resolve({ code, out }));
+      });
+    const ok = await run(creds(KEY, SECRET));
+    assert.equal(ok.code, 0, ok.out);
+    const list = (JSON.parse(ok.out) as { accounts: { id: string; kind: string; state: string }[] }).accounts;
+    assert.deepEqual(list.map((a) => [a.id, a.kind, a.state]), [['paper', 'paper', 'ready'], ['binance', 'ccxt', 'connected'], ['paper2', 'paper', 'ready']]);
+    const wrong = 'WrongSecretForTheCli0000000000000000000000000000000000000000000';
+    const bad = await run(creds(KEY, wrong));
+    assert.equal((JSON.parse(bad.out) as { accounts: { id: string; state: string }[] }).accounts.find((a) => a.id === 'binance')?.state, 'auth-failed');
+    for (const text of [ok.out, bad.out]) assert.ok(!text.includes(SECRET) && !text.includes(wrong) && !text.includes(KEY));
   });
 
   it('without the environment variables: no-credentials naming them, the server still starts', async () => {
