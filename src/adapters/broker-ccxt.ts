@@ -57,9 +57,26 @@ export class CcxtBroker implements Broker {
   /** Venue order id -> kernel order id, for stream trades and updates without our client id. */
   private readonly byVenueId = new Map<string, string>();
   private readonly recentFills = new Set<string>();
+  /** Orders whose placement request has not settled yet (ccxt may still be queueing or sending it). */
+  private readonly sending = new Set<string>();
+  /** When a placement failed without an answer: the request was signed (timestamped) before this. */
+  private readonly failedAt = new Map<string, number>();
+  private readonly startedAt: number;
 
   constructor(private readonly deps: CcxtBrokerDeps) {
     this.name = `ccxt:${deps.accountId}`;
+    this.startedAt = deps.clock.now();
+  }
+
+  /**
+   * The time after which the venue can no longer receive this order's request (its timestamp is
+   * older than recvWindow), less the window itself: null while the request is still with ccxt
+   * (its rate limiter may delay signing, so nothing can be concluded). For an order from before
+   * a restart, this process's start (the request was signed before the previous one died).
+   */
+  notBefore(order: Pick<Order, 'id' | 'createdAt'>): number | null {
+    if (this.sending.has(order.id)) return null;
+    return Math.max(order.createdAt, this.failedAt.get(order.id) ?? (order.createdAt < this.startedAt ? this.startedAt : order.createdAt));
   }
 
   get connection(): VenueConnectionState {
@@ -115,8 +132,19 @@ export class CcxtBroker implements Broker {
       this.deliver({ kind: 'rejected', orderId: order.id, reason: `venue ${this.deps.accountId} is ${this.state}: order not sent`, ts: now });
       return;
     }
-    void this.deps.venue.place(order).then(
+    this.sending.add(order.id);
+    // Sent after the journal's transaction committed (submit runs inside it): an order whose row
+    // was rolled back is never sent.
+    void Promise.resolve()
+      .then(() => {
+        if (this.orderLookup(order.id)) return this.deps.venue.place(order);
+        this.sending.delete(order.id);
+        return null;
+      })
+      .then(
       (placed) => {
+        if (placed === null) return;
+        this.sending.delete(order.id);
         const brokerOrderId = placed.venueOrderId;
         this.deliver({ kind: 'accepted', orderId: order.id, brokerOrderId, ts: this.deps.clock.now() });
         if (placed.status === 'rejected' || (placed.status === 'cancelled' && placed.filledQty === 0)) {
@@ -129,9 +157,12 @@ export class CcxtBroker implements Broker {
         }
       },
       (error: unknown) => {
+        this.sending.delete(order.id);
         const text = this.deps.redact(errorText(error));
         if (isTransient(error) || error instanceof ccxt.DuplicateOrderId || /-4116/.test(text)) {
           // The venue may hold it: find out by client id (never re-send under a new one).
+          this.failedAt.set(order.id, this.deps.clock.now());
+          if (this.failedAt.size > 10_000) this.failedAt.delete(this.failedAt.keys().next().value as string);
           this.deps.log?.('warn', `order ${order.id}: answer lost (${text}); resolving by client id`);
           this.deps.resolve(order.id);
           return;

@@ -17,6 +17,8 @@ export interface VenueReconcilerDeps {
     deliver(report: ExecutionReport): void;
     orderIdOf(trade: Pick<VenueTrade, 'clientOrderId' | 'venueOrderId'>): string | null;
     noteVenueOrder(venueOrderId: string, orderId: string): void;
+    /** When the order's request was last possibly signed; null while it may still be on its way out. */
+    notBefore(order: Order): number | null;
   };
   /** Our venue client id of a kernel order. */
   clientIdOf: (orderId: string) => string;
@@ -119,7 +121,10 @@ export class VenueReconciler {
   private async settle(order: Order, v: VenueOrder | null, diffs: VenueDifference[] | null): Promise<boolean> {
     const { broker, clock } = this.deps;
     if (!v) {
-      if (clock.now() - order.createdAt < this.deps.recvWindowMs + 2_000) return false; // may still arrive
+      // It may still arrive until its request's timestamp is older than the venue's recvWindow
+      // (2 s more for clock skew); nothing is concluded while the request is still being sent.
+      const since = broker.notBefore(order);
+      if (since === null || clock.now() - since < this.deps.recvWindowMs + 2_000) return false;
       broker.deliver({ kind: 'rejected', orderId: order.id, reason: `the venue has no order with client id ${this.deps.clientIdOf(order.id)}: it never arrived (not re-sent)`, ts: clock.now() });
       diffs?.push({ kind: 'order-missing', orderId: order.id, clientOrderId: this.deps.clientIdOf(order.id) });
       return true;

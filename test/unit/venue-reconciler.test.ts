@@ -47,6 +47,7 @@ function setup(venue: Partial<VenueQueries>, journal: { orders?: Order[]; positi
       },
       orderIdOf: (t) => (t.clientOrderId?.startsWith('twT.') ? t.clientOrderId.slice(4) : [...orders.values()].find((o) => o.brokerOrderId === t.venueOrderId)?.id ?? null),
       noteVenueOrder: () => {},
+      notBefore: (o) => o.createdAt,
     },
     clientIdOf: (id) => `twT.${id}`,
     fillOf: (orderId, t): Fill => ({ id: `b:${t.symbol}:${t.tradeId}`, orderId, accountId: 'b', symbol: t.symbol, side: t.side, qty: t.qty, price: t.price, fee: t.fee, ts: t.ts }),
