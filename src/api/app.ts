@@ -39,6 +39,7 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
+import { accountRoutes, type AccountDirectory } from './routes-accounts.js';
 import { registerRequestLog } from './request-log.js';
 import { ensembleRoutes, prometheusRoutes } from './routes-observability.js';
 import type { ServerPrometheus } from '../app/server-prometheus.js';
@@ -85,6 +86,8 @@ export interface ApiOptions {
   bars?: BarSource;
   /** Seed 002's trading API over every account: /api/health/ and /api/v1/trading/*. */
   tradingApi?: TradingApiService;
+  /** Configured accounts and their connection state: GET /api/accounts. */
+  accounts?: AccountDirectory;
   /** The built dashboard (web/dist); browsers asking for `/` with Accept: text/html get its index.html. */
   dashboardDir?: string;
   /** Prometheus metrics: GET /metrics and the request histogram. */
@@ -189,6 +192,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (options.backtests) await backtestRoutes(scope, options.backtests);
     if (options.bars) await barRoutes(scope, options.bars);
     if (options.ensembleModels) await ensembleRoutes(scope, options.ensembleModels);
+    if (options.accounts) accountRoutes(scope, options.accounts);
   };
   await app.register(api, { prefix: '/api', docs: true });
   // URI versioning (seed 001): /api/v1/... is an alias of /api/...

@@ -9,6 +9,7 @@ import { LifecycleMachine } from '../engine/lifecycle-machine.js';
 import type { RiskConfig } from '../engine/risk-engine.js';
 import type { Strategy } from '../engine/strategy.js';
 import { StatsWindow } from './stats-window.js';
+import type { LiveAccounts } from './live-accounts.js';
 
 export interface PresetRepository {
   list(): Record<string, unknown>[];
@@ -36,6 +37,8 @@ export interface EngineDeps {
   timer: () => number;
   /** Live trading needs exchange credentials; none are configured in this build. */
   liveCredentials: boolean;
+  /** Exchange accounts (ccxt) that `mode: live` runs on; absent or empty: live is refused. */
+  live?: LiveAccounts;
   stopTimeoutMs?: number;
   onCycle?: (seconds: number) => void;
 }
@@ -63,16 +66,26 @@ export class EngineController {
   private readonly cycles = new StatsWindow(500);
   /** Other bots an emergency stop halted; a reload starts them again. */
   private halted: Bot[] = [];
+  /** The kernel the primary bot runs on: the paper account's, or (mode live) an exchange account's. */
+  private active: Kernel;
+  private readonly listening = new Set<Kernel>();
 
   constructor(private readonly deps: EngineDeps) {
     const bus = deps.kernel.bus;
+    this.active = deps.kernel;
     this.machine = new LifecycleMachine(deps.clock, (transition) => bus.publish({ type: 'engine-state', botId: PRIMARY_BOT_ID, transition }));
-    bus.on('bot-phase', ({ botId, phase, reason }) => {
-      if (botId !== PRIMARY_BOT_ID || !isRunningState(this.machine.state) || this.machine.state === 'INITIALIZING') return;
+    this.listen(deps.kernel);
+  }
+
+  private listen(kernel: Kernel): void {
+    if (this.listening.has(kernel)) return;
+    this.listening.add(kernel);
+    kernel.bus.on('bot-phase', ({ botId, phase, reason }) => {
+      if (kernel !== this.active || botId !== PRIMARY_BOT_ID || !isRunningState(this.machine.state) || this.machine.state === 'INITIALIZING') return;
       this.machine.fire(`PHASE_${phase}`, reason);
     });
-    bus.on('scan-result', ({ snapshot }) => {
-      this.lastScanResult = snapshot;
+    kernel.bus.on('scan-result', ({ snapshot }) => {
+      if (kernel === this.active) this.lastScanResult = snapshot;
     });
   }
 
@@ -86,7 +99,7 @@ export class EngineController {
 
   status() {
     const stats = this.botTradeStats();
-    const open = this.deps.kernel.portfolio.openPositions().filter((p) => p.botId === PRIMARY_BOT_ID).length;
+    const open = this.active.portfolio.openPositions().filter((p) => p.botId === PRIMARY_BOT_ID).length;
     const last = this.machine.history(1)[0];
     return {
       state: this.machine.state,
@@ -100,7 +113,7 @@ export class EngineController {
       consecutiveLosses: stats.consecutiveLosses,
       previousState: this.machine.previousState,
       lastTransition: last ? transitionView(last) : null,
-      killSwitch: this.deps.kernel.killSwitch.check() !== null,
+      killSwitch: this.active.killSwitch.check() !== null,
       timestamp: isoTime(this.deps.clock.now()),
     };
   }
@@ -159,16 +172,28 @@ export class EngineController {
     }
     const preset = this.deps.presets.get(presetName);
     if (!preset) return { ok: false, status: 404, detail: `Preset '${presetName}' not found` };
-    if (mode === 'live' && !this.deps.liveCredentials) {
-      return { ok: false, status: 400, detail: 'Live mode refused: no live exchange credentials are configured (paper trading only)' };
+    let kernel = this.deps.kernel;
+    if (mode === 'live') {
+      const pick = this.deps.live?.pick('LIVE');
+      if (!pick?.ok) return { ok: false, status: 400, detail: `Live mode refused: ${pick?.reason ?? 'no live exchange credentials are configured (paper trading only)'}` };
+      const symbols = Array.isArray(preset.symbols) ? (preset.symbols as unknown[]).map(String) : [];
+      const untraded = symbols.filter((s) => !pick.account.symbols.includes(s));
+      if (untraded.length > 0) {
+        return { ok: false, status: 400, detail: `Live mode refused: account ${pick.account.id} does not trade ${untraded.join(', ')} (it trades ${pick.account.symbols.join(', ')}); use a preset for its instruments` };
+      }
+      kernel = pick.account.kernel;
     }
     const moved = this.machine.fire('START', `start with preset ${presetName} in ${mode} mode`, { preset: presetName, mode });
     if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
     try {
+      this.active.removeBot(PRIMARY_BOT_ID);
+      this.active = kernel;
+      this.listen(kernel);
       this.deps.kernel.killSwitch.release();
-      this.deps.kernel.removeBot(PRIMARY_BOT_ID);
+      kernel.killSwitch.release();
+      kernel.removeBot(PRIMARY_BOT_ID);
       const session = this.newSessionId();
-      this.bot = this.deps.kernel.addBot(PRIMARY_BOT_ID, this.deps.runtime.strategy(preset, { id: session }), {
+      this.bot = kernel.addBot(PRIMARY_BOT_ID, this.deps.runtime.strategy(preset, { id: session }), {
         risk: this.deps.runtime.risk(preset),
         timer: this.deps.timer,
         onCycle: (ms) => {
@@ -186,7 +211,7 @@ export class EngineController {
       this.machine.fire('FAIL', `initialisation failed: ${(error as Error).message}`);
       return { ok: false, status: 400, detail: `Engine failed to start: ${(error as Error).message}` };
     }
-    return { ok: true, changed: true, state: this.machine.state, message: `Engine started with preset '${presetName}' in ${mode} mode` };
+    return { ok: true, changed: true, state: this.machine.state, message: `Engine started with preset '${presetName}' in ${mode} mode${kernel === this.deps.kernel ? '' : ` on account ${kernel.portfolio.accountId}`}` };
   }
 
   async stop(): Promise<EngineResult> {
@@ -195,7 +220,7 @@ export class EngineController {
     if (!moved.changed) return { ok: true, changed: false, state: this.machine.state, message: 'Engine already stopped' };
     const timeout = this.deps.stopTimeoutMs ?? 10_000;
     await Promise.race([
-      Promise.resolve().then(() => this.deps.kernel.removeBot(PRIMARY_BOT_ID)),
+      Promise.resolve().then(() => this.active.removeBot(PRIMARY_BOT_ID)),
       new Promise((resolve) => setTimeout(resolve, timeout).unref()),
     ]);
     this.bot = null;
@@ -214,7 +239,7 @@ export class EngineController {
     if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
     if (moved.changed) {
       this.bot?.start();
-      const managing = this.deps.kernel.portfolio.openPositions().some((p) => p.botId === PRIMARY_BOT_ID);
+      const managing = this.active.portfolio.openPositions().some((p) => p.botId === PRIMARY_BOT_ID);
       if (managing) this.machine.fire('PHASE_MANAGING', 'resumed with open positions');
     }
     return { ok: true, changed: moved.changed, state: this.machine.state, message: moved.changed ? 'Engine resumed' : 'Engine already running' };
@@ -224,29 +249,31 @@ export class EngineController {
   emergencyStop(reason: string): EngineResult {
     const moved = this.machine.fire('EMERGENCY_STOP', reason);
     if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
-    const { kernel } = this.deps;
-    kernel.killSwitch.engage(reason);
-    for (const bot of kernel.allBots()) {
-      if (bot.isRunning && bot.id !== PRIMARY_BOT_ID) this.halted.push(bot);
-      bot.stop();
-    }
     let cancelled = 0;
-    for (const order of kernel.execution.openOrders()) if (kernel.execution.cancel(order.id, `emergency stop: ${reason}`).ok) cancelled += 1;
     let flattened = 0;
-    for (const p of kernel.portfolio.openPositions()) {
-      if (kernel.execution.hasOpenOrder(p.symbol, ['exit'])) continue;
-      kernel.execution.place({
-        accountId: p.accountId,
-        botId: p.botId,
-        symbol: p.symbol,
-        side: p.side === 'long' ? 'sell' : 'buy',
-        type: 'market',
-        purpose: 'exit',
-        qty: p.qty,
-        reason: `emergency stop: ${reason}`,
-        tag: 'emergency',
-      });
-      flattened += 1;
+    // The paper account and, after a live start, the exchange account the engine runs on.
+    for (const kernel of new Set([this.deps.kernel, this.active])) {
+      kernel.killSwitch.engage(reason);
+      for (const bot of kernel.allBots()) {
+        if (bot.isRunning && bot.id !== PRIMARY_BOT_ID) this.halted.push(bot);
+        bot.stop();
+      }
+      for (const order of kernel.execution.openOrders()) if (kernel.execution.cancel(order.id, `emergency stop: ${reason}`).ok) cancelled += 1;
+      for (const p of kernel.portfolio.openPositions()) {
+        if (kernel.execution.hasOpenOrder(p.symbol, ['exit'])) continue;
+        kernel.execution.place({
+          accountId: p.accountId,
+          botId: p.botId,
+          symbol: p.symbol,
+          side: p.side === 'long' ? 'sell' : 'buy',
+          type: 'market',
+          purpose: 'exit',
+          qty: p.qty,
+          reason: `emergency stop: ${reason}`,
+          tag: 'emergency',
+        });
+        flattened += 1;
+      }
     }
     return {
       ok: true,
@@ -262,6 +289,7 @@ export class EngineController {
     if (!moved.ok) return { ok: false, status: 400, detail: `${moved.reason} (stop the engine first)` };
     const errors = this.deps.presets.reload();
     this.deps.kernel.killSwitch.release();
+    this.active.killSwitch.release();
     const restarted = this.halted.map((b) => b.id);
     for (const bot of this.halted) bot.start();
     this.halted = [];

@@ -2,6 +2,7 @@ import type { BacktestJobSpec, JobReport } from '../backtest/job.js';
 import { isoTime, type Clock } from '../core/clock.js';
 import type { Bot } from '../engine/bot.js';
 import type { Kernel } from '../engine/kernel.js';
+import { accountIdsOf, type LiveAccounts } from './live-accounts.js';
 import type { RiskConfig } from '../engine/risk-engine.js';
 import { MaxKeyError, parseMaxMode, type MaxMode } from '../strategies/max/keys.js';
 import { MAX_CONTRACTS, MaxStrategy } from '../strategies/max/max.js';
@@ -37,6 +38,8 @@ export interface MaxServiceDeps {
   /** Contracts the live (simulated) feed carries. */
   feedSymbols: readonly string[];
   liveCredentials: boolean;
+  /** Exchange accounts (ccxt) that LIVE runs on (and DEMO, when accounts_ids names a testnet account). */
+  live?: LiveAccounts;
   /** Backtests run through the backtester, off the main event loop. */
   backtests: BacktestRunner;
   venue: MaxBacktestVenue;
@@ -78,6 +81,8 @@ export interface MaxRunInput {
 
 interface BotRecord {
   id: string;
+  /** The account's kernel it runs on: the paper account's, or a venue account's (LIVE, or DEMO on a testnet account). */
+  kernel: Kernel;
   bot: Bot;
   strategy: MaxStrategy;
   config: Record<string, unknown>;
@@ -136,16 +141,25 @@ export class MaxService {
   private readonly records = new Map<string, BotRecord>();
   private seq = 0;
 
+  private readonly closing = new Map<string, string>();
+  private readonly listening = new Set<Kernel>();
+
   constructor(private readonly deps: MaxServiceDeps) {
-    const closing = new Map<string, string>();
-    deps.kernel.bus.on('fill', ({ order }) => {
+    this.listen(deps.kernel);
+  }
+
+  /** Follows a kernel's fills and closed trades for the Max bots running on it. */
+  private listen(kernel: Kernel): void {
+    if (this.listening.has(kernel)) return;
+    this.listening.add(kernel);
+    kernel.bus.on('fill', ({ order }) => {
       if (order.purpose === 'entry' || !this.records.has(order.botId)) return;
-      closing.set(`${order.botId}|${order.symbol}`, order.purpose === 'stop_loss' ? 'stop loss' : order.purpose === 'take_profit' ? 'exit target' : (order.reason ?? 'exit'));
+      this.closing.set(`${order.botId}|${order.symbol}`, order.purpose === 'stop_loss' ? 'stop loss' : order.purpose === 'take_profit' ? 'exit target' : (order.reason ?? 'exit'));
     });
-    deps.kernel.bus.on('trade-closed', ({ trade }) => {
+    kernel.bus.on('trade-closed', ({ trade }) => {
       const r = this.records.get(trade.botId);
-      if (!r) return;
-      r.trades.push({ ...trade, exitReason: closing.get(`${trade.botId}|${trade.symbol}`) ?? 'exit' });
+      if (!r || r.kernel !== kernel) return;
+      r.trades.push({ ...trade, exitReason: this.closing.get(`${trade.botId}|${trade.symbol}`) ?? 'exit' });
       if (r.trades.length > 1_000) r.trades.shift();
     });
   }
@@ -271,10 +285,22 @@ export class MaxService {
     if (env !== 'DEMO' && env !== 'LIVE') throw new MaxRequestError(422, `environment must be DEMO or LIVE, got ${JSON.stringify(input.environment)}`);
     const direction = resolveDirection(input.maxMode, input.trading_mode, input.trading_side);
     const strategy = this.strategy(input.contract, direction, input.point_strategy_key, input.exit_strategy_key, input.quantity, { point: 'point_strategy_key' });
-    if (env === 'LIVE' && !this.deps.liveCredentials) {
-      throw new MaxRequestError(400, 'LIVE refused: no live broker credentials are configured on this server; Max bots run on the paper account (environment=DEMO)');
-    }
-    if (!this.deps.feedSymbols.includes(input.contract)) {
+    // Paper by default; LIVE (or DEMO naming a testnet account in accounts_ids) runs on an exchange account.
+    const named = accountIdsOf(input.accounts_ids).filter((id) => this.deps.live?.has(id));
+    let kernel = this.deps.kernel;
+    let broker = 'paper';
+    if (env === 'LIVE' || named.length > 0) {
+      const pick = this.deps.live?.pick(env as 'LIVE' | 'DEMO', named);
+      if (!pick?.ok) {
+        throw new MaxRequestError(400, `${env} refused: ${pick?.reason ?? 'no live broker credentials are configured on this server'}; Max bots run on the paper account (environment=DEMO)`);
+      }
+      if (!pick.account.symbols.includes(input.contract)) {
+        throw new MaxRequestError(400, `${env} refused: account ${pick.account.id} does not trade ${input.contract} (it trades ${pick.account.symbols.join(', ') || 'nothing'})`);
+      }
+      kernel = pick.account.kernel;
+      broker = `ccxt:${pick.account.id}`;
+      this.listen(kernel);
+    } else if (!this.deps.feedSymbols.includes(input.contract)) {
       throw new MaxRequestError(
         400,
         `contract ${input.contract} is not carried by the simulated feed (it trades ${this.deps.feedSymbols.join(', ') || 'nothing'}); choose one of those or add it to feed.instruments`,
@@ -284,8 +310,8 @@ export class MaxService {
     do {
       this.seq += 1;
       id = `max-${String(this.seq).padStart(3, '0')}`;
-    } while (this.deps.kernel.bot(id) || this.records.has(id));
-    const bot = this.deps.kernel.addBot(id, strategy, { risk: this.deps.risk ?? DEFAULT_RISK });
+    } while (kernel.bot(id) || this.records.has(id));
+    const bot = kernel.addBot(id, strategy, { risk: this.deps.risk ?? DEFAULT_RISK });
     const config = {
       accountName: input.accountName,
       contract: input.contract,
@@ -299,14 +325,14 @@ export class MaxService {
       environment: env,
       accounts_ids: input.accounts_ids,
       notes: input.notes,
-      account: this.deps.kernel.portfolio.accountId,
-      broker: 'paper',
-      feed: 'simulated',
+      account: kernel.portfolio.accountId,
+      broker,
+      feed: broker === 'paper' ? 'simulated' : 'venue',
       bar_interval_ms: strategy.barIntervalMs,
       points: strategy.points,
       exit: strategy.exit,
     };
-    const record: BotRecord = { id, bot, strategy, config, startedAt: this.deps.clock.now(), stoppedAt: null, trades: [] };
+    const record: BotRecord = { id, kernel, bot, strategy, config, startedAt: this.deps.clock.now(), stoppedAt: null, trades: [] };
     this.records.set(id, record);
     bot.start();
     return { status: 'running' as const, bot_id: id, config, message: 'Max bot started successfully' };
@@ -316,7 +342,7 @@ export class MaxService {
     const r = this.records.get(id);
     if (!r) throw new MaxRequestError(404, `Max bot '${id}' not found`);
     const contract = r.config.contract as string;
-    const p = this.deps.kernel.portfolio.position(contract);
+    const p = r.kernel.portfolio.position(contract);
     const mine = p && p.botId === id ? p : undefined;
     const trades = r.trades.map(tradeView);
     return {
@@ -355,7 +381,7 @@ export class MaxService {
     if (r.stoppedAt !== null) return { status: 'stopped' as const, bot_id: id, message: 'Max bot already stopped', closing_position: false };
     r.bot.stop();
     const closing = r.bot.context.exit(r.config.contract as string, 'max bot stopped');
-    this.deps.kernel.removeBot(id);
+    r.kernel.removeBot(id);
     r.stoppedAt = this.deps.clock.now();
     return {
       status: 'stopped' as const,

@@ -83,6 +83,13 @@ export class StreamProjector {
       bus.on('fill-refused', ({ accountId, fill, reason, halted, ts }) =>
         this.send({ type: 'ALERT', kind: 'fill-refused', account_id: accountId, message: reason, halted, order_id: fill.orderId, fill_id: fill.id, at: isoTime(ts) }, true),
       ),
+      // Venue accounts (ccxt): connection changes and reconciliation differences join the event log.
+      bus.on('venue-connection', ({ accountId, state, detail, ts }) =>
+        this.send({ type: 'ALERT', kind: 'venue-connection', account_id: accountId, state, message: `venue ${accountId} ${state}${detail ? `: ${detail}` : ''}`, at: isoTime(ts) }, true),
+      ),
+      bus.on('venue-difference', ({ accountId, reason, difference, ts }) =>
+        this.send({ type: 'ALERT', kind: `venue-${difference.kind}`, account_id: accountId, reason, message: `reconciliation (${reason}) on ${accountId}: ${difference.kind}`, difference, at: isoTime(ts) }, true),
+      ),
       bus.on('scan-result', ({ botId, snapshot }) => this.broadcast('SCAN_RESULT', { bot_id: botId, ...snapshot })),
       bus.on('engine-state', ({ botId, transition }) =>
         this.broadcast('ENGINE_UPDATE', {

@@ -47,6 +47,7 @@ export const defaultConfig = (): TradewindConfig => ({
     contracts: { ES: { contract: 'ESM6', exchange: 'CME' }, NQ: { contract: 'NQM6', exchange: 'CME' }, MES: { contract: 'MESM6', exchange: 'CME' }, MNQ: { contract: 'MNQM6', exchange: 'CME' } },
     allowTestOrders: false,
   },
+  accounts: [],
   renkoDesk: {
     enabled: true,
     broker: 'paper',

@@ -34,6 +34,95 @@ const RateGroup = Type.Object(
   strict,
 );
 
+const AccountId = Type.String({ minLength: 1, maxLength: 16, pattern: '^[A-Za-z0-9_-]+$' });
+const EnvName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });
+/** Per-account overrides of the `risk` block. */
+const RiskOverride = Type.Partial(
+  Type.Object(
+    {
+      riskPerTrade: Type.Number({ exclusiveMinimum: 0, maximum: 0.1 }),
+      maxOpenPositions: Type.Integer({ minimum: 1, maximum: 100 }),
+      maxLeverage: Type.Number({ exclusiveMinimum: 0, maximum: 125 }),
+      fillPriceBandPct: Type.Number({ minimum: 0, maximum: 1000 }),
+      maxFeePct: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+    },
+    strict,
+  ),
+);
+const PaperAccountEntry = Type.Object(
+  {
+    id: AccountId,
+    kind: Type.Literal('paper'),
+    currency: Type.Optional(Type.String({ minLength: 1 })),
+    startingBalance: Type.Number({ exclusiveMinimum: 0 }),
+    risk: Type.Optional(RiskOverride),
+  },
+  strict,
+);
+/** The seed 003 bridge account: listing it here switches the `bridge` block on under this id. */
+const BridgeAccountEntry = Type.Object({ id: AccountId, kind: Type.Literal('bridge') }, strict);
+const CcxtInstrument = Type.Object(
+  {
+    /** The venue's ccxt symbol (BTC/USDT:USDT); default: the kernel symbol with its settle currency. */
+    market: Type.Optional(Type.String({ minLength: 1 })),
+    /** Set at the venue when the account connects (POST /fapi/v1/leverage). */
+    leverage: Type.Optional(Type.Integer({ minimum: 1, maximum: 125 })),
+    /** Set at the venue when the account connects (POST /fapi/v1/marginType). */
+    marginType: Type.Optional(Type.Union([Type.Literal('isolated'), Type.Literal('cross')])),
+  },
+  strict,
+);
+/**
+ * An exchange account through ccxt. Credentials are read from the environment variables named
+ * here, never from the file (a key named apiKey or secret in the file is refused).
+ */
+const CcxtAccountEntry = Type.Object(
+  {
+    id: AccountId,
+    kind: Type.Literal('ccxt'),
+    /** A ccxt exchange id: binanceusdm (first-class), or any other ccxt supports. */
+    exchange: Type.String({ minLength: 1, pattern: '^[a-z0-9]+$' }),
+    /** ccxt's defaultType: swap (perpetual futures), future, spot, margin. */
+    marketType: Type.Union([Type.Literal('swap'), Type.Literal('future'), Type.Literal('spot'), Type.Literal('margin')]),
+    /** testnet = ccxt's sandbox URLs (DEMO); mainnet = real money (LIVE). */
+    environment: Type.Union([Type.Literal('testnet'), Type.Literal('mainnet')]),
+    apiKeyEnv: EnvName,
+    secretEnv: EnvName,
+    /** Some exchanges need a passphrase too (OKX, KuCoin). */
+    passwordEnv: Type.Optional(EnvName),
+    currency: Type.String({ minLength: 1 }),
+    /** The journal's starting balance; the venue's wallet is compared with it by reconciliation. */
+    startingBalance: Type.Number({ exclusiveMinimum: 0 }),
+    /** Kernel symbol (BTC/USDT) -> venue market, leverage and margin type. */
+    instruments: Type.Record(Type.String({ minLength: 1 }), CcxtInstrument),
+    risk: Type.Optional(RiskOverride),
+    /** A venue order no journal order stands for: report it, adopt it into the journal, or cancel it. */
+    unknownOrders: Type.Union([Type.Literal('report'), Type.Literal('adopt'), Type.Literal('cancel')]),
+    /** How often open orders, positions, balances and recent fills are reconciled (besides start and reconnects). */
+    reconcileSeconds: Type.Number({ minimum: 1, maximum: 86_400 }),
+    /** Wallet differences up to this much are not reported. */
+    balanceTolerance: Type.Number({ minimum: 0 }),
+    /** ccxt's request timeout. */
+    timeoutMs: Type.Integer({ minimum: 500, maximum: 120_000 }),
+    /** Binance's recvWindow: a request older than this is refused by the venue, so a lost order is known lost after it. */
+    recvWindowMs: Type.Integer({ minimum: 1000, maximum: 60_000 }),
+    /** Network errors and 5xx: attempts per request, exponential backoff from backoffMs. */
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 20 }),
+    backoffMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
+    /** Fills from the user-data stream (watchMyTrades/watchOrders); REST polling always backs it up. */
+    userStream: Type.Boolean(),
+    /** Advanced: ccxt `urls.api` override (a test venue on loopback). Empty: ccxt's own URLs. */
+    urls: Type.Record(Type.String(), Type.Unknown()),
+  },
+  strict,
+);
+const AccountEntry = Type.Union([PaperAccountEntry, BridgeAccountEntry, CcxtAccountEntry]);
+/** Each kind's own schema: a union's errors name no key, so entries are also checked one by one. */
+export const ACCOUNT_SCHEMAS = { paper: PaperAccountEntry, bridge: BridgeAccountEntry, ccxt: CcxtAccountEntry } as const;
+export type PaperAccountConfig = Static<typeof PaperAccountEntry>;
+export type CcxtAccountConfig = Static<typeof CcxtAccountEntry>;
+export type AccountEntryConfig = Static<typeof AccountEntry>;
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -214,6 +303,11 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    /**
+     * Further accounts, each with its own kernel, risk limits and journal rows: paper, the bridge,
+     * or exchange accounts through ccxt (README "Exchange accounts (ccxt)").
+     */
+    accounts: Type.Array(AccountEntry),
     /** Seed 003 Renko operator desk: its own paper account trading the assets' contracts. */
     renkoDesk: Type.Object(
       {

@@ -4,6 +4,7 @@ import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type TradewindConfig } from './config-schema.js';
 import { defaultConfig } from './config-defaults.js';
+import { accountProblems, normalizeAccounts } from './accounts-config.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -75,6 +76,8 @@ export function loadConfig(options: LoadOptions = {}): TradewindConfig {
     bridge.enabled = true;
     sources.set('bridge.enabled', 'bridge.secret being set');
   }
+  const accountErrors = normalizeAccounts(config);
+  if (accountErrors.length > 0) throw new ConfigError(`Invalid configuration:\n${accountErrors.map((m) => `  ${m}`).join('\n')}`);
   const errors = [...Value.Errors(ConfigSchema, config)].filter((e) => e.keyword !== 'boolean');
   if (errors.length > 0) {
     // One line per key: unions report every branch, which says nothing more.
@@ -91,6 +94,8 @@ export function loadConfig(options: LoadOptions = {}): TradewindConfig {
     }
     throw new ConfigError(`Invalid configuration:\n${[...byKey.values()].slice(0, 10).join('\n')}`);
   }
+  const crossErrors = accountProblems(config as unknown as TradewindConfig);
+  if (crossErrors.length > 0) throw new ConfigError(`Invalid configuration:\n${crossErrors.map((m) => `  ${m}`).join('\n')}`);
   return config as unknown as TradewindConfig;
 }
 

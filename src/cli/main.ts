@@ -10,6 +10,7 @@ import { registerBridgeCommand } from './bridge.js';
 import { backtestCommand } from './backtest.js';
 import { modelCommand } from './model.js';
 import { modelServerCommand } from './model-server.js';
+import { registerAccountsCommand } from './accounts-command.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
@@ -66,6 +67,8 @@ export function buildCli(): Command {
   withCommon(program.command('config').description('print the effective configuration (secrets redacted) and exit')).action((opts: CommonOptions) => {
     process.stdout.write(`${JSON.stringify(redactConfig(configFrom(opts)), null, 2)}\n`);
   });
+
+  registerAccountsCommand(withCommon(program.command('accounts')), (opts) => configFrom(opts as CommonOptions));
 
   withCommon(program.command('migrate').description('create or migrate the SQLite database and exit')).action((opts: CommonOptions) => {
     const config = configFrom(opts);

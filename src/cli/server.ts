@@ -44,6 +44,8 @@ import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
 import { ServerPrometheus } from '../app/server-prometheus.js';
 import { createModelSupervisor } from './model-servers.js';
 import { tradingApi } from './trading-api.js';
+import { wireVenueAccounts } from './venue-accounts.js';
+import { AccountOrders } from '../app/account-orders.js';
 
 export interface RunningServer {
   url: string;
@@ -132,6 +134,11 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     bridgeKernel.bus.on('bridge-alert', (e) => kernel.bus.publish(e));
     bridgeKernel.bus.on('fill-refused', (e) => kernel.bus.publish(e));
   }
+  // The `accounts` list: further paper accounts and exchange accounts through ccxt, each on its own kernel.
+  const venues = wireVenueAccounts({
+    config, store, clock, scheduler, instruments, log, env: process.env, primary: kernel,
+    bridgeStatus: () => (bridge.account ? { id: config.bridge.accountId, kind: 'bridge', state: bridge.account.broker.isAvailable() ? 'online' : 'offline', detail: `seed 003 bridge (${config.bridge.env})` } : null),
+  });
 
   const presets = new PresetFiles(config.presetsDir ? resolve(config.presetsDir) : join(dataDir, 'presets'), presetProblems, fileURLToPath(new URL('../../../presets', import.meta.url)));
   for (const e of presets.loadErrors()) log.warn({ component: 'presets', file: e.file }, `invalid preset ignored: ${e.message}`);
@@ -173,6 +180,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     clock,
     timer: () => performance.now(),
     liveCredentials: false,
+    live: venues.live,
     onCycle: (seconds) => metrics.recordCycle(seconds),
   });
   kernel.bus.on('engine-state', ({ transition }) =>
@@ -255,6 +263,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     clock,
     feedSymbols: config.feed.instruments.map((i) => i.symbol),
     liveCredentials: false,
+    live: venues.live,
     backtests: jobs,
     venue: { cash: config.account.startingBalance, fees: config.paper.fees.futures, slippageTicks: config.paper.slippageTicks },
     marketDb: join(dataDir, 'market.db'),
@@ -374,6 +383,13 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     prometheus,
     ...(modelServers ? { ensembleModels: () => modelServers.models() } : {}),
     tradingApi: tradingApi({ clock, scheduler, kernel, bridge: bridge.account, renkoKernel: renko?.kernel ?? null }),
+    accounts: {
+      statuses: () => venues.statuses(),
+      orders: new AccountOrders((id) => {
+        const a = venues.accounts.find((x) => x.id === id);
+        return a ? { kernel: a.kernel, available: () => a.kernel.broker.isAvailable() } : null;
+      }, store),
+    },
   });
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
@@ -395,6 +411,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       feed.stop();
       await modelServers?.stop();
       bridge.account?.stop();
+      await venues.stop();
       stopSavingPrices();
       positionSampler();
       loopDelay.disable();

@@ -6,6 +6,7 @@ import type { StateTransition } from './lifecycle.js';
 import type { RenkoBar } from './renko.js';
 import type { ManagedStop } from './managed-stops.js';
 import type { BridgeAlert } from './bridge.js';
+import type { ReconcileReason, VenueConnectionState, VenueDifference } from './venue.js';
 
 export interface ScanSummary {
   timestamp: number;
@@ -53,7 +54,13 @@ export type KernelEvent =
   /** The execution bridge flags something for the operator: stale orders, late or refused fills, position mismatches. */
   | { type: 'bridge-alert'; alert: BridgeAlert }
   /** A fill whose numbers could not enter the ledger (not finite, out of range): not applied; the account halts. */
-  | { type: 'fill-refused'; accountId: string; fill: Fill; reason: string; halted: boolean; ts: number };
+  | { type: 'fill-refused'; accountId: string; fill: Fill; reason: string; halted: boolean; ts: number }
+  /** A venue account's connection changed (ccxt accounts). */
+  | { type: 'venue-connection'; accountId: string; state: VenueConnectionState; detail: string; ts: number }
+  /** A reconciliation found the venue's books and the journal differing (one event per difference). */
+  | { type: 'venue-difference'; accountId: string; reason: ReconcileReason; difference: VenueDifference; ts: number }
+  /** A reconciliation ended: how many differences, and whether every query answered. */
+  | { type: 'venue-reconciled'; accountId: string; reason: ReconcileReason; differences: number; complete: boolean; ts: number };
 
 export type ManagedStopChange = 'armed' | 'moved' | 'triggered' | 're-armed' | 'cancelled';
 

@@ -177,6 +177,44 @@ export class ExecutionEngine {
     return { ...(this.open.get(order.id) ?? order) };
   }
 
+  /**
+   * Takes an order found working at the venue, which no journal order stood for (reconciliation
+   * with `unknownOrders: adopt`), into the journal under a new id: from then on it is tracked
+   * and its fills are applied like any other order's. Nothing is sent.
+   */
+  adopt(found: { symbol: string; side: Order['side']; type: Order['type']; qty: number; price: number | null; stopPrice: number | null; brokerOrderId: string; reason: string }): Order {
+    if (this.haltState) throw new AccountHaltedError(`account ${this.deps.portfolio.accountId} is halted: ${this.haltState.reason}`);
+    const now = this.deps.clock.now();
+    const order: Order = {
+      id: this.deps.orderIds.next(),
+      accountId: this.deps.portfolio.accountId,
+      botId: 'venue',
+      symbol: found.symbol,
+      side: found.side,
+      type: found.type,
+      purpose: 'entry',
+      qty: found.qty,
+      price: found.price,
+      stopPrice: found.stopPrice,
+      status: 'accepted',
+      filledQty: 0,
+      avgFillPrice: null,
+      fees: 0,
+      brokerOrderId: found.brokerOrderId,
+      reason: found.reason,
+      stopLoss: null,
+      takeProfit: null,
+      tag: null,
+      createdAt: now,
+      updatedAt: now,
+      filledAt: null,
+    };
+    this.write(`order ${order.id} adopted`, () => this.deps.store.saveOrder(order));
+    this.open.set(order.id, order);
+    this.deps.bus.publish({ type: 'order', order: { ...order }, previous: null });
+    return { ...order };
+  }
+
   cancel(orderId: string, reason = 'cancelled by request'): CancelOutcome {
     const order = this.open.get(orderId);
     if (!order) {

@@ -193,7 +193,7 @@ describe('Max bot API (seed 002) over HTTP', () => {
     const run = { accountName: 'APEX_136189', contract: 'NQ', trading_mode: 'both', trading_side: 'both', quantity: '1', environment: 'DEMO', accounts_ids: '[{"tv_id":"D18156785","ta_id":"PAAPEX1361890000010"}]' };
     const live = await post<{ detail: string }>('/max', form({ ...run, environment: 'LIVE' }));
     assert.equal(live.status, 400);
-    assert.match(live.body.detail, /LIVE refused: no live broker credentials are configured/);
+    assert.match(live.body.detail, /LIVE refused: no (live broker credentials are configured|mainnet exchange account with credentials)/);
     const micro = await post<{ detail: string }>('/max', form({ ...run, contract: 'MNQ' }));
     assert.equal(micro.status, 400);
     assert.match(micro.body.detail, /MNQ is not carried by the simulated feed \(it trades .*ES, NQ/);

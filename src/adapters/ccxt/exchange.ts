@@ -1,0 +1,55 @@
+import { Agent } from 'node:http';
+import ccxt, { type Exchange } from 'ccxt';
+
+export interface ExchangeSettings {
+  exchange: string;
+  marketType: string;
+  environment: 'testnet' | 'mainnet';
+  apiKey: string;
+  secret: string;
+  password?: string;
+  timeoutMs: number;
+  recvWindowMs: number;
+  /** ccxt `urls.api` override (a loopback test venue); empty for the exchange's own URLs. */
+  urls: Record<string, unknown>;
+  /** Use ccxt.pro (WebSocket user stream) when the exchange has it. */
+  pro: boolean;
+}
+
+type ExchangeClass = new (options: Record<string, unknown>) => Exchange;
+
+/**
+ * A ccxt client for one account: the rate limiter on, the exchange's own URLs (testnet through
+ * ccxt's sandbox mode) unless overridden. With overridden URLs, what ccxt derives from its own
+ * hosts is supplied: Binance's USD-M error table (ccxt picks it by host, which a loopback URL
+ * cannot match), an httpAgent (ccxt.pro opens ws:// only with one), no spot-wallet currency call.
+ */
+export function createExchange(s: ExchangeSettings): Exchange {
+  const pro = (ccxt.pro as unknown as Record<string, ExchangeClass | undefined>)[s.exchange];
+  const rest = (ccxt as unknown as Record<string, ExchangeClass | undefined>)[s.exchange];
+  const Ctor = (s.pro ? pro : undefined) ?? rest;
+  if (!Ctor || !(ccxt.exchanges as string[]).includes(s.exchange)) throw new Error(`unknown ccxt exchange id '${s.exchange}'`);
+  const custom = Object.keys(s.urls).length > 0;
+  const options: Record<string, unknown> = { defaultType: s.marketType, recvWindow: s.recvWindowMs, fetchCurrencies: false };
+  const settings: Record<string, unknown> = {
+    apiKey: s.apiKey,
+    secret: s.secret,
+    ...(s.password ? { password: s.password } : {}),
+    enableRateLimit: true,
+    timeout: s.timeoutMs,
+    options,
+  };
+  if (custom) {
+    const reference = new Ctor({});
+    const linearExact = (reference.exceptions as { linear?: { exact?: Record<string, unknown> } }).linear?.exact;
+    settings.urls = { ...(reference.urls as Record<string, unknown>), api: s.urls };
+    if (linearExact) settings.exceptions = { ...(reference.exceptions as Record<string, unknown>), exact: linearExact };
+    settings.httpAgent = new Agent({ keepAlive: true });
+  }
+  const exchange = new Ctor(settings);
+  if (!custom && s.environment === 'testnet') exchange.setSandboxMode(true);
+  return exchange;
+}
+
+/** ccxt.pro's user-data stream is there (watchMyTrades and watchOrders). */
+export const hasUserStream = (ex: Exchange): boolean => Boolean(ex.has.watchMyTrades) && Boolean(ex.has.watchOrders);
