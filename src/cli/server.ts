@@ -44,6 +44,7 @@ import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
 import { ServerPrometheus } from '../app/server-prometheus.js';
 import { createModelSupervisor } from './model-servers.js';
 import { tradingApi } from './trading-api.js';
+import { kernelAccount } from '../app/kernel-account.js';
 import { wireVenueAccounts } from './venue-accounts.js';
 import { AccountOrders } from '../app/account-orders.js';
 
@@ -382,7 +383,17 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     backtests,
     prometheus,
     ...(modelServers ? { ensembleModels: () => modelServers.models() } : {}),
-    tradingApi: tradingApi({ clock, scheduler, kernel, bridge: bridge.account, renkoKernel: renko?.kernel ?? null }),
+    tradingApi: tradingApi({
+      clock,
+      scheduler,
+      kernel,
+      bridge: bridge.account,
+      renkoKernel: renko?.kernel ?? null,
+      // The configured accounts (paper and ccxt), each connected as its venue connection says.
+      extra: venues.accounts.map((a) =>
+        kernelAccount(a.kernel, { id: a.id, kind: a.kind, offlineReason: () => { const st = a.status(); return `${st.state}: ${st.detail}`; } }),
+      ),
+    }),
     accounts: {
       statuses: () => venues.statuses(),
       orders: new AccountOrders((id) => {

@@ -156,8 +156,21 @@ describe('ccxt account against the fake Binance USD-M venue', () => {
     }
   });
 
+  it('seed 002 trading API lists the ccxt account with its positions and balance', async () => {
+    const accounts = await getJson<{ accounts: { id: string; type: string; connection: string }[] }>(`${server.url}/api/v1/trading/accounts?use_cache=false`);
+    assert.equal(accounts.status, 200);
+    assert.deepEqual(accounts.body.accounts.filter((a) => a.id === "binance").map((a) => [a.type, a.connection]), [["ccxt", "connected"]], JSON.stringify(accounts.body));
+    const positions = await getJson<{ positions: { account_id?: string; accountId?: string }[] }>(`${server.url}/api/v1/trading/positions?account_ids=binance&use_cache=false`);
+    assert.equal(positions.status, 200, JSON.stringify(positions.body));
+    const venue = (await snapshot(server)).positions;
+    assert.equal(positions.body.positions.length, venue.length, 'the same open positions as the account snapshot');
+    const balances = await getJson<{ balances: { account_id: string }[] }>(`${server.url}/api/v1/trading/balances?account_ids=binance&use_cache=false`);
+    assert.equal(balances.status, 200, JSON.stringify(balances.body));
+    assert.deepEqual(balances.body.balances.map((b) => b.account_id), ['binance']);
+  });
+
   it('no secret in the logs or in any answer', async () => {
-    const bodies = [await fetch(`${server.url}/api/accounts`).then((r) => r.text()), await fetch(`${server.url}/api/accounts/binance`).then((r) => r.text()), await fetch(`${server.url}/api/logs?limit=1000`).then((r) => r.text())];
+    const bodies = [await fetch(`${server.url}/api/accounts`).then((r) => r.text()), await fetch(`${server.url}/api/accounts/binance`).then((r) => r.text()), await fetch(`${server.url}/api/v1/trading/batch/snapshot`).then((r) => r.text()), await fetch(`${server.url}/api/logs?limit=1000`).then((r) => r.text())];
     for (const text of [...bodies, server.output()]) {
       assert.ok(!text.includes(KEY), 'API key leaked');
       assert.ok(!text.includes(SECRET), 'secret leaked');
