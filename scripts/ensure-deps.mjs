@@ -85,3 +85,35 @@ if (process.argv.includes('--ml')) {
     }
   }
 }
+
+// The metrics tests run Debian's `promtool check metrics` (package prometheus) on every /metrics
+// endpoint. With --promtool it is installed with apt-get when this runs as root; under CI=true
+// failing to get it stops the run; elsewhere those tests are skipped with a message.
+if (process.argv.includes('--promtool') && spawnSync('sh', ['-c', 'command -v promtool'], { stdio: 'ignore' }).status !== 0) {
+  const ci = process.env.CI === 'true' || process.env.CI === '1';
+  const root_ = typeof process.getuid === 'function' && process.getuid() === 0;
+  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (root_ && apt) {
+    console.log('[setup] installing promtool for the metrics tests (apt-get install prometheus)...');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const quiet = { stdio: ['ignore', 'pipe', 'pipe'], env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 };
+    const args = ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'];
+    let install = spawnSync('apt-get', args, quiet);
+    if (install.status !== 0) {
+      const update = spawnSync('apt-get', ['update', '-qq'], quiet);
+      install = update.status === 0 ? spawnSync('apt-get', args, quiet) : update;
+    }
+    if (install.status !== 0 || spawnSync('sh', ['-c', 'command -v promtool'], { stdio: 'ignore' }).status !== 0) {
+      console.error(`${install.stdout ?? ''}${install.stderr ?? ''}`.split('\n').slice(-30).join('\n'));
+      console.error(`[setup] could not install prometheus (promtool) (apt-get exited ${install.status})`);
+      if (ci) process.exit(1);
+    }
+  } else {
+    const why = root_ ? 'apt-get is not available' : 'not running as root';
+    if (ci) {
+      console.error(`[setup] promtool is missing and cannot be installed (${why}); the metrics tests need it under CI=true`);
+      process.exit(1);
+    }
+    console.log(`[setup] promtool is missing (${why}): the metrics tests will be skipped; install it with: sudo apt-get install -y prometheus`);
+  }
+}

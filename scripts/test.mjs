@@ -1,5 +1,5 @@
 // The whole test suite: install if needed (Chromium too, for the dashboard e2e tests, and
-// python3-xgboost / python3-onnx, the reference of the model tests), type-check
+// python3-xgboost / python3-onnx, the reference of the model tests, and promtool), type-check
 // and build (the server, then the dashboard into web/dist), lint, the dashboard's component tests
 // (vitest + happy-dom, web/test), then every test file. The component tests run first so that
 // node's test runner's closing summary (# pass N / # fail N) stays the last output.
@@ -15,7 +15,7 @@ const run = (cmd, args) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 
-run('node', ['scripts/ensure-deps.mjs', '--browser', '--ml']);
+run('node', ['scripts/ensure-deps.mjs', '--browser', '--ml', '--promtool']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
 run('node', ['scripts/build-web.mjs']);
 run('npx', ['eslint', '.']);

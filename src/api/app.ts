@@ -40,6 +40,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
 import { registerRequestLog } from './request-log.js';
+import type { StreamSocket } from '../app/ensemble/coordinator-stream.js';
 
 export interface ApiOptions {
   facade: TradingFacade;
@@ -80,6 +81,8 @@ export interface ApiOptions {
   bars?: BarSource;
   /** The built dashboard (web/dist); browsers asking for `/` with Accept: text/html get its index.html. */
   dashboardDir?: string;
+  /** Seed 004's coordinator stream, also on the main port at `path` (operator access). */
+  coordinatorStream?: { path: string; add(socket: StreamSocket): void };
 }
 
 /** Builds the HTTP/WebSocket app without listening, so tests and the CLI share it. */
@@ -209,5 +212,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     },
     (socket, req) => hub.add(socket, typesOf(req)),
   );
+  const coordinator = options.coordinatorStream;
+  if (coordinator) app.get(coordinator.path, { websocket: true, config: { access: 'operator', queryToken: true }, schema: { hide: true } }, (socket) => coordinator.add(socket));
   return { app, hub };
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_SIM_INSTRUMENTS } from '../adapters/feed-sim.js';
 import type { TradewindConfig } from './config-schema.js';
+import { defaultEnsembleSections } from './config-ensemble.js';
 
 /** Embedded defaults: SQLite in ./data, simulated market, paper account, demo bot on. */
 export const defaultConfig = (): TradewindConfig => ({
@@ -66,6 +67,7 @@ export const defaultConfig = (): TradewindConfig => ({
     maxScaleIns: 1,
     pnlSnapshotIncludesUnrealized: true,
   },
+  ...defaultEnsembleSections(),
   stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000, maxClientMessagesPerSecond: 20 },
 });
 

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { ENSEMBLE_SECTIONS } from './config-ensemble.js';
 
 const FeeSchedule = Type.Object(
   {
@@ -256,6 +257,8 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    /** Seed 004's coordinator sections: trading, ensemble, safety, timing, binance, telegram (src/cli/config-ensemble.ts). */
+    ...ENSEMBLE_SECTIONS,
   },
   strict,
 );

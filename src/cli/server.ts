@@ -41,6 +41,7 @@ import { BacktestJobs } from '../app/backtest-jobs.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
+import { createCoordinator, type RunningCoordinator } from './coordinator.js';
 
 export interface RunningServer {
   url: string;
@@ -49,6 +50,8 @@ export interface RunningServer {
   kernel: Kernel;
   store: SqliteStore;
   logger: Logger;
+  /** Seed 004's ensemble coordinator (ensemble.enabled) and the ports it listens on. */
+  coordinator: (RunningCoordinator & { wsPort: number | null; metricsPort: number | null }) | null;
   close(): Promise<void>;
 }
 
@@ -320,6 +323,9 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   }
   if (renko && renko.kernel !== bridgeKernel) renko.kernel.bus.on('fill-refused', (e) => kernel.bus.publish(e));
 
+  // Seed 004's ensemble coordinator: a bot on the configured account's kernel.
+  const ensemble = config.ensemble.enabled ? createCoordinator({ config, kernels: new Map([[config.account.id, kernel]]), dataDir, clock, scheduler, log }) : null;
+
   // Bar history for the dashboard's charts: every fed symbol at the demo bot's interval, 5 s and 1 min.
   const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);
   for (const i of config.feed.instruments) for (const ms of chartIntervals) kernel.data.subscribeBars(i.symbol, ms);
@@ -364,7 +370,9 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     max,
     desk: renko?.desk,
     backtests,
+    ...(ensemble ? { coordinatorStream: { path: ensemble.path, add: (socket) => ensemble.stream.add(socket) } } : {}),
   });
+  const ensemblePorts = ensemble ? await ensemble.start() : null;
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${hostForUrl}:${port}`;
@@ -378,10 +386,12 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     kernel,
     store,
     logger: log,
+    coordinator: ensemble && ensemblePorts ? Object.assign(ensemble, ensemblePorts) : null,
     async close() {
       if (closed) return;
       closed = true;
       feed.stop();
+      await ensemble?.close();
       bridge.account?.stop();
       stopSavingPrices();
       positionSampler();
