@@ -127,3 +127,17 @@ export function voteFromProbability(name: string, probability: number, weight: n
   const action: EnsembleAction = probability >= 0.5 + edge ? 'long' : probability <= 0.5 - edge ? 'short' : 'hold';
   return { name, action, confidence: Math.max(probability, 1 - probability), probability, weight };
 }
+
+export type EnsembleStep =
+  | { kind: 'hold'; why: string }
+  /** The ensemble turned against the open position: close it (enter on a later decision). */
+  | { kind: 'exit'; side: 'long' | 'short' }
+  | { kind: 'enter'; side: 'long' | 'short' };
+
+/** What a decision means given the position the ensemble holds (the coordinator and the backtest). */
+export function nextStep(decision: EnsembleDecision, position: { side: 'long' | 'short' } | undefined): EnsembleStep {
+  if (decision.action === 'hold') return { kind: 'hold', why: decision.reason };
+  if (position && position.side !== decision.action) return { kind: 'exit', side: position.side };
+  if (position) return { kind: 'hold', why: `already ${position.side}` };
+  return { kind: 'enter', side: decision.action };
+}

@@ -8,7 +8,7 @@
  */
 import { isoTime, utcDayStart, type Clock } from '../../core/clock.js';
 import type { CoordinatorJournal, EventSeverity } from '../../core/coordinator-journal.js';
-import { decideEnsemble, planEntry, type EnsembleDecision, type EnsembleRules, type ModelVote, type SizingRules } from '../../core/ensemble.js';
+import { decideEnsemble, nextStep, planEntry, type EnsembleDecision, type EnsembleRules, type ModelVote, type SizingRules } from '../../core/ensemble.js';
 import type { KernelEvent } from '../../core/events.js';
 import type { Bar } from '../../core/market.js';
 import type { AccountView, Position } from '../../core/portfolio-types.js';
@@ -204,19 +204,18 @@ export class EnsembleCoordinator {
   private act(decision: EnsembleDecision): { riskApproved: boolean; outcome: string; acted: 'long' | 'short' | 'hold' } {
     const s = this.d.settings;
     const position = this.d.position();
-    if (decision.action === 'hold') return { riskApproved: !this.breakerState.active, outcome: decision.reason, acted: 'hold' };
-    if (position && position.side !== decision.action) {
-      // The ensemble turned against the open position: leave it, and enter on a later heartbeat.
+    const step = nextStep(decision, position);
+    if (step.kind === 'hold') return { riskApproved: !this.breakerState.active, outcome: step.why, acted: 'hold' };
+    if (step.kind === 'exit') {
       const sent = s.dryRun ? false : this.d.closePosition(`ensemble turned ${decision.action}`);
-      return { riskApproved: !this.breakerState.active, outcome: sent ? `closing the ${position.side} position` : `would close the ${position.side} position`, acted: 'hold' };
+      return { riskApproved: !this.breakerState.active, outcome: sent ? `closing the ${step.side} position` : `would close the ${step.side} position`, acted: 'hold' };
     }
-    if (position) return { riskApproved: !this.breakerState.active, outcome: `already ${position.side}`, acted: 'hold' };
     if (this.breakerState.active) return { riskApproved: false, outcome: `circuit breaker active: ${this.breakerState.reasons.join('; ')}`, acted: 'hold' };
     if (this.d.journal.openTrades().length >= s.maxOpenPositions) return { riskApproved: false, outcome: `max open positions (${s.maxOpenPositions})`, acted: 'hold' };
     const price = this.d.lastPrice();
     if (price === undefined) return { riskApproved: false, outcome: 'no price yet', acted: 'hold' };
     const account = this.d.account();
-    const plan = planEntry(decision.action, price, account.equity, s.sizing);
+    const plan = planEntry(step.side, price, account.equity, s.sizing);
     if (s.dryRun) {
       const text = `[DRY RUN] would place ${plan.side} ${plan.qty.toPrecision(6)} ${s.symbol} at ~${price}, stop ${plan.stopPrice.toFixed(2)}, target ${plan.takeProfit.toFixed(2)}`;
       this.event('DRY_RUN_ORDER', 'INFO', text);
