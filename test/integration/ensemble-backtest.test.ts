@@ -11,7 +11,7 @@ import { BTC_2024 } from '../helpers/ml.js';
 const sink = () => {
   let text = '';
   const stream = new Writable({ write: (c, _e, cb) => ((text += c.toString()), cb()) });
-  return { stream: stream as unknown as typeof process.stdout, text: () => text };
+  return { stream, text: () => text };
 };
 
 const DAY = 86_400_000;
@@ -24,7 +24,7 @@ async function run(to: number): Promise<Record<string, unknown> & { trades: { cl
     data: BTC_2024, instrument: 'BTC/USDT', from: FROM, to, strategy: 'ensemble', fast: 10, slow: 30, stopAtr: 0, cash: 100_000, fee: 0.0004, feePerContract: 0, slippageTicks: 0,
     json: true, models: 'train:2', trainDays: 5, horizon: 5, rounds: 30, method: 'weighted_average', threshold: 0.52, edge: 0.01, minModels: 2, positionSize: 0.1, stopLoss: 0.005, takeProfit: 0.01,
   };
-  const code = await runBacktestCli(opts, out.stream, err.stream);
+  const code = await runBacktestCli(opts, out.stream as unknown as typeof process.stdout, err.stream as unknown as typeof process.stderr);
   assert.equal(code, 0, err.text());
   return JSON.parse(out.text());
 }
