@@ -46,6 +46,7 @@ import type { ServerPrometheus } from '../app/server-prometheus.js';
 import type { SupervisedModel } from '../app/model-supervisor.js';
 import type { TradingApiService } from '../app/trading-api.js';
 import { seed002HealthRoutes, tradingV1Routes } from './routes-trading-v1.js';
+import type { StreamSocket } from '../app/ensemble/coordinator-stream.js';
 
 export interface ApiOptions {
   facade: TradingFacade;
@@ -94,6 +95,8 @@ export interface ApiOptions {
   prometheus?: ServerPrometheus;
   /** Supervised model servers (seed 004): GET /api/ensemble/models. */
   ensembleModels?: () => SupervisedModel[];
+  /** Seed 004's coordinator stream, also on the main port at `path` (operator access). */
+  coordinatorStream?: { path: string; add(socket: StreamSocket): void };
 }
 
 /** Builds the HTTP/WebSocket app without listening, so tests and the CLI share it. */
@@ -231,5 +234,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     },
     (socket, req) => hub.add(socket, typesOf(req)),
   );
+  const coordinator = options.coordinatorStream;
+  if (coordinator) app.get(coordinator.path, { websocket: true, config: { access: 'operator', queryToken: true }, schema: { hide: true } }, (socket) => coordinator.add(socket));
   return { app, hub };
 }

@@ -3,6 +3,13 @@ import type { Strategy } from '../engine/strategy.js';
 import { MaxKeyError } from '../strategies/max/keys.js';
 import { MAX_CONTRACTS, MaxStrategy } from '../strategies/max/max.js';
 import { SmaCrossStrategy } from '../strategies/sma-cross/sma-cross.js';
+import { EnsembleStrategy } from '../strategies/ensemble/ensemble.js';
+import { voteFromProbability, type EnsembleMethod } from '../core/ensemble.js';
+import { candlesFromBars } from '../ml/candles.js';
+import { featureColumns } from '../ml/features.js';
+import { parseLightgbmText } from '../ml/lightgbm-text.js';
+import { parseXgboostJson } from '../ml/xgboost-json.js';
+import type { TreeModel } from '../ml/tree-model.js';
 
 /*
  * The strategies a backtest can run, as plain data (structured-cloneable: a job spec crosses
@@ -37,9 +44,59 @@ export interface MaxSpec {
   barIntervalMs?: number;
 }
 
-export type StrategySpec = SmaCrossSpec | MaxSpec;
+/**
+ * Seed 004's ensemble coordinator's decision over in-process tree models (binary, XGBoost JSON
+ * or LightGBM text carried as text, so the spec crosses into a worker); the keys mirror the
+ * config sections `ensemble` and `trading`.
+ */
+export interface EnsembleSpec {
+  name: 'ensemble';
+  models: { name: string; text: string; weight: number }[];
+  method: EnsembleMethod;
+  confidenceThreshold: number;
+  minResponding: number;
+  /** A model votes long at P >= 0.5 + edge, short at P <= 0.5 - edge (what its server would answer). */
+  edge: number;
+  candles: number;
+  positionSizeFraction: number;
+  leverage: number;
+  stopLossPercent: number;
+  takeProfitPercent: number;
+  barIntervalMs?: number;
+}
 
-export const STRATEGY_NAMES = ['sma-cross', 'max'] as const;
+export type StrategySpec = SmaCrossSpec | MaxSpec | EnsembleSpec;
+
+export const STRATEGY_NAMES = ['sma-cross', 'max', 'ensemble'] as const;
+
+function ensembleStrategy(spec: EnsembleSpec, instrument: Instrument, barIntervalMs: number): Strategy {
+  if (spec.models.length === 0) throw new BacktestSpecError('strategy.models', 'the ensemble needs at least one model');
+  const models = spec.models.map((m, i) => {
+    let model: TreeModel;
+    try {
+      model = m.text.trimStart().startsWith('{') ? parseXgboostJson(m.text) : parseLightgbmText(m.text);
+    } catch (error) {
+      throw new BacktestSpecError(`strategy.models[${i}]`, `${m.name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (model.metadata.objective !== 'binary') throw new BacktestSpecError(`strategy.models[${i}]`, `${m.name}: a binary model is needed (P(up)); this one is ${model.metadata.objective}`);
+    return { ...m, model };
+  });
+  return new EnsembleStrategy({
+    symbol: instrument.symbol,
+    barIntervalMs,
+    candles: spec.candles,
+    rules: { method: spec.method, threshold: spec.confidenceThreshold, minResponding: spec.minResponding },
+    sizing: { positionSizeFraction: spec.positionSizeFraction, leverage: spec.leverage, stopLossPercent: spec.stopLossPercent, takeProfitPercent: spec.takeProfitPercent },
+    votes: (bars) => {
+      const c = candlesFromBars(bars);
+      const last = bars.length - 1;
+      return models.map((m) => {
+        const row = Float64Array.from(featureColumns(c, m.model.metadata.featureNames), (col) => col[last] as number);
+        return voteFromProbability(m.name, m.model.predictSync(row).probability as number, m.weight, spec.edge);
+      });
+    },
+  });
+}
 
 /** A backtest spec that cannot run; `field` names the offending field (dotted path). */
 export class BacktestSpecError extends Error {
@@ -86,6 +143,8 @@ export function buildStrategy(spec: StrategySpec, instrument: Instrument, barInt
         if (error instanceof MaxKeyError) throw new BacktestSpecError(`strategy.${error.field === 'qty' ? 'quantity' : error.field}`, error.message);
         throw new BacktestSpecError('strategy', error instanceof Error ? error.message : String(error));
       }
+    case 'ensemble':
+      return ensembleStrategy(spec, instrument, barIntervalMs);
     default:
       throw new BacktestSpecError('strategy.name', `unknown strategy ${JSON.stringify((spec as { name: unknown }).name)} (available: ${STRATEGY_NAMES.join(', ')})`);
   }
@@ -152,6 +211,8 @@ export function parseStrategySpec(raw: unknown): StrategySpec {
       if (interval !== undefined) spec.barIntervalMs = interval;
       return spec;
     }
+    case 'ensemble':
+      throw new BacktestSpecError('strategy.name', 'the ensemble backtest runs from the command line: tradewind backtest --strategy ensemble --models ... (README "Ensemble coordinator")');
     default:
       throw new BacktestSpecError('strategy.name', `strategy.name must be one of ${STRATEGY_NAMES.join(', ')}; got ${JSON.stringify(raw.name ?? null)}`);
   }
@@ -159,6 +220,7 @@ export function parseStrategySpec(raw: unknown): StrategySpec {
 
 /** One line naming a spec and its parameters, for summaries and logs. */
 export function describeStrategy(s: StrategySpec): string {
+  if (s.name === 'ensemble') return `ensemble of ${s.models.length} model(s) ${s.method} threshold ${s.confidenceThreshold} edge ${s.edge} size ${s.positionSizeFraction} stop ${s.stopLossPercent} target ${s.takeProfitPercent}`;
   if (s.name === 'max') return `max ${s.contract} ${s.maxMode} point_key ${s.point_key} exit ${s.exit_strategy_key} qty ${s.quantity ?? 'risk-sized'}`;
   return `sma-cross fast ${s.fast} slow ${s.slow} size ${s.size ?? 'risk-sized'}${s.longOnly ? ' long-only' : ''}${s.stopAtr ? ` stop ${s.stopAtr} ATR` : ''}`;
 }

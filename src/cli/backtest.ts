@@ -5,7 +5,8 @@ import { BUILTIN_INSTRUMENTS } from '../core/instruments.js';
 import { matchInstrumentSymbol } from '../core/market-data.js';
 import type { BacktestConfig, BacktestReport } from '../backtest/backtester.js';
 import { runBacktestJob, type BacktestJobSpec } from '../backtest/job.js';
-import { describeStrategy } from '../backtest/strategies.js';
+import { describeStrategy, type StrategySpec } from '../backtest/strategies.js';
+import { ensembleModels, type EnsembleTraining } from './ensemble-models.js';
 
 const positive = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -50,6 +51,18 @@ export interface BacktestCliOptions {
   dataDir?: string;
   /** DATA_DIR of the configuration (market.db lives there), resolved by the caller. */
   marketDb?: string;
+  /** --strategy ensemble: model files (a,b) or train:N, and the coordinator's rules. */
+  models?: string;
+  trainDays?: number;
+  horizon?: number;
+  rounds?: number;
+  method?: string;
+  threshold?: number;
+  edge?: number;
+  minModels?: number;
+  positionSize?: number;
+  stopLoss?: number;
+  takeProfit?: number;
 }
 
 export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: string }) => string): Command {
@@ -71,6 +84,17 @@ export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: s
     .option('--slippage-ticks <n>', 'slippage in ticks on market and stop fills', nonNegative('--slippage-ticks'), 0)
     .option('--volume-share <fraction>', 'cap each bar\'s fills at this share of its volume (0.1 = 10%; partial fills); default: no cap', positive('--volume-share'))
     .option('--limit <bars>', 'stop after this many bars', integer('--limit'))
+    .option('--models <list>', 'ensemble: model files (a.txt,b.json) or train:N (N models trained on the days before --from)')
+    .option('--train-days <n>', 'ensemble train:N: days of history before --from to train on', positive('--train-days'), 30)
+    .option('--horizon <bars>', 'ensemble train:N: label horizon in bars', integer('--horizon'), 5)
+    .option('--rounds <n>', 'ensemble train:N: boosting rounds per model', integer('--rounds'), 60)
+    .option('--method <name>', 'ensemble: weighted_average, majority_vote or confidence_weighted', 'weighted_average')
+    .option('--threshold <p>', 'ensemble: confidence_threshold', nonNegative('--threshold'), 0.52)
+    .option('--edge <p>', 'ensemble: a model votes long at P >= 0.5 + edge, short at P <= 0.5 - edge', nonNegative('--edge'), 0.01)
+    .option('--min-models <n>', 'ensemble: min_responding_models', integer('--min-models'), 1)
+    .option('--position-size <fraction>', 'ensemble: position_size_fraction of equity', positive('--position-size'), 0.1)
+    .option('--stop-loss <fraction>', 'ensemble: stop_loss_percent (0.01 = 1%)', positive('--stop-loss'), 0.005)
+    .option('--take-profit <fraction>', 'ensemble: take_profit_percent', positive('--take-profit'), 0.01)
     .option('--json', 'print the report as JSON')
     .option('-c, --config <file>', 'configuration file (for DATA_DIR, where market.db is)')
     .option('-d, --data-dir <dir>', 'directory of market.db (env DATA_DIR)')
@@ -81,8 +105,8 @@ export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: s
 }
 
 export async function runBacktestCli(opts: BacktestCliOptions, out = process.stdout, err = process.stderr): Promise<number> {
-  if (opts.strategy !== 'sma-cross') {
-    err.write(`tradewind backtest: unknown strategy ${opts.strategy} (available: sma-cross)\n`);
+  if (opts.strategy !== 'sma-cross' && opts.strategy !== 'ensemble') {
+    err.write(`tradewind backtest: unknown strategy ${opts.strategy} (available: sma-cross, ensemble)\n`);
     return 2;
   }
   const instrument = matchInstrumentSymbol(opts.instrument, BUILTIN_INSTRUMENTS.map((i) => i.symbol));
@@ -104,13 +128,46 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
     }
     data = { kind: 'store', file: opts.marketDb, from: opts.from, to: opts.to, limit: opts.limit };
   }
-  if (opts.stopAtr === 0 && opts.size === undefined) {
+  let strategy: StrategySpec = { name: 'sma-cross', fast: opts.fast, slow: opts.slow, size: opts.size, longOnly: Boolean(opts.longOnly), stopAtr: opts.stopAtr };
+  let training: EnsembleTraining | null = null;
+  if (opts.strategy === 'ensemble') {
+    const methods = ['weighted_average', 'majority_vote', 'confidence_weighted'] as const;
+    const method = methods.find((m) => m === opts.method);
+    if (!method) {
+      err.write(`tradewind backtest: --method must be one of ${methods.join(', ')}\n`);
+      return 2;
+    }
+    if (!opts.models || !opts.data) {
+      err.write('tradewind backtest: --strategy ensemble needs --models (files or train:N) and --data FILE\n');
+      return 2;
+    }
+    try {
+      const built = await ensembleModels({ models: opts.models, dataFile: opts.data, testFrom: opts.from, trainDays: opts.trainDays ?? 30, horizon: opts.horizon ?? 5, rounds: opts.rounds ?? 60 });
+      training = built.training;
+      strategy = {
+        name: 'ensemble',
+        models: built.models,
+        method,
+        confidenceThreshold: opts.threshold ?? 0.52,
+        minResponding: opts.minModels ?? 1,
+        edge: opts.edge ?? 0.01,
+        candles: 100,
+        positionSizeFraction: opts.positionSize ?? 0.1,
+        leverage: 1,
+        stopLossPercent: opts.stopLoss ?? 0.005,
+        takeProfitPercent: opts.takeProfit ?? 0.01,
+      };
+    } catch (error) {
+      err.write(`tradewind backtest: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
+  } else if (opts.stopAtr === 0 && opts.size === undefined) {
     err.write('tradewind backtest: --size is required without a stop (--stop-atr 0)\n');
     return 2;
   }
   const config: BacktestConfig = {
     instrument,
-    strategy: { name: 'sma-cross', fast: opts.fast, slow: opts.slow, size: opts.size, longOnly: Boolean(opts.longOnly), stopAtr: opts.stopAtr },
+    strategy,
     cash: opts.cash,
     feeRate: opts.fee,
     perContract: opts.feePerContract,
@@ -144,7 +201,9 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
     return 1;
   }
   if (tty) err.write('\r\x1b[K');
-  out.write(opts.json ? `${JSON.stringify(report)}\n` : summary(report));
+  // The models' texts are not repeated in the report; what they were trained on is.
+  const shown = report.strategy.name === 'ensemble' ? { ...report, strategy: { ...report.strategy, models: report.strategy.models.map((m) => ({ name: m.name, weight: m.weight })) }, training } : report;
+  out.write(opts.json ? `${JSON.stringify(shown)}\n` : summary(report) + (training ? `models trained on ${new Date(training.from).toISOString()} .. ${new Date(training.to).toISOString()} (${training.rows} rows, horizon ${training.horizon} bars)\n` : ''));
   return 0;
 }
 

@@ -1,5 +1,6 @@
 import { DEFAULT_SIM_INSTRUMENTS } from '../adapters/feed-sim.js';
 import type { TradewindConfig } from './config-schema.js';
+import { defaultEnsembleSections } from './config-ensemble.js';
 
 /** Embedded defaults: SQLite in ./data, simulated market, paper account, demo bot on. */
 export const defaultConfig = (): TradewindConfig => ({
@@ -68,7 +69,7 @@ export const defaultConfig = (): TradewindConfig => ({
     pnlSnapshotIncludesUnrealized: true,
   },
   modelServers: {
-    enabled: false,
+    enabled: 'auto',
     host: '127.0.0.1',
     servers: [1, 2, 3, 4].map((n) => ({ name: `model-${n}`, port: 8000 + n, model: '' })),
     healthIntervalMs: 2_000,
@@ -78,6 +79,7 @@ export const defaultConfig = (): TradewindConfig => ({
     resetAfterMs: 60_000,
     token: '',
   },
+  ...defaultEnsembleSections(),
   stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000, maxClientMessagesPerSecond: 20 },
 });
 

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { ENSEMBLE_SECTIONS } from './config-ensemble.js';
 
 const FeeSchedule = Type.Object(
   {
@@ -341,7 +342,8 @@ export const ConfigSchema = Type.Object(
     /** Seed 004 model servers run and supervised by `tradewind start` (src/cli/model-servers.ts; README "Model servers"). */
     modelServers: Type.Object(
       {
-        enabled: Type.Boolean(),
+        /** `auto` (the default): run them when the ensemble coordinator runs (`ensemble.enabled`). */
+        enabled: Type.Union([Type.Boolean(), Type.Literal('auto')]),
         /** Address the model servers bind (loopback unless `token` is set). */
         host: Type.String({ minLength: 1 }),
         /** One child process each; an empty `model` serves the shipped models/model-N.txt (N = its position, 1-4). */
@@ -370,6 +372,8 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    /** Seed 004's coordinator sections: trading, ensemble, safety, timing, binance, telegram (src/cli/config-ensemble.ts). */
+    ...ENSEMBLE_SECTIONS,
   },
   strict,
 );

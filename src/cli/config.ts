@@ -102,7 +102,11 @@ export function loadConfig(options: LoadOptions = {}): TradewindConfig {
 /** The literal values a key accepts, when its schema is a union of literals. */
 function allowedValues(path: string[]): string[] | null {
   let node: unknown = ConfigSchema;
-  for (const key of path) node = (node as { properties?: Record<string, unknown> }).properties?.[key];
+  // Array items are stepped into by index (ensemble.model_endpoints.0.port).
+  for (const key of path) {
+    const n = node as { properties?: Record<string, unknown>; items?: unknown } | undefined;
+    node = /^\d+$/.test(key) && n?.items ? n.items : n?.properties?.[key];
+  }
   const anyOf = (node as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf;
   if (!anyOf || !anyOf.every((b) => b.const !== undefined)) return null;
   return anyOf.map((b) => String(b.const));

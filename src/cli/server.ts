@@ -47,6 +47,7 @@ import { tradingApi } from './trading-api.js';
 import { kernelAccount } from '../app/kernel-account.js';
 import { wireVenueAccounts } from './venue-accounts.js';
 import { AccountOrders } from '../app/account-orders.js';
+import { createCoordinator, type RunningCoordinator } from './coordinator.js';
 
 export interface RunningServer {
   url: string;
@@ -55,6 +56,8 @@ export interface RunningServer {
   kernel: Kernel;
   store: SqliteStore;
   logger: Logger;
+  /** Seed 004's ensemble coordinator (ensemble.enabled) and the ports it listens on. */
+  coordinator: (RunningCoordinator & { wsPort: number | null; metricsPort: number | null }) | null;
   close(): Promise<void>;
 }
 
@@ -170,7 +173,9 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   });
   kernel.bus.onAny((e) => metrics.observe(e));
   // Seed 004 model servers (child processes, started once the server listens) and Prometheus.
-  const modelServers = config.modelServers.enabled ? createModelSupervisor({ config, dataDir, log, clock, scheduler }) : null;
+  // Seed 004: with the ensemble on, its four model servers run too (unless modelServers.enabled is false).
+  const runModelServers = config.modelServers.enabled === true || (config.modelServers.enabled === 'auto' && config.ensemble.enabled);
+  const modelServers = runModelServers ? createModelSupervisor({ config, dataDir, log, clock, scheduler }) : null;
   const prometheus = new ServerPrometheus(modelServers ? { modelServersOnline: () => modelServers.clients().filter((c) => c.isOnline).length } : {});
   kernel.bus.onAny((e) => prometheus.observe(e));
   const engine = new EngineController({
@@ -337,6 +342,9 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   }
   if (renko && renko.kernel !== bridgeKernel) renko.kernel.bus.on('fill-refused', (e) => kernel.bus.publish(e));
 
+  // Seed 004's ensemble coordinator: a bot on the configured account's kernel.
+  const ensemble = config.ensemble.enabled ? createCoordinator({ config, kernels: new Map([[config.account.id, kernel], ...venues.accounts.map((a) => [a.id, a.kernel] as const)]), dataDir, clock, scheduler, log }) : null;
+
   // Bar history for the dashboard's charts: every fed symbol at the demo bot's interval, 5 s and 1 min.
   const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);
   for (const i of config.feed.instruments) for (const ms of chartIntervals) kernel.data.subscribeBars(i.symbol, ms);
@@ -401,7 +409,9 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
         return a ? { kernel: a.kernel, available: () => a.kernel.broker.isAvailable() } : null;
       }, store),
     },
+    ...(ensemble ? { coordinatorStream: { path: ensemble.path, add: (socket) => ensemble.stream.add(socket) } } : {}),
   });
+  const ensemblePorts = ensemble ? await ensemble.start() : null;
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${hostForUrl}:${port}`;
@@ -416,11 +426,13 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     kernel,
     store,
     logger: log,
+    coordinator: ensemble && ensemblePorts ? Object.assign(ensemble, ensemblePorts) : null,
     async close() {
       if (closed) return;
       closed = true;
       feed.stop();
       await modelServers?.stop();
+      await ensemble?.close();
       bridge.account?.stop();
       await venues.stop();
       stopSavingPrices();
