@@ -49,6 +49,8 @@ describe('coordinator in the running server', () => {
     const dir = tempDir('tw-coord-srv-');
     const config = fastConfig(dir, {
       demoBot: { enabled: false },
+      // The test runs its own model servers on free ports: the supervisor's default four stay off.
+      modelServers: { enabled: false },
       trading: { timeframe: '1s' },
       ensemble: {
         enabled: true,
