@@ -59,7 +59,7 @@ export async function postgresEngine(): Promise<StoreEngine> {
     await probe.query('SELECT 1');
   } catch (error) {
     const why = `PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')} is unreachable (${(error as Error).message})`;
-    if (process.env.CI === 'true') throw new Error(`${why}: the PostgreSQL store tests must run under CI=true`);
+    if (process.env.CI === 'true') throw new Error(`${why}: the PostgreSQL store tests must run under CI=true`, { cause: error });
     skip = `${why}: PostgreSQL store tests skipped (they fail instead under CI=true)`;
   } finally {
     await probe.end().catch(() => {});
