@@ -25,6 +25,8 @@ export interface StoreEngine {
   /** A new, empty database; `open` opens another connection to that same database. */
   fresh(options?: { maxEvents?: number }): { store: JournalStore; open(): JournalStore; queue(store: JournalStore): BridgeQueue };
   market(): Promise<MarketDataStore & { closeAsync?(): Promise<void> }>;
+  /** Makes the journal's connection refuse writes (a real database error), or accept them again. */
+  readOnly(store: JournalStore, on: boolean): void;
   /** Rows in a table of the journal. */
   count(store: JournalStore, table: string): number;
   cleanup(): Promise<void>;
@@ -44,6 +46,7 @@ export function sqliteEngine(): StoreEngine {
       return { store: new SqliteStore({ file, ...options }), open: () => new SqliteStore({ file }), queue: (s) => s.bridgeQueue() };
     },
     market: async () => new SqliteMarketStore({ file: ':memory:' }),
+    readOnly: (s, on) => void (s as SqliteStore).db.pragma(`query_only = ${on ? 'ON' : 'OFF'}`),
     count: (s, table) => ((s as SqliteStore).db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n,
     cleanup: async () => dirs.cleanup(),
   };
@@ -81,6 +84,7 @@ export async function postgresEngine(): Promise<StoreEngine> {
       return { store: new PgStore({ url, schema, ...options }), open: () => new PgStore({ url, schema }), queue: (s) => s.bridgeQueue() };
     },
     market: () => PgMarketStore.open({ url, schema: newSchema() }),
+    readOnly: (s, on) => void (s as PgStore).conn.run(`SET default_transaction_read_only = ${on ? 'on' : 'off'}`),
     count: (s, table) => (s as PgStore).conn.rows<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)[0]?.n ?? -1,
     cleanup: async () => {
       if (skip || schemas.length === 0) return;

@@ -15,7 +15,8 @@ import { ScheduleFeeModel, TickSlippage } from '../../src/sim/fees.js';
 import { Kernel } from '../../src/engine/kernel.js';
 import { repoRoot } from '../helpers/server.js';
 import type { StoreEngine } from '../helpers/store-engines.js';
-import { CRYPTO_FEES, FUTURES_FEES, makeFill, makeOrder, registry, tempDir } from './support.js';
+import { AccountHaltedError } from '../../src/engine/execution-engine.js';
+import { CRYPTO_FEES, FUTURES_FEES, makeFill, makeOrder, registry, ScriptedBroker, tempDir } from './support.js';
 
 const account = (balance: number, ts = 0): Account => ({
   id: 'acc',
@@ -446,6 +447,34 @@ export function storeSuite(engine: StoreEngine): void {
   });
 
   describe(`${engine.name} store: the kernel on it`, { skip }, () => {
+    it('a write the database refuses halts the account; memory and journal stay as they were', () => {
+      const { store } = engine.fresh();
+      const clock = new SimClock(1_000);
+      const broker = new ScriptedBroker();
+      const events: string[] = [];
+      const kernel = new Kernel({
+        clock,
+        store,
+        broker,
+        instruments: registry(),
+        account: { id: 'b', currency: 'USD', startingBalance: 50_000, leverage: 10 },
+        risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+      });
+      kernel.bus.onAny((e) => events.push(e.type === 'account-halted' ? `halted: ${e.reason}` : e.type));
+      const o = kernel.execution.place({ accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2 });
+      broker.report({ kind: 'accepted', orderId: o.id, brokerOrderId: 'X', ts: 1_100 });
+      engine.readOnly(store, true);
+      broker.report({ kind: 'filled', orderId: o.id, fill: { id: 'T1', orderId: o.id, accountId: 'b', symbol: 'ES', side: 'buy', qty: 2, price: 6_000, fee: 0, ts: 1_500 } });
+      assert.ok(events.some((e) => /^halted: .*read-?only/i.test(e)), events.join(', '));
+      assert.equal(kernel.portfolio.position('ES'), undefined, 'the fill was not applied in memory');
+      assert.equal(kernel.execution.openOrders()[0]?.status, 'accepted');
+      engine.readOnly(store, false);
+      assert.equal(store.getOrder(o.id)?.status, 'accepted', 'nor in the journal');
+      assert.equal(store.hasFill('T1'), false);
+      assert.throws(() => kernel.execution.place({ accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 }), AccountHaltedError);
+      store.close();
+    });
+
     it('an entry filled on the paper broker is journaled; a restart restores the position and continues the ids', () => {
       const { store, open } = engine.fresh();
       const run = (s: typeof store, clock: SimClock) => {
