@@ -7,7 +7,7 @@
 // Run: npm run bench:pg [-- tickRows]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -57,6 +57,7 @@ async function copyOnly(file: string): Promise<{ rows: number; seconds: number; 
 }
 
 const tickRows = Number(process.argv[2] ?? 2_000_000);
+const loadBefore = Number(loadavg()[0]?.toFixed(2));
 const admin = new pg.Client({ connectionString: url });
 await admin.connect();
 try {
@@ -69,6 +70,8 @@ try {
   const pick = (r: CliResult) => ({ rows: r.totalRows, inserted: r.inserted, skipped: r.skipped, seconds: Number((r.durationMs / 1000).toFixed(2)), rowsPerSecond: r.rowsPerSecond });
   const result = {
     machine: machineInfo(),
+    /** The 1-minute load average before and after: the machine is shared, and PostgreSQL competes for its two cores. */
+    loadAverage: { before: loadBefore, after: Number(loadavg()[0]?.toFixed(2)) },
     postgres: server,
     realFile: { file: 'BTCUSDT-1m-2024.csv.gz', import: pick(real.first), reimport: pick(real.again) },
     copyOnlyRealRows: copy,

@@ -151,7 +151,7 @@ export class PgMarketStore implements MarketDataStore {
       if (t > max) max = t;
     }
     const inserted = await this.copyIn(TICKS, encodeTickCopy(sym, cols), length, skip, {
-      sql: `SELECT 1 FROM ticks WHERE sym = $1 AND ts BETWEEN $2 AND $3 LIMIT 1`,
+      sql: `SELECT 1 FROM ticks WHERE sym = $1 AND ts > $2 AND ts <= $3 LIMIT 1`,
       params: [sym, min, max],
     });
     return { inserted, skipped: length - inserted };
@@ -159,8 +159,11 @@ export class PgMarketStore implements MarketDataStore {
 
   /**
    * COPY of `rows` encoded rows into `t.table`, inside the open transaction; returns how many
-   * were inserted. `probe` finds a stored row in the batch's key range: without one, no row can
-   * collide and the COPY goes straight into the table; with one, through the staging table.
+   * were inserted. `probe` looks for a stored row after the batch's first timestamp and up to its
+   * last: without one the COPY goes straight into the table (a row at exactly the first
+   * timestamp, where the previous batch of the same file ended, may still collide: the primary
+   * key then refuses the COPY and the batch takes the merge path); with one, through the
+   * staging table and INSERT ... ON CONFLICT.
    */
   private async copyIn(t: CopyTarget, data: Buffer, rows: number, skip: boolean, probe: { sql: string; params: unknown[] }): Promise<number> {
     const overlap = await this.client.query(probe.sql, probe.params);
@@ -171,7 +174,7 @@ export class PgMarketStore implements MarketDataStore {
         await this.client.query('RELEASE SAVEPOINT tw_copy');
         return rows;
       } catch (error) {
-        // Another importer stored the same range meanwhile: fall through to the merge.
+        // A stored row at the first timestamp, or another importer meanwhile: merge instead.
         if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
         await this.client.query('ROLLBACK TO SAVEPOINT tw_copy');
       }
@@ -205,7 +208,7 @@ export class PgMarketStore implements MarketDataStore {
       await this.client.query('BEGIN');
       try {
         const inserted = await this.copyIn(BARS, encodeBarCopy(syms, bars), bars.length, options.skipDuplicates ?? true, {
-          sql: `SELECT 1 FROM bars WHERE sym = ANY($1::int[]) AND start BETWEEN $2 AND $3 LIMIT 1`,
+          sql: `SELECT 1 FROM bars WHERE sym = ANY($1::int[]) AND start > $2 AND start <= $3 LIMIT 1`,
           params: [[...new Set(syms)], min, max],
         });
         await this.client.query('COMMIT');
