@@ -93,7 +93,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
 
   const storage = await openStorage(config, dataDir);
   const { journal: store, market: marketStore } = storage;
-  log.info({ storage: storage.describe }, 'storage');
+  log.info({ component: 'storage', engine: config.storage }, `storage: ${storage.describe}`);
   const broker = paperBroker(config, clock, instruments);
   // Each module logs under its own component (GET /api/logs?component=...).
   const kernelLog = log.child({ component: 'kernel', account: config.account.id });
