@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { PaperBroker } from '../adapters/broker-paper.js';
-import type { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
+import type { JournalStore } from '../core/ports.js';
 import type { Clock } from '../core/clock.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import type { Broker } from '../core/ports.js';
@@ -30,7 +30,7 @@ export function matchOnTicks(kernel: Kernel, broker: PaperBroker): void {
  */
 export function accountKernel(o: {
   config: TradewindConfig;
-  store: SqliteStore;
+  store: JournalStore;
   clock: Clock;
   instruments: InstrumentRegistry;
   broker: Broker;

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { BridgeBroker } from '../adapters/broker-bridge.js';
-import { SqliteBridgeQueue } from '../adapters/store-sqlite/bridge-queue.js';
-import type { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
+import type { JournalStore } from '../core/ports.js';
 import { BridgeDesk } from '../app/bridge-desk.js';
 import type { Clock } from '../core/clock.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
@@ -28,7 +27,7 @@ export const staleCheckMs = (leaseSeconds: number): number => Math.min(5_000, Ma
  */
 export function createBridgeAccount(o: {
   config: TradewindConfig;
-  store: SqliteStore;
+  store: JournalStore;
   clock: Clock;
   instruments: InstrumentRegistry;
   log: Logger;
@@ -47,7 +46,7 @@ export function createBridgeAccount(o: {
   let kernel: Kernel | null = null;
   const broker = new BridgeBroker({
     clock: o.clock,
-    queue: new SqliteBridgeQueue(o.store.db),
+    queue: o.store.bridgeQueue(),
     accountId: c.accountId,
     contracts: c.contracts,
     env: c.env,

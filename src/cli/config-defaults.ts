@@ -7,6 +7,8 @@ export const defaultConfig = (): TradewindConfig => ({
   // Same origin only (the Vite dev server proxies /api and /ws, so its pages are same-origin too).
   server: { host: '127.0.0.1', port: 8000, portSearch: 10, corsOrigins: [], trustProxy: false },
   dataDir: './data',
+  storage: 'sqlite',
+  database: { url: '', schema: 'public' },
   presetsDir: '',
   rateLimit: { enabled: true, allowList: [], groups: defaultRateGroups() },
   tradingView: { secret: '', assets: ['ES', 'NQ'], barSource: 'auto', barSourceByAsset: {}, fallbackAfterSeconds: 60 },

@@ -146,6 +146,10 @@ export const ConfigSchema = Type.Object(
       strict,
     ),
     dataDir: Type.String({ minLength: 1 }),
+    /** Where the journal and market data live: SQLite files in dataDir (default) or PostgreSQL (docs/STORAGE.md). */
+    storage: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
+    /** PostgreSQL, used when storage is postgres: the connection URL (DATABASE_URL) and the schema holding Tradewind's tables. */
+    database: Type.Object({ url: Type.String(), schema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' }) }, strict),
     /** Preset JSON files; empty means DATA_DIR/presets (seeded from the shipped presets/). */
     presetsDir: Type.String(),
     /** Rate limits per route group (src/api/rate-limits.ts; README "Rate limits"). */

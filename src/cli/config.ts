@@ -21,6 +21,9 @@ const ENV_OVERRIDES: Record<string, Override> = {
   PORT: { path: ['server', 'port'], parse: toNumber },
   HOST: { path: ['server', 'host'], parse: (v) => v },
   DATA_DIR: { path: ['dataDir'], parse: (v) => v },
+  TRADEWIND_STORAGE: { path: ['storage'], parse: (v) => v },
+  DATABASE_URL: { path: ['database', 'url'], parse: (v) => v },
+  TRADEWIND_PG_SCHEMA: { path: ['database', 'schema'], parse: (v) => v },
   LOG_LEVEL: { path: ['log', 'level'], parse: (v) => v },
   TRADEWIND_SEED: { path: ['feed', 'seed'], parse: toNumber },
   TRADEWIND_DEMO_BOT: { path: ['demoBot', 'enabled'], parse: toBoolean },
@@ -204,5 +207,17 @@ export function redactConfig(config: TradewindConfig): TradewindConfig {
     bridge: { ...config.bridge, secret: hide(config.bridge.secret) },
     tradingView: { ...config.tradingView, secret: hide(config.tradingView.secret) },
     modelServers: { ...config.modelServers, token: hide(config.modelServers.token) },
+    database: { ...config.database, url: redactUrl(config.database.url) },
   };
+}
+
+/** A connection URL with its password replaced (user, host and database stay readable). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url ? '***' : '';
+  }
 }

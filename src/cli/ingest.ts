@@ -6,7 +6,8 @@ import { BUILTIN_INSTRUMENTS } from '../core/instruments.js';
 import { matchInstrumentSymbol } from '../core/market-data.js';
 import { ingest, sniffKind, type IngestSummary } from '../adapters/importers/ingest.js';
 import { symbolFromPath, type ImportFormat } from '../adapters/importers/index.js';
-import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
+import type { TradewindConfig } from './config-schema.js';
+import { openMarketStore } from './storage.js';
 
 export interface IngestCommandOptions {
   instrument?: string;
@@ -18,6 +19,8 @@ export interface IngestCommandOptions {
   json?: boolean;
   batchSize?: number;
   intervalMs?: number;
+  /** SQLite (DATA_DIR/market.db, the default) or PostgreSQL (COPY). */
+  storage?: Pick<TradewindConfig, 'storage' | 'database'>;
 }
 
 export interface IngestCommandResult extends IngestSummary {
@@ -55,8 +58,7 @@ export async function runIngest(file: string, opts: IngestCommandOptions, stderr
   const symbol = resolveInstrument(opts.instrument ?? symbolFromPath(path));
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const database = resolve(dataDir, 'market.db');
-  const store = new SqliteMarketStore({ file: database });
+  const { store, describe: database } = await openMarketStore(opts.storage ?? { storage: 'sqlite', database: { url: '', schema: 'public' } }, dataDir);
   const tty = !opts.json && stderr.isTTY === true;
   let bytes = 0;
   const counter = new Transform({
@@ -103,7 +105,8 @@ export async function runIngest(file: string, opts: IngestCommandOptions, stderr
     };
   } finally {
     input.destroy();
-    store.close();
+    if ('closeAsync' in store) await (store as { closeAsync(): Promise<void> }).closeAsync();
+    else store.close();
   }
 }
 
@@ -130,11 +133,11 @@ interface IngestFlags {
   dataDir?: string;
 }
 
-/** Adds `tradewind ingest FILE ...`; `dataDirOf` resolves the data directory from --config/--data-dir/env. */
-export function registerIngestCommand(program: Command, dataDirOf: (opts: { config?: string; dataDir?: string }) => string): void {
+/** Adds `tradewind ingest FILE ...`; `configOf` resolves the data directory and storage from --config/--data-dir/env. */
+export function registerIngestCommand(program: Command, configOf: (opts: { config?: string; dataDir?: string }) => Pick<TradewindConfig, 'dataDir' | 'storage' | 'database'>): void {
   program
     .command('ingest')
-    .description('import a market data file (tick CSV/TXT, Binance klines, OHLCV CSV; .gz read directly) into DATA_DIR/market.db')
+    .description('import a market data file (tick CSV/TXT, Binance klines, OHLCV CSV; .gz read directly) into DATA_DIR/market.db, or PostgreSQL with storage: postgres')
     .argument('<file>', 'file to import')
     .option('-i, --instrument <symbol>', 'instrument (ES, NQ, BTC/USDT, ...); inferred from a Binance file name when absent')
     .option('-f, --format <format>', 'tick | binance | ohlcv (default: detected)')
@@ -165,7 +168,7 @@ export function registerIngestCommand(program: Command, dataDirOf: (opts: { conf
           json: flags.json,
           batchSize: positive(flags.batchSize, '--batch-size'),
           intervalMs: positive(flags.intervalMs, '--interval-ms'),
-          dataDir: dataDirOf({ config: flags.config, dataDir: flags.dataDir }),
+          ...((c) => ({ dataDir: c.dataDir, storage: c }))(configOf({ config: flags.config, dataDir: flags.dataDir })),
         });
         process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : formatSummary(result));
       } catch (error) {

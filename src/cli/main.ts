@@ -4,7 +4,8 @@ import { ConfigError, loadConfig, redactConfig } from './config.js';
 import { startServer } from './server.js';
 import { packageVersion } from './version.js';
 import { hashPassword } from '../app/operator-auth.js';
-import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
+import type { PgMarketStore } from '../adapters/store-postgres/market-store.js';
+import { openJournal, openMarketStore } from './storage.js';
 import { registerIngestCommand } from './ingest.js';
 import { registerBridgeCommand } from './bridge.js';
 import { backtestCommand } from './backtest.js';
@@ -70,12 +71,15 @@ export function buildCli(): Command {
 
   registerAccountsCommand(withCommon(program.command('accounts')), (opts) => configFrom(opts as CommonOptions));
 
-  withCommon(program.command('migrate').description('create or migrate the SQLite database and exit')).action((opts: CommonOptions) => {
+  withCommon(program.command('migrate').description('create or migrate the journal database (SQLite, or PostgreSQL with storage: postgres) and exit')).action(async (opts: CommonOptions) => {
     const config = configFrom(opts);
-    const file = resolve(config.dataDir, 'tradewind.db');
-    const store = new SqliteStore({ file });
-    process.stdout.write(`database ${file} at schema version ${store.schemaVersion()}\n`);
+    const { store, describe } = openJournal(config, resolve(config.dataDir));
+    process.stdout.write(`database ${describe} at schema version ${store.schemaVersion()}\n`);
     store.close();
+    if (config.storage === 'postgres') {
+      const market = await openMarketStore(config, resolve(config.dataDir));
+      await (market.store as PgMarketStore).closeAsync();
+    }
   });
 
   program
@@ -89,7 +93,7 @@ export function buildCli(): Command {
       process.stdout.write(`${await hashPassword(password)}\n`);
     });
 
-  registerIngestCommand(program, (opts) => configFrom(opts).dataDir);
+  registerIngestCommand(program, (opts) => configFrom(opts));
   registerBridgeCommand(program, (opts) => configFrom(opts).dataDir);
   program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
   program.addCommand(modelCommand());

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PaperBroker } from '../adapters/broker-paper.js';
 import { accountKernel, matchOnTicks, paperBroker } from './accounts.js';
-import type { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
+import type { JournalStore } from '../core/ports.js';
 import { RenkoDesk, type RenkoDeskDeps } from '../app/renko-desk/desk.js';
 import type { Clock } from '../core/clock.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
@@ -49,7 +49,7 @@ export function checkRenkoDeskBroker(config: TradewindConfig): void {
  */
 export function createRenkoDesk(o: {
   config: TradewindConfig;
-  store: SqliteStore;
+  store: JournalStore;
   clock: Clock;
   instruments: InstrumentRegistry;
   signals: MessageBus;

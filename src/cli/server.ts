@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { TimerScheduler, WallClock } from '../adapters/clock-wall.js';
 import { SimulatedFeed } from '../adapters/feed-sim.js';
-import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
 import { TradingFacade } from '../app/facade.js';
 import { LiveStream } from '../app/live-stream.js';
 import { StreamProjector } from '../app/stream-projector.js';
@@ -39,7 +38,8 @@ import { MaxService } from '../app/max-service.js';
 import { JobRunner } from '../backtest/job-runner.js';
 import { BacktestJobs } from '../app/backtest-jobs.js';
 import { availableParallelism, tmpdir } from 'node:os';
-import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
+import { openStorage } from './storage.js';
+import type { JournalStore } from '../core/ports.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
 import { ServerPrometheus } from '../app/server-prometheus.js';
 import { createModelSupervisor } from './model-servers.js';
@@ -54,7 +54,7 @@ export interface RunningServer {
   port: number;
   app: FastifyInstance;
   kernel: Kernel;
-  store: SqliteStore;
+  store: JournalStore;
   logger: Logger;
   /** Seed 004's ensemble coordinator (ensemble.enabled) and the ports it listens on. */
   coordinator: (RunningCoordinator & { wsPort: number | null; metricsPort: number | null }) | null;
@@ -100,9 +100,9 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const barSources = resolveBarSources({ assets: tvAssets, secret: tvc.secret || null, barSource: tvc.barSource, byAsset: tvc.barSourceByAsset });
   if (typeof barSources === 'string') throw new ConfigError(barSources);
 
-  const store = new SqliteStore({ file: join(dataDir, 'tradewind.db') });
-  // Market data in its own file: a long import never holds the trading journal's write lock.
-  const marketStore = new SqliteMarketStore({ file: join(dataDir, 'market.db') });
+  const storage = await openStorage(config, dataDir);
+  const { journal: store, market: marketStore } = storage;
+  log.info({ component: 'storage', engine: config.storage }, `storage: ${storage.describe}`);
   const broker = paperBroker(config, clock, instruments);
   // Each module logs under its own component (GET /api/logs?component=...).
   const kernelLog = log.child({ component: 'kernel', account: config.account.id });

@@ -7,12 +7,11 @@ import { createExchange } from '../adapters/ccxt/exchange.js';
 import { errorText, redactor } from '../adapters/ccxt/redact.js';
 import { isTransient } from '../adapters/ccxt/retry.js';
 import { CcxtVenue } from '../adapters/ccxt/venue.js';
-import type { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
 import { VenueReconciler } from '../app/venue-reconciler.js';
 import { LiveAccounts } from '../app/live-accounts.js';
 import type { Clock } from '../core/clock.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
-import type { Cancel, Scheduler } from '../core/ports.js';
+import type { Cancel, JournalStore, Scheduler } from '../core/ports.js';
 import type { VenueConnectionState } from '../core/venue.js';
 import type { Kernel } from '../engine/kernel.js';
 import { matchOnTicks, paperBroker } from './accounts.js';
@@ -47,7 +46,7 @@ export interface VenueAccount {
 const JOURNAL_TAG_KEY = 'venue.journalTag';
 
 /** A short random tag of this journal, made once: the front of every venue client order id. */
-function journalTag(store: SqliteStore): string {
+function journalTag(store: JournalStore): string {
   const existing = store.getMeta(JOURNAL_TAG_KEY);
   if (existing) return existing;
   const tag = randomBytes(4).toString('base64url').slice(0, 6);
@@ -57,7 +56,7 @@ function journalTag(store: SqliteStore): string {
 
 interface Common {
   config: TradewindConfig;
-  store: SqliteStore;
+  store: JournalStore;
   clock: Clock;
   scheduler: Scheduler;
   instruments: InstrumentRegistry;

@@ -207,6 +207,36 @@ export function fillIncrement(
   return { qty, price, fee: after.fee - (before.fillFee ?? 0) };
 }
 
+/**
+ * The queue row after an applied report (both store engines write exactly this): the owner and
+ * lease, the cumulative fill of a PARTIAL or FILLED, the reason of an end.
+ */
+export function rowAfterReport(order: BridgeOrder, report: BridgeReport, decision: Extract<ReportDecision, { kind: 'apply' }>, now: number, leaseMs: number): BridgeOrder {
+  const next: BridgeOrder = { ...order, status: decision.to, updatedAt: now };
+  if (decision.to === 'WORKING') {
+    // Confirmation and lease renewal: the reporting bridge owns the working order.
+    next.leaseOwner = report.owner;
+    next.leaseExpiresAt = now + leaseMs;
+    if (report.brokerOrderId) next.brokerOrderId = report.brokerOrderId;
+    else next.brokerOrderId ??= `bridge:${report.owner}:${order.id}`;
+  } else {
+    // A resolution by the server keeps the owner on record (its late fill still counts).
+    if (!report.server) next.leaseOwner = report.owner;
+    next.leaseExpiresAt = null;
+    if (report.brokerOrderId) next.brokerOrderId = report.brokerOrderId;
+  }
+  if (decision.to === 'FILLED' || report.status === 'PARTIAL') {
+    // Cumulative: quantity, average price and fee of everything filled so far.
+    next.fillPrice = report.fillPrice ?? null;
+    next.fillQty = report.qty ?? order.qty;
+    next.fillFee = report.fee ?? order.fillFee ?? 0;
+    next.fillTs = now;
+  }
+  if (decision.to === 'REJECTED' || decision.to === 'CANCELLED') next.reason = report.reason ?? (order.cancelRequested ? order.reason : null) ?? `${decision.to.toLowerCase()} by bridge ${report.owner}`;
+  if (decision.late) next.reason = `filled after it was cancelled (${order.reason ?? 'cancelled'})`;
+  return next;
+}
+
 /** A WORKING order whose owner has not renewed its lease for `graceMs` past its expiry. */
 export const isStale = (o: Pick<BridgeOrder, 'status' | 'leaseExpiresAt'>, now: number, graceMs: number): boolean =>
   o.status === 'WORKING' && o.leaseExpiresAt !== null && o.leaseExpiresAt + graceMs <= now;

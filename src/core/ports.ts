@@ -1,3 +1,4 @@
+import type { BridgeQueue } from './bridge.js';
 import type { Clock } from './clock.js';
 import type { KernelEvent } from './events.js';
 import type { Instrument } from './instruments.js';
@@ -5,6 +6,7 @@ import type { Tick } from './market.js';
 import type { Fill, Order } from './orders.js';
 import type { ManagedStop } from './managed-stops.js';
 import type { Account, ClosedTrade, Position } from './portfolio-types.js';
+import type { RenkoBar, RenkoSize } from './renko.js';
 
 export type { Clock };
 
@@ -126,4 +128,23 @@ export interface SessionStore {
   findSession(tokenHash: string, now: number): { createdAt: number; expiresAt: number; client: string } | null;
   deleteSession(tokenHash: string): void;
   purgeSessions(now: number): number;
+}
+
+/**
+ * The server's journal: the trading store, operator sessions, small key/value state, Renko bars
+ * and the bridge queue in one database, so a kernel order row and its queue row commit
+ * together. Implemented by SqliteStore (the default) and PgStore (`storage: postgres`).
+ */
+export interface JournalStore extends TradingStore, SessionStore {
+  atomically<T>(fn: () => T): T;
+  /** True while a transaction is open on the journal's connection (nothing written in it is durable yet). */
+  readonly inTransaction: boolean;
+  getMeta(key: string): string | null;
+  setMeta(key: string, value: string): void;
+  /** False when the bar was already stored. */
+  recordRenkoBar(bar: RenkoBar): boolean;
+  recentRenkoBars(asset: string, size: RenkoSize, limit: number): RenkoBar[];
+  schemaVersion(): number;
+  /** The execution-bridge queue on the journal's own connection (its rows commit with the journal's). */
+  bridgeQueue(): BridgeQueue;
 }

@@ -75,6 +75,16 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ file, env: { PORT: '' } }).server.port, 8100);
   });
 
+  it('storage: sqlite by default; TRADEWIND_STORAGE, DATABASE_URL and TRADEWIND_PG_SCHEMA select PostgreSQL; the URL is printed without its password', () => {
+    assert.equal(loadConfig({ env: {} }).storage, 'sqlite');
+    const c = loadConfig({ env: { TRADEWIND_STORAGE: 'postgres', DATABASE_URL: 'postgres://tw:s3cret@db:5432/trading', TRADEWIND_PG_SCHEMA: 'desk_a' } });
+    assert.deepEqual([c.storage, c.database], ['postgres', { url: 'postgres://tw:s3cret@db:5432/trading', schema: 'desk_a' }]);
+    assert.equal(redactConfig(c).database.url, 'postgres://tw:***@db:5432/trading');
+    assert.ok(!JSON.stringify(redactConfig(c)).includes('s3cret'));
+    assert.throws(() => loadConfig({ env: { TRADEWIND_STORAGE: 'mysql' } }), /storage: .*TRADEWIND_STORAGE/);
+    assert.throws(() => loadConfig({ env: { TRADEWIND_PG_SCHEMA: 'Bad-Name' } }), /database\.schema/);
+  });
+
   it('lets flags override the environment', () => {
     const c = loadConfig({
       env: { PORT: '9100', HOST: '::1', DATA_DIR: '/from/env' },

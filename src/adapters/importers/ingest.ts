@@ -104,6 +104,12 @@ interface ColumnarStore {
 }
 const isColumnar = (store: MarketDataStore): store is MarketDataStore & ColumnarStore =>
   typeof (store as Partial<ColumnarStore>).insertTickColumnsSync === 'function';
+/** The same batches, stored asynchronously (PgMarketStore: COPY). */
+interface AsyncColumnarStore {
+  insertTickColumns(symbol: string, cols: TickColumns, options: InsertOptions): Promise<InsertResult>;
+}
+const isAsyncColumnar = (store: MarketDataStore): store is MarketDataStore & AsyncColumnarStore =>
+  typeof (store as Partial<AsyncColumnarStore>).insertTickColumns === 'function';
 
 /** Files smaller than this are parsed on the calling thread (a worker's start-up costs more). */
 const WORKER_MIN_BYTES = 4 * 1024 * 1024;
@@ -141,7 +147,9 @@ async function ingestTicks(source: ImportSource, store: MarketDataStore, options
     if (signal?.aborted) return false;
     const r = isColumnar(store)
       ? store.insertTickColumnsSync(symbol, b, { skipDuplicates })
-      : await store.insertTicks(toTicks(symbol, b), { skipDuplicates, sequence });
+      : isAsyncColumnar(store)
+        ? await store.insertTickColumns(symbol, b, { skipDuplicates })
+        : await store.insertTicks(toTicks(symbol, b), { skipDuplicates, sequence });
     inserted += r.inserted;
     skipped += r.skipped;
     batches++;

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import {
   claimable,
   decideReport,
+  rowAfterReport,
   leaseValid,
   type BridgeOrder,
   type BridgeQueue,
@@ -153,28 +154,7 @@ export class SqliteBridgeQueue implements BridgeQueue {
           this.stmt.history.run(orderId, now, by, report.status, decision.kind, detail);
           return { outcome: decision.kind, order, message: decision.reason };
         }
-        const next: BridgeOrder = { ...order, status: decision.to, updatedAt: now };
-        if (decision.to === 'WORKING') {
-          // Confirmation and lease renewal: the reporting bridge owns the working order.
-          next.leaseOwner = report.owner;
-          next.leaseExpiresAt = now + leaseMs;
-          if (report.brokerOrderId) next.brokerOrderId = report.brokerOrderId;
-          else next.brokerOrderId ??= `bridge:${report.owner}:${orderId}`;
-        } else {
-          // A resolution by the server keeps the owner on record (its late fill still counts).
-          if (!report.server) next.leaseOwner = report.owner;
-          next.leaseExpiresAt = null;
-          if (report.brokerOrderId) next.brokerOrderId = report.brokerOrderId;
-        }
-        if (decision.to === 'FILLED' || report.status === 'PARTIAL') {
-          // Cumulative: quantity, average price and fee of everything filled so far.
-          next.fillPrice = report.fillPrice ?? null;
-          next.fillQty = report.qty ?? order.qty;
-          next.fillFee = report.fee ?? order.fillFee ?? 0;
-          next.fillTs = now;
-        }
-        if (decision.to === 'REJECTED' || decision.to === 'CANCELLED') next.reason = report.reason ?? (order.cancelRequested ? order.reason : null) ?? `${decision.to.toLowerCase()} by bridge ${report.owner}`;
-        if (decision.late) next.reason = `filled after it was cancelled (${order.reason ?? 'cancelled'})`;
+        const next = rowAfterReport(order, report, decision, now, leaseMs);
         this.write(next);
         this.stmt.history.run(orderId, now, by, report.status, decision.late ? 'late-fill' : decision.duplicate ? 'renewed' : 'applied', detail);
         return { outcome: 'applied', from: decision.from, order: next, duplicate: decision.duplicate, previous: order };

@@ -4,7 +4,8 @@ import type { ManagedStop } from '../../core/managed-stops.js';
 import type { Fill, Order } from '../../core/orders.js';
 import type { Account, ClosedTrade, Position } from '../../core/portfolio-types.js';
 import type { RenkoBar, RenkoSize } from '../../core/renko.js';
-import type { FillRecord, RestoredState, SessionStore, StoredEvent, TradingStore } from '../../core/ports.js';
+import type { FillRecord, JournalStore, RestoredState, StoredEvent } from '../../core/ports.js';
+import { SqliteBridgeQueue } from './bridge-queue.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -19,7 +20,7 @@ type Row = { data: string };
 const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.data) as T) : null);
 
 /** The embedded trading journal: better-sqlite3 in WAL mode with full fsync on commit. */
-export class SqliteStore implements TradingStore, SessionStore {
+export class SqliteStore implements JournalStore {
   readonly db: Database.Database;
   private readonly maxEvents: number;
   private eventsSincePrune = 0;
@@ -237,6 +238,10 @@ export class SqliteStore implements TradingStore, SessionStore {
   recentRenkoBars(asset: string, size: RenkoSize, limit: number): RenkoBar[] {
     const rows = this.db.prepare(`SELECT data FROM renko_bars WHERE asset = ? AND size = ? ORDER BY ts DESC, rowid DESC LIMIT ?`).all(asset, size, limit) as Row[];
     return rows.map((r) => JSON.parse(r.data) as RenkoBar).reverse();
+  }
+
+  bridgeQueue(): SqliteBridgeQueue {
+    return new SqliteBridgeQueue(this.db);
   }
 
   schemaVersion(): number {
