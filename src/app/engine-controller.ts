@@ -1,4 +1,4 @@
-import { isoTime, utcDay, type Clock } from '../core/clock.js';
+import { isoTime, type Clock } from '../core/clock.js';
 import type { SystemCommand, StateTransition, TradingState } from '../core/lifecycle.js';
 import { isRunningState, WORKING_STATES } from '../core/lifecycle.js';
 import type { ScannerSnapshot } from '../core/scanner.js';
@@ -9,6 +9,8 @@ import { LifecycleMachine } from '../engine/lifecycle-machine.js';
 import type { RiskConfig } from '../engine/risk-engine.js';
 import type { Strategy } from '../engine/strategy.js';
 import { StatsWindow } from './stats-window.js';
+import { KillSwitch } from './kill-switch.js';
+import { dailyR } from '../engine/account-risk.js';
 
 export interface PresetRepository {
   list(): Record<string, unknown>[];
@@ -38,6 +40,8 @@ export interface EngineDeps {
   liveCredentials: boolean;
   stopTimeoutMs?: number;
   onCycle?: (seconds: number) => void;
+  /** The kill switch over every account (default: one over this kernel alone). */
+  killSwitch?: KillSwitch;
 }
 
 export type EngineResult =
@@ -61,11 +65,17 @@ export class EngineController {
   private bot: Bot | null = null;
   private lastScanResult: ScannerSnapshot | null = null;
   private readonly cycles = new StatsWindow(500);
-  /** Other bots an emergency stop halted; a reload starts them again. */
-  private halted: Bot[] = [];
+  readonly killSwitch: KillSwitch;
 
   constructor(private readonly deps: EngineDeps) {
     const bus = deps.kernel.bus;
+    this.killSwitch =
+      deps.killSwitch ??
+      new KillSwitch({
+        clock: deps.clock,
+        accounts: () => [{ id: deps.kernel.accountId, role: 'primary', kernel: deps.kernel }],
+        restartable: (_account, botId) => botId !== PRIMARY_BOT_ID,
+      });
     this.machine = new LifecycleMachine(deps.clock, (transition) => bus.publish({ type: 'engine-state', botId: PRIMARY_BOT_ID, transition }));
     bus.on('bot-phase', ({ botId, phase, reason }) => {
       if (botId !== PRIMARY_BOT_ID || !isRunningState(this.machine.state) || this.machine.state === 'INITIALIZING') return;
@@ -100,7 +110,9 @@ export class EngineController {
       consecutiveLosses: stats.consecutiveLosses,
       previousState: this.machine.previousState,
       lastTransition: last ? transitionView(last) : null,
-      killSwitch: this.deps.kernel.killSwitch.check() !== null,
+      killSwitch: this.killSwitch.engaged || this.deps.kernel.killSwitch.check() !== null,
+      // Orders refused by the risk engine since start, over every account (reason codes in the README).
+      riskRefusals: this.killSwitch.refusals(),
       timestamp: isoTime(this.deps.clock.now()),
     };
   }
@@ -165,6 +177,7 @@ export class EngineController {
     const moved = this.machine.fire('START', `start with preset ${presetName} in ${mode} mode`, { preset: presetName, mode });
     if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
     try {
+      if (this.killSwitch.engaged) this.killSwitch.reset('engine started');
       this.deps.kernel.killSwitch.release();
       this.deps.kernel.removeBot(PRIMARY_BOT_ID);
       const session = this.newSessionId();
@@ -220,40 +233,22 @@ export class EngineController {
     return { ok: true, changed: moved.changed, state: this.machine.state, message: moved.changed ? 'Engine resumed' : 'Engine already running' };
   }
 
-  /** Halts every bot, cancels every working order and flattens every position of the account. */
+  /**
+   * The kill switch over every account: halts every bot and the desk, cancels every working
+   * order and flattens every position on each account; the answer reports each account.
+   */
   emergencyStop(reason: string): EngineResult {
     const moved = this.machine.fire('EMERGENCY_STOP', reason);
     if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
-    const { kernel } = this.deps;
-    kernel.killSwitch.engage(reason);
-    for (const bot of kernel.allBots()) {
-      if (bot.isRunning && bot.id !== PRIMARY_BOT_ID) this.halted.push(bot);
-      bot.stop();
-    }
-    let cancelled = 0;
-    for (const order of kernel.execution.openOrders()) if (kernel.execution.cancel(order.id, `emergency stop: ${reason}`).ok) cancelled += 1;
-    let flattened = 0;
-    for (const p of kernel.portfolio.openPositions()) {
-      if (kernel.execution.hasOpenOrder(p.symbol, ['exit'])) continue;
-      kernel.execution.place({
-        accountId: p.accountId,
-        botId: p.botId,
-        symbol: p.symbol,
-        side: p.side === 'long' ? 'sell' : 'buy',
-        type: 'market',
-        purpose: 'exit',
-        qty: p.qty,
-        reason: `emergency stop: ${reason}`,
-        tag: 'emergency',
-      });
-      flattened += 1;
-    }
+    const stop = this.killSwitch.emergencyStop(reason);
+    const cancelled = stop.accounts.reduce((n, a) => n + a.cancelled_orders.length, 0);
+    const closing = stop.accounts.reduce((n, a) => n + a.closing_orders.length, 0);
     return {
       ok: true,
       changed: moved.changed,
       state: this.machine.state,
-      message: `Emergency stop: trading halted, ${cancelled} orders cancelled, ${flattened} positions being closed`,
-      details: { cancelledOrders: cancelled, closingPositions: flattened },
+      message: `Emergency stop: trading halted on ${stop.accounts.length} account(s), ${cancelled} orders cancelled, ${closing} positions being closed`,
+      details: { cancelledOrders: cancelled, closingPositions: closing, engaged_at: stop.engaged_at, accounts: stop.accounts },
     };
   }
 
@@ -261,10 +256,8 @@ export class EngineController {
     const moved = this.machine.fire('RELOAD', 'reload requested');
     if (!moved.ok) return { ok: false, status: 400, detail: `${moved.reason} (stop the engine first)` };
     const errors = this.deps.presets.reload();
+    const restarted = this.killSwitch.reset('reload').restarted_bots;
     this.deps.kernel.killSwitch.release();
-    const restarted = this.halted.map((b) => b.id);
-    for (const bot of this.halted) bot.start();
-    this.halted = [];
     this.preset = null;
     this.startedAt = null;
     return {
@@ -293,13 +286,17 @@ export class EngineController {
     return { ok: true, snapshot };
   }
 
+  /**
+   * dailyR is the figure the daily loss stop acts on (risk engine, `bot_daily_loss_limit`): the
+   * account's day P/L over R = day start equity x the preset's risk per trade.
+   */
   private botTradeStats(): { dailyR: number; consecutiveLosses: number } {
-    const trades = this.deps.store.recentTrades(1000).filter((t) => t.botId === PRIMARY_BOT_ID);
-    const today = utcDay(this.deps.clock.now());
-    const dailyR = trades.filter((t) => utcDay(t.closedAt) === today).reduce((s, t) => s + (t.pnlR ?? 0), 0);
+    const trades = this.deps.store.recentTrades(1000, this.deps.kernel.accountId).filter((t) => t.botId === PRIMARY_BOT_ID);
+    const riskPerTrade = this.preset ? this.deps.runtime.risk(this.preset).riskPerTrade : null;
+    const r = riskPerTrade ? dailyR(this.deps.kernel.portfolio.view(), riskPerTrade) : 0;
     let consecutiveLosses = 0;
     for (let i = trades.length - 1; i >= 0 && (trades[i]?.netPnl ?? 0) < 0; i -= 1) consecutiveLosses += 1;
-    return { dailyR: round(dailyR, 4), consecutiveLosses };
+    return { dailyR: round(r, 4), consecutiveLosses };
   }
 }
 

@@ -3,13 +3,14 @@ import type { Cancel, TradingStore } from '../core/ports.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { LiveStream, StreamListener } from './live-stream.js';
 import { seedAccount, seedOrder, seedPosition, seedTrade, type SeedAccount, type SeedOrder, type SeedPosition, type SeedScan, type SeedTrade } from './seed-shapes.js';
-import { OrderValidationError, type CancelOutcome } from '../engine/execution-engine.js';
+import type { CancelOutcome } from '../engine/execution-engine.js';
 import type { Order } from '../core/orders.js';
 import type { ClosedTrade } from '../core/portfolio-types.js';
 import { sequenceOf } from '../core/ids.js';
 import type { StateBody, StreamState } from './stream-state.js';
 import { MAX_EVENTS, MAX_RECENT_TRADES } from './stream-state.js';
 import { isoTime } from '../core/clock.js';
+import type { TradingAccount } from './kill-switch.js';
 
 export interface FacadeDeps {
   kernel: Kernel;
@@ -20,7 +21,12 @@ export interface FacadeDeps {
   version: string;
   mode: 'paper' | 'live';
   startedAt: number;
+  /** Every trading account (primary, demo, desk, bridge) for `?account=`; the primary alone by default. */
+  accounts?: () => readonly TradingAccount[];
 }
+
+/** `?account=` of GET /api/positions and /api/orders: an account id, `all`, or absent (the engine's account). */
+export const ALL_ACCOUNTS = 'all';
 
 /**
  * Closing is idempotent from the trader's view: `closing` (an exit was placed now),
@@ -73,18 +79,61 @@ export class TradingFacade {
     return this.live(() => seedAccount(this.deps.kernel.portfolio.view(), this.deps.mode), () => this.deps.state.lastAccount());
   }
 
-  positions(): SeedPosition[] {
-    return this.live(() => this.deps.kernel.portfolio.openPositions().map(seedPosition), () => this.deps.state.lastPositions());
+  /** The account ids `?account=` accepts. */
+  accountIds(): string[] {
+    return this.accountList().map((a) => a.id);
+  }
+
+  /** GET /api/accounts: each account's role, figures, halt and kill-switch state and risk refusals. */
+  accountsView() {
+    return {
+      default: this.deps.kernel.accountId,
+      accounts: this.accountList().map((a) => ({
+        id: a.id,
+        role: a.role,
+        account: a.kernel.portfolio.view(),
+        open_positions: a.kernel.portfolio.openPositions().length,
+        working_orders: a.kernel.execution.openOrders().length,
+        bots: a.kernel.allBots().map((b) => ({ id: b.id, running: b.isRunning })),
+        halted: a.kernel.execution.halted(),
+        kill_switch: a.kernel.killSwitch.reason,
+        risk_limits: a.kernel.accountRisk.limits,
+        risk_refusals: a.kernel.accountRisk.refusals(),
+      })),
+    };
+  }
+
+  private accountList(): readonly TradingAccount[] {
+    return this.deps.accounts?.() ?? [{ id: this.deps.kernel.accountId, role: 'primary', kernel: this.deps.kernel }];
+  }
+
+  /**
+   * Open positions of one account: the engine's (primary) account by default, `all` for every
+   * account, undefined for an unknown account id.
+   */
+  positions(account?: string): SeedPosition[] | undefined {
+    const id = account ?? this.deps.kernel.accountId;
+    if (id === this.deps.kernel.accountId) return this.live(() => this.deps.kernel.portfolio.openPositions().map(seedPosition), () => this.deps.state.lastPositions());
+    const kernels = id === ALL_ACCOUNTS ? this.accountList().map((a) => a.kernel) : this.accountList().filter((a) => a.id === id).map((a) => a.kernel);
+    if (kernels.length === 0) return undefined;
+    return kernels.flatMap((k) => k.portfolio.openPositions()).map(seedPosition);
   }
 
   /** Open position by id (seed 001 GET /api/positions/{id}). */
   position(id: string): SeedPosition | undefined {
-    return this.positions().find((p) => p.id === id || String(p.ticket) === id);
+    return this.positions()?.find((p) => p.id === id || String(p.ticket) === id);
   }
 
-  orders(query: { status?: 'open' | 'filled' | 'cancelled' | 'rejected'; symbol?: string; limit: number }): SeedOrder[] {
+  /** Orders of one account (default the engine's, `all` for every account); undefined for an unknown account. */
+  orders(query: { status?: 'open' | 'filled' | 'cancelled' | 'rejected'; symbol?: string; limit: number; account?: string }): SeedOrder[] | undefined {
+    const account = query.account ?? this.deps.kernel.accountId;
+    if (account !== ALL_ACCOUNTS && !this.accountIds().includes(account)) return undefined;
     const openOnly = query.status === 'open';
-    const rows = this.deps.store.listOrders({ limit: query.status || query.symbol ? Math.max(query.limit * 5, 500) : query.limit, openOnly });
+    const rows = this.deps.store.listOrders({
+      accountId: account === ALL_ACCOUNTS ? undefined : account,
+      limit: query.status || query.symbol ? Math.max(query.limit * 5, 500) : query.limit,
+      openOnly,
+    });
     return rows
       .map(seedOrder)
       .filter((o) => (!query.status || o.status === query.status) && (!query.symbol || o.symbol === query.symbol))
@@ -106,23 +155,11 @@ export class TradingFacade {
     if (!position) return this.closedBefore(id);
     const working = kernel.execution.openOrders().find((o) => o.symbol === position.symbol && o.purpose === 'exit');
     if (working) return { ok: true, status: 'already_closing', positionId: position.id, order: working };
-    try {
-      const order = kernel.execution.place({
-        accountId: position.accountId,
-        botId: position.botId,
-        symbol: position.symbol,
-        side: position.side === 'long' ? 'sell' : 'buy',
-        type: 'market',
-        purpose: 'exit',
-        qty: position.qty,
-        reason,
-        tag: 'operator',
-      });
-      return { ok: true, status: 'closing', positionId: position.id, order };
-    } catch (error) {
-      if (error instanceof OrderValidationError) return { ok: false, code: 'invalid', message: error.message };
-      throw error;
-    }
+    const r = kernel.submit(
+      { botId: position.botId, symbol: position.symbol, side: position.side === 'long' ? 'sell' : 'buy', type: 'market', purpose: 'exit', qty: position.qty, reason, tag: 'operator' },
+      'close',
+    );
+    return r.ok ? { ok: true, status: 'closing', positionId: position.id, order: r.order } : { ok: false, code: 'invalid', message: r.message };
   }
 
   /** The trade that closed position `id` (its id or seed 000 ticket), if it closed recently. */

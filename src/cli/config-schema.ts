@@ -165,6 +165,30 @@ export const ConfigSchema = Type.Object(
         fillPriceBandPct: Type.Number({ minimum: 0, maximum: 1000 }),
         /** A reported fill whose fee is more than this percentage of its notional value is refused. */
         maxFeePct: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+        // Account-wide checks (every order of every source; README "Risk checks").
+        maxGrossLeverage: Type.Number({ exclusiveMinimum: 0, maximum: 125 }),
+        maxNetLeverage: Type.Number({ exclusiveMinimum: 0, maximum: 125 }),
+        maxOpenPositionsPerAccount: Type.Integer({ minimum: 1, maximum: 1000 }),
+        dailyLossLimitPct: Type.Union([Type.Null(), Type.Number({ exclusiveMinimum: 0, maximum: 100 })]),
+        maxOrdersPerMinute: Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: 100_000 })]),
+        allowedInstruments: Type.Array(Type.String({ minLength: 1 })),
+        marginCheck: Type.Boolean(),
+        /** Per account id: overrides of the account-wide limits above (a futures desk's leverage). */
+        accounts: Type.Record(
+          Type.String(),
+          Type.Object(
+            {
+              maxGrossLeverage: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 125 })),
+              maxNetLeverage: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 125 })),
+              maxOpenPositionsPerAccount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+              dailyLossLimitPct: Type.Optional(Type.Union([Type.Null(), Type.Number({ exclusiveMinimum: 0, maximum: 100 })])),
+              maxOrdersPerMinute: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: 100_000 })])),
+              allowedInstruments: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+              marginCheck: Type.Optional(Type.Boolean()),
+            },
+            strict,
+          ),
+        ),
       },
       strict,
     ),
