@@ -5,7 +5,7 @@ import type { LiveStream, StreamListener } from './live-stream.js';
 import { seedAccount, seedOrder, seedPosition, seedTrade, type SeedAccount, type SeedOrder, type SeedPosition, type SeedScan, type SeedTrade } from './seed-shapes.js';
 import type { CancelOutcome } from '../engine/execution-engine.js';
 import type { Order } from '../core/orders.js';
-import type { ClosedTrade } from '../core/portfolio-types.js';
+import type { ClosedTrade, Position } from '../core/portfolio-types.js';
 import { sequenceOf } from '../core/ids.js';
 import type { StateBody, StreamState } from './stream-state.js';
 import { MAX_EVENTS, MAX_RECENT_TRADES } from './stream-state.js';
@@ -53,7 +53,7 @@ export class TradingFacade {
     const events = store.recentEvents(MAX_EVENTS).map((e) => e.payload as Record<string, unknown>);
     state.seed({
       account: seedAccount(kernel.portfolio.view(), this.deps.mode),
-      positions: kernel.portfolio.openPositions().map(seedPosition),
+      positions: this.dashboardKernels().flatMap((k) => k.portfolio.openPositions()).map(seedPosition),
       recent_trades: trades,
       events,
     });
@@ -77,6 +77,20 @@ export class TradingFacade {
   /** Live from the account's broker; the last known state when the broker cannot answer. */
   account(): SeedAccount | null {
     return this.live(() => seedAccount(this.deps.kernel.portfolio.view(), this.deps.mode), () => this.deps.state.lastAccount());
+  }
+
+  /** The accounts the seed 000 dashboard shows positions of: the engine's and the demo bot's. */
+  dashboardKernels(): Kernel[] {
+    return this.accountList().filter((a) => a.role === 'primary' || a.role === 'demo').map((a) => a.kernel);
+  }
+
+  /** The kernel of the account that holds order `id` (ids carry their account's prefix), or undefined. */
+  private kernelOfOrder(id: string): Kernel | undefined {
+    const accounts = this.accountList();
+    const working = accounts.find((a) => a.kernel.execution.openOrders().some((o) => o.id === id));
+    if (working) return working.kernel;
+    const stored = this.deps.store.getOrder(id);
+    return stored ? accounts.find((a) => a.id === stored.accountId)?.kernel : undefined;
   }
 
   /** The account ids `?account=` accepts. */
@@ -120,8 +134,10 @@ export class TradingFacade {
   }
 
   /** Open position by id (seed 001 GET /api/positions/{id}). */
+  /** Any account's open position by id (ids carry their account's prefix) or ticket (the engine's account first). */
   position(id: string): SeedPosition | undefined {
-    return this.positions()?.find((p) => p.id === id || String(p.ticket) === id);
+    const byId = (list: SeedPosition[] | undefined) => list?.find((p) => p.id === id) ?? list?.find((p) => String(p.ticket) === id);
+    return byId(this.positions()) ?? byId(this.positions(ALL_ACCOUNTS));
   }
 
   /** Orders of one account (default the engine's, `all` for every account); undefined for an unknown account. */
@@ -140,8 +156,9 @@ export class TradingFacade {
       .slice(0, query.limit);
   }
 
+  /** Cancels a working order of whichever account holds it. */
   cancelOrder(id: string): CancelOutcome {
-    return this.deps.kernel.execution.cancel(id, 'cancelled by operator');
+    return (this.kernelOfOrder(id) ?? this.deps.kernel).execution.cancel(id, 'cancelled by operator');
   }
 
   /**
@@ -150,9 +167,9 @@ export class TradingFacade {
    * already closed, is answered as such (ClosePositionOutcome); only unknown ids are not_found.
    */
   closePosition(id: string, reason = 'closed by operator'): ClosePositionOutcome {
-    const { kernel } = this.deps;
-    const position = kernel.portfolio.openPositions().find((p) => p.id === id || String(seedPosition(p).ticket) === id);
-    if (!position) return this.closedBefore(id);
+    const found = this.findPosition(id);
+    if (!found) return this.closedBefore(id);
+    const { kernel, position } = found;
     const working = kernel.execution.openOrders().find((o) => o.symbol === position.symbol && o.purpose === 'exit');
     if (working) return { ok: true, status: 'already_closing', positionId: position.id, order: working };
     const r = kernel.submit(
@@ -162,10 +179,21 @@ export class TradingFacade {
     return r.ok ? { ok: true, status: 'closing', positionId: position.id, order: r.order } : { ok: false, code: 'invalid', message: r.message };
   }
 
+  /** An open position by id on any account, or by seed 000 ticket (the engine's account first). */
+  private findPosition(id: string) {
+    const accounts = [this.deps.kernel, ...this.accountList().map((a) => a.kernel).filter((k) => k !== this.deps.kernel)];
+    for (const match of [(p: Position) => p.id === id, (p: Position) => String(seedPosition(p).ticket) === id]) {
+      for (const kernel of accounts) {
+        const position = kernel.portfolio.openPositions().find(match);
+        if (position) return { kernel, position };
+      }
+    }
+    return undefined;
+  }
+
   /** The trade that closed position `id` (its id or seed 000 ticket), if it closed recently. */
   private closedBefore(id: string): ClosePositionOutcome {
-    const accountId = this.deps.kernel.portfolio.accountId;
-    const trades = this.deps.store.recentTrades(CLOSED_LOOKBACK, accountId);
+    const trades = this.deps.store.recentTrades(CLOSED_LOOKBACK);
     for (let i = trades.length - 1; i >= 0; i -= 1) {
       const t = trades[i] as ClosedTrade;
       if (t.positionId === id || String(sequenceOf(t.positionId)) === id) return { ok: true, status: 'already_closed', positionId: t.positionId, trade: t };

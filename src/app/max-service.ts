@@ -285,7 +285,7 @@ export class MaxService {
       this.seq += 1;
       id = `max-${String(this.seq).padStart(3, '0')}`;
     } while (this.deps.kernel.bot(id) || this.records.has(id));
-    const bot = this.deps.kernel.addBot(id, strategy, { risk: this.deps.risk ?? DEFAULT_RISK });
+    const bot = this.deps.kernel.addBot(id, strategy, { risk: this.deps.risk ?? DEFAULT_RISK, source: 'max' });
     const config = {
       accountName: input.accountName,
       contract: input.contract,

@@ -8,6 +8,7 @@ import { Kernel } from '../engine/kernel.js';
 import type { AccountRiskLimits } from '../engine/account-risk.js';
 import { ScheduleFeeModel, TickSlippage } from '../sim/fees.js';
 import type { TradewindConfig } from './config-schema.js';
+import { ConfigError } from './config.js';
 
 /** A paper broker with the configured fees and slippage. */
 export function paperBroker(config: TradewindConfig, clock: Clock, instruments: InstrumentRegistry): PaperBroker {
@@ -61,4 +62,15 @@ export function accountKernel(o: {
     idPrefix: `${o.accountId}-`,
     onError: (error, context) => o.log.error({ err: error }, `${o.label} kernel error in ${context}`),
   });
+}
+
+/** The demo bot's paper account: its own kernel and paper broker on the shared journal (ids demo-O-...). */
+export function demoAccount(config: TradewindConfig, store: SqliteStore, clock: Clock, instruments: InstrumentRegistry, log: Logger): Kernel {
+  const accountId = config.demoBot.accountId;
+  const others = [config.account.id, config.renkoDesk.enabled ? config.renkoDesk.accountId : null, config.bridge.enabled ? config.bridge.accountId : null];
+  if (others.includes(accountId)) throw new ConfigError(`demoBot.accountId: '${accountId}' is already another account's id`);
+  const broker = paperBroker(config, clock, instruments);
+  const kernel = accountKernel({ config, store, clock, instruments, broker, accountId, startingBalance: config.account.startingBalance, log: log.child({ component: 'demo', account: accountId }), label: 'demo' });
+  matchOnTicks(kernel, broker);
+  return kernel;
 }

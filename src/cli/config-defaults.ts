@@ -13,7 +13,7 @@ export const defaultConfig = (): TradewindConfig => ({
   engine: { autoStartPreset: '', heartbeatMs: 10_000 },
   log: { level: 'info', file: true },
   auth: { apiTokens: [], password: '', passwordHash: '', sessionTtlHours: 12, maxLoginFailures: 5 },
-  feed: { kind: 'sim', seed: 20260101, tickIntervalMs: 250, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })) },
+  feed: { kind: 'sim', seed: null, tickIntervalMs: 250, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })) },
   account: { id: 'paper', currency: 'USD', startingBalance: 100_000, leverage: DEFAULT_ACCOUNT_LEVERAGE },
   paper: {
     fees: {
@@ -35,6 +35,7 @@ export const defaultConfig = (): TradewindConfig => ({
   },
   demoBot: {
     enabled: true,
+    accountId: 'demo',
     symbols: ['BTC/USDT', 'ETH/USDT', 'ES', 'NQ'],
     barIntervalMs: 2_000,
     fast: 5,

@@ -129,7 +129,8 @@ export const ConfigSchema = Type.Object(
     feed: Type.Object(
       {
         kind: Type.Literal('sim'),
-        seed: Type.Integer(),
+        /** Null: a new path on each start (the start time); a number: the same ticks every start. */
+        seed: Type.Union([Type.Null(), Type.Integer()]),
         tickIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
         instruments: Type.Array(SimInstrument, { minItems: 1 }),
       },
@@ -195,6 +196,8 @@ export const ConfigSchema = Type.Object(
     demoBot: Type.Object(
       {
         enabled: Type.Boolean(),
+        /** The demo bot's own paper account (not the engine's). */
+        accountId: Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' }),
         symbols: Type.Array(Type.String(), { minItems: 1 }),
         barIntervalMs: Type.Integer({ minimum: 100 }),
         fast: Type.Integer({ minimum: 1 }),

@@ -147,7 +147,7 @@ describe('execution bridge (seed 003) against the real server', () => {
       const executed = [...a.executed(), ...b.executed()];
       assert.equal(executed.length, ids.length, `each order executed once:\nalpha:\n${a.output()}\nbeta:\n${b.output()}`);
       assert.deepEqual([...executed].sort(), [...ids].sort());
-      const orders = (await getJson<{ id: string; status: string }[]>(`${server.url}/api/orders?limit=100`)).body.filter((o) => ids.includes(o.id));
+      const orders = (await getJson<{ id: string; status: string }[]>(`${server.url}/api/orders?account=bridge&limit=100`)).body.filter((o) => ids.includes(o.id));
       assert.ok(orders.every((o) => o.status === 'filled'), JSON.stringify(orders));
     } finally {
       codes = [await a.stop(), await b.stop()];
