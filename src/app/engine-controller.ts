@@ -10,6 +10,7 @@ import type { RiskConfig } from '../engine/risk-engine.js';
 import type { Strategy } from '../engine/strategy.js';
 import { StatsWindow } from './stats-window.js';
 import { KillSwitch } from './kill-switch.js';
+import type { BotStore } from '../core/bot-records.js';
 import { dailyR } from '../engine/account-risk.js';
 
 export interface PresetRepository {
@@ -42,6 +43,8 @@ export interface EngineDeps {
   onCycle?: (seconds: number) => void;
   /** The kill switch over every account (default: one over this kernel alone). */
   killSwitch?: KillSwitch;
+  /** The bot registry: the engine's run (preset, mode) survives a restart; none: in memory only. */
+  bots?: BotStore;
 }
 
 export type EngineResult =
@@ -199,7 +202,37 @@ export class EngineController {
       this.machine.fire('FAIL', `initialisation failed: ${(error as Error).message}`);
       return { ok: false, status: 400, detail: `Engine failed to start: ${(error as Error).message}` };
     }
+    this.record('running');
     return { ok: true, changed: true, state: this.machine.state, message: `Engine started with preset '${presetName}' in ${mode} mode` };
+  }
+
+  /** Starts the engine again with the preset it ran when the server stopped; the preset's name, or null. */
+  resumeFromRegistry(): string | null {
+    const row = this.deps.bots?.listBots('engine').find((b) => b.id === PRIMARY_BOT_ID && b.accountId === this.deps.kernel.accountId);
+    if (!row || row.status !== 'running') return null;
+    const preset = String(row.params.preset ?? '');
+    const mode = row.params.mode === 'live' ? 'live' : 'paper';
+    return this.start(preset, mode).ok ? preset : null;
+  }
+
+  /** The engine's run in the bot registry (running after a start; stopped after stop or emergency). */
+  private record(status: 'running' | 'stopped'): void {
+    const store = this.deps.bots;
+    if (!store || (status === 'running' && !this.preset)) return;
+    const now = this.deps.clock.now();
+    const previous = store.listBots('engine').find((b) => b.id === PRIMARY_BOT_ID);
+    store.saveBot({
+      id: PRIMARY_BOT_ID,
+      kind: 'engine',
+      accountId: this.deps.kernel.accountId,
+      strategy: 'breakout',
+      params: status === 'running' ? { preset: this.presetName, mode: this.mode, session: this.session } : (previous?.params ?? {}),
+      status,
+      state: null,
+      createdAt: status === 'running' ? now : (previous?.createdAt ?? now),
+      updatedAt: now,
+      stoppedAt: status === 'stopped' ? now : null,
+    });
   }
 
   async stop(): Promise<EngineResult> {
@@ -212,6 +245,7 @@ export class EngineController {
       new Promise((resolve) => setTimeout(resolve, timeout).unref()),
     ]);
     this.bot = null;
+    this.record('stopped');
     return { ok: true, changed: true, state: this.machine.state, message: 'Engine stopped successfully' };
   }
 
@@ -241,6 +275,7 @@ export class EngineController {
     const moved = this.machine.fire('EMERGENCY_STOP', reason);
     if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
     const stop = this.killSwitch.emergencyStop(reason);
+    this.record('stopped');
     const cancelled = stop.accounts.reduce((n, a) => n + a.cancelled_orders.length, 0);
     const closing = stop.accounts.reduce((n, a) => n + a.closing_orders.length, 0);
     return {

@@ -42,10 +42,6 @@ export class StreamProjector {
     const { kernel, scheduler, refreshMs } = this.deps;
     const bus = kernel.bus;
     this.cancels.push(
-      bus.on('account', ({ material }) => {
-        if (material) this.sendAccount(true);
-        else this.accountDirty = true;
-      }),
       scheduler.every(refreshMs, () => this.refresh()),
       ...[kernel, ...(this.deps.alsoShow ?? [])].flatMap((k) => this.activity(k.bus)),
       // Operator alerts go to seed 000's event log (GET /api/state `events`, the dashboard) and the stream.
@@ -76,6 +72,10 @@ export class StreamProjector {
   /** One account's trading activity: positions, fills, scans, orders, closed trades, signals. */
   private activity(bus: Kernel['bus']): Cancel[] {
     return [
+      bus.on('account', ({ material }) => {
+        if (material) this.sendAccount(true);
+        else this.accountDirty = true;
+      }),
       bus.on('position', ({ change }) => {
         if (change === 'marked') this.positionsDirty = true;
         else this.sendPositions(true);
@@ -132,7 +132,9 @@ export class StreamProjector {
 
   private sendAccount(logged: boolean): void {
     this.accountDirty = false;
-    this.send({ type: 'ACCOUNT_UPDATE', account: seedAccount(this.deps.kernel.portfolio.view(), this.deps.mode) }, logged);
+    // `account` is the engine's (seed 000); `accounts` (an extension) each shown account's, the demo bot's too.
+    const accounts = [this.deps.kernel, ...(this.deps.alsoShow ?? [])].map((k) => seedAccount(k.portfolio.view(), this.deps.mode));
+    this.send({ type: 'ACCOUNT_UPDATE', account: seedAccount(this.deps.kernel.portfolio.view(), this.deps.mode), accounts }, logged);
   }
 
   private sendPositions(logged: boolean): void {

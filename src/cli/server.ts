@@ -115,13 +115,15 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   // The demo bot's own paper account (ids demo-O-..., its own day P/L and limits), fed the same ticks.
   const demoKernel = config.demoBot.enabled ? demoAccount(config, store, clock, instruments, log) : null;
   if (demoKernel) kernel.bus.on('tick', ({ tick }) => demoKernel.onTick(tick));
-  const executionLog = log.child({ component: 'execution', account: config.account.id });
-  const portfolioLog = log.child({ component: 'portfolio', account: config.account.id });
-  const riskLog = log.child({ component: 'risk', account: config.account.id });
-  kernel.bus.on('order', ({ order, previous }) =>
-    executionLog.info({ orderId: order.id, symbol: order.symbol, side: order.side, type: order.type, purpose: order.purpose, qty: order.qty, from: previous, to: order.status }, 'order'),
-  );
-  kernel.bus.on('trade-closed', ({ trade }) => portfolioLog.info({ trade }, 'trade closed'));
+  const executionLog = log.child({ component: 'execution' });
+  const portfolioLog = log.child({ component: 'portfolio' });
+  const riskLog = log.child({ component: 'risk' });
+  const logOrder = ({ order, previous }: EventOf<'order'>) =>
+    executionLog.info({ orderId: order.id, account: order.accountId, symbol: order.symbol, side: order.side, type: order.type, purpose: order.purpose, qty: order.qty, from: previous, to: order.status }, 'order');
+  kernel.bus.on('order', logOrder);
+  demoKernel?.bus.on('order', logOrder);
+  demoKernel?.bus.on('trade-closed', ({ trade }) => portfolioLog.info({ trade, account: trade.accountId }, 'trade closed'));
+  kernel.bus.on('trade-closed', ({ trade }) => portfolioLog.info({ trade, account: trade.accountId }, 'trade closed'));
   const logRefusal = ({ accountId, source, code, request, reason }: EventOf<'risk-rejected'>) =>
     riskLog.info({ account: accountId, source, code, symbol: request.symbol, side: request.side, qty: request.qty, purpose: request.purpose }, `order refused by risk: ${reason}`);
   kernel.bus.on('risk-rejected', logRefusal);
@@ -189,6 +191,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     liveCredentials: false,
     onCycle: (seconds) => metrics.recordCycle(seconds),
     killSwitch,
+    bots: store,
   });
   kernel.bus.on('engine-state', ({ transition }) =>
     log.info({ component: 'engine', from: transition.from, to: transition.to, event: transition.event }, `engine ${transition.from} -> ${transition.to}: ${transition.reason}`),
@@ -250,6 +253,10 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   if (config.engine.autoStartPreset) {
     const started = engine.start(config.engine.autoStartPreset, 'paper');
     if (!started.ok) throw new ConfigError(`engine.autoStartPreset: ${started.detail}`);
+  } else {
+    // The engine was running when the server stopped (or died): it runs again with its preset.
+    const resumed = engine.resumeFromRegistry();
+    if (resumed) log.info({ component: 'engine', preset: resumed }, `engine resumed with preset ${resumed} after restart`);
   }
   const positionSampler = scheduler.every(1_000, () => metrics.recordPositions(kernel.portfolio.openPositions().length));
 
@@ -277,6 +284,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     backtests: jobs,
     venue: { cash: config.account.startingBalance, fees: config.paper.fees.futures, slippageTicks: config.paper.slippageTicks },
     marketDb: join(dataDir, 'market.db'),
+    bots: store,
   });
 
   // TradingView webhooks and the same Renko bricks built from the server's own ticks.
