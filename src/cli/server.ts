@@ -112,8 +112,9 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     onError,
   });
   matchOnTicks(kernel, broker);
-  // The demo bot's own paper account (ids demo-O-..., its own day P/L and limits), fed the same ticks.
-  const demoKernel = config.demoBot.enabled ? demoAccount(config, store, clock, instruments, log) : null;
+  // The demo bot's own paper account (ids demo-O-..., its own day P/L and limits), fed the same
+  // ticks; loaded with the bot off too, so what it holds stays visible, closable and flattened.
+  const demoKernel = demoAccount(config, store, clock, instruments, log);
   if (demoKernel) kernel.bus.on('tick', ({ tick }) => demoKernel.onTick(tick));
   const executionLog = log.child({ component: 'execution' });
   const portfolioLog = log.child({ component: 'portfolio' });
@@ -230,7 +231,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   });
   projector.start();
 
-  if (demoKernel) {
+  if (config.demoBot.enabled) {
     const { enabled: _enabled, accountId: _account, ...params } = config.demoBot;
     demoKernel.addBot('demo-sma', new SmaCrossStrategy(params)).start();
   }

@@ -11,6 +11,8 @@ const env = { BRIDGE_HEARTBEAT_SECRET: SECRET };
 const config = (dir: string, bridge: Obj = {}) =>
   fastConfig(dir, {
     demoBot: { enabled: false },
+    // Bridge mechanics, not limits: a dozen ES lots on 50 000 is beyond the live leverage limits.
+    risk: { accounts: { bridge: { maxGrossLeverage: 125, maxNetLeverage: 125, marginCheck: false } } },
     bridge: { enabled: true, allowTestOrders: true, leaseSeconds: 30, contracts: { ES: { contract: 'MESM6', exchange: 'CME' } }, ...bridge },
   });
 

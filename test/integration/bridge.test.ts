@@ -14,6 +14,8 @@ const post = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'cont
 const bridgeConfig = (dir: string, bridge: Obj = {}) =>
   fastConfig(dir, {
     demoBot: { enabled: false },
+    // Bridge mechanics, not limits: a dozen ES lots on 50 000 is beyond the live leverage limits.
+    risk: { accounts: { bridge: { maxGrossLeverage: 125, maxNetLeverage: 125, marginCheck: false } } },
     bridge: { enabled: true, allowTestOrders: true, leaseSeconds: 30, contracts: { ES: { contract: 'MESM6', exchange: 'CME' } }, ...bridge },
   });
 

@@ -90,9 +90,11 @@ describe('crash safety', () => {
         'recent trades restored from the journal',
       );
 
-      const account = (await getJson<Obj>(`${restarted.url}/api/account`)).body;
+      // The demo bot trades its own account (demo): its figures from GET /api/accounts.
+      const accounts = (await getJson<{ accounts: { id: string; account: Obj }[] }>(`${restarted.url}/api/accounts`)).body.accounts;
+      const account = accounts.find((a) => a.id === 'demo')?.account as Obj;
       assert.equal(account.balance, atCrash.account.balance);
-      assert.equal(account.realized_pnl, atCrash.account.realizedPnl);
+      assert.equal(account.realizedPnl, atCrash.account.realizedPnl);
       assert.equal(account.fees, atCrash.account.fees);
       const feesFromFills = atCrash.fills.reduce((sum, f) => sum + (f.fee as number), 0);
       assert.ok(Math.abs((account.fees as number) - feesFromFills) < 1e-6, 'account fees equal the sum of stored fills');
