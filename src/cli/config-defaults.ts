@@ -33,6 +33,7 @@ export const defaultConfig = (): TradewindConfig => ({
     // The futures desk and bridge accounts trade index futures on day margin: more leverage.
     accounts: { renko: { maxGrossLeverage: 20, maxNetLeverage: 20 }, bridge: { maxGrossLeverage: 20, maxNetLeverage: 20 } },
   },
+  maxBot: { barIntervalMs: 60_000 },
   demoBot: {
     enabled: true,
     accountId: 'demo',

@@ -193,6 +193,8 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    /** Seed 002's Max bots (paper, on the engine's account). */
+    maxBot: Type.Object({ barIntervalMs: Type.Integer({ minimum: 100 }) }, strict),
     demoBot: Type.Object(
       {
         enabled: Type.Boolean(),

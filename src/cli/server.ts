@@ -240,7 +240,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   // prices; unset: a new path each start, continuing from the last prices stored.
   const seeded = config.feed.seed !== null;
   const startPrices = seeded ? {} : (JSON.parse(store.getMeta(LAST_PRICES_KEY) ?? '{}') as Record<string, number>);
-  const feed = new SimulatedFeed({ ...config.feed, seed: config.feed.seed ?? clock.now() }, instruments, clock, scheduler, startPrices);
+  const feed = new SimulatedFeed({ ...config.feed, seed: config.feed.seed ?? clock.now(), fixedStep: seeded }, instruments, clock, scheduler, startPrices);
   const savePrices = () => {
     const prices: Record<string, number> = {};
     for (const i of feed.instruments()) {
@@ -285,6 +285,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     backtests: jobs,
     venue: { cash: config.account.startingBalance, fees: config.paper.fees.futures, slippageTicks: config.paper.slippageTicks },
     marketDb: join(dataDir, 'market.db'),
+    barIntervalMs: config.maxBot.barIntervalMs,
     bots: store,
   });
 
