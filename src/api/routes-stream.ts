@@ -29,7 +29,7 @@ export async function streamRoutes(app: FastifyInstance, facade: TradingFacade, 
     async (req, reply) => {
       const account = (req.query as { account?: string }).account;
       const positions = facade.positions(account);
-      if (!positions) return reply.code(404).send({ detail: `Unknown account '${String(account)}': one of ${[...facade.accountIds(), 'all'].join(', ')}` });
+      if (!positions) return reply.code(404).send({ detail: `Unknown account '${String(account)}': one of ${[...facade.accountIds(), 'all', 'dashboard'].join(', ')}` });
       return positions;
     },
   );

@@ -27,6 +27,8 @@ export interface FacadeDeps {
 
 /** `?account=` of GET /api/positions and /api/orders: an account id, `all`, or absent (the engine's account). */
 export const ALL_ACCOUNTS = 'all';
+/** `?account=dashboard` on GET /api/positions: what the seed 000 dashboard shows (the engine's and the demo bot's). */
+export const DASHBOARD_ACCOUNTS = 'dashboard';
 
 /**
  * Closing is idempotent from the trader's view: `closing` (an exit was placed now),
@@ -128,7 +130,8 @@ export class TradingFacade {
   positions(account?: string): SeedPosition[] | undefined {
     const id = account ?? this.deps.kernel.accountId;
     if (id === this.deps.kernel.accountId) return this.live(() => this.deps.kernel.portfolio.openPositions().map(seedPosition), () => this.deps.state.lastPositions());
-    const kernels = id === ALL_ACCOUNTS ? this.accountList().map((a) => a.kernel) : this.accountList().filter((a) => a.id === id).map((a) => a.kernel);
+    const kernels =
+      id === ALL_ACCOUNTS ? this.accountList().map((a) => a.kernel) : id === DASHBOARD_ACCOUNTS ? this.dashboardKernels() : this.accountList().filter((a) => a.id === id).map((a) => a.kernel);
     if (kernels.length === 0) return undefined;
     return kernels.flatMap((k) => k.portfolio.openPositions()).map(seedPosition);
   }

@@ -122,7 +122,8 @@ export function useDashboardData(enabled: boolean): DashboardData {
       const fresh = (slice: Slice) => !cancelled && streamedAt.current[slice] < sentAt;
       const results = await Promise.allSettled([
         api<Account>('/api/account').then((a) => fresh('account') && setAccount(a)),
-        api<Position[]>('/api/positions').then((p) => fresh('positions') && setPositions(p)),
+        // The engine's and the demo bot's positions, as the stream sends them (the demo bot has its own account).
+        api<Position[]>('/api/positions?account=dashboard').then((p) => fresh('positions') && setPositions(p)),
         api<ScannerSnapshot>('/api/scanner/last').then((sn) => fresh('scanner') && Array.isArray(sn?.candidates) && setScanner(sn)),
         api<Trade[]>('/api/trades').then((t) => !cancelled && setTrades((cur) => (fresh('trades') ? mergeTrades([], [...t].reverse()) : mergeTrades(cur, t)))),
       ]);
