@@ -143,4 +143,35 @@ describe('the one order path over HTTP', () => {
       await server.stop();
     }
   });
+
+  it('seed 001: GET /api/positions and /api/orders are empty while the engine is not initialized; ?account= shows the demo bot', async () => {
+    const dir = tempDir('tw-accounts-http-');
+    const server = await startServer({ dataDir: dir, config: fastConfig(dir) });
+    try {
+      const get = async <T>(path: string) => (await getJson<T>(`${server.url}${path}`)).body;
+      await waitFor('the demo bot trading on its account', async () => (await get<Obj[]>('/api/positions?account=demo')).length > 0 && (await get<Obj[]>('/api/orders?account=demo')).length > 0, 30_000);
+      assert.equal((await get<{ state: string }>('/api/engine/status')).state, 'IDLE');
+      assert.deepEqual(await get('/api/positions'), [], "the engine's account by default");
+      assert.deepEqual(await get('/api/orders'), []);
+      assert.deepEqual(await get('/api/positions?account=paper'), []);
+      const demo = await get<{ id: string }[]>('/api/orders?account=demo&limit=500');
+      assert.ok(demo.every((o) => o.id.startsWith('demo-O-')), JSON.stringify(demo.slice(0, 3)));
+      const all = await get<{ id: string }[]>('/api/orders?account=all&limit=500');
+      assert.ok(all.length >= demo.length && demo.every((o) => all.some((a) => a.id === o.id)));
+      // The dashboard's view: the demo positions as the stream sends them.
+      await waitFor('a demo position in the dashboard view', async () => (await get<{ id: string }[]>('/api/positions?account=dashboard')).some((p) => p.id.startsWith('demo-P-')), 30_000);
+      for (const path of ['/api/positions?account=nope', '/api/orders?account=nope']) {
+        const r = await getJson<{ detail: string }>(`${server.url}${path}`);
+        assert.equal(r.status, 404, path);
+        assert.match(r.body.detail, /Unknown account 'nope': one of paper, demo, renko, all/);
+      }
+      const bad = await getJson<Obj>(`${server.url}/api/orders?account=${encodeURIComponent('x y')}`);
+      assert.ok(bad.status === 400 || bad.status === 422, String(bad.status));
+      const accounts = await get<{ default: string; accounts: { id: string; role: string }[] }>('/api/accounts');
+      assert.equal(accounts.default, 'paper');
+      assert.deepEqual(accounts.accounts.map((a) => [a.id, a.role]), [['paper', 'primary'], ['demo', 'demo'], ['renko', 'desk']]);
+    } finally {
+      await server.stop();
+    }
+  });
 });

@@ -24,7 +24,7 @@ function controller(h: Harness) {
   };
   const runtime: PresetRuntime = {
     strategy: (p) => new BreakoutStrategy(p as unknown as Preset),
-    risk: (p) => ({ riskPerTrade: (p as unknown as Preset).risk.risk_per_trade, maxOpenPositions: 3, maxLeverage: 5 }),
+    risk: (p) => ({ riskPerTrade: (p as unknown as Preset).risk.risk_per_trade, maxOpenPositions: 3, maxLeverage: 5, dailyLossLimitR: (p as unknown as Preset).risk.daily_risk_limit_r }),
     slots: (p) => (p as unknown as Preset).risk.max_concurrent_positions,
     scan: (p, options) =>
       scanMarkets(
@@ -147,6 +147,32 @@ describe('EngineController over a real kernel', () => {
     assert.ok(ok.ok);
     assert.equal(ok.ok && ok.snapshot.totalScanned, 1);
     assert.equal(engine.lastScan(), ok.ok ? ok.snapshot : null);
+    h.store.close();
+  });
+
+  it('dailyR is the figure the daily loss stop acts on: the account day P/L over day start equity x risk per trade', () => {
+    const h = buildHarness({ file: dir.file('daily-r.db'), limits: { dailyLossLimitPct: null } });
+    const { engine } = controller(h);
+    assert.ok(engine.start('breakout_v1', 'paper').ok);
+    const riskPerTrade = preset.risk.risk_per_trade;
+    const limitR = preset.risk.daily_risk_limit_r;
+    const unit = 100_000 * riskPerTrade;
+    // Another bot's ES position loses (limitR + 0.5) R.
+    h.tick('ES', 6_000, 1_000);
+    assert.ok(h.kernel.submit({ botId: 'other', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 }, 'test').ok);
+    h.tick('ES', 6_000, 2_000);
+    const fees = -h.kernel.portfolio.view().dayPnl;
+    const drop = ((limitR + 0.5) * unit - fees) / 50;
+    h.tick('ES', 6_000 - Math.ceil(drop * 4) / 4, 3_000);
+    const view = h.kernel.portfolio.view();
+    const status = engine.status();
+    assert.equal(status.dailyR, Number((view.dayPnl / unit).toFixed(4)));
+    assert.ok(status.dailyR <= -limitR, `${status.dailyR}`);
+    // The engine bot's next entry is refused by that same figure.
+    const bot = h.kernel.bot('engine');
+    assert.ok(bot);
+    const r = bot.context.enter({ symbol: 'BTC/USDT', side: 'long', price: 50_000, stopPrice: 49_000, reason: 'test' });
+    assert.ok(!r.ok && r.reason === `daily loss limit: ${(view.dayPnl / unit).toFixed(2)}R today (limit -${limitR}R)`, JSON.stringify(r));
     h.store.close();
   });
 });
