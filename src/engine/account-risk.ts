@@ -55,6 +55,8 @@ export interface AccountRiskContext {
   workingOrders: readonly Order[];
   /** The reference price of the order's symbol (last trade or mark); undefined when none is known. */
   price: number | undefined;
+  /** The reference price of any symbol: working market entries on other symbols count at it. */
+  priceOf?: (symbol: string) => number | undefined;
   now: number;
   /** Engaged kill switch's reason, or null. */
   killSwitch: string | null;
@@ -152,7 +154,8 @@ export class AccountRisk {
     if (!(price !== undefined && price > 0 && Number.isFinite(price))) return fail('no_price', `no market price is known for ${order.symbol} yet: the order's exposure cannot be checked`);
     const equity = a.equity;
     const notional = order.qty * price * ctx.instrument.pointValue;
-    const { gross, net } = exposure(ctx, (o) => (o.type === 'limit' ? (o.price ?? undefined) : o.type === 'stop' ? (o.stopPrice ?? undefined) : o.symbol === order.symbol ? price : undefined), this.pointValue);
+    const priceOfOrder = (o: Order) => (o.type === 'limit' ? (o.price ?? undefined) : o.type === 'stop' ? (o.stopPrice ?? undefined) : o.symbol === order.symbol ? price : ctx.priceOf?.(o.symbol));
+    const { gross, net } = exposure(ctx, priceOfOrder, this.pointValue);
     const grossAfter = gross + notional;
     if (!(equity > 0) || grossAfter > equity * l.maxGrossLeverage * (1 + 1e-9)) {
       return fail('gross_exposure', `gross exposure ${grossAfter.toFixed(2)} would be ${(grossAfter / equity).toFixed(2)}x equity ${equity.toFixed(2)} (limit ${l.maxGrossLeverage}x)`);
@@ -167,13 +170,6 @@ export class AccountRisk {
       return fail('margin', `margin ${needed.toFixed(2)} needed, ${Math.max(0, equity - marginUsed).toFixed(2)} available (equity ${equity.toFixed(2)}, ${marginUsed.toFixed(2)} in use at ${a.leverage}x)`);
     }
     return { ok: true };
-  }
-
-  /** The largest new notional an entry may add within the gross and margin limits. */
-  headroom(ctx: Omit<AccountRiskContext, 'instrument' | 'price' | 'now' | 'killSwitch'>, priceOf: (o: Order) => number | undefined): number {
-    const { gross } = exposure(ctx, priceOf, this.pointValue);
-    const equity = ctx.account.equity;
-    return Math.max(0, Math.min(equity * this.limits.maxGrossLeverage - gross, equity * ctx.account.leverage - gross));
   }
 
   /** Counts an order that went to the execution engine (for the rate limit). */

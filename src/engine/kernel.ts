@@ -193,6 +193,7 @@ export class Kernel {
         openPositions: positions,
         workingOrders: this.exec.openOrders(),
         price,
+        priceOf: (symbol) => this.referencePrice(symbol),
         now,
         killSwitch: this.killSwitch.reason,
         bot: botRisk ? { maxOpenPositions: botRisk.settings.maxOpenPositions, dailyLossLimitR: botRisk.settings.dailyLossLimitR ?? null, riskPerTrade: botRisk.settings.riskPerTrade } : undefined,

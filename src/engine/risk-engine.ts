@@ -147,9 +147,9 @@ export class RiskEngine {
 
   /**
    * The bot's gates and sizing; the code is the refusing gate's name (`max_open_positions` is
-   * reported as `max_positions_bot`). `maxNotional` caps the entry further (the account's headroom).
+   * reported as `max_positions_bot`); the account-wide limits follow in `AccountRisk`.
    */
-  decide(intent: EntryIntent, ctx: RiskContext, maxNotional = Number.POSITIVE_INFINITY): CodedDecision {
+  decide(intent: EntryIntent, ctx: RiskContext): CodedDecision {
     for (const gate of this.gates) {
       const reason = gate.check(intent, ctx);
       if (reason) return { ok: false, code: gate.name === 'max_open_positions' ? 'max_positions_bot' : gate.name, reason: `${gate.name}: ${reason}` };
@@ -159,7 +159,7 @@ export class RiskEngine {
       return { ok: false, code: 'sizing', reason: 'sizing: an entry without a stop needs a fixed qty' };
     }
     let qty = intent.qty ?? this.sizeFromStop(intent, ctx);
-    const maxNotionalQty = Math.min(ctx.account.equity * this.config.maxLeverage, maxNotional) / (intent.price * inst.pointValue);
+    const maxNotionalQty = (ctx.account.equity * this.config.maxLeverage) / (intent.price * inst.pointValue);
     qty = floorToStep(Math.min(qty, maxNotionalQty), inst.qtyStep);
     if (!(qty >= inst.minQty)) {
       return { ok: false, code: 'sizing', reason: `sizing: quantity ${qty} below minimum ${inst.minQty} for ${inst.symbol}` };

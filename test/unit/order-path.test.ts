@@ -79,6 +79,11 @@ const CASES: Case[] = [
       assert.ok(h.kernel.submit(entry({ symbol: 'BTC/USDT', type: 'limit', price: 50_000, qty: 3 }), source).ok);
     },
   },
+  {
+    code: 'gross_exposure',
+    // A working market entry on another symbol counts at that symbol's price: 1 NQ at 21 000 x 20 = 4.2x, + 1 ES.
+    arrange: (h, source) => assert.ok(h.kernel.submit(entry({ symbol: 'NQ', qty: 1 }), source).ok),
+  },
   { code: 'net_exposure', limits: { maxNetLeverage: 2 } },
   // 4 ES = 1 200 000: within a 50x gross limit, but 120 000 of margin at 10x on 100 000 of equity.
   { code: 'margin', limits: { maxGrossLeverage: 50, maxNetLeverage: 50 }, order: { qty: 4 } },
