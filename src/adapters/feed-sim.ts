@@ -21,6 +21,11 @@ export interface SimFeedConfig {
   seed: number;
   tickIntervalMs: number;
   instruments: SimInstrumentConfig[];
+  /**
+   * Each step moves prices by one nominal tick interval, whatever the timer's jitter: the same
+   * seed then gives the same prices on every run (TRADEWIND_SEED). Default: the clock's elapsed time.
+   */
+  fixedStep?: boolean;
 }
 
 const YEAR_SECONDS_24_7 = 365 * 24 * 3600;
@@ -91,7 +96,7 @@ export class SimulatedFeed implements MarketFeed {
   /** Advances every instrument to the clock's time; most instruments print on most steps. */
   step(): Tick[] {
     const now = this.clock.now();
-    const dt = Math.max(0.001, (now - this.lastTs) / 1000);
+    const dt = this.config.fixedStep ? this.config.tickIntervalMs / 1000 : Math.max(0.001, (now - this.lastTs) / 1000);
     this.lastTs = now;
     const ticks: Tick[] = [];
     for (const w of this.walks) {

@@ -4,6 +4,8 @@ import { gzipSync } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import type { TradingFacade } from '../app/facade.js';
 import type { StateBody } from '../app/stream-state.js';
+import Type from 'typebox';
+import { AccountParam } from './schemas.js';
 
 const json = 'application/json; charset=utf-8';
 
@@ -21,7 +23,17 @@ export async function streamRoutes(app: FastifyInstance, facade: TradingFacade, 
     if (!account) return reply.code(503).send({ detail: 'Account not available yet' });
     return account;
   });
-  app.get('/positions', { config: { access: 'operator' } }, async () => facade.positions());
+  app.get(
+    '/positions',
+    { config: { access: 'operator' }, schema: { querystring: Type.Object({ account: Type.Optional(AccountParam()) }, { additionalProperties: true }) } },
+    async (req, reply) => {
+      const account = (req.query as { account?: string }).account;
+      const positions = facade.positions(account);
+      if (!positions) return reply.code(404).send({ detail: `Unknown account '${String(account)}': one of ${[...facade.accountIds(), 'all', 'dashboard'].join(', ')}` });
+      return positions;
+    },
+  );
+  app.get('/accounts', { config: { access: 'operator' }, schema: { summary: 'The trading accounts (ids for ?account=) with their figures' } }, async () => facade.accountsView());
   app.get('/trades', { config: { access: 'operator' } }, async () => facade.trades());
   app.get('/scan', { config: { access: 'operator' } }, async () => facade.scan());
   // Serialised once per state change, however many clients poll it; pollers that send the

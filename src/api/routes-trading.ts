@@ -43,9 +43,11 @@ export async function tradingRoutes(scope: FastifyInstance, facade: TradingFacad
       timestamp,
     };
   });
-  app.get('/orders', { config: { access: 'operator' }, schema: { tags, summary: 'Orders, newest first (open and done)', querystring: OrdersQuery, response: { 200: Type.Array(SeedOrderSchema) } } }, async (req) =>
-    facade.orders({ status: req.query.status, symbol: req.query.symbol, limit: req.query.limit ?? 100 }),
-  );
+  app.get('/orders', { config: { access: 'operator' }, schema: { tags, summary: "Orders, newest first (open and done), of one account (?account=, default the engine's)", querystring: OrdersQuery, response: { 200: Type.Array(SeedOrderSchema), 404: Detail } } }, async (req, reply) => {
+    const orders = facade.orders({ status: req.query.status, symbol: req.query.symbol, limit: req.query.limit ?? 100, account: req.query.account });
+    if (!orders) return reply.code(404).send({ detail: `Unknown account '${String(req.query.account)}': one of ${[...facade.accountIds(), 'all'].join(', ')}` });
+    return orders;
+  });
   app.delete('/orders/:id', { config: { access: 'operator' }, schema: { tags, summary: 'Cancel a working order', params: IdParams, response: { 200: Any, 404: Detail, 409: Detail } } }, async (req, reply) => {
     const outcome = facade.cancelOrder(req.params.id);
     if (!outcome.ok) return reply.code(outcome.code === 'not_found' ? 404 : 409).send({ detail: outcome.message });

@@ -43,9 +43,15 @@ export const OrdersQuery = Type.Object(
     status: Type.Optional(Type.Enum(['open', 'filled', 'cancelled', 'rejected'])),
     symbol: Type.Optional(Type.String({ maxLength: 32 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    account: Type.Optional(AccountParam()),
   },
   { additionalProperties: false },
 );
+
+/** `?account=`: an account id (paper, demo, renko, bridge...) or `all`; absent: the engine's account. */
+export function AccountParam() {
+  return Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: "an account id (GET /api/accounts) or 'all'; default: the engine's account (account.id, 'paper')" });
+}
 
 const Nullable = <T extends ReturnType<typeof Type.Number> | ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 

@@ -41,37 +41,34 @@ export class AccountOrders {
     if (!account) throw new AccountOrderError(404, `no account ${accountId} (GET /api/accounts lists them)`);
     if (!account.available()) throw new AccountOrderError(503, `account ${accountId} is not connected to its venue`);
     const { kernel } = account;
-    const instrument = kernel.instruments.find(input.symbol);
-    if (!instrument) throw new AccountOrderError(422, `unknown symbol ${input.symbol}`);
+    if (!kernel.instruments.find(input.symbol)) throw new AccountOrderError(422, `unknown symbol ${input.symbol}`);
     const purpose = input.purpose ?? 'entry';
-    let qty = input.qty;
-    if (purpose === 'entry') {
-      const price = input.type === 'limit' ? input.price : input.type === 'stop' ? input.stopPrice : (input.refPrice ?? kernel.data.lastPrice(input.symbol));
-      if (!(Number(price) > 0)) throw new AccountOrderError(422, `no price known for ${input.symbol}: give refPrice for a market entry`);
-      const decision = kernel.risk.evaluate(
-        { symbol: input.symbol, side: input.side === 'buy' ? 'long' : 'short', price: Number(price), qty: input.qty, stopPrice: null, reason: 'operator order' },
-        { botId: 'operator', account: kernel.portfolio.view(), instrument, openPositions: kernel.portfolio.openPositions(), position: kernel.portfolio.openPositions().find((p) => p.symbol === input.symbol) },
-      );
-      if (!decision.ok) throw new AccountOrderError(409, `refused by risk: ${decision.reason}`);
-      qty = decision.qty;
-    }
+    const price = input.type === 'limit' ? input.price : input.type === 'stop' ? input.stopPrice : (input.refPrice ?? kernel.data.lastPrice(input.symbol));
+    if (purpose === 'entry' && !(Number(price) > 0)) throw new AccountOrderError(422, `no price known for ${input.symbol}: give refPrice for a market entry`);
+    let outcome;
     try {
-      return kernel.execution.place({
-        accountId,
-        botId: 'operator',
-        symbol: input.symbol,
-        side: input.side,
-        type: input.type,
-        purpose,
-        qty,
-        price: input.price ?? null,
-        stopPrice: input.stopPrice ?? null,
-        reason: 'operator order',
-      });
+      // The one order entry: the account-wide risk checks see it as a manual order.
+      outcome = kernel.submit(
+        {
+          botId: 'operator',
+          symbol: input.symbol,
+          side: input.side,
+          type: input.type,
+          purpose,
+          qty: input.qty,
+          price: input.price ?? null,
+          stopPrice: input.stopPrice ?? null,
+          reason: 'operator order',
+          ...(Number(price) > 0 ? { refPrice: Number(price) } : {}),
+        },
+        'manual',
+      );
     } catch (error) {
       if (error instanceof OrderValidationError) throw new AccountOrderError(422, error.message);
       throw error;
     }
+    if (!outcome.ok) throw new AccountOrderError(409, `refused by risk (${outcome.code}): ${outcome.message}`);
+    return outcome.order;
   }
 
   cancel(accountId: string, orderId: string): Order {

@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { BridgeBroker } from '../adapters/broker-bridge.js';
 import { isOrderOpen, type OrderSide } from '../core/orders.js';
-import { OrderValidationError } from '../engine/execution-engine.js';
 import type { Kernel } from '../engine/kernel.js';
 
 export type DeskResult = { ok: true; body: Record<string, unknown> } | { ok: false; status: 400 | 401 | 403 | 404 | 409 | 422; error: string; extra?: Record<string, unknown> };
@@ -212,23 +211,12 @@ export class BridgeDesk {
     if (!finite(body.qty) || body.qty <= 0) return { ok: false, status: 400, error: 'qty must be a positive number' };
     const purpose = body.kind === 'EXIT' || body.purpose === 'exit' ? 'exit' : 'entry';
     const { kernel } = this.o.bridge;
-    try {
-      const order = kernel.execution.place({
-        accountId: kernel.portfolio.accountId,
-        botId: 'bridge-test',
-        symbol: body.symbol,
-        side: side as OrderSide,
-        type: 'market',
-        purpose,
-        qty: body.qty,
-        reason: 'bridge test order',
-        tag: typeof body.mode === 'string' ? body.mode : null,
-      });
-      return { ok: true, body: { ok: true, order, open: isOrderOpen(order) } };
-    } catch (error) {
-      if (error instanceof OrderValidationError) return { ok: false, status: 400, error: error.message };
-      throw error;
-    }
+    const r = kernel.submit(
+      { botId: 'bridge-test', symbol: body.symbol, side: side as OrderSide, type: 'market', purpose, qty: body.qty, reason: 'bridge test order', tag: typeof body.mode === 'string' ? body.mode : null },
+      'test',
+    );
+    if (!r.ok) return { ok: false, status: r.code === 'invalid' ? 400 : 409, error: `${r.code}: ${r.message}` };
+    return { ok: true, body: { ok: true, order: r.order, open: isOrderOpen(r.order) } };
   }
 
   private broker(): BridgeBroker {

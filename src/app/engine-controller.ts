@@ -1,4 +1,4 @@
-import { isoTime, utcDay, type Clock } from '../core/clock.js';
+import { isoTime, type Clock } from '../core/clock.js';
 import type { SystemCommand, StateTransition, TradingState } from '../core/lifecycle.js';
 import { isRunningState, WORKING_STATES } from '../core/lifecycle.js';
 import type { ScannerSnapshot } from '../core/scanner.js';
@@ -9,7 +9,10 @@ import { LifecycleMachine } from '../engine/lifecycle-machine.js';
 import type { RiskConfig } from '../engine/risk-engine.js';
 import type { Strategy } from '../engine/strategy.js';
 import { StatsWindow } from './stats-window.js';
+import { KillSwitch } from './kill-switch.js';
 import type { LiveAccounts } from './live-accounts.js';
+import type { BotStore } from '../core/bot-records.js';
+import { dailyR } from '../engine/account-risk.js';
 
 export interface PresetRepository {
   list(): Record<string, unknown>[];
@@ -41,6 +44,10 @@ export interface EngineDeps {
   live?: LiveAccounts;
   stopTimeoutMs?: number;
   onCycle?: (seconds: number) => void;
+  /** The kill switch over every account (default: one over this kernel alone). */
+  killSwitch?: KillSwitch;
+  /** The bot registry: the engine's run (preset, mode) survives a restart; none: in memory only. */
+  bots?: BotStore;
 }
 
 export type EngineResult =
@@ -64,8 +71,7 @@ export class EngineController {
   private bot: Bot | null = null;
   private lastScanResult: ScannerSnapshot | null = null;
   private readonly cycles = new StatsWindow(500);
-  /** Other bots an emergency stop halted; a reload starts them again. */
-  private halted: Bot[] = [];
+  readonly killSwitch: KillSwitch;
   /** The kernel the primary bot runs on: the paper account's, or (mode live) an exchange account's. */
   private active: Kernel;
   private readonly listening = new Set<Kernel>();
@@ -73,6 +79,13 @@ export class EngineController {
   constructor(private readonly deps: EngineDeps) {
     const bus = deps.kernel.bus;
     this.active = deps.kernel;
+    this.killSwitch =
+      deps.killSwitch ??
+      new KillSwitch({
+        clock: deps.clock,
+        accounts: () => [{ id: deps.kernel.accountId, role: 'primary', kernel: deps.kernel }],
+        restartable: (_account, botId) => botId !== PRIMARY_BOT_ID,
+      });
     this.machine = new LifecycleMachine(deps.clock, (transition) => bus.publish({ type: 'engine-state', botId: PRIMARY_BOT_ID, transition }));
     this.listen(deps.kernel);
   }
@@ -113,7 +126,9 @@ export class EngineController {
       consecutiveLosses: stats.consecutiveLosses,
       previousState: this.machine.previousState,
       lastTransition: last ? transitionView(last) : null,
-      killSwitch: this.active.killSwitch.check() !== null,
+      killSwitch: this.killSwitch.engaged || this.active.killSwitch.check() !== null,
+      // Orders refused by the risk engine since start, over every account (reason codes in the README).
+      riskRefusals: this.killSwitch.refusals(),
       timestamp: isoTime(this.deps.clock.now()),
     };
   }
@@ -186,6 +201,7 @@ export class EngineController {
     const moved = this.machine.fire('START', `start with preset ${presetName} in ${mode} mode`, { preset: presetName, mode });
     if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
     try {
+      if (this.killSwitch.engaged) this.killSwitch.reset('engine started');
       this.active.removeBot(PRIMARY_BOT_ID);
       this.active = kernel;
       this.listen(kernel);
@@ -211,7 +227,38 @@ export class EngineController {
       this.machine.fire('FAIL', `initialisation failed: ${(error as Error).message}`);
       return { ok: false, status: 400, detail: `Engine failed to start: ${(error as Error).message}` };
     }
+    this.record('running');
     return { ok: true, changed: true, state: this.machine.state, message: `Engine started with preset '${presetName}' in ${mode} mode${kernel === this.deps.kernel ? '' : ` on account ${kernel.portfolio.accountId}`}` };
+  }
+
+  /** Starts the engine again with the preset it ran when the server stopped; the preset's name, or null. */
+  resumeFromRegistry(): string | null {
+    // One engine row (its account: the paper one, or the exchange account a live run used).
+    const row = this.deps.bots?.listBots('engine').find((b) => b.id === PRIMARY_BOT_ID);
+    if (!row || row.status !== 'running') return null;
+    const preset = String(row.params.preset ?? '');
+    const mode = row.params.mode === 'live' ? 'live' : 'paper';
+    return this.start(preset, mode).ok ? preset : null;
+  }
+
+  /** The engine's run in the bot registry (running after a start; stopped after stop or emergency). */
+  private record(status: 'running' | 'stopped'): void {
+    const store = this.deps.bots;
+    if (!store || (status === 'running' && !this.preset)) return;
+    const now = this.deps.clock.now();
+    const previous = store.listBots('engine').find((b) => b.id === PRIMARY_BOT_ID);
+    store.saveBot({
+      id: PRIMARY_BOT_ID,
+      kind: 'engine',
+      accountId: this.active.accountId,
+      strategy: 'breakout',
+      params: status === 'running' ? { preset: this.presetName, mode: this.mode, session: this.session } : (previous?.params ?? {}),
+      status,
+      state: null,
+      createdAt: status === 'running' ? now : (previous?.createdAt ?? now),
+      updatedAt: now,
+      stoppedAt: status === 'stopped' ? now : null,
+    });
   }
 
   async stop(): Promise<EngineResult> {
@@ -224,6 +271,7 @@ export class EngineController {
       new Promise((resolve) => setTimeout(resolve, timeout).unref()),
     ]);
     this.bot = null;
+    this.record('stopped');
     return { ok: true, changed: true, state: this.machine.state, message: 'Engine stopped successfully' };
   }
 
@@ -245,42 +293,23 @@ export class EngineController {
     return { ok: true, changed: moved.changed, state: this.machine.state, message: moved.changed ? 'Engine resumed' : 'Engine already running' };
   }
 
-  /** Halts every bot, cancels every working order and flattens every position of the account. */
+  /**
+   * The kill switch over every account: halts every bot and the desk, cancels every working
+   * order and flattens every position on each account; the answer reports each account.
+   */
   emergencyStop(reason: string): EngineResult {
     const moved = this.machine.fire('EMERGENCY_STOP', reason);
     if (!moved.ok) return { ok: false, status: 400, detail: moved.reason };
-    let cancelled = 0;
-    let flattened = 0;
-    // The paper account and, after a live start, the exchange account the engine runs on.
-    for (const kernel of new Set([this.deps.kernel, this.active])) {
-      kernel.killSwitch.engage(reason);
-      for (const bot of kernel.allBots()) {
-        if (bot.isRunning && bot.id !== PRIMARY_BOT_ID) this.halted.push(bot);
-        bot.stop();
-      }
-      for (const order of kernel.execution.openOrders()) if (kernel.execution.cancel(order.id, `emergency stop: ${reason}`).ok) cancelled += 1;
-      for (const p of kernel.portfolio.openPositions()) {
-        if (kernel.execution.hasOpenOrder(p.symbol, ['exit'])) continue;
-        kernel.execution.place({
-          accountId: p.accountId,
-          botId: p.botId,
-          symbol: p.symbol,
-          side: p.side === 'long' ? 'sell' : 'buy',
-          type: 'market',
-          purpose: 'exit',
-          qty: p.qty,
-          reason: `emergency stop: ${reason}`,
-          tag: 'emergency',
-        });
-        flattened += 1;
-      }
-    }
+    const stop = this.killSwitch.emergencyStop(reason);
+    this.record('stopped');
+    const cancelled = stop.accounts.reduce((n, a) => n + a.cancelled_orders.length, 0);
+    const closing = stop.accounts.reduce((n, a) => n + a.closing_orders.length, 0);
     return {
       ok: true,
       changed: moved.changed,
       state: this.machine.state,
-      message: `Emergency stop: trading halted, ${cancelled} orders cancelled, ${flattened} positions being closed`,
-      details: { cancelledOrders: cancelled, closingPositions: flattened },
+      message: `Emergency stop: trading halted on ${stop.accounts.length} account(s), ${cancelled} orders cancelled, ${closing} positions being closed`,
+      details: { cancelledOrders: cancelled, closingPositions: closing, engaged_at: stop.engaged_at, accounts: stop.accounts },
     };
   }
 
@@ -288,11 +317,9 @@ export class EngineController {
     const moved = this.machine.fire('RELOAD', 'reload requested');
     if (!moved.ok) return { ok: false, status: 400, detail: `${moved.reason} (stop the engine first)` };
     const errors = this.deps.presets.reload();
+    const restarted = this.killSwitch.reset('reload').restarted_bots;
     this.deps.kernel.killSwitch.release();
     this.active.killSwitch.release();
-    const restarted = this.halted.map((b) => b.id);
-    for (const bot of this.halted) bot.start();
-    this.halted = [];
     this.preset = null;
     this.startedAt = null;
     return {
@@ -321,13 +348,17 @@ export class EngineController {
     return { ok: true, snapshot };
   }
 
+  /**
+   * dailyR is the figure the daily loss stop acts on (risk engine, `bot_daily_loss_limit`): the
+   * account's day P/L over R = day start equity x the preset's risk per trade.
+   */
   private botTradeStats(): { dailyR: number; consecutiveLosses: number } {
-    const trades = this.deps.store.recentTrades(1000).filter((t) => t.botId === PRIMARY_BOT_ID);
-    const today = utcDay(this.deps.clock.now());
-    const dailyR = trades.filter((t) => utcDay(t.closedAt) === today).reduce((s, t) => s + (t.pnlR ?? 0), 0);
+    const trades = this.deps.store.recentTrades(1000, this.active.accountId).filter((t) => t.botId === PRIMARY_BOT_ID);
+    const riskPerTrade = this.preset ? this.deps.runtime.risk(this.preset).riskPerTrade : null;
+    const r = riskPerTrade ? dailyR(this.active.portfolio.view(), riskPerTrade) : 0;
     let consecutiveLosses = 0;
     for (let i = trades.length - 1; i >= 0 && (trades[i]?.netPnl ?? 0) < 0; i -= 1) consecutiveLosses += 1;
-    return { dailyR: round(dailyR, 4), consecutiveLosses };
+    return { dailyR: round(r, 4), consecutiveLosses };
   }
 }
 

@@ -3,9 +3,11 @@ import { isoTime, type Clock } from '../core/clock.js';
 import type { Bot } from '../engine/bot.js';
 import type { Kernel } from '../engine/kernel.js';
 import { accountIdsOf, type LiveAccounts } from './live-accounts.js';
+import type { BotStore } from '../core/bot-records.js';
+import type { Cancel } from '../core/ports.js';
 import type { RiskConfig } from '../engine/risk-engine.js';
 import { MaxKeyError, parseMaxMode, type MaxMode } from '../strategies/max/keys.js';
-import { MAX_CONTRACTS, MaxStrategy } from '../strategies/max/max.js';
+import { MAX_CONTRACTS, MaxStrategy, type MaxSnapshot } from '../strategies/max/max.js';
 import { summarize, tradeView, type MaxTrade } from './max-report.js';
 
 /** A refusal with its HTTP status; the message is the `detail`. */
@@ -48,6 +50,8 @@ export interface MaxServiceDeps {
   /** The Max bot's own risk block (sizing when no quantity, one position per bot). */
   risk?: RiskConfig;
   barIntervalMs?: number;
+  /** The bot registry's store: bots and their strategy state survive restarts; none: in memory only. */
+  bots?: BotStore;
 }
 
 export interface MaxBacktestInput {
@@ -89,7 +93,22 @@ interface BotRecord {
   startedAt: number;
   stoppedAt: number | null;
   trades: MaxTrade[];
+  /** Stops saving its strategy state. */
+  unwatch: Cancel[];
 }
+
+/** What the registry stores to rebuild a Max bot's strategy. */
+interface MaxParams {
+  contract: string;
+  direction: MaxMode;
+  pointKey: string;
+  exitKey: string;
+  qty: number;
+  config: Record<string, unknown>;
+}
+
+/** The strategy state without what follows the market (the position's mark), to tell a real change. */
+const durableState = (s: MaxSnapshot): string => JSON.stringify({ ...s, trade: s.trade && { ...s.trade, last: s.trade.last.id } });
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DEFAULT_RISK: RiskConfig = { riskPerTrade: 0.01, maxOpenPositions: 1, maxLeverage: 25 };
@@ -146,6 +165,7 @@ export class MaxService {
 
   constructor(private readonly deps: MaxServiceDeps) {
     this.listen(deps.kernel);
+    this.restoreBots();
   }
 
   /** Follows a kernel's fills and closed trades for the Max bots running on it. */
@@ -310,8 +330,8 @@ export class MaxService {
     do {
       this.seq += 1;
       id = `max-${String(this.seq).padStart(3, '0')}`;
-    } while (kernel.bot(id) || this.records.has(id));
-    const bot = kernel.addBot(id, strategy, { risk: this.deps.risk ?? DEFAULT_RISK });
+    } while (kernel.bot(id) || this.records.has(id) || this.orphanOwner(id, kernel));
+    const bot = kernel.addBot(id, strategy, { risk: this.deps.risk ?? DEFAULT_RISK, source: 'max' });
     const config = {
       accountName: input.accountName,
       contract: input.contract,
@@ -332,9 +352,12 @@ export class MaxService {
       points: strategy.points,
       exit: strategy.exit,
     };
-    const record: BotRecord = { id, kernel, bot, strategy, config, startedAt: this.deps.clock.now(), stoppedAt: null, trades: [] };
+    const record: BotRecord = { id, kernel, bot, strategy, config, startedAt: this.deps.clock.now(), stoppedAt: null, trades: [], unwatch: [] };
     this.records.set(id, record);
+    const params: MaxParams = { contract: input.contract, direction, pointKey: input.point_strategy_key, exitKey: input.exit_strategy_key, qty: input.quantity, config };
+    this.persist(record, params);
     bot.start();
+    this.watch(record);
     return { status: 'running' as const, bot_id: id, config, message: 'Max bot started successfully' };
   }
 
@@ -380,9 +403,11 @@ export class MaxService {
     if (!r) throw new MaxRequestError(404, `Max bot '${id}' not found`);
     if (r.stoppedAt !== null) return { status: 'stopped' as const, bot_id: id, message: 'Max bot already stopped', closing_position: false };
     r.bot.stop();
+    for (const u of r.unwatch) u();
     const closing = r.bot.context.exit(r.config.contract as string, 'max bot stopped');
     r.kernel.removeBot(id);
     r.stoppedAt = this.deps.clock.now();
+    this.markStopped(r);
     return {
       status: 'stopped' as const,
       bot_id: id,
@@ -391,8 +416,100 @@ export class MaxService {
     };
   }
 
-  /** Stops every running Max bot (server shutdown). */
+  /** Stops every running Max bot in memory (server shutdown); the registry keeps them running for the next start. */
   stopAll(): void {
-    for (const r of this.records.values()) if (r.stoppedAt === null) r.bot.stop();
+    for (const r of this.records.values()) {
+      if (r.stoppedAt !== null) continue;
+      r.bot.stop();
+      for (const u of r.unwatch) u();
+    }
+  }
+
+  // ---- the registry across restarts -----------------------------------------------------------
+
+  /**
+   * Brings back the bots the registry holds: ids continue after the highest ever given (a new
+   * bot never gets an old id, so never an old bot's position); running bots restart with their
+   * strategy state (working entry, open trade, best price and armed trail).
+   */
+  private restoreBots(): void {
+    const store = this.deps.bots;
+    if (!store) return;
+    for (const row of store.listBots('max')) {
+      const n = Number(/^max-(\d+)$/.exec(row.id)?.[1] ?? 0);
+      if (n > this.seq) this.seq = n;
+      if (row.status !== 'running') continue;
+      const kernel = this.kernelOf(row.accountId);
+      // A bot of an exchange account that is not configured (or has no credentials) now stays stopped in the registry.
+      if (!kernel) continue;
+      this.listen(kernel);
+      const p = row.params as unknown as MaxParams;
+      const strategy = this.strategy(p.contract, p.direction, p.pointKey, p.exitKey, p.qty, { point: 'point_strategy_key' });
+      strategy.restore(row.state as MaxSnapshot | null);
+      const bot = kernel.addBot(row.id, strategy, { risk: this.deps.risk ?? DEFAULT_RISK, source: 'max' });
+      const record: BotRecord = { id: row.id, kernel, bot, strategy, config: p.config, startedAt: row.createdAt, stoppedAt: null, trades: [], unwatch: [] };
+      this.records.set(row.id, record);
+      bot.start();
+      this.watch(record);
+    }
+  }
+
+  /** The kernel of a registry row's account: the paper account's or a configured exchange account's. */
+  private kernelOf(accountId: string): Kernel | null {
+    if (accountId === this.deps.kernel.accountId) return this.deps.kernel;
+    for (const env of ['LIVE', 'DEMO'] as const) {
+      const pick = this.deps.live?.pick(env, [accountId]);
+      if (pick?.ok && pick.account.id === accountId) return pick.account.kernel;
+    }
+    return null;
+  }
+
+  /** True when a position already carries this id (never reuse one). */
+  private orphanOwner(id: string, kernel: Kernel): boolean {
+    return [this.deps.kernel, kernel].some((k) => k.portfolio.openPositions().some((p) => p.botId === id));
+  }
+
+  private persist(r: BotRecord, params: MaxParams): void {
+    const now = this.deps.clock.now();
+    this.deps.bots?.saveBot({
+      id: r.id,
+      kind: 'max',
+      accountId: r.kernel.accountId,
+      strategy: 'max',
+      params: params as unknown as Record<string, unknown>,
+      status: 'running',
+      state: r.strategy.snapshot(),
+      createdAt: r.startedAt,
+      updatedAt: now,
+      stoppedAt: null,
+    });
+  }
+
+  private markStopped(r: BotRecord): void {
+    const store = this.deps.bots;
+    const row = store?.listBots('max').find((b) => b.id === r.id);
+    if (!store || !row) return;
+    store.saveBot({ ...row, status: 'stopped', state: r.strategy.snapshot(), updatedAt: this.deps.clock.now(), stoppedAt: r.stoppedAt });
+  }
+
+  /** Saves the strategy's state whenever it changes (after the bot has seen the tick, bar or fill). */
+  private watch(r: BotRecord): void {
+    const store = this.deps.bots;
+    if (!store) return;
+    let last = durableState(r.strategy.snapshot());
+    const save = () => {
+      const snap = r.strategy.snapshot();
+      const key = durableState(snap);
+      if (key === last) return;
+      last = key;
+      store.saveBotState(r.id, snap, this.deps.clock.now());
+    };
+    const contract = r.config.contract as string;
+    const bus = r.kernel.bus;
+    r.unwatch.push(
+      bus.on('tick', ({ tick }) => tick.symbol === contract && save()),
+      bus.on('bar', ({ bar }) => bar.symbol === contract && save()),
+      bus.on('fill', ({ fill }) => fill.symbol === contract && save()),
+    );
   }
 }

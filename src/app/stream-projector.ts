@@ -8,6 +8,12 @@ import type { StreamEvent, StreamState } from './stream-state.js';
 
 export interface ProjectorDeps {
   kernel: Kernel;
+  /**
+   * Further accounts whose trading activity the dashboard shows (the demo bot's): their
+   * positions join POSITION_UPDATE and their fills, orders, trades, signals and scans are
+   * streamed; the account figures stay the primary kernel's.
+   */
+  alsoShow?: readonly Kernel[];
   state: StreamState;
   stream: LiveStream;
   store: TradingStore;
@@ -36,6 +42,43 @@ export class StreamProjector {
     const { kernel, scheduler, refreshMs } = this.deps;
     const bus = kernel.bus;
     this.cancels.push(
+      scheduler.every(refreshMs, () => this.refresh()),
+      ...[kernel, ...(this.deps.alsoShow ?? [])].flatMap((k) => this.activity(k.bus)),
+      // Operator alerts go to seed 000's event log (GET /api/state `events`, the dashboard) and the stream.
+      bus.on('bridge-alert', ({ alert }) => {
+        const { kind, accountId, message, ts, ...details } = alert;
+        this.send({ type: 'ALERT', kind: `bridge-${kind}`, account_id: accountId, message, at: isoTime(ts), ...details }, true);
+      }),
+      bus.on('fill-refused', ({ accountId, fill, reason, halted, ts }) =>
+        this.send({ type: 'ALERT', kind: 'fill-refused', account_id: accountId, message: reason, halted, order_id: fill.orderId, fill_id: fill.id, at: isoTime(ts) }, true),
+      ),
+      // Venue accounts (ccxt): connection changes and reconciliation differences join the event log.
+      bus.on('venue-connection', ({ accountId, state, detail, ts }) =>
+        this.send({ type: 'ALERT', kind: 'venue-connection', account_id: accountId, state, message: `venue ${accountId} ${state}${detail ? `: ${detail}` : ''}`, at: isoTime(ts) }, true),
+      ),
+      bus.on('venue-difference', ({ accountId, reason, difference, ts }) =>
+        this.send({ type: 'ALERT', kind: `venue-${difference.kind}`, account_id: accountId, reason, message: `reconciliation (${reason}) on ${accountId}: ${difference.kind}`, difference, at: isoTime(ts) }, true),
+      ),
+      bus.on('kill-switch', ({ engaged, reason, ts }) => this.send({ type: 'ALERT', kind: engaged ? 'kill-switch-engaged' : 'kill-switch-reset', account_id: 'all', message: reason, at: isoTime(ts) }, true)),
+      bus.on('scan-result', ({ botId, snapshot }) => this.broadcast('SCAN_RESULT', { bot_id: botId, ...snapshot })),
+      bus.on('engine-state', ({ botId, transition }) =>
+        this.broadcast('ENGINE_UPDATE', {
+          bot_id: botId,
+          state: transition.to,
+          previous_state: transition.from,
+          command: transition.event,
+          reason: transition.reason,
+          metadata: transition.metadata,
+        }),
+      ),
+    );
+    const hb = this.deps.heartbeat;
+    if (hb) this.cancels.push(scheduler.every(hb.everyMs, () => this.broadcast('HEARTBEAT', hb.payload())));
+  }
+
+  /** One account's trading activity: positions, fills, scans, orders, closed trades, signals. */
+  private activity(bus: Kernel['bus']): Cancel[] {
+    return [
       bus.on('account', ({ material }) => {
         if (material) this.sendAccount(true);
         else this.accountDirty = true;
@@ -46,7 +89,6 @@ export class StreamProjector {
       }),
       bus.on('fill', ({ fill, order }) => this.send({ type: 'TRADE_EXECUTION', ...seedTrade(fill, order) }, true)),
       bus.on('scan', ({ scan }) => this.send({ type: 'SCAN_SUMMARY', ...seedScan(scan) }, true)),
-      scheduler.every(refreshMs, () => this.refresh()),
       // Seed 001 events: broadcast only, not in seed 000's event log.
       bus.on('order', ({ order, previous }) => {
         const view = seedOrder(order);
@@ -75,35 +117,7 @@ export class StreamProjector {
         }),
       ),
       bus.on('signal', ({ signal }) => this.broadcast('SIGNAL', { ...signal, ts: isoTime(signal.ts) })),
-      // Operator alerts go to seed 000's event log (GET /api/state `events`, the dashboard) and the stream.
-      bus.on('bridge-alert', ({ alert }) => {
-        const { kind, accountId, message, ts, ...details } = alert;
-        this.send({ type: 'ALERT', kind: `bridge-${kind}`, account_id: accountId, message, at: isoTime(ts), ...details }, true);
-      }),
-      bus.on('fill-refused', ({ accountId, fill, reason, halted, ts }) =>
-        this.send({ type: 'ALERT', kind: 'fill-refused', account_id: accountId, message: reason, halted, order_id: fill.orderId, fill_id: fill.id, at: isoTime(ts) }, true),
-      ),
-      // Venue accounts (ccxt): connection changes and reconciliation differences join the event log.
-      bus.on('venue-connection', ({ accountId, state, detail, ts }) =>
-        this.send({ type: 'ALERT', kind: 'venue-connection', account_id: accountId, state, message: `venue ${accountId} ${state}${detail ? `: ${detail}` : ''}`, at: isoTime(ts) }, true),
-      ),
-      bus.on('venue-difference', ({ accountId, reason, difference, ts }) =>
-        this.send({ type: 'ALERT', kind: `venue-${difference.kind}`, account_id: accountId, reason, message: `reconciliation (${reason}) on ${accountId}: ${difference.kind}`, difference, at: isoTime(ts) }, true),
-      ),
-      bus.on('scan-result', ({ botId, snapshot }) => this.broadcast('SCAN_RESULT', { bot_id: botId, ...snapshot })),
-      bus.on('engine-state', ({ botId, transition }) =>
-        this.broadcast('ENGINE_UPDATE', {
-          bot_id: botId,
-          state: transition.to,
-          previous_state: transition.from,
-          command: transition.event,
-          reason: transition.reason,
-          metadata: transition.metadata,
-        }),
-      ),
-    );
-    const hb = this.deps.heartbeat;
-    if (hb) this.cancels.push(scheduler.every(hb.everyMs, () => this.broadcast('HEARTBEAT', hb.payload())));
+    ];
   }
 
   private broadcast(type: string, payload: Record<string, unknown>): void {
@@ -125,12 +139,15 @@ export class StreamProjector {
 
   private sendAccount(logged: boolean): void {
     this.accountDirty = false;
-    this.send({ type: 'ACCOUNT_UPDATE', account: seedAccount(this.deps.kernel.portfolio.view(), this.deps.mode) }, logged);
+    // `account` is the engine's (seed 000); `accounts` (an extension) each shown account's, the demo bot's too.
+    const accounts = [this.deps.kernel, ...(this.deps.alsoShow ?? [])].map((k) => seedAccount(k.portfolio.view(), this.deps.mode));
+    this.send({ type: 'ACCOUNT_UPDATE', account: seedAccount(this.deps.kernel.portfolio.view(), this.deps.mode), accounts }, logged);
   }
 
   private sendPositions(logged: boolean): void {
     this.positionsDirty = false;
-    this.send({ type: 'POSITION_UPDATE', positions: this.deps.kernel.portfolio.openPositions().map(seedPosition) }, logged);
+    const kernels = [this.deps.kernel, ...(this.deps.alsoShow ?? [])];
+    this.send({ type: 'POSITION_UPDATE', positions: kernels.flatMap((k) => k.portfolio.openPositions()).map(seedPosition) }, logged);
   }
 
   private send(event: StreamEvent, logged: boolean): void {

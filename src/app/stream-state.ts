@@ -7,7 +7,7 @@ export type StreamType = 'ACCOUNT_UPDATE' | 'POSITION_UPDATE' | 'SCAN_SUMMARY' |
 
 /** A seed 000 event: its type and its fields at the top level. */
 export type StreamEvent =
-  | { type: 'ACCOUNT_UPDATE'; account: SeedAccount }
+  | { type: 'ACCOUNT_UPDATE'; account: SeedAccount; accounts?: SeedAccount[] }
   | { type: 'POSITION_UPDATE'; positions: SeedPosition[] }
   | { type: 'SCAN_SUMMARY'; symbols: Record<string, string>; timestamp: string | null; count: number }
   | ({ type: 'TRADE_EXECUTION' } & SeedTrade)

@@ -4,7 +4,8 @@ import { BUILTIN_INSTRUMENTS, InstrumentRegistry, type Instrument } from '../cor
 import type { Bar, Tick } from '../core/market.js';
 import type { ClosedTrade } from '../core/portfolio-types.js';
 import { Kernel } from '../engine/kernel.js';
-import type { RiskConfig } from '../engine/risk-engine.js';
+import { DEFAULT_ACCOUNT_LEVERAGE, DEFAULT_RISK, type RiskConfig } from '../engine/risk-engine.js';
+import type { AccountRiskLimits } from '../engine/account-risk.js';
 import type { Strategy } from '../engine/strategy.js';
 import { ScheduleFeeModel, TickSlippage } from '../sim/fees.js';
 import type { Order } from '../core/orders.js';
@@ -63,8 +64,12 @@ export interface BacktestConfig {
    * fills whole (the reference semantics).
    */
   maxVolumeShare?: number | null;
-  /** Risk sizing and limits. Default: 1% per trade, 1 open position, 100x notional cap. */
+  /** Risk sizing and the bot's limits. Default: the live defaults (DEFAULT_RISK: 0.5% per trade, 3 positions, 5x per entry). */
   risk?: RiskConfig;
+  /** Account-wide limits (gross/net leverage, margin, daily loss, order rate...). Default: the live ones (DEFAULT_ACCOUNT_LIMITS). */
+  limits?: Partial<AccountRiskLimits>;
+  /** The account's leverage (margin = notional / leverage). Default: the live account's (DEFAULT_ACCOUNT_LEVERAGE, 10). */
+  leverage?: number;
   /** Points kept in the equity curve. Default 500. */
   equityPoints?: number;
   /** Close a position still open at the end of the data at the last price (default: report it as open). */
@@ -138,7 +143,8 @@ export interface BacktestReport {
   cancelled: boolean;
 }
 
-export const DEFAULT_BACKTEST_RISK: RiskConfig = { riskPerTrade: 0.01, maxOpenPositions: 1, maxLeverage: 100 };
+/** Backtests trade under the live defaults (they were 1% per trade and a 100x cap before). */
+export const DEFAULT_BACKTEST_RISK: RiskConfig = DEFAULT_RISK;
 
 const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
 
@@ -323,8 +329,9 @@ export class Backtester {
       store: this.store,
       broker: this.broker,
       instruments: this.instruments,
-      account: { id: 'backtest', currency: this.instrument.currency, startingBalance: this.config.cash ?? 100_000, leverage: 1 },
+      account: { id: 'backtest', currency: this.instrument.currency, startingBalance: this.config.cash ?? 100_000, leverage: this.config.leverage ?? DEFAULT_ACCOUNT_LEVERAGE },
       risk: this.config.risk ?? DEFAULT_BACKTEST_RISK,
+      limits: this.config.limits,
       scanIntervalMs: 60_000,
       onError: (error, context) => {
         throw new Error(`backtest kernel error in ${context}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

@@ -1,6 +1,7 @@
 import { DEFAULT_SIM_INSTRUMENTS } from '../adapters/feed-sim.js';
 import type { TradewindConfig } from './config-schema.js';
 import { defaultEnsembleSections } from './config-ensemble.js';
+import { DEFAULT_ACCOUNT_LEVERAGE, DEFAULT_ACCOUNT_LIMITS, DEFAULT_RISK } from '../engine/risk-engine.js';
 
 /** Embedded defaults: SQLite in ./data, simulated market, paper account, demo bot on. */
 export const defaultConfig = (): TradewindConfig => ({
@@ -15,8 +16,8 @@ export const defaultConfig = (): TradewindConfig => ({
   engine: { autoStartPreset: '', heartbeatMs: 10_000 },
   log: { level: 'info', file: true },
   auth: { apiTokens: [], password: '', passwordHash: '', sessionTtlHours: 12, maxLoginFailures: 5 },
-  feed: { kind: 'sim', seed: 20260101, tickIntervalMs: 250, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })) },
-  account: { id: 'paper', currency: 'USD', startingBalance: 100_000, leverage: 10 },
+  feed: { kind: 'sim', seed: null, tickIntervalMs: 250, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })) },
+  account: { id: 'paper', currency: 'USD', startingBalance: 100_000, leverage: DEFAULT_ACCOUNT_LEVERAGE },
   paper: {
     fees: {
       crypto: { takerRate: 0.0004, makerRate: 0.0002, perContract: 0 },
@@ -25,9 +26,20 @@ export const defaultConfig = (): TradewindConfig => ({
     slippageTicks: 1,
     maxVolumeShare: null,
   },
-  risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5, fillPriceBandPct: 10, maxFeePct: 1 },
+  // The live defaults are the backtests' too (src/engine/risk-engine.ts DEFAULT_RISK, DEFAULT_ACCOUNT_LIMITS).
+  risk: {
+    ...DEFAULT_RISK,
+    ...DEFAULT_ACCOUNT_LIMITS,
+    allowedInstruments: [],
+    fillPriceBandPct: 10,
+    maxFeePct: 1,
+    // The futures desk and bridge accounts trade index futures on day margin: more leverage.
+    accounts: { renko: { maxGrossLeverage: 20, maxNetLeverage: 20 }, bridge: { maxGrossLeverage: 20, maxNetLeverage: 20 } },
+  },
+  maxBot: { barIntervalMs: 60_000 },
   demoBot: {
     enabled: true,
+    accountId: 'demo',
     symbols: ['BTC/USDT', 'ETH/USDT', 'ES', 'NQ'],
     barIntervalMs: 2_000,
     fast: 5,

@@ -223,7 +223,8 @@ export const ConfigSchema = Type.Object(
     feed: Type.Object(
       {
         kind: Type.Literal('sim'),
-        seed: Type.Integer(),
+        /** Null: a new path on each start (the start time); a number: the same ticks every start. */
+        seed: Type.Union([Type.Null(), Type.Integer()]),
         tickIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
         instruments: Type.Array(SimInstrument, { minItems: 1 }),
       },
@@ -259,12 +260,40 @@ export const ConfigSchema = Type.Object(
         fillPriceBandPct: Type.Number({ minimum: 0, maximum: 1000 }),
         /** A reported fill whose fee is more than this percentage of its notional value is refused. */
         maxFeePct: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+        // Account-wide checks (every order of every source; README "Risk checks").
+        maxGrossLeverage: Type.Number({ exclusiveMinimum: 0, maximum: 125 }),
+        maxNetLeverage: Type.Number({ exclusiveMinimum: 0, maximum: 125 }),
+        maxOpenPositionsPerAccount: Type.Integer({ minimum: 1, maximum: 1000 }),
+        dailyLossLimitPct: Type.Union([Type.Null(), Type.Number({ exclusiveMinimum: 0, maximum: 100 })]),
+        maxOrdersPerMinute: Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: 100_000 })]),
+        allowedInstruments: Type.Array(Type.String({ minLength: 1 })),
+        marginCheck: Type.Boolean(),
+        /** Per account id: overrides of the account-wide limits above (a futures desk's leverage). */
+        accounts: Type.Record(
+          Type.String(),
+          Type.Object(
+            {
+              maxGrossLeverage: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 125 })),
+              maxNetLeverage: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 125 })),
+              maxOpenPositionsPerAccount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+              dailyLossLimitPct: Type.Optional(Type.Union([Type.Null(), Type.Number({ exclusiveMinimum: 0, maximum: 100 })])),
+              maxOrdersPerMinute: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: 100_000 })])),
+              allowedInstruments: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+              marginCheck: Type.Optional(Type.Boolean()),
+            },
+            strict,
+          ),
+        ),
       },
       strict,
     ),
+    /** Seed 002's Max bots (paper, on the engine's account). */
+    maxBot: Type.Object({ barIntervalMs: Type.Integer({ minimum: 100 }) }, strict),
     demoBot: Type.Object(
       {
         enabled: Type.Boolean(),
+        /** The demo bot's own paper account (not the engine's). */
+        accountId: Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' }),
         symbols: Type.Array(Type.String(), { minItems: 1 }),
         barIntervalMs: Type.Integer({ minimum: 100 }),
         fast: Type.Integer({ minimum: 1 }),

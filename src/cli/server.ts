@@ -18,9 +18,11 @@ import { SmaCrossStrategy } from '../strategies/sma-cross/sma-cross.js';
 import { ConfigError } from './config.js';
 import type { TradewindConfig } from './config-schema.js';
 import { createLogging } from './logger.js';
-import { matchOnTicks, paperBroker } from './accounts.js';
+import { accountLimits, demoAccount, matchOnTicks, paperBroker } from './accounts.js';
+import { KillSwitch, type TradingAccount } from '../app/kill-switch.js';
+import type { EventOf } from '../core/events.js';
 import { PresetFiles } from '../adapters/preset-files.js';
-import { EngineController, type PresetRuntime } from '../app/engine-controller.js';
+import { EngineController, PRIMARY_BOT_ID, type PresetRuntime } from '../app/engine-controller.js';
 import { MetricsService } from '../app/metrics-service.js';
 import { SystemMetrics } from '../app/system-metrics.js';
 import { BreakoutStrategy } from '../strategies/breakout/breakout.js';
@@ -114,18 +116,28 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     instruments,
     account: config.account,
     risk: config.risk,
+    limits: accountLimits(config, config.account.id),
     scanIntervalMs: config.stream.scanIntervalMs,
     onError,
   });
   matchOnTicks(kernel, broker);
-  const executionLog = log.child({ component: 'execution', account: config.account.id });
-  const portfolioLog = log.child({ component: 'portfolio', account: config.account.id });
-  const riskLog = log.child({ component: 'risk', account: config.account.id });
-  kernel.bus.on('order', ({ order, previous }) =>
-    executionLog.info({ orderId: order.id, symbol: order.symbol, side: order.side, type: order.type, purpose: order.purpose, qty: order.qty, from: previous, to: order.status }, 'order'),
-  );
-  kernel.bus.on('trade-closed', ({ trade }) => portfolioLog.info({ trade }, 'trade closed'));
-  kernel.bus.on('risk-rejected', ({ request, reason }) => riskLog.info({ symbol: request.symbol, reason }, 'entry refused by risk'));
+  // The demo bot's own paper account (ids demo-O-..., its own day P/L and limits), fed the same
+  // ticks; loaded with the bot off too, so what it holds stays visible, closable and flattened.
+  const demoKernel = demoAccount(config, store, clock, instruments, log);
+  if (demoKernel) kernel.bus.on('tick', ({ tick }) => demoKernel.onTick(tick));
+  const executionLog = log.child({ component: 'execution' });
+  const portfolioLog = log.child({ component: 'portfolio' });
+  const riskLog = log.child({ component: 'risk' });
+  const logOrder = ({ order, previous }: EventOf<'order'>) =>
+    executionLog.info({ orderId: order.id, account: order.accountId, symbol: order.symbol, side: order.side, type: order.type, purpose: order.purpose, qty: order.qty, from: previous, to: order.status }, 'order');
+  kernel.bus.on('order', logOrder);
+  demoKernel?.bus.on('order', logOrder);
+  demoKernel?.bus.on('trade-closed', ({ trade }) => portfolioLog.info({ trade, account: trade.accountId }, 'trade closed'));
+  kernel.bus.on('trade-closed', ({ trade }) => portfolioLog.info({ trade, account: trade.accountId }, 'trade closed'));
+  const logRefusal = ({ accountId, source, code, request, reason }: EventOf<'risk-rejected'>) =>
+    riskLog.info({ account: accountId, source, code, symbol: request.symbol, side: request.side, qty: request.qty, purpose: request.purpose }, `order refused by risk: ${reason}`);
+  kernel.bus.on('risk-rejected', logRefusal);
+  demoKernel?.bus.on('risk-rejected', logRefusal);
   // Seed 003 execution bridge: an optional second account, its orders executed by an external process.
   // A desk contract (MES) is priced by its asset's feed symbol (ES): the bridge's ref_price.
   const deskAssetOf = new Map(Object.entries(config.renkoDesk.assets).map(([asset, a]) => [a.symbol, asset]));
@@ -133,6 +145,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const bridge = createBridgeAccount({ config, store, clock, instruments, log, lastPrice, scheduler });
   const bridgeKernel = bridge.account?.kernel;
   if (bridgeKernel) {
+    bridgeKernel.bus.on('risk-rejected', logRefusal);
     kernel.bus.on('tick', ({ tick }) => bridgeKernel.onTick(tick));
     // Its operator alerts join the server's event log (GET /api/state, /ws, the dashboard).
     bridgeKernel.bus.on('bridge-alert', (e) => kernel.bus.publish(e));
@@ -150,7 +163,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     strategy: (p, session) => new BreakoutStrategy(p as unknown as Preset, { sessionId: session.id }),
     risk: (p) => {
       const r = (p as unknown as Preset).risk;
-      return { riskPerTrade: r.risk_per_trade, maxOpenPositions: r.max_concurrent_positions, maxLeverage: r.max_leverage };
+      return { riskPerTrade: r.risk_per_trade, maxOpenPositions: r.max_concurrent_positions, maxLeverage: r.max_leverage, dailyLossLimitR: r.daily_risk_limit_r };
     },
     slots: (p) => (p as unknown as Preset).risk.max_concurrent_positions,
     scan: (p, options) => {
@@ -178,6 +191,19 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const modelServers = runModelServers ? createModelSupervisor({ config, dataDir, log, clock, scheduler }) : null;
   const prometheus = new ServerPrometheus(modelServers ? { modelServersOnline: () => modelServers.clients().filter((c) => c.isOnline).length } : {});
   kernel.bus.onAny((e) => prometheus.observe(e));
+  // Every trading account, for the kill switch, ?account= and GET /api/accounts (the desk's joins once built).
+  const accounts: TradingAccount[] = [{ id: kernel.accountId, role: 'primary', kernel }];
+  if (demoKernel) accounts.push({ id: demoKernel.accountId, role: 'demo', kernel: demoKernel });
+  if (bridgeKernel) accounts.push({ id: bridgeKernel.accountId, role: 'bridge', kernel: bridgeKernel });
+  // The `accounts` list (further paper accounts, exchange accounts): one kill switch over them too.
+  for (const a of venues.accounts) accounts.push({ id: a.id, role: a.kind === 'ccxt' ? 'exchange' : 'paper', kernel: a.kernel });
+  const killSwitch = new KillSwitch({
+    clock,
+    accounts: () => accounts,
+    restartable: (account, botId) => !(account === kernel.accountId && botId === PRIMARY_BOT_ID),
+    publish: (engaged, reason) => kernel.bus.publish({ type: 'kill-switch', engaged, reason, ts: clock.now() }),
+  });
+  kernel.bus.on('kill-switch', ({ engaged, reason }) => log.warn({ component: 'risk', engaged }, `kill switch ${engaged ? 'engaged' : 're-armed'}: ${reason}`));
   const engine = new EngineController({
     kernel,
     store,
@@ -188,6 +214,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     liveCredentials: false,
     live: venues.live,
     onCycle: (seconds) => metrics.recordCycle(seconds),
+    killSwitch,
+    bots: store,
   });
   kernel.bus.on('engine-state', ({ transition }) =>
     log.info({ component: 'engine', from: transition.from, to: transition.to, event: transition.event }, `engine ${transition.from} -> ${transition.to}: ${transition.reason}`),
@@ -198,10 +226,11 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const state = new StreamState();
   const stream = new LiveStream();
   const mode = 'paper' as const;
-  const facade = new TradingFacade({ kernel, state, stream, store, clock, version: packageVersion(), mode, startedAt: clock.now() });
+  const facade = new TradingFacade({ kernel, state, stream, store, clock, version: packageVersion(), mode, startedAt: clock.now(), accounts: () => accounts });
   facade.hydrate();
   const projector = new StreamProjector({
     kernel,
+    alsoShow: demoKernel ? [demoKernel] : [],
     state,
     stream,
     store,
@@ -226,12 +255,15 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   projector.start();
 
   if (config.demoBot.enabled) {
-    const { enabled: _enabled, ...params } = config.demoBot;
-    kernel.addBot('demo-sma', new SmaCrossStrategy(params)).start();
+    const { enabled: _enabled, accountId: _account, ...params } = config.demoBot;
+    demoKernel.addBot('demo-sma', new SmaCrossStrategy(params)).start();
   }
 
-  const startPrices = JSON.parse(store.getMeta(LAST_PRICES_KEY) ?? '{}') as Record<string, number>;
-  const feed = new SimulatedFeed({ ...config.feed, seed: config.feed.seed + clock.now() }, instruments, clock, scheduler, startPrices);
+  // TRADEWIND_SEED (feed.seed) set: the same ticks on every start, from the configured start
+  // prices; unset: a new path each start, continuing from the last prices stored.
+  const seeded = config.feed.seed !== null;
+  const startPrices = seeded ? {} : (JSON.parse(store.getMeta(LAST_PRICES_KEY) ?? '{}') as Record<string, number>);
+  const feed = new SimulatedFeed({ ...config.feed, seed: config.feed.seed ?? clock.now(), fixedStep: seeded }, instruments, clock, scheduler, startPrices);
   const savePrices = () => {
     const prices: Record<string, number> = {};
     for (const i of feed.instruments()) {
@@ -245,6 +277,10 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   if (config.engine.autoStartPreset) {
     const started = engine.start(config.engine.autoStartPreset, 'paper');
     if (!started.ok) throw new ConfigError(`engine.autoStartPreset: ${started.detail}`);
+  } else {
+    // The engine was running when the server stopped (or died): it runs again with its preset.
+    const resumed = engine.resumeFromRegistry();
+    if (resumed) log.info({ component: 'engine', preset: resumed }, `engine resumed with preset ${resumed} after restart`);
   }
   const positionSampler = scheduler.every(1_000, () => metrics.recordPositions(kernel.portfolio.openPositions().length));
 
@@ -273,6 +309,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     backtests: jobs,
     venue: { cash: config.account.startingBalance, fees: config.paper.fees.futures, slippageTicks: config.paper.slippageTicks },
     marketDb: join(dataDir, 'market.db'),
+    barIntervalMs: config.maxBot.barIntervalMs,
+    bots: store,
   });
 
   // TradingView webhooks and the same Renko bricks built from the server's own ticks.
@@ -340,7 +378,11 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       stopped = r.daily_stop_triggered;
     });
   }
-  if (renko && renko.kernel !== bridgeKernel) renko.kernel.bus.on('fill-refused', (e) => kernel.bus.publish(e));
+  if (renko && renko.kernel !== bridgeKernel) {
+    renko.kernel.bus.on('fill-refused', (e) => kernel.bus.publish(e));
+    renko.kernel.bus.on('risk-rejected', logRefusal);
+    accounts.push({ id: renko.kernel.accountId, role: 'desk', kernel: renko.kernel });
+  }
 
   // Seed 004's ensemble coordinator: a bot on the configured account's kernel.
   const ensemble = config.ensemble.enabled ? createCoordinator({ config, kernels: new Map([[config.account.id, kernel], ...venues.accounts.map((a) => [a.id, a.kernel] as const)]), dataDir, clock, scheduler, log }) : null;
@@ -439,7 +481,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       positionSampler();
       loopDelay.disable();
       savePrices();
-      for (const bot of kernel.allBots()) bot.stop();
+      for (const a of accounts) for (const bot of a.kernel.allBots()) bot.stop();
       projector.stop();
       await jobs.close();
       await app.close();

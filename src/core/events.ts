@@ -39,7 +39,13 @@ export type KernelEvent =
   | { type: 'account'; account: AccountView; material: boolean }
   | { type: 'scan'; scan: ScanSummary }
   | { type: 'signal'; signal: Signal }
-  | { type: 'risk-rejected'; request: OrderRequest; reason: string; ts: number }
+  /**
+   * An order refused before it reached the execution engine (Kernel.submit): by a risk check
+   * (`code` one of the risk engine's reason codes) or by validation (`invalid`, `halted`).
+   */
+  | { type: 'risk-rejected'; accountId: string; source: string; code: string; request: OrderRequest; reason: string; ts: number }
+  /** The kill switch over every account engaged (emergency stop) or was re-armed (reset). */
+  | { type: 'kill-switch'; engaged: boolean; reason: string; ts: number }
   | { type: 'scan-result'; botId: string; snapshot: ScannerSnapshot }
   | { type: 'bot-phase'; botId: string; phase: BotPhase; reason: string; ts: number }
   | { type: 'engine-state'; botId: string; transition: StateTransition }

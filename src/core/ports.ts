@@ -1,3 +1,4 @@
+import type { BotStore } from './bot-records.js';
 import type { BridgeQueue } from './bridge.js';
 import type { Clock } from './clock.js';
 import type { KernelEvent } from './events.js';
@@ -135,7 +136,7 @@ export interface SessionStore {
  * and the bridge queue in one database, so a kernel order row and its queue row commit
  * together. Implemented by SqliteStore (the default) and PgStore (`storage: postgres`).
  */
-export interface JournalStore extends TradingStore, SessionStore {
+export interface JournalStore extends TradingStore, SessionStore, BotStore {
   atomically<T>(fn: () => T): T;
   /** True while a transaction is open on the journal's connection (nothing written in it is durable yet). */
   readonly inTransaction: boolean;

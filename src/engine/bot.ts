@@ -1,12 +1,12 @@
 import type { Clock } from '../core/clock.js';
 import type { Cancel } from '../core/ports.js';
-import type { ExecutionEngine } from './execution-engine.js';
+import type { ExecutionControls, OrderIntent, SubmitOptions, SubmitOutcome } from './kernel.js';
+import type { OrderSource } from './account-risk.js';
 import type { MessageBus } from './message-bus.js';
 import type { Portfolio } from './portfolio.js';
 import type { RiskEngine } from './risk-engine.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import type { EntryResult, Strategy, StrategyContext } from './strategy.js';
-import { OrderValidationError } from './execution-engine.js';
 import type { EntryIntent } from './risk-engine.js';
 import type { DataEngine } from './data-engine.js';
 import type { BotPhase } from '../core/scanner.js';
@@ -15,7 +15,10 @@ export interface BotDeps {
   clock: Clock;
   data: DataEngine;
   bus: MessageBus;
-  execution: ExecutionEngine;
+  execution: ExecutionControls;
+  /** The kernel's one order entry (Kernel.submit): risk, then execution. */
+  submit: (intent: OrderIntent, options: SubmitOptions & { source?: OrderSource }) => SubmitOutcome;
+  source: OrderSource;
   portfolio: Portfolio;
   risk: RiskEngine;
   instruments: InstrumentRegistry;
@@ -99,61 +102,44 @@ export class Bot {
   }
 
   private enter(intent: EntryIntent): EntryResult {
-    const { execution, portfolio, risk, instruments, clock, bus } = this.deps;
-    const instrument = instruments.get(intent.symbol);
-    const decision = risk.evaluate(intent, {
-      botId: this.id,
-      account: portfolio.view(),
-      instrument,
-      openPositions: portfolio.openPositions(),
-      position: portfolio.position(intent.symbol),
-    });
-    const request = {
-      accountId: portfolio.accountId,
-      botId: this.id,
-      symbol: intent.symbol,
-      side: intent.side === 'long' ? ('buy' as const) : ('sell' as const),
-      type: 'market' as const,
-      purpose: 'entry' as const,
-      qty: decision.ok ? decision.qty : (intent.qty ?? 0),
-      stopLoss: intent.stopPrice ?? null,
-      takeProfit: intent.takeProfit ?? null,
-      reason: intent.reason,
-      tag: this.strategy.mode,
-    };
-    if (!decision.ok) {
-      bus.publish({ type: 'risk-rejected', request, reason: decision.reason, ts: clock.now() });
-      return decision;
-    }
-    if (bus.hasListeners('signal')) bus.publish({
-      type: 'signal',
-      signal: { botId: this.id, symbol: intent.symbol, side: intent.side, price: intent.price, stopPrice: intent.stopPrice ?? null, reason: intent.reason, ts: clock.now() },
-    });
-    try {
-      const order = execution.place(request);
-      return { ok: true, orderId: order.id, qty: order.qty };
-    } catch (error) {
-      if (error instanceof OrderValidationError) return { ok: false, reason: error.message };
-      throw error;
-    }
+    const { risk, clock, bus, source } = this.deps;
+    const r = this.deps.submit(
+      {
+        botId: this.id,
+        symbol: intent.symbol,
+        side: intent.side === 'long' ? 'buy' : 'sell',
+        type: 'market',
+        purpose: 'entry',
+        qty: intent.qty,
+        refPrice: intent.price,
+        stopLoss: intent.stopPrice ?? null,
+        takeProfit: intent.takeProfit ?? null,
+        reason: intent.reason,
+        tag: this.strategy.mode,
+      },
+      {
+        source,
+        risk,
+        onAccepted: () => {
+          if (bus.hasListeners('signal')) bus.publish({
+            type: 'signal',
+            signal: { botId: this.id, symbol: intent.symbol, side: intent.side, price: intent.price, stopPrice: intent.stopPrice ?? null, reason: intent.reason, ts: clock.now() },
+          });
+        },
+      },
+    );
+    return r.ok ? { ok: true, orderId: r.order.id, qty: r.order.qty } : { ok: false, reason: r.message };
   }
 
   private exit(symbol: string, reason: string): boolean {
-    const { execution, portfolio } = this.deps;
+    const { execution, source } = this.deps;
     const position = this.ownPosition(symbol);
     if (!position || execution.hasOpenOrder(symbol, ['exit'])) return false;
-    execution.place({
-      accountId: portfolio.accountId,
-      botId: this.id,
-      symbol,
-      side: position.side === 'long' ? 'sell' : 'buy',
-      type: 'market',
-      purpose: 'exit',
-      qty: position.qty,
-      reason,
-      tag: this.strategy.mode,
-    });
-    return true;
+    const r = this.deps.submit(
+      { botId: this.id, symbol, side: position.side === 'long' ? 'sell' : 'buy', type: 'market', purpose: 'exit', qty: position.qty, reason, tag: this.strategy.mode },
+      { source },
+    );
+    return r.ok;
   }
 
   private buildContext(): StrategyContext {

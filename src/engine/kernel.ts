@@ -6,10 +6,13 @@ import type { Account, Position } from '../core/portfolio-types.js';
 import type { Broker, TradingStore } from '../core/ports.js';
 import { Bot } from './bot.js';
 import { DataEngine } from './data-engine.js';
-import { ExecutionEngine } from './execution-engine.js';
+import { AccountHaltedError, ExecutionEngine, OrderValidationError } from './execution-engine.js';
+import { AccountRisk, isReducing, type AccountRiskLimits, type OrderSource, type RiskCode } from './account-risk.js';
+import type { Order, OrderRequest } from '../core/orders.js';
+import { priceProblem, requestedQtyProblem } from '../core/money-checks.js';
 import { MessageBus } from './message-bus.js';
 import { Portfolio } from './portfolio.js';
-import { KillSwitchGate, RiskEngine, type RiskConfig, type RiskGate } from './risk-engine.js';
+import { DEFAULT_ACCOUNT_LIMITS, KillSwitchGate, RiskEngine, type RiskConfig, type RiskGate } from './risk-engine.js';
 import type { Strategy } from './strategy.js';
 
 export interface AccountConfig {
@@ -26,6 +29,10 @@ export interface KernelDeps {
   instruments: InstrumentRegistry;
   account: AccountConfig;
   risk: RiskConfig;
+  /** Account-wide limits every order passes (defaults: DEFAULT_ACCOUNT_LIMITS, the live ones). */
+  limits?: Partial<AccountRiskLimits>;
+  /** A reference price for symbols this kernel gets no ticks for (a desk contract priced by its asset). */
+  lastPrice?: (symbol: string) => number | undefined;
   gates?: readonly RiskGate[];
   scanIntervalMs?: number;
   onError?: (error: unknown, context: string) => void;
@@ -45,9 +52,45 @@ export interface KernelDeps {
 
 export interface BotOptions {
   risk?: RiskConfig;
+  /** The source its orders are submitted with (default `bot`; the Max bots use `max`). */
+  source?: OrderSource;
   timer?: () => number;
   onCycle?: (durationMs: number) => void;
 }
+
+/**
+ * What a caller asks for: an order request without the account (the kernel's own) and, for an
+ * entry sized by a bot's risk engine, without a quantity (then `refPrice` and `stopLoss` size it).
+ */
+export interface OrderIntent extends Omit<OrderRequest, 'accountId' | 'qty'> {
+  accountId?: string;
+  qty?: number;
+  /** The price the caller expects (a bot's last price): sizing, when the kernel knows no price yet. */
+  refPrice?: number;
+}
+
+export interface SubmitOptions {
+  /** The bot's risk engine: its gates, sizing and own limits (slots, daily loss in R). */
+  risk?: RiskEngine;
+  /** Called once every check passed, before the order goes to the execution engine. */
+  onAccepted?: (request: OrderRequest) => void;
+}
+
+export type SubmitOutcome = { ok: true; order: Order } | { ok: false; code: RiskCode; message: string };
+
+/** A refusal by `Kernel.placeOrder`: the risk engine's or validation's, with its reason code. */
+export class OrderRefusedError extends OrderValidationError {
+  override name = 'OrderRefusedError';
+  constructor(
+    readonly code: RiskCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The execution engine as the kernel shares it: everything but placing an order (that is `Kernel.submit`). */
+export type ExecutionControls = Omit<ExecutionEngine, 'place'>;
 
 /** One account's trading kernel: data, strategies, risk, execution and portfolio on one bus. */
 export class Kernel {
@@ -57,7 +100,11 @@ export class Kernel {
   readonly risk: RiskEngine;
   /** Engaged by an emergency stop: every bot's entries are refused until released. */
   readonly killSwitch = new KillSwitchGate();
-  readonly execution: ExecutionEngine;
+  /** Working orders, cancels and protection; orders are placed only through `submit`. */
+  readonly execution: ExecutionControls;
+  /** Account-wide checks, refusal counters and the order rate window. */
+  readonly accountRisk: AccountRisk;
+  private readonly exec: ExecutionEngine;
   private readonly bots = new Map<string, Bot>();
 
   constructor(private readonly deps: KernelDeps) {
@@ -75,7 +122,8 @@ export class Kernel {
     );
     this.portfolio.restore(restored.positions);
     this.risk = new RiskEngine(deps.risk, [this.killSwitch, ...(deps.gates ?? [])]);
-    this.execution = new ExecutionEngine({
+    this.accountRisk = new AccountRisk({ ...DEFAULT_ACCOUNT_LIMITS, ...definedOnly(deps.limits ?? {}) }, (symbol) => deps.instruments.find(symbol)?.pointValue ?? 1);
+    this.exec = new ExecutionEngine({
       clock: deps.clock,
       bus: this.bus,
       store: deps.store,
@@ -85,7 +133,97 @@ export class Kernel {
       orderIds: new SequenceIds(`${deps.idPrefix ?? ''}O-`, restored.lastOrderSeq),
       onError,
     });
-    this.execution.restore(restored.openOrders);
+    this.exec.restore(restored.openOrders);
+    this.execution = this.exec;
+  }
+
+  get accountId(): string {
+    return this.portfolio.accountId;
+  }
+
+  /**
+   * The one way into the market for every order of this account, whatever its source (bots,
+   * the Max bots, the desk, TradingView, manual, test orders, closes, the emergency stop): the
+   * bot's gates and sizing (entries of a bot), then the account-wide checks, then the execution
+   * engine (journal first, then the broker). Orders that only reduce a position pass every limit.
+   * A refusal is counted and published as a `risk-rejected` event with its code and source.
+   */
+  submit(intent: OrderIntent, source: OrderSource, options: SubmitOptions = {}): SubmitOutcome {
+    const now = this.deps.clock.now();
+    const request: OrderRequest = { ...intent, accountId: this.portfolio.accountId, qty: intent.qty ?? 0 };
+    delete (request as { refPrice?: number }).refPrice;
+    const refuse = (code: RiskCode, message: string): SubmitOutcome => {
+      this.accountRisk.refused(code, source);
+      this.bus.publish({ type: 'risk-rejected', accountId: this.portfolio.accountId, source, code, request, reason: message, ts: now });
+      return { ok: false, code, message };
+    };
+    if (intent.accountId !== undefined && intent.accountId !== this.portfolio.accountId) {
+      return refuse('invalid', `order for account ${intent.accountId} sent to account ${this.portfolio.accountId}`);
+    }
+    const instrument = this.deps.instruments.find(intent.symbol);
+    if (!instrument) return refuse('invalid', `unknown symbol ${intent.symbol}`);
+    const halted = this.exec.halted();
+    if (halted) return refuse('halted', `account ${this.portfolio.accountId} is halted: ${halted.reason}; restart to resume from the journal`);
+    const positions = this.portfolio.openPositions();
+    const price = this.referencePrice(intent.symbol) ?? intent.refPrice;
+    const account = this.portfolio.view();
+    const botRisk = intent.purpose === 'entry' ? options.risk : undefined;
+    if (botRisk) {
+      const side = intent.side === 'buy' ? ('long' as const) : ('short' as const);
+      const d = botRisk.decide(
+        { symbol: intent.symbol, side, price: intent.refPrice ?? price ?? 0, stopPrice: intent.stopLoss ?? null, takeProfit: intent.takeProfit ?? null, qty: intent.qty, reason: intent.reason ?? '' },
+        { botId: intent.botId, account, instrument, openPositions: positions, position: this.portfolio.position(intent.symbol) },
+      );
+      if (!d.ok) return refuse(d.code as RiskCode, d.reason);
+      request.qty = d.qty;
+    }
+    // Money-safe numbers first: a quantity of 1e308 is invalid input, not an exposure question.
+    const bad = requestedQtyProblem(request.qty, instrument);
+    if (bad) return refuse('invalid', bad.message);
+    for (const [field, v] of [['price', request.type === 'limit' ? request.price : null], ['stopPrice', request.type === 'stop' ? request.stopPrice : null]] as const) {
+      const p = v == null ? null : priceProblem(v, undefined, 'price');
+      if (p) return refuse('invalid', `${field}: ${p.message}`);
+    }
+    const reducing = intent.purpose !== 'entry' && isReducing(request, positions);
+    const verdict = this.accountRisk.check(
+      request,
+      {
+        account,
+        instrument,
+        openPositions: positions,
+        workingOrders: this.exec.openOrders(),
+        price,
+        priceOf: (symbol) => this.referencePrice(symbol),
+        now,
+        killSwitch: this.killSwitch.reason,
+        bot: botRisk ? { maxOpenPositions: botRisk.settings.maxOpenPositions, dailyLossLimitR: botRisk.settings.dailyLossLimitR ?? null, riskPerTrade: botRisk.settings.riskPerTrade } : undefined,
+      },
+      reducing,
+    );
+    if (!verdict.ok) return refuse(verdict.code, verdict.message);
+    options.onAccepted?.(request);
+    try {
+      const order = this.exec.place(request);
+      this.accountRisk.accepted(now);
+      return { ok: true, order };
+    } catch (error) {
+      if (error instanceof AccountHaltedError) return refuse('halted', error.message);
+      if (error instanceof OrderValidationError) return refuse('invalid', error.message);
+      throw error;
+    }
+  }
+
+  /** `submit` for callers that work with exceptions: the order, or an OrderRefusedError (AccountHaltedError when halted). */
+  placeOrder(source: OrderSource, intent: OrderIntent, options?: SubmitOptions): Order {
+    const r = this.submit(intent, source, options);
+    if (r.ok) return r.order;
+    if (r.code === 'halted') throw new AccountHaltedError(r.message);
+    throw new OrderRefusedError(r.code, r.message);
+  }
+
+  /** The last price the kernel knows for a symbol: its last tick or bar, the position's mark, or the fallback. */
+  referencePrice(symbol: string): number | undefined {
+    return this.data.lastPrice(symbol) ?? this.portfolio.position(symbol)?.markPrice ?? this.deps.lastPrice?.(symbol);
   }
 
   get clock(): Clock {
@@ -112,6 +250,8 @@ export class Kernel {
       data: this.data,
       bus: this.bus,
       execution: this.execution,
+      submit: (intent, options) => this.submit(intent, options.source ?? 'bot', options),
+      source: options.source ?? 'bot',
       portfolio: this.portfolio,
       risk: options.risk ? new RiskEngine(options.risk, [this.killSwitch, ...(this.deps.gates ?? [])]) : this.risk,
       timer: options.timer,
@@ -190,4 +330,9 @@ export class Kernel {
       updatedAt: now,
     };
   }
+}
+
+/** Drops undefined values, so a partial override keeps the defaults of the keys it leaves out. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

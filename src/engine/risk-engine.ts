@@ -1,6 +1,7 @@
 import type { Instrument } from '../core/instruments.js';
 import { floorToStep } from '../core/instruments.js';
 import type { AccountView, Position, PositionSide } from '../core/portfolio-types.js';
+import type { AccountRiskLimits } from './account-risk.js';
 
 /** What a strategy asks for when it wants to open or add to a position. */
 export interface EntryIntent {
@@ -34,15 +35,36 @@ export interface RiskGate {
   check(intent: EntryIntent, ctx: RiskContext): string | null;
 }
 
+/** A bot's sizing and own limits (the account-wide ones are `AccountRiskLimits`). */
 export interface RiskConfig {
   /** Fraction of equity risked per trade (0.01 = 1%). */
   riskPerTrade: number;
+  /** This bot's open positions plus working entries. */
   maxOpenPositions: number;
-  /** Cap on notional as a multiple of equity. */
+  /** Cap on one entry's notional as a multiple of equity (sizing). */
   maxLeverage: number;
+  /** The bot's daily loss stop in R of the account's day P/L (a breakout preset's daily_risk_limit_r); absent: none. */
+  dailyLossLimitR?: number | null;
 }
 
 export type SizingDecision = { ok: true; qty: number } | { ok: false; reason: string };
+type CodedDecision = { ok: true; qty: number } | { ok: false; code: string; reason: string };
+
+/**
+ * The live defaults, also the backtests' (so a backtest trades under the limits live trading
+ * would apply); `src/cli/config-defaults.ts` embeds them.
+ */
+export const DEFAULT_RISK: RiskConfig = { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 };
+export const DEFAULT_ACCOUNT_LEVERAGE = 10;
+export const DEFAULT_ACCOUNT_LIMITS: AccountRiskLimits = {
+  maxGrossLeverage: 5,
+  maxNetLeverage: 5,
+  maxOpenPositionsPerAccount: 10,
+  dailyLossLimitPct: 5,
+  maxOrdersPerMinute: 120,
+  allowedInstruments: [],
+  marginCheck: true,
+};
 
 export class MaxOpenPositionsGate implements RiskGate {
   readonly name = 'max_open_positions';
@@ -76,18 +98,23 @@ export class StopSideGate implements RiskGate {
 
 export class KillSwitchGate implements RiskGate {
   readonly name = 'kill_switch';
-  private reason: string | null = null;
+  private why: string | null = null;
+
+  /** Why it is engaged, or null while trading is allowed. */
+  get reason(): string | null {
+    return this.why;
+  }
 
   engage(reason: string): void {
-    this.reason = reason;
+    this.why = reason;
   }
 
   release(): void {
-    this.reason = null;
+    this.why = null;
   }
 
   check(): string | null {
-    return this.reason ? `trading halted: ${this.reason}` : null;
+    return this.why ? `trading halted: ${this.why}` : null;
   }
 }
 
@@ -109,20 +136,33 @@ export class RiskEngine {
     this.gates.push(gate);
   }
 
+  get settings(): RiskConfig {
+    return this.config;
+  }
+
   evaluate(intent: EntryIntent, ctx: RiskContext): SizingDecision {
+    const d = this.decide(intent, ctx);
+    return d.ok ? d : { ok: false, reason: d.reason };
+  }
+
+  /**
+   * The bot's gates and sizing; the code is the refusing gate's name (`max_open_positions` is
+   * reported as `max_positions_bot`); the account-wide limits follow in `AccountRisk`.
+   */
+  decide(intent: EntryIntent, ctx: RiskContext): CodedDecision {
     for (const gate of this.gates) {
       const reason = gate.check(intent, ctx);
-      if (reason) return { ok: false, reason: `${gate.name}: ${reason}` };
+      if (reason) return { ok: false, code: gate.name === 'max_open_positions' ? 'max_positions_bot' : gate.name, reason: `${gate.name}: ${reason}` };
     }
     const inst = ctx.instrument;
     if (intent.qty == null && intent.stopPrice == null) {
-      return { ok: false, reason: 'sizing: an entry without a stop needs a fixed qty' };
+      return { ok: false, code: 'sizing', reason: 'sizing: an entry without a stop needs a fixed qty' };
     }
     let qty = intent.qty ?? this.sizeFromStop(intent, ctx);
     const maxNotionalQty = (ctx.account.equity * this.config.maxLeverage) / (intent.price * inst.pointValue);
     qty = floorToStep(Math.min(qty, maxNotionalQty), inst.qtyStep);
     if (!(qty >= inst.minQty)) {
-      return { ok: false, reason: `sizing: quantity ${qty} below minimum ${inst.minQty} for ${inst.symbol}` };
+      return { ok: false, code: 'sizing', reason: `sizing: quantity ${qty} below minimum ${inst.minQty} for ${inst.symbol}` };
     }
     return { ok: true, qty };
   }

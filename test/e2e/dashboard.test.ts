@@ -70,8 +70,11 @@ describe('dashboard (browser)', { skip }, () => {
       const price = page.locator('[data-testid=positions] tbody tr[data-symbol] [data-col=price]').first();
       const first = await price.innerText();
       await waitText(page, '[data-testid=positions] tbody tr[data-symbol] [data-col=price]', (t) => t !== first, 'the position price to move');
-      const equity = await text(page, '[data-field=equity] dd');
-      await waitText(page, '[data-field=equity] dd', (t) => t !== equity, 'the equity to move');
+      // The demo bot trades its own account (demo), shown in its own card next to the engine's.
+      const demoEquity = '[data-testid=account][data-account=demo] [data-field=equity] dd';
+      await page.locator(demoEquity).waitFor({ timeout: 10_000 });
+      const equity = await text(page, demoEquity);
+      await waitText(page, demoEquity, (t) => t !== equity, 'the equity to move');
       await page.locator('[data-testid=trades] tbody tr').first().waitFor({ timeout: 10_000 });
       await waitText(page, '[data-testid=events] li', (t) => /TRADE EXECUTION|SCAN SUMMARY/.test(t), 'an event in the log');
       await waitText(page, '[data-testid=chart-ES] [data-testid=chart-last]', (t) => /\d+ bars/.test(t), 'candles in the ES chart', 20_000);

@@ -11,6 +11,8 @@ const env = { BRIDGE_HEARTBEAT_SECRET: SECRET };
 const config = (dir: string, bridge: Obj = {}) =>
   fastConfig(dir, {
     demoBot: { enabled: false },
+    // Bridge mechanics, not limits: a dozen ES lots on 50 000 is beyond the live leverage limits.
+    risk: { accounts: { bridge: { maxGrossLeverage: 125, maxNetLeverage: 125, marginCheck: false } } },
     bridge: { enabled: true, allowTestOrders: true, leaseSeconds: 30, contracts: { ES: { contract: 'MESM6', exchange: 'CME' } }, ...bridge },
   });
 
@@ -140,7 +142,7 @@ describe('execution bridge: crashes on both sides', () => {
       assert.equal(snap.status, 200);
       const resolved = await getJson<Obj>(`${server.url}/api/bridge/orders/${id}/resolve`, post({}));
       assert.deepEqual([resolved.status, resolved.body.outcome], [200, 'CANCELLED'], JSON.stringify(resolved.body));
-      const order = (await getJson<{ id: string; status: string }[]>(`${server.url}/api/orders?limit=50`)).body.find((o) => o.id === id);
+      const order = (await getJson<{ id: string; status: string }[]>(`${server.url}/api/orders?account=bridge&limit=50`)).body.find((o) => o.id === id);
       assert.equal(order?.status, 'cancelled');
       await waitFor('the resolution in /api/state', async () => (await stateAlerts(server)).some((a) => a.kind === 'bridge-stale-resolved' && a.orderId === id));
       assert.deepEqual((await bridgeStatus(server)).stale_orders, []);

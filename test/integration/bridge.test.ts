@@ -14,6 +14,8 @@ const post = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'cont
 const bridgeConfig = (dir: string, bridge: Obj = {}) =>
   fastConfig(dir, {
     demoBot: { enabled: false },
+    // Bridge mechanics, not limits: a dozen ES lots on 50 000 is beyond the live leverage limits.
+    risk: { accounts: { bridge: { maxGrossLeverage: 125, maxNetLeverage: 125, marginCheck: false } } },
     bridge: { enabled: true, allowTestOrders: true, leaseSeconds: 30, contracts: { ES: { contract: 'MESM6', exchange: 'CME' } }, ...bridge },
   });
 
@@ -147,7 +149,7 @@ describe('execution bridge (seed 003) against the real server', () => {
       const executed = [...a.executed(), ...b.executed()];
       assert.equal(executed.length, ids.length, `each order executed once:\nalpha:\n${a.output()}\nbeta:\n${b.output()}`);
       assert.deepEqual([...executed].sort(), [...ids].sort());
-      const orders = (await getJson<{ id: string; status: string }[]>(`${server.url}/api/orders?limit=100`)).body.filter((o) => ids.includes(o.id));
+      const orders = (await getJson<{ id: string; status: string }[]>(`${server.url}/api/orders?account=bridge&limit=100`)).body.filter((o) => ids.includes(o.id));
       assert.ok(orders.every((o) => o.status === 'filled'), JSON.stringify(orders));
     } finally {
       codes = [await a.stop(), await b.stop()];

@@ -21,7 +21,7 @@ function readDb(dataDir: string): DbView {
       orders: rows('SELECT data FROM orders ORDER BY seq'),
       fills: rows('SELECT data FROM fills ORDER BY ts, rowid'),
       openPositions: rows('SELECT data FROM positions WHERE open = 1 ORDER BY seq'),
-      account: rows(`SELECT data FROM accounts WHERE id = 'paper'`)[0] as Obj,
+      account: rows(`SELECT data FROM accounts WHERE id = 'demo'`)[0] as Obj,
     };
   } finally {
     db.close();
@@ -46,7 +46,7 @@ describe('crash safety', () => {
       await waitFor(
         'fills and an open position',
         async () => {
-          const { body } = await getJson<Obj[]>(`${server.url}/api/positions`);
+          const { body } = await getJson<Obj[]>(`${server.url}/api/positions?account=demo`);
           return announced.length >= 4 && body.length > 0;
         },
         60_000,
@@ -69,7 +69,7 @@ describe('crash safety', () => {
     const frozen = fastConfig(dataDir, { feed: { tickIntervalMs: 60_000 }, demoBot: { enabled: false } });
     const restarted = await startServer({ dataDir, config: frozen });
     try {
-      const positions = (await getJson<Obj[]>(`${restarted.url}/api/positions`)).body;
+      const positions = (await getJson<Obj[]>(`${restarted.url}/api/positions?account=demo`)).body;
       const expected = atCrash.openPositions.map((p) => ({
         id: p.id,
         symbol: p.symbol,
@@ -90,9 +90,11 @@ describe('crash safety', () => {
         'recent trades restored from the journal',
       );
 
-      const account = (await getJson<Obj>(`${restarted.url}/api/account`)).body;
+      // The demo bot trades its own account (demo): its figures from GET /api/accounts.
+      const accounts = (await getJson<{ accounts: { id: string; account: Obj }[] }>(`${restarted.url}/api/accounts`)).body.accounts;
+      const account = accounts.find((a) => a.id === 'demo')?.account as Obj;
       assert.equal(account.balance, atCrash.account.balance);
-      assert.equal(account.realized_pnl, atCrash.account.realizedPnl);
+      assert.equal(account.realizedPnl, atCrash.account.realizedPnl);
       assert.equal(account.fees, atCrash.account.fees);
       const feesFromFills = atCrash.fills.reduce((sum, f) => sum + (f.fee as number), 0);
       assert.ok(Math.abs((account.fees as number) - feesFromFills) < 1e-6, 'account fees equal the sum of stored fills');

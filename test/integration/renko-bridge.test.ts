@@ -102,7 +102,7 @@ describe('Renko desk on the execution bridge (seed 003, full loop)', () => {
       assert.notEqual(exitId, entryId);
       assert.equal(((closed.locks as Obj).cooldown as Obj).active, true);
 
-      const orders = (await operator('/api/orders?limit=50')).body as unknown as Obj[];
+      const orders = (await operator('/api/orders?account=bridge&limit=50')).body as unknown as Obj[];
       const ours = orders.filter((o) => o.id === entryId || o.id === exitId);
       assert.deepEqual(ours.map((o) => [o.id, o.status, o.side, o.qty, o.purpose]).sort(), [
         [entryId, 'filled', 'buy', 5, 'entry'],

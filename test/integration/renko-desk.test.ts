@@ -47,7 +47,7 @@ describe('Renko operator desk over HTTP (seed 003)', () => {
         return s.assets.ES?.position ? s : null;
       });
       assert.deepEqual([(opened.assets.ES?.position as Obj).side, (opened.assets.ES?.position as Obj).qty], ['BUY', 5]);
-      const orders = (await getJson<Obj[]>(`${server.url}/api/orders?limit=20`)).body;
+      const orders = (await getJson<Obj[]>(`${server.url}/api/orders?account=renko&limit=20`)).body;
       assert.ok(orders.some((o) => o.id === entryId && o.status === 'filled'), 'GET /api/orders (seed 001) lists the filled entry');
 
       const lockedExit = await getJson<Obj>(`${server.url}/api/exit`, post({ asset: 'ES' }));
@@ -63,7 +63,7 @@ describe('Renko operator desk over HTTP (seed 003)', () => {
       });
       const lastExit = closed.assets.ES?.last_exit as Obj;
       assert.match(String(lastExit.reason), /^6pt flip exit/);
-      const after = (await getJson<Obj[]>(`${server.url}/api/orders?limit=20`)).body;
+      const after = (await getJson<Obj[]>(`${server.url}/api/orders?account=renko&limit=20`)).body;
       const exitOrder = after.find((o) => o.id === lastExit.order_id);
       assert.equal(exitOrder?.status, 'filled');
       assert.equal((closed.assets.ES?.locks as { cooldown: Obj }).cooldown.active, true);

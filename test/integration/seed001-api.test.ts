@@ -393,7 +393,7 @@ describe('seed 001 API on the running server', () => {
 
   it('GET /api/orders lists orders with the seed fields; ?status=open filters; 422 for a bad status', async () => {
     const orders = await waitFor('a filled and an open order', async () => {
-      const { body } = await api.get<Obj[]>('/api/orders');
+      const { body } = await api.get<Obj[]>('/api/orders?account=demo');
       return body.some((o) => o.status === 'filled') && body.some((o) => o.status === 'open') && body;
     }, 20_000, 200);
     for (const o of orders) {
@@ -407,7 +407,7 @@ describe('seed 001 API on the running server', () => {
     }
     // Protective orders keep their real type (issue 11 item 11): the stop-loss is a stop order.
     const stops = await waitFor('a protective stop-loss order', async () => {
-      const { body } = await api.get<Obj[]>('/api/orders?limit=500');
+      const { body } = await api.get<Obj[]>('/api/orders?account=demo&limit=500');
       const found = body.filter((o) => o.purpose === 'stop_loss');
       return found.length > 0 && found;
     }, 20_000, 200);
@@ -415,15 +415,15 @@ describe('seed 001 API on the running server', () => {
       assert.equal(o.type, 'stop', JSON.stringify(o));
       assert.ok((o.stopPrice as number) > 0, JSON.stringify(o));
     }
-    for (const o of (await api.get<Obj[]>('/api/orders?limit=500')).body) {
+    for (const o of (await api.get<Obj[]>('/api/orders?account=demo&limit=500')).body) {
       assert.ok(['market', 'limit', 'stop'].includes(o.type as string), `type ${String(o.type)}`);
       if (o.purpose === 'entry' || o.purpose === 'exit') assert.equal(o.type, 'market');
     }
-    const open = await api.get<Obj[]>('/api/orders?status=open');
+    const open = await api.get<Obj[]>('/api/orders?account=demo&status=open');
     assert.equal(open.status, 200);
     assert.ok(open.body.length > 0);
     assert.ok(open.body.every((o) => o.status === 'open'));
-    const filled = await api.get<Obj[]>('/api/orders?status=filled');
+    const filled = await api.get<Obj[]>('/api/orders?account=demo&status=filled');
     assert.ok(filled.body.length > 0 && filled.body.every((o) => o.status === 'filled' && (o.fees as number) >= 0));
     const bad = await api.get('/api/orders?status=bogus');
     assert.equal(bad.status, 422);
@@ -432,7 +432,7 @@ describe('seed 001 API on the running server', () => {
 
   it('GET /api/positions/{id}: 200 for an open position, 404 otherwise', async () => {
     const found = await waitFor('an open position fetched by id', async () => {
-      const { body } = await api.get<Obj[]>('/api/positions');
+      const { body } = await api.get<Obj[]>('/api/positions?account=demo');
       for (const p of body) {
         const one = await api.get(`/api/positions/${encodeURIComponent(String(p.id))}`);
         if (one.status === 200) return { listed: p, one: one.body };
@@ -455,7 +455,7 @@ describe('seed 001 API on the running server', () => {
     assert.equal(unknown.status, 404);
     assert.ok(unknown.body.detail);
 
-    const filled = (await api.get<Obj[]>('/api/orders?status=filled')).body[0] as Obj;
+    const filled = (await api.get<Obj[]>('/api/orders?account=demo&status=filled')).body[0] as Obj;
     assert.ok(filled, 'a filled order exists');
     const conflict = await api.del(`/api/orders/${String(filled.id)}`);
     assert.equal(conflict.status, 409);
@@ -465,7 +465,7 @@ describe('seed 001 API on the running server', () => {
     let cancelled: { id: string; body: Obj } | null = null;
     for (let attempt = 0; attempt < 10 && !cancelled; attempt += 1) {
       const open = await waitFor('a working order', async () => {
-        const { body } = await api.get<Obj[]>('/api/orders?status=open');
+        const { body } = await api.get<Obj[]>('/api/orders?account=demo&status=open');
         return body.length > 0 && body;
       }, 20_000, 100);
       const id = String((open[0] as Obj).id);
@@ -479,7 +479,7 @@ describe('seed 001 API on the running server', () => {
     isIso(cancelled.body.timestamp, 'cancel.timestamp');
     const id = cancelled.id;
     const after = await waitFor('the order listed as cancelled', async () => {
-      const { body } = await api.get<Obj[]>('/api/orders?status=cancelled&limit=1000');
+      const { body } = await api.get<Obj[]>('/api/orders?account=demo&status=cancelled&limit=1000');
       return body.find((o) => o.id === id);
     }, 5_000);
     assert.equal(after.status, 'cancelled');
@@ -494,7 +494,7 @@ describe('seed 001 API on the running server', () => {
     assert.match(String(unknown.body.detail), /P-99999999/);
 
     const open = await waitFor('an open position to close', async () => {
-      const { body } = await api.get<Obj[]>('/api/positions');
+      const { body } = await api.get<Obj[]>('/api/positions?account=demo');
       return body.length > 0 && body;
     }, 20_000, 100);
     const position = open[0] as Obj;
@@ -520,7 +520,7 @@ describe('seed 001 API on the running server', () => {
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.ok(['already_closing', 'already_closed'].includes(again.body.status as string), String(again.body.status));
     if (again.body.status === 'already_closing' && body.status === 'closing') assert.equal((again.body.order as Obj).id, (body.order as Obj).id, 'the same exit order');
-    await waitFor('the closed position gone from /api/positions', async () => !(await api.get<Obj[]>('/api/positions')).body.some((p) => p.id === position.id), 5_000, 100);
+    await waitFor('the closed position gone from /api/positions', async () => !(await api.get<Obj[]>('/api/positions?account=demo')).body.some((p) => p.id === position.id), 5_000, 100);
     // Once closed: status already_closed with the closing trade, by id and by seed 000 ticket.
     for (const id of [String(position.id), String(position.ticket ?? Number(/\d+$/.exec(String(position.id))?.[0]))]) {
       const closed = await api.post(`/api/positions/${encodeURIComponent(id)}/close`);
@@ -544,7 +544,7 @@ describe('seed 001 API on the running server', () => {
     for (const m of wsOf('POSITION_OPENED')) hasFields((m.data as Obj).position, POSITION_FIELDS, 'POSITION_OPENED.data.position');
     // What was pushed is what REST reports.
     const placed = (wsOf('ORDER_PLACED').at(-1) as WsMessage).data as Obj;
-    const { body } = await api.get<Obj[]>('/api/orders?limit=1000');
+    const { body } = await api.get<Obj[]>('/api/orders?account=demo&limit=1000');
     assert.ok(body.some((o) => o.id === (placed.order as Obj).id), 'a placed order is listed by GET /api/orders');
   });
 
@@ -631,20 +631,20 @@ describe('seed 001 API on the running server', () => {
   });
 
   it('POST /api/engine/emergency-stop cancels working orders and flattens the paper account; EMERGENCY allows only stop/reload', async () => {
-    await waitFor('an open position to flatten', async () => (await api.get<Obj[]>('/api/positions')).body.length > 0, 20_000, 100);
+    await waitFor('an open position to flatten', async () => (await api.get<Obj[]>('/api/positions?account=demo')).body.length > 0, 20_000, 100);
     const res = await api.post('/api/engine/emergency-stop', { reason: 'integration test' });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.success, true);
     assert.equal(res.body.state, 'EMERGENCY');
     await waitFor('no open orders and no positions', async () => {
-      const orders = (await api.get<Obj[]>('/api/orders?status=open')).body;
-      const positions = (await api.get<Obj[]>('/api/positions')).body;
+      const orders = (await api.get<Obj[]>('/api/orders?account=demo&status=open')).body;
+      const positions = (await api.get<Obj[]>('/api/positions?account=demo')).body;
       return orders.length === 0 && positions.length === 0;
     }, 5_000);
     // Nothing reopens: every bot is halted.
     await new Promise((r) => setTimeout(r, 1000));
-    assert.deepEqual((await api.get<Obj[]>('/api/positions')).body, []);
-    assert.deepEqual((await api.get<Obj[]>('/api/orders?status=open')).body, []);
+    assert.deepEqual((await api.get<Obj[]>('/api/positions?account=demo')).body, []);
+    assert.deepEqual((await api.get<Obj[]>('/api/orders?account=demo&status=open')).body, []);
 
     const status = await api.get('/api/engine/status');
     assert.equal(status.body.state, 'EMERGENCY');

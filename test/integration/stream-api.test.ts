@@ -58,7 +58,8 @@ describe('seed 000 streaming surface on the running server', () => {
       assert.ok(!Number.isNaN(Date.parse(t.timestamp as string)));
     }
     const positions = await waitFor('an open position', async () => {
-      const { body } = await getJson<Obj[]>(`${server.url}/api/positions`);
+      // The demo bot trades its own account (demo); the default is the engine's.
+      const { body } = await getJson<Obj[]>(`${server.url}/api/positions?account=demo`);
       return body.length > 0 && body;
     });
     for (const p of positions) {

@@ -85,3 +85,17 @@ describe('SMA crossover: kernel backtest = independent reference (first 50,000 b
     });
   }
 });
+
+describe('SMA crossover on the whole of 2024 under the live default limits', { skip: !existsSync(FILE) && `no ${FILE}` }, () => {
+  it('fast 10, slow 30, size 1, long-only, 1 000 000 cash: 10,616 closed trades, closed PnL -10,393.09, equal to the reference loop', async () => {
+    const all: Bar[] = [];
+    for await (const batch of readBars(FILE, { symbol: 'BTC/USDT' })) all.push(...batch);
+    // No risk block given: the backtest runs under DEFAULT_RISK and DEFAULT_ACCOUNT_LIMITS (5x gross, 5% daily loss, margin at 10x...).
+    const r = await runBacktest({ instrument: 'BTC/USDT', strategy: { name: 'sma-cross', fast: 10, slow: 30, size: 1, longOnly: true }, cash: 1_000_000, feeRate: 0 }, [all]);
+    const ref = reference(all, 10, 30, 1, true);
+    assert.equal(r.closedTrades, ref.trades.length);
+    assert.equal(r.closedTrades, 10_616);
+    assert.equal(Math.round(r.closedPnl * 100) / 100, -10_393.09);
+    assert.ok(Math.abs(r.closedPnl - ref.trades.reduce((a, t) => a + t.pnl, 0)) < 1e-6);
+  });
+});

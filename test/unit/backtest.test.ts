@@ -120,7 +120,7 @@ describe('Backtester: execution semantics on bars', () => {
   it('fills limit and stop orders when the bar range crosses them, at the price or a better/worse open', () => {
     const bt = new Backtester(config({ feeRate: 0.001, makerRate: 0.0005 }), null);
     const place = (req: Partial<OrderRequest>) =>
-      bt.kernel.execution.place({ accountId: 'backtest', botId: 'manual', symbol: SYMBOL, purpose: 'entry', qty: 1, side: 'buy', type: 'limit', ...req });
+      bt.kernel.placeOrder('test', { accountId: 'backtest', botId: 'manual', symbol: SYMBOL, purpose: 'entry', qty: 1, side: 'buy', type: 'limit', ...req });
     const b = bars([
       [100, 100, 100, 100], // 0
       [100, 101, 99.5, 100], // 1: buy limit 99.8 inside the range: fills at 99.8 (maker)

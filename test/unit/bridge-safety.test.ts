@@ -10,7 +10,7 @@ import type { KernelEvent } from '../../src/core/events.js';
 import type { OrderSide } from '../../src/core/orders.js';
 import { Kernel } from '../../src/engine/kernel.js';
 import { signedPositions } from '../../src/cli/bridge-account.js';
-import { registry, tempDir } from './support.js';
+import { registry, tempDir, OPEN_LIMITS, referencePrice } from './support.js';
 
 const LEASE_MS = 10_000;
 const GRACE_MS = 5_000;
@@ -47,6 +47,9 @@ function harness(file: string, clock = new SimClock(T0), lastPrice = 6000) {
     instruments,
     account: { id: 'bridge', currency: 'USD', startingBalance: 50_000, leverage: 10 },
     risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+    // Bridge and fill mechanics, not limits: sizes beyond the live limits.
+    limits: OPEN_LIMITS,
+    lastPrice: referencePrice,
     idPrefix: 'bridge-',
     onError: (error, context) => errors.push(`${context}: ${(error as Error).message}`),
   });
@@ -71,7 +74,7 @@ function harness(file: string, clock = new SimClock(T0), lastPrice = 6000) {
     alerts,
     events,
     errors,
-    place: (side: OrderSide = 'buy', qty = 1) => k.execution.place({ accountId: 'bridge', botId: 'test', symbol: 'ES', side, type: 'market', purpose: 'entry', qty }).id,
+    place: (side: OrderSide = 'buy', qty = 1) => k.placeOrder('test', { accountId: 'bridge', botId: 'test', symbol: 'ES', side, type: 'market', purpose: 'entry', qty }).id,
     order: (id: string) => store.getOrder(id),
     close: () => store.close(),
   };

@@ -10,7 +10,7 @@ import { SimClock } from '../../src/core/clock.js';
 import type { OrderSide } from '../../src/core/orders.js';
 import type { ExecutionReport } from '../../src/core/ports.js';
 import { Kernel } from '../../src/engine/kernel.js';
-import { registry, tempDir } from './support.js';
+import { registry, tempDir, OPEN_LIMITS, referencePrice } from './support.js';
 
 const LEASE_MS = 30_000;
 const T0 = Date.UTC(2026, 0, 5, 14, 30);
@@ -51,6 +51,9 @@ function harness(file: string, clock = new SimClock(T0), heartbeat = true): Brid
     instruments: registry(),
     account: { id: 'bridge', currency: 'USD', startingBalance: 50_000, leverage: 10 },
     risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+    // Bridge and fill mechanics, not limits: sizes beyond the live limits.
+    limits: OPEN_LIMITS,
+    lastPrice: referencePrice,
     idPrefix: 'bridge-',
     onError: (error, context) => errors.push(`${context}: ${(error as Error).message}`),
   });
@@ -63,7 +66,7 @@ function harness(file: string, clock = new SimClock(T0), heartbeat = true): Brid
     reports,
     errors,
     place: (side = 'buy', qty = 1, symbol = 'ES') =>
-      kernel.execution.place({ accountId: 'bridge', botId: 'test', symbol, side, type: 'market', purpose: 'entry', qty }).id,
+      kernel.placeOrder('test', { accountId: 'bridge', botId: 'test', symbol, side, type: 'market', purpose: 'entry', qty }).id,
     close: () => store.close(),
   };
 }
@@ -566,7 +569,7 @@ describe('bridge broker: availability, routing and ids', () => {
       assert.equal(orderOf(h, b)?.status, 'pending_submit');
       const nq = h.place('buy', 1, 'NQ');
       assert.match(orderOf(h, nq)?.reason ?? '', /no bridge contract for NQ/);
-      const limit = h.kernel.execution.place({ accountId: 'bridge', botId: 't', symbol: 'ES', side: 'buy', type: 'limit', price: 5000, purpose: 'entry', qty: 1 });
+      const limit = h.kernel.placeOrder('test', { accountId: 'bridge', botId: 't', symbol: 'ES', side: 'buy', type: 'limit', price: 5000, purpose: 'entry', qty: 1 });
       assert.equal(orderOf(h, limit.id)?.status, 'rejected');
       assert.match(orderOf(h, limit.id)?.reason ?? '', /market orders only/);
     } finally {
@@ -586,10 +589,13 @@ describe('bridge broker: availability, routing and ids', () => {
       instruments: registry(),
       account: { id: 'paper', currency: 'USD', startingBalance: 100_000, leverage: 10 },
       risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+      // Bridge and fill mechanics, not limits: sizes beyond the live limits.
+      limits: OPEN_LIMITS,
+      lastPrice: referencePrice,
     });
     try {
       const b = h.place();
-      const p = paper.execution.place({ accountId: 'paper', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 });
+      const p = paper.placeOrder('test', { accountId: 'paper', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 });
       assert.match(p.id, /^O-\d{8}$/);
       assert.notEqual(p.id, b);
       assert.equal(h.store.getOrder(b)?.accountId, 'bridge');

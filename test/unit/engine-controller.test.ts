@@ -8,7 +8,7 @@ import { SmaCrossStrategy } from '../../src/strategies/sma-cross/sma-cross.js';
 import type { Preset } from '../../src/strategies/breakout/preset.js';
 import { collectScanInputs, scanMarkets } from '../../src/strategies/breakout/scanner.js';
 import { repoRoot } from '../helpers/server.js';
-import { buildHarness, tempDir, type Harness } from './support.js';
+import { buildHarness, tempDir, type Harness, OPEN_LIMITS } from './support.js';
 
 const preset = JSON.parse(readFileSync(join(repoRoot, 'presets', 'breakout_v1.json'), 'utf8')) as Preset;
 
@@ -24,7 +24,7 @@ function controller(h: Harness) {
   };
   const runtime: PresetRuntime = {
     strategy: (p) => new BreakoutStrategy(p as unknown as Preset),
-    risk: (p) => ({ riskPerTrade: (p as unknown as Preset).risk.risk_per_trade, maxOpenPositions: 3, maxLeverage: 5 }),
+    risk: (p) => ({ riskPerTrade: (p as unknown as Preset).risk.risk_per_trade, maxOpenPositions: 3, maxLeverage: 5, dailyLossLimitR: (p as unknown as Preset).risk.daily_risk_limit_r }),
     slots: (p) => (p as unknown as Preset).risk.max_concurrent_positions,
     scan: (p, options) =>
       scanMarkets(
@@ -92,12 +92,12 @@ describe('EngineController over a real kernel', () => {
   });
 
   it('emergency stop halts all bots, cancels working orders, flattens positions and blocks new entries until reload', async () => {
-    const h = buildHarness({ file: dir.file('c.db') });
+    const h = buildHarness({ file: dir.file('c.db'), limits: OPEN_LIMITS });
     const { engine, reloads } = controller(h);
     h.tick('ES', 6000, 1_000);
     h.tick('NQ', 21000, 1_000);
-    h.kernel.execution.place({ accountId: 'paper', botId: 'demo', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2, stopLoss: 5990 });
-    h.kernel.execution.place({ accountId: 'paper', botId: 'demo', symbol: 'NQ', side: 'sell', type: 'limit', purpose: 'entry', qty: 1, price: 21100 });
+    h.kernel.placeOrder('test', { accountId: 'paper', botId: 'demo', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2, stopLoss: 5990 });
+    h.kernel.placeOrder('test', { accountId: 'paper', botId: 'demo', symbol: 'NQ', side: 'sell', type: 'limit', purpose: 'entry', qty: 1, price: 21100 });
     h.tick('ES', 6001, 2_000); // entry fills, protective stop placed
     assert.equal(h.kernel.portfolio.openPositions().length, 1);
     assert.equal(h.kernel.execution.openOrders().length, 2, 'protective stop and the NQ limit are working');
@@ -107,7 +107,14 @@ describe('EngineController over a real kernel', () => {
     const r = engine.emergencyStop('test');
     assert.ok(r.ok);
     assert.equal(engine.state, 'EMERGENCY');
-    assert.deepEqual(r.ok && r.details, { cancelledOrders: 2, closingPositions: 1 });
+    const details = (r.ok && r.details) as Record<string, unknown>;
+    assert.equal(details.cancelledOrders, 2);
+    assert.equal(details.closingPositions, 1);
+    const [report] = details.accounts as { account: string; role: string; halted_bots: string[]; cancelled_orders: string[]; closing_orders: { symbol: string; qty: number }[] }[];
+    assert.equal(report?.account, 'paper');
+    assert.deepEqual(report?.halted_bots.sort(), ['demo', 'engine']);
+    assert.equal(report?.cancelled_orders.length, 2);
+    assert.deepEqual(report?.closing_orders.map((o) => [o.symbol, o.qty]), [['ES', 2]]);
     assert.ok(h.kernel.allBots().every((b) => !b.isRunning));
     h.tick('ES', 6002, 3_000); // the flattening market order fills
     assert.equal(h.kernel.portfolio.openPositions().length, 0);
@@ -140,6 +147,32 @@ describe('EngineController over a real kernel', () => {
     assert.ok(ok.ok);
     assert.equal(ok.ok && ok.snapshot.totalScanned, 1);
     assert.equal(engine.lastScan(), ok.ok ? ok.snapshot : null);
+    h.store.close();
+  });
+
+  it('dailyR is the figure the daily loss stop acts on: the account day P/L over day start equity x risk per trade', () => {
+    const h = buildHarness({ file: dir.file('daily-r.db'), limits: { dailyLossLimitPct: null } });
+    const { engine } = controller(h);
+    assert.ok(engine.start('breakout_v1', 'paper').ok);
+    const riskPerTrade = preset.risk.risk_per_trade;
+    const limitR = preset.risk.daily_risk_limit_r;
+    const unit = 100_000 * riskPerTrade;
+    // Another bot's ES position loses (limitR + 0.5) R.
+    h.tick('ES', 6_000, 1_000);
+    assert.ok(h.kernel.submit({ botId: 'other', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 }, 'test').ok);
+    h.tick('ES', 6_000, 2_000);
+    const fees = -h.kernel.portfolio.view().dayPnl;
+    const drop = ((limitR + 0.5) * unit - fees) / 50;
+    h.tick('ES', 6_000 - Math.ceil(drop * 4) / 4, 3_000);
+    const view = h.kernel.portfolio.view();
+    const status = engine.status();
+    assert.equal(status.dailyR, Number((view.dayPnl / unit).toFixed(4)));
+    assert.ok(status.dailyR <= -limitR, `${status.dailyR}`);
+    // The engine bot's next entry is refused by that same figure.
+    const bot = h.kernel.bot('engine');
+    assert.ok(bot);
+    const r = bot.context.enter({ symbol: 'BTC/USDT', side: 'long', price: 50_000, stopPrice: 49_000, reason: 'test' });
+    assert.ok(!r.ok && r.reason === `daily loss limit: ${(view.dayPnl / unit).toFixed(2)}R today (limit -${limitR}R)`, JSON.stringify(r));
     h.store.close();
   });
 });

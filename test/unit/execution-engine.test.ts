@@ -43,7 +43,7 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
       seen.push({ passed: { ...order }, stored: h.store.getOrder(order.id) });
       submit(order);
     };
-    const placed = h.kernel.execution.place(request());
+    const placed = h.kernel.placeOrder('test', request());
     assert.equal(seen.length, 1);
     const first = seen[0];
     assert.ok(first);
@@ -60,21 +60,21 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
 
   it('assigns sequential client ids and validates requests before storing anything', () => {
     const h = harness();
-    assert.equal(h.kernel.execution.place(request()).id, 'O-00000001');
-    assert.equal(h.kernel.execution.place(request({ type: 'limit', price: 40_000 })).id, 'O-00000002');
-    assert.throws(() => h.kernel.execution.place(request({ symbol: 'DOGE/XYZ' })), OrderValidationError);
-    assert.throws(() => h.kernel.execution.place(request({ qty: 0.0001 })), OrderValidationError);
-    assert.throws(() => h.kernel.execution.place(request({ type: 'limit', price: null })), OrderValidationError);
-    assert.throws(() => h.kernel.execution.place(request({ type: 'stop', stopPrice: 0 })), OrderValidationError);
+    assert.equal(h.kernel.placeOrder('test', request()).id, 'O-00000001');
+    assert.equal(h.kernel.placeOrder('test', request({ type: 'limit', price: 40_000 })).id, 'O-00000002');
+    assert.throws(() => h.kernel.placeOrder('test', request({ symbol: 'DOGE/XYZ' })), OrderValidationError);
+    assert.throws(() => h.kernel.placeOrder('test', request({ qty: 0.0001 })), OrderValidationError);
+    assert.throws(() => h.kernel.placeOrder('test', request({ type: 'limit', price: null })), OrderValidationError);
+    assert.throws(() => h.kernel.placeOrder('test', request({ type: 'stop', stopPrice: 0 })), OrderValidationError);
     assert.equal(h.store.listOrders({ limit: 100 }).length, 2, 'refused requests are not stored');
-    assert.equal(h.kernel.execution.place(request()).id, 'O-00000003');
+    assert.equal(h.kernel.placeOrder('test', request()).id, 'O-00000003');
     h.store.close();
   });
 
   it('fills a market order at the next price (plus slippage) and records order, fill, position and account', () => {
     const h = harness();
     h.clock.set(1_000);
-    const placed = h.kernel.execution.place(request({ qty: 0.5 }));
+    const placed = h.kernel.placeOrder('test', request({ qty: 0.5 }));
     assert.equal(h.store.recentFills(10).length, 0, 'no fill before a price arrives');
     assert.equal(h.kernel.portfolio.position('BTC/USDT'), undefined);
 
@@ -116,7 +116,7 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
 
   it('ignores a replayed duplicate fill report', () => {
     const h = harness();
-    h.kernel.execution.place(request());
+    h.kernel.placeOrder('test', request());
     h.tick('BTC/USDT', 50_000, 1_000);
     const fillReport = h.reports.find((r): r is Extract<ExecutionReport, { kind: 'filled' }> => r.kind === 'filled');
     assert.ok(fillReport);
@@ -149,7 +149,7 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
 
     it('answers not_cancellable for a filled order', () => {
       const h = harness();
-      const o = h.kernel.execution.place(request());
+      const o = h.kernel.placeOrder('test', request());
       h.tick('BTC/USDT', 50_000, 1_000);
       const r = h.kernel.execution.cancel(o.id);
       assert.ok(!r.ok && r.code === 'not_cancellable', JSON.stringify(r));
@@ -159,7 +159,7 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
 
     it('cancels a working limit order, which then never fills', () => {
       const h = harness();
-      const o = h.kernel.execution.place(request({ type: 'limit', price: 49_000 }));
+      const o = h.kernel.placeOrder('test', request({ type: 'limit', price: 49_000 }));
       h.tick('BTC/USDT', 50_000, 1_000);
       assert.equal(h.store.getOrder(o.id)?.status, 'accepted', 'limit not reached yet');
       const r = h.kernel.execution.cancel(o.id, 'changed my mind');
@@ -181,7 +181,7 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
   describe('protective stop', () => {
     it('attaches a stop when the entry fills and cancels it when an exit closes the position', () => {
       const h = harness();
-      const entry = h.kernel.execution.place(request({ qty: 0.5, stopLoss: 49_000 }));
+      const entry = h.kernel.placeOrder('test', request({ qty: 0.5, stopLoss: 49_000 }));
       assert.equal(h.kernel.execution.openOrders().filter((o) => o.purpose === 'stop_loss').length, 0, 'no stop before the entry fills');
       h.tick('BTC/USDT', 50_000, 1_000);
 
@@ -200,7 +200,7 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
       assert.equal(pos?.stopPrice, 49_000);
       assert.ok(near(pos?.initialRisk, (50_000.1 - 49_000) * 0.5)); // 500.05
 
-      h.kernel.execution.place(request({ side: 'sell', purpose: 'exit', qty: 0.5 }));
+      h.kernel.placeOrder('test', request({ side: 'sell', purpose: 'exit', qty: 0.5 }));
       h.tick('BTC/USDT', 50_500, 2_000);
       assert.equal(h.kernel.portfolio.position('BTC/USDT'), undefined);
       assert.equal(h.store.getOrder(stop.id)?.status, 'cancelled');
@@ -230,7 +230,7 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
 
     it('closes the position when the stop triggers, at the worse of stop and open plus slippage', () => {
       const h = harness();
-      h.kernel.execution.place(request({ qty: 0.5, stopLoss: 49_000 }));
+      h.kernel.placeOrder('test', request({ qty: 0.5, stopLoss: 49_000 }));
       h.tick('BTC/USDT', 50_000, 1_000);
       h.tick('BTC/USDT', 49_500, 2_000);
       assert.equal(h.kernel.portfolio.position('BTC/USDT')?.qty, 0.5);
@@ -245,7 +245,7 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
 
     it('a moved stop (trailing) replaces the protective stop order, journaled with the position', () => {
       const h = harness();
-      h.kernel.execution.place(request({ qty: 0.5, stopLoss: 49_000 }));
+      h.kernel.placeOrder('test', request({ qty: 0.5, stopLoss: 49_000 }));
       h.tick('BTC/USDT', 50_000, 1_000);
       const [old] = h.kernel.execution.openOrders().filter((o) => o.purpose === 'stop_loss');
       const moved = h.kernel.execution.updateProtection('BTC/USDT', { stopPrice: 49_600.04 });
@@ -267,9 +267,9 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
 
     it('keeps the protective stop no larger than the position after a partial exit', () => {
       const h = harness();
-      h.kernel.execution.place(request({ qty: 1, stopLoss: 49_000 }));
+      h.kernel.placeOrder('test', request({ qty: 1, stopLoss: 49_000 }));
       h.tick('BTC/USDT', 50_000, 1_000);
-      h.kernel.execution.place(request({ side: 'sell', purpose: 'exit', qty: 0.4 }));
+      h.kernel.placeOrder('test', request({ side: 'sell', purpose: 'exit', qty: 0.4 }));
       h.tick('BTC/USDT', 50_200, 2_000);
       assert.equal(h.kernel.portfolio.position('BTC/USDT')?.qty, 0.6);
       const stopQty = h.kernel.execution

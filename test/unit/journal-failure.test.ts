@@ -10,7 +10,7 @@ import type { TradingStore } from '../../src/core/ports.js';
 import type { KernelEvent } from '../../src/core/events.js';
 import { AccountHaltedError, JournalWriteError } from '../../src/engine/execution-engine.js';
 import { Kernel } from '../../src/engine/kernel.js';
-import { buildHarness, tempDir, type Harness, paperRequest, registry, ScriptedBroker } from './support.js';
+import { buildHarness, tempDir, type Harness, paperRequest, registry, ScriptedBroker, OPEN_LIMITS, referencePrice } from './support.js';
 
 const dirs = tempDir('tw-journal-');
 after(() => dirs.cleanup());
@@ -99,9 +99,9 @@ describe('commit before apply: a failed journal write halts the account, memory 
     const store = (failing as unknown as FailingStore).inner;
     const f = failing as unknown as FailingStore;
 
-    h.kernel.execution.place(request({ stopLoss: 49_000 }));
+    h.kernel.placeOrder('test', request({ stopLoss: 49_000 }));
     h.tick('BTC/USDT', 50_000, 1_000);
-    const exit = h.kernel.execution.place(request({ side: 'sell', purpose: 'exit' }));
+    const exit = h.kernel.placeOrder('test', request({ side: 'sell', purpose: 'exit' }));
     assert.equal(exit.status, 'accepted');
     const before = memoryOf(h);
     const rowsBefore = counts(store);
@@ -123,7 +123,7 @@ describe('commit before apply: a failed journal write halts the account, memory 
 
     // Halted: orders are refused, cancels too, and reports are left to the broker.
     f.heal();
-    assert.throws(() => h.kernel.execution.place(request()), AccountHaltedError);
+    assert.throws(() => h.kernel.placeOrder('test', request()), AccountHaltedError);
     const c = h.kernel.execution.cancel(exit.id);
     assert.ok(!c.ok && /halted/.test(c.message));
     h.tick('BTC/USDT', 48_000, 3_000); // would trigger the stop at the paper broker
@@ -150,7 +150,7 @@ describe('commit before apply: a failed journal write halts the account, memory 
     const h = buildHarness({ file, wrapStore: (s) => (failing = new FailingStore(s)) });
     const f = failing as unknown as FailingStore;
     f.failOn('saveOrder', 1); // the new order's row is written; its acceptance is not
-    const o = h.kernel.execution.place(request());
+    const o = h.kernel.placeOrder('test', request());
     assert.equal(f.failures, 1);
     assert.equal(o.status, 'pending_submit', 'memory keeps the stored state');
     assert.equal(f.inner.getOrder(o.id)?.status, 'pending_submit');
@@ -172,9 +172,9 @@ describe('commit before apply: a failed journal write halts the account, memory 
 
   it('a real SQLite write failure (read-only connection) halts the account the same way', () => {
     const h = buildHarness({ file: dirs.file('readonly.db') });
-    h.kernel.execution.place(request());
+    h.kernel.placeOrder('test', request());
     h.tick('BTC/USDT', 50_000, 1_000);
-    const exit = h.kernel.execution.place(request({ side: 'sell', purpose: 'exit' }));
+    const exit = h.kernel.placeOrder('test', request({ side: 'sell', purpose: 'exit' }));
     const before = memoryOf(h);
     h.store.db.pragma('query_only = ON');
     h.tick('BTC/USDT', 51_000, 2_000);
@@ -184,7 +184,7 @@ describe('commit before apply: a failed journal write halts the account, memory 
     h.store.db.pragma('query_only = OFF');
     assert.deepEqual(diskOf(h.store), before);
     assert.equal(h.store.getOrder(exit.id)?.status, 'accepted');
-    assert.throws(() => h.kernel.execution.place(request()), AccountHaltedError);
+    assert.throws(() => h.kernel.placeOrder('test', request()), AccountHaltedError);
     h.store.close();
   });
 
@@ -202,13 +202,16 @@ describe('commit before apply: a failed journal write halts the account, memory 
         instruments: registry(),
         account: { id: 'b', currency: 'USD', startingBalance: 50_000, leverage: 10 },
         risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+        // Bridge and fill mechanics, not limits: sizes beyond the live limits.
+        limits: OPEN_LIMITS,
+        lastPrice: referencePrice,
         idPrefix: 'b-',
       });
       k.bus.onAny((e) => events.push(e));
       return k;
     };
     const k = build(store, broker);
-    const o = k.execution.place({ accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2, stopLoss: 5_990 });
+    const o = k.placeOrder('test', { accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2, stopLoss: 5_990 });
     store.failOn('saveManagedStop');
     broker.report({ kind: 'filled', orderId: o.id, fill: { id: 'T1', orderId: o.id, accountId: 'b', symbol: 'ES', side: 'buy', qty: 2, price: 6_000, fee: 0, ts: 1_500 } });
     // The fill was committed before; the stop that should follow it was not: the account halts.
@@ -231,7 +234,7 @@ describe('commit before apply: a failed journal write halts the account, memory 
 
   it('a duplicate fill id changes nothing, also in the middle of a partially filled order', () => {
     const h = buildHarness({ file: dirs.file('dup.db'), maxVolumeShare: 0.5 });
-    const o = h.kernel.execution.place(request({ qty: 1 }));
+    const o = h.kernel.placeOrder('test', request({ qty: 1 }));
     h.tick('BTC/USDT', 50_000, 1_000, 1); // 0.5 of 1
     const report = h.reports.find((r) => r.kind === 'filled');
     assert.ok(report && report.kind === 'filled');

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { SimClock } from '../../src/core/clock.js';
 import type { Order } from '../../src/core/orders.js';
 import type { Position } from '../../src/core/portfolio-types.js';
-import { buildHarness, tempDir, type Harness } from './support.js';
+import { buildHarness, tempDir, type Harness, OPEN_LIMITS } from './support.js';
 
 const dirs = tempDir('tw-restart-');
 after(() => dirs.cleanup());
@@ -11,13 +11,13 @@ after(() => dirs.cleanup());
 /** A position without the fields that follow the market (re-marked on the next tick). */
 const durable = ({ markPrice: _m, unrealizedPnl: _u, ...rest }: Position) => rest;
 
-const place = (h: Harness, over: Partial<Parameters<Harness['kernel']['execution']['place']>[0]>) =>
-  h.kernel.execution.place({ accountId: 'paper', botId: 'bot', symbol: 'BTC/USDT', side: 'buy', type: 'market', purpose: 'entry', qty: 1, ...over });
+const place = (h: Harness, over: Partial<Parameters<Harness['kernel']['placeOrder']>[1]>) =>
+  h.kernel.placeOrder('test', { accountId: 'paper', botId: 'bot', symbol: 'BTC/USDT', side: 'buy', type: 'market', purpose: 'entry', qty: 1, ...over });
 
 describe('Kernel restart on the same SQLite file', () => {
   it('restores positions, open orders, the account and every id sequence exactly', () => {
     const file = dirs.file('restart.db');
-    const a = buildHarness({ file });
+    const a = buildHarness({ file, limits: OPEN_LIMITS });
     // A round trip on ES: one closed trade.
     place(a, { symbol: 'ES', qty: 2 });
     a.tick('ES', 5_000, 1_000);
@@ -47,7 +47,7 @@ describe('Kernel restart on the same SQLite file', () => {
     assert.ok(Math.abs(account.balance - (100_000 + 950 - 9 - btcFee)) < 1e-6, `balance ${account.balance}`);
     a.store.close();
 
-    const b = buildHarness({ file, clock: new SimClock(6_000) });
+    const b = buildHarness({ file, clock: new SimClock(6_000), limits: OPEN_LIMITS });
     assert.deepEqual(b.kernel.portfolio.openPositions().map(durable), positions.map(durable));
     assert.deepEqual(
       b.kernel.execution.openOrders().sort((x, y) => x.id.localeCompare(y.id)),
@@ -76,7 +76,7 @@ describe('Kernel restart on the same SQLite file', () => {
 
   it("reports a stored 'pending_submit' order rejected on restart and never resends it", () => {
     const file = dirs.file('pending.db');
-    const a = buildHarness({ file });
+    const a = buildHarness({ file, limits: OPEN_LIMITS });
     // A submit that throws now rolls the order row back with it (place runs in one transaction):
     a.broker.submit = () => {
       throw new Error('broker failed inside the placement');
@@ -94,7 +94,7 @@ describe('Kernel restart on the same SQLite file', () => {
     a.store.close();
 
     const clock = new SimClock(10_000);
-    const b = buildHarness({ file, clock });
+    const b = buildHarness({ file, clock, limits: OPEN_LIMITS });
     // Spy on the new broker: nothing may be (re)submitted.
     const submitted: Order[] = [];
     const submit = b.broker.submit.bind(b.broker);

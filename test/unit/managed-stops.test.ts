@@ -11,7 +11,7 @@ import { createBridgeAccount, type BridgeAccount } from '../../src/cli/bridge-ac
 import { SimClock } from '../../src/core/clock.js';
 import type { KernelEvent } from '../../src/core/events.js';
 import { crossed, MANAGED_STOP_TRANSITIONS, managedStopTransition, type ManagedStopEvent, type ManagedStopStatus } from '../../src/core/managed-stops.js';
-import { registry, tempDir } from './support.js';
+import { registry, tempDir, OPEN_LIMITS } from './support.js';
 
 const dirs = tempDir('tw-managed-');
 after(() => dirs.cleanup());
@@ -36,6 +36,8 @@ interface Rig {
 function rig(file: string, clock = new SimClock(T0)): Rig {
   const config = defaultConfig();
   config.bridge = { ...config.bridge, enabled: true, secret: 'test-secret' };
+  // Stop mechanics, not limits: 2 ES on 50 000 is beyond the live leverage and margin limits.
+  config.risk.accounts.bridge = { ...OPEN_LIMITS };
   const store = new SqliteStore({ file });
   const errors: string[] = [];
   // Kernel errors are logged by the wiring: collected here, and none is expected.
@@ -77,7 +79,7 @@ function rig(file: string, clock = new SimClock(T0)): Rig {
 }
 
 const enter = (r: Rig, qty = 2, side: 'buy' | 'sell' = 'buy', levels = { stopLoss: 5_990, takeProfit: 6_030 }) =>
-  r.account.kernel.execution.place({ accountId: 'bridge', botId: 'desk', symbol: 'ES', side, type: 'market', purpose: 'entry', qty, ...levels, tag: 'A' });
+  r.account.kernel.placeOrder('test', { accountId: 'bridge', botId: 'desk', symbol: 'ES', side, type: 'market', purpose: 'entry', qty, ...levels, tag: 'A' });
 
 const stopsOf = (r: Rig) => r.account.kernel.execution.managedStops().map((s) => [s.purpose, s.status, s.side, s.triggerPrice, s.qty]);
 
@@ -176,7 +178,7 @@ describe('server-managed stops on the bridge account', () => {
     r.fillPending(6_000);
     assert.deepEqual(stopsOf(r), [['stop_loss', 'active', 'sell', 5_990, 3]]);
 
-    k.execution.place({ accountId: 'bridge', botId: 'desk', symbol: 'ES', side: 'sell', type: 'market', purpose: 'exit', qty: 2, reason: 'scale out' });
+    k.placeOrder('test', { accountId: 'bridge', botId: 'desk', symbol: 'ES', side: 'sell', type: 'market', purpose: 'exit', qty: 2, reason: 'scale out' });
     r.clock.set(T0 + 2_000);
     r.fillPending(6_005, 1); // the bridge fills 1 of the 2 and is done
     const exit = r.store.listOrders({ limit: 1, accountId: 'bridge' })[0];
@@ -209,7 +211,7 @@ describe('server-managed stops on the bridge account', () => {
     enter(r, 2);
     r.clock.set(T0 + 1_000);
     r.fillPending(6_000);
-    k.execution.place({ accountId: 'bridge', botId: 'desk', symbol: 'ES', side: 'sell', type: 'market', purpose: 'exit', qty: 2, reason: 'bot exit' });
+    k.placeOrder('test', { accountId: 'bridge', botId: 'desk', symbol: 'ES', side: 'sell', type: 'market', purpose: 'exit', qty: 2, reason: 'bot exit' });
     r.tick(5_985, T0 + 2_000); // crosses the stop while the bot's exit is queued
     assert.equal(r.queueRows().length, 2, 'only the bot exit');
     assert.deepEqual(stopsOf(r)[0], ['stop_loss', 'active', 'sell', 5_990, 2]);

@@ -89,7 +89,7 @@ describe('the ledger refuses non-finite results (Portfolio last-line guard)', ()
     const h = buildHarness({ file: dir.file('t.db') });
     try {
       h.tick('ES', 6000, Date.UTC(2026, 0, 5));
-      const order = h.kernel.execution.place({ accountId: 'paper', botId: 'b', symbol: 'ES', side: 'buy', type: 'limit', price: 5000, purpose: 'entry', qty: 1 });
+      const order = h.kernel.placeOrder('test', { accountId: 'paper', botId: 'b', symbol: 'ES', side: 'buy', type: 'limit', price: 5000, purpose: 'entry', qty: 1 });
       h.replay({ kind: 'filled', orderId: order.id, fill: { id: `${order.id}-X`, orderId: order.id, accountId: 'paper', symbol: 'ES', side: 'buy', qty: 1, price: Number.NaN, fee: 0, ts: 1 } });
       const refused = h.events.filter((e) => e.type === 'fill-refused');
       assert.equal(refused.length, 1);
@@ -99,7 +99,7 @@ describe('the ledger refuses non-finite results (Portfolio last-line guard)', ()
       const saved = h.store.restore('paper').account;
       assert.equal(saved?.balance, 100_000);
       assert.throws(
-        () => h.kernel.execution.place({ accountId: 'paper', botId: 'b', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 }),
+        () => h.kernel.placeOrder('test', { accountId: 'paper', botId: 'b', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 }),
         (e: unknown) => e instanceof OrderValidationError && /halted/.test(e.message),
       );
     } finally {
@@ -120,7 +120,7 @@ describe('the ledger refuses non-finite results (Portfolio last-line guard)', ()
         [{ ...base, type: 'limit' as const, qty: 1, price: 1e308 }, /out of range/],
         [{ ...base, type: 'stop' as const, qty: 1, stopPrice: Number.POSITIVE_INFINITY }, /stop/],
       ] as const) {
-        assert.throws(() => h.kernel.execution.place(request), (e: unknown) => e instanceof OrderValidationError && reason.test(e.message), JSON.stringify(request));
+        assert.throws(() => h.kernel.placeOrder('test', request), (e: unknown) => e instanceof OrderValidationError && reason.test(e.message), JSON.stringify(request));
       }
       assert.equal(h.store.listOrders({ limit: 10 }).length, 0, 'nothing stored');
     } finally {

@@ -12,7 +12,7 @@ import type { Fill, Order, OrderRequest } from '../../src/core/orders.js';
 import { Kernel } from '../../src/engine/kernel.js';
 import { ScheduleFeeModel, TickSlippage, ZERO_FEES } from '../../src/sim/fees.js';
 import { MatchingEngine, type PriceUpdate } from '../../src/sim/matching-engine.js';
-import { buildHarness, makeOrder, near, registry, tempDir, type Harness, paperRequest, ScriptedBroker } from './support.js';
+import { buildHarness, makeOrder, near, registry, tempDir, type Harness, paperRequest, ScriptedBroker, OPEN_LIMITS, referencePrice } from './support.js';
 
 const dirs = tempDir('tw-partial-');
 after(() => dirs.cleanup());
@@ -106,7 +106,7 @@ describe('MatchingEngine volume cap', () => {
 describe('partial fills through the kernel (paper broker with a volume cap, SQLite journal)', () => {
   it('an entry fills in three executions: states, cumulative quantity, VWAP and fees, position and stop follow', () => {
     const h = harness({ maxVolumeShare: 0.5 });
-    const o = h.kernel.execution.place(request({ qty: 1, stopLoss: 49_000 }));
+    const o = h.kernel.placeOrder('test', request({ qty: 1, stopLoss: 49_000 }));
     h.tick('BTC/USDT', 50_000, 1_000, 0.8); // 0.4
     let stored = h.store.getOrder(o.id);
     assert.equal(stored?.status, 'partially_filled');
@@ -145,7 +145,7 @@ describe('partial fills through the kernel (paper broker with a volume cap, SQLi
 
   it('cancelling a partially filled order cancels only the remainder; the filled part stays held', () => {
     const h = harness({ maxVolumeShare: 0.1 });
-    const o = h.kernel.execution.place(request({ type: 'limit', price: 50_000, qty: 2 }));
+    const o = h.kernel.placeOrder('test', request({ type: 'limit', price: 50_000, qty: 2 }));
     h.tick('BTC/USDT', 50_000, 1_000, 3); // 0.3
     const r = h.kernel.execution.cancel(o.id, 'enough');
     assert.ok(r.ok);
@@ -164,7 +164,7 @@ describe('partial fills through the kernel (paper broker with a volume cap, SQLi
   it('a restart in the middle of an order works only the remainder, and no fill id repeats', () => {
     const file = dirs.file('partial-restart.db');
     const a = buildHarness({ file, maxVolumeShare: 0.5 });
-    const o = a.kernel.execution.place(request({ side: 'sell', qty: 1 }));
+    const o = a.kernel.placeOrder('test', request({ side: 'sell', qty: 1 }));
     a.tick('BTC/USDT', 50_000, 1_000, 1); // 0.5
     assert.equal(a.store.getOrder(o.id)?.status, 'partially_filled');
     a.store.close();
@@ -185,9 +185,9 @@ describe('partial fills through the kernel (paper broker with a volume cap, SQLi
 
   it('partial exits through the simulator close one trade with the total quantity and VWAP prices', () => {
     const h = harness({ maxVolumeShare: 0.5, slippageTicks: 0, crypto: ZERO_FEES });
-    h.kernel.execution.place(request({ qty: 2 }));
+    h.kernel.placeOrder('test', request({ qty: 2 }));
     h.tick('BTC/USDT', 100, 1_000, 100);
-    h.kernel.execution.place(request({ side: 'sell', purpose: 'exit', qty: 2 }));
+    h.kernel.placeOrder('test', request({ side: 'sell', purpose: 'exit', qty: 2 }));
     h.tick('BTC/USDT', 110, 2_000, 2); // 1 @ 110
     assert.equal(h.kernel.portfolio.position('BTC/USDT')?.qty, 1);
     assert.equal(h.store.recentTrades(10).length, 0);
@@ -259,6 +259,9 @@ describe('partial fills through the kernel with a bridge-like broker', () => {
       instruments: registry(),
       account: { id: 'b', currency: 'USD', startingBalance: 50_000, leverage: 10 },
       risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+      // Bridge and fill mechanics, not limits: sizes beyond the live limits.
+      limits: OPEN_LIMITS,
+      lastPrice: referencePrice,
       onError: (e, c) => errors.push(`${c}: ${(e as Error).message}`),
     });
     const fill = (orderId: string, id: string, qty: number, price: number, fee = 1): Fill => ({ id, orderId, accountId: 'b', symbol: 'ES', side: 'buy', qty, price, fee, ts: 2_000 });
@@ -267,7 +270,7 @@ describe('partial fills through the kernel with a bridge-like broker', () => {
 
   it('fills short of the remainder keep the order working; the completing one fills it; a replay changes nothing', () => {
     const { store, broker, kernel, errors, fill } = setup();
-    const o = kernel.execution.place({ accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 5 });
+    const o = kernel.placeOrder('test', { accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 5 });
     broker.report({ kind: 'accepted', orderId: o.id, brokerOrderId: 'X1', ts: 1_500 });
     broker.report({ kind: 'filled', orderId: o.id, fill: fill(o.id, 'T1', 2, 6_000) });
     broker.report({ kind: 'filled', orderId: o.id, fill: fill(o.id, 'T1', 2, 6_000) }); // replayed
@@ -288,7 +291,7 @@ describe('partial fills through the kernel with a bridge-like broker', () => {
 
   it('a fill marked done for less than the order cancels the remainder (nothing is lost or left working)', () => {
     const { store, broker, kernel, errors, fill } = setup();
-    const o = kernel.execution.place({ accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 3 });
+    const o = kernel.placeOrder('test', { accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 3 });
     broker.report({ kind: 'accepted', orderId: o.id, brokerOrderId: 'X1', ts: 1_500 });
     broker.report({ kind: 'filled', orderId: o.id, fill: fill(o.id, 'T1', 1, 6_000), done: true });
     const stored = store.getOrder(o.id);

@@ -481,7 +481,7 @@ export function storeSuite(engine: StoreEngine): void {
         risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
       });
       kernel.bus.onAny((e) => events.push(e.type === 'account-halted' ? `halted: ${e.reason}` : e.type));
-      const o = kernel.execution.place({ accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2 });
+      const o = kernel.placeOrder('test', { accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2 });
       broker.report({ kind: 'accepted', orderId: o.id, brokerOrderId: 'X', ts: 1_100 });
       engine.readOnly(store, true);
       broker.report({ kind: 'filled', orderId: o.id, fill: { id: 'T1', orderId: o.id, accountId: 'b', symbol: 'ES', side: 'buy', qty: 2, price: 6_000, fee: 0, ts: 1_500 } });
@@ -491,7 +491,7 @@ export function storeSuite(engine: StoreEngine): void {
       engine.readOnly(store, false);
       assert.equal(store.getOrder(o.id)?.status, 'accepted', 'nor in the journal');
       assert.equal(store.hasFill('T1'), false);
-      assert.throws(() => kernel.execution.place({ accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 }), AccountHaltedError);
+      assert.throws(() => kernel.placeOrder('test', { accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 }), AccountHaltedError);
       store.close();
     });
 
@@ -516,7 +516,7 @@ export function storeSuite(engine: StoreEngine): void {
       const clock = new SimClock(1_000);
       const a = run(store, clock);
       a.kernel.onTick({ symbol: 'BTC/USDT', ts: 1_000, price: 50_000, size: 1, trades: 1 });
-      const order = a.kernel.execution.place({ accountId: 'paper', botId: 'b', symbol: 'BTC/USDT', side: 'buy', type: 'market', purpose: 'entry', qty: 0.1 });
+      const order = a.kernel.placeOrder('test', { accountId: 'paper', botId: 'b', symbol: 'BTC/USDT', side: 'buy', type: 'market', purpose: 'entry', qty: 0.1 });
       clock.set(2_000);
       a.kernel.onTick({ symbol: 'BTC/USDT', ts: 2_000, price: 50_010, size: 1, trades: 1 });
       assert.equal(store.getOrder(order.id)?.status, 'filled');
@@ -525,7 +525,7 @@ export function storeSuite(engine: StoreEngine): void {
       const again = open();
       const b = run(again, clock);
       assert.deepEqual(b.kernel.portfolio.openPositions().map((p) => [p.symbol, p.qty]), [['BTC/USDT', 0.1]]);
-      const next = b.kernel.execution.place({ accountId: 'paper', botId: 'b', symbol: 'BTC/USDT', side: 'sell', type: 'market', purpose: 'exit', qty: 0.1 });
+      const next = b.kernel.placeOrder('test', { accountId: 'paper', botId: 'b', symbol: 'BTC/USDT', side: 'sell', type: 'market', purpose: 'exit', qty: 0.1 });
       assert.notEqual(next.id, order.id);
       assert.equal(again.getOrder(next.id)?.status, next.status, 'journaled before it was sent');
       again.close();

@@ -98,7 +98,8 @@ describe('StreamProjector and facade over a real kernel', () => {
     const facade = new TradingFacade({ kernel: h.kernel, state, stream, store: h.store, clock: h.clock, version: 't', mode: 'paper', startedAt: 0 });
 
     h.tick('ES', 6000, 1000);
-    h.kernel.execution.place({ accountId: 'paper', botId: 'b', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2 });
+    // 1 ES at 6000 is 300 000, 3x the equity (the risk engine's gross limit is 5x).
+    h.kernel.placeOrder('test', { accountId: 'paper', botId: 'b', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 });
     h.tick('ES', 6001, 2000); // fills at 6001 + 1 tick slippage
     const types = seen.map((e) => e.type);
     assert.ok(types.includes('TRADE_EXECUTION'));
@@ -116,14 +117,14 @@ describe('StreamProjector and facade over a real kernel', () => {
       'logged events are in the store',
     );
 
-    const live = facade.positions();
+    const live = facade.positions() ?? [];
     assert.equal(live[0]?.price_current, 6006.75);
     h.broker.setAvailable(false);
     h.tick('ES', 6100, 5000);
-    assert.equal(facade.positions()[0]?.price_current, 6006.75, 'last known state while the broker is unavailable');
+    assert.equal(facade.positions()?.[0]?.price_current, 6006.75, 'last known state while the broker is unavailable');
     assert.equal(facade.health().broker_available, false);
     h.broker.setAvailable(true);
-    assert.equal(facade.positions()[0]?.price_current, 6100);
+    assert.equal(facade.positions()?.[0]?.price_current, 6100);
     projector.stop();
     h.store.close();
   });

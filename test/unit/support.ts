@@ -1,5 +1,6 @@
 // Shared fixtures for the unit tests: temp dirs, orders, fills and a wired kernel.
 // Not a test file itself (no `.test.` in the name), so the runner does not execute it.
+import type { AccountRiskLimits } from '../../src/engine/account-risk.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +82,21 @@ export interface HarnessOptions {
   maxVolumeShare?: number;
   /** What the kernel writes through (a failing wrapper around the real store); the store itself by default. */
   wrapStore?: (store: SqliteStore) => TradingStore;
+  /** Account-wide risk limits (default: the live defaults). */
+  limits?: Partial<AccountRiskLimits>;
+  /** The kernel's reference price before any tick (default: REFERENCE_PRICES). */
+  lastPrice?: (symbol: string) => number | undefined;
 }
+
+/** Plausible market prices, the kernels' reference before the first tick (exposure checks need one). */
+export const REFERENCE_PRICES: Record<string, number> = { 'BTC/USDT': 50_000, 'ETH/USDT': 3_000, ES: 6_000, NQ: 21_000, MES: 6_000, MNQ: 21_000 };
+export const referencePrice = (symbol: string): number | undefined => REFERENCE_PRICES[symbol];
+
+/**
+ * Limits that never bind, for kernels whose tests are about execution mechanics (bridge
+ * reports, partial fills, journal failures) with sizes beyond what the live limits allow.
+ */
+export const OPEN_LIMITS: Partial<AccountRiskLimits> = { maxGrossLeverage: 1_000_000, maxNetLeverage: 1_000_000, maxOrdersPerMinute: null, dailyLossLimitPct: null, maxOpenPositionsPerAccount: 1000, marginCheck: false };
 
 export interface Harness {
   clock: SimClock;
@@ -130,6 +145,8 @@ export function buildHarness(options: HarnessOptions): Harness {
     instruments,
     account: { id: 'paper', currency: 'USD', startingBalance: options.startingBalance ?? 100_000, leverage: 10 },
     risk: options.risk ?? { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
+    limits: options.limits,
+    lastPrice: options.lastPrice ?? referencePrice,
     scanIntervalMs: options.scanIntervalMs ?? 1_000,
     onError: (error, context) => errors.push({ error, context }),
   });

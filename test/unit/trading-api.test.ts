@@ -94,9 +94,9 @@ function world(o: { extra?: TradingAccount[]; probes?: HealthProbe[] } = {}): Wo
 /** Opens a 0.5 BTC/USDT long on the paper account and leaves a 0.2 limit buy working. */
 function trade(w: World): { limitId: string } {
   w.paper.tick('BTC/USDT', 50_000, T0 + 100);
-  w.paper.kernel.execution.place(paperRequest());
+  w.paper.kernel.placeOrder('test', paperRequest());
   w.paper.tick('BTC/USDT', 50_100, T0 + 200);
-  const limit = w.paper.kernel.execution.place(paperRequest({ type: 'limit', price: 40_000, qty: 0.2 }));
+  const limit = w.paper.kernel.placeOrder('test', paperRequest({ type: 'limit', price: 40_000, qty: 0.2 }));
   return { limitId: limit.id };
 }
 
@@ -181,7 +181,7 @@ describe('seed 002 trading API over the accounts', () => {
     const w = world();
     try {
       const { limitId } = trade(w);
-      const bridgeOrder = w.bridge.kernel.execution.place({ accountId: 'bridge', botId: 't', symbol: 'ES', side: 'sell', type: 'market', purpose: 'entry', qty: 2 });
+      const bridgeOrder = w.bridge.kernel.placeOrder('test', { accountId: 'bridge', botId: 't', symbol: 'ES', side: 'sell', type: 'market', purpose: 'entry', qty: 2 });
       const o = await w.api.pendingOrders(all);
       assert.equal(o.count, 2);
       assert.deepEqual(

@@ -82,6 +82,9 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
       {tab === 'desk' && <DeskPage />}
       <main className="grid" hidden={tab !== 'live'}>
         <AccountCard account={data.account} />
+        {data.otherAccounts.map((a) => (
+          <AccountCard key={a.account_id} account={a} />
+        ))}
         <EngineControls />
         <ScannerSummary scan={data.scan} />
         <ScannerGrid snapshot={data.scanner} />

@@ -13,6 +13,8 @@ type Slice = 'account' | 'positions' | 'trades' | 'scanner';
 
 export interface DashboardData {
   account: Account | null;
+  /** The other accounts shown (the demo bot's): its own figures, never mixed into the engine's. */
+  otherAccounts: Account[];
   positions: Position[];
   trades: Trade[];
   scan: ScanSummary | null;
@@ -46,6 +48,8 @@ const payload = <T,>(m: StreamEvent, key: string): T | undefined => {
 
 export function useDashboardData(enabled: boolean): DashboardData {
   const [account, setAccount] = useState<Account | null>(null);
+  /** The other accounts the dashboard shows (the demo bot's), from ACCOUNT_UPDATE's `accounts`. */
+  const [otherAccounts, setOtherAccounts] = useState<Account[]>([]);
   const [positions, setPositions] = useState<Position[]>([]);
   const [trades, setTrades] = useState<Trade[]>([]);
   const [scan, setScan] = useState<ScanSummary | null>(null);
@@ -75,6 +79,8 @@ export function useDashboardData(enabled: boolean): DashboardData {
         if (a) {
           streamedAt.current.account = now;
           setAccount(a);
+          const all = payload<Account[]>(m, 'accounts');
+          if (Array.isArray(all)) setOtherAccounts(all.filter((x) => x.account_id !== a.account_id));
         }
         return;
       }
@@ -122,7 +128,8 @@ export function useDashboardData(enabled: boolean): DashboardData {
       const fresh = (slice: Slice) => !cancelled && streamedAt.current[slice] < sentAt;
       const results = await Promise.allSettled([
         api<Account>('/api/account').then((a) => fresh('account') && setAccount(a)),
-        api<Position[]>('/api/positions').then((p) => fresh('positions') && setPositions(p)),
+        // The engine's and the demo bot's positions, as the stream sends them (the demo bot has its own account).
+        api<Position[]>('/api/positions?account=dashboard').then((p) => fresh('positions') && setPositions(p)),
         api<ScannerSnapshot>('/api/scanner/last').then((sn) => fresh('scanner') && Array.isArray(sn?.candidates) && setScanner(sn)),
         api<Trade[]>('/api/trades').then((t) => !cancelled && setTrades((cur) => (fresh('trades') ? mergeTrades([], [...t].reverse()) : mergeTrades(cur, t)))),
       ]);
@@ -138,5 +145,5 @@ export function useDashboardData(enabled: boolean): DashboardData {
     };
   }, [enabled]);
 
-  return { account, positions, trades, scan, scanner, events, status, lastUpdate, pollError };
+  return { account, otherAccounts, positions, trades, scan, scanner, events, status, lastUpdate, pollError };
 }

@@ -52,12 +52,12 @@ describe('useDashboardData reconcile', () => {
     const ws = FakeWebSocket.instances[0]!;
     await act(async () => ws.open());
     expect(out.current?.status).toBe('open');
-    expect(pending.has('/api/positions')).toBe(true); // the first poll is in flight
+    expect(pending.has('/api/positions?account=dashboard')).toBe(true); // the first poll is in flight
 
     await act(async () => ws.emit({ type: 'POSITION_UPDATE', timestamp: new Date().toISOString(), data: { positions: [pos('WS/NEW', 2)] } }));
     expect(out.current?.positions.map((p) => p.symbol)).toEqual(['WS/NEW']);
 
-    await answer('/api/positions', [pos('REST/OLD', 1)]);
+    await answer('/api/positions?account=dashboard', [pos('REST/OLD', 1)]);
     expect(out.current?.positions.map((p) => p.symbol)).toEqual(['WS/NEW']);
 
     // A slice the stream did not touch takes the poll's answer.
@@ -71,7 +71,7 @@ describe('useDashboardData reconcile', () => {
     cleanup = m.unmount;
     const ws = FakeWebSocket.instances[0]!;
     await act(async () => ws.open());
-    await answer('/api/positions', [pos('REST/ONLY', 1)]);
+    await answer('/api/positions?account=dashboard', [pos('REST/ONLY', 1)]);
     expect(out.current?.positions.map((p) => p.symbol)).toEqual(['REST/ONLY']);
 
     const candidate = { symbol: 'BTC/USDT', score: 0.8, rank: 1, filters: { volume: true }, metrics: {}, levels: [] };

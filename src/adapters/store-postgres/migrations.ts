@@ -186,6 +186,24 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX managed_stops_account ON managed_stops(account_id, status);
     `,
   },
+  {
+    version: 6,
+    name: 'bot registry',
+    // As SQLite's migration 6: rows are never deleted, so bot ids never repeat.
+    sql: `
+      CREATE TABLE bots (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'stopped')),
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        data TEXT NOT NULL,
+        state TEXT
+      );
+      CREATE INDEX bots_kind ON bots(kind, created_at);
+    `,
+  },
 ];
 
 /**

@@ -2,6 +2,7 @@ import { sequenceOf } from '../../core/ids.js';
 import type { ManagedStop } from '../../core/managed-stops.js';
 import type { Fill, Order } from '../../core/orders.js';
 import type { Account, ClosedTrade, Position } from '../../core/portfolio-types.js';
+import type { BotRecord } from '../../core/bot-records.js';
 import type { FillRecord, JournalStore, RestoredState, StoredEvent } from '../../core/ports.js';
 import type { RenkoBar, RenkoSize } from '../../core/renko.js';
 import { PgBridgeQueue } from './bridge-queue.js';
@@ -99,6 +100,25 @@ export class PgStore implements JournalStore {
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, data = excluded.data`,
       [stop.id, stop.accountId, stop.symbol, stop.status, stop.updatedAt, JSON.stringify(stop)],
     );
+  }
+
+  saveBot(record: BotRecord): void {
+    const { state, ...rest } = record;
+    this.conn.run(
+      `INSERT INTO bots (id, kind, account_id, status, created_at, updated_at, data, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, data = excluded.data, state = excluded.state`,
+      [record.id, record.kind, record.accountId, record.status, record.createdAt, record.updatedAt, JSON.stringify(rest), state === undefined || state === null ? null : JSON.stringify(state)],
+    );
+  }
+
+  saveBotState(id: string, state: unknown, updatedAt: number): void {
+    this.conn.run(`UPDATE bots SET state = $1, updated_at = $2 WHERE id = $3`, [state === undefined || state === null ? null : JSON.stringify(state), updatedAt, id]);
+  }
+
+  listBots(kind: string): BotRecord[] {
+    return this.conn
+      .rows<{ data: string; state: string | null }>(`SELECT data, state FROM bots WHERE kind = $1 ORDER BY created_at, id`, [kind])
+      .map((r) => ({ ...(JSON.parse(r.data) as Omit<BotRecord, 'state'>), state: r.state === null ? null : (JSON.parse(r.state) as unknown) }));
   }
 
   managedStops(accountId: string): ManagedStop[] {

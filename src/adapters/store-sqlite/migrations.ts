@@ -181,4 +181,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX managed_stops_account ON managed_stops(account_id, status);
     `,
   },
+  {
+    version: 6,
+    name: 'bot registry',
+    // Bots survive restarts: the Max bots and the engine's run, with their strategy state. Rows
+    // are never deleted (a stopped bot keeps its id), so ids never repeat.
+    sql: `
+      CREATE TABLE bots (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'stopped')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        state TEXT
+      );
+      CREATE INDEX bots_kind ON bots(kind, created_at);
+    `,
+  },
 ];

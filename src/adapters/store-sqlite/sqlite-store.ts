@@ -1,3 +1,4 @@
+import type { BotRecord, BotStore } from '../../core/bot-records.js';
 import Database from 'better-sqlite3';
 import { sequenceOf } from '../../core/ids.js';
 import type { ManagedStop } from '../../core/managed-stops.js';
@@ -20,7 +21,7 @@ type Row = { data: string };
 const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.data) as T) : null);
 
 /** The embedded trading journal: better-sqlite3 in WAL mode with full fsync on commit. */
-export class SqliteStore implements JournalStore {
+export class SqliteStore implements JournalStore, BotStore {
   readonly db: Database.Database;
   private readonly maxEvents: number;
   private eventsSincePrune = 0;
@@ -77,6 +78,13 @@ export class SqliteStore implements JournalStore {
         `INSERT INTO managed_stops (id, account_id, symbol, status, updated_at, data) VALUES (@id, @accountId, @symbol, @status, @updatedAt, @data)
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, data = excluded.data`,
       ),
+      upsertBot: db.prepare(
+        `INSERT INTO bots (id, kind, account_id, status, created_at, updated_at, data, state)
+         VALUES (@id, @kind, @accountId, @status, @createdAt, @updatedAt, @data, @state)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, data = excluded.data, state = excluded.state`,
+      ),
+      botState: db.prepare(`UPDATE bots SET state = ?, updated_at = ? WHERE id = ?`),
+      listBots: db.prepare(`SELECT data, state FROM bots WHERE kind = ? ORDER BY created_at, id`),
       managedStops: db.prepare(`SELECT data FROM managed_stops WHERE account_id = ? AND status <> 'cancelled' ORDER BY rowid`),
       getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`),
       setMeta: db.prepare(
@@ -131,6 +139,19 @@ export class SqliteStore implements JournalStore {
 
   saveManagedStop(stop: ManagedStop): void {
     this.stmt.upsertManagedStop.run({ id: stop.id, accountId: stop.accountId, symbol: stop.symbol, status: stop.status, updatedAt: stop.updatedAt, data: JSON.stringify(stop) });
+  }
+
+  saveBot(record: BotRecord): void {
+    const { state, ...rest } = record;
+    this.stmt.upsertBot.run({ id: record.id, kind: record.kind, accountId: record.accountId, status: record.status, createdAt: record.createdAt, updatedAt: record.updatedAt, data: JSON.stringify(rest), state: state === undefined || state === null ? null : JSON.stringify(state) });
+  }
+
+  saveBotState(id: string, state: unknown, updatedAt: number): void {
+    this.stmt.botState.run(state === undefined || state === null ? null : JSON.stringify(state), updatedAt, id);
+  }
+
+  listBots(kind: string): BotRecord[] {
+    return (this.stmt.listBots.all(kind) as { data: string; state: string | null }[]).map((r) => ({ ...(JSON.parse(r.data) as Omit<BotRecord, 'state'>), state: r.state === null ? null : (JSON.parse(r.state) as unknown) }));
   }
 
   managedStops(accountId: string): ManagedStop[] {

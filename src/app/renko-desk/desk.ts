@@ -1,3 +1,4 @@
+import type { OrderSource } from '../../engine/account-risk.js';
 import { DAY_MS, utcDay, utcDayStart, type Clock } from '../../core/clock.js';
 import { isOrderOpen, type Order } from '../../core/orders.js';
 import type { Position } from '../../core/portfolio-types.js';
@@ -73,6 +74,8 @@ export class RenkoDesk {
   private readonly botId: string;
   private readonly key: string;
   private readonly assetOfSymbol = new Map<string, string>();
+  /** The source the desk's orders are submitted with: `desk`, or what is driving it right now. */
+  private source: OrderSource = 'desk';
 
   constructor(private readonly deps: RenkoDeskDeps) {
     this.botId = deps.botId ?? 'renko-desk';
@@ -90,8 +93,9 @@ export class RenkoDesk {
     this.save();
 
     // A webhook's order, its queue row and the desk state it changes commit together (one fsync).
-    deps.signals.on('renko', ({ bar }) => this.atomic(() => this.onBar(bar)));
-    deps.signals.on('level-exit', ({ asset }) => this.atomic(() => this.onLevelExit(asset)));
+    // Orders caused by TradingView's bricks and level exits are submitted as source `tradingview`.
+    deps.signals.on('renko', ({ bar }) => this.as('tradingview', () => this.atomic(() => this.onBar(bar))));
+    deps.signals.on('level-exit', ({ asset }) => this.as('tradingview', () => this.atomic(() => this.onLevelExit(asset))));
     const bus = deps.kernel.bus;
     bus.on('tick', ({ tick }) => this.onPrice(tick.symbol, tick.price));
     bus.on('order', ({ order }) => {
@@ -572,17 +576,24 @@ export class RenkoDesk {
       a.entry_size_mode = sizeMode;
       a.scale_ins = 0;
     }
-    const order = k.execution.place({
-      accountId: k.portfolio.accountId,
-      botId: this.botId,
-      symbol: cfg.symbol,
-      side: direction === 'BUY' ? 'buy' : 'sell',
-      type: 'market',
-      purpose: 'entry',
-      qty,
-      reason: `renko desk ${kind} ${tradeMode} ${sizeMode} ${asset}`,
-      tag: `renko-${tradeMode}`,
-    });
+    const submitted = k.submit(
+      {
+        botId: this.botId,
+        symbol: cfg.symbol,
+        side: direction === 'BUY' ? 'buy' : 'sell',
+        type: 'market',
+        purpose: 'entry',
+        qty,
+        reason: `renko desk ${kind} ${tradeMode} ${sizeMode} ${asset}`,
+        tag: `renko-${tradeMode}`,
+      },
+      this.source,
+    );
+    if (!submitted.ok) {
+      this.save();
+      return { ok: false, status: submitted.code === 'invalid' ? 400 : 409, error: `RISK REFUSED — ${submitted.code}: ${submitted.message}` };
+    }
+    const order = submitted.order;
     if (order.status === 'rejected' || order.status === 'cancelled') {
       this.save();
       return { ok: false, status: 502, error: `ORDER REJECTED — ${order.reason ?? 'by the broker'}` };
@@ -609,7 +620,7 @@ export class RenkoDesk {
       return { ok: false, status: 409, code: 'exit_lock', error: `EXIT LOCK ACTIVE — position just opened (${remaining(a.exit_lock_until - now)} remaining); send force: true to override` };
     }
     if (a.pending_order?.kind === 'EXIT') return { ok: false, status: 409, code: 'exit_pending', error: `EXIT ALREADY PENDING — order ${a.pending_order.id} is still working` };
-    const order = this.ruleExit(asset, force ? 'manual exit (forced)' : 'manual exit');
+    const order = this.as('manual', () => this.ruleExit(asset, force ? 'manual exit (forced)' : 'manual exit'));
     this.save();
     if (!order) return { ok: false, status: 502, code: 'rejected', error: 'EXIT FAILED — the exit order was rejected' };
     return { ok: true, order };
@@ -626,17 +637,12 @@ export class RenkoDesk {
       a.pending_order = null;
     }
     const side = p.side === 'long' ? 'sell' : 'buy';
-    const order = k.execution.place({
-      accountId: k.portfolio.accountId,
-      botId: this.botId,
-      symbol: p.symbol,
-      side,
-      type: 'market',
-      purpose: 'exit',
-      qty: p.qty,
-      reason: `renko desk exit ${asset}: ${reason}`,
-      tag: p.mode,
-    });
+    const submitted = k.submit(
+      { botId: this.botId, symbol: p.symbol, side, type: 'market', purpose: 'exit', qty: p.qty, reason: `renko desk exit ${asset}: ${reason}`, tag: p.mode },
+      this.source,
+    );
+    if (!submitted.ok) return null;
+    const order = submitted.order;
     const now = this.deps.clock.now();
     a.last_exit = { reason, at: now, order_id: order.id };
     if (isOrderOpen(order)) a.pending_order = { id: order.id, kind: 'EXIT', side: side === 'buy' ? 'BUY' : 'SELL', qty: order.qty, reason, created_at: now };
@@ -757,6 +763,16 @@ export class RenkoDesk {
    * order, its bridge queue row and the desk state are durable together (one commit instead of
    * three) before the handler returns, i.e. before the webhook is answered or a poll can run.
    */
+  private as<T>(source: OrderSource, fn: () => T): T {
+    const before = this.source;
+    this.source = source;
+    try {
+      return fn();
+    } finally {
+      this.source = before;
+    }
+  }
+
   private atomic<T>(fn: () => T): T {
     const { store } = this.deps;
     return store.atomically ? store.atomically(fn) : fn();

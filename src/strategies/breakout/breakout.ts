@@ -70,10 +70,10 @@ const fmtPrice = (v: number, inst: Instrument | undefined): string => {
  *
  * Limits (no new entries, existing positions still managed):
  * - max_concurrent_positions: this bot's open positions plus entries still working;
- * - daily_risk_limit_r: the account's day P/L (equity - day start equity, so open losses,
- *   fees and slippage count) in units of R = day start equity x risk_per_trade, the amount
- *   the risk engine risks per trade when configured from the preset. Exact and account-wide:
- *   it guards the account, which is what the limit is for;
+ * - daily_risk_limit_r is enforced by the risk engine, not here (RiskConfig.dailyLossLimitR,
+ *   code bot_daily_loss_limit): the account's day P/L (equity - day start equity, so open
+ *   losses, fees and slippage count) in units of R = day start equity x risk_per_trade; an
+ *   entry it refuses is reported with setStatus like any refusal;
  * - max_consecutive_losses: the R of each closed position of this bot is estimated from the
  *   last state the strategy saw of it (realised + unrealised PnL at its last mark - the entry
  *   fee - as much again for the exit fee, over its initial risk). The strategy looks at its
@@ -253,12 +253,6 @@ export class BreakoutStrategy implements Strategy {
     const risk = this.preset.risk;
     const open = this.tracked.size + this.pending.size;
     if (open >= risk.max_concurrent_positions) return `max concurrent positions (${open}/${risk.max_concurrent_positions})`;
-    const account = ctx.account();
-    const unit = account.dayStartEquity * risk.risk_per_trade;
-    if (unit > 0) {
-      const dayR = account.dayPnl / unit;
-      if (dayR <= -risk.daily_risk_limit_r) return `daily loss limit: ${dayR.toFixed(2)}R today (limit -${risk.daily_risk_limit_r}R)`;
-    }
     const today = utcDay(ctx.now());
     if (this.streakDay === today && this.streak >= risk.max_consecutive_losses) {
       return `${this.streak} consecutive losses (limit ${risk.max_consecutive_losses})`;

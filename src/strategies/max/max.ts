@@ -26,6 +26,13 @@ interface Pending {
   signalPrice: number;
 }
 
+export interface MaxSnapshot {
+  ref: Bar | null;
+  usedRef: number | null;
+  pending: Pending | null;
+  trade: Trade | null;
+}
+
 interface Trade {
   positionId: string;
   side: PositionSide;
@@ -122,6 +129,24 @@ export class MaxStrategy implements Strategy {
       long: this.maxMode === 'short' ? null : this.round(this.ref.high + t),
       short: this.maxMode === 'long' ? null : this.round(this.ref.low - t),
     };
+  }
+
+  /**
+   * What a restart needs to carry on: the reference bar, the working entry, the open trade with
+   * its best price and armed trail. JSON-safe (the bot registry stores it).
+   */
+  snapshot(): MaxSnapshot {
+    return { ref: this.ref, usedRef: Number.isNaN(this.usedRef) ? null : this.usedRef, pending: this.pending, trade: this.trade };
+  }
+
+  /** Takes a snapshot back after a restart (before the bot starts). */
+  restore(s: MaxSnapshot | null | undefined): void {
+    if (!s) return;
+    this.ref = s.ref ?? null;
+    this.usedRef = s.usedRef ?? Number.NaN;
+    this.pending = s.pending ?? null;
+    this.trade = s.trade ?? null;
+    if (this.trade) this.phase = 'MANAGING';
   }
 
   /** The current trailing stop of the open trade (null when not armed or flat). */

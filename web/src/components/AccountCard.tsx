@@ -12,7 +12,7 @@ export function AccountCard({ account }: { account: Account | null }) {
       ]
     : [];
   return (
-    <section className="panel account" data-testid="account">
+    <section className="panel account" data-testid="account" data-account={account?.account_id ?? ''}>
       <h2>
         Account <span className="muted">{account ? `${account.account_id ?? ''} · ${account.mode ?? ''}` : ''}</span>
       </h2>
