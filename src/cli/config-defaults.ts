@@ -12,7 +12,24 @@ export const defaultConfig = (): TradewindConfig => ({
   engine: { autoStartPreset: '', heartbeatMs: 10_000 },
   log: { level: 'info', file: true },
   auth: { apiTokens: [], password: '', passwordHash: '', sessionTtlHours: 12, maxLoginFailures: 5 },
-  feed: { kind: 'sim', seed: 20260101, tickIntervalMs: 250, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })) },
+  feed: {
+    kind: 'sim',
+    seed: 20260101,
+    tickIntervalMs: 250,
+    instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })),
+    // kind: ccxt (README "Live market data").
+    exchange: 'binanceusdm',
+    symbols: {},
+    sandbox: false,
+    urls: {},
+    channels: ['trades', 'ohlcv'],
+    timeframe: '1m',
+    pollIntervalMs: 2_000,
+    reconnectMinMs: 500,
+    reconnectMaxMs: 30_000,
+    pollAfterFailures: 3,
+    wsRetryMs: 60_000,
+  },
   account: { id: 'paper', currency: 'USD', startingBalance: 100_000, leverage: 10 },
   paper: {
     fees: {

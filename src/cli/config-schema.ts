@@ -126,12 +126,34 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    /**
+     * Market data: `sim` (default) the seeded simulated feed (seed, tickIntervalMs, instruments);
+     * `ccxt` a venue's live data through ccxt (README "Live market data"; the other keys).
+     */
     feed: Type.Object(
       {
-        kind: Type.Literal('sim'),
+        kind: Type.Union([Type.Literal('sim'), Type.Literal('ccxt')]),
         seed: Type.Integer(),
         tickIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
         instruments: Type.Array(SimInstrument, { minItems: 1 }),
+        /** ccxt exchange id (ccxt.pro for WebSocket streams), e.g. binanceusdm. */
+        exchange: Type.String({ minLength: 1 }),
+        /** Kernel symbol -> the venue's ccxt symbol, e.g. {"BTC/USDT": "BTC/USDT:USDT"}. */
+        symbols: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 })),
+        /** The venue's testnet (ccxt sandbox mode). */
+        sandbox: Type.Boolean(),
+        /** Replacement for ccxt's `urls.api` (a loopback venue in tests); empty = the venue's own. */
+        urls: Type.Record(Type.String(), Type.Unknown()),
+        channels: Type.Array(Type.Union([Type.Literal('trades'), Type.Literal('ohlcv'), Type.Literal('ticker')]), { minItems: 1, uniqueItems: true }),
+        /** The venue candles' timeframe (channel ohlcv), e.g. 1m. */
+        timeframe: Type.String({ pattern: '^[0-9]+[smhdwM]$' }),
+        pollIntervalMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+        reconnectMinMs: Type.Integer({ minimum: 10, maximum: 600_000 }),
+        reconnectMaxMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+        /** WebSocket failures in a row after which a channel polls REST. */
+        pollAfterFailures: Type.Integer({ minimum: 1, maximum: 100 }),
+        /** While polling, how often the WebSocket is tried again. */
+        wsRetryMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
       },
       strict,
     ),

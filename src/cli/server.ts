@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { TimerScheduler, WallClock } from '../adapters/clock-wall.js';
-import { SimulatedFeed } from '../adapters/feed-sim.js';
 import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
 import { TradingFacade } from '../app/facade.js';
 import { LiveStream } from '../app/live-stream.js';
@@ -41,6 +40,7 @@ import { BacktestJobs } from '../app/backtest-jobs.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
+import { createMarketFeed } from './market-feed.js';
 
 export interface RunningServer {
   url: string;
@@ -80,12 +80,6 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const clock = new WallClock();
   const scheduler = new TimerScheduler();
   const instruments = new InstrumentRegistry(BUILTIN_INSTRUMENTS);
-  for (const i of config.feed.instruments) {
-    if (!instruments.find(i.symbol)) throw new ConfigError(`feed.instruments: unknown symbol ${i.symbol}`);
-  }
-  for (const s of config.demoBot.symbols) {
-    if (!config.feed.instruments.some((i) => i.symbol === s)) throw new ConfigError(`demoBot.symbols: ${s} is not in feed.instruments`);
-  }
   const tvc = config.tradingView;
   const tvAssets = tvc.assets.filter((a) => instruments.find(a));
   const barSources = resolveBarSources({ assets: tvAssets, secret: tvc.secret || null, barSource: tvc.barSource, byAsset: tvc.barSourceByAsset });
@@ -109,6 +103,12 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     onError,
   });
   matchOnTicks(kernel, broker);
+  const market = createMarketFeed({ config, kernel, instruments, clock, scheduler, log, startPrices: JSON.parse(store.getMeta(LAST_PRICES_KEY) ?? '{}') as Record<string, number> });
+  const feedSymbols = market.symbols;
+  if (config.demoBot.enabled) {
+    const where = config.feed.kind === 'sim' ? 'feed.instruments' : 'feed.symbols';
+    for (const s of config.demoBot.symbols) if (!feedSymbols.includes(s)) throw new ConfigError(`demoBot.symbols: ${s} is not in ${where}`);
+  }
   const executionLog = log.child({ component: 'execution', account: config.account.id });
   const portfolioLog = log.child({ component: 'portfolio', account: config.account.id });
   const riskLog = log.child({ component: 'risk', account: config.account.id });
@@ -209,8 +209,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     kernel.addBot('demo-sma', new SmaCrossStrategy(params)).start();
   }
 
-  const startPrices = JSON.parse(store.getMeta(LAST_PRICES_KEY) ?? '{}') as Record<string, number>;
-  const feed = new SimulatedFeed({ ...config.feed, seed: config.feed.seed + clock.now() }, instruments, clock, scheduler, startPrices);
+  const feed = market.feed;
   const savePrices = () => {
     const prices: Record<string, number> = {};
     for (const i of feed.instruments()) {
@@ -246,7 +245,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const max = new MaxService({
     kernel,
     clock,
-    feedSymbols: config.feed.instruments.map((i) => i.symbol),
+    feedSymbols,
     liveCredentials: false,
     backtests: jobs,
     venue: { cash: config.account.startingBalance, fees: config.paper.fees.futures, slippageTicks: config.paper.slippageTicks },
@@ -322,11 +321,11 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
 
   // Bar history for the dashboard's charts: every fed symbol at the demo bot's interval, 5 s and 1 min.
   const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);
-  for (const i of config.feed.instruments) for (const ms of chartIntervals) kernel.data.subscribeBars(i.symbol, ms);
+  for (const s of feedSymbols) for (const ms of chartIntervals) kernel.data.subscribeBars(s, ms);
 
   const { app } = await buildApp({
     bars: {
-      symbols: () => config.feed.instruments.map((i) => ({ symbol: i.symbol, intervals: chartIntervals })),
+      symbols: () => feedSymbols.map((symbol) => ({ symbol, intervals: chartIntervals })),
       history: (s, ms) => kernel.data.history(s, ms),
     },
     dashboardDir: fileURLToPath(new URL('../../../web/dist', import.meta.url)),
@@ -368,7 +367,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${hostForUrl}:${port}`;
-  feed.start((tick) => kernel.onTick(tick));
+  market.start();
 
   let closed = false;
   return {
@@ -381,7 +380,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     async close() {
       if (closed) return;
       closed = true;
-      feed.stop();
+      await feed.stop();
       bridge.account?.stop();
       stopSavingPrices();
       positionSampler();

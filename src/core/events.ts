@@ -1,4 +1,4 @@
-import type { Bar, Tick } from './market.js';
+import type { Bar, Quote, Tick } from './market.js';
 import type { Fill, Order, OrderRequest, OrderStatus } from './orders.js';
 import type { AccountView, ClosedTrade, Position, PositionSide } from './portfolio-types.js';
 import type { BotPhase, ScannerSnapshot } from './scanner.js';
@@ -53,7 +53,25 @@ export type KernelEvent =
   /** The execution bridge flags something for the operator: stale orders, late or refused fills, position mismatches. */
   | { type: 'bridge-alert'; alert: BridgeAlert }
   /** A fill whose numbers could not enter the ledger (not finite, out of range): not applied; the account halts. */
-  | { type: 'fill-refused'; accountId: string; fill: Fill; reason: string; halted: boolean; ts: number };
+  | { type: 'fill-refused'; accountId: string; fill: Fill; reason: string; halted: boolean; ts: number }
+  /** Best bid/ask and last price from a venue's ticker stream (live feed, `feed.channels: ticker`). */
+  | { type: 'quote'; quote: Quote }
+  /** A venue connection (market data feed, broker, user stream) went down, came back or fell back to REST polling. */
+  | { type: 'venue-connection'; venue: string; channel: string; state: VenueConnectionState; detail: string; ts: number }
+  /**
+   * The live feed saw missing trade ids or bars: `backfilled` of `missing` were fetched by REST and
+   * fed in order; the rest are lost (`missing - backfilled`). `from`/`to` are ids (trades) or bar starts.
+   */
+  | { type: 'feed-gap'; venue: string; symbol: string; kind: 'trades' | 'bars'; from: number; to: number; missing: number; backfilled: number; ts: number }
+  /** A desk's or account's daily loss stop triggered: entries refused until the next UTC day. */
+  | { type: 'daily-stop'; accountId: string; pnl: number; limit: number; source: string; ts: number }
+  /**
+   * Reconciliation found the venue and the journal disagreeing (a missing fill, an unknown order, a
+   * position or balance mismatch). Published by the reconciliation of venue accounts (issue 12).
+   */
+  | { type: 'reconciliation-difference'; accountId: string; kind: string; detail: string; ts: number };
+
+export type VenueConnectionState = 'connected' | 'disconnected' | 'polling';
 
 export type ManagedStopChange = 'armed' | 'moved' | 'triggered' | 're-armed' | 'cancelled';
 
