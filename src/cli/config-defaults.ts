@@ -1,4 +1,5 @@
 import { DEFAULT_SIM_INSTRUMENTS } from '../adapters/feed-sim.js';
+import { NOTIFY_KINDS } from '../app/notifications.js';
 import type { TradewindConfig } from './config-schema.js';
 
 /** Embedded defaults: SQLite in ./data, simulated market, paper account, demo bot on. */
@@ -82,6 +83,20 @@ export const defaultConfig = (): TradewindConfig => ({
     signalTpTarget: 3,
     maxScaleIns: 1,
     pnlSnapshotIncludesUnrealized: true,
+  },
+  telegram: {
+    enabled: false,
+    tokenEnv: 'TELEGRAM_BOT_TOKEN',
+    apiBaseUrl: 'https://api.telegram.org',
+    chatIds: [],
+    chat_id: '',
+    bot_token: '',
+    notify: [...NOTIFY_KINDS],
+    commands: true,
+    confirmTimeoutSeconds: 60,
+    pollTimeoutSeconds: 25,
+    perChatIntervalMs: 1_000,
+    globalPerSecond: 30,
   },
   stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000, maxClientMessagesPerSecond: 20 },
 });

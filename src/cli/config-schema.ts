@@ -22,6 +22,18 @@ const SimInstrument = Type.Object(
 
 const strict = { additionalProperties: false } as const;
 
+// The kinds of src/app/notifications.ts NOTIFY_KINDS.
+const NotifyKind = Type.Union([
+  Type.Literal('fills'),
+  Type.Literal('risk'),
+  Type.Literal('kill-switch'),
+  Type.Literal('daily-stop'),
+  Type.Literal('venue'),
+  Type.Literal('reconciliation'),
+  Type.Literal('halts'),
+]);
+const ChatId = Type.Union([Type.Integer(), Type.String({ pattern: '^-?[0-9]+$' })]);
+
 const BarSourceSchema = Type.Union([Type.Literal('tradingview'), Type.Literal('feed'), Type.Literal('both')]);
 const BarSourceOrAuto = Type.Union([Type.Literal('auto'), Type.Literal('tradingview'), Type.Literal('feed'), Type.Literal('both')]);
 /** One rate-limit group: `max` requests per `windowMs` per client, and at most `burstPerSecond` in one second (0 = no burst cap). */
@@ -263,6 +275,34 @@ export const ConfigSchema = Type.Object(
         maxScaleIns: Type.Integer({ minimum: 0, maximum: 10 }),
         /** The bridge's P&L snapshots count unrealized P&L toward the daily stop (else realized only). */
         pnlSnapshotIncludesUnrealized: Type.Boolean(),
+      },
+      strict,
+    ),
+    /** Operator notifications and commands over a Telegram bot (README "Telegram notifications"). */
+    telegram: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        /** The environment variable holding the bot token (never the file: the token is a password). */
+        tokenEnv: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+        /** Bot API root; a loopback fake in tests. Plain http only on a loopback host. */
+        apiBaseUrl: Type.String({ pattern: '^https?://' }),
+        /** Chats notified and obeyed (private chat = the user's id; groups are negative). Others are ignored. */
+        chatIds: Type.Array(ChatId),
+        /** Seed 004's name for a single chat; joins chatIds. */
+        chat_id: Type.Union([ChatId, Type.Literal('')]),
+        /** Seed 004's name for the token: refused when set (use the environment variable `tokenEnv`). */
+        bot_token: Type.String(),
+        /** Which events are sent (README "Telegram notifications"). */
+        notify: Type.Array(NotifyKind, { uniqueItems: true }),
+        /** Obey /status, /positions, /pause and /emergency_stop from the chats (getUpdates long polling). */
+        commands: Type.Boolean(),
+        /** How long a /emergency_stop waits for its /confirm. */
+        confirmTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+        pollTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 50 }),
+        /** Least time between two messages to one chat (Telegram allows about one a second). */
+        perChatIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+        /** Most messages a second over all chats (Telegram: 30). */
+        globalPerSecond: Type.Integer({ minimum: 1, maximum: 30 }),
       },
       strict,
     ),

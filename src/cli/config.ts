@@ -33,6 +33,7 @@ const ENV_OVERRIDES: Record<string, Override> = {
   BRIDGE_HEARTBEAT_SECRET: { path: ['bridge', 'secret'], parse: (v) => v },
   TRADEWIND_IMPORT_DIR: { path: ['marketData', 'importDir'], parse: (v) => v },
   TRADEWIND_MAX_UPLOAD_BYTES: { path: ['marketData', 'maxUploadBytes'], parse: toNumber },
+  TELEGRAM_CHAT_ID: { path: ['telegram', 'chatIds'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
   TRADEWIND_API_TOKENS: { path: ['auth', 'apiTokens'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 

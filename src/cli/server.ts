@@ -41,6 +41,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
 import { createMarketFeed } from './market-feed.js';
+import { createTelegram } from './telegram.js';
 
 export interface RunningServer {
   url: string;
@@ -364,10 +365,12 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     desk: renko?.desk,
     backtests,
   });
+  const telegram = createTelegram({ config, env: process.env, engine, kernels: [kernel, ...(bridgeKernel ? [bridgeKernel] : []), ...(renko ? [renko.kernel] : [])], clock, scheduler, log });
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${hostForUrl}:${port}`;
   market.start();
+  telegram?.start();
 
   let closed = false;
   return {
@@ -381,6 +384,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       if (closed) return;
       closed = true;
       await feed.stop();
+      await telegram?.stop();
       bridge.account?.stop();
       stopSavingPrices();
       positionSampler();

@@ -1,0 +1,64 @@
+import type { KernelEvent } from '../core/events.js';
+import type { Notification, Notifier } from '../core/notifier.js';
+import type { MessageBus } from '../engine/message-bus.js';
+import type { Cancel } from '../core/ports.js';
+
+/** The kinds of events an operator can have sent to a chat (config `telegram.notify`). */
+export const NOTIFY_KINDS = ['fills', 'risk', 'kill-switch', 'daily-stop', 'venue', 'reconciliation', 'halts'] as const;
+export type NotifyKind = (typeof NOTIFY_KINDS)[number];
+
+const num = (v: number): string => String(Math.round(v * 1e8) / 1e8);
+
+/** The chat message for an event, or null when the event is not one an operator is told about. */
+export function notificationFor(event: KernelEvent): (Notification & { kind: NotifyKind }) | null {
+  switch (event.type) {
+    case 'fill': {
+      const { fill, order } = event;
+      return { kind: 'fills', text: `Fill ${fill.side.toUpperCase()} ${num(fill.qty)} ${fill.symbol} @ ${num(fill.price)} (fee ${num(fill.fee)}) — order ${order.id}, ${order.purpose}, ${order.status}, account ${fill.accountId}` };
+    }
+    case 'risk-rejected': {
+      const r = event.request;
+      return { kind: 'risk', text: `Refused by risk: ${r.side.toUpperCase()} ${num(r.qty)} ${r.symbol} (${r.purpose}, bot ${r.botId}, account ${r.accountId}): ${event.reason}` };
+    }
+    case 'engine-state':
+      if (event.transition.to !== 'EMERGENCY' || event.transition.from === 'EMERGENCY') return null;
+      return { kind: 'kill-switch', text: `Kill switch engaged — emergency stop: ${event.transition.reason}. Entries refused, working orders cancelled, positions being closed.` };
+    case 'daily-stop':
+      return { kind: 'daily-stop', text: `Daily stop hit on account ${event.accountId}: day P&L ${event.pnl.toFixed(2)} reached the -${event.limit.toFixed(2)} limit (${event.source}). Entries stop until the next UTC day.` };
+    case 'venue-connection': {
+      const what = { connected: 'connected again', disconnected: 'DISCONNECTED', polling: 'streams down, polling REST' }[event.state];
+      return { kind: 'venue', key: `venue:${event.venue}:${event.channel}`, text: `Venue ${event.venue} ${event.channel}: ${what} — ${event.detail}` };
+    }
+    case 'reconciliation-difference':
+      return { kind: 'reconciliation', text: `Reconciliation difference on account ${event.accountId} (${event.kind}): ${event.detail}` };
+    case 'account-halted':
+      return { kind: 'halts', text: `Account ${event.accountId} HALTED (${event.context}): ${event.reason}. Restart to resume from the journal.` };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Sends the chosen kinds of events from the given buses to the notifier. The handlers only format
+ * and enqueue (Notifier.notify never waits), so the trading loop is never held up by the chat.
+ * A venue reconnect is only worth a message after a disconnect was reported.
+ */
+export function forwardNotifications(buses: readonly MessageBus[], notifier: Notifier, kinds: readonly NotifyKind[]): Cancel {
+  const wanted = new Set(kinds);
+  const down = new Set<string>();
+  const handler = (event: KernelEvent) => {
+    const n = notificationFor(event);
+    if (!n || !wanted.has(n.kind)) return;
+    if (event.type === 'venue-connection') {
+      const key = n.key as string;
+      if (event.state === 'connected' && !down.delete(key)) return;
+      if (event.state !== 'connected') down.add(key);
+    }
+    notifier.notify({ text: n.text, ...(n.key ? { key: n.key } : {}) });
+  };
+  const types = ['fill', 'risk-rejected', 'engine-state', 'daily-stop', 'venue-connection', 'reconciliation-difference', 'account-halted'] as const;
+  const cancels = [...new Set(buses)].flatMap((bus) => types.map((t) => bus.on(t, handler)));
+  return () => {
+    for (const c of cancels) c();
+  };
+}
