@@ -180,7 +180,7 @@ export class CcxtFeed implements MarketFeed {
     const mode = this.modes.get(channel) as ChannelMode;
     if (mode.state === state) return;
     mode.state = state;
-    this.log?.[state === 'connected' ? 'info' : 'warn']({ venue: this.exchange.id, channel, state }, `market data ${channel}: ${state} (${detail})`);
+    this.log?.[state === 'connected' ? 'info' : 'warn']({ channel, state }, `market data ${channel}: ${state} (${detail})`);
     this.listeners.onEvent?.({ type: 'venue-connection', venue: this.exchange.id, channel: `market-data/${channel}`, state, detail, ts: this.clock.now() });
   }
 
