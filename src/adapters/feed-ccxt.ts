@@ -105,7 +105,8 @@ export class CcxtFeed implements MarketFeed {
             this.loop(
               channel,
               async () => seq.accept((await this.exchange.watchOHLCV(venueSymbol, this.config.timeframe)).map(candle)),
-              async () => seq.accept((await this.exchange.fetchOHLCV(venueSymbol, this.config.timeframe, seq.since, 500)).map(candle)),
+              // A cold start takes the forming candle only, as the stream does: no burst of old bars.
+              async () => seq.accept((await this.exchange.fetchOHLCV(venueSymbol, this.config.timeframe, seq.since, seq.since === undefined ? 1 : 500)).map(candle)),
               () => seq.markStale(),
             ),
           );

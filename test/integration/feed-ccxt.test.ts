@@ -189,6 +189,9 @@ describe('live market data through ccxt.pro (fake Binance USD-M)', () => {
     const h = await harness({ channels: ['trades', 'ohlcv'], pollAfterFailures: 2 }, 'ws://127.0.0.1:9');
     open.push(h);
     await until('the feed fell back to polling', () => h.events.some((e) => e.type === 'venue-connection' && e.state === 'polling' && e.channel === 'market-data/trades'), 30_000);
+    await until('candles polled too', () => h.events.some((e) => e.type === 'venue-connection' && e.state === 'polling' && e.channel === 'market-data/ohlcv'), 30_000);
+    // The first candle poll answered (the baseline), before the market moves on.
+    await until('a kline poll answered', () => h.fake.control.requests({ path: '/fapi/v1/klines' }).some((r) => r.status === 200), 30_000);
     // The poll's starting point: the venue's last trade.
     const prices = h.fake.control.upcoming('BTCUSDT', 1);
     h.fake.control.step(1);
