@@ -123,20 +123,22 @@ export class BarSequence {
     }
   }
 
+  /** Refetches the forming candle `from` and any never seen before `until` (the new forming one). */
   private async refetch(from: number, until: number): Promise<void> {
-    const missing = Math.round((until - from) / this.intervalMs);
     const got = await this.backfill(from).catch((): Candle[] => []);
+    let formingDone = false;
     let backfilled = 0;
     for (const c of got.sort((a, b) => a[0] - b[0])) {
       if (c[0] < from || c[0] >= until || (this.lastClosed !== null && c[0] <= this.lastClosed)) continue;
       this.close(c);
-      backfilled += 1;
+      if (c[0] === from) formingDone = true;
+      else backfilled += 1;
     }
     // The venue did not answer: the forming candle as last seen beats no bar at all.
     const f = this.forming;
-    if (backfilled === 0 && f && f[0] === from) this.close(f);
-    const gapFrom = from + this.intervalMs;
-    if (until > gapFrom || backfilled < missing) this.onGap({ from, to: until - this.intervalMs, missing, backfilled });
+    if (!formingDone && f && f[0] === from && (this.lastClosed === null || from > this.lastClosed)) this.close(f);
+    const missing = Math.round((until - from) / this.intervalMs) - 1;
+    if (missing > 0) this.onGap({ from: from + this.intervalMs, to: until - this.intervalMs, missing, backfilled });
   }
 
   private close(c: Candle): void {
