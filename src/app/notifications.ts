@@ -29,6 +29,9 @@ export function notificationFor(event: KernelEvent): (Notification & { kind: Not
       const what = { connected: 'connected again', disconnected: 'DISCONNECTED', polling: 'streams down, polling REST' }[event.state];
       return { kind: 'venue', key: `venue:${event.venue}:${event.channel}`, text: `Venue ${event.venue} ${event.channel}: ${what} — ${event.detail}` };
     }
+    case 'feed-gap':
+      if (event.backfilled >= event.missing) return null;
+      return { kind: 'venue', text: `Market data gap on ${event.venue} ${event.symbol}: ${event.missing - event.backfilled} of ${event.missing} ${event.kind} lost (not returned by the venue's REST API)` };
     case 'reconciliation-difference':
       return { kind: 'reconciliation', text: `Reconciliation difference on account ${event.accountId} (${event.kind}): ${event.detail}` };
     case 'account-halted':
@@ -56,7 +59,7 @@ export function forwardNotifications(buses: readonly MessageBus[], notifier: Not
     }
     notifier.notify({ text: n.text, ...(n.key ? { key: n.key } : {}) });
   };
-  const types = ['fill', 'risk-rejected', 'engine-state', 'daily-stop', 'venue-connection', 'reconciliation-difference', 'account-halted'] as const;
+  const types = ['fill', 'risk-rejected', 'engine-state', 'daily-stop', 'venue-connection', 'feed-gap', 'reconciliation-difference', 'account-halted'] as const;
   const cancels = [...new Set(buses)].flatMap((bus) => types.map((t) => bus.on(t, handler)));
   return () => {
     for (const c of cancels) c();

@@ -93,6 +93,9 @@ describe('Telegram notifications and commands (fake Bot API)', () => {
     bus.publish({ type: 'venue-connection', venue: 'binanceusdm', channel: 'market-data/trades', state: 'disconnected', detail: 'NetworkError: connection closed (1006)', ts });
     bus.publish({ type: 'reconciliation-difference', accountId: 'binance-main', kind: 'missing-fill', detail: 'venue trade 8812 for order tw-17 not in the journal: applied', ts });
     bus.publish({ type: 'account-halted', accountId: 'paper', context: 'fill', reason: 'disk full', ts });
+    bus.publish({ type: 'feed-gap', venue: 'binanceusdm', symbol: 'BTC/USDT', kind: 'trades', from: 10, to: 30_009, missing: 30_000, backfilled: 20_000, ts });
+    // A gap filled completely is not news.
+    bus.publish({ type: 'feed-gap', venue: 'binanceusdm', symbol: 'ETH/USDT', kind: 'trades', from: 10, to: 19, missing: 10, backfilled: 10, ts });
     // Not notified: a plain state change and a tick.
     bus.publish({ type: 'engine-state', botId: 'engine', transition: { from: 'IDLE', to: 'INITIALIZING', event: 'START', reason: 'start', timestamp: ts, metadata: {} } });
     bus.publish({ type: 'tick', tick: { symbol: 'BTC/USDT', ts, price: 1, size: 1, trades: 1 } });
@@ -104,9 +107,11 @@ describe('Telegram notifications and commands (fake Bot API)', () => {
       'Venue binanceusdm market-data/trades: DISCONNECTED — NetworkError: connection closed (1006)',
       'Reconciliation difference on account binance-main (missing-fill): venue trade 8812 for order tw-17 not in the journal: applied',
       'Account paper HALTED (fill): disk full',
+      'Market data gap on binanceusdm BTC/USDT: 10000 of 30000 trades lost',
     ];
     await waitFor('every notification', async () => expected.every((e) => texts(tg, CHAT).includes(e)), 30_000);
     assert.ok(!texts(tg, CHAT).includes('INITIALIZING'));
+    assert.ok(!texts(tg, CHAT).includes('gap on binanceusdm ETH/USDT'));
     assert.equal(tg.rateLimited(), 0);
     // A reconnect after the reported disconnect is reported too.
     bus.publish({ type: 'venue-connection', venue: 'binanceusdm', channel: 'market-data/trades', state: 'connected', detail: 'WebSocket stream delivering', ts });
