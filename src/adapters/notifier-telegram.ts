@@ -93,7 +93,8 @@ export class TelegramNotifier implements Notifier {
 
   notify(notification: Notification): void {
     for (const chat of this.chats.values()) this.enqueue(chat, notification);
-    this.pump();
+    // Sending starts on a later turn of the event loop: the caller (a bus handler) only enqueued.
+    this.wakeAt(this.o.clock.now());
   }
 
   /** Messages waiting to be sent, per chat (for tests and status). */
@@ -132,10 +133,15 @@ export class TelegramNotifier implements Notifier {
       this.sentAt.push(now);
       void this.send(chat);
     }
-    if (wake === Number.POSITIVE_INFINITY || wake >= this.pumpAt) return;
+    if (wake !== Number.POSITIVE_INFINITY) this.wakeAt(wake);
+  }
+
+  /** Runs the pump at `at` (or sooner if it is already due sooner). */
+  private wakeAt(at: number): void {
+    if (!this.running || at >= this.pumpAt) return;
     this.pumpTimer?.();
-    this.pumpAt = wake;
-    this.pumpTimer = this.o.scheduler.after(Math.max(1, wake - now), () => {
+    this.pumpAt = at;
+    this.pumpTimer = this.o.scheduler.after(Math.max(0, at - this.o.clock.now()), () => {
       this.pumpAt = Number.POSITIVE_INFINITY;
       this.pumpTimer = null;
       this.pump();
@@ -222,7 +228,7 @@ export class TelegramNotifier implements Notifier {
     this.o.log.info({ chatId, command: m.text.split(/\s/)[0] }, 'telegram: command');
     if (reply) {
       this.enqueue(chat, { text: reply });
-      this.pump();
+      this.wakeAt(this.o.clock.now());
     }
   }
 
