@@ -1,4 +1,4 @@
-import type { Exchange, OHLCV, Trade } from 'ccxt';
+import { BadSymbol, type Exchange, type OHLCV, type Trade } from 'ccxt';
 import type { Clock } from '../core/clock.js';
 import type { VenueConnectionState } from '../core/events.js';
 import type { Instrument, InstrumentRegistry } from '../core/instruments.js';
@@ -161,6 +161,12 @@ export class CcxtFeed implements MarketFeed {
         this.setState(channel, 'connected', 'WebSocket stream delivering');
       } catch (error) {
         if (!this.running) return;
+        if (error instanceof BadSymbol) {
+          // A symbol the venue does not list will not appear by retrying.
+          this.setState(channel, 'disconnected', `stopped: ${message(error)}`);
+          this.log?.warn({ channel, err: message(error) }, 'market data channel stopped: unknown symbol at the venue');
+          return;
+        }
         onCut();
         failures += 1;
         if (failures >= this.config.pollAfterFailures) {

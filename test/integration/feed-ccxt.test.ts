@@ -204,4 +204,14 @@ describe('live market data through ccxt.pro (fake Binance USD-M)', () => {
     assertBarsMatchVenue(bars, await venueKlines(h.fake, (bars[0] as Bar).start));
     assert.ok(!h.events.some((e) => e.type === 'venue-connection' && e.state === 'connected'), 'never connected by WebSocket');
   });
+
+  it('stops a channel whose symbol the venue does not list, saying so, instead of retrying forever', async () => {
+    const h = await harness({ symbols: { [SYMBOL]: 'XRP/USDT:USDT' }, channels: ['trades'] });
+    open.push(h);
+    const stopped = await until('the channel stopped', () => h.events.find((e) => e.type === 'venue-connection' && e.state === 'disconnected'), 30_000);
+    assert.match((stopped as EventOf<'venue-connection'>).detail, /stopped: BadSymbol/);
+    // Stopped at the first failure: a retrying loop would report the cut and then poll.
+    assert.equal(h.events.filter((e) => e.type === 'venue-connection').length, 1);
+    assert.ok(!h.events.some((e) => e.type === 'venue-connection' && e.state === 'polling'));
+  });
 });
