@@ -41,3 +41,29 @@ export function createCcxtClient(settings: CcxtClientSettings): Exchange {
   if (settings.sandbox) exchange.setSandboxMode(true);
   return exchange;
 }
+
+const GUARD = Symbol.for('tradewind.ccxtWsSendGuard');
+
+/**
+ * Works around a ccxt.pro race (4.5.84, base/Exchange.js `watch`): a subscription whose rate-limit
+ * slot comes after its socket closed (a venue cut, `close()` at shutdown) calls `client.send`
+ * without handling its rejection, so "WebSocket is not open" becomes an unhandled rejection, which
+ * ends a Node process. The watch itself is rejected properly and retried by the feed; only that
+ * stray rejection is swallowed (logged). Any other unhandled rejection is rethrown, as Node's
+ * default would. Installed once per process by the composition root.
+ */
+export function guardCcxtWebSocketSendRace(log: { warn(obj: object, msg: string): void }): void {
+  if (process.listeners('unhandledRejection').some((l) => GUARD in l)) return;
+  const handler = Object.assign(
+    (reason: unknown) => {
+      const stack = reason instanceof Error ? (reason.stack ?? '') : '';
+      if (reason instanceof Error && /^WebSocket is not open: readyState [23] /.test(reason.message) && stack.includes('/ccxt/')) {
+        log.warn({ err: reason.message }, 'ccxt: subscription sent on a closed WebSocket (ignored; the stream is retried)');
+        return;
+      }
+      throw reason;
+    },
+    { [GUARD]: true },
+  );
+  process.on('unhandledRejection', handler);
+}

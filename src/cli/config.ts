@@ -193,5 +193,6 @@ export function redactConfig(config: TradewindConfig): TradewindConfig {
     auth: { ...config.auth, apiTokens: config.auth.apiTokens.map(() => '***'), password: hide(config.auth.password), passwordHash: hide(config.auth.passwordHash) },
     bridge: { ...config.bridge, secret: hide(config.bridge.secret) },
     tradingView: { ...config.tradingView, secret: hide(config.tradingView.secret) },
+    telegram: { ...config.telegram, bot_token: hide(config.telegram.bot_token) },
   };
 }

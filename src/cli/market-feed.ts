@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createCcxtClient, hasProExchange } from '../adapters/ccxt-client.js';
+import { createCcxtClient, guardCcxtWebSocketSendRace, hasProExchange } from '../adapters/ccxt-client.js';
 import { CcxtFeed } from '../adapters/feed-ccxt.js';
 import { SimulatedFeed } from '../adapters/feed-sim.js';
 import type { Clock } from '../core/clock.js';
@@ -43,7 +43,9 @@ export function createMarketFeed(deps: {
   if (!hasProExchange(f.exchange)) throw new ConfigError(`feed.exchange: ccxt has no WebSocket exchange '${f.exchange}'`);
   if (f.reconnectMaxMs < f.reconnectMinMs) throw new ConfigError('feed.reconnectMaxMs must be at least feed.reconnectMinMs');
   const exchange = createCcxtClient({ exchange: f.exchange, sandbox: f.sandbox, urls: f.urls });
-  const feed = new CcxtFeed(f, exchange, instruments, clock, scheduler, deps.log.child({ component: 'feed', venue: f.exchange }));
+  const log = deps.log.child({ component: 'feed', venue: f.exchange });
+  guardCcxtWebSocketSendRace(log);
+  const feed = new CcxtFeed(f, exchange, instruments, clock, scheduler, log);
   const ticksToo = f.channels.includes('trades');
   for (const { symbol, intervalMs } of feed.externalBars()) kernel.data.useExternalBars(symbol, intervalMs, { ticksToo });
   return {

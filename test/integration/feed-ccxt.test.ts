@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import ccxt from 'ccxt';
 import { TimerScheduler, WallClock } from '../../src/adapters/clock-wall.js';
-import { createCcxtClient } from '../../src/adapters/ccxt-client.js';
+import { createCcxtClient, guardCcxtWebSocketSendRace } from '../../src/adapters/ccxt-client.js';
 import { CcxtFeed, type CcxtFeedConfig } from '../../src/adapters/feed-ccxt.js';
 import type { EventOf } from '../../src/core/events.js';
 import { BUILTIN_INSTRUMENTS, InstrumentRegistry } from '../../src/core/instruments.js';
@@ -120,6 +120,9 @@ function assertBarsMatchVenue(bars: Bar[], klines: number[][]): void {
   const starts = bars.map((b) => b.start);
   assert.deepEqual(starts, starts.map((_, i) => (starts[0] as number) + i * MINUTE), 'one bar per minute, none missing, none twice');
 }
+
+// As the server does: ccxt.pro can leave a stray rejection when a subscription races a closing socket.
+guardCcxtWebSocketSendRace({ warn: () => {} });
 
 describe('live market data through ccxt.pro (fake Binance USD-M)', () => {
   const open: Harness[] = [];

@@ -108,7 +108,8 @@ describe('Telegram bot in the server', () => {
     fake.control.disconnectWebSockets('market');
     await waitFor('a disconnect notification', async () => texts(tg, CHAT).includes('Venue binanceusdm market-data/') && texts(tg, CHAT).includes('DISCONNECTED'), 30_000);
     await waitFor('a reconnect notification', async () => texts(tg, CHAT).includes('connected again'), 60_000);
-    assert.equal(await server.stop(), 0);
+    const handle = server;
+    assert.equal(await handle.stop(), 0, handle.output().slice(-3000));
     server = null;
   });
 });
