@@ -72,12 +72,16 @@ describe('Telegram bot in the server', () => {
     assert.ok(!server.output().includes(tg.token.split(':')[1] as string), 'no part of the token in the output');
   });
 
-  it('refuses to start with Telegram on and no token, naming the variable', async () => {
+  it('refuses to start with Telegram on and no token (naming the variable) or a token in the file, and a ccxt feed without symbols', async () => {
     const dir = tempDir();
     const started = startServer({ dataDir: dir, config: fastConfig(dir, { telegram: { enabled: true, chatIds: [CHAT], tokenEnv: 'MY_BOT_TOKEN' } }), env: { MY_BOT_TOKEN: '' } });
     await assert.rejects(started, /MY_BOT_TOKEN/);
     const inFile = startServer({ dataDir: dir, config: fastConfig(dir, { telegram: { enabled: true, chatIds: [CHAT], bot_token: '1:abc' } }), env: { TELEGRAM_BOT_TOKEN: 'x' } });
     await assert.rejects(inFile, /telegram.bot_token: do not put the bot token in the configuration/);
+    const noSymbols = startServer({ dataDir: dir, config: fastConfig(dir, { feed: { kind: 'ccxt' } }) });
+    await assert.rejects(noSymbols, /feed.symbols: a ccxt feed needs at least one symbol/);
+    const demoOff = startServer({ dataDir: dir, config: fastConfig(dir, { feed: { kind: 'ccxt', symbols: { 'BTC/USDT': 'BTC/USDT:USDT' } } }) });
+    await assert.rejects(demoOff, /demoBot.symbols: ETH\/USDT is not in feed.symbols/);
   });
 
   it('runs on the live ccxt feed: venue bars in the history, a WebSocket cut notified as a disconnect and a reconnect', async () => {
