@@ -1,4 +1,5 @@
 import { DEFAULT_SIM_INSTRUMENTS } from '../adapters/feed-sim.js';
+import { NOTIFY_KINDS } from '../app/notifications.js';
 import type { TradewindConfig } from './config-schema.js';
 import { defaultEnsembleSections } from './config-ensemble.js';
 import { DEFAULT_ACCOUNT_LEVERAGE, DEFAULT_ACCOUNT_LIMITS, DEFAULT_RISK } from '../engine/risk-engine.js';
@@ -16,7 +17,24 @@ export const defaultConfig = (): TradewindConfig => ({
   engine: { autoStartPreset: '', heartbeatMs: 10_000 },
   log: { level: 'info', file: true },
   auth: { apiTokens: [], password: '', passwordHash: '', sessionTtlHours: 12, maxLoginFailures: 5 },
-  feed: { kind: 'sim', seed: null, tickIntervalMs: 250, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })) },
+  feed: {
+    kind: 'sim',
+    seed: null,
+    tickIntervalMs: 250,
+    instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })),
+    // kind: ccxt (README "Live market data").
+    exchange: 'binanceusdm',
+    symbols: {},
+    sandbox: false,
+    urls: {},
+    channels: ['trades', 'ohlcv'],
+    timeframe: '1m',
+    pollIntervalMs: 2_000,
+    reconnectMinMs: 500,
+    reconnectMaxMs: 30_000,
+    pollAfterFailures: 3,
+    wsRetryMs: 60_000,
+  },
   account: { id: 'paper', currency: 'USD', startingBalance: 100_000, leverage: DEFAULT_ACCOUNT_LEVERAGE },
   paper: {
     fees: {
@@ -94,6 +112,23 @@ export const defaultConfig = (): TradewindConfig => ({
     token: '',
   },
   ...defaultEnsembleSections(),
+  telegram: {
+    enabled: false,
+    tokenEnv: 'TELEGRAM_BOT_TOKEN',
+    apiBaseUrl: 'https://api.telegram.org',
+    chatIds: [],
+    chat_id: '',
+    bot_token: '',
+    notify: [...NOTIFY_KINDS],
+    commands: true,
+    confirmTimeoutSeconds: 60,
+    pollTimeoutSeconds: 25,
+    perChatIntervalMs: 1_000,
+    globalPerSecond: 30,
+    bot_token_env: '',
+    chat_id_env: '',
+    alert_levels: ['TRADE', 'ERROR', 'CIRCUIT_BREAKER', 'WARNING'],
+  },
   stream: { refreshMs: 1_000, scanIntervalMs: 5_000, maxClientBufferBytes: 1_048_576, pingIntervalMs: 30_000, maxClientMessagesPerSecond: 20 },
 });
 

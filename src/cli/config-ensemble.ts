@@ -111,18 +111,6 @@ export const ENSEMBLE_SECTIONS = {
     },
     strict,
   ),
-  telegram: Type.Object(
-    {
-      enabled: Type.Boolean(),
-      bot_token_env: EnvName,
-      chat_id_env: EnvName,
-      alert_levels: Type.Array(
-        Type.Union([Type.Literal('TRADE'), Type.Literal('ERROR'), Type.Literal('CIRCUIT_BREAKER'), Type.Literal('WARNING'), Type.Literal('DAILY_SUMMARY')]),
-        { uniqueItems: true },
-      ),
-    },
-    strict,
-  ),
 };
 
 export const defaultEnsembleSections = () => ({
@@ -168,5 +156,4 @@ export const defaultEnsembleSections = () => ({
     api_secret_env: 'BINANCE_API_SECRET',
     rate_limit_per_minute: 1200,
   },
-  telegram: { enabled: false, bot_token_env: 'TELEGRAM_BOT_TOKEN', chat_id_env: 'TELEGRAM_CHAT_ID', alert_levels: ['TRADE' as const, 'ERROR' as const, 'CIRCUIT_BREAKER' as const, 'WARNING' as const] },
 });

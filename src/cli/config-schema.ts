@@ -23,6 +23,18 @@ const SimInstrument = Type.Object(
 
 const strict = { additionalProperties: false } as const;
 
+// The kinds of src/app/notifications.ts NOTIFY_KINDS.
+const NotifyKind = Type.Union([
+  Type.Literal('fills'),
+  Type.Literal('risk'),
+  Type.Literal('kill-switch'),
+  Type.Literal('daily-stop'),
+  Type.Literal('venue'),
+  Type.Literal('reconciliation'),
+  Type.Literal('halts'),
+]);
+const ChatId = Type.Union([Type.Integer(), Type.String({ pattern: '^-?[0-9]+$' })]);
+
 const BarSourceSchema = Type.Union([Type.Literal('tradingview'), Type.Literal('feed'), Type.Literal('both')]);
 const BarSourceOrAuto = Type.Union([Type.Literal('auto'), Type.Literal('tradingview'), Type.Literal('feed'), Type.Literal('both')]);
 /** One rate-limit group: `max` requests per `windowMs` per client, and at most `burstPerSecond` in one second (0 = no burst cap). */
@@ -220,13 +232,35 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    /**
+     * Market data: `sim` (default) the seeded simulated feed (seed, tickIntervalMs, instruments);
+     * `ccxt` a venue's live data through ccxt (README "Live market data"; the other keys).
+     */
     feed: Type.Object(
       {
-        kind: Type.Literal('sim'),
+        kind: Type.Union([Type.Literal('sim'), Type.Literal('ccxt')]),
         /** Null: a new path on each start (the start time); a number: the same ticks every start. */
         seed: Type.Union([Type.Null(), Type.Integer()]),
         tickIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
         instruments: Type.Array(SimInstrument, { minItems: 1 }),
+        /** ccxt exchange id (ccxt.pro for WebSocket streams), e.g. binanceusdm. */
+        exchange: Type.String({ minLength: 1 }),
+        /** Kernel symbol -> the venue's ccxt symbol, e.g. {"BTC/USDT": "BTC/USDT:USDT"}. */
+        symbols: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 })),
+        /** The venue's testnet (ccxt sandbox mode). */
+        sandbox: Type.Boolean(),
+        /** Replacement for ccxt's `urls.api` (a loopback venue in tests); empty = the venue's own. */
+        urls: Type.Record(Type.String(), Type.Unknown()),
+        channels: Type.Array(Type.Union([Type.Literal('trades'), Type.Literal('ohlcv'), Type.Literal('ticker')]), { minItems: 1, uniqueItems: true }),
+        /** The venue candles' timeframe (channel ohlcv), e.g. 1m. */
+        timeframe: Type.String({ pattern: '^[0-9]+[smhdwM]$' }),
+        pollIntervalMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+        reconnectMinMs: Type.Integer({ minimum: 10, maximum: 600_000 }),
+        reconnectMaxMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+        /** WebSocket failures in a row after which a channel polls REST. */
+        pollAfterFailures: Type.Integer({ minimum: 1, maximum: 100 }),
+        /** While polling, how often the WebSocket is tried again. */
+        wsRetryMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
       },
       strict,
     ),
@@ -390,6 +424,42 @@ export const ConfigSchema = Type.Object(
         resetAfterMs: Type.Integer({ minimum: 1000 }),
         /** Bearer token the model servers require on /predict, /feedback, /retrain (empty: none, loopback only). */
         token: Type.String(),
+      },
+      strict,
+    ),
+    /** Operator notifications and commands over a Telegram bot (README "Telegram notifications"; seed 004's `telegram` keys too). */
+    telegram: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        /** The environment variable holding the bot token (never the file: the token is a password). */
+        tokenEnv: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+        /** Bot API root; a loopback fake in tests. Plain http only on a loopback host. */
+        apiBaseUrl: Type.String({ pattern: '^https?://' }),
+        /** Chats notified and obeyed (private chat = the user's id; groups are negative). Others are ignored. */
+        chatIds: Type.Array(ChatId),
+        /** Seed 004's name for a single chat; joins chatIds. */
+        chat_id: Type.Union([ChatId, Type.Literal('')]),
+        /** Seed 004's name for the token: refused when set (use the environment variable `tokenEnv`). */
+        bot_token: Type.String(),
+        /** Which events are sent (README "Telegram notifications"). */
+        notify: Type.Array(NotifyKind, { uniqueItems: true }),
+        /** Obey /status, /positions, /pause and /emergency_stop from the chats (getUpdates long polling). */
+        commands: Type.Boolean(),
+        /** How long a /emergency_stop waits for its /confirm. */
+        confirmTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+        pollTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 50 }),
+        /** Least time between two messages to one chat (Telegram allows about one a second). */
+        perChatIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+        /** Most messages a second over all chats (Telegram: 30). */
+        globalPerSecond: Type.Integer({ minimum: 1, maximum: 30 }),
+        /** Seed 004's names: the environment variables of the token and of the chat id (empty: tokenEnv / chatIds). */
+        bot_token_env: Type.Union([Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.Literal('')]),
+        chat_id_env: Type.Union([Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.Literal('')]),
+        /** Seed 004: which of the ensemble coordinator's alerts are sent. */
+        alert_levels: Type.Array(
+          Type.Union([Type.Literal('TRADE'), Type.Literal('ERROR'), Type.Literal('CIRCUIT_BREAKER'), Type.Literal('WARNING'), Type.Literal('DAILY_SUMMARY')]),
+          { uniqueItems: true },
+        ),
       },
       strict,
     ),

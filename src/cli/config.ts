@@ -39,6 +39,7 @@ const ENV_OVERRIDES: Record<string, Override> = {
   TRADEWIND_MAX_UPLOAD_BYTES: { path: ['marketData', 'maxUploadBytes'], parse: toNumber },
   TRADEWIND_MODEL_SERVERS: { path: ['modelServers', 'enabled'], parse: toBoolean },
   TRADEWIND_MODEL_TOKEN: { path: ['modelServers', 'token'], parse: (v) => v },
+  TELEGRAM_CHAT_ID: { path: ['telegram', 'chatIds'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
   TRADEWIND_API_TOKENS: { path: ['auth', 'apiTokens'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 
@@ -208,6 +209,7 @@ export function redactConfig(config: TradewindConfig): TradewindConfig {
     tradingView: { ...config.tradingView, secret: hide(config.tradingView.secret) },
     modelServers: { ...config.modelServers, token: hide(config.modelServers.token) },
     database: { ...config.database, url: redactUrl(config.database.url) },
+    telegram: { ...config.telegram, bot_token: hide(config.telegram.bot_token) },
   };
 }
 

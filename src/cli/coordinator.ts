@@ -85,7 +85,16 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
-export function createCoordinator(o: { config: TradewindConfig; kernels: ReadonlyMap<string, Kernel>; dataDir: string; clock: Clock; scheduler: Scheduler; log: Logger }): RunningCoordinator {
+export function createCoordinator(o: {
+  config: TradewindConfig;
+  kernels: ReadonlyMap<string, Kernel>;
+  dataDir: string;
+  clock: Clock;
+  scheduler: Scheduler;
+  log: Logger;
+  /** Its alerts (trades, circuit breaker) to the operator's chat (telegram.alert_levels). */
+  notify?: (level: 'TRADE' | 'ERROR' | 'CIRCUIT_BREAKER' | 'WARNING', text: string) => void;
+}): RunningCoordinator {
   const { config } = o;
   const e = config.ensemble;
   for (const [key, host] of [['ensemble.websocket_host', e.websocket_host], ['ensemble.metrics_host', e.metrics_host]] as const) {
@@ -121,8 +130,9 @@ export function createCoordinator(o: { config: TradewindConfig; kernels: Readonl
     volume24h,
     account: () => kernel.portfolio.view(),
     position: () => bot.context.position(settings.symbol),
-    // The kernel's order entry today: the bot's risk check, then execution.
+    // The kernel's order entry (Kernel.submit, source bot): the bot's risk check, the account-wide checks, then execution.
     submitOrder: (intent) => bot.context.enter(intent),
+    ...(o.notify ? { notify: o.notify } : {}),
     closePosition: (reason) => bot.context.exit(settings.symbol, reason),
     onEvent: (listener) => kernel.bus.onAny(listener),
     log: (level, message, fields) => log[level](fields ?? {}, message),

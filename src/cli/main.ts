@@ -51,7 +51,8 @@ export function buildCli(): Command {
     async (opts: CommonOptions) => {
       const config = configFrom(opts);
       const server = await startServer(config);
-      process.stdout.write(`Tradewind ${packageVersion()} listening on ${server.url} (paper account, simulated market)\n`);
+      const market = config.feed.kind === 'sim' ? 'simulated market' : `live market data from ${config.feed.exchange}`;
+      process.stdout.write(`Tradewind ${packageVersion()} listening on ${server.url} (paper account, ${market})\n`);
       process.stdout.write(`  REST ${server.url}/api/state   WebSocket ${server.url.replace('http', 'ws')}/ws\n`);
       const shutdown = (signal: string) => {
         server.logger.info({ component: 'cli', signal }, 'shutting down');

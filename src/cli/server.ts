@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { TimerScheduler, WallClock } from '../adapters/clock-wall.js';
-import { SimulatedFeed } from '../adapters/feed-sim.js';
 import { TradingFacade } from '../app/facade.js';
 import { LiveStream } from '../app/live-stream.js';
 import { StreamProjector } from '../app/stream-projector.js';
@@ -50,6 +49,8 @@ import { kernelAccount } from '../app/kernel-account.js';
 import { wireVenueAccounts } from './venue-accounts.js';
 import { AccountOrders } from '../app/account-orders.js';
 import { createCoordinator, type RunningCoordinator } from './coordinator.js';
+import { createMarketFeed } from './market-feed.js';
+import { createTelegram } from './telegram.js';
 
 export interface RunningServer {
   url: string;
@@ -91,12 +92,6 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const clock = new WallClock();
   const scheduler = new TimerScheduler();
   const instruments = new InstrumentRegistry(BUILTIN_INSTRUMENTS);
-  for (const i of config.feed.instruments) {
-    if (!instruments.find(i.symbol)) throw new ConfigError(`feed.instruments: unknown symbol ${i.symbol}`);
-  }
-  for (const s of config.demoBot.symbols) {
-    if (!config.feed.instruments.some((i) => i.symbol === s)) throw new ConfigError(`demoBot.symbols: ${s} is not in feed.instruments`);
-  }
   const tvc = config.tradingView;
   const tvAssets = tvc.assets.filter((a) => instruments.find(a));
   const barSources = resolveBarSources({ assets: tvAssets, secret: tvc.secret || null, barSource: tvc.barSource, byAsset: tvc.barSourceByAsset });
@@ -121,6 +116,12 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     onError,
   });
   matchOnTicks(kernel, broker);
+  const market = createMarketFeed({ config, kernel, instruments, clock, scheduler, log, startPrices: JSON.parse(store.getMeta(LAST_PRICES_KEY) ?? '{}') as Record<string, number> });
+  const feedSymbols = market.symbols;
+  if (config.demoBot.enabled) {
+    const where = config.feed.kind === 'sim' ? 'feed.instruments' : 'feed.symbols';
+    for (const s of config.demoBot.symbols) if (!feedSymbols.includes(s)) throw new ConfigError(`demoBot.symbols: ${s} is not in ${where}`);
+  }
   // The demo bot's own paper account (ids demo-O-..., its own day P/L and limits), fed the same
   // ticks; loaded with the bot off too, so what it holds stays visible, closable and flattened.
   const demoKernel = demoAccount(config, store, clock, instruments, log);
@@ -259,11 +260,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     demoKernel.addBot('demo-sma', new SmaCrossStrategy(params)).start();
   }
 
-  // TRADEWIND_SEED (feed.seed) set: the same ticks on every start, from the configured start
-  // prices; unset: a new path each start, continuing from the last prices stored.
-  const seeded = config.feed.seed !== null;
-  const startPrices = seeded ? {} : (JSON.parse(store.getMeta(LAST_PRICES_KEY) ?? '{}') as Record<string, number>);
-  const feed = new SimulatedFeed({ ...config.feed, seed: config.feed.seed ?? clock.now(), fixedStep: seeded }, instruments, clock, scheduler, startPrices);
+  const feed = market.feed;
   const savePrices = () => {
     const prices: Record<string, number> = {};
     for (const i of feed.instruments()) {
@@ -303,7 +300,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const max = new MaxService({
     kernel,
     clock,
-    feedSymbols: config.feed.instruments.map((i) => i.symbol),
+    feedSymbols,
     liveCredentials: false,
     live: venues.live,
     backtests: jobs,
@@ -385,15 +382,15 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   }
 
   // Seed 004's ensemble coordinator: a bot on the configured account's kernel.
-  const ensemble = config.ensemble.enabled ? createCoordinator({ config, kernels: new Map([[config.account.id, kernel], ...venues.accounts.map((a) => [a.id, a.kernel] as const)]), dataDir, clock, scheduler, log }) : null;
+  const ensemble = config.ensemble.enabled ? createCoordinator({ config, kernels: new Map([[config.account.id, kernel], ...venues.accounts.map((a) => [a.id, a.kernel] as const)]), dataDir, clock, scheduler, log, notify: (level, text) => telegram?.alert(level, text) }) : null;
 
   // Bar history for the dashboard's charts: every fed symbol at the demo bot's interval, 5 s and 1 min.
   const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);
-  for (const i of config.feed.instruments) for (const ms of chartIntervals) kernel.data.subscribeBars(i.symbol, ms);
+  for (const s of feedSymbols) for (const ms of chartIntervals) kernel.data.subscribeBars(s, ms);
 
   const { app } = await buildApp({
     bars: {
-      symbols: () => config.feed.instruments.map((i) => ({ symbol: i.symbol, intervals: chartIntervals })),
+      symbols: () => feedSymbols.map((symbol) => ({ symbol, intervals: chartIntervals })),
       history: (s, ms) => kernel.data.history(s, ms),
     },
     dashboardDir: fileURLToPath(new URL('../../../web/dist', import.meta.url)),
@@ -453,11 +450,21 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     },
     ...(ensemble ? { coordinatorStream: { path: ensemble.path, add: (socket) => ensemble.stream.add(socket) } } : {}),
   });
+  const telegram = createTelegram({
+    config,
+    env: process.env,
+    engine,
+    kernels: [kernel, ...(demoKernel ? [demoKernel] : []), ...(bridgeKernel ? [bridgeKernel] : []), ...(renko && renko.kernel !== bridgeKernel ? [renko.kernel] : []), ...venues.accounts.map((a) => a.kernel)],
+    clock,
+    scheduler,
+    log,
+  });
   const ensemblePorts = ensemble ? await ensemble.start() : null;
   const port = await listenOnFreePort(app, config.server.host, config.server.port, config.server.portSearch);
   const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${hostForUrl}:${port}`;
-  feed.start((tick) => kernel.onTick(tick));
+  market.start();
+  telegram?.start();
   modelServers?.start();
 
   let closed = false;
@@ -472,7 +479,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     async close() {
       if (closed) return;
       closed = true;
-      feed.stop();
+      await feed.stop();
+      await telegram?.stop();
       await modelServers?.stop();
       await ensemble?.close();
       bridge.account?.stop();

@@ -1,4 +1,4 @@
-import type { Bar, Tick } from './market.js';
+import type { Bar, Quote, Tick } from './market.js';
 import type { Fill, Order, OrderRequest, OrderStatus } from './orders.js';
 import type { AccountView, ClosedTrade, Position, PositionSide } from './portfolio-types.js';
 import type { BotPhase, ScannerSnapshot } from './scanner.js';
@@ -66,7 +66,20 @@ export type KernelEvent =
   /** A reconciliation found the venue's books and the journal differing (one event per difference). */
   | { type: 'venue-difference'; accountId: string; reason: ReconcileReason; difference: VenueDifference; ts: number }
   /** A reconciliation ended: how many differences, and whether every query answered. */
-  | { type: 'venue-reconciled'; accountId: string; reason: ReconcileReason; differences: number; complete: boolean; ts: number };
+  | { type: 'venue-reconciled'; accountId: string; reason: ReconcileReason; differences: number; complete: boolean; ts: number }
+  /** Best bid/ask and last price from a venue's ticker stream (live feed, `feed.channels: ticker`). */
+  | { type: 'quote'; quote: Quote }
+  /** A live market data channel went down, came back or fell back to REST polling (venue accounts' own connections are `venue-connection`). */
+  | { type: 'feed-connection'; venue: string; channel: string; state: FeedConnectionState; detail: string; ts: number }
+  /**
+   * The live feed saw missing trade ids or bars: `backfilled` of `missing` were fetched by REST and
+   * fed in order; the rest are lost (`missing - backfilled`). `from`/`to` are ids (trades) or bar starts.
+   */
+  | { type: 'feed-gap'; venue: string; symbol: string; kind: 'trades' | 'bars'; from: number; to: number; missing: number; backfilled: number; ts: number }
+  /** A desk's or account's daily loss stop triggered: entries refused until the next UTC day. */
+  | { type: 'daily-stop'; accountId: string; pnl: number; limit: number; source: string; ts: number };
+
+export type FeedConnectionState = 'connected' | 'disconnected' | 'polling';
 
 export type ManagedStopChange = 'armed' | 'moved' | 'triggered' | 're-armed' | 'cancelled';
 

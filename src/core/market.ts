@@ -9,6 +9,15 @@ export interface Tick {
   trades: number;
 }
 
+/** A venue's top of book and last price (a ticker update); null where the venue sent none. */
+export interface Quote {
+  symbol: string;
+  ts: number;
+  bid: number | null;
+  ask: number | null;
+  last: number | null;
+}
+
 /** A time bar; `start` is the bar's open time, `intervalMs` its length. */
 export interface Bar {
   symbol: string;

@@ -1,9 +1,9 @@
 import type { BotStore } from './bot-records.js';
 import type { BridgeQueue } from './bridge.js';
 import type { Clock } from './clock.js';
-import type { KernelEvent } from './events.js';
+import type { EventOf, KernelEvent } from './events.js';
 import type { Instrument } from './instruments.js';
-import type { Tick } from './market.js';
+import type { Bar, Quote, Tick } from './market.js';
 import type { Fill, Order } from './orders.js';
 import type { ManagedStop } from './managed-stops.js';
 import type { Account, ClosedTrade, Position } from './portfolio-types.js';
@@ -46,10 +46,24 @@ export interface Broker {
   isAvailable(): boolean;
 }
 
+/** What a live feed reports besides ticks (the simulated feed only ticks). */
+export interface FeedListeners {
+  /** A closed bar of an interval the feed supplies itself (`externalBars`). */
+  onBar?(bar: Bar): void;
+  onQuote?(quote: Quote): void;
+  /** Connection changes and gaps, as bus events. */
+  onEvent?(event: EventOf<'feed-connection'> | EventOf<'feed-gap'>): void;
+}
+
 export interface MarketFeed {
   instruments(): Instrument[];
-  start(onTick: (tick: Tick) => void): void;
-  stop(): void;
+  start(onTick: (tick: Tick) => void, listeners?: FeedListeners): void;
+  stop(): void | Promise<void>;
+  /**
+   * (symbol, interval) pairs whose closed bars come from the venue (`onBar`) rather than being
+   * built from ticks: the data engine must not also build them. Absent: none.
+   */
+  externalBars?(): { symbol: string; intervalMs: number }[];
 }
 
 /** Cancels a scheduled callback. */

@@ -16,6 +16,8 @@ export class DataEngine {
   private readonly builders = new Map<string, BarBuilder[]>();
   private readonly histories = new Map<string, Map<number, BarHistory>>();
   private readonly stats = new Map<string, SymbolMarketStats>();
+  /** `symbol|intervalMs` whose bars a feed delivers closed (`onBar`): never built from ticks. */
+  private readonly external = new Map<string, { ticksToo: boolean }>();
 
   constructor(
     private readonly bus: MessageBus,
@@ -24,13 +26,25 @@ export class DataEngine {
     private readonly historyCapacity = BAR_HISTORY_CAPACITY,
   ) {}
 
+  /**
+   * Bars of (symbol, interval) arrive closed from a feed (a venue's klines): a subscription to
+   * them keeps their history but builds nothing from ticks, so no bar is published twice.
+   * Call before subscribing.
+   */
+  useExternalBars(symbol: string, intervalMs: number, options: { ticksToo: boolean }): void {
+    this.external.set(`${symbol}|${intervalMs}`, options);
+  }
+
   subscribeBars(symbol: string, intervalMs: number): void {
     const list = this.builders.get(symbol) ?? [];
     if (list.some((b) => b.intervalMs === intervalMs)) return;
+    const existing = this.histories.get(symbol)?.get(intervalMs);
+    if (existing && this.external.has(`${symbol}|${intervalMs}`)) return;
     const history = new BarHistory(this.historyCapacity);
     const byInterval = this.histories.get(symbol) ?? new Map<number, BarHistory>();
     byInterval.set(intervalMs, history);
     this.histories.set(symbol, byInterval);
+    if (this.external.has(`${symbol}|${intervalMs}`)) return;
     // The bar is in the history before anyone hears of it, so a strategy's onBar sees it last.
     list.push(
       new BarBuilder(symbol, intervalMs, (bar) => {
@@ -59,7 +73,8 @@ export class DataEngine {
    */
   onBar(bar: Bar): void {
     this.histories.get(bar.symbol)?.get(bar.intervalMs)?.push(bar);
-    this.statsOf(bar.symbol).onBar(bar);
+    // The symbol's ticks are counted already when the feed sends both.
+    if (this.external.get(`${bar.symbol}|${bar.intervalMs}`)?.ticksToo !== true) this.statsOf(bar.symbol).onBar(bar);
     this.bus.publish({ type: 'bar', bar });
   }
 

@@ -748,6 +748,7 @@ export class RenkoDesk {
     if (this.state.daily_stop_triggered_at !== null) return;
     this.state.daily_stop_triggered_at = at;
     this.state.daily_stop_by = { source, pnl };
+    this.deps.signals.publish({ type: 'daily-stop', accountId: this.deps.kernel.portfolio.accountId, pnl, limit: this.deps.config.dailyStopUsd, source, ts: at });
   }
 
   /** Bumped on every change of the desk's state, orders or fills (cache key for GET /api/state). */
