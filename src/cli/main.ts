@@ -9,6 +9,7 @@ import { registerIngestCommand } from './ingest.js';
 import { registerBridgeCommand } from './bridge.js';
 import { backtestCommand } from './backtest.js';
 import { modelCommand } from './model.js';
+import { registerBackupCommands } from './backup.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
@@ -87,6 +88,7 @@ export function buildCli(): Command {
 
   registerIngestCommand(program, (opts) => configFrom(opts).dataDir);
   registerBridgeCommand(program, (opts) => configFrom(opts).dataDir);
+  registerBackupCommands(program, (opts) => configFrom(opts).dataDir);
   program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
   program.addCommand(modelCommand());
   return program;
