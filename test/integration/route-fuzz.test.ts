@@ -106,18 +106,23 @@ describe(`route fuzzing from the OpenAPI document (seed ${SEED}; TRADEWIND_FUZZ_
   });
 
   /** Jobs a fuzzed request may legitimately have started (backtests, Max bots) are stopped after each batch. */
+  const stoppedJobs = new Set<string>();
   async function stopJobs(): Promise<void> {
     const jobs = (await getJson<unknown>(`${server.url}/api/backtests`, { headers: auth })).body;
     const list = Array.isArray(jobs) ? jobs : ((jobs as Obj | null)?.jobs as unknown[] | undefined) ?? [];
     for (const j of list as Obj[]) {
-      const id = j.job_id ?? j.id;
-      if (typeof id === 'string' && (j.status === 'running' || j.status === 'queued')) await fetch(`${server.url}/api/backtests/${encodeURIComponent(id)}`, { method: 'DELETE', headers: auth });
+      const id = j.job_id;
+      if (typeof id === 'string' && j.state === 'running') {
+        stoppedJobs.add(id);
+        await fetch(`${server.url}/api/backtests/${encodeURIComponent(id)}`, { method: 'DELETE', headers: auth });
+      }
     }
     const bots = (await getJson<unknown>(`${server.url}/api/v1/run-bot/max`, { headers: auth })).body;
     const botList = Array.isArray(bots) ? bots : ((bots as Obj | null)?.bots as unknown[] | undefined) ?? [];
     for (const b of botList as Obj[]) {
-      const id = b.bot_id ?? b.id;
+      const id = b.bot_id;
       if (typeof id === 'string' && b.status !== 'stopped') {
+        stoppedJobs.add(id);
         await fetch(`${server.url}/api/v1/run-bot/max/${encodeURIComponent(id)}/stop`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
       }
     }
@@ -189,7 +194,7 @@ describe(`route fuzzing from the OpenAPI document (seed ${SEED}; TRADEWIND_FUZZ_
       .slice(0, 15)
       .map((f) => `${f.who} ${f.request.method} ${f.request.path.slice(0, 120)} [${f.request.what}] body ${String(f.request.body?.slice(0, 120))}\n  -> ${typeof f.answer === 'string' ? f.answer : `${f.answer.status} ${f.answer.body.slice(0, 300)}`}`)
       .join('\n');
-    process.stdout.write(`# route fuzz: seed ${SEED}, ${ops.length} operations, ${sent} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}\n`);
+    process.stdout.write(`# route fuzz: seed ${SEED}, ${ops.length} operations, ${sent} requests, ${stoppedJobs.size} backtest jobs or Max bots started and stopped, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}\n`);
     assert.equal(failures.length, 0, `seed ${SEED}: ${failures.length} requests answered 5xx or not at all:\n${report}`);
     assert.deepEqual(storeFailures, [], `seed ${SEED}: the journal is inconsistent`);
     assert.equal(server.proc.exitCode, null, 'the server is still running');

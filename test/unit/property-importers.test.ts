@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ColumnarTickParser } from '../../src/adapters/importers/columnar.js';
@@ -34,6 +35,12 @@ const text = fc.oneof(
 const bytes = fc.oneof(
   { weight: 3, arbitrary: text.map((t) => Buffer.from(t, 'utf8')) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2_000 }).map((b) => Buffer.from(b)) },
+  // gzip: the magic and garbage, or a real gzip cut short (a damaged .gz is refused, not a crash).
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from(b)])) },
+  { weight: 1, arbitrary: fc.tuple(text, fc.nat()).map(([t, cut]) => {
+    const z = gzipSync(Buffer.from(t));
+    return z.subarray(0, Math.max(2, cut % (z.length + 1)));
+  }) },
   // Valid text with random bytes overwritten.
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(VALID_TICKS, VALID_KLINES), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 })).map(([t, edits]) => {
     const b = Buffer.from(t);
@@ -62,7 +69,18 @@ function chunks(b: Buffer, cuts: number[]): Buffer[] {
 
 const streamOf = (parts: Buffer[]): Readable => Readable.from(parts.length > 0 ? parts : [Buffer.alloc(0)], { objectMode: false });
 const isGzip = (b: Buffer): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
-const lineCount = (b: Buffer): number => b.toString('utf8').split(/\r\n|\n|\r/).length;
+/** Lines of the source's text (of its decompressed content for gzip; a damaged gzip has no count). */
+function lineCount(b: Buffer): number {
+  let text: Buffer = b;
+  if (isGzip(b)) {
+    try {
+      text = gunzipSync(b);
+    } catch {
+      return Number.POSITIVE_INFINITY;
+    }
+  }
+  return text.toString('utf8').split(/\r\n|\n|\r/).length;
+}
 
 type Outcome<T> = { rows: T[]; stats: ImportStats } | { refused: string };
 
