@@ -131,6 +131,10 @@ describe(`route fuzzing from the OpenAPI document (seed ${SEED}; TRADEWIND_FUZZ_
   it('every route, every field: wrong types, extreme numbers, deep nesting, oversized bodies, anonymously and authenticated; no 5xx, the server alive, the store consistent', async () => {
     const doc = (await getJson<{ paths: Record<string, Record<string, Obj>> }>(`${server.url}/api/docs/json`)).body;
     const table = (await getJson<{ routes: Record<string, { access: string }> }>(`${server.url}/api/metrics/routes`, { headers: auth })).body.routes;
+    const login = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) });
+    assert.equal(login.status, 200);
+    const sessionCookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    assert.match(sessionCookie, /^tw_session=./);
     const ops = operations(doc);
     assert.ok(ops.length >= 60, `${ops.length} operations in the OpenAPI document`);
     const words = vocabulary(doc);
@@ -143,17 +147,22 @@ describe(`route fuzzing from the OpenAPI document (seed ${SEED}; TRADEWIND_FUZZ_
       const key = `${op.method} ${op.path.replace(/\{([^}]+)\}/g, ':$1')}`;
       const access = table[key]?.access ?? 'operator';
       const secret = access === 'bridge' ? BRIDGE_SECRET : access === 'webhook' ? TV_SECRET : null;
-      for (const who of ['anonymous', 'authenticated'] as const) {
-        const authed = who === 'authenticated';
+      // Anonymous; with the credential of the route's class (a bearer token for operator routes, the
+      // secret for bridge and webhook routes); and for operator routes with an operator's session
+      // cookie too (the browser's way, with its own checks on state changes).
+      const callers = access === 'operator' ? (['anonymous', 'authenticated', 'session'] as const) : (['anonymous', 'authenticated'] as const);
+      for (const [mode, who] of callers.entries()) {
+        const authed = who !== 'anonymous';
         const requests = requestsFor(op, {
-          seed: SEED + index * 2 + (authed ? 1 : 0),
+          seed: SEED + index * 3 + mode,
           vocabulary: words,
           baseBody: authed && secret ? { secret } : {},
-          perField: authed ? 5 : 1,
-          mixed: authed ? 10 : 2,
+          perField: who === 'authenticated' ? 5 : who === 'session' ? 2 : 1,
+          mixed: who === 'authenticated' ? 10 : who === 'session' ? 4 : 2,
         });
         const headersOf = (r: FuzzRequest): Record<string, string> => ({
-          ...(authed && access === 'operator' ? auth : {}),
+          ...(who === 'authenticated' && access === 'operator' ? auth : {}),
+          ...(who === 'session' ? { cookie: sessionCookie } : {}),
           ...(r.contentType ? { 'content-type': r.contentType } : {}),
         });
         const withSecret = (path: string) => (authed && access === 'bridge' ? `${path}${path.includes('?') ? '&' : '?'}secret=${BRIDGE_SECRET}` : path);
