@@ -14,6 +14,7 @@ import type { OperatorAuth } from '../app/operator-auth.js';
 import { accessControl, scopeAccess, withAccess, type SecretCheck } from './auth.js';
 import { authRoutes } from './routes-auth.js';
 import { frameworkErrors, installErrorHandling, installJsonParser, refuse, type ServerPath } from './errors.js';
+import { rejectNonFiniteInput } from './finite-input.js';
 import { installRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { parseTypes } from './ws-hub.js';
 import { routeHits, routeHitsRoute } from './route-hits.js';
@@ -133,6 +134,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   }
   registerRequestLog(app, options.logger);
   installErrorHandling(app, { production: options.production, serverPaths: options.serverPaths ?? [] });
+  rejectNonFiniteInput(app);
   installJsonParser(app);
   await app.register(cookie);
   // Access control first (every route must declare its class; the check reads the matched

@@ -12,6 +12,7 @@ import { backtestCommand } from './backtest.js';
 import { modelCommand } from './model.js';
 import { modelServerCommand } from './model-server.js';
 import { registerAccountsCommand } from './accounts-command.js';
+import { registerBackupCommands } from './backup.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
@@ -96,6 +97,7 @@ export function buildCli(): Command {
 
   registerIngestCommand(program, (opts) => configFrom(opts));
   registerBridgeCommand(program, (opts) => configFrom(opts).dataDir);
+  registerBackupCommands(program, (opts) => configFrom(opts).dataDir);
   program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
   program.addCommand(modelCommand());
   program.addCommand(modelServerCommand());

@@ -225,13 +225,17 @@ export function rowAfterReport(order: BridgeOrder, report: BridgeReport, decisio
     next.leaseExpiresAt = null;
     if (report.brokerOrderId) next.brokerOrderId = report.brokerOrderId;
   }
-  if (decision.to === 'FILLED' || report.status === 'PARTIAL') {
+  const cumulative = report.qty ?? order.qty;
+  if ((decision.to === 'FILLED' || report.status === 'PARTIAL') && cumulative > (order.fillQty ?? 0) + 1e-9) {
     // Cumulative: quantity, average price and fee of everything filled so far.
     next.fillPrice = report.fillPrice ?? null;
-    next.fillQty = report.qty ?? order.qty;
+    next.fillQty = cumulative;
     next.fillFee = report.fee ?? order.fillFee ?? 0;
     next.fillTs = now;
   }
+  // A FILLED at the quantity already reported adds no execution, so the ledger books nothing: the
+  // row keeps the price and fee that were booked (a different average or fee stays in the report
+  // history only), so the queue and the kernel's fills never disagree.
   if (decision.to === 'REJECTED' || decision.to === 'CANCELLED') next.reason = report.reason ?? (order.cancelRequested ? order.reason : null) ?? `${decision.to.toLowerCase()} by bridge ${report.owner}`;
   if (decision.late) next.reason = `filled after it was cancelled (${order.reason ?? 'cancelled'})`;
   return next;

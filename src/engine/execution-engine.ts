@@ -373,6 +373,13 @@ export class ExecutionEngine {
     const inst = instruments.get(order.symbol);
     const previous = order.status;
     const filledQty = order.filledQty > 0 ? roundToStep(order.filledQty + fill.qty, inst.qtyStep) : fill.qty;
+    // More than was ordered: the venue's report contradicts the order. Booking it would journal an
+    // order filled past its quantity; it is refused like any impossible fill (the account halts,
+    // `fill-refused`, reconciliation with the venue decides). A replay of a booked fill is ignored.
+    if (filledQty > order.qty + 1e-9) {
+      if (!this.deps.store.hasFill(fill.id)) this.haltOnFill(fill, `fill ${fill.id} of order ${order.id} refused: ${fill.qty} more would fill ${filledQty} of the order's ${order.qty}`);
+      return;
+    }
     const complete = filledQty >= order.qty;
     // A fill for an order the venue had cancelled is believed (late_fill); otherwise partial or complete.
     const event: OrderEvent = previous === 'cancelled' ? (complete ? 'late_fill' : 'late_partial_fill') : complete ? 'fill' : 'partial_fill';

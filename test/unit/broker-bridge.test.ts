@@ -357,6 +357,28 @@ describe('bridge broker: PARTIAL reports (cumulative quantity, average price and
     }
   });
 
+  // Found by the bridge queue property test (test/unit/property-bridge-queue.test.ts): the queue
+  // took the FILLED's fee (1) and price while the kernel booked nothing new, so they disagreed.
+  it('FILLED at the quantity already reported with another fee or average: the queue keeps what the ledger booked', () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const id = h.place('buy', 3);
+      h.broker.claim('A', 10);
+      assert.equal(h.broker.report(id, partial(2, 6000, 0)).status, 200);
+      assert.equal(h.broker.report(id, { owner: 'A', status: 'FILLED', fill_price: 6000.5, qty: 2, fee: 1, symbol: 'MESM6', side: 'BUY' }).status, 200);
+      const q = h.queue.get(id);
+      assert.deepEqual([q?.status, q?.fillQty, q?.fillPrice, q?.fillFee], ['FILLED', 2, 6000, 0]);
+      const order = orderOf(h, id);
+      assert.deepEqual([order?.status, order?.filledQty, order?.avgFillPrice, order?.fees], ['cancelled', 2, 6000, 0]);
+      assert.equal(h.queue.history(id).at(-1)?.status, 'FILLED', 'the report itself stays in the history');
+      assert.deepEqual(h.errors, []);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
   it('refuses a PARTIAL without a quantity, at or above the order quantity, below what was filled, or out of the price band', () => {
     const dir = tempDir();
     const h = harness(dir.file('t.db'));

@@ -125,3 +125,14 @@ test('a whole Binance file through the store: counts, then all skipped on re-imp
   assert.equal(n, 1440);
   store.close();
 });
+
+// Found by the importer property test (test/unit/property-importers.test.ts): the bytes 1f 8b (the
+// gzip magic) and nothing else threw zlib's raw Z_DATA_ERROR, which callers that classify errors
+// (the Max backtest route, the backtest jobs) answered as an internal error.
+test('a damaged or truncated .gz is an ImportFormatError, not a raw zlib error', async () => {
+  const whole = gzipSync(Buffer.from('timestamp,price,size\n2024-01-02 09:30:00,5000,1\n'.repeat(200)));
+  for (const bytes of [Buffer.from([0x1f, 0x8b]), Buffer.from([0x1f, 0x8b, 1, 2, 3]), whole.subarray(0, 30)]) {
+    await assert.rejects(all(readTicks(Readable.from([bytes]), { symbol: 'ES' })), (e: Error) => e.name === 'ImportFormatError' && /not a readable gzip file/.test(e.message));
+  }
+  assert.equal((await all(readTicks(Readable.from([whole]), { symbol: 'ES' }))).length, 200, 'the whole file reads');
+});

@@ -303,4 +303,33 @@ describe('partial fills through the kernel with a bridge-like broker', () => {
     assert.deepEqual(errors, []);
     store.close();
   });
+
+  // Found by the order property test (test/unit/property-orders.test.ts): a broker fill of 2 for an
+  // order of 1 was journalled as "filled 2 of 1" and booked a position of 2.
+  it('a fill past the order\'s quantity is refused: the account halts, the journal keeps the order within its quantity', () => {
+    const { store, broker, kernel, errors, fill } = setup();
+    const events: string[] = [];
+    kernel.bus.onAny((e) => events.push(e.type));
+    const o = kernel.placeOrder('test', { accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 3 });
+    broker.report({ kind: 'accepted', orderId: o.id, brokerOrderId: 'X1', ts: 1_500 });
+    broker.report({ kind: 'filled', orderId: o.id, fill: fill(o.id, 'T1', 2, 6_000) });
+    broker.report({ kind: 'filled', orderId: o.id, fill: fill(o.id, 'T2', 2, 6_001) }); // 4 of 3
+    const stored = store.getOrder(o.id);
+    assert.deepEqual([stored?.status, stored?.filledQty], ['partially_filled', 2], 'the over-fill is not booked');
+    assert.equal(kernel.portfolio.position('ES')?.qty, 2);
+    assert.equal(store.recentFills(10).length, 1);
+    assert.ok(events.includes('fill-refused') && events.includes('account-halted'), events.join(','));
+    assert.match(kernel.execution.halted()?.reason ?? '', /would fill 4 of the order's 3/);
+    assert.equal(errors.length, 1);
+    store.close();
+  });
+
+  it('an over-fill of an order of 1 (the shrunk counterexample) books nothing', () => {
+    const { store, broker, kernel, fill } = setup();
+    const o = kernel.placeOrder('test', { accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 1 });
+    broker.report({ kind: 'filled', orderId: o.id, fill: fill(o.id, 'T1', 2, 5_000) });
+    assert.deepEqual([store.getOrder(o.id)?.status, store.getOrder(o.id)?.filledQty], ['pending_submit', 0]);
+    assert.equal(kernel.portfolio.position('ES'), undefined);
+    store.close();
+  });
 });

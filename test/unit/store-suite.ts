@@ -16,7 +16,7 @@ import { Kernel } from '../../src/engine/kernel.js';
 import { repoRoot } from '../helpers/server.js';
 import type { StoreEngine } from '../helpers/store-engines.js';
 import { AccountHaltedError } from '../../src/engine/execution-engine.js';
-import { CRYPTO_FEES, FUTURES_FEES, makeFill, makeOrder, registry, ScriptedBroker, tempDir } from './support.js';
+import { CRYPTO_FEES, FUTURES_FEES, makeFill, makeOrder, registry, ScriptedBroker, tempDir, OPEN_LIMITS, referencePrice } from './support.js';
 
 const account = (balance: number, ts = 0): Account => ({
   id: 'acc',
@@ -473,6 +473,9 @@ export function storeSuite(engine: StoreEngine): void {
       const broker = new ScriptedBroker();
       const events: string[] = [];
       const kernel = new Kernel({
+        // Mechanics, not limits: sizes beyond the live limits, priced at the reference prices.
+        limits: OPEN_LIMITS,
+        lastPrice: referencePrice,
         clock,
         store,
         broker,
@@ -502,6 +505,9 @@ export function storeSuite(engine: StoreEngine): void {
         const broker = new PaperBroker({ clock, instruments, fees: new ScheduleFeeModel({ spot: CRYPTO_FEES, perpetual: CRYPTO_FEES, future: FUTURES_FEES }), slippage: new TickSlippage(0), maxVolumeShare: null });
         const errors: string[] = [];
         const kernel = new Kernel({
+          // Mechanics, not limits: sizes beyond the live limits, priced at the reference prices.
+          limits: OPEN_LIMITS,
+          lastPrice: referencePrice,
           clock,
           store: s,
           broker,

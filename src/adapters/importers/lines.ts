@@ -2,6 +2,9 @@ import { createReadStream } from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
+// A cycle with index.ts (which reads lines from here) that is safe: the class is used only when a
+// source is read, long after both modules were evaluated.
+import { ImportFormatError } from './index.js';
 
 /** A file path or an already open byte stream (an HTTP upload, stdin, a test buffer). */
 export type ImportSource = string | Readable;
@@ -49,6 +52,12 @@ export async function* bytes(source: ImportSource): AsyncGenerator<Buffer> {
   pipeline(Readable.from(rest()), gunzip, () => {});
   try {
     for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (error) {
+    // A damaged or truncated .gz is a source we cannot read, like an unknown format: callers
+    // answer it as such (422, a refused import) rather than as an internal error.
+    const e = error as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && e.code.startsWith('Z_')) throw new ImportFormatError(`not a readable gzip file: ${e.message}`);
+    throw error;
   } finally {
     gunzip.destroy();
     raw.destroy();
