@@ -255,8 +255,9 @@ export function wireVenueAccounts(o: Common & { primary: Kernel; bridgeStatus: (
 } {
   const accounts = createVenueAccounts(o);
   for (const a of accounts) {
-    // Paper accounts match on the simulated feed; venue accounts never see simulated prices.
-    if (a.kind === 'paper') o.primary.bus.on('tick', ({ tick }) => a.kernel.onTick(tick));
+    // Paper accounts match on the feed; exchange accounts see only a venue's real prices (feed.kind
+    // ccxt), never simulated ones: their bots and marks then run on the live feed.
+    if (a.kind === 'paper' || o.config.feed.kind === 'ccxt') o.primary.bus.on('tick', ({ tick }) => a.kernel.onTick(tick));
     // Their notices join the server's event log (GET /api/state, /ws).
     for (const type of ['venue-connection', 'venue-difference', 'venue-reconciled', 'fill-refused', 'account-halted'] as const) {
       a.kernel.bus.on(type, (e) => o.primary.bus.publish(e));
