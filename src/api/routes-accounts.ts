@@ -5,6 +5,8 @@ import { AccountOrderError, type AccountOrders } from '../app/account-orders.js'
 
 export interface AccountDirectory {
   statuses(): { id: string; kind: string; exchange?: string; environment?: string; state: string; detail: string; credentialEnv?: string[] }[];
+  /** Every trading account's figures (the facade's view: role, account, positions, bots, risk). */
+  view(): { default: string; accounts: ({ id: string; role: string } & Record<string, unknown>)[] };
   orders: AccountOrders;
 }
 
@@ -18,7 +20,8 @@ const Account = Type.Object(
     detail: Type.String(),
     credentialEnv: Type.Optional(Type.Array(Type.String())),
   },
-  { additionalProperties: false },
+  // Plus each account's figures (account, open_positions, working_orders, bots, halted, kill_switch, risk_limits, risk_refusals).
+  { additionalProperties: true },
 );
 const Params = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }) });
 const OrderBody = Type.Object(
@@ -46,8 +49,24 @@ export function accountRoutes(scope: FastifyInstance, accounts: AccountDirectory
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/accounts',
-    { config: { access: 'operator' }, schema: { tags, summary: 'Configured accounts and their connection state (never a secret)', response: { 200: Type.Object({ accounts: Type.Array(Account) }) } } },
-    async () => ({ accounts: accounts.statuses() }),
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags,
+        summary: 'Every trading account (the ids of ?account=): its connection state (never a secret), figures, bots and risk refusals',
+        response: { 200: Type.Object({ default: Type.String(), accounts: Type.Array(Account) }) },
+      },
+    },
+    async () => {
+      const view = accounts.view();
+      const statuses = new Map(accounts.statuses().map((st) => [st.id, st]));
+      const merged = view.accounts.map((a) => {
+        const st = statuses.get(a.id) ?? { id: a.id, kind: a.role === 'bridge' ? 'bridge' : 'paper', state: 'ready', detail: `${a.role} paper account (simulated fills)` };
+        statuses.delete(a.id);
+        return { ...a, ...st };
+      });
+      return { default: view.default, accounts: [...merged, ...statuses.values()] };
+    },
   );
   app.post('/accounts/:id/orders', { config: { access: 'operator' }, schema: { tags, summary: 'Place an order on an account', params: Params, body: OrderBody } }, async (req, reply) => {
     try {

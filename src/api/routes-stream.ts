@@ -33,7 +33,6 @@ export async function streamRoutes(app: FastifyInstance, facade: TradingFacade, 
       return positions;
     },
   );
-  app.get('/accounts', { config: { access: 'operator' }, schema: { summary: 'The trading accounts (ids for ?account=) with their figures' } }, async () => facade.accountsView());
   app.get('/trades', { config: { access: 'operator' } }, async () => facade.trades());
   app.get('/scan', { config: { access: 'operator' } }, async () => facade.scan());
   // Serialised once per state change, however many clients poll it; pollers that send the

@@ -436,13 +436,17 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       kernel,
       bridge: bridge.account,
       renkoKernel: renko?.kernel ?? null,
-      // The configured accounts (paper and ccxt), each connected as its venue connection says.
-      extra: venues.accounts.map((a) =>
-        kernelAccount(a.kernel, { id: a.id, kind: a.kind, offlineReason: () => { const st = a.status(); return `${st.state}: ${st.detail}`; } }),
-      ),
+      // The demo bot's own paper account, and the configured accounts (paper and ccxt), each connected as its venue connection says.
+      extra: [
+        ...(demoKernel ? [kernelAccount(demoKernel, { kind: 'paper' })] : []),
+        ...venues.accounts.map((a) =>
+          kernelAccount(a.kernel, { id: a.id, kind: a.kind, offlineReason: () => { const st = a.status(); return `${st.state}: ${st.detail}`; } }),
+        ),
+      ],
     }),
     accounts: {
       statuses: () => venues.statuses(),
+      view: () => facade.accountsView(),
       orders: new AccountOrders((id) => {
         const a = venues.accounts.find((x) => x.id === id);
         return a ? { kernel: a.kernel, available: () => a.kernel.broker.isAvailable() } : null;

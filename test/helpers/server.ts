@@ -148,3 +148,19 @@ export async function connectWs(url: string, headers: Record<string, string> = {
   });
   return { ws, messages, close: () => ws.close() };
 }
+
+/**
+ * Waits until the server's feed has priced `symbol` (a closed bar in GET /api/bars): orders that
+ * need a market price (exposure checks, a bridge order's reference price) can then be placed,
+ * even on a slow machine where the first tick comes late.
+ */
+export async function waitForPrice(server: ServerHandle, symbol: string, headers: Record<string, string> = {}): Promise<void> {
+  await waitFor(
+    `a ${symbol} price from the feed`,
+    async () => {
+      const r = await getJson<{ bars?: unknown[] }>(`${server.url}/api/bars?symbol=${encodeURIComponent(symbol)}&limit=1`, { headers });
+      return r.status === 200 && (r.body.bars?.length ?? 0) > 0;
+    },
+    30_000,
+  );
+}

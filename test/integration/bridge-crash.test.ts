@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { bridgeStatus, post, queueRow, readJournal, startBridge, stateAlerts, type BridgeProc, type Obj } from '../helpers/bridge.js';
-import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
+import { fastConfig, getJson, startServer, tempDir, waitFor, waitForPrice, type ServerHandle } from '../helpers/server.js';
 
 const SECRET = 'bridge-crash-secret-0123456789';
 const env = { BRIDGE_HEARTBEAT_SECRET: SECRET };
@@ -16,15 +16,8 @@ const config = (dir: string, bridge: Obj = {}) =>
     bridge: { enabled: true, allowTestOrders: true, leaseSeconds: 30, contracts: { ES: { contract: 'MESM6', exchange: 'CME' } }, ...bridge },
   });
 
-/** The feed has priced ES (a closed bar): a test order then carries a reference price, even on a slow machine. */
-const esPriced = (server: ServerHandle) =>
-  waitFor('an ES price from the feed', async () => {
-    const r = await getJson<{ bars?: unknown[] }>(`${server.url}/api/bars?symbol=ES&limit=1`);
-    return r.status === 200 && (r.body.bars?.length ?? 0) > 0;
-  }, 30_000);
-
 async function testOrder(server: ServerHandle, side: 'BUY' | 'SELL', qty = 1): Promise<{ id: string; ref: number }> {
-  await esPriced(server);
+  await waitForPrice(server, 'ES');
   const r = await getJson<{ order: { id: string } }>(`${server.url}/api/bridge/test-order`, post({ symbol: 'ES', side, qty }));
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const id = r.body.order.id;

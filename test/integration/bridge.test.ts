@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { fastConfig, getJson, repoRoot, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
+import { fastConfig, getJson, repoRoot, startServer, tempDir, waitFor, type ServerHandle, waitForPrice } from '../helpers/server.js';
 
 type Obj = Record<string, unknown>;
 const SECRET = 'bridge-secret-0123456789abcdef';
@@ -53,6 +53,7 @@ async function status(server: ServerHandle): Promise<Obj> {
 }
 
 async function testOrder(server: ServerHandle, side: 'BUY' | 'SELL', qty = 1): Promise<string> {
+  await waitForPrice(server, 'ES'); // an entry's exposure check needs a market price
   const r = await getJson<{ ok: boolean; order: { id: string; status: string } }>(`${server.url}/api/bridge/test-order`, post({ symbol: 'ES', side, qty }));
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.order.status, 'pending_submit', JSON.stringify(r.body));

@@ -3,7 +3,7 @@
 // positions on three accounts (demo, Renko desk, bridge), with a per-account report, then re-armed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
+import { fastConfig, getJson, startServer, tempDir, waitFor, waitForPrice, type ServerHandle } from '../helpers/server.js';
 
 type Obj = Record<string, unknown>;
 const TV = 'tv-secret-order-path';
@@ -96,6 +96,7 @@ describe('the one order path over HTTP', () => {
     const server = await startServer({ dataDir: dir, config: config(dir), env });
     try {
       assert.equal((await getJson(`${server.url}/api/bridge/heartbeat`, post({ secret: BRIDGE, tsConnected: true }))).status, 200);
+      await waitForPrice(server, 'ES');
       // bridge: a test order filled by the bridge.
       const bridgeOrder = await getJson<Obj>(`${server.url}/api/bridge/test-order`, post({ symbol: 'ES', side: 'BUY', qty: 1 }));
       assert.equal(bridgeOrder.status, 200, JSON.stringify(bridgeOrder.body));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
+import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle, waitForPrice } from '../helpers/server.js';
 
 type Obj = Record<string, unknown>;
 const SECRET = 'bridge-secret-0123456789abcdef';
@@ -13,13 +13,13 @@ interface Stamped {
   count: number;
 }
 
-describe('seed 002 trading API over real HTTP (paper, bridge and Renko desk accounts)', () => {
+describe('seed 002 trading API over real HTTP (paper, bridge, Renko desk and demo accounts)', () => {
   let server: ServerHandle;
   const get = <B = Obj>(path: string) => getJson<B>(`${server.url}${path}`);
 
   before(async () => {
     const dir = tempDir();
-    // The demo bot trades the paper account; the bridge account is silent 3 s after a heartbeat.
+    // The demo bot trades its own paper account (demo); the bridge account is silent 3 s after a heartbeat.
     server = await startServer({
       dataDir: dir,
       config: fastConfig(dir, { bridge: { enabled: true, allowTestOrders: true, heartbeatTimeoutSeconds: 3, contracts: { ES: { contract: 'MESM6', exchange: 'CME' } } } }),
@@ -40,7 +40,7 @@ describe('seed 002 trading API over real HTTP (paper, bridge and Renko desk acco
     }
   });
 
-  it('lists the three accounts; account_name narrows; unknown names are 404; bad parameters are 422 naming the field', async () => {
+  it('lists the four accounts; account_name narrows; unknown names are 404; bad parameters are 422 naming the field', async () => {
     const r = await get<{ accounts: Obj[] } & Stamped>(`${T}/accounts?use_cache=false`);
     assert.equal(r.status, 200);
     assert.deepEqual(
@@ -49,9 +49,10 @@ describe('seed 002 trading API over real HTTP (paper, bridge and Renko desk acco
         ['paper', 'paper', 'paper'],
         ['bridge', 'bridge', 'bridge'],
         ['renko', 'renko', 'paper'],
+        ['demo', 'demo', 'paper'],
       ],
     );
-    assert.equal(r.body.count, 3);
+    assert.equal(r.body.count, 4);
     assert.equal(r.body.cached, false);
     const one = await get<{ accounts: Obj[] }>(`${T}/accounts?account_name=renko`);
     assert.deepEqual(one.body.accounts.map((a) => a.id), ['renko']);
@@ -74,28 +75,28 @@ describe('seed 002 trading API over real HTTP (paper, bridge and Renko desk acco
     }
     const ghost = await get<{ detail: string }>(`${T}/positions?account_ids=paper,D17158695`);
     assert.equal(ghost.status, 404);
-    assert.match(ghost.body.detail, /Unknown account id D17158695: configured accounts are paper, bridge, renko/);
+    assert.match(ghost.body.detail, /Unknown account id D17158695: configured accounts are paper, bridge, renko, demo/);
     for (const path of ['/orders/pending/ids', '/balances', '/batch/snapshot']) assert.equal((await get(`${T}${path}?account_ids=nobody`)).status, 404, path);
   });
 
   it('positions, position ids, balances and the snapshot agree with the paper account the demo bot trades', async () => {
     const positions = await waitFor('a position of the demo bot', async () => {
-      const r = await get<{ positions: Obj[] } & Stamped>(`${T}/positions?account_ids=paper`);
+      const r = await get<{ positions: Obj[] } & Stamped>(`${T}/positions?account_ids=demo`);
       return r.body.count > 0 ? r.body : null;
     });
     const p = positions.positions[0] as Obj;
     for (const k of ['id', 'account_id', 'instrument', 'quantity', 'side', 'avg_price', 'unrealized_pnl']) assert.ok(k in p, k);
-    assert.equal(p.account_id, 'paper');
+    assert.equal(p.account_id, 'demo');
     assert.ok(p.side === 'long' || p.side === 'short');
     assert.equal(typeof p.avg_price, 'number');
     // The same position as the seed 001 view of the paper account (it may close meanwhile: wait for a read where both agree).
     await waitFor('positions/ids and /api/positions to agree', async () => {
-      const ids = (await get<{ position_ids: string[] }>(`${T}/positions/ids?account_ids=paper`)).body.position_ids;
-      const seed001 = (await get<{ id: string }[]>('/api/positions')).body.map((x) => x.id);
+      const ids = (await get<{ position_ids: string[] }>(`${T}/positions/ids?account_ids=demo`)).body.position_ids;
+      const seed001 = (await get<{ id: string }[]>('/api/positions?account=demo')).body.map((x) => x.id);
       return JSON.stringify([...ids].sort()) === JSON.stringify([...seed001].sort());
     });
     const b = await get<{ balances: Obj[]; total_balance: number } & Stamped>(`${T}/balances?use_cache=false`);
-    assert.equal(b.body.count, 3);
+    assert.equal(b.body.count, 4);
     const sum = b.body.balances.reduce((s, x) => s + (x.net_liquidating_value as number), 0);
     assert.ok(Math.abs(b.body.total_balance - sum) < 0.011, `${b.body.total_balance} vs ${sum}`);
     assert.deepEqual(Object.keys(b.body.balances[0] as Obj).slice(0, 7), ['account_id', 'account_name', 'balance', 'net_liquidating_value', 'cash_balance', 'open_pl', 'realized_pl']);
@@ -141,13 +142,14 @@ describe('seed 002 trading API over real HTTP (paper, bridge and Renko desk acco
 
   it('bridge orders show as Queued market orders; the health turns unhealthy (503) when the bridge goes silent', async () => {
     // A heartbeat, then a test order while the bridge counts as connected (retried if the machine was too slow for the 3 s window).
+    await waitForPrice(server, 'ES'); // an entry's exposure check needs a market price
     const order = await waitFor('a bridge test order', async () => {
       await getJson(`${server.url}/api/bridge/heartbeat`, post({ secret: SECRET, tsConnected: true }));
-      const r = await getJson<{ ok: boolean; order: { id: string } }>(`${server.url}/api/bridge/test-order`, post({ symbol: 'ES', side: 'BUY', qty: 2 }));
+      const r = await getJson<{ ok: boolean; order: { id: string } }>(`${server.url}/api/bridge/test-order`, post({ symbol: 'ES', side: 'BUY', qty: 1 }));
       return r.status === 200 ? r.body.order : null;
     });
     const pending = await get<{ orders: Obj[] } & Stamped>(`${T}/orders/pending?account_ids=bridge`);
-    assert.deepEqual(pending.body.orders.map((o) => [o.order_id, o.account_id, o.instrument, o.side, o.quantity, o.price, o.status, o.order_type]), [[order.id, 'bridge', 'ES', 'Buy', 2, null, 'Queued', 'Market']]);
+    assert.deepEqual(pending.body.orders.map((o) => [o.order_id, o.account_id, o.instrument, o.side, o.quantity, o.price, o.status, o.order_type]), [[order.id, 'bridge', 'ES', 'Buy', 1, null, 'Queued', 'Market']]);
     const ids = await get<{ order_ids: string[] } & Stamped>(`${T}/orders/pending/ids?account_ids=bridge,renko`);
     assert.deepEqual(ids.body.order_ids, [order.id]);
     assert.equal(ids.body.count, 1);
