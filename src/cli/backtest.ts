@@ -3,8 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BUILTIN_INSTRUMENTS } from '../core/instruments.js';
 import { matchInstrumentSymbol } from '../core/market-data.js';
-import type { BacktestConfig, BacktestReport } from '../backtest/backtester.js';
-import { runBacktestJob, type BacktestJobSpec } from '../backtest/job.js';
+import type { BacktestConfig } from '../backtest/backtester.js';
+import { runBacktestJob, type BacktestJobSpec, type JobReport } from '../backtest/job.js';
 import { describeStrategy } from '../backtest/strategies.js';
 
 const positive = (name: string) => (v: string): number => {
@@ -50,6 +50,10 @@ export interface BacktestCliOptions {
   dataDir?: string;
   /** DATA_DIR of the configuration (market.db lives there), resolved by the caller. */
   marketDb?: string;
+  /** False with --no-cache: parse the data file every time. */
+  cache?: boolean;
+  /** Columnar cache directory (DATA_DIR/cache/columnar), resolved by the caller. */
+  cacheDir?: string;
 }
 
 export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: string }) => string): Command {
@@ -72,10 +76,13 @@ export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: s
     .option('--volume-share <fraction>', 'cap each bar\'s fills at this share of its volume (0.1 = 10%; partial fills); default: no cap', positive('--volume-share'))
     .option('--limit <bars>', 'stop after this many bars', integer('--limit'))
     .option('--json', 'print the report as JSON')
+    .option('--no-cache', 'parse --data every time instead of using the columnar cache (DATA_DIR/cache/columnar)')
     .option('-c, --config <file>', 'configuration file (for DATA_DIR, where market.db is)')
     .option('-d, --data-dir <dir>', 'directory of market.db (env DATA_DIR)')
     .action(async (opts: BacktestCliOptions) => {
-      const code = await runBacktestCli(opts.data ? opts : { ...opts, marketDb: resolve(dataDirOf(opts), 'market.db') });
+      const dataDir = dataDirOf(opts);
+      const cacheDir = opts.cache === false ? undefined : resolve(dataDir, 'cache', 'columnar');
+      const code = await runBacktestCli(opts.data ? { ...opts, cacheDir } : { ...opts, marketDb: resolve(dataDir, 'market.db') });
       if (code !== 0) process.exitCode = code;
     });
 }
@@ -121,10 +128,10 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
     err.write('tradewind backtest: --volume-share must be at most 1\n');
     return 2;
   }
-  const spec: BacktestJobSpec = { config, data };
+  const spec: BacktestJobSpec = { config, data, ...(opts.cacheDir && data.kind === 'file' ? { cacheDir: opts.cacheDir } : {}) };
   const tty = Boolean((err as NodeJS.WriteStream).isTTY);
   let lastDraw = 0;
-  let report: BacktestReport;
+  let report: JobReport;
   try {
     report = await runBacktestJob(spec, {
       onProgress: (p) => {
@@ -148,7 +155,7 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
   return 0;
 }
 
-function summary(r: BacktestReport): string {
+function summary(r: JobReport): string {
   const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
   const money = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const s = r.strategy;
@@ -159,7 +166,7 @@ function summary(r: BacktestReport): string {
     `closed PnL ${money(r.closedPnl)}  fees ${money(r.fees)}  final value ${money(r.finalValue)} (${r.returnPct.toFixed(2)}%) from ${money(r.startingCash)}`,
     `open position ${r.openPosition ? `${r.openPosition.side} ${r.openPosition.qty} @ ${r.openPosition.avgPrice}, unrealised ${money(r.openPosition.unrealizedPnl)}` : 'none'}`,
     `max drawdown ${money(r.maxDrawdown)} (${r.maxDrawdownPct.toFixed(2)}%)  exposure ${(r.exposure * 100).toFixed(1)}%  Sharpe ${r.sharpe === null ? '-' : r.sharpe.toFixed(2)} (per-bar returns, annualised)`,
-    `kernel ${r.kernelMs.toFixed(0)} ms (${r.barsPerSecond.toLocaleString('en-US')} bars/s), loading ${r.loadMs.toFixed(0)} ms`,
+    `kernel ${r.kernelMs.toFixed(0)} ms (${r.barsPerSecond.toLocaleString('en-US')} bars/s), loading ${r.loadMs.toFixed(0)} ms${r.cache ? ` (columnar cache: ${r.cache.status === 'hit' ? 'hit' : `${r.cache.status}, ${r.cache.reason}`})` : ''}`,
   ];
   return `${lines.join('\n')}\n`;
 }
