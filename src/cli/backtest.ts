@@ -6,6 +6,7 @@ import { matchInstrumentSymbol } from '../core/market-data.js';
 import type { BacktestConfig } from '../backtest/backtester.js';
 import { runBacktestJob, type BacktestJobSpec, type JobReport } from '../backtest/job.js';
 import { describeStrategy } from '../backtest/strategies.js';
+import { runSweepCli } from './backtest-sweep.js';
 
 const positive = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -54,6 +55,11 @@ export interface BacktestCliOptions {
   cache?: boolean;
   /** Columnar cache directory (DATA_DIR/cache/columnar), resolved by the caller. */
   cacheDir?: string;
+  /** A parameter sweep (backtest-sweep.ts): `fast=5..20,slow=20..60`. */
+  grid?: string;
+  threads?: number;
+  rank?: string;
+  top?: number;
 }
 
 export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: string }) => string): Command {
@@ -76,6 +82,10 @@ export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: s
     .option('--volume-share <fraction>', 'cap each bar\'s fills at this share of its volume (0.1 = 10%; partial fills); default: no cap', positive('--volume-share'))
     .option('--limit <bars>', 'stop after this many bars', integer('--limit'))
     .option('--json', 'print the report as JSON')
+    .option('--grid <params>', 'parameter sweep on worker threads, e.g. fast=5..20,slow=20..60 (also a..b:step, a|b|c); results ranked')
+    .option('--threads <n>', 'worker threads for --grid (default: the available cores)', integer('--threads'))
+    .option('--rank <metric>', 'rank --grid results by closedPnl (default), returnPct, sharpe, maxDrawdown or winRate')
+    .option('--top <n>', 'rows of the --grid ranking printed (default 10; --json prints all)', integer('--top'))
     .option('--no-cache', 'parse --data every time instead of using the columnar cache (DATA_DIR/cache/columnar)')
     .option('-c, --config <file>', 'configuration file (for DATA_DIR, where market.db is)')
     .option('-d, --data-dir <dir>', 'directory of market.db (env DATA_DIR)')
@@ -128,6 +138,7 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
     err.write('tradewind backtest: --volume-share must be at most 1\n');
     return 2;
   }
+  if (opts.grid !== undefined) return runSweepCli({ ...opts, grid: opts.grid }, config, data, out, err);
   const spec: BacktestJobSpec = { config, data, ...(opts.cacheDir && data.kind === 'file' ? { cacheDir: opts.cacheDir } : {}) };
   const tty = Boolean((err as NodeJS.WriteStream).isTTY);
   let lastDraw = 0;
