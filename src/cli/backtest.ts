@@ -62,7 +62,7 @@ export interface BacktestCliOptions {
   top?: number;
 }
 
-export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: string }) => string): Command {
+export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: string }) => string | Promise<string>): Command {
   return new Command('backtest')
     .description('replay history through the kernel (same strategies, risk and execution as live) and print a report')
     .option('--data <file>', 'Binance kline CSV file (.csv or .csv.gz)')
@@ -90,7 +90,7 @@ export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: s
     .option('-c, --config <file>', 'configuration file (for DATA_DIR, where market.db is)')
     .option('-d, --data-dir <dir>', 'directory of market.db (env DATA_DIR)')
     .action(async (opts: BacktestCliOptions) => {
-      const dataDir = dataDirOf(opts);
+      const dataDir = await dataDirOf(opts);
       const cacheDir = opts.cache === false ? undefined : resolve(dataDir, 'cache', 'columnar');
       const code = await runBacktestCli(opts.data ? { ...opts, cacheDir } : { ...opts, marketDb: resolve(dataDir, 'market.db') });
       if (code !== 0) process.exitCode = code;
