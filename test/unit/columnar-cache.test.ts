@@ -284,4 +284,33 @@ describe('columnar cache: backtests', () => {
     assert.deepEqual(strip(built), strip(plain));
     assert.deepEqual(strip(hit), strip(plain));
   });
+
+  it('a generic OHLCV file (read whole by the line reader) and a tick file run the same through the cache', async () => {
+    const dir = tempDir('tw-colcache-');
+    const bars = join(dir, 'bars.csv');
+    const rows = ['time,open,high,low,close,volume'];
+    for (let i = 0; i < 3000; i++) {
+      const p = 100 + Math.round(Math.sin(i / 7) * 500) / 100;
+      rows.push(`${new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString()},${p},${p + 0.5},${p - 0.5},${p + 0.25},${10 + (i % 3)}`);
+    }
+    writeFileSync(bars, rows.join('\n') + '\n');
+    const ticks = join(dir, 'ticks.csv');
+    const t = ['timestamp,price,volume'];
+    for (let i = 0; i < 20_000; i++) t.push(`${Date.UTC(2024, 0, 1) + i * 1000},${(4200 + Math.round(Math.sin(i / 50) * 2000) / 100).toFixed(2)},1`);
+    writeFileSync(ticks, t.join('\n') + '\n');
+    const strip = (r: JobReport) => {
+      const { kernelMs: _k, loadMs: _l, barsPerSecond: _b, ticksPerSecond: _t, cache: _c, ...rest } = r;
+      return rest;
+    };
+    const config = { instrument: 'ES', strategy: { name: 'sma-cross' as const, fast: 5, slow: 20, size: 1 }, cash: 1_000_000 };
+    for (const data of [{ kind: 'file' as const, path: bars }, { kind: 'tick-file' as const, path: ticks }]) {
+      const plain = await runBacktestJob({ config, data });
+      const built = await runBacktestJob({ config, data, cacheDir: join(dir, 'cache') });
+      const hit = await runBacktestJob({ config, data, cacheDir: join(dir, 'cache') });
+      assert.deepEqual([built.cache?.status, hit.cache?.status], ['built', 'hit']);
+      assert.ok(plain.closedTrades > 5, `${data.kind}: ${plain.closedTrades} trades`);
+      assert.deepEqual(strip(built), strip(plain), data.kind);
+      assert.deepEqual(strip(hit), strip(plain), data.kind);
+    }
+  });
 });

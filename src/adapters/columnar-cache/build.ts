@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { Transform, pipeline, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { MarketTable, TableInputStats } from '../../core/columns.js';
 import { ColumnarTickParser } from '../importers/columnar.js';
 import { readBars } from '../importers/index.js';
@@ -33,6 +33,8 @@ function isGzip(path: string): boolean {
  * first. zlib inflates on the libuv thread pool, so it runs alongside the parsing.
  */
 function textOf(path: string, hash: (chunk: Buffer) => void): Readable {
+  // A deep output buffer: zlib keeps inflating ahead while the reader (a backtest running on
+  // the rows parsed so far) is busy.
   const raw = createReadStream(path, { highWaterMark: READ_CHUNK });
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -41,7 +43,7 @@ function textOf(path: string, hash: (chunk: Buffer) => void): Readable {
     },
   });
   if (!isGzip(path)) return pipeline(raw, tap, () => {});
-  return pipeline(raw, tap, createGunzip({ chunkSize: 256 * 1024 }), () => {});
+  return pipeline(raw, tap, createGunzip({ chunkSize: 256 * 1024, highWaterMark: 16 << 20 } as ZlibOptions) /* stream options pass through */, () => {});
 }
 
 /** Reads a bar file (Binance klines fast, any other layout through readBars) or a tick file into columns. */
@@ -67,17 +69,40 @@ export async function buildTable(path: string, kind: MarketTable['kind']): Promi
     const input = { format: s.format, headerSkipped: s.headerSkipped, rows: s.rows, valid: s.valid, malformed: s.malformed, malformedExamples: s.malformedExamples.slice() };
     return { table: out.table(), input, sha256: hash.digest('hex'), size };
   }
+  const bars = buildBarsStreaming(path);
+  for (;;) {
+    const next = await bars.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * A bar file while it is read: yields the growing table after each chunk (rows appended, never
+ * moved), so a caller can use the rows parsed so far while zlib inflates the next ones on the
+ * thread pool; returns the built table. A layout other than Binance klines is read whole by the
+ * line reader (no yields). `progress.bytes` counts the raw bytes read.
+ */
+export async function* buildBarsStreaming(path: string, progress: { bytes: number } = { bytes: 0 }): AsyncGenerator<GrowingTable, BuiltTable> {
+  const hash = createHash('sha256');
   const parser = new KlineByteParser();
-  const text = textOf(path, tap);
+  const text = textOf(path, (chunk) => {
+    progress.bytes += chunk.length;
+    hash.update(chunk);
+  });
   try {
-    for await (const chunk of text) parser.push(chunk as Buffer);
+    for await (const chunk of text) {
+      parser.push(chunk as Buffer);
+      yield parser.out;
+    }
     parser.end();
+    yield parser.out;
   } catch (error) {
-    text.destroy();
     if (error instanceof NotKlinesError) return buildWithReader(path);
     throw error;
+  } finally {
+    text.destroy();
   }
-  return { table: parser.out.table(), input: parser.stats, sha256: hash.digest('hex'), size };
+  return { table: parser.out.table(), input: parser.stats, sha256: hash.digest('hex'), size: progress.bytes };
 }
 
 /** Generic OHLCV files: the line reader (header names, time formats, interval inference). */

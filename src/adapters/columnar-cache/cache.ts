@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { MarketTable, TableInputStats } from '../../core/columns.js';
-import { buildTable, hashFile } from './build.js';
+import { buildTable, hashFile, type BuiltTable } from './build.js';
 import { TableFileError, readTableFile, writeTableFile } from './table-file.js';
 
 /**
@@ -34,6 +34,16 @@ export interface CacheLoad {
   file: string;
 }
 
+/** A `lookup` that found no sound table: the absolute path and what `save` checks. */
+export interface CacheMiss {
+  path: string;
+  kind: MarketTable['kind'];
+  before: Stats;
+  indexFile: string;
+  entry: IndexEntry | null;
+  reason: string;
+}
+
 interface IndexEntry {
   path: string;
   size: number;
@@ -55,6 +65,15 @@ export class ColumnarCache {
 
   /** The table of a bar (`bars`) or tick (`ticks`) file: from the cache, or built and saved. */
   async load(path: string, kind: MarketTable['kind']): Promise<CacheLoad> {
+    const found = await this.lookup(path, kind);
+    return 'table' in found ? found : this.save(found, await buildTable(found.path, kind));
+  }
+
+  /**
+   * The cached table when it is there and sound; otherwise what `save` needs once the caller has
+   * built the table (so a caller may build it its own way, e.g. running a backtest as it parses).
+   */
+  async lookup(path: string, kind: MarketTable['kind']): Promise<CacheLoad | CacheMiss> {
     const abs = resolve(path);
     const before = statSync(abs);
     const indexFile = join(this.dir, 'index', `${createHash('sha1').update(`${kind}:${abs}`).digest('hex')}.json`);
@@ -86,16 +105,21 @@ export class ColumnarCache {
         reason = 'the cached table is missing';
       }
     }
-    const built = await buildTable(abs, kind);
+    return { path: abs, kind, before, indexFile, entry, reason };
+  }
+
+  /** Saves a table built after a `lookup` miss (unless the file changed while it was read). */
+  save(miss: CacheMiss, built: BuiltTable): CacheLoad {
+    const { kind, before, indexFile, entry, reason } = miss;
     const file = this.tableFile(built.sha256, kind);
-    const after = statSync(abs);
+    const after = statSync(miss.path);
     const steady = before.size === after.size && before.mtimeMs === after.mtimeMs && before.ctimeMs === after.ctimeMs && built.size === after.size;
     const status: CacheStatus = entry ? 'rebuilt' : 'built';
     if (!steady) return { table: built.table, input: built.input, status, reason: `${reason}; not cached: the file changed while it was read`, sha256: built.sha256, file };
     try {
       mkdirSync(join(this.dir, 'index'), { recursive: true });
       writeTableFile(file, built.table, { sha256: built.sha256, size: built.size }, built.input);
-      this.saveIndex(indexFile, abs, after, built.sha256);
+      this.saveIndex(indexFile, miss.path, after, built.sha256);
       // The previous content's table, if this path was its only source that we know of.
       if (entry && entry.sha256 !== built.sha256) rmSync(this.tableFile(entry.sha256, kind), { force: true });
     } catch (error) {

@@ -21,6 +21,11 @@ export class GrowingTable {
     return this.done.length * BLOCK + this.fill;
   }
 
+  /** The columns of block `b` (rows b x BLOCK onwards); the last one is being filled. */
+  blockAt(b: number): Float64Array[] {
+    return b < this.done.length ? (this.done[b] as Float64Array[]) : this.cols;
+  }
+
   /** The current block is full: start a new one. */
   next(): void {
     this.done.push(this.cols);
