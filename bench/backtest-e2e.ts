@@ -3,6 +3,7 @@
 //   cold:     the first run on the raw .csv.gz (the columnar cache emptied before each run)
 //   warm:     the cache built (the usual case: the same data run again)
 //   no cache: --no-cache, the streaming parse of every run (the previous behaviour)
+//   warm with --limit 1 (all but the kernel's work) and `node -e 0` (Node's own start-up)
 // and a check that all three report the same trades (10,616 closed, closed PnL -10,393.09).
 //
 //   npm run bench:backtest-e2e      (installs hyperfine with apt-get when missing and run as root)
@@ -17,7 +18,7 @@ import { defaultBarsFile } from './backtest-bars.js';
 import { envNumber, isMain, machineInfo, round } from './common.js';
 
 export interface E2eRow {
-  mode: 'cold' | 'warm' | 'no cache';
+  mode: 'cold' | 'warm' | 'no cache' | 'warm, 1 bar (--limit 1)' | 'node -e 0';
   runs: number;
   meanS: number;
   stddevS: number;
@@ -64,7 +65,7 @@ export function runBacktestE2e(log: (s: string) => void = console.log): E2eResul
   log(`same trades cold/warm/no cache: ${sameTrades} (${plain.closedTrades} closed, closed PnL ${plain.closedPnl}; cache ${cold.cache?.status} then ${warm.cache?.status})`);
 
   const hyperfine = (name: E2eRow['mode'], command: string, options: string[], targetS: number | null): E2eRow => {
-    const out = join(dataDir, `hyperfine-${name.replace(' ', '-')}.json`);
+    const out = join(dataDir, `hyperfine-${name.replace(/\W+/g, '-')}.json`);
     log(`hyperfine ${name}: ${runs} runs`);
     const r = spawnSync('hyperfine', ['--style', 'none', '--runs', String(runs), ...options, '--export-json', out, '--command-name', name, command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`);
@@ -78,6 +79,9 @@ export function runBacktestE2e(log: (s: string) => void = console.log): E2eResul
     hyperfine('cold', cmd(), ['--prepare', `rm -rf ${quote(cache)}`], 1.0),
     hyperfine('warm', cmd(), ['--warmup', '1'], 0.3),
     hyperfine('no cache', cmd(['--no-cache']), [], null),
+    // Everything but the kernel: start-up, cache lookup and checks, the columns mapped; one bar run.
+    hyperfine('warm, 1 bar (--limit 1)', cmd(['--limit', '1']), ['--warmup', '1'], null),
+    hyperfine('node -e 0', `${quote(process.execPath)} -e 0`, ['--warmup', '1'], null),
   ];
   rmSync(dataDir, { recursive: true, force: true });
   return { command: `tradewind ${args.slice(0, -2).join(' ')}`, rows, sameTrades, closedTrades: plain.closedTrades, closedPnl: plain.closedPnl };
