@@ -8,13 +8,14 @@ import { GrowingTable } from './growing-table.js';
 /**
  * Binance kline CSV straight from the bytes into columns: the cold path of the columnar cache.
  *
- * Why neither csv-parse nor the line reader (lines.ts + formats.ts) here: both decode each chunk
- * into strings, split lines and fields into more strings, convert each with Number() and build
- * an object per row; csv-parse also runs a quoting state machine on every byte. For a year of
- * minute bars (79 MB of text) that allocation is most of the load time. This layout is fixed
- * (12 unquoted numeric columns, no header), so one pass over each line's bytes finds the
- * fields, and a small decimal reader gives the same doubles as Number() (below). csv-parse
- * stays the tool for general imports; this is the hot path of one known layout only.
+ * Why neither a general CSV parser (csv-parse) nor the importers' line reader (lines.ts +
+ * formats.ts) here: both decode each chunk into strings, split lines and fields into more
+ * strings, convert each with Number() and build an object per row; csv-parse also runs a quoting
+ * state machine on every byte. For a year of minute bars (79 MB of text) that allocation is most
+ * of the load time. This layout is fixed (12 unquoted numeric columns, no header), so one pass
+ * over each line's bytes reads the fields, and a small decimal reader gives the same doubles as
+ * Number() (below). Every other layout keeps going through the importers; this is the hot path
+ * of one known layout only.
  *
  * Behaviour is readBars()'s exactly: the layout is detected on the first non-empty line as a
  * string (detectLayout), and any row the fast path is not sure about (signs, exponents,
