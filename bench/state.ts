@@ -14,7 +14,7 @@ import { fastConfig, repoRoot, tempDir, type ServerHandle } from '../test/helper
 import { cpuMeter, envNumber, fetchText, isMain, machineInfo, nowMs, round, sleep, startBenchServer, stopServer, type StateShape } from './common.js';
 
 export interface StateRow {
-  generator: 'wrk' | 'autocannon';
+  generator: 'wrk' | 'autocannon' | 'wrk, gzip';
   logLevel: string;
   connections: number;
   reqPerSec: number;
@@ -44,8 +44,8 @@ export function wrkMs(text: string): number {
   return m[2] === 'us' ? v / 1000 : m[2] === 'ms' ? v : m[2] === 's' ? v * 1000 : v * 60_000;
 }
 
-function runWrk(url: string, connections: number, durationS: number): { reqPerSec: number; p50Ms: number; p99Ms: number; errors: number } {
-  const r = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', url], { encoding: 'utf8', timeout: (durationS + 30) * 1000 });
+function runWrk(url: string, connections: number, durationS: number, gzip = false): { reqPerSec: number; p50Ms: number; p99Ms: number; errors: number } {
+  const r = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', ...(gzip ? ['-H', 'Accept-Encoding: gzip'] : []), url], { encoding: 'utf8', timeout: (durationS + 30) * 1000 });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.stdout}`);
   const out = r.stdout;
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
@@ -102,12 +102,13 @@ export async function runStateBench(log: (s: string) => void = (s) => console.lo
       shape = { stateBytes: Buffer.byteLength(json), recentTrades: state.recent_trades.length, events: state.events.length };
       log(`  LOG_LEVEL=${level}: /api/state ${shape.stateBytes} bytes (${shape.recentTrades} trades, ${shape.events} events)`);
       for (const connections of connectionList) {
-        for (const generator of ['wrk', 'autocannon'] as const) {
+        // `wrk, gzip`: a client that accepts gzip gets the cached compressed copy (about a sixth).
+        for (const generator of ['wrk', 'autocannon', 'wrk, gzip'] as const) {
           // Two unmeasured seconds first: both sides JIT-warm, sockets open.
-          if (generator === 'wrk') runWrk(url, connections, 2);
-          else await runAutocannon(url, connections, 2);
+          if (generator === 'autocannon') await runAutocannon(url, connections, 2);
+          else runWrk(url, connections, 2, generator === 'wrk, gzip');
           const meter = cpuMeter(server.proc.pid);
-          const r = generator === 'wrk' ? runWrk(url, connections, durationS) : await runAutocannon(url, connections, durationS);
+          const r = generator === 'autocannon' ? await runAutocannon(url, connections, durationS) : runWrk(url, connections, durationS, generator === 'wrk, gzip');
           const { serverCpuPct } = meter();
           const reqPerServerCpuS = serverCpuPct ? Math.round(r.reqPerSec / (serverCpuPct / 100)) : null;
           const row: StateRow = { generator, logLevel: level, connections, ...r, serverCpuPct, reqPerServerCpuS };
