@@ -1,4 +1,10 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
-
-await main(process.argv);
+// `tradewind backtest` loads only what a backtest needs (src/cli/backtest-entry.ts): start-up
+// is a large part of a short run. Every other command goes through the full CLI.
+if (process.argv[2] === 'backtest') {
+  const { backtestMain } = await import('../dist/src/cli/backtest-entry.js');
+  await backtestMain(process.argv);
+} else {
+  const { main } = await import('../dist/src/cli/main.js');
+  await main(process.argv);
+}

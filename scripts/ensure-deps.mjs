@@ -117,3 +117,26 @@ if (process.argv.includes('--promtool') && spawnSync('sh', ['-c', 'command -v pr
     console.log(`[setup] promtool is missing (${why}): the metrics tests will be skipped; install it with: sudo apt-get install -y prometheus`);
   }
 }
+
+// The benchmarks time whole processes with Debian's hyperfine and load the HTTP API with wrk
+// (a C load generator, so the generator is not the bottleneck). With --bench they are installed
+// with apt-get when this runs as root; otherwise the benchmarks that need them say so and skip.
+if (process.argv.includes('--bench')) {
+  const missing = ['hyperfine', 'wrk'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0);
+  const root_ = typeof process.getuid === 'function' && process.getuid() === 0;
+  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (missing.length > 0 && root_ && apt) {
+    console.log(`[setup] installing ${missing.join(' and ')} for the benchmarks (apt-get)...`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const quiet = { stdio: ['ignore', 'pipe', 'pipe'], env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 };
+    const args = ['install', '-y', '-qq', '--no-install-recommends', ...missing];
+    let install = spawnSync('apt-get', args, quiet);
+    if (install.status !== 0) {
+      const update = spawnSync('apt-get', ['update', '-qq'], quiet);
+      install = update.status === 0 ? spawnSync('apt-get', args, quiet) : update;
+    }
+    if (install.status !== 0) console.error(`${install.stdout ?? ''}${install.stderr ?? ''}`.split('\n').slice(-30).join('\n'));
+  } else if (missing.length > 0) {
+    console.log(`[setup] ${missing.join(' and ')} missing (${root_ ? 'apt-get is not available' : 'not running as root'}): install with sudo apt-get install -y ${missing.join(' ')}`);
+  }
+}

@@ -23,6 +23,8 @@ export interface BacktestJobsDeps {
   importDir: string;
   /** The market data store file (DATA_DIR/market.db) for instrument + from + to. */
   marketDb: string;
+  /** Columnar cache of data files (README "Columnar cache"); absent: files are parsed every time. */
+  cacheDir?: string;
   instruments: readonly Instrument[];
 }
 
@@ -127,7 +129,8 @@ export class BacktestJobs {
       closeAtEnd: req.closeAtEnd,
     };
     try {
-      return this.deps.jobs.start({ config: stripUndefined(config), data: stripUndefined(source) });
+      const cache = this.deps.cacheDir && (source.kind === 'file' || source.kind === 'tick-file') ? { cacheDir: this.deps.cacheDir } : {};
+      return this.deps.jobs.start({ config: stripUndefined(config), data: stripUndefined(source), ...cache });
     } catch (error) {
       if (error instanceof Error && error.name === 'JobLimitError') throw new BacktestRequestError(429, error.message);
       throw error;

@@ -3,10 +3,11 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BUILTIN_INSTRUMENTS } from '../core/instruments.js';
 import { matchInstrumentSymbol } from '../core/market-data.js';
-import type { BacktestConfig, BacktestReport } from '../backtest/backtester.js';
-import { runBacktestJob, type BacktestJobSpec } from '../backtest/job.js';
+import type { BacktestConfig } from '../backtest/backtester.js';
+import { runBacktestJob, type BacktestJobSpec, type JobReport } from '../backtest/job.js';
 import { describeStrategy, type StrategySpec } from '../backtest/strategies.js';
 import { ensembleModels, type EnsembleTraining } from './ensemble-models.js';
+import { runSweepCli } from './backtest-sweep.js';
 
 const positive = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -63,9 +64,18 @@ export interface BacktestCliOptions {
   positionSize?: number;
   stopLoss?: number;
   takeProfit?: number;
+  /** False with --no-cache: parse the data file every time. */
+  cache?: boolean;
+  /** Columnar cache directory (DATA_DIR/cache/columnar), resolved by the caller. */
+  cacheDir?: string;
+  /** A parameter sweep (backtest-sweep.ts): `fast=5..20,slow=20..60`. */
+  grid?: string;
+  threads?: number;
+  rank?: string;
+  top?: number;
 }
 
-export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: string }) => string): Command {
+export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: string }) => string | Promise<string>): Command {
   return new Command('backtest')
     .description('replay history through the kernel (same strategies, risk and execution as live) and print a report')
     .option('--data <file>', 'Binance kline CSV file (.csv or .csv.gz)')
@@ -96,10 +106,17 @@ export function backtestCommand(dataDirOf: (opts: { config?: string; dataDir?: s
     .option('--stop-loss <fraction>', 'ensemble: stop_loss_percent (0.01 = 1%)', positive('--stop-loss'), 0.005)
     .option('--take-profit <fraction>', 'ensemble: take_profit_percent', positive('--take-profit'), 0.01)
     .option('--json', 'print the report as JSON')
+    .option('--grid <params>', 'parameter sweep on worker threads, e.g. fast=5..20,slow=20..60 (also a..b:step, a|b|c); results ranked')
+    .option('--threads <n>', 'worker threads for --grid (default: the available cores)', integer('--threads'))
+    .option('--rank <metric>', 'rank --grid results by closedPnl (default), returnPct, sharpe, maxDrawdown or winRate')
+    .option('--top <n>', 'rows of the --grid ranking printed (default 10; --json prints all)', integer('--top'))
+    .option('--no-cache', 'parse --data every time instead of using the columnar cache (DATA_DIR/cache/columnar)')
     .option('-c, --config <file>', 'configuration file (for DATA_DIR, where market.db is)')
     .option('-d, --data-dir <dir>', 'directory of market.db (env DATA_DIR)')
     .action(async (opts: BacktestCliOptions) => {
-      const code = await runBacktestCli(opts.data ? opts : { ...opts, marketDb: resolve(dataDirOf(opts), 'market.db') });
+      const dataDir = await dataDirOf(opts);
+      const cacheDir = opts.cache === false ? undefined : resolve(dataDir, 'cache', 'columnar');
+      const code = await runBacktestCli(opts.data ? { ...opts, cacheDir } : { ...opts, marketDb: resolve(dataDir, 'market.db') });
       if (code !== 0) process.exitCode = code;
     });
 }
@@ -178,10 +195,11 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
     err.write('tradewind backtest: --volume-share must be at most 1\n');
     return 2;
   }
-  const spec: BacktestJobSpec = { config, data };
+  if (opts.grid !== undefined) return runSweepCli({ ...opts, grid: opts.grid }, config, data, out, err);
+  const spec: BacktestJobSpec = { config, data, ...(opts.cacheDir && data.kind === 'file' ? { cacheDir: opts.cacheDir } : {}) };
   const tty = Boolean((err as NodeJS.WriteStream).isTTY);
   let lastDraw = 0;
-  let report: BacktestReport;
+  let report: JobReport;
   try {
     report = await runBacktestJob(spec, {
       onProgress: (p) => {
@@ -207,7 +225,7 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
   return 0;
 }
 
-function summary(r: BacktestReport): string {
+function summary(r: JobReport): string {
   const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
   const money = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const s = r.strategy;
@@ -218,7 +236,7 @@ function summary(r: BacktestReport): string {
     `closed PnL ${money(r.closedPnl)}  fees ${money(r.fees)}  final value ${money(r.finalValue)} (${r.returnPct.toFixed(2)}%) from ${money(r.startingCash)}`,
     `open position ${r.openPosition ? `${r.openPosition.side} ${r.openPosition.qty} @ ${r.openPosition.avgPrice}, unrealised ${money(r.openPosition.unrealizedPnl)}` : 'none'}`,
     `max drawdown ${money(r.maxDrawdown)} (${r.maxDrawdownPct.toFixed(2)}%)  exposure ${(r.exposure * 100).toFixed(1)}%  Sharpe ${r.sharpe === null ? '-' : r.sharpe.toFixed(2)} (per-bar returns, annualised)`,
-    `kernel ${r.kernelMs.toFixed(0)} ms (${r.barsPerSecond.toLocaleString('en-US')} bars/s), loading ${r.loadMs.toFixed(0)} ms`,
+    `kernel ${r.kernelMs.toFixed(0)} ms (${r.barsPerSecond.toLocaleString('en-US')} bars/s), loading ${r.loadMs.toFixed(0)} ms${r.cache ? ` (columnar cache: ${r.cache.status === 'hit' ? 'hit' : `${r.cache.status}, ${r.cache.reason}`})` : ''}`,
   ];
   return `${lines.join('\n')}\n`;
 }
