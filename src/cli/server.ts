@@ -192,6 +192,14 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const modelServers = runModelServers ? createModelSupervisor({ config, dataDir, log, clock, scheduler }) : null;
   const prometheus = new ServerPrometheus(modelServers ? { modelServersOnline: () => modelServers.clients().filter((c) => c.isOnline).length } : {});
   kernel.bus.onAny((e) => prometheus.observe(e));
+  // Every other account's orders, fills and refusals count too (the demo bot's, the desk's, the bridge's, the exchange accounts').
+  const observed = new Set([kernel]);
+  const observeAccounts = () => {
+    for (const a of accounts) if (!observed.has(a.kernel)) {
+      observed.add(a.kernel);
+      a.kernel.bus.onAny((e) => prometheus.observe(e));
+    }
+  };
   // Every trading account, for the kill switch, ?account= and GET /api/accounts (the desk's joins once built).
   const accounts: TradingAccount[] = [{ id: kernel.accountId, role: 'primary', kernel }];
   if (demoKernel) accounts.push({ id: demoKernel.accountId, role: 'demo', kernel: demoKernel });
@@ -388,6 +396,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);
   for (const s of feedSymbols) for (const ms of chartIntervals) kernel.data.subscribeBars(s, ms);
 
+  observeAccounts();
   const { app } = await buildApp({
     bars: {
       symbols: () => feedSymbols.map((symbol) => ({ symbol, intervals: chartIntervals })),

@@ -106,11 +106,12 @@ describe('backup and restore', () => {
         if (APPEND_ONLY.has(name)) assert.deepEqual(now.rows.get(key), row, `${name} ${key} unchanged`);
       }
     }
-    // Inside the snapshot, money adds up: the account's fees are its fills' fees.
-    const paper = [...(backup.get('accounts') as Table).rows.values()].find((r) => r.id === 'paper');
-    assert.ok(paper, 'the paper account is in the backup');
-    const account = JSON.parse(paper.data as string) as Row;
-    const fills = [...(backup.get('fills') as Table).rows.values()].filter((r) => r.account_id === 'paper').map((r) => JSON.parse(r.data as string) as Row);
+    // Inside the snapshot, money adds up: the account's fees are its fills' fees (the demo bot trades its own `demo` account).
+    const demo = [...(backup.get('accounts') as Table).rows.values()].find((r) => r.id === 'demo');
+    assert.ok(demo, 'the demo account is in the backup');
+    const account = JSON.parse(demo.data as string) as Row;
+    const fills = [...(backup.get('fills') as Table).rows.values()].filter((r) => r.account_id === 'demo').map((r) => JSON.parse(r.data as string) as Row);
+    assert.ok(fills.length >= 10, 'the demo account traded before the backup');
     assert.ok(Math.abs((account.fees as number) - fills.reduce((s, f) => s + (f.fee as number), 0)) < 1e-6, 'account fees = sum of the snapshot fills');
 
     // Refusals: a data directory that is not empty, a file that is not a database, a damaged one.
@@ -155,7 +156,8 @@ describe('backup and restore', () => {
     const frozen = fastConfig(restoredDir, { feed: { tickIntervalMs: 60_000 }, demoBot: { enabled: false } });
     const second = await startServer({ dataDir: restoredDir, config: frozen });
     try {
-      const acct = (await getJson<Row>(`${second.url}/api/account`)).body;
+      const listed = (await getJson<{ accounts: { id: string; account: Row }[] }>(`${second.url}/api/accounts`)).body.accounts;
+      const acct = listed.find((a) => a.id === 'demo')?.account ?? {};
       assert.equal(acct.balance, account.balance);
       assert.equal(acct.fees, account.fees);
       const trades = (await getJson<Row[]>(`${second.url}/api/trades`)).body;

@@ -35,7 +35,7 @@ describe('server on PostgreSQL', { skip: engine.skip }, () => {
     const server = await startServer({ dataDir, config: fastConfig(dataDir), env });
     let killed = false;
     try {
-      await waitFor('an open position', async () => (await getJson<Obj[]>(`${server.url}/api/positions`)).body.length > 0, 60_000);
+      await waitFor('an open position', async () => (await getJson<Obj[]>(`${server.url}/api/positions?account=demo`)).body.length > 0, 60_000);
       await server.kill9();
       killed = true;
     } finally {
@@ -51,7 +51,7 @@ describe('server on PostgreSQL', { skip: engine.skip }, () => {
     const frozen = fastConfig(dataDir, { feed: { tickIntervalMs: 60_000 }, demoBot: { enabled: false } });
     const restarted = await startServer({ dataDir, config: frozen, env });
     try {
-      const positions = (await getJson<Obj[]>(`${restarted.url}/api/positions`)).body;
+      const positions = (await getJson<Obj[]>(`${restarted.url}/api/positions?account=demo`)).body;
       assert.deepEqual(
         positions.map((p) => [p.id, p.symbol, p.size]).sort(),
         open.map((p) => [p.id, p.symbol, p.qty]).sort(),
