@@ -9,7 +9,7 @@ import { SimClock } from '../../src/core/clock.js';
 import type { Cancel, Scheduler } from '../../src/core/ports.js';
 import type { HealthProbe, TradingAccount } from '../../src/core/trading-accounts.js';
 import { Kernel } from '../../src/engine/kernel.js';
-import { buildHarness, paperRequest, registry, tempDir, type Harness } from './support.js';
+import { buildHarness, OPEN_LIMITS, paperRequest, referencePrice, registry, tempDir, type Harness } from './support.js';
 
 const T0 = Date.UTC(2026, 0, 5, 14, 30);
 
@@ -66,6 +66,9 @@ function world(o: { extra?: TradingAccount[]; probes?: HealthProbe[] } = {}): Wo
     account: { id: 'bridge', currency: 'USD', startingBalance: 50_000, leverage: 10 },
     risk: { riskPerTrade: 0.005, maxOpenPositions: 3, maxLeverage: 5 },
     idPrefix: 'bridge-',
+    // Mechanics, not limits: the bridge test orders are priced at the reference prices.
+    limits: OPEN_LIMITS,
+    lastPrice: referencePrice,
     onError: () => {},
   });
   const accounts = [
