@@ -20,6 +20,8 @@ export interface RedisSettings {
 export function redisServices(s: RedisSettings, scheduler: Scheduler, log: Logger) {
   const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false } as const;
   const writer = new Redis(s.url, { ...options, commandTimeout: 2_000, connectionName: `tradewind:${s.instanceId}` });
+  // A blocked XREAD cut by a reconnect is resent by ioredis with the same last id, or rejected
+  // (retries used up) and then resumed by the relay from that id: either way no gap, no repeat.
   const reader = new Redis(s.url, { ...options, connectionName: `tradewind:${s.instanceId}:reader` });
   let down = false;
   for (const c of [writer, reader]) {
