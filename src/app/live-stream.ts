@@ -1,7 +1,8 @@
 import type { Cancel } from '../core/ports.js';
 import type { Envelope } from './stream-state.js';
 
-export type StreamListener = (json: string, envelope: Envelope) => void;
+/** `remote`: the event came from another API instance (through the stream relay). */
+export type StreamListener = (json: string, envelope: Envelope, remote: boolean) => void;
 
 /** Fan-out of wire envelopes, serialised once for every subscriber. */
 export class LiveStream {
@@ -14,10 +15,10 @@ export class LiveStream {
     };
   }
 
-  emit(envelope: Envelope): void {
+  emit(envelope: Envelope, remote = false): void {
     if (this.listeners.length === 0) return;
     const json = JSON.stringify(envelope);
-    for (const l of this.listeners) l(json, envelope);
+    for (const l of this.listeners) l(json, envelope, remote);
   }
 
   get subscriberCount(): number {

@@ -11,6 +11,7 @@ export const defaultConfig = (): TradewindConfig => ({
   dataDir: './data',
   storage: 'sqlite',
   database: { url: '', schema: 'public' },
+  redis: { url: '', keyPrefix: 'tradewind:', instanceId: '', streamMaxLen: 10_000 },
   presetsDir: '',
   rateLimit: { enabled: true, allowList: [], groups: defaultRateGroups() },
   tradingView: { secret: '', assets: ['ES', 'NQ'], barSource: 'auto', barSourceByAsset: {}, fallbackAfterSeconds: 60 },

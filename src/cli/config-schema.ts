@@ -162,6 +162,20 @@ export const ConfigSchema = Type.Object(
     storage: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
     /** PostgreSQL, used when storage is postgres: the connection URL (DATABASE_URL) and the schema holding Tradewind's tables. */
     database: Type.Object({ url: Type.String(), schema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' }) }, strict),
+    /**
+     * Redis (README "Redis (optional)"): the seed 002 caches shared between API instances, the
+     * health check's Redis probe and the /ws event fan-out between instances. url '' (default) = no
+     * Redis; instanceId '' = generated at start (host:pid:random).
+     */
+    redis: Type.Object(
+      {
+        url: Type.String(),
+        keyPrefix: Type.String({ maxLength: 64 }),
+        instanceId: Type.String({ pattern: '^[A-Za-z0-9_.:-]{0,64}$' }),
+        streamMaxLen: Type.Integer({ minimum: 100 }),
+      },
+      strict,
+    ),
     /** Preset JSON files; empty means DATA_DIR/presets (seeded from the shipped presets/). */
     presetsDir: Type.String(),
     /** Rate limits per route group (src/api/rate-limits.ts; README "Rate limits"). */

@@ -45,6 +45,7 @@ import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
 import { ServerPrometheus } from '../app/server-prometheus.js';
 import { createModelSupervisor } from './model-servers.js';
 import { tradingApi } from './trading-api.js';
+import { startRedis } from './redis.js';
 import { kernelAccount } from '../app/kernel-account.js';
 import { wireVenueAccounts } from './venue-accounts.js';
 import { AccountOrders } from '../app/account-orders.js';
@@ -234,6 +235,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
 
   const state = new StreamState();
   const stream = new LiveStream();
+  const redis = startRedis(config.redis, stream, scheduler, log);
   const mode = 'paper' as const;
   const facade = new TradingFacade({ kernel, state, stream, store, clock, version: packageVersion(), mode, startedAt: clock.now(), accounts: () => accounts });
   facade.hydrate();
@@ -445,6 +447,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       kernel,
       bridge: bridge.account,
       renkoKernel: renko?.kernel ?? null,
+      redis,
       // The demo bot's own paper account, and the configured accounts (paper and ccxt), each connected as its venue connection says.
       extra: [
         ...(demoKernel ? [kernelAccount(demoKernel, { kind: 'paper' })] : []),
@@ -504,6 +507,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       savePrices();
       for (const a of accounts) for (const bot of a.kernel.allBots()) bot.stop();
       projector.stop();
+      await redis?.close();
       await jobs.close();
       await app.close();
       store.close();

@@ -4,7 +4,7 @@ import { kernelAccount, StaticAccountRegistry } from '../app/kernel-account.js';
 import { TradingApiService } from '../app/trading-api.js';
 import type { Clock } from '../core/clock.js';
 import type { Scheduler } from '../core/ports.js';
-import type { TradingAccount } from '../core/trading-accounts.js';
+import type { HealthProbe, TradingAccount, TtlCache } from '../core/trading-accounts.js';
 import type { Kernel } from '../engine/kernel.js';
 import type { BridgeAccount } from './bridge-account.js';
 
@@ -20,6 +20,8 @@ export function tradingApi(o: {
   bridge: BridgeAccount | null;
   renkoKernel: Kernel | null;
   extra?: readonly TradingAccount[];
+  /** Redis when configured: the shared cache and its health probe (else an in-memory cache). */
+  redis?: { cache: TtlCache; probe: HealthProbe } | null;
 }): TradingApiService {
   const accounts: TradingAccount[] = [kernelAccount(o.kernel, { kind: 'paper' })];
   const bridge = o.bridge;
@@ -28,7 +30,8 @@ export function tradingApi(o: {
   accounts.push(...(o.extra ?? []));
   return new TradingApiService({
     registry: new StaticAccountRegistry(accounts),
-    cache: new MemoryTtlCache(o.clock),
+    cache: o.redis?.cache ?? new MemoryTtlCache(o.clock),
+    probes: o.redis ? [o.redis.probe] : [],
     clock: o.clock,
     timer: () => performance.now(),
     scheduler: o.scheduler,
