@@ -161,10 +161,15 @@ async function inProcess(fake: Fake, rows: { name: string; n: number; gapMs: num
   };
   const out: RoundTripRow[] = [];
   try {
-    await until('the account connected with its user stream', () => broker.connection === 'connected' && broker.userStreamUp);
+    // (userStreamUp turns true with the stream's first message: the warm-up orders bring it.)
+    await until('the account connected', () => broker.connection === 'connected');
+    await sleep(1_000);
     const price = await fakePrice(fake);
-    const waiting = new Map<string, (tradeId: string) => void>();
-    account.kernel.bus.on('fill', ({ fill }) => waiting.get(fill.orderId)?.(fill.id.slice(fill.id.lastIndexOf(':') + 1)));
+    const waiting = new Map<string, { filled: (tradeId: string) => void; failed: (e: Error) => void }>();
+    account.kernel.bus.on('fill', ({ fill }) => waiting.get(fill.orderId)?.filled(fill.id.slice(fill.id.lastIndexOf(':') + 1)));
+    account.kernel.bus.on('order', ({ order }) => {
+      if (order.status === 'rejected' || order.status === 'cancelled') waiting.get(order.id)?.failed(new Error(`order ${order.id} ${order.status}: ${order.reason}`));
+    });
     for (const row of rows) {
       ex.enableRateLimit = row.limiter;
       await takeQueries(fake);
@@ -174,11 +179,12 @@ async function inProcess(fake: Fake, rows: { name: string; n: number; gapMs: num
       const samples = await series(row.n, row.gapMs, async (i) => {
         const t0 = nowMs();
         let orderId = '';
-        const filled = new Promise<string>((resolve) => {
+        const filled = new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no fill within 10 s (order ${orderId})`)), 10_000);
           const r = account.kernel.submit({ symbol: SYMBOL, type: 'market', qty: QTY, refPrice: price, botId: 'operator', ...sideOf(i) }, 'manual');
           if (!r.ok) throw new Error(`refused: ${r.code} ${r.message}`);
           orderId = r.order.id;
-          waiting.set(orderId, resolve);
+          waiting.set(orderId, { filled: (t) => { clearTimeout(timer); resolve(t); }, failed: (e) => { clearTimeout(timer); reject(e); } });
         });
         const tradeId = await filled;
         const ms = nowMs() - t0;
@@ -195,6 +201,8 @@ async function inProcess(fake: Fake, rows: { name: string; n: number; gapMs: num
   } finally {
     ex.enableRateLimit = true;
     await account.stop();
+    // The broker's last check of a filled order (a second after it) must not find the journal closed.
+    await sleep(1_500);
     store.close();
   }
   return out;
@@ -225,6 +233,7 @@ async function overHttp(fake: Fake, rows: { name: string; n: number; gapMs: numb
         const id = body.order.id;
         ids.push(id);
         for (;;) {
+          if (nowMs() - t0 > 10_000) throw new Error(`order ${id} still open after 10 s`);
           const open = (await (await fetch(`${api}/orders`)).json()) as { orders: { id: string }[] };
           if (!open.orders.some((o) => o.id === id)) return nowMs() - t0;
         }
@@ -288,4 +297,6 @@ if (isMain(import.meta.url)) {
     console.log(`| ${r.name} | ${s.count} | ${f(s.p50)} | ${f(s.p90)} | ${f(s.p99)} | ${f(s.max)} | ${path} | ${la(r.load.start)} → ${la(r.load.end)} |`);
   }
   console.log(`load average at end ${la(loadavg())}`);
+  // ccxt.pro's listen-key renewal timer is not unref'd: it would keep the process alive.
+  process.exit(0);
 }
