@@ -20,7 +20,7 @@
 // Environment: ROUNDTRIP_ORDERS (a, 500), ROUNDTRIP_HTTP_ORDERS (b, 300), ROUNDTRIP_BURST_ORDERS
 // (back-to-back rows with the limiter on, 100), ROUNDTRIP_GAP_MS (250).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -204,6 +204,7 @@ async function inProcess(fake: Fake, rows: { name: string; n: number; gapMs: num
     // The broker's last check of a filled order (a second after it) must not find the journal closed.
     await sleep(1_500);
     store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
   return out;
 }
@@ -248,6 +249,7 @@ async function overHttp(fake: Fake, rows: { name: string; n: number; gapMs: numb
     if (unfilled.length > 0) throw new Error(`${unfilled.length} orders not filled, e.g. ${unfilled[0]}: ${statusOf.get(unfilled[0] ?? '')}`);
   } finally {
     await stopServer(server);
+    rmSync(dir, { recursive: true, force: true });
   }
   return out;
 }
