@@ -72,6 +72,8 @@ async function startFakeProcess(): Promise<Fake> {
     proc.once('exit', (code) => reject(new Error(`fake exited with ${code}`)));
   });
   const { url, wsUrl } = JSON.parse(line) as { url: string; wsUrl: string };
+  // Not left running if this process dies on an uncaught error.
+  process.once('exit', () => proc.kill('SIGTERM'));
   return { url, wsUrl, proc };
 }
 
