@@ -14,7 +14,7 @@ import type { InstrumentRegistry } from '../core/instruments.js';
 import type { Cancel, JournalStore, Scheduler } from '../core/ports.js';
 import type { VenueConnectionState } from '../core/venue.js';
 import type { Kernel } from '../engine/kernel.js';
-import { matchOnTicks, paperBroker } from './accounts.js';
+import { accountLimits, matchOnTicks, paperBroker } from './accounts.js';
 import { credentialsOf } from './accounts-config.js';
 import type { CcxtAccountConfig, PaperAccountConfig, TradewindConfig } from './config-schema.js';
 import { ConfigError } from './config.js';
@@ -72,6 +72,8 @@ function kernelFor(o: Common, a: PaperAccountConfig | CcxtAccountConfig, broker:
     instruments: o.instruments,
     account: { id: a.id, currency: a.currency ?? o.config.account.currency, startingBalance: a.startingBalance, leverage: o.config.account.leverage },
     risk: { ...o.config.risk, ...a.risk },
+    // The account-wide limits (`risk` with `risk.accounts.<id>` over it), as every other account has.
+    limits: accountLimits(o.config, a.id),
     scanIntervalMs: o.config.stream.scanIntervalMs,
     idPrefix: `${a.id}-`,
     onError: (error, context) => log.error({ err: error }, `kernel error in ${context}`),
