@@ -54,6 +54,8 @@ export class CcxtBroker implements Broker {
   private state: VenueConnectionState = 'connecting';
   private streamUp = false;
   private stopped = false;
+  /** Fill checks scheduled a second after an order filled at once (cancelled by stop()). */
+  private readonly pendingChecks = new Set<() => void>();
   /** Venue order id -> kernel order id, for stream trades and updates without our client id. */
   private readonly byVenueId = new Map<string, string>();
   private readonly recentFills = new Set<string>();
@@ -152,7 +154,13 @@ export class CcxtBroker implements Broker {
         } else if (placed.filledQty > 0 || placed.status !== 'open') {
           // Filled (at least partly) at once: the fills come with their trade ids from the
           // stream; REST fetches them if the stream has not brought them within a second.
-          if (this.streamUp) this.deps.scheduler.after(1_000, () => this.deps.resolve(order.id));
+          if (this.streamUp) {
+            const cancel = this.deps.scheduler.after(1_000, () => {
+              this.pendingChecks.delete(cancel);
+              if (!this.stopped) this.deps.resolve(order.id);
+            });
+            this.pendingChecks.add(cancel);
+          }
           else this.deps.resolve(order.id);
         }
       },
@@ -267,6 +275,9 @@ export class CcxtBroker implements Broker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // A fill check still due would query the venue and write to a journal that is closing.
+    for (const cancel of this.pendingChecks) cancel();
+    this.pendingChecks.clear();
     await this.deps.venue.exchange.close().catch(() => undefined);
   }
 }
