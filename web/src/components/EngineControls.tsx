@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, type CommandResult, type EngineStatus, type PresetInfo } from '../api';
+import { retryable, usePoll } from '../polling';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
 
 const ROUTES: Record<string, string> = {
@@ -14,7 +15,7 @@ const LABELS: Record<string, string> = { emergency_stop: 'Emergency stop' };
 const label = (c: string): string => LABELS[c] ?? c.charAt(0).toUpperCase() + c.slice(1);
 export const ENGINE_POLL_MS = 2000;
 
-export function EngineControls() {
+export function EngineControls({ active = true, offline = false }: { active?: boolean; offline?: boolean }) {
   const [status, setStatus] = useState<EngineStatus | null>(null);
   const [commands, setCommands] = useState<string[]>([]);
   const [presets, setPresets] = useState<PresetInfo[]>([]);
@@ -37,11 +38,16 @@ export function EngineControls() {
         setPreset((cur) => cur || p[0]?.name || '');
       })
       .catch(() => undefined);
-    const tick = () => void refresh().catch(() => undefined);
-    tick();
-    const timer = window.setInterval(tick, ENGINE_POLL_MS);
-    return () => window.clearInterval(timer);
-  }, [refresh]);
+  }, []);
+  // Only while the Live page is shown; refusals and outages are retried later, others ignored.
+  usePoll(
+    () =>
+      refresh().catch((e: unknown) => {
+        if (retryable(e)) throw e;
+      }),
+    ENGINE_POLL_MS,
+    active,
+  );
 
   const run = async (command: string) => {
     setBusy(true);
@@ -109,7 +115,7 @@ export function EngineControls() {
       </div>
       <div className="row wrap" data-testid="engine-commands">
         {commands.map((c) => (
-          <button key={c} type="button" disabled={busy} className={c === 'emergency_stop' ? 'danger' : c === 'start' ? 'primary' : ''} data-command={c} onClick={() => onCommand(c)}>
+          <button key={c} type="button" disabled={busy || offline} className={c === 'emergency_stop' ? 'danger' : c === 'start' ? 'primary' : ''} data-command={c} onClick={() => onCommand(c)}>
             {label(c)}
           </button>
         ))}
