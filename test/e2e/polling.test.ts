@@ -101,6 +101,22 @@ describe('dashboard polling, rate limits and outages (browser)', { skip }, () =>
     assert.deepEqual(errors, []);
   });
 
+  test('the engine panel names the demo bot trading; the event log speaks words, not JSON', async () => {
+    await page.locator('[data-testid=trades] tbody tr').first().waitFor({ timeout: 30_000 });
+    const bots = page.locator('[data-testid=engine-bots]');
+    await bots.waitFor({ timeout: 10_000 });
+    assert.match(await bots.innerText(), /bot demo-sma on account demo/);
+    // A fresh page gets the stored events (positions and account updates among them) in its snapshot.
+    await page.reload({ waitUntil: 'load' });
+    await waitFor('position or account events in the log', async () =>
+      (await page.locator('[data-testid=events] li').allInnerTexts()).some((t) => /POSITION UPDATE|ACCOUNT UPDATE/.test(t)),
+    );
+    const lines = await page.locator('[data-testid=events] li').allInnerTexts();
+    assert.deepEqual(lines.filter((t) => /[{}"]/.test(t)), [], 'no event line prints JSON');
+    assert.ok(lines.some((t) => /ACCOUNT UPDATE .*demo: equity [\d,]+\.\d\d USD/.test(t) || /POSITION UPDATE .*\d+ open: /.test(t)), lines.join('\n'));
+    assert.deepEqual(errors, []);
+  });
+
   test('with the server stopped the figures are marked stale and the actions are disabled', async () => {
     await page.locator('[data-testid=engine-commands] button').first().waitFor();
     assert.equal(await page.locator('main.grid').getAttribute('data-stale'), 'false');
