@@ -106,6 +106,9 @@ describe('dashboard polling, rate limits and outages (browser)', { skip }, () =>
     const bots = page.locator('[data-testid=engine-bots]');
     await bots.waitFor({ timeout: 10_000 });
     assert.match(await bots.innerText(), /bot demo-sma on account demo/);
+    // The Candidates panel spans the row at 1440 px (it was one grid column, 115 px).
+    const grid = await page.locator('[data-testid=scanner-grid]').boundingBox();
+    assert.ok(grid && grid.width > 1000, `the candidates panel is ${grid?.width} px wide`);
     // A fresh page gets the stored events (positions and account updates among them) in its snapshot.
     await page.reload({ waitUntil: 'load' });
     await waitFor('position or account events in the log', async () =>
