@@ -2,12 +2,13 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createReadStream, createWriteStream, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { matchInstrumentSymbol, type MarketDataStore } from '../core/market-data.js';
 import { ingest, sniffKind, type IngestSummary } from '../adapters/importers/ingest.js';
 import type { ImportFormat } from '../adapters/importers/index.js';
+import { detectLayout, kindOf } from '../adapters/importers/formats.js';
 
 export interface UploadOptions {
   store: MarketDataStore;
@@ -70,6 +71,7 @@ export async function uploadRoutes(scope: FastifyInstance, options: UploadOption
       if (!req.isMultipart()) throw new HttpError(400, 'expected a multipart/form-data body with file or file_path and instrument');
       const fields: Fields = {};
       let spooled: string | null = null;
+      let fileName: string | undefined;
       try {
         for await (const part of req.parts()) {
           if (part.type === 'field') {
@@ -80,14 +82,20 @@ export async function uploadRoutes(scope: FastifyInstance, options: UploadOption
             part.file.resume();
             throw new HttpError(400, `unexpected file field '${part.fieldname}'; send the data as 'file'`);
           }
+          fileName = part.filename;
+          // Fields sent before the file without an instrument: the file's name may say it.
+          if (fields.instrument === undefined && Object.keys(fields).length > 0) fields.instrument = instrumentFromFileName(fileName, options.instruments);
           if (fields.instrument !== undefined) {
-            // Fields first: parse while the file uploads. The response takes over from here.
+            // Fields first: parse while the file uploads, as ticks or bars by its first line (the
+            // page sends its fields first). The response takes over from here.
             const settings = validate(fields, options);
-            await streamImport(req, reply, options, settings, countBytes(part, limit, tooLarge), 'tick');
+            const { kind, stream } = await sniffStream(countBytes(part, limit, tooLarge), settings);
+            await streamImport(req, reply, options, settings, stream, kind);
             return reply;
           }
           spooled = await spool(part, options.importDir, limit, tooLarge);
         }
+        if (spooled) fields.instrument ??= instrumentFromFileName(fileName, options.instruments);
         const settings = validate(fields, options);
         if (spooled) {
           await streamImport(req, reply, options, settings, spooled, await sniffKind(spooled, { format: settings.format }));
@@ -107,6 +115,73 @@ export async function uploadRoutes(scope: FastifyInstance, options: UploadOption
       }
     });
   });
+}
+
+/**
+ * The instrument a file's name names, when it is obvious: one name part (split on anything but
+ * letters and digits) is a supported symbol (BTCUSDT-1m-2025-01.csv: BTC/USDT), or a futures
+ * contract of one (NQH5_ticks.csv: NQ). Undefined when none or several match.
+ */
+export function instrumentFromFileName(fileName: string | undefined, instruments: readonly string[]): string | undefined {
+  if (!fileName) return undefined;
+  const parts = fileName.replace(/\.[^.]*$/, '').toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+  const found = new Set<string>();
+  for (const part of parts) {
+    const exact = matchInstrumentSymbol(part, instruments);
+    if (exact) found.add(exact);
+    else {
+      const contract = /^([A-Z]{1,4})[FGHJKMNQUVXZ]\d{1,2}$/.exec(part);
+      const root = contract ? matchInstrumentSymbol(contract[1]!, instruments) : undefined;
+      if (root) found.add(root);
+    }
+  }
+  return found.size === 1 ? [...found][0] : undefined;
+}
+
+/**
+ * Ticks or bars, from the first non-empty line of an upload still arriving: reads just enough of
+ * the stream, then hands back a stream that replays those bytes before the rest. (sniffKind does
+ * this for a file on disk; a stream cannot be re-read, hence this.)
+ */
+async function sniffStream(source: Readable, settings: Settings): Promise<{ kind: 'tick' | 'bar'; stream: Readable }> {
+  if (settings.format !== 'auto') return { kind: kindOf(settings.format), stream: source };
+  const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head: Buffer[] = [];
+  let ended = false;
+  let line: string | undefined;
+  for (let size = 0; line === undefined && size < 1024 * 1024; ) {
+    const next = await it.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    head.push(next.value);
+    size += next.value.length;
+    const lines = Buffer.concat(head).toString('utf8').split(/\r?\n/);
+    line = lines.slice(0, -1).find((l) => l.trim() !== '');
+  }
+  line ??= Buffer.concat(head).toString('utf8').split(/\r?\n/).find((l) => l.trim() !== '');
+  let kind: 'tick' | 'bar' = 'tick';
+  if (line !== undefined) {
+    // A header setting that contradicts the line (has_header ticked on a file without one) is
+    // left to the reader to report; here only the kind is wanted, so detect the header too.
+    const layout = detectLayout(line, { format: 'auto', hasHeader: 'auto', intervalMs: () => 0 });
+    if (typeof layout !== 'string') kind = kindOf(layout.format);
+  }
+  async function* replay(): AsyncGenerator<Buffer> {
+    try {
+      yield* head;
+      if (ended) return;
+      for (;;) {
+        const next = await it.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await it.return?.();
+    }
+  }
+  return { kind, stream: Readable.from(replay(), { objectMode: false }) };
 }
 
 interface Settings {

@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useState } from 'react';
-import { api, UNAUTHORIZED_EVENT } from './api';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, ApiError, UNAUTHORIZED_EVENT } from './api';
+import { backoffMs, retryable } from './polling';
 import { AccountCard } from './components/AccountCard';
 import { BacktestPage } from './components/BacktestPage';
 import { DeskPage } from './components/DeskPage';
@@ -45,8 +46,9 @@ function useTab(): [Tab, (t: Tab) => void] {
 }
 
 function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; onLogout: () => void }) {
-  const data = useDashboardData(true);
   const [tab, setTab] = useTab();
+  const live = tab === 'live';
+  const data = useDashboardData(true, live);
   return (
     <div className="app">
       <header>
@@ -57,6 +59,16 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
         <span className="muted small" data-testid="last-update">
           {data.lastUpdate ? `updated ${new Date(data.lastUpdate).toLocaleTimeString('en-GB', { hour12: false })}` : ''}
         </span>
+        {data.offline && (
+          <span className="error small" data-testid="offline">
+            server unreachable — figures are stale, actions are off
+          </span>
+        )}
+        {data.busy && (
+          <span className="warn small" data-testid="busy">
+            server busy — retrying{data.retryAt ? ` in ${Math.max(1, Math.round((data.retryAt - Date.now()) / 1000))} s` : ''}
+          </span>
+        )}
         {data.pollError && <span className="error small">REST: {data.pollError}</span>}
         <nav className="tabs" role="tablist" data-testid="tabs">
           {TABS.map(([t, name]) => (
@@ -80,16 +92,16 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
       {tab === 'presets' && <PresetsPage />}
       {tab === 'logs' && <LogsPage />}
       {tab === 'desk' && <DeskPage />}
-      <main className="grid" hidden={tab !== 'live'}>
+      <main className={data.offline ? 'grid stale' : 'grid'} hidden={!live} data-stale={data.offline ? 'true' : 'false'}>
         <AccountCard account={data.account} />
         {data.otherAccounts.map((a) => (
           <AccountCard key={a.account_id} account={a} />
         ))}
-        <EngineControls />
+        <EngineControls active={live} offline={data.offline} />
         <ScannerSummary scan={data.scan} />
         <ScannerGrid snapshot={data.scanner} />
-        <PositionsTable positions={data.positions} />
-        <Charts trades={data.trades} />
+        <PositionsTable positions={data.positions} offline={data.offline} />
+        <Charts trades={data.trades} active={live} />
         <TradeFeed trades={data.trades} />
         <EventLog events={data.events} />
       </main>
@@ -100,18 +112,35 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
 export function App() {
   const [auth, setAuth] = useState<AuthStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const retry = useRef<{ timer?: number; failures: number }>({ failures: 0 });
+  // A refused (429) or unanswered check is asked again later, never left as a dead end; only an
+  // unreachable server (no answer, 502-504) says so, and keeps retrying.
   const check = useCallback(() => {
+    window.clearTimeout(retry.current.timer);
     api<AuthStatus>('/api/auth/status')
       .then((a) => {
+        retry.current.failures = 0;
         setAuth(a);
         setError(null);
+        setBusy(false);
       })
-      .catch((e: Error) => setError(e.message));
+      .catch((e: unknown) => {
+        if (!retryable(e)) return setError((e as Error).message);
+        retry.current.failures += 1;
+        const wait = backoffMs(1000, retry.current.failures, e instanceof ApiError ? e.retryAfterMs : 0);
+        retry.current.timer = window.setTimeout(check, wait);
+        if (e instanceof ApiError && e.status === 429) setBusy(true);
+        else setError((e as Error).message);
+      });
   }, []);
   useEffect(() => {
     check();
     window.addEventListener(UNAUTHORIZED_EVENT, check);
-    return () => window.removeEventListener(UNAUTHORIZED_EVENT, check);
+    return () => {
+      window.clearTimeout(retry.current.timer);
+      window.removeEventListener(UNAUTHORIZED_EVENT, check);
+    };
   }, [check]);
 
   const logout = async () => {
@@ -119,7 +148,12 @@ export function App() {
     check();
   };
 
-  if (!auth) return <div className="center muted">{error ? `Cannot reach the server: ${error}` : 'loading…'}</div>;
+  if (!auth)
+    return (
+      <div className="center muted" data-testid="boot">
+        {error ? `Cannot reach the server: ${error} — retrying` : busy ? 'the server is busy — retrying…' : 'loading…'}
+      </div>
+    );
   if (auth.password_required && !auth.authenticated) return <Login onLoggedIn={check} />;
   return <Dashboard passwordRequired={auth.password_required} onLogout={() => void logout()} />;
 }

@@ -191,10 +191,21 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** From a Retry-After header (429, 503), in ms; 0 when absent. */
+    readonly retryAfterMs = 0,
   ) {
     super(message);
   }
 }
+
+const retryAfterOf = (res: Response): number => {
+  const v = res.headers.get('retry-after');
+  if (!v) return 0;
+  const seconds = Number(v);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
+};
 
 /** Raised on every 401 so the app can show the login page. */
 export const UNAUTHORIZED_EVENT = 'tradewind:unauthorized';
@@ -230,7 +241,7 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
     body = text;
   }
   if (res.status === 401 && !path.startsWith('/api/login')) window.dispatchEvent(new Event(UNAUTHORIZED_EVENT));
-  if (!res.ok) throw new ApiError(res.status, detailOf(body, res.status));
+  if (!res.ok) throw new ApiError(res.status, detailOf(body, res.status), retryAfterOf(res));
   return body as T;
 }
 

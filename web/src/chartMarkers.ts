@@ -37,5 +37,24 @@ export function tradeMarkers(trades: readonly Trade[], symbol: string, intervalM
       id: t.fill_id ?? `${t.order_id ?? ''}|${t.timestamp}`,
     });
   }
-  return out.sort((a, b) => a.time - b.time);
+  return pileUp(out.sort((a, b) => a.time - b.time));
+}
+
+/**
+ * Several fills on one side of one bar become one marker counting them (their labels would
+ * otherwise be drawn over each other); a lone fill keeps its label.
+ */
+function pileUp(sorted: TradeMarker[]): TradeMarker[] {
+  const out: (TradeMarker & { n: number })[] = [];
+  for (const m of sorted) {
+    const same = out.find((x) => x.time === m.time && x.position === m.position);
+    if (!same) out.push({ ...m, n: 1 });
+    else {
+      same.n += 1;
+      same.text = `${m.text.charAt(0)} ×${same.n}`;
+      same.shape = 'circle';
+      same.id = m.id;
+    }
+  }
+  return out.map(({ n: _n, ...m }) => m);
 }

@@ -1,8 +1,9 @@
-// The live state: the WebSocket stream plus REST polling every 5 s. A poll's answer is applied
+// The live state: the WebSocket stream plus REST polling every 5 s while the Live page is shown. A poll's answer is applied
 // only when no WebSocket message for the same slice arrived after the poll was sent, so a slow
 // REST answer never overwrites newer streamed data.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { api, type Account, type Position, type ScannerSnapshot, type ScanSummary, type State, type StreamEvent, type Trade } from './api';
+import { retryable, unreachable, usePoll } from './polling';
 import { useBotWebSocket } from './useBotWebSocket';
 
 export const POLL_MS = 5000;
@@ -24,6 +25,12 @@ export interface DashboardData {
   status: ReturnType<typeof useBotWebSocket>['status'];
   lastUpdate: number | null;
   pollError: string | null;
+  /** The server cannot be reached (stream closed or polls unanswered): figures are stale, actions off. */
+  offline: boolean;
+  /** Polls are being refused (429) or failing and retried later. */
+  busy: boolean;
+  /** When the next poll is due while failing. */
+  retryAt: number | null;
 }
 
 const tradeKey = (t: Trade): string => t.fill_id ?? `${t.order_id ?? ''}|${t.timestamp}|${t.symbol}|${t.price}`;
@@ -46,7 +53,7 @@ const payload = <T,>(m: StreamEvent, key: string): T | undefined => {
   return ((m[key] ?? data?.[key]) as T | undefined) ?? undefined;
 };
 
-export function useDashboardData(enabled: boolean): DashboardData {
+export function useDashboardData(enabled: boolean, active = true): DashboardData {
   const [account, setAccount] = useState<Account | null>(null);
   /** The other accounts the dashboard shows (the demo bot's), from ACCOUNT_UPDATE's `accounts`. */
   const [otherAccounts, setOtherAccounts] = useState<Account[]>([]);
@@ -57,6 +64,7 @@ export function useDashboardData(enabled: boolean): DashboardData {
   const [events, setEvents] = useState<StreamEvent[]>([]);
   const [lastUpdate, setLastUpdate] = useState<number | null>(null);
   const [pollError, setPollError] = useState<string | null>(null);
+  const [polledAt, setPolledAt] = useState<number | null>(null);
   const streamedAt = useRef<Record<Slice, number>>({ account: -1, positions: -1, trades: -1, scanner: -1 });
 
   const onMessage = useCallback((m: StreamEvent) => {
@@ -120,30 +128,28 @@ export function useDashboardData(enabled: boolean): DashboardData {
 
   const { status } = useBotWebSocket(onMessage, enabled);
 
-  useEffect(() => {
-    if (!enabled) return undefined;
-    let cancelled = false;
-    const poll = async () => {
-      const sentAt = performance.now();
-      const fresh = (slice: Slice) => !cancelled && streamedAt.current[slice] < sentAt;
-      const results = await Promise.allSettled([
-        api<Account>('/api/account').then((a) => fresh('account') && setAccount(a)),
-        // The engine's and the demo bot's positions, as the stream sends them (the demo bot has its own account).
-        api<Position[]>('/api/positions?account=dashboard').then((p) => fresh('positions') && setPositions(p)),
-        api<ScannerSnapshot>('/api/scanner/last').then((sn) => fresh('scanner') && Array.isArray(sn?.candidates) && setScanner(sn)),
-        api<Trade[]>('/api/trades').then((t) => !cancelled && setTrades((cur) => (fresh('trades') ? mergeTrades([], [...t].reverse()) : mergeTrades(cur, t)))),
-      ]);
-      if (cancelled) return;
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      setPollError(failed ? String((failed.reason as Error).message ?? failed.reason) : null);
-    };
-    void poll();
-    const timer = window.setInterval(() => void poll(), POLL_MS);
-    return () => {
-      cancelled = true;
-      window.clearInterval(timer);
-    };
-  }, [enabled]);
+  // Polled only while the Live page is shown (`active`); the stream keeps it current otherwise.
+  const poll = useCallback(async () => {
+    const sentAt = performance.now();
+    const fresh = (slice: Slice) => streamedAt.current[slice] < sentAt;
+    const results = await Promise.allSettled([
+      api<Account>('/api/account').then((a) => fresh('account') && setAccount(a)),
+      // The engine's and the demo bot's positions, as the stream sends them (the demo bot has its own account).
+      api<Position[]>('/api/positions?account=dashboard').then((p) => fresh('positions') && setPositions(p)),
+      api<ScannerSnapshot>('/api/scanner/last').then((sn) => fresh('scanner') && Array.isArray(sn?.candidates) && setScanner(sn)),
+      api<Trade[]>('/api/trades').then((t) => setTrades((cur) => (fresh('trades') ? mergeTrades([], [...t].reverse()) : mergeTrades(cur, t)))),
+    ]);
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+    // A refused or unreachable server is retried later (usePoll) and shown as busy/offline, not as an error.
+    const transient = failures.find(retryable);
+    const lasting = failures.find((e) => !retryable(e));
+    setPollError(lasting ? String((lasting as Error).message ?? lasting) : null);
+    if (transient) throw transient;
+    setPolledAt(Date.now());
+  }, []);
+  const polling = usePoll(poll, POLL_MS, enabled && active);
+  const offline = status === 'closed' || (polling.failures > 0 && unreachable(polling.error));
+  const busy = polling.failures > 0 && !offline;
 
-  return { account, otherAccounts, positions, trades, scan, scanner, events, status, lastUpdate, pollError };
+  return { account, otherAccounts, positions, trades, scan, scanner, events, status, lastUpdate: Math.max(lastUpdate ?? 0, polledAt ?? 0) || null, pollError, offline, busy, retryAt: polling.retryAt };
 }

@@ -41,7 +41,7 @@ const state = (esOpen: boolean, nqOpen: boolean) => ({
   env: 'DEMO',
   daily: { day: '2026-01-01', realized_pnl: 0, daily_stop_usd: 500, daily_stop_triggered: false, trades_used: 2, trade_limit: 6, trades_remaining: 4, resets_in_s: 3600 },
   assets: {
-    ES: asset('ES', esOpen ? { side: 'BUY', qty: 5, avg_price: 5000, id: 'renko-P-00000001' } : null),
+    ES: asset('ES', esOpen ? { side: 'BUY', qty: 5, avg_price: 5000, opened_at: Date.UTC(2026, 0, 1, 14, 30, 5), unrealized_pnl: 12.5, id: 'renko-P-00000001' } : null),
     NQ: asset('NQ', nqOpen ? { side: 'SELL', qty: 3, avg_price: 21000, id: 'renko-P-00000002' } : null),
   },
 });
@@ -126,5 +126,22 @@ describe('DeskPage: exit all', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('DeskPage: position panel (issue 16 item 7)', () => {
+  it('labels the fields in words and prints the open time as a time, not a raw number', async () => {
+    const m = await mount(<DeskPage />);
+    cleanup = m.unmount;
+    await settle();
+    const panel = m.container.querySelector('[data-testid=desk-ES] [data-testid=desk-position]');
+    expect(panel).not.toBeNull();
+    const labels = [...panel!.querySelectorAll('dt')].map((d) => d.textContent);
+    expect(labels).toContain('opened');
+    expect(labels).toContain('average price');
+    expect(labels.filter((l) => l?.includes('_'))).toEqual([]);
+    const opened = panel!.querySelector('dd[data-field=opened_at]')!.textContent!;
+    expect(opened).not.toMatch(/^\d[\d,]*$/);
+    expect(opened).toMatch(/\b\d{2}:\d{2}:05\b/);
   });
 });

@@ -57,3 +57,16 @@ describe('tradeMarkers', () => {
     expect(tradeMarkers(trades, 'BTC/USDT', 5000, base + 5)).toHaveLength(1);
   });
 });
+
+describe('tradeMarkers pile-up (issue 16 item 5)', () => {
+  it('fills on one side of one bar share one marker that counts them', () => {
+    const f = (ts: string, direction: string, purpose: string, id: string): Trade => ({ symbol: 'ES', direction, price: 1, lot: 1, timestamp: ts, purpose, fill_id: id });
+    const trades = [f('2026-01-01T00:00:01.000Z', 'BUY', 'entry', 'a'), f('2026-01-01T00:00:02.000Z', 'BUY', 'take_profit', 'b'), f('2026-01-01T00:00:03.000Z', 'BUY', 'entry', 'c'), f('2026-01-01T00:00:04.000Z', 'SELL', 'stop_loss', 'd')];
+    const m = tradeMarkers(trades, 'ES', 60_000);
+    expect(m.map((x) => [x.position, x.text])).toEqual([
+      ['belowBar', 'B ×3'],
+      ['aboveBar', 'S SL'],
+    ]);
+    expect(new Set(m.map((x) => x.id)).size).toBe(2);
+  });
+});

@@ -216,6 +216,9 @@ function TradeTable({ r }: { r: BacktestResult }) {
   );
 }
 
+/** The server's words without its file system: an absolute path becomes its file name. */
+export const withoutPaths = (message: string): string => message.replace(/(^|[\s'"(])\/(?:[^\s'"/:;,()]+\/)+([^\s'"/:;,()]+)/g, '$1$2');
+
 export function ProgressBar({ fraction, label, state, testId }: { fraction: number; label: string; state?: string; testId?: string }) {
   const pct = Math.max(0, Math.min(1, fraction)) * 100;
   return (
@@ -255,7 +258,7 @@ export function BacktestPage() {
         if (j.state === 'running') timer = window.setTimeout(() => void poll(), BACKTEST_POLL_MS);
         else loadJobs();
       } catch (e) {
-        if (!cancelled) setError((e as Error).message);
+        if (!cancelled) setError(withoutPaths((e as Error).message));
       }
     };
     void poll();
@@ -275,7 +278,7 @@ export function BacktestPage() {
       setJobId(a.job_id);
       loadJobs();
     } catch (err) {
-      setError((err as Error).message);
+      setError(withoutPaths((err as Error).message));
     } finally {
       setBusy(false);
     }
@@ -286,13 +289,17 @@ export function BacktestPage() {
     try {
       await api(`/api/backtests/${encodeURIComponent(jobId)}`, { method: 'DELETE' });
     } catch (err) {
-      setError((err as Error).message);
+      setError(withoutPaths((err as Error).message));
     }
   };
 
   const running = job?.state === 'running' || (jobId !== null && job === null);
   const p = job?.progress;
-  const label = job
+  // A run over no data at all is a mistake in the choice of data, not a finished backtest.
+  const empty = job?.state === 'done' && !!job.result && job.result.bars + job.result.ticks === 0;
+  const label = empty
+    ? `${job.job_id} · no data: 0 bars, 0 ticks`
+    : job
     ? `${job.job_id} · ${job.state} · ${(p?.fraction ?? 0) * 100 >= 0 ? fmt((p?.fraction ?? 0) * 100, 1) : '—'} % · ${(p?.bars ?? 0).toLocaleString('en-US')} bars · ${(p?.ticks ?? 0).toLocaleString('en-US')} ticks${p?.ts ? ` · at ${fmtDateTime(p.ts)}` : ''}`
     : jobId
       ? `${jobId} · starting…`
@@ -466,15 +473,21 @@ export function BacktestPage() {
         <h2>
           Result<span className="muted">{job?.job_id ?? ''}</span>
         </h2>
-        {(jobId || job) && <ProgressBar fraction={job?.progress.fraction ?? 0} label={label} state={job?.state} testId="backtest-progress" />}
+        {(jobId || job) && <ProgressBar fraction={job?.progress.fraction ?? 0} label={label} state={empty ? 'failed' : job?.state} testId="backtest-progress" />}
+        {empty && (
+          <div className="error" role="alert" data-testid="backtest-empty">
+            No bars or ticks in the chosen data{form.source === 'file' ? ` (file ${form.file.trim()})` : ` (${form.instrument.trim()} from ${form.from.trim() || 'the start'} to ${form.to.trim() || 'the end'})`}: pick a range the store holds, or
+            import the data first (Upload page).
+          </div>
+        )}
         {job?.state === 'failed' && (
           <div className="error" role="alert" data-testid="backtest-failed">
-            Failed: {job.error ?? 'unknown error'}
+            Failed: {withoutPaths(job.error ?? 'unknown error')}
           </div>
         )}
         {job?.state === 'cancelled' && <div className="muted">Cancelled{job.error ? `: ${job.error}` : ''}.</div>}
         {!jobId && <div className="muted">Choose data and a strategy, then Run. Progress, the equity curve, drawdown and trades appear here.</div>}
-        {job?.result && (
+        {job?.result && !empty && (
           <>
             <Summary r={job.result} />
             <EquityChart result={job.result} />

@@ -2,12 +2,13 @@ import { CandlestickSeries, ColorType, createChart, createSeriesMarkers, type IC
 import { useEffect, useRef, useState } from 'react';
 import { api, fmt, type BarsAnswer, type Trade } from '../api';
 import { tradeMarkers } from '../chartMarkers';
+import { retryable, usePoll } from '../polling';
 
 /**
  * Candles of one instrument from GET /api/bars (the kernel's bar history), refreshed every few
  * seconds, with the bot's entries and exits (from /api/trades and TRADE_EXECUTION) as markers.
  */
-export function CandleChart({ symbol, intervals, trades = [] }: { symbol: string; intervals: number[]; trades?: readonly Trade[] }) {
+export function CandleChart({ symbol, intervals, trades = [], active = true }: { symbol: string; intervals: number[]; trades?: readonly Trade[]; active?: boolean }) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<IChartApi | null>(null);
   const series = useRef<ISeriesApi<'Candlestick'> | null>(null);
@@ -40,30 +41,24 @@ export function CandleChart({ symbol, intervals, trades = [] }: { symbol: string
     };
   }, []);
 
-  useEffect(() => {
-    if (interval === undefined) return undefined;
-    let cancelled = false;
-    const load = async () => {
-      try {
-        const answer = await api<BarsAnswer>(`/api/bars?symbol=${encodeURIComponent(symbol)}&interval=${interval}&limit=300`);
-        if (cancelled || !series.current) return;
+  const load = async () => {
+    if (interval === undefined) return;
+    try {
+      const answer = await api<BarsAnswer>(`/api/bars?symbol=${encodeURIComponent(symbol)}&interval=${interval}&limit=300`);
+      if (!series.current) return;
         const bars = answer.bars.map((b) => ({ time: Math.floor(b.time / 1000) as UTCTimestamp, open: b.open, high: b.high, low: b.low, close: b.close }));
         series.current.setData(bars);
         const lastBar = bars[bars.length - 1];
         setLast(lastBar ? { close: lastBar.close, count: bars.length } : null);
         setFirstBar(bars[0]?.time ?? null);
-        setError(null);
-      } catch (e) {
-        if (!cancelled) setError((e as Error).message);
-      }
-    };
-    void load();
-    const timer = window.setInterval(() => void load(), Math.max(2000, Math.min(interval, 5000)));
-    return () => {
-      cancelled = true;
-      window.clearInterval(timer);
-    };
-  }, [symbol, interval]);
+      setError(null);
+    } catch (e) {
+      // Refusals and outages are retried later (usePoll); the header says the server is away.
+      if (retryable(e)) throw e;
+      setError((e as Error).message);
+    }
+  };
+  usePoll(load, Math.max(2000, Math.min(interval ?? 5000, 5000)), active && interval !== undefined, `${symbol}|${interval}`);
 
   const shown = interval === undefined || firstBar === null ? [] : tradeMarkers(trades, symbol, interval, firstBar);
   const markerKey = shown.map((m) => `${m.id}@${m.time}`).join(',');
@@ -92,7 +87,7 @@ export function CandleChart({ symbol, intervals, trades = [] }: { symbol: string
   );
 }
 
-export function Charts({ trades = [] }: { trades?: readonly Trade[] }) {
+export function Charts({ trades = [], active = true }: { trades?: readonly Trade[]; active?: boolean }) {
   const [symbols, setSymbols] = useState<{ symbol: string; intervals: number[] }[]>([]);
   useEffect(() => {
     api<{ symbols: { symbol: string; intervals: number[] }[] }>('/api/bars/symbols')
@@ -104,7 +99,7 @@ export function Charts({ trades = [] }: { trades?: readonly Trade[] }) {
       <h2>Charts</h2>
       <div className="chart-grid">
         {symbols.map((s) => (
-          <CandleChart key={s.symbol} symbol={s.symbol} intervals={s.intervals} trades={trades} />
+          <CandleChart key={s.symbol} symbol={s.symbol} intervals={s.intervals} trades={trades} active={active} />
         ))}
       </div>
     </section>

@@ -79,6 +79,21 @@ const mmss = (s: number): string => {
   return `${h ? `${h}:` : ''}${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
 };
 
+/** A desk position's fields in words: its labels, and its times as times (opened_at is epoch ms). */
+const POSITION_LABELS: Record<string, string> = {
+  side: 'side',
+  qty: 'contracts',
+  avg_price: 'average price',
+  mark_price: 'mark price',
+  open_points: 'open points',
+  unrealized_pnl: 'unrealised P/L',
+  opened_at: 'opened',
+  id: 'position id',
+};
+export const positionLabel = (k: string): string => POSITION_LABELS[k] ?? k.replace(/_/g, ' ');
+export const positionValue = (k: string, v: unknown): string =>
+  typeof v === 'number' && /(^|_)(at|ts|time)$/.test(k) && v > 1e11 ? new Date(v).toLocaleString('en-GB', { hour12: false }) : show(v);
+
 const show = (v: unknown): string => (typeof v === 'number' ? fmt(v, Number.isInteger(v) ? 0 : 2) : v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 function Flag({ on, label, onClick, title }: { on: boolean; label: string; onClick: () => void; title?: string }) {
@@ -163,8 +178,10 @@ function AssetCard({ a, elapsed, send }: { a: DeskAsset; elapsed: number; send: 
               .slice(0, 12)
               .map(([k, v]) => (
                 <div key={k}>
-                  <dt>{k}</dt>
-                  <dd className={/pnl|points/i.test(k) && typeof v === 'number' ? (v > 0 ? 'pos' : v < 0 ? 'neg' : '') : ''}>{show(v)}</dd>
+                  <dt>{positionLabel(k)}</dt>
+                  <dd className={/pnl|points/i.test(k) && typeof v === 'number' ? (v > 0 ? 'pos' : v < 0 ? 'neg' : '') : ''} data-field={k}>
+                    {positionValue(k, v)}
+                  </dd>
                 </div>
               ))}
           </dl>

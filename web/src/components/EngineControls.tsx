@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, type CommandResult, type EngineStatus, type PresetInfo } from '../api';
+import { retryable, usePoll } from '../polling';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
 
 const ROUTES: Record<string, string> = {
@@ -14,7 +15,11 @@ const LABELS: Record<string, string> = { emergency_stop: 'Emergency stop' };
 const label = (c: string): string => LABELS[c] ?? c.charAt(0).toUpperCase() + c.slice(1);
 export const ENGINE_POLL_MS = 2000;
 
-export function EngineControls() {
+interface AccountsAnswer {
+  accounts: { id: string; bots?: { id: string; running: boolean }[] }[];
+}
+
+export function EngineControls({ active = true, offline = false }: { active?: boolean; offline?: boolean }) {
   const [status, setStatus] = useState<EngineStatus | null>(null);
   const [commands, setCommands] = useState<string[]>([]);
   const [presets, setPresets] = useState<PresetInfo[]>([]);
@@ -24,10 +29,17 @@ export function EngineControls() {
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
 
+  const [bots, setBots] = useState<{ id: string; account: string }[]>([]);
   const refresh = useCallback(async () => {
-    const [s, c] = await Promise.all([api<EngineStatus>('/api/engine/status'), api<{ commands: string[] }>('/api/engine/commands')]);
+    const [s, c, a] = await Promise.all([
+      api<EngineStatus>('/api/engine/status'),
+      api<{ commands: string[] }>('/api/engine/commands'),
+      api<AccountsAnswer>('/api/accounts').catch((e: unknown) => (retryable(e) ? Promise.reject(e) : null)),
+    ]);
     setStatus(s);
     setCommands(c.commands);
+    // The bots trading outside the engine (the demo bot on its own account): an IDLE engine is not an idle server.
+    if (a) setBots(a.accounts.flatMap((acc) => (acc.bots ?? []).filter((b) => b.running).map((b) => ({ id: b.id, account: acc.id }))));
   }, []);
 
   useEffect(() => {
@@ -37,11 +49,16 @@ export function EngineControls() {
         setPreset((cur) => cur || p[0]?.name || '');
       })
       .catch(() => undefined);
-    const tick = () => void refresh().catch(() => undefined);
-    tick();
-    const timer = window.setInterval(tick, ENGINE_POLL_MS);
-    return () => window.clearInterval(timer);
-  }, [refresh]);
+  }, []);
+  // Only while the Live page is shown; refusals and outages are retried later, others ignored.
+  usePoll(
+    () =>
+      refresh().catch((e: unknown) => {
+        if (retryable(e)) throw e;
+      }),
+    ENGINE_POLL_MS,
+    active,
+  );
 
   const run = async (command: string) => {
     setBusy(true);
@@ -88,9 +105,15 @@ export function EngineControls() {
           {state}
         </span>
         <span className="muted">
-          {status?.preset ?? 'no preset'} · {status?.mode ?? ''} {status?.killSwitch ? '· KILL SWITCH' : ''}
+          {status?.preset ? `preset ${status.preset}` : 'no preset started'} · {status?.mode ?? ''} {status?.killSwitch ? '· KILL SWITCH' : ''}
         </span>
       </div>
+      {bots.length > 0 && (
+        <div className="small" data-testid="engine-bots">
+          <span className="pos">trading</span>: {bots.map((b) => `bot ${b.id} on account ${b.account}`).join(' · ')}
+          {status?.state === 'IDLE' && <span className="muted"> (the engine itself is idle until a preset is started)</span>}
+        </div>
+      )}
       <div className="row wrap">
         <select value={preset} onChange={(e) => setPreset(e.target.value)} aria-label="preset" disabled={!commands.includes('start')}>
           {presets.map((p) => (
@@ -109,7 +132,7 @@ export function EngineControls() {
       </div>
       <div className="row wrap" data-testid="engine-commands">
         {commands.map((c) => (
-          <button key={c} type="button" disabled={busy} className={c === 'emergency_stop' ? 'danger' : c === 'start' ? 'primary' : ''} data-command={c} onClick={() => onCommand(c)}>
+          <button key={c} type="button" disabled={busy || offline} className={c === 'emergency_stop' ? 'danger' : c === 'start' ? 'primary' : ''} data-command={c} onClick={() => onCommand(c)}>
             {label(c)}
           </button>
         ))}

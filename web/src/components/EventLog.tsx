@@ -1,4 +1,4 @@
-import { fmt, fmtTime, type StreamEvent } from '../api';
+import { fmt, fmtTime, positionView, type Account, type Position, type StreamEvent } from '../api';
 
 function describe(e: StreamEvent): string {
   const d = (e.data ?? e) as Record<string, unknown>;
@@ -14,9 +14,34 @@ function describe(e: StreamEvent): string {
     case 'ALERT':
       // Operator alerts (stale bridge orders, late or refused fills, position mismatches): their own sentence.
       return `${String(d.kind ?? '')}: ${String(d.message ?? '')}`;
+    case 'POSITION_UPDATE': {
+      const list = (Array.isArray(d.positions) ? d.positions : []) as Position[];
+      if (list.length === 0) return 'no open positions';
+      return `${list.length} open: ${list
+        .map(positionView)
+        .map((p) => `${p.symbol} ${p.direction} ${p.size ?? '?'} @ ${fmt(p.entry)}`)
+        .join(' · ')}`;
+    }
+    case 'ACCOUNT_UPDATE': {
+      const list = (Array.isArray(d.accounts) ? d.accounts : [d.account]) as (Account | undefined)[];
+      return list
+        .filter((a): a is Account => !!a)
+        .map((a) => `${a.account_id ?? 'account'}: equity ${fmt(a.equity)} ${a.currency ?? ''} · day ${fmt(a.day_pl)}`)
+        .join(' · ');
+    }
     default:
-      return JSON.stringify(d).slice(0, 160);
+      return plain(d);
   }
+}
+
+/** Any other event as "field value" words (never raw JSON): its message first, then its plain fields. */
+function plain(d: Record<string, unknown>): string {
+  const words = (v: unknown): string => (typeof v === 'number' ? fmt(v, Number.isInteger(v) ? 0 : 2) : String(v));
+  const lead = ['message', 'reason', 'detail'].map((k) => d[k]).find((v) => typeof v === 'string') as string | undefined;
+  const rest = Object.entries(d)
+    .filter(([k, v]) => !['type', 'timestamp', 'message', 'reason', 'detail'].includes(k) && v !== null && ['string', 'number', 'boolean'].includes(typeof v))
+    .map(([k, v]) => `${k.replace(/_/g, ' ')} ${words(v)}`);
+  return [lead, ...rest].filter(Boolean).join(' · ');
 }
 
 export function EventLog({ events }: { events: StreamEvent[] }) {
@@ -27,7 +52,7 @@ export function EventLog({ events }: { events: StreamEvent[] }) {
       </h2>
       <ul className="scroll log">
         {events.map((e, i) => (
-          <li key={`${e.timestamp}-${i}`}>
+          <li key={`${e.timestamp}-${i}`} title={describe(e)}>
             <span className="muted">{fmtTime(e.timestamp)}</span> <span className={`tag t-${e.type.toLowerCase()}`}>{e.type.replace(/_/g, ' ')}</span> {describe(e)}
           </li>
         ))}

@@ -11,7 +11,7 @@ export const POSITION_MESSAGE_MS = 8_000;
  * closed meanwhile answers "already closed"). A confirmation whose position is gone closes itself;
  * the answer is shown for POSITION_MESSAGE_MS.
  */
-export function PositionsTable({ positions, onClose = closePositionApi }: { positions: Position[]; onClose?: (id: string) => Promise<{ message: string }> }) {
+export function PositionsTable({ positions, onClose = closePositionApi, offline = false }: { positions: Position[]; onClose?: (id: string) => Promise<{ message: string }>; offline?: boolean }) {
   const [confirm, setConfirm] = useState<(ConfirmRequest & { positionId: string }) | null>(null);
   const [closing, setClosing] = useState<Record<string, boolean>>({});
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
@@ -99,7 +99,8 @@ export function PositionsTable({ positions, onClose = closePositionApi }: { posi
                       type="button"
                       className="danger small"
                       data-testid="close-position"
-                      disabled={closing[p.closeId] === true}
+                      disabled={offline || closing[p.closeId] === true}
+                      title={offline ? 'the server cannot be reached' : undefined}
                       onClick={() => {
                         const id = p.closeId as string;
                         setConfirm({

@@ -12,7 +12,7 @@ export function ScannerSummary({ scan }: { scan: ScanSummary | null }) {
           {rows.map(([symbol, status]) => (
             <tr key={symbol}>
               <td>{symbol}</td>
-              <td className={/signal|enter|long|short/i.test(status) ? 'pos' : 'muted'}>{status}</td>
+              <td className={`scan-msg ${/signal|enter|long|short/i.test(status) ? 'pos' : 'muted'}`}>{status}</td>
             </tr>
           ))}
         </tbody>

@@ -27,6 +27,22 @@ interface StreamMessage {
 
 const INSTRUMENTS = ['NQ', 'ES', 'MNQ', 'MES', 'BTC/USDT', 'ETH/USDT'];
 
+/**
+ * The instrument a file's name names, when obvious: one name part is a symbol (BTCUSDT-1m-2025-01.csv)
+ * or a futures contract of one (NQH5_ticks.csv). The server applies the same rule when no
+ * instrument is sent (routes-upload.ts instrumentFromFileName).
+ */
+export function instrumentFromFileName(name: string): string | undefined {
+  const key = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
+  const found = new Set<string>();
+  for (const part of name.replace(/\.[^.]*$/, '').toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean)) {
+    const root = /^([A-Z]{1,4})[FGHJKMNQUVXZ]\d{1,2}$/.exec(part)?.[1];
+    const hit = INSTRUMENTS.find((i) => key(i) === part) ?? INSTRUMENTS.find((i) => root !== undefined && key(i) === root);
+    if (hit) found.add(hit);
+  }
+  return found.size === 1 ? [...found][0] : undefined;
+}
+
 /** Rows in the file, estimated from the bytes per line of its first 64 KB (for the progress bar). */
 async function estimateRows(file: File): Promise<number> {
   const head = await file.slice(0, 65536).text();
@@ -68,7 +84,8 @@ export async function readSse(body: ReadableStream<Uint8Array>, onMessage: (m: S
 export function UploadPage() {
   const fileInput = useRef<HTMLInputElement>(null);
   const [instrument, setInstrument] = useState('NQ');
-  const [hasHeader, setHasHeader] = useState(true);
+  const [hasHeader, setHasHeader] = useState<'auto' | 'true' | 'false'>('auto');
+  const [guessed, setGuessed] = useState<string | null>(null);
   const [skipDuplicates, setSkipDuplicates] = useState(true);
   const [busy, setBusy] = useState(false);
   const [estimate, setEstimate] = useState(0);
@@ -90,10 +107,10 @@ export function UploadPage() {
     setProgress(null);
     setStatus('sending…');
     setEstimate(await estimateRows(file));
-    // Text fields first: the server then parses the file as it arrives.
+    // Text fields first: the server then parses the file as it arrives (ticks or bars by its first line).
     const form = new FormData();
     form.append('instrument', instrument);
-    form.append('has_header', String(hasHeader));
+    form.append('has_header', hasHeader);
     form.append('skip_duplicates', String(skipDuplicates));
     form.append('file', file, file.name);
     try {
@@ -153,19 +170,39 @@ export function UploadPage() {
         <form className="form" onSubmit={(e) => void submit(e)}>
           <label>
             file (tick CSV/TXT, Binance klines or OHLCV; .gz accepted)
-            <input type="file" name="file" ref={fileInput} data-testid="upload-file" />
+            <input
+              type="file"
+              name="file"
+              ref={fileInput}
+              data-testid="upload-file"
+              onChange={(e) => {
+                const found = instrumentFromFileName(e.target.files?.[0]?.name ?? '');
+                setGuessed(found ?? null);
+                if (found) setInstrument(found);
+              }}
+            />
           </label>
           <label>
             instrument
             <input name="instrument" list="upload-instruments" value={instrument} onChange={(e) => setInstrument(e.target.value)} />
+            {guessed && (
+              <span className="small muted" data-testid="upload-guessed">
+                taken from the file name
+              </span>
+            )}
             <datalist id="upload-instruments">
               {INSTRUMENTS.map((i) => (
                 <option key={i} value={i} />
               ))}
             </datalist>
           </label>
-          <label className="check">
-            <input type="checkbox" name="has_header" checked={hasHeader} onChange={(e) => setHasHeader(e.target.checked)} /> has header
+          <label>
+            header row
+            <select name="has_header" value={hasHeader} onChange={(e) => setHasHeader(e.target.value as 'auto' | 'true' | 'false')}>
+              <option value="auto">detect (a first row of column names is skipped)</option>
+              <option value="true">the first row is a header</option>
+              <option value="false">no header: every row is data</option>
+            </select>
           </label>
           <label className="check">
             <input type="checkbox" name="skip_duplicates" checked={skipDuplicates} onChange={(e) => setSkipDuplicates(e.target.checked)} /> skip duplicates
