@@ -130,6 +130,11 @@ export class TradingViewDesk {
   }
 
   /** Last heartbeat of the asset as its bar source counts it (ms), and where it came from. */
+  /** The asset's last price as its bar source counts it (TradingView's heartbeat, or the feed's); null when none yet. */
+  lastPrice(asset: string): number | null {
+    return this.feeds.get(asset)?.lastPrice ?? null;
+  }
+
   lastHeartbeat(asset: string): number | null {
     return this.feeds.get(asset)?.lastHeartbeatTs ?? null;
   }

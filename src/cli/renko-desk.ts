@@ -54,6 +54,8 @@ export function createRenkoDesk(o: {
   instruments: InstrumentRegistry;
   signals: MessageBus;
   heartbeat: (asset: string) => number | null;
+  /** An asset's last price from its bar source (TradingView's heartbeat). */
+  assetPrice?: (asset: string) => number | null;
   /** Where the asset's bars and its last heartbeat come from (shown in the desk state). */
   heartbeatSource?: RenkoDeskDeps['heartbeatSource'];
   heartbeatRevision?: RenkoDeskDeps['heartbeatRevision'];
@@ -93,6 +95,7 @@ export function createRenkoDesk(o: {
     store: o.store,
     config: c,
     heartbeat: o.heartbeat,
+    ...(o.assetPrice ? { lastPrice: o.assetPrice } : {}),
     heartbeatSource: o.heartbeatSource,
     heartbeatRevision: o.heartbeatRevision,
     liveCredentials: false,

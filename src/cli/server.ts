@@ -367,6 +367,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
         instruments,
         signals: kernel.bus,
         heartbeat: (asset) => tradingView.lastHeartbeat(asset),
+        assetPrice: (asset) => tradingView.lastPrice(asset),
         heartbeatSource: (asset) => ({ bars: tradingView.barSource(asset), heartbeat: tradingView.heartbeatSource(asset) }),
         heartbeatRevision: () => tradingView.revision,
         log,

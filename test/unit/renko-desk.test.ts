@@ -559,3 +559,24 @@ describe('Renko desk controls', () => {
     }
   });
 });
+
+describe('Renko desk: pricing an entry before the kernel has a tick', () => {
+  it("uses TradingView's last price for the exposure check; without any price the entry is refused (no_price)", () => {
+    const attempt = (assetPrice?: (asset: string) => number | null) => {
+      const h = buildHarness({ file: dir.file(`desk-${(n += 1)}.db`), clock: new SimClock(T0), slippageTicks: 0, lastPrice: () => undefined });
+      const desk = new RenkoDesk({ clock: h.clock, kernel: h.kernel, signals: h.kernel.bus, store: h.store, config: CONFIG, heartbeat: () => T0, liveCredentials: false, ...(assetPrice ? { lastPrice: assetPrice } : {}) });
+      let seq = 0;
+      for (const [size, color] of [[8, 'green'], [12, 'green'], [6, 'green']] as const) {
+        h.kernel.bus.publish({ type: 'renko', bar: { asset: 'ES', size, color, barId: `ES-${size}-${(seq += 1)}`, open: null, close: null, ts: h.clock.now(), source: 'tradingview' } });
+      }
+      const r = desk.order({ asset: 'ES', trade_mode: 'SCALP', order_type: 'market', entry_size_mode: '6pt' });
+      h.store.close();
+      return r;
+    };
+    const blind = attempt();
+    assert.equal(blind.ok, false);
+    assert.match(err(blind), /no_price/);
+    const priced = attempt((asset) => (asset === 'ES' ? 6000 : null));
+    assert.ok(priced.ok, err(priced));
+  });
+});

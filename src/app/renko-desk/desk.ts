@@ -49,6 +49,8 @@ export interface RenkoDeskDeps {
    * counts: with TradingView as the source the feed's prices are no heartbeat (check 6).
    */
   heartbeat: (asset: string) => number | null;
+  /** The asset's last price from its bar source (TradingView's heartbeat); prices an entry before the kernel has a tick. */
+  lastPrice?: (asset: string) => number | null;
   /** Where the asset's bars come from and where its last heartbeat came from (state view). */
   heartbeatSource?: (asset: string) => { bars: string | null; heartbeat: string | null };
   /** Changes when the heartbeats changed for a reason other than time (TradingViewDesk.revision). */
@@ -586,6 +588,8 @@ export class RenkoDesk {
         qty,
         reason: `renko desk ${kind} ${tradeMode} ${sizeMode} ${asset}`,
         tag: `renko-${tradeMode}`,
+        // The risk engine's exposure check needs a price: TradingView's when the kernel has no tick yet.
+        ...refPriceOf(this.deps.lastPrice?.(asset)),
       },
       this.source,
     );
@@ -784,3 +788,5 @@ export class RenkoDesk {
     this.deps.store.setMeta(this.key, JSON.stringify(this.state));
   }
 }
+
+const refPriceOf = (price: number | null | undefined): { refPrice?: number } => (typeof price === 'number' && price > 0 && Number.isFinite(price) ? { refPrice: price } : {});
