@@ -34,3 +34,16 @@ describe('tradewind backtest (CLI)', { skip: !existsSync(FILE) && `no ${FILE}` }
     assert.match(missing.stderr, /no such file/);
   });
 });
+
+describe('the shipped sample (README examples run on a fresh clone)', () => {
+  it('samples/BTCUSDT-1m-2025-01-01_07.csv.gz backtests to the figures the README quotes', () => {
+    const sample = join(repoRoot, 'samples', 'BTCUSDT-1m-2025-01-01_07.csv.gz');
+    const args = ['bin/tradewind.js', 'backtest', '--data', sample, '--strategy', 'sma-cross', '--fast', '10', '--slow', '30', '--size', '1', '--cash', '1000000', '--fee', '0', '--long-only', '--no-cache', '--json'];
+    const r = spawnSync('node', args, { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { bars: number; closedTrades: number; closedPnl: number };
+    assert.equal(report.bars, 7 * 1440);
+    assert.equal(report.closedTrades, 200);
+    assert.equal(Math.round(report.closedPnl * 100) / 100, -52.46);
+  });
+});
