@@ -24,7 +24,9 @@ export class EquityStats {
   private readonly curve: EquityPoint[] = [];
   private stride = 1;
   private seen = 0;
-  private last: EquityPoint | null = null;
+  /** The last sample (NaN before the first): two numbers, not an object per bar. */
+  private lastTs = Number.NaN;
+  private lastEquity = Number.NaN;
 
   constructor(private readonly maxPoints = 500) {
     if (!(Number.isInteger(maxPoints) && maxPoints >= 2)) throw new Error(`equity curve needs at least 2 points, got ${maxPoints}`);
@@ -63,7 +65,8 @@ export class EquityStats {
       if (this.seen % this.stride === 0) this.curve.push({ ts, equity });
     }
     this.seen += 1;
-    this.last = { ts, equity };
+    this.lastTs = ts;
+    this.lastEquity = equity;
   }
 
   /** Annualised Sharpe ratio of per-bar returns (risk-free rate 0); null without variance. */
@@ -77,7 +80,7 @@ export class EquityStats {
   equityCurve(): EquityPoint[] {
     const out = this.curve.slice();
     const tail = out[out.length - 1];
-    if (this.last && (!tail || tail.ts !== this.last.ts)) out.push(this.last);
+    if (!Number.isNaN(this.lastTs) && (!tail || tail.ts !== this.lastTs)) out.push({ ts: this.lastTs, equity: this.lastEquity });
     return out;
   }
 }

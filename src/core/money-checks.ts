@@ -166,7 +166,11 @@ function volumeProblem(v: number): string | null {
 
 /** The first ledger value that is not a finite number (the portfolio's last-line guard), or null. */
 export function nonFiniteField(values: Readonly<Record<string, number | null>>): string | null {
-  for (const [k, v] of Object.entries(values)) if (v !== null && !Number.isFinite(v)) return k;
+  // for-in rather than Object.entries: called twice per fill, no arrays made.
+  for (const k in values) {
+    const v = values[k];
+    if (v !== null && !Number.isFinite(v)) return k;
+  }
   return null;
 }
 

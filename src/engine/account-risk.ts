@@ -76,6 +76,8 @@ export function isReducing(order: Pick<OrderRequest, 'symbol' | 'side' | 'qty'>,
   return closes && order.qty <= p.qty + 1e-12;
 }
 
+const NO_SYMBOLS: ReadonlySet<string> = new Set();
+
 const signed = (side: 'long' | 'short' | 'buy' | 'sell', v: number) => (side === 'long' || side === 'buy' ? v : -v);
 
 /** Gross and net notional of the open positions and the working orders that would add to them. */
@@ -135,9 +137,15 @@ export class AccountRisk {
       const r = dailyR(a, ctx.bot.riskPerTrade);
       if (r <= -botLimitR) return fail('bot_daily_loss_limit', `daily loss limit: ${r.toFixed(2)}R today (limit -${botLimitR}R)`);
     }
-    const held = new Set(ctx.openPositions.map((p) => p.symbol));
+    // Nothing held and nothing working (the usual entry): no position counts to build.
+    const flat = ctx.openPositions.length === 0 && ctx.workingOrders.length === 0;
+    const held = flat ? NO_SYMBOLS : new Set(ctx.openPositions.map((p) => p.symbol));
     const newSymbol = !held.has(order.symbol);
-    if (newSymbol) {
+    if (flat) {
+      if (0 >= l.maxOpenPositionsPerAccount) return fail('max_positions_account', `the account holds 0 positions and working entries (limit ${l.maxOpenPositionsPerAccount})`);
+      const botMax = ctx.bot?.maxOpenPositions;
+      if (botMax !== undefined && 0 >= botMax) return fail('max_positions_bot', `bot ${order.botId} holds 0 positions and working entries (limit ${botMax})`);
+    } else if (newSymbol) {
       const working = new Set(ctx.workingOrders.filter((o) => o.purpose === 'entry' && !held.has(o.symbol)).map((o) => o.symbol));
       const used = held.size + working.size - (working.has(order.symbol) ? 1 : 0);
       if (used >= l.maxOpenPositionsPerAccount) return fail('max_positions_account', `the account holds ${used} positions and working entries (limit ${l.maxOpenPositionsPerAccount})`);

@@ -154,7 +154,11 @@ export class Bot {
       enter: (intent) => this.enter(intent),
       exit: (symbol, reason) => this.exit(symbol, reason),
       setStatus: (symbol, status) => {
-        if (typeof status === 'string' && this.statuses.get(symbol) === status) return;
+        if (this.statuses.get(symbol) === status) {
+          // The same text: nothing new. The same function may render new text: a summary is due.
+          if (typeof status === 'function') this.statusesChanged = true;
+          return;
+        }
         this.statuses.set(symbol, status);
         this.statusesChanged = true;
       },

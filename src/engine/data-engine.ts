@@ -33,9 +33,11 @@ export class DataEngine {
    */
   useExternalBars(symbol: string, intervalMs: number, options: { ticksToo: boolean }): void {
     this.external.set(`${symbol}|${intervalMs}`, options);
+    this.lastRoute = null;
   }
 
   subscribeBars(symbol: string, intervalMs: number): void {
+    this.lastRoute = null;
     const list = this.builders.get(symbol) ?? [];
     if (list.some((b) => b.intervalMs === intervalMs)) return;
     const existing = this.histories.get(symbol)?.get(intervalMs);
@@ -72,10 +74,25 @@ export class DataEngine {
    * are. A bar of an interval nobody subscribed to is still published.
    */
   onBar(bar: Bar): void {
-    this.histories.get(bar.symbol)?.get(bar.intervalMs)?.push(bar);
+    let route = this.lastRoute;
+    if (route === null || route.symbol !== bar.symbol || route.intervalMs !== bar.intervalMs) route = this.routeOf(bar.symbol, bar.intervalMs);
+    route.history?.push(bar);
     // The symbol's ticks are counted already when the feed sends both.
-    if (this.external.get(`${bar.symbol}|${bar.intervalMs}`)?.ticksToo !== true) this.statsOf(bar.symbol).onBar(bar);
+    if (route.stats) route.stats.onBar(bar);
     this.bus.publish({ type: 'bar', bar });
+  }
+
+  /**
+   * Where a bar of (symbol, interval) goes, looked up once and kept until the next one of another
+   * (symbol, interval) or a subscription change: a bar feed sends one series at a time, so its
+   * bars skip the key string and three map lookups.
+   */
+  private lastRoute: { symbol: string; intervalMs: number; history: BarHistory | undefined; stats: SymbolMarketStats | null } | null = null;
+
+  private routeOf(symbol: string, intervalMs: number) {
+    const ticksToo = this.external.get(`${symbol}|${intervalMs}`)?.ticksToo === true;
+    this.lastRoute = { symbol, intervalMs, history: this.histories.get(symbol)?.get(intervalMs), stats: ticksToo ? null : this.statsOf(symbol) };
+    return this.lastRoute;
   }
 
   private statsOf(symbol: string): SymbolMarketStats {

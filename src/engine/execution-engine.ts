@@ -99,6 +99,11 @@ export class ExecutionEngine {
     this.managed?.reconcile((id) => this.open.has(id));
   }
 
+  /** Whether the account halted (without copying the reason, as `halted()` does). */
+  isHalted(): boolean {
+    return this.haltState !== null;
+  }
+
   /** Why the account halted (a journal write failed), or null while it trades. */
   halted(): HaltState | null {
     return this.haltState ? { ...this.haltState } : null;

@@ -80,6 +80,10 @@ export class MatchingEngine {
   onPrice(p: PriceUpdate): void {
     const list = this.working.get(p.symbol);
     if (!list || list.length === 0) return;
+    // Most updates fill nothing (a stop or target far away): that is found without a copy.
+    let reached = false;
+    for (let i = 0; i < list.length && !reached; i += 1) reached = this.fillPrice(list[i] as Order, p) !== null;
+    if (!reached) return;
     const share = this.deps.maxVolumeShare;
     let budget = share && p.volume !== undefined ? p.volume * share : Number.POSITIVE_INFINITY;
     // Snapshot: fills may cancel or add orders (brackets) while we iterate.
