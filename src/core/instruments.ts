@@ -55,11 +55,32 @@ export function decimalsOf(step: number): number {
   return dot < 0 ? 0 : text.length - dot - 1;
 }
 
+/** Steps that are powers of ten (1, 0.1 ... 1e-8): the index is their number of decimals. */
+const DECIMAL_STEPS: readonly number[] = [1, 0.1, 0.01, 0.001, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8];
+const POWERS_OF_TEN: readonly number[] = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+/** Below this many steps, k x step is within far less than half a step of k / 10^d. */
+const EXACT_STEPS = 2 ** 46;
+
+/**
+ * k steps as a number. For a power-of-ten step, k / 10^d is the double nearest to the decimal
+ * k x 10^-d, exactly what printing k x step with d decimals and parsing it gives, without the
+ * strings (prices and quantities are rounded on every order and fill). Other steps print.
+ */
+function stepsToNumber(k: number, step: number): number {
+  for (let d = 0; d < DECIMAL_STEPS.length; d += 1) {
+    if (step === DECIMAL_STEPS[d]) {
+      if (Math.abs(k) < EXACT_STEPS) return k / (POWERS_OF_TEN[d] as number) + 0; // + 0: no -0
+      break;
+    }
+  }
+  return Number((k * step).toFixed(decimalsOf(step)));
+}
+
 export function roundToStep(value: number, step: number): number {
-  return Number((Math.round(value / step) * step).toFixed(decimalsOf(step)));
+  return stepsToNumber(Math.round(value / step), step);
 }
 
 export function floorToStep(value: number, step: number): number {
   // The epsilon keeps 0.3/0.1 from flooring to 2.
-  return Number((Math.floor(value / step + 1e-9) * step).toFixed(decimalsOf(step)));
+  return stepsToNumber(Math.floor(value / step + 1e-9), step);
 }
