@@ -399,7 +399,7 @@ export class Backtester {
       to: this.lastTs,
       bars: this.barCount,
       ticks: this.tickCount,
-      orders: this.store.listOrders({ limit: Number.MAX_SAFE_INTEGER }).length,
+      orders: this.store.orderCount,
       fills: this.store.allFills().length,
       closedTrades: trades.length,
       totalTrades: trades.length,

@@ -1,5 +1,5 @@
 import type { ManagedStop } from '../core/managed-stops.js';
-import { isOrderOpen, type Fill, type Order } from '../core/orders.js';
+import { copyOrder, isOrderOpen, type Fill, type Order } from '../core/orders.js';
 import { sequenceOf } from '../core/ids.js';
 import type { Account, ClosedTrade, Position } from '../core/portfolio-types.js';
 import type { FillRecord, RestoredState, StoredEvent, TradingStore } from '../core/ports.js';
@@ -30,7 +30,7 @@ export class MemoryStore implements TradingStore {
   }
 
   saveOrder(order: Order): void {
-    this.orders.set(order.id, { ...order });
+    this.orders.set(order.id, copyOrder(order));
   }
 
   hasFill(fillId: string): boolean {
@@ -93,6 +93,11 @@ export class MemoryStore implements TradingStore {
     };
   }
 
+  /** How many orders the journal holds (every account). */
+  get orderCount(): number {
+    return this.orders.size;
+  }
+
   listOrders(query: { accountId?: string; limit: number; openOnly?: boolean }): Order[] {
     const out: Order[] = [];
     const all = [...this.orders.values()];
@@ -107,7 +112,7 @@ export class MemoryStore implements TradingStore {
 
   getOrder(id: string): Order | null {
     const o = this.orders.get(id);
-    return o ? { ...o } : null;
+    return o ? copyOrder(o) : null;
   }
 
   recentFills(limit: number, accountId?: string): Fill[] {

@@ -175,3 +175,11 @@ export function nonFiniteField(values: Readonly<Record<string, number | null>>):
 }
 
 const round = (v: number): number => Math.round(v * 100) / 100;
+
+/** A limit's price or a stop's trigger that is not a money-safe number: the refusal's message. */
+export function orderPriceProblem(request: { type: string; price?: number | null; stopPrice?: number | null }): string | null {
+  const field = request.type === 'limit' ? 'price' : request.type === 'stop' ? 'stopPrice' : null;
+  const v = field === null ? null : request[field];
+  const p = v == null ? null : priceProblem(v, undefined, 'price');
+  return p ? `${field}: ${p.message}` : null;
+}

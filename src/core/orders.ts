@@ -79,6 +79,37 @@ export interface Order {
   filledAt: number | null;
 }
 
+/**
+ * A copy of an order. Spelled out rather than spread: orders are copied several times in their
+ * lifecycle (journal, broker, events), and one literal shape keeps every copy on one hidden class.
+ */
+export function copyOrder(o: Order): Order {
+  return {
+    id: o.id,
+    accountId: o.accountId,
+    botId: o.botId,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    purpose: o.purpose,
+    qty: o.qty,
+    price: o.price,
+    stopPrice: o.stopPrice,
+    status: o.status,
+    filledQty: o.filledQty,
+    avgFillPrice: o.avgFillPrice,
+    fees: o.fees,
+    brokerOrderId: o.brokerOrderId,
+    reason: o.reason,
+    stopLoss: o.stopLoss,
+    takeProfit: o.takeProfit,
+    tag: o.tag,
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+    filledAt: o.filledAt,
+  };
+}
+
 export interface OrderRequest {
   accountId: string;
   botId: string;

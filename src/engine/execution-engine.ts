@@ -3,8 +3,8 @@ import type { SequenceIds } from '../core/ids.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
 import { floorToStep, roundToStep } from '../core/instruments.js';
 import type { ManagedStop } from '../core/managed-stops.js';
-import { fillProblem, priceProblem, requestedQtyProblem } from '../core/money-checks.js';
-import { isCancellable, isOrderOpen, orderTransition, type Fill, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
+import { fillProblem, orderPriceProblem, requestedQtyProblem } from '../core/money-checks.js';
+import { copyOrder, isCancellable, isOrderOpen, orderTransition, type Fill, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
 import type { Position } from '../core/portfolio-types.js';
 import type { Broker, ExecutionReport, TradingStore } from '../core/ports.js';
 import { ManagedStops } from './managed-stops.js';
@@ -131,10 +131,8 @@ export class ExecutionEngine {
     if (!(qty >= inst.minQty)) throw new OrderValidationError(`quantity ${request.qty} below minimum ${inst.minQty}`);
     if (request.type === 'limit' && !(Number(request.price) > 0)) throw new OrderValidationError('limit order needs a positive price');
     if (request.type === 'stop' && !(Number(request.stopPrice) > 0)) throw new OrderValidationError('stop order needs a positive stopPrice');
-    for (const [field, v] of [['price', request.type === 'limit' ? request.price : null], ['stopPrice', request.type === 'stop' ? request.stopPrice : null]] as const) {
-      const p = v == null ? null : priceProblem(v, undefined, 'price');
-      if (p) throw new OrderValidationError(`${field}: ${p.message}`);
-    }
+    const badPrice = orderPriceProblem(request);
+    if (badPrice) throw new OrderValidationError(badPrice);
     const now = clock.now();
     const order: Order = {
       id: this.deps.orderIds.next(),
@@ -163,8 +161,8 @@ export class ExecutionEngine {
     const persistAndSubmit = () => {
       this.write(`order ${order.id} new`, () => store.saveOrder(order));
       this.open.set(order.id, order);
-      if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: { ...order }, previous: null });
-      broker.submit({ ...order });
+      if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: copyOrder(order), previous: null });
+      broker.submit(copyOrder(order));
     };
     if (store.atomically) {
       // The order row and whatever a synchronous broker writes on submit (the bridge queue row,
@@ -179,7 +177,7 @@ export class ExecutionEngine {
     } else {
       persistAndSubmit();
     }
-    return { ...(this.open.get(order.id) ?? order) };
+    return copyOrder(this.open.get(order.id) ?? order);
   }
 
   /**
@@ -335,7 +333,7 @@ export class ExecutionEngine {
     this.write(`order ${order.id} ${event}`, () => this.deps.store.saveOrder(next));
     Object.assign(order, next);
     if (!isOrderOpen(order)) this.open.delete(order.id);
-    if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: { ...order }, previous });
+    if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: copyOrder(order), previous });
     this.managed?.onOrder(order);
   }
 
@@ -414,8 +412,8 @@ export class ExecutionEngine {
     if (!isOrderOpen(order)) this.open.delete(order.id);
 
     // Events are built only for listeners (a backtest has few); the order of delivery is fixed.
-    if (bus.hasListeners('order')) bus.publish({ type: 'order', order: { ...order }, previous });
-    if (bus.hasListeners('fill')) bus.publish({ type: 'fill', fill, order: { ...order } });
+    if (bus.hasListeners('order')) bus.publish({ type: 'order', order: copyOrder(order), previous });
+    if (bus.hasListeners('fill')) bus.publish({ type: 'fill', fill, order: copyOrder(order) });
     if (outcome.positionClosed) bus.publish({ type: 'position', position: outcome.positionClosed, change: 'closed' });
     if (outcome.closedTrade) bus.publish({ type: 'trade-closed', trade: outcome.closedTrade });
     if (outcome.position && bus.hasListeners('position')) {

@@ -9,7 +9,7 @@ import { DataEngine } from './data-engine.js';
 import { AccountHaltedError, ExecutionEngine, OrderValidationError } from './execution-engine.js';
 import { AccountRisk, isReducing, type AccountRiskLimits, type OrderSource, type RiskCode } from './account-risk.js';
 import type { Order, OrderRequest } from '../core/orders.js';
-import { priceProblem, requestedQtyProblem } from '../core/money-checks.js';
+import { orderPriceProblem, requestedQtyProblem } from '../core/money-checks.js';
 import { MessageBus } from './message-bus.js';
 import { Portfolio } from './portfolio.js';
 import { DEFAULT_ACCOUNT_LIMITS, KillSwitchGate, RiskEngine, type RiskConfig, type RiskGate } from './risk-engine.js';
@@ -331,14 +331,6 @@ export class Kernel {
       updatedAt: now,
     };
   }
-}
-
-/** A limit's price or a stop's trigger that is not a money-safe number: the refusal's message. */
-export function orderPriceProblem(request: Pick<OrderRequest, 'type' | 'price' | 'stopPrice'>): string | null {
-  const field = request.type === 'limit' ? 'price' : request.type === 'stop' ? 'stopPrice' : null;
-  const v = field === null ? null : request[field];
-  const p = v == null ? null : priceProblem(v, undefined, 'price');
-  return p ? `${field}: ${p.message}` : null;
 }
 
 /** Drops undefined values, so a partial override keeps the defaults of the keys it leaves out. */
