@@ -2,7 +2,6 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { readBars, readTicks, type RowReader } from '../adapters/importers/index.js';
 import { ColumnarCache, type CacheLoad, type CacheMiss, type CacheStatus } from '../adapters/columnar-cache/cache.js';
 import { buildBarsStreaming, buildTable } from '../adapters/columnar-cache/build.js';
-import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import type { Bar, Tick } from '../core/market.js';
 import { runBacktest, runTickBacktest, type BacktestConfig, type BacktestReport, type RunHooks } from './backtester.js';
 import { barBatches, streamedBarBatches, tickBatches, type TableCursor } from './table-batches.js';
@@ -156,6 +155,8 @@ export async function runBacktestJob(spec: BacktestJobSpec, hooks: JobHooks = {}
     case 'store':
     case 'store-ticks': {
       if (!existsSync(data.file)) throw new Error(`no market data store at ${data.file}`);
+      // Loaded here: a run on a file never opens the market database (better-sqlite3 is native).
+      const { SqliteMarketStore } = await import('../adapters/store-sqlite/market-store.js');
       const store = new SqliteMarketStore({ file: data.file });
       try {
         if (data.kind === 'store') {

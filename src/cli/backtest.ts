@@ -6,7 +6,7 @@ import { matchInstrumentSymbol } from '../core/market-data.js';
 import type { BacktestConfig } from '../backtest/backtester.js';
 import { runBacktestJob, type BacktestJobSpec, type JobReport } from '../backtest/job.js';
 import { describeStrategy, type StrategySpec } from '../backtest/strategies.js';
-import { ensembleModels, type EnsembleTraining } from './ensemble-models.js';
+import type { EnsembleTraining } from './ensemble-models.js';
 import { runSweepCli } from './backtest-sweep.js';
 
 const positive = (name: string) => (v: string): number => {
@@ -159,6 +159,8 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
       return 2;
     }
     try {
+      // Loaded here: the trainer is not needed by other strategies' runs (start-up time).
+      const { ensembleModels } = await import('./ensemble-models.js');
       const built = await ensembleModels({ models: opts.models, dataFile: opts.data, testFrom: opts.from, trainDays: opts.trainDays ?? 30, horizon: opts.horizon ?? 5, rounds: opts.rounds ?? 60 });
       training = built.training;
       strategy = {
