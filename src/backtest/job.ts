@@ -106,8 +106,8 @@ export async function runBacktestJob(spec: BacktestJobSpec, hooks: JobHooks = {}
         const kind = data.kind === 'file' ? 'bars' : 'ticks';
         const cache = new ColumnarCache(spec.cacheDir);
         const found = await cache.lookup(data.path, kind);
-        // Bar objects made from columns in small batches die young: a batch of 8,192 kept ~2 MB
-        // alive across scavenges, which copied and promoted it (a third of a warm run's GC).
+        // Bar objects made from columns in small batches die young: batches of 8,192 kept ~2 MB
+        // alive across scavenges, which copied and promoted them (twice the bytes survived a run).
         const w = { from: data.from, to: data.to, limit: data.limit, batchSize: Math.min(batchSize, TABLE_BATCH_ROWS) };
         let loaded: CacheLoad | null = 'table' in found ? found : null;
         let report: BacktestReport;

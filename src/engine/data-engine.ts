@@ -8,6 +8,14 @@ import type { MessageBus } from './message-bus.js';
 
 const NO_BARS: readonly Bar[] = Object.freeze([]);
 
+/** Where the bars of one (symbol, interval) go: its history (if subscribed) and the symbol's stats (unless its ticks count them). */
+interface BarRoute {
+  symbol: string;
+  intervalMs: number;
+  history: BarHistory | undefined;
+  stats: SymbolMarketStats | null;
+}
+
 /**
  * Turns ticks into bars for every (symbol, interval) a consumer asked for, keeps the last
  * closed bars of each subscription and rolling market statistics of every symbol that traded.
@@ -33,11 +41,11 @@ export class DataEngine {
    */
   useExternalBars(symbol: string, intervalMs: number, options: { ticksToo: boolean }): void {
     this.external.set(`${symbol}|${intervalMs}`, options);
-    this.lastRoute = null;
+    this.forgetRoutes();
   }
 
   subscribeBars(symbol: string, intervalMs: number): void {
-    this.lastRoute = null;
+    this.forgetRoutes();
     const list = this.builders.get(symbol) ?? [];
     if (list.some((b) => b.intervalMs === intervalMs)) return;
     const existing = this.histories.get(symbol)?.get(intervalMs);
@@ -87,12 +95,25 @@ export class DataEngine {
    * (symbol, interval) or a subscription change: a bar feed sends one series at a time, so its
    * bars skip the key string and three map lookups.
    */
-  private lastRoute: { symbol: string; intervalMs: number; history: BarHistory | undefined; stats: SymbolMarketStats | null } | null = null;
+  private lastRoute: BarRoute | null = null;
+  /** Every route looked up since the last subscription change (bars of several series interleave live). */
+  private readonly routes = new Map<string, BarRoute>();
 
-  private routeOf(symbol: string, intervalMs: number) {
-    const ticksToo = this.external.get(`${symbol}|${intervalMs}`)?.ticksToo === true;
-    this.lastRoute = { symbol, intervalMs, history: this.histories.get(symbol)?.get(intervalMs), stats: ticksToo ? null : this.statsOf(symbol) };
-    return this.lastRoute;
+  private routeOf(symbol: string, intervalMs: number): BarRoute {
+    const key = `${symbol}|${intervalMs}`;
+    let route = this.routes.get(key);
+    if (!route) {
+      const ticksToo = this.external.get(key)?.ticksToo === true;
+      route = { symbol, intervalMs, history: this.histories.get(symbol)?.get(intervalMs), stats: ticksToo ? null : this.statsOf(symbol) };
+      this.routes.set(key, route);
+    }
+    this.lastRoute = route;
+    return route;
+  }
+
+  private forgetRoutes(): void {
+    this.lastRoute = null;
+    this.routes.clear();
   }
 
   private statsOf(symbol: string): SymbolMarketStats {
