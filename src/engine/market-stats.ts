@@ -37,6 +37,21 @@ export class TickAtr {
   }
 
   onTick(ts: number, price: number): void {
+    // Inside the open bar (the usual case) no bucket is computed: `%` of doubles is a C call.
+    if (!this.insideOpenBar(ts)) this.openBarAt(ts, price);
+    else {
+      if (price > this.high) this.high = price;
+      if (price < this.low) this.low = price;
+      this.close = price;
+    }
+  }
+
+  /** True when `ts` falls in the open bar, whose start is a multiple of the interval (>= 0). */
+  private insideOpenBar(ts: number): boolean {
+    return this.barStart >= 0 && ts >= this.barStart && ts < this.barStart + this.intervalMs;
+  }
+
+  private openBarAt(ts: number, price: number): void {
     const start = ts - (ts % this.intervalMs);
     if (this.barStart < 0 || start > this.barStart) {
       if (this.barStart >= 0) this.closeBar();
@@ -53,9 +68,11 @@ export class TickAtr {
 
   /** A closed bar opening at `start` (shorter than the ATR interval): its open, high, low and close. */
   onBar(start: number, open: number, high: number, low: number, close: number): void {
-    const bucket = start - (start % this.intervalMs);
-    if (this.barStart < 0 || bucket > this.barStart) {
-      this.onTick(start, open);
+    if (!this.insideOpenBar(start)) {
+      const bucket = start - (start % this.intervalMs);
+      if (this.barStart < 0 || bucket > this.barStart) {
+        this.onTick(start, open);
+      }
     }
     if (high > this.high) this.high = high;
     if (low < this.low) this.low = low;
@@ -96,6 +113,15 @@ export class TickAtr {
 }
 
 /**
+ * `minute % slots` for a minute index: as an int32 remainder when the index fits (every date
+ * before the year 6053), which V8 computes inline; `%` of doubles is a call to C's fmod, and the
+ * statistics take a few per bar.
+ */
+function slotOf(minute: number, slots: number): number {
+  return minute >= 0 && minute < 2_147_483_648 ? (minute | 0) % slots : minute % slots;
+}
+
+/**
  * Rolling statistics of one symbol, fed from every tick (O(1) amortised per tick):
  * - traded value over the last 24 h in USD (price x size x point value), bucketed per minute,
  *   so memory is 1440 numbers however busy the market is; the window is the current minute
@@ -130,10 +156,10 @@ export class SymbolMarketStats {
     else if (m > this.minute) this.advance(m);
     // A late print (older minute than the newest) is counted in the current minute.
     const value = price * size * this.pointValue;
-    const vSlot = this.minute % VOLUME_WINDOW_MINUTES;
+    const vSlot = slotOf(this.minute, VOLUME_WINDOW_MINUTES);
     this.value24h[vSlot] = (this.value24h[vSlot] as number) + value;
     this.valueSum += value;
-    const tSlot = this.minute % TRADE_RATE_MINUTES;
+    const tSlot = slotOf(this.minute, TRADE_RATE_MINUTES);
     this.trades5m[tSlot] = (this.trades5m[tSlot] as number) + trades;
     this.tradeSum += trades;
     this.atr5m.onTick(ts, price);
@@ -153,10 +179,10 @@ export class SymbolMarketStats {
     if (Number.isNaN(this.minute)) this.minute = m;
     else if (m > this.minute) this.advance(m);
     const value = bar.close * bar.volume * this.pointValue;
-    const vSlot = this.minute % VOLUME_WINDOW_MINUTES;
+    const vSlot = slotOf(this.minute, VOLUME_WINDOW_MINUTES);
     this.value24h[vSlot] = (this.value24h[vSlot] as number) + value;
     this.valueSum += value;
-    const tSlot = this.minute % TRADE_RATE_MINUTES;
+    const tSlot = slotOf(this.minute, TRADE_RATE_MINUTES);
     this.trades5m[tSlot] = (this.trades5m[tSlot] as number) + bar.trades;
     this.tradeSum += bar.trades;
     this.atr5m.onBar(bar.start, bar.open, bar.high, bar.low, bar.close);
@@ -198,7 +224,7 @@ export class SymbolMarketStats {
       this.valueSum = 0;
     } else {
       for (let x = this.minute + 1; x <= m; x += 1) {
-        const slot = x % VOLUME_WINDOW_MINUTES;
+        const slot = slotOf(x, VOLUME_WINDOW_MINUTES);
         this.valueSum -= this.value24h[slot] as number;
         this.value24h[slot] = 0;
       }
@@ -208,7 +234,7 @@ export class SymbolMarketStats {
       this.tradeSum = 0;
     } else {
       for (let x = this.minute + 1; x <= m; x += 1) {
-        const slot = x % TRADE_RATE_MINUTES;
+        const slot = slotOf(x, TRADE_RATE_MINUTES);
         this.tradeSum -= this.trades5m[slot] as number;
         this.trades5m[slot] = 0;
       }
