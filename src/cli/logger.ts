@@ -58,6 +58,7 @@ export function createLogger(options: LoggerOptions): Logger {
     const dir = join(options.dataDir, 'logs');
     mkdirSync(dir, { recursive: true });
     const file = pino.destination({ dest: join(dir, 'tradewind.log'), mkdir: true, ...buffered });
+    muteOnWriteError(file, join(dir, 'tradewind.log'), stdout);
     destinations.push(file);
     streams.push({ level, stream: file });
   }
@@ -88,4 +89,21 @@ export function createLogger(options: LoggerOptions): Logger {
 export function createLogging(options: Omit<LoggerOptions, 'ring'> & { ringCapacity?: number }): { logger: Logger; ring: LogRing } {
   const ring = new LogRing(options.ringCapacity ?? DEFAULT_LOG_CAPACITY);
   return { logger: createLogger({ ...options, ring }), ring };
+}
+
+/**
+ * A log file that cannot be written (disk full, read-only) stops being written, with one line
+ * on the console saying so, as pino does itself for a broken pipe. Without this, sonic-boom's
+ * 'error' is an uncaught exception, and at exit its synchronous flush retries the failing write
+ * forever: a full disk would hang the server instead of letting it keep trading and answering.
+ */
+function muteOnWriteError(file: ReturnType<typeof pino.destination>, path: string, console: pino.DestinationStream): void {
+  let muted = false;
+  file.on('error', (err: NodeJS.ErrnoException) => {
+    if (muted) return;
+    muted = true;
+    const noop = () => {};
+    Object.assign(file, { write: () => true, flush: noop, flushSync: noop, end: noop });
+    console.write(`${JSON.stringify({ level: 50, time: Date.now(), service: 'tradewind', component: 'logger', msg: `log file ${path} can no longer be written (${err.code ?? err.message}); logging to the console only until a restart` })}\n`);
+  });
 }
