@@ -90,7 +90,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   assertWritableDataDir(dataDir);
-  const logging = logger ? { logger, ring: new LogRing() } : createLogging({ level: config.log.level, dataDir, toFile: config.log.file });
+  const logging = logger ? { logger, ring: new LogRing() } : createLogging({ level: config.log.level, dataDir, toFile: config.log.file, maxFileBytes: config.log.maxFileMb * 1e6, keepFiles: config.log.keepFiles });
   const log = logging.logger;
   const clock = new WallClock();
   const scheduler = new TimerScheduler((err) => log.error({ err }, 'a periodic task failed (it runs again on its next tick)'));
