@@ -53,6 +53,10 @@ export class PaperBroker implements Broker {
     this.emit({ kind: 'accepted', orderId: order.id, brokerOrderId: `paper-${order.id}`, ts: this.clock.now() });
   }
 
+  discard(orderId: string): void {
+    this.matching.remove(orderId);
+  }
+
   cancel(orderId: string): void {
     const removed = this.matching.remove(orderId);
     const ts = this.clock.now();

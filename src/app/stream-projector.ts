@@ -6,6 +6,9 @@ import { seedAccount, seedOrder, seedPosition, seedScan, seedTrade } from './see
 import { isoTime } from '../core/clock.js';
 import type { StreamEvent, StreamState } from './stream-state.js';
 
+/** Events kept for the event log while it cannot be written. */
+const MAX_PENDING_LOG = 10_000;
+
 export interface ProjectorDeps {
   kernel: Kernel;
   /**
@@ -88,6 +91,9 @@ export class StreamProjector {
         else this.sendPositions(true);
       }),
       bus.on('fill', ({ fill, order }) => this.send({ type: 'TRADE_EXECUTION', ...seedTrade(fill, order) }, true)),
+      bus.on('account-halted', ({ accountId, context, reason, ts }) =>
+        this.send({ type: 'ALERT', kind: 'account-halted', account_id: accountId, message: `account ${accountId} halted: ${reason}`, context, at: isoTime(ts) }, true),
+      ),
       bus.on('scan', ({ scan }) => this.send({ type: 'SCAN_SUMMARY', ...seedScan(scan) }, true)),
       // Seed 001 events: broadcast only, not in seed 000's event log.
       bus.on('order', ({ order, previous }) => {
@@ -164,6 +170,13 @@ export class StreamProjector {
     if (this.pendingLog.length === 0) return;
     const batch = this.pendingLog;
     this.pendingLog = [];
-    this.deps.store.appendEvents(batch);
+    try {
+      this.deps.store.appendEvents(batch);
+    } catch (error) {
+      // The event log could not be written (disk full, read-only): keep the newest events for the
+      // next try, bounded, and let the caller report it. Orders and fills have their own journal.
+      this.pendingLog = [...batch, ...this.pendingLog].slice(-MAX_PENDING_LOG);
+      throw error;
+    }
   }
 }

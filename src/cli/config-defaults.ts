@@ -16,7 +16,7 @@ export const defaultConfig = (): TradewindConfig => ({
   rateLimit: { enabled: true, allowList: [], groups: defaultRateGroups() },
   tradingView: { secret: '', assets: ['ES', 'NQ'], barSource: 'auto', barSourceByAsset: {}, fallbackAfterSeconds: 60 },
   engine: { autoStartPreset: '', heartbeatMs: 10_000 },
-  log: { level: 'info', file: true },
+  log: { level: 'info', file: true, maxFileMb: 50, keepFiles: 5 },
   auth: { apiTokens: [], password: '', passwordHash: '', sessionTtlHours: 12, maxLoginFailures: 5 },
   feed: {
     kind: 'sim',

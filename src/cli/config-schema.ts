@@ -230,6 +230,10 @@ export const ConfigSchema = Type.Object(
       {
         level: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')]),
         file: Type.Boolean(),
+        /** DATA_DIR/logs/tradewind.log is rotated past this many MB (0 = never). */
+        maxFileMb: Type.Number({ minimum: 0, maximum: 100_000 }),
+        /** Rotated log files kept (tradewind.log.1 ... .N). */
+        keepFiles: Type.Integer({ minimum: 1, maximum: 100 }),
       },
       strict,
     ),

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { DEFAULT_LOG_CAPACITY, LogRing } from '../app/log-ring.js';
@@ -23,6 +23,12 @@ export interface LoggerOptions {
   level: string;
   dataDir: string;
   toFile: boolean;
+  /** The log file is rotated past this size: tradewind.log.1 ... .N, the oldest dropped (0 = never). */
+  maxFileBytes?: number;
+  /** Rotated files kept (N). */
+  keepFiles?: number;
+  /** How often the size is checked (tests shorten it). */
+  rotateCheckMs?: number;
   /** Also write every line (after redaction) into this ring, for GET /api/logs. */
   ring?: LogRing;
   /** Where the console copy goes; process.stdout unless a test redirects it. */
@@ -58,6 +64,8 @@ export function createLogger(options: LoggerOptions): Logger {
     const dir = join(options.dataDir, 'logs');
     mkdirSync(dir, { recursive: true });
     const file = pino.destination({ dest: join(dir, 'tradewind.log'), mkdir: true, ...buffered });
+    muteOnWriteError(file, join(dir, 'tradewind.log'), stdout);
+    if (options.maxFileBytes) rotateBySize(file, join(dir, 'tradewind.log'), options.maxFileBytes, options.keepFiles ?? 5, options.rotateCheckMs ?? ROTATE_CHECK_MS);
     destinations.push(file);
     streams.push({ level, stream: file });
   }
@@ -88,4 +96,45 @@ export function createLogger(options: LoggerOptions): Logger {
 export function createLogging(options: Omit<LoggerOptions, 'ring'> & { ringCapacity?: number }): { logger: Logger; ring: LogRing } {
   const ring = new LogRing(options.ringCapacity ?? DEFAULT_LOG_CAPACITY);
   return { logger: createLogger({ ...options, ring }), ring };
+}
+
+/**
+ * A log file that cannot be written (disk full, read-only) stops being written, with one line
+ * on the console saying so, as pino does itself for a broken pipe. Without this, sonic-boom's
+ * 'error' is an uncaught exception, and at exit its synchronous flush retries the failing write
+ * forever: a full disk would hang the server instead of letting it keep trading and answering.
+ */
+function muteOnWriteError(file: ReturnType<typeof pino.destination>, path: string, console: pino.DestinationStream): void {
+  let muted = false;
+  file.on('error', (err: NodeJS.ErrnoException) => {
+    if (muted) return;
+    muted = true;
+    const noop = () => {};
+    Object.assign(file, { write: () => true, flush: noop, flushSync: noop, end: noop });
+    console.write(`${JSON.stringify({ level: 50, time: Date.now(), service: 'tradewind', component: 'logger', msg: `log file ${path} can no longer be written (${err.code ?? err.message}); logging to the console only until a restart` })}\n`);
+  });
+}
+
+/** How often the log file's size is checked for rotation. */
+const ROTATE_CHECK_MS = 5_000;
+
+/**
+ * Size-based retention of the log file: past `maxBytes` it becomes tradewind.log.1 (older ones
+ * shift up to .keep, the oldest is deleted) and the writer reopens a fresh file (sonic-boom's
+ * reopen(), the hook pino documents for rotation). Hand-written: the rotation libraries for pino
+ * run the file writer in a worker thread, which this logger deliberately avoids.
+ */
+function rotateBySize(file: ReturnType<typeof pino.destination>, path: string, maxBytes: number, keep: number, everyMs: number): void {
+  const timer = setInterval(() => {
+    try {
+      if (!existsSync(path) || statSync(path).size < maxBytes) return;
+      rmSync(`${path}.${keep}`, { force: true });
+      for (let i = keep - 1; i >= 1; i--) if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
+      renameSync(path, `${path}.1`);
+      file.reopen();
+    } catch {
+      // A failed rotation (disk full, read-only) leaves the file as it is; muteOnWriteError handles writes.
+    }
+  }, everyMs);
+  timer.unref();
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { assertWritableDataDir } from './data-dir.js';
 import { nowUs } from '../adapters/broker-bridge.js';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -88,10 +89,11 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const passwordHash = config.auth.passwordHash || (config.auth.password ? await hashPassword(config.auth.password) : null);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const logging = logger ? { logger, ring: new LogRing() } : createLogging({ level: config.log.level, dataDir, toFile: config.log.file });
+  assertWritableDataDir(dataDir);
+  const logging = logger ? { logger, ring: new LogRing() } : createLogging({ level: config.log.level, dataDir, toFile: config.log.file, maxFileBytes: config.log.maxFileMb * 1e6, keepFiles: config.log.keepFiles });
   const log = logging.logger;
   const clock = new WallClock();
-  const scheduler = new TimerScheduler();
+  const scheduler = new TimerScheduler((err) => log.error({ err }, 'a periodic task failed (it runs again on its next tick)'));
   const instruments = new InstrumentRegistry(BUILTIN_INSTRUMENTS);
   const tvc = config.tradingView;
   const tvAssets = tvc.assets.filter((a) => instruments.find(a));

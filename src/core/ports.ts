@@ -36,6 +36,12 @@ export interface Broker {
   /** Sends an order already persisted by the kernel. Outcomes arrive as reports. */
   submit(order: Order): void;
   cancel(orderId: string): void;
+  /**
+   * The journal transaction that held `submit` was rolled back (its commit failed): forget the
+   * order without any report, as if it had never been submitted. Brokers that send only after
+   * the commit (or write inside the same transaction) need nothing here.
+   */
+  discard?(orderId: string): void;
   onReport(listener: (report: ExecutionReport) => void): void;
   /**
    * After a restart: given the orders the store holds open, answer what the broker knows of

@@ -172,7 +172,12 @@ export class ExecutionEngine {
         store.atomically(persistAndSubmit);
       } catch (error) {
         this.open.delete(order.id); // rolled back: the order does not exist
-        throw error;
+        broker.discard?.(order.id);
+        if (error instanceof JournalWriteError) throw error;
+        // The commit itself failed (disk full, read-only): the journal cannot take writes, so
+        // the account halts like after any failed journal write.
+        this.halt(`order ${order.id} commit`, error);
+        throw new JournalWriteError(`order ${order.id} commit`, error);
       }
     } else {
       persistAndSubmit();

@@ -1,0 +1,160 @@
+// The soak (docs/RELIABILITY.md): a mixed load held for SOAK_MINUTES (default 30) against one
+// server with the default log level: REST reads, 200 WebSocket clients (plus 3 that never read
+// and must be cut off), TradingView webhooks, a bridge executing orders, backtests. The
+// server's RSS, heap, event-loop lag, open handles, events-table rows and log size are sampled;
+// growth after the warm-up must stay within 10 %.
+//
+//   npm run soak                       30 minutes
+//   SOAK_MINUTES=5 npm run soak        a shorter run (warm-up is the first fifth)
+//
+// Writes docs/bench/soak.csv, docs/bench/soak-memory.svg and docs/bench/soak-lag.svg.
+import { statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import WebSocket from 'ws';
+import { startBridge } from '../test/helpers/bridge.js';
+import { fastConfig, repoRoot, startServer, tempDir, waitForPrice } from '../test/helpers/server.js';
+import { envNumber, machineInfo, sleep } from './common.js';
+import { lineChart } from './svg-chart.js';
+
+const MINUTES = envNumber('SOAK_MINUTES', 30);
+const SAMPLE_S = envNumber('SOAK_SAMPLE_SECONDS', MINUTES >= 10 ? 15 : 5);
+const CLIENTS = envNumber('SOAK_CLIENTS', 200);
+const BRIDGE = 'soak-bridge-secret-0123456789';
+const TV = 'soak-tv-secret';
+
+interface Sample { t: number; rssMb: number; heapMb: number; lagP99Ms: number; handles: number; events: number; logMb: number; wsClients: number; requests: number }
+
+/** A metric's value, summed over its label sets (nodejs_active_handles comes per handle type). */
+const metric = (text: string, name: string): number => {
+  const values = [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].map((m) => Number(m[1]));
+  return values.length ? values.reduce((a, b) => a + b, 0) : NaN;
+};
+
+const dataDir = tempDir('tw-soak-');
+const config = fastConfig(dataDir, { demoBot: { barIntervalMs: 1000 }, bridge: { enabled: true, allowTestOrders: true, contracts: { ES: { contract: 'MESM6', exchange: 'CME' } } }, risk: { accounts: { bridge: { maxGrossLeverage: 125, maxNetLeverage: 125, marginCheck: false } } } });
+const server = await startServer({ dataDir, config, env: { LOG_LEVEL: 'info', BRIDGE_HEARTBEAT_SECRET: BRIDGE, TV_WEBHOOK_SECRET: TV, TRADEWIND_IMPORT_DIR: join(repoRoot, 'samples') }, startTimeoutMs: 90_000 });
+const bridge = startBridge({ url: server.url, secret: BRIDGE, owner: 'soak', args: ['--exec-delay-ms', '0'] });
+await waitForPrice(server, 'ES');
+
+let requests = 0;
+const get = (path: string) =>
+  fetch(`${server.url}${path}`)
+    .then((r) => r.arrayBuffer())
+    .then(() => void requests++)
+    .catch(() => {});
+const post = (path: string, body: unknown, type = 'application/json') =>
+  fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) })
+    .then((r) => r.arrayBuffer())
+    .then(() => void requests++)
+    .catch(() => {});
+
+const clients: WebSocket[] = [];
+for (let i = 0; i < CLIENTS; i++) {
+  const ws = new WebSocket(`${server.wsUrl}`);
+  ws.on('error', () => {});
+  clients.push(ws);
+}
+// Three clients that never read: the server must cut them off at its buffer bound.
+const slow: WebSocket[] = [];
+for (let i = 0; i < 3; i++) {
+  const ws = new WebSocket(`${server.wsUrl}`);
+  ws.on('error', () => {});
+  ws.on('open', () => (ws as unknown as { _socket: { pause(): void } })._socket.pause());
+  slow.push(ws);
+}
+
+let running = true;
+const every = async (ms: number, fn: () => Promise<unknown>) => {
+  while (running) {
+    await fn();
+    await sleep(ms);
+  }
+};
+const paths = ['/api/state', '/api/positions', '/api/orders?limit=50', '/api/v1/trading/health', '/api/accounts', '/api/trades?limit=50'];
+let bar = 0;
+const loops = [
+  ...[0, 1, 2, 3].map((k) => every(40, () => get(paths[(requests + k) % paths.length] as string))),
+  every(200, () => post('/tv_renko', { secret: TV, asset: 'ES', color: bar % 2 ? 'green' : 'red', bar_id: `soak-${bar++}` }, 'text/plain')),
+  every(500, () => post('/api/bridge/test-order', { symbol: 'ES', side: bar % 2 ? 'BUY' : 'SELL', qty: 1 })),
+  every(20_000, () => post('/api/backtests', { data: { file: 'BTCUSDT-1m-2025-01-01_07.csv.gz' }, strategy: { name: 'sma-cross', fast: 10, slow: 30, size: 1 } })),
+];
+
+const samples: Sample[] = [];
+const t0 = Date.now();
+const logFile = join(dataDir, 'logs', 'tradewind.log');
+const eventsCount = () => {
+  const db = new Database(join(dataDir, 'tradewind.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
+while (Date.now() - t0 < MINUTES * 60_000) {
+  await sleep(SAMPLE_S * 1000);
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  let logMb = 0;
+  try {
+    logMb = statSync(logFile).size / 1e6;
+  } catch {
+    /* no log file */
+  }
+  const s: Sample = {
+    t: Math.round((Date.now() - t0) / 1000),
+    rssMb: metric(text, 'process_resident_memory_bytes') / 1e6,
+    heapMb: metric(text, 'nodejs_heap_size_used_bytes') / 1e6,
+    lagP99Ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    handles: metric(text, 'nodejs_active_handles'),
+    events: eventsCount(),
+    logMb,
+    wsClients: clients.filter((c) => c.readyState === WebSocket.OPEN).length,
+    requests,
+  };
+  samples.push(s);
+  console.log(JSON.stringify(s));
+}
+running = false;
+await Promise.all(loops);
+const slowCut = slow.filter((w) => w.readyState !== WebSocket.OPEN).length;
+for (const c of [...clients, ...slow]) c.terminate();
+await bridge.stop();
+await server.stop();
+
+const warm = samples.filter((s) => s.t >= (MINUTES * 60) / 5);
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
+const growth = (k: keyof Sample) => {
+  const first = median(warm.slice(0, 3).map((s) => s[k]));
+  const last = median(warm.slice(-3).map((s) => s[k]));
+  return Math.round(((last - first) / first) * 1000) / 10;
+};
+const out = join(repoRoot, 'docs', 'bench');
+mkdirSync(out, { recursive: true });
+const keys = Object.keys(samples[0] ?? {}) as (keyof Sample)[];
+writeFileSync(join(out, 'soak.csv'), `${keys.join(',')}\n${samples.map((s) => keys.map((k) => s[k]).join(',')).join('\n')}\n`);
+const minutes = (s: Sample) => s.t / 60;
+writeFileSync(
+  join(out, 'soak-memory.svg'),
+  lineChart({ title: `Soak: server memory over ${MINUTES} min (${CLIENTS} WebSocket clients, mixed load)`, xLabel: 'minutes', yLabel: 'MB', series: [{ name: 'RSS', points: samples.map((s) => ({ x: minutes(s), y: s.rssMb })) }, { name: 'heap used', points: samples.map((s) => ({ x: minutes(s), y: s.heapMb })) }] }),
+);
+writeFileSync(
+  join(out, 'soak-lag.svg'),
+  lineChart({ title: 'Soak: event-loop lag p99 and open handles', xLabel: 'minutes', yLabel: 'ms / handles', series: [{ name: 'lag p99 (ms)', points: samples.map((s) => ({ x: minutes(s), y: s.lagP99Ms })) }, { name: 'active handles', points: samples.map((s) => ({ x: minutes(s), y: s.handles })) }] }),
+);
+const summary = {
+  machine: machineInfo(),
+  minutes: MINUTES,
+  requests,
+  samples: samples.length,
+  growthAfterWarmupPct: { rss: growth('rssMb'), heap: growth('heapMb'), handles: growth('handles'), events: growth('events'), logMb: growth('logMb') },
+  lagP99MsMax: Math.max(...samples.map((s) => s.lagP99Ms)),
+  slowClientsCutOff: `${slowCut} of ${slow.length}`,
+  wsClientsStillOpen: samples.at(-1)?.wsClients,
+};
+console.log('\n== soak ==');
+console.log(JSON.stringify(summary, null, 2));
+const bad = Math.max(summary.growthAfterWarmupPct.rss, summary.growthAfterWarmupPct.heap, summary.growthAfterWarmupPct.handles) > 10 || slowCut < slow.length;
+if (bad) {
+  console.log('FAILED: growth above 10 % after warm-up, or a slow client was not cut off');
+  process.exit(1);
+}
