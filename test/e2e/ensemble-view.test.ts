@@ -43,7 +43,9 @@ describe('ensemble view (browser)', { skip }, () => {
       safety: { min_models_online: 2 },
     });
     const plainDir = tempDir('tw-ens-off-');
-    [server, plain] = await Promise.all([startServer({ config, dataDir: dir }), startServer({ dataDir: plainDir, config: fastConfig(plainDir) })]);
+    // One after the other: two servers starting at once on a busy machine may miss the start timeout.
+    server = await startServer({ config, dataDir: dir, startTimeoutMs: 90_000 });
+    plain = await startServer({ dataDir: plainDir, config: fastConfig(plainDir), startTimeoutMs: 90_000 });
     browser = await launchBrowser();
   });
   after(async () => {
