@@ -34,7 +34,7 @@ describe('accounts and venues view (browser)', { skip }, () => {
     fake = await startFakeBinance({ replayBars: 3000, accounts: [{ apiKey: KEY, secret: SECRET, balance: 10_000 }] });
     const dir = tempDir();
     const config = fastConfig(dir, { ...ccxtAccountConfig(fake), demoBot: { barIntervalMs: 200, fast: 2, slow: 4, stopAtr: 3 } });
-    server = await startServer({ dataDir: dir, config, env: creds(KEY, SECRET) });
+    server = await startServer({ dataDir: dir, config, env: creds(KEY, SECRET), startTimeoutMs: 90_000 });
     await waitFor('the venue account connected', async () => (await getJson<{ accounts: AccountRow[] }>(`${server.url}/api/accounts`)).body.accounts.find((a) => a.id === 'binance')?.state === 'connected');
     // A position of our own on the venue account, through the server (journal first, risk engine).
     const price = fake.control.price('BTCUSDT');
@@ -96,6 +96,30 @@ describe('accounts and venues view (browser)', { skip }, () => {
       }
     });
   }
+
+  test('desk positions appear on the Live tab (issue 16 item 7)', async () => {
+    const { page, errors, close } = await openAt(browser, server.url, VIEWPORTS[0]);
+    try {
+      await page.locator('[data-testid=desk-positions]').waitFor();
+      const entry = await getJson<{ ok: boolean; order: { id: string } }>(`${server.url}/api/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ asset: 'ES', trade_mode: 'SCALP', order_type: 'market', entry_size_mode: '6pt' }),
+      });
+      assert.equal(entry.body.ok, true, JSON.stringify(entry.body));
+      const pos = await waitFor('the desk position', async () => (await getJson<{ id: string; symbol: string }[]>(`${server.url}/api/positions?account=renko`)).body[0]);
+      await page.locator(`[data-testid=desk-positions] tr[data-position="${pos.id}"]`).waitFor({ timeout: 20_000 });
+      assert.equal(await page.locator(`[data-testid=desk-positions] tr[data-position="${pos.id}"]`).getAttribute('data-symbol'), pos.symbol);
+      // The desk's controls explain themselves: every button and choice of an asset has a title.
+      await openTab(page, 'desk');
+      await page.locator('[data-testid=desk-ES] button').first().waitFor();
+      const untitled = await page.locator('[data-testid=desk-ES] button, [data-testid=desk-ES] select').evaluateAll((els) => els.filter((e) => !(e.getAttribute('title') ?? '').trim()).map((e) => e.textContent));
+      assert.deepEqual(untitled, []);
+      assert.deepEqual(errors, []);
+    } finally {
+      await close();
+    }
+  });
 
   test('the Live tab’s account switcher shows the chosen account’s positions and orders', async () => {
     const { page, errors, close } = await openAt(browser, server.url, VIEWPORTS[1]);

@@ -10,6 +10,8 @@ export type Viewport = (typeof VIEWPORTS)[number];
 
 export async function openAt(browser: Browser, url: string, v: Viewport): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
   const context = await browser.newContext({ viewport: { width: v.width, height: v.height }, ...(v.phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}) });
+  // Actions wait longer than playwright's 30 s: these tests must pass on a busy 2-core machine.
+  context.setDefaultTimeout(90_000);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {

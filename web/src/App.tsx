@@ -3,7 +3,7 @@ import { api, ApiError, UNAUTHORIZED_EVENT } from './api';
 import { backoffMs, retryable } from './polling';
 import { AccountCard } from './components/AccountCard';
 import { AccountsPage } from './components/AccountsPage';
-import { AccountSwitcher, OrdersPanel, useLiveAccount } from './components/AccountSwitcher';
+import { AccountSwitcher, DeskPositions, OrdersPanel, useLiveAccount } from './components/AccountSwitcher';
 import { EnsemblePage } from './components/EnsemblePage';
 import { BacktestPage } from './components/BacktestPage';
 import { DeskPage } from './components/DeskPage';
@@ -112,6 +112,7 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
           <AccountSwitcher value={liveAccount} onChange={setLiveAccount} />
         </div>
         <PositionsTable positions={data.positions} offline={data.offline} />
+        <DeskPositions account={liveAccount} active={live} offline={data.offline} />
         <OrdersPanel account={liveAccount} active={live} offline={data.offline} />
         <Charts trades={data.trades} active={live} />
         <TradeFeed trades={data.trades} />

@@ -1,7 +1,8 @@
 // The Live tab's account switcher and its orders (issue 16 item 12): which account's positions
 // and orders the Live tab shows (`?account=` of GET /api/positions and GET /api/orders).
 import { useCallback, useEffect, useState } from 'react';
-import { api, fmt, fmtTime } from '../api';
+import { api, fmt, fmtTime, type Position } from '../api';
+import { PositionsTable } from './PositionsTable';
 import type { AccountsAnswer } from '../accounts';
 import { usePoll } from '../polling';
 import { DASHBOARD_ACCOUNT } from '../useDashboardData';
@@ -134,4 +135,26 @@ export function OrdersPanel({ account, active, offline }: { account: string; act
       </div>
     </section>
   );
+}
+
+/**
+ * The operator desk's open positions on the Live tab (issue 16 item 7): the desk trades its own
+ * account, which the engine's stream does not carry, so they are polled while the tab is shown.
+ * Nothing is drawn without a desk account, or while the switcher already shows every account.
+ */
+export function DeskPositions({ account, active, offline }: { account: string; active: boolean; offline: boolean }) {
+  const [desk, setDesk] = useState<string | null>(null);
+  const [positions, setPositions] = useState<Position[]>([]);
+  useEffect(() => {
+    api<AccountsAnswer>('/api/accounts')
+      .then((a) => setDesk(a.accounts.find((x) => x.role === 'desk')?.id ?? null))
+      .catch(() => undefined);
+  }, []);
+  const shown = desk !== null && account !== 'all' && account !== desk;
+  const load = useCallback(async () => {
+    if (desk) setPositions(await api<Position[]>(`/api/positions?account=${encodeURIComponent(desk)}`));
+  }, [desk]);
+  usePoll(load, ORDERS_POLL_MS, active && shown, desk);
+  if (!shown) return null;
+  return <PositionsTable positions={positions} offline={offline} title={`Operator desk positions (account ${desk})`} testId="desk-positions" />;
 }
