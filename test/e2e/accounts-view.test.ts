@@ -20,6 +20,8 @@ const skip = unavailable && !isCi ? `skipped: ${unavailable}` : false;
 
 const KEY = 'TwTestKey0123456789abcdef0123456789abcdef0123456789abcdef0123456';
 const SECRET = 'TwTestSecretfedcba9876543210fedcba9876543210fedcba9876543210fedc';
+const TV_SECRET = 'tv-e2e-secret-0123456789';
+const post = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 interface AccountRow { id: string; state: string; account?: { balance: number } }
 
@@ -34,7 +36,7 @@ describe('accounts and venues view (browser)', { skip }, () => {
     fake = await startFakeBinance({ replayBars: 3000, accounts: [{ apiKey: KEY, secret: SECRET, balance: 10_000 }] });
     const dir = tempDir();
     const config = fastConfig(dir, { ...ccxtAccountConfig(fake), demoBot: { barIntervalMs: 200, fast: 2, slow: 4, stopAtr: 3 } });
-    server = await startServer({ dataDir: dir, config, env: creds(KEY, SECRET), startTimeoutMs: 90_000 });
+    server = await startServer({ dataDir: dir, config, env: { ...creds(KEY, SECRET), TV_WEBHOOK_SECRET: TV_SECRET }, startTimeoutMs: 90_000 });
     await waitFor('the venue account connected', async () => (await getJson<{ accounts: AccountRow[] }>(`${server.url}/api/accounts`)).body.accounts.find((a) => a.id === 'binance')?.state === 'connected');
     // A position of our own on the venue account, through the server (journal first, risk engine).
     const price = fake.control.price('BTCUSDT');
@@ -101,11 +103,14 @@ describe('accounts and venues view (browser)', { skip }, () => {
     const { page, errors, close } = await openAt(browser, server.url, VIEWPORTS[0]);
     try {
       await page.locator('[data-testid=desk-positions]').waitFor();
-      const entry = await getJson<{ ok: boolean; order: { id: string } }>(`${server.url}/api/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ asset: 'ES', trade_mode: 'SCALP', order_type: 'market', entry_size_mode: '6pt' }),
-      });
+      // TradingView's heartbeat and bars (8, 12 and 6 points, all green) open the desk's gates, as a desk operator's day starts.
+      const hb = await getJson(`${server.url}/tv_heartbeat`, post({ secret: TV_SECRET, symbol: 'ES', price: 6000, timestamp: Math.floor(Date.now() / 1000) }));
+      assert.equal(hb.status, 200, JSON.stringify(hb.body));
+      for (const [path, id] of [['/tv_renko_high', 'h-1'], ['/tv_renko_macro', 'm-1'], ['/tv_renko_main', 'k-1']] as const) {
+        const r = await getJson(`${server.url}${path}`, post({ secret: TV_SECRET, asset: 'ES', color: 'green', bar_id: id }));
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+      }
+      const entry = await getJson<{ ok: boolean; order: { id: string } }>(`${server.url}/api/orders`, post({ asset: 'ES', trade_mode: 'SCALP', order_type: 'market', entry_size_mode: '6pt' }));
       assert.equal(entry.body.ok, true, JSON.stringify(entry.body));
       const pos = await waitFor('the desk position', async () => (await getJson<{ id: string; symbol: string }[]>(`${server.url}/api/positions?account=renko`)).body[0]);
       await page.locator(`[data-testid=desk-positions] tr[data-position="${pos.id}"]`).waitFor({ timeout: 20_000 });
