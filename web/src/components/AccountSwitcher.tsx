@@ -1,6 +1,6 @@
 // The Live tab's account switcher and its orders (issue 16 item 12): which account's positions
 // and orders the Live tab shows (`?account=` of GET /api/positions and GET /api/orders).
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, fmt, fmtTime, type Position } from '../api';
 import { PositionsTable } from './PositionsTable';
 import type { AccountsAnswer } from '../accounts';
@@ -8,7 +8,8 @@ import { usePoll } from '../polling';
 import { DASHBOARD_ACCOUNT } from '../useDashboardData';
 
 const STORAGE_KEY = 'tradewind.liveAccount';
-export const ORDERS_POLL_MS = 5000;
+/** Orders and desk positions change less often than the streamed figures: every 10 s is enough (rate budget). */
+export const ORDERS_POLL_MS = 10_000;
 
 /** The chosen account, kept across reloads (localStorage; absent or unreadable: the dashboard's). */
 export function useLiveAccount(): [string, (a: string) => void] {
@@ -76,13 +77,13 @@ interface OrderRow {
 export function OrdersPanel({ account, active, offline }: { account: string; active: boolean; offline: boolean }) {
   const [orders, setOrders] = useState<OrderRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const dashboardIds = useRef<string[] | null>(null);
   const load = useCallback(async () => {
     try {
       // 'dashboard' (the engine's and the demo bot's, as the positions) is two accounts of GET /api/orders.
-      const ids =
-        account === DASHBOARD_ACCOUNT
-          ? (await api<AccountsAnswer>('/api/accounts')).accounts.filter((a) => a.role === 'primary' || a.role === 'demo').map((a) => a.id)
-          : [account];
+      if (account === DASHBOARD_ACCOUNT && dashboardIds.current === null)
+        dashboardIds.current = (await api<AccountsAnswer>('/api/accounts')).accounts.filter((a) => a.role === 'primary' || a.role === 'demo').map((a) => a.id);
+      const ids = account === DASHBOARD_ACCOUNT ? (dashboardIds.current ?? []) : [account];
       const lists = await Promise.all(ids.map((id) => api<OrderRow[]>(`/api/orders?account=${encodeURIComponent(id)}&limit=50`)));
       setOrders(lists.flat().sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)));
       setError(null);
