@@ -79,7 +79,8 @@ export async function startServer(options: { dataDir?: string; config?: string; 
   proc.stdout?.on('data', (d: Buffer) => out.add(d.toString()));
   proc.stderr?.on('data', (d: Buffer) => out.add(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const limit = options.startTimeoutMs ?? 20_000;
+    // 60 s by default: on a busy 2-core machine shared with other test runs a start can take 20 s and more.
+    const limit = options.startTimeoutMs ?? 60_000;
     const timer = setTimeout(() => {
       // Not left running behind a failed test (its pipes would keep the test process alive).
       proc.kill('SIGKILL');
