@@ -1,7 +1,7 @@
 // The live state: the WebSocket stream plus REST polling every 5 s while the Live page is shown. A poll's answer is applied
 // only when no WebSocket message for the same slice arrived after the poll was sent, so a slow
 // REST answer never overwrites newer streamed data.
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type Account, type Position, type ScannerSnapshot, type ScanSummary, type State, type StreamEvent, type Trade } from './api';
 import { retryable, unreachable, usePoll } from './polling';
 import { useBotWebSocket } from './useBotWebSocket';
@@ -163,7 +163,14 @@ export function useDashboardData(enabled: boolean, active = true, shownAccountId
     setPolledAt(Date.now());
   }, [shownAccountId]);
   const polling = usePoll(poll, POLL_MS, enabled && active, shownAccountId);
-  const offline = status === 'closed' || (polling.failures > 0 && unreachable(polling.error));
+  // Down from the stream's first close until it is open again: its reconnect attempts ('connecting')
+  // must not light the stale figures and disabled buttons up again between two refusals.
+  const [down, setDown] = useState(false);
+  useEffect(() => {
+    if (status === 'closed') setDown(true);
+    else if (status === 'open') setDown(false);
+  }, [status]);
+  const offline = down || status === 'closed' || (polling.failures > 0 && unreachable(polling.error));
   const busy = polling.failures > 0 && !offline;
 
   return { account, otherAccounts, positions, trades, scan, scanner, events, status, lastUpdate: Math.max(lastUpdate ?? 0, polledAt ?? 0) || null, pollError, offline, busy, retryAt: polling.retryAt };
