@@ -42,7 +42,7 @@ import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
 import { accountRoutes, type AccountDirectory } from './routes-accounts.js';
 import { registerRequestLog } from './request-log.js';
-import { ensembleRoutes, prometheusRoutes } from './routes-observability.js';
+import { ensembleRoutes, ensembleStatusRoute, prometheusRoutes } from './routes-observability.js';
 import type { ServerPrometheus } from '../app/server-prometheus.js';
 import type { SupervisedModel } from '../app/model-supervisor.js';
 import type { TradingApiService } from '../app/trading-api.js';
@@ -197,6 +197,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (options.backtests) await backtestRoutes(scope, options.backtests);
     if (options.bars) await barRoutes(scope, options.bars);
     if (options.ensembleModels) await ensembleRoutes(scope, options.ensembleModels);
+    await ensembleStatusRoute(scope, options.coordinatorStream?.path ?? null);
     if (options.accounts) accountRoutes(scope, options.accounts);
   };
   await app.register(api, { prefix: '/api', docs: true });

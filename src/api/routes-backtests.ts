@@ -78,6 +78,12 @@ export async function backtestRoutes(scope: FastifyInstance, backtests: Backtest
     },
   );
 
+  app.get(
+    '/backtests/data',
+    { config: { access: 'operator' }, schema: { tags, summary: 'What a backtest can run on: data files of the import directory (names relative to it) and the series of the market data store' } },
+    async () => backtests.dataChoices(),
+  );
+
   app.get('/backtests', { config: { access: 'operator' }, schema: { tags, summary: 'Backtest jobs kept since the server started, newest first (no results)' } }, async () => ({ jobs: backtests.list() }));
 
   app.get('/backtests/:id', { config: { access: 'operator' }, schema: { tags, summary: 'A backtest job: state, progress, and the result once done', params: JobParams } }, async (req, reply) => {

@@ -22,3 +22,15 @@ export function prometheusRoutes(app: FastifyInstance, prom: ServerPrometheus): 
 export async function ensembleRoutes(scope: FastifyInstance, models: () => SupervisedModel[]): Promise<void> {
   scope.get('/ensemble/models', { config: { access: 'operator' }, schema: { tags: ['monitoring'], summary: 'Model servers: online/offline, process, health (seed 004 models[])' } }, async () => ({ models: models() }));
 }
+
+/**
+ * GET /api/ensemble/status: whether the coordinator runs and where its stream is on this port, so
+ * the dashboard shows "ensemble disabled" instead of opening a WebSocket that cannot exist.
+ */
+export async function ensembleStatusRoute(scope: FastifyInstance, streamPath: string | null): Promise<void> {
+  scope.get(
+    '/ensemble/status',
+    { config: { access: 'operator' }, schema: { tags: ['monitoring'], summary: 'Whether the ensemble coordinator runs (ensemble.enabled) and the path of its WebSocket on this port' } },
+    async () => ({ enabled: streamPath !== null, stream_path: streamPath }),
+  );
+}

@@ -1,10 +1,11 @@
-import { realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BacktestConfig } from '../backtest/backtester.js';
 import type { BacktestJobSpec, JobProgress, JobReport } from '../backtest/job.js';
 import { BacktestSpecError, buildStrategy, parseStrategySpec } from '../backtest/strategies.js';
 import { isoTime } from '../core/clock.js';
 import type { Instrument } from '../core/instruments.js';
+import type { SeriesInfo } from '../core/market-data.js';
 import { matchInstrumentSymbol } from '../core/market-data.js';
 import type { RiskConfig } from '../engine/risk-engine.js';
 
@@ -26,7 +27,17 @@ export interface BacktestJobsDeps {
   /** Columnar cache of data files (README "Columnar cache"); absent: files are parsed every time. */
   cacheDir?: string;
   instruments: readonly Instrument[];
+  /** The market data store's series (GET /api/backtests/data); absent: none listed. */
+  series?: () => Promise<SeriesInfo[]>;
 }
+
+/** What a backtest can run on: the import directory's data files and the store's series. */
+export interface DataChoices {
+  files: { name: string; bytes: number; modified: string }[];
+  store: { instrument: string; type: 'bars' | 'ticks'; intervalMs: number | null; count: number; from: string; to: string }[];
+}
+
+const DATA_FILE = /\.(csv|txt|tsv)(\.gz)?$|\.gz$/i;
 
 /** A refusal with its HTTP status; `detail` is the message. */
 export class BacktestRequestError extends Error {
@@ -135,6 +146,38 @@ export class BacktestJobs {
       if (error instanceof Error && error.name === 'JobLimitError') throw new BacktestRequestError(429, error.message);
       throw error;
     }
+  }
+
+  /** The data files of the import directory (names relative to it, no deeper than one folder) and the stored series. */
+  async dataChoices(): Promise<DataChoices> {
+    const files: DataChoices['files'] = [];
+    const walk = (dir: string, prefix: string, depth: number) => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return; // no import directory yet: nothing to offer
+      }
+      for (const e of entries) {
+        if (e.isDirectory() && depth > 0 && !e.name.startsWith('.')) walk(join(dir, e.name), `${prefix}${e.name}/`, depth - 1);
+        else if (e.isFile() && DATA_FILE.test(e.name)) {
+          const st = statSync(join(dir, e.name));
+          files.push({ name: `${prefix}${e.name}`, bytes: st.size, modified: isoTime(st.mtimeMs) });
+        }
+      }
+    };
+    walk(this.deps.importDir, '', 1);
+    files.sort((a, b) => a.name.localeCompare(b.name));
+    const series = this.deps.series ? await this.deps.series() : [];
+    const store = series.map((x) => ({
+      instrument: x.symbol,
+      type: x.kind === 'bar' ? ('bars' as const) : ('ticks' as const),
+      intervalMs: x.intervalMs ?? null,
+      count: x.count,
+      from: isoTime(x.first),
+      to: isoTime(x.last),
+    }));
+    return { files, store };
   }
 
   view(id: string) {

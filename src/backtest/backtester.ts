@@ -10,7 +10,8 @@ import type { Strategy } from '../engine/strategy.js';
 import { ScheduleFeeModel, TickSlippage } from '../sim/fees.js';
 import type { Order } from '../core/orders.js';
 import { MemoryStore } from './memory-store.js';
-import { barsPerYear, EquityStats, type EquityPoint } from './metrics.js';
+import { CandleSampler, type Candle } from './candle-sampler.js';
+import { barsPerYear, endingAt, EquityStats, type EquityPoint } from './metrics.js';
 import { buildStrategy, type StrategySpec } from './strategies.js';
 
 export { buildStrategy, BacktestSpecError, describeStrategy, parseStrategySpec, type MaxSpec, type SmaCrossSpec, type StrategySpec } from './strategies.js';
@@ -72,6 +73,8 @@ export interface BacktestConfig {
   leverage?: number;
   /** Points kept in the equity curve. Default 500. */
   equityPoints?: number;
+  /** Candles kept for the report's price chart (default 600). */
+  candlePoints?: number;
   /** Close a position still open at the end of the data at the last price (default: report it as open). */
   closeAtEnd?: boolean;
 }
@@ -133,6 +136,10 @@ export interface BacktestReport {
    */
   sharpe: number | null;
   equityCurve: EquityPoint[];
+  /** The price the backtest saw, as at most `candlePoints` candles (its chart: trades drawn on candles). */
+  candles: Candle[];
+  /** Bars merged into each candle (1 while the run had at most `candlePoints` bars). */
+  barsPerCandle: number;
   trades: TradeReport[];
   /** Time spent in the kernel only (loading excluded), ms. */
   kernelMs: number;
@@ -177,6 +184,7 @@ export class Backtester {
   readonly broker: PaperBroker;
   private k: Kernel | null = null;
   private readonly stats: EquityStats;
+  private readonly candles: CandleSampler;
   private intervalMs = 0;
   private barCount = 0;
   private tickCount = 0;
@@ -211,6 +219,7 @@ export class Backtester {
       maxVolumeShare: share,
     });
     this.stats = new EquityStats(config.equityPoints ?? 500);
+    this.candles = new CandleSampler(config.candlePoints ?? 600);
   }
 
   get kernel(): Kernel {
@@ -235,6 +244,7 @@ export class Backtester {
       if (close <= clock.now()) throw new Error(`bars out of order or duplicated at ${new Date(bar.start).toISOString()}`);
       clock.set(close);
       kernel.onBar(bar);
+      this.candles.add(bar);
       this.barCount += 1;
       if (portfolio.position(symbol)) this.inMarketBars += 1;
       stats.bar(close, portfolio.equity());
@@ -345,6 +355,7 @@ export class Backtester {
       );
       kernel.bus.on('bar', ({ bar }) => {
         if (bar.symbol !== this.instrument.symbol || bar.intervalMs !== this.intervalMs) return;
+        this.candles.add(bar);
         this.barCount += 1;
         if (kernel.portfolio.position(bar.symbol)) this.inMarketBars += 1;
         this.stats.bar(bar.start + bar.intervalMs, kernel.portfolio.equity());
@@ -391,6 +402,7 @@ export class Backtester {
     const finalValue = kernel ? kernel.portfolio.equity() : cash;
     const kernelMs = Number(this.kernelNs) / 1e6;
     const seconds = kernelMs / 1000;
+    const candles = this.candles.result();
     return {
       instrument: this.instrument.symbol,
       strategy: this.config.strategy,
@@ -420,7 +432,9 @@ export class Backtester {
       maxDrawdownPct: round8(this.stats.maxDrawdownPct),
       exposure: this.barCount ? this.inMarketBars / this.barCount : 0,
       sharpe: this.intervalMs > 0 ? this.stats.sharpe(barsPerYear(this.intervalMs)) : null,
-      equityCurve: this.stats.equityCurve(),
+      equityCurve: endingAt(this.stats.equityCurve(), this.lastTs, finalValue),
+      candles: candles.candles,
+      barsPerCandle: candles.barsPerCandle,
       trades: trades.map((t) => tradeReport(t, this.exitReasons.get(t.id) ?? 'exit')),
       kernelMs: Math.round(kernelMs * 1000) / 1000,
       loadMs: Math.round((Number(this.loadNs) / 1e6) * 1000) / 1000,

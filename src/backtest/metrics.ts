@@ -84,3 +84,15 @@ export class EquityStats {
     return out;
   }
 }
+
+/**
+ * The curve ending on the final value: a position closed after the last bar (closeAtEnd) pays its
+ * exit's fees and slippage after the last bar's mark, so the chart's last point would disagree
+ * with the report's final value without this.
+ */
+export function endingAt(curve: EquityPoint[], ts: number | null, finalValue: number): EquityPoint[] {
+  const tail = curve[curve.length - 1];
+  if (!tail || ts === null || tail.equity === finalValue) return curve;
+  if (tail.ts >= ts) return [...curve.slice(0, -1), { ts: tail.ts, equity: finalValue }];
+  return [...curve, { ts, equity: finalValue }];
+}

@@ -307,7 +307,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   // Backtests run in worker threads (the backtester on its own kernel), off the API's event loop.
   const jobs = new JobRunner({ now: () => clock.now(), maxRunning: Math.max(2, availableParallelism() - 1) });
   const importDir = config.marketData.importDir ? resolve(config.marketData.importDir) : join(dataDir, 'imports');
-  const backtests = new BacktestJobs({ jobs, importDir, marketDb: join(dataDir, 'market.db'), cacheDir: join(dataDir, 'cache', 'columnar'), instruments: BUILTIN_INSTRUMENTS });
+  const backtests = new BacktestJobs({ jobs, importDir, marketDb: join(dataDir, 'market.db'), cacheDir: join(dataDir, 'cache', 'columnar'), instruments: BUILTIN_INSTRUMENTS, series: () => marketStore.series() });
   // Seed 002's Max bot: paper bots on this kernel; backtests as jobs on the paper venue's terms.
   const max = new MaxService({
     kernel,

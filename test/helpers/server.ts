@@ -67,7 +67,6 @@ class OutputBuffer {
 
 /** Starts the real server process (`tradewind start`) on a free port. */
 export async function startServer(options: { dataDir?: string; config?: string; env?: Record<string, string>; args?: string[]; startTimeoutMs?: number } = {}): Promise<ServerHandle> {
-  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   const dataDir = options.dataDir ?? tempDir();
   const args = [bin, 'start', '--port', '0', '--data-dir', dataDir, ...(options.config ? ['--config', options.config] : []), ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, {
@@ -80,10 +79,13 @@ export async function startServer(options: { dataDir?: string; config?: string; 
   proc.stdout?.on('data', (d: Buffer) => out.add(d.toString()));
   proc.stderr?.on('data', (d: Buffer) => out.add(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
+    // 60 s by default: on a busy 2-core machine shared with other test runs a start can take 20 s and more.
+    const limit = options.startTimeoutMs ?? 60_000;
     const timer = setTimeout(() => {
+      // Not left running behind a failed test (its pipes would keep the test process alive).
       proc.kill('SIGKILL');
-      reject(new Error(`server did not start in ${startTimeoutMs / 1000} s:\n${out.text()}`));
-    }, startTimeoutMs);
+      reject(new Error(`server did not start in ${limit / 1000} s:\n${out.text()}`));
+    }, limit);
     const check = () => {
       const m = /listening on (http:\/\/\S+)/.exec(out.text());
       if (m?.[1]) {

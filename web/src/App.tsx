@@ -2,6 +2,9 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, UNAUTHORIZED_EVENT } from './api';
 import { backoffMs, retryable } from './polling';
 import { AccountCard } from './components/AccountCard';
+import { AccountsPage } from './components/AccountsPage';
+import { AccountSwitcher, DeskPositions, OrdersPanel, useLiveAccount } from './components/AccountSwitcher';
+import { EnsemblePage } from './components/EnsemblePage';
 import { BacktestPage } from './components/BacktestPage';
 import { DeskPage } from './components/DeskPage';
 import { LogsPage, PresetsPage } from './components/LogsPage';
@@ -28,6 +31,8 @@ const TABS = [
   ['presets', 'Presets'],
   ['logs', 'Logs & metrics'],
   ['desk', 'Operator desk'],
+  ['accounts', 'Accounts'],
+  ['ensemble', 'Ensemble'],
 ] as const;
 type Tab = (typeof TABS)[number][0];
 const tabFromHash = (): Tab => {
@@ -48,7 +53,8 @@ function useTab(): [Tab, (t: Tab) => void] {
 function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; onLogout: () => void }) {
   const [tab, setTab] = useTab();
   const live = tab === 'live';
-  const data = useDashboardData(true, live);
+  const [liveAccount, setLiveAccount] = useLiveAccount();
+  const data = useDashboardData(true, live, liveAccount);
   return (
     <div className="app">
       <header>
@@ -92,6 +98,8 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
       {tab === 'presets' && <PresetsPage />}
       {tab === 'logs' && <LogsPage />}
       {tab === 'desk' && <DeskPage />}
+      {tab === 'accounts' && <AccountsPage offline={data.offline} />}
+      {tab === 'ensemble' && <EnsemblePage />}
       <main className={data.offline ? 'grid stale' : 'grid'} hidden={!live} data-stale={data.offline ? 'true' : 'false'}>
         <AccountCard account={data.account} />
         {data.otherAccounts.map((a) => (
@@ -100,7 +108,12 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
         <EngineControls active={live} offline={data.offline} />
         <ScannerSummary scan={data.scan} />
         <ScannerGrid snapshot={data.scanner} />
+        <div className="positions row wrap">
+          <AccountSwitcher value={liveAccount} onChange={setLiveAccount} />
+        </div>
         <PositionsTable positions={data.positions} offline={data.offline} />
+        <DeskPositions account={liveAccount} active={live} offline={data.offline} />
+        <OrdersPanel account={liveAccount} active={live} offline={data.offline} />
         <Charts trades={data.trades} active={live} />
         <TradeFeed trades={data.trades} />
         <EventLog events={data.events} />

@@ -214,7 +214,14 @@ const detailOf = (body: unknown, status: number): string => {
   if (body && typeof body === 'object') {
     const b = body as { detail?: unknown; message?: unknown; error?: unknown };
     if (typeof b.detail === 'string') return b.detail;
-    if (Array.isArray(b.detail)) return b.detail.map((d: { msg?: string }) => d.msg ?? '').join('; ');
+    // A schema refusal names the field (loc) in words: "cash must be > 0", not a bare "must be > 0".
+    if (Array.isArray(b.detail))
+      return b.detail
+        .map((d: { msg?: string; loc?: unknown[] }) => {
+          const field = (d.loc ?? []).filter((x, i) => !(i === 0 && ['body', 'querystring', 'params'].includes(String(x)))).join('.');
+          return field ? `${field} ${d.msg ?? 'is not valid'}` : (d.msg ?? '');
+        })
+        .join('; ');
     if (typeof b.message === 'string') return b.message;
     if (typeof b.error === 'string') return b.error;
   }
@@ -296,6 +303,9 @@ export interface BacktestResult {
   exposure: number;
   sharpe: number | null;
   equityCurve: { ts: number; equity: number }[];
+  /** The price the run saw, at most 600 candles (each `barsPerCandle` bars). */
+  candles?: { time: number; open: number; high: number; low: number; close: number; volume: number }[];
+  barsPerCandle?: number;
   trades: BacktestTrade[];
   kernelMs?: number;
   loadMs?: number;

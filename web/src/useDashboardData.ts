@@ -1,7 +1,7 @@
 // The live state: the WebSocket stream plus REST polling every 5 s while the Live page is shown. A poll's answer is applied
 // only when no WebSocket message for the same slice arrived after the poll was sent, so a slow
 // REST answer never overwrites newer streamed data.
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type Account, type Position, type ScannerSnapshot, type ScanSummary, type State, type StreamEvent, type Trade } from './api';
 import { retryable, unreachable, usePoll } from './polling';
 import { useBotWebSocket } from './useBotWebSocket';
@@ -53,7 +53,14 @@ const payload = <T,>(m: StreamEvent, key: string): T | undefined => {
   return ((m[key] ?? data?.[key]) as T | undefined) ?? undefined;
 };
 
-export function useDashboardData(enabled: boolean, active = true): DashboardData {
+/** The Live tab's default positions: the engine's and the demo bot's, as the stream sends them. */
+export const DASHBOARD_ACCOUNT = 'dashboard';
+
+/**
+ * `account` picks whose positions are shown (`?account=` of GET /api/positions: an account id,
+ * `all`, or `dashboard`); the stream's positions are the dashboard's, so another choice is polled only.
+ */
+export function useDashboardData(enabled: boolean, active = true, shownAccountId = DASHBOARD_ACCOUNT): DashboardData {
   const [account, setAccount] = useState<Account | null>(null);
   /** The other accounts the dashboard shows (the demo bot's), from ACCOUNT_UPDATE's `accounts`. */
   const [otherAccounts, setOtherAccounts] = useState<Account[]>([]);
@@ -66,6 +73,14 @@ export function useDashboardData(enabled: boolean, active = true): DashboardData
   const [pollError, setPollError] = useState<string | null>(null);
   const [polledAt, setPolledAt] = useState<number | null>(null);
   const streamedAt = useRef<Record<Slice, number>>({ account: -1, positions: -1, trades: -1, scanner: -1 });
+  const shownAccount = useRef(shownAccountId);
+  const streamedPositions = useRef(shownAccountId === DASHBOARD_ACCOUNT);
+  streamedPositions.current = shownAccountId === DASHBOARD_ACCOUNT;
+  // Another account's positions are never shown under this one's name, not even until the next poll.
+  if (shownAccount.current !== shownAccountId) {
+    shownAccount.current = shownAccountId;
+    setPositions([]);
+  }
 
   const onMessage = useCallback((m: StreamEvent) => {
     const now = performance.now();
@@ -76,7 +91,7 @@ export function useDashboardData(enabled: boolean, active = true): DashboardData
         if (!s) return;
         streamedAt.current = { ...streamedAt.current, account: now, positions: now, trades: now };
         setAccount(s.account);
-        setPositions(s.positions ?? []);
+        if (streamedPositions.current) setPositions(s.positions ?? []);
         setTrades(mergeTrades([], [...(s.recent_trades ?? [])].reverse()));
         setScan(s.scan_summary ?? null);
         setEvents([...(s.events ?? [])].reverse().slice(0, MAX_EVENTS));
@@ -94,7 +109,7 @@ export function useDashboardData(enabled: boolean, active = true): DashboardData
       }
       case 'POSITION_UPDATE': {
         const p = payload<Position[]>(m, 'positions');
-        if (Array.isArray(p)) {
+        if (Array.isArray(p) && streamedPositions.current) {
           streamedAt.current.positions = now;
           setPositions(p);
         }
@@ -135,7 +150,7 @@ export function useDashboardData(enabled: boolean, active = true): DashboardData
     const results = await Promise.allSettled([
       api<Account>('/api/account').then((a) => fresh('account') && setAccount(a)),
       // The engine's and the demo bot's positions, as the stream sends them (the demo bot has its own account).
-      api<Position[]>('/api/positions?account=dashboard').then((p) => fresh('positions') && setPositions(p)),
+      api<Position[]>(`/api/positions?account=${encodeURIComponent(shownAccountId)}`).then((p) => shownAccount.current === shownAccountId && (!streamedPositions.current || fresh('positions')) && setPositions(p)),
       api<ScannerSnapshot>('/api/scanner/last').then((sn) => fresh('scanner') && Array.isArray(sn?.candidates) && setScanner(sn)),
       api<Trade[]>('/api/trades').then((t) => setTrades((cur) => (fresh('trades') ? mergeTrades([], [...t].reverse()) : mergeTrades(cur, t)))),
     ]);
@@ -146,9 +161,16 @@ export function useDashboardData(enabled: boolean, active = true): DashboardData
     setPollError(lasting ? String((lasting as Error).message ?? lasting) : null);
     if (transient) throw transient;
     setPolledAt(Date.now());
-  }, []);
-  const polling = usePoll(poll, POLL_MS, enabled && active);
-  const offline = status === 'closed' || (polling.failures > 0 && unreachable(polling.error));
+  }, [shownAccountId]);
+  const polling = usePoll(poll, POLL_MS, enabled && active, shownAccountId);
+  // Down from the stream's first close until it is open again: its reconnect attempts ('connecting')
+  // must not light the stale figures and disabled buttons up again between two refusals.
+  const [down, setDown] = useState(false);
+  useEffect(() => {
+    if (status === 'closed') setDown(true);
+    else if (status === 'open') setDown(false);
+  }, [status]);
+  const offline = down || status === 'closed' || (polling.failures > 0 && unreachable(polling.error));
   const busy = polling.failures > 0 && !offline;
 
   return { account, otherAccounts, positions, trades, scan, scanner, events, status, lastUpdate: Math.max(lastUpdate ?? 0, polledAt ?? 0) || null, pollError, offline, busy, retryAt: polling.retryAt };

@@ -1,6 +1,11 @@
 import { AreaSeries, ColorType, createChart, LineSeries, type UTCTimestamp } from 'lightweight-charts';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, fmt, fmtDateTime, pnlClass, type BacktestJob, type BacktestResult } from '../api';
+import { moneyAxis } from '../backtestCharts';
+import { BacktestCandles } from './BacktestCandles';
+import { BacktestCompare } from './BacktestCompare';
+import { SweepPanel } from './SweepPanel';
+import '../panels.css';
 
 export const BACKTEST_POLL_MS = 400;
 
@@ -108,6 +113,7 @@ function curves(r: BacktestResult) {
 function EquityChart({ result }: { result: BacktestResult }) {
   const box = useRef<HTMLDivElement>(null);
   const [points, setPoints] = useState(0);
+  const [last, setLast] = useState<number | null>(null);
   useEffect(() => {
     const el = box.current;
     if (!el) return undefined;
@@ -117,6 +123,7 @@ function EquityChart({ result }: { result: BacktestResult }) {
       grid: { vertLines: { color: '#1a222d' }, horzLines: { color: '#1a222d' } },
       rightPriceScale: { borderColor: '#26303d' },
       timeScale: { borderColor: '#26303d', timeVisible: true, secondsVisible: false },
+      localization: { priceFormatter: moneyAxis },
     });
     const { equity, drawdown } = curves(result);
     const eq = chart.addSeries(LineSeries, { color: '#3d8bfd', lineWidth: 2, title: 'equity', priceLineVisible: false });
@@ -128,10 +135,11 @@ function EquityChart({ result }: { result: BacktestResult }) {
     panes[1]?.setHeight(90);
     chart.timeScale().fitContent();
     setPoints(equity.length);
+    setLast(equity[equity.length - 1]?.value ?? null);
     return () => chart.remove();
   }, [result]);
   return (
-    <div className="chart" data-testid="equity-chart" data-points={points}>
+    <div className="chart" data-testid="equity-chart" data-points={points} data-last={last ?? ''}>
       <div className="chart-head">
         <strong>Equity</strong>
         <span className="muted">
@@ -229,6 +237,48 @@ export function ProgressBar({ fraction, label, state, testId }: { fraction: numb
   );
 }
 
+interface DataChoices {
+  files: { name: string; bytes: number; modified: string }[];
+  store: { instrument: string; type: 'bars' | 'ticks'; intervalMs: number | null; count: number; from: string; to: string }[];
+}
+
+/** The import directory's files and the store's series (GET /api/backtests/data), null until known. */
+function useDataChoices(): DataChoices | null {
+  const [choices, setChoices] = useState<DataChoices | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    api<DataChoices>('/api/backtests/data')
+      .then((c) => !stopped && setChoices(c))
+      .catch(() => undefined);
+    return () => {
+      stopped = true;
+    };
+  }, []);
+  return choices;
+}
+
+const fmtBytes = (n: number): string => (n >= 1_048_576 ? `${fmt(n / 1_048_576, 1)} MB` : `${fmt(n / 1024, 0)} kB`);
+
+/** A number field that is not a number, named as the form names it; null when every one is. */
+export function badNumber(f: Form): string | null {
+  const fields: [keyof Form, string][] = [
+    ['limit', 'limit'],
+    ['fast', 'fast'],
+    ['slow', 'slow'],
+    ['size', 'size'],
+    ['quantity', 'quantity'],
+    ['cash', 'cash'],
+    ['fee', 'fee'],
+    ['perContract', 'fee per contract'],
+    ['slippage', 'slippage'],
+  ];
+  for (const [k, label] of fields) {
+    const v = String(f[k]).trim();
+    if (v !== '' && !Number.isFinite(Number(v))) return `${label}: '${v}' is not a number`;
+  }
+  return null;
+}
+
 export function BacktestPage() {
   const [form, setForm] = useState<Form>(INITIAL);
   const [jobId, setJobId] = useState<string | null>(null);
@@ -237,6 +287,7 @@ export function BacktestPage() {
   const [busy, setBusy] = useState(false);
   const [jobs, setJobs] = useState<BacktestJob[]>([]);
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
+  const choices = useDataChoices();
 
   const loadJobs = useCallback(() => {
     api<{ jobs: BacktestJob[] }>('/api/backtests')
@@ -270,6 +321,8 @@ export function BacktestPage() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    const bad = badNumber(form);
+    if (bad) return setError(bad);
     setError(null);
     setBusy(true);
     try {
@@ -320,16 +373,48 @@ export function BacktestPage() {
               ))}
             </div>
             {form.source === 'file' ? (
-              <label>
-                file (relative to the import directory)
-                <input name="file" value={form.file} onChange={(e) => set('file', e.target.value)} placeholder="BTCUSDT-1m-2024.csv.gz" />
-              </label>
+              <>
+                <label>
+                  file (relative to the import directory)
+                  <input name="file" list="backtest-files" value={form.file} onChange={(e) => set('file', e.target.value)} placeholder={choices?.files[0]?.name ?? 'BTCUSDT-1m-2024.csv.gz'} />
+                </label>
+                <datalist id="backtest-files" data-testid="backtest-files">
+                  {choices?.files.map((f) => (
+                    <option key={f.name} value={f.name}>
+                      {fmtBytes(f.bytes)}
+                    </option>
+                  ))}
+                </datalist>
+                <div className="small muted" data-testid="backtest-files-hint">
+                  {choices === null ? '' : choices.files.length === 0 ? 'no data files in the import directory: upload one (Upload page) or copy it there' : `${choices.files.length} file${choices.files.length === 1 ? '' : 's'} in the import directory: pick from the list`}
+                </div>
+              </>
             ) : (
               <>
                 <label>
                   instrument
-                  <input name="instrument" value={form.instrument} onChange={(e) => set('instrument', e.target.value)} placeholder="BTC/USDT, ES, NQ…" />
+                  <input name="instrument" list="backtest-series" value={form.instrument} onChange={(e) => set('instrument', e.target.value)} placeholder="BTC/USDT, ES, NQ…" />
                 </label>
+                <datalist id="backtest-series">
+                  {[...new Set(choices?.store.map((x) => x.instrument) ?? [])].map((i) => (
+                    <option key={i} value={i} />
+                  ))}
+                </datalist>
+                <div className="row wrap small" data-testid="backtest-series">
+                  {choices && choices.store.length === 0 && <span className="muted">nothing stored yet: upload ticks or bars (Upload page) first</span>}
+                  {choices?.store.map((x) => (
+                    <button
+                      key={`${x.instrument}-${x.type}-${x.intervalMs ?? ''}`}
+                      type="button"
+                      data-series={x.instrument}
+                      title="use this instrument and its whole stored range"
+                      onClick={() => setForm((f) => ({ ...f, instrument: x.instrument, from: x.from.slice(0, 10), to: new Date(Date.parse(x.to) + (x.intervalMs ?? 1)).toISOString(), dataType: x.type }))}
+                    >
+                      {x.instrument} · {x.type}
+                      {x.intervalMs ? ` ${x.intervalMs / 60_000} min` : ''} · {x.from.slice(0, 10)} → {x.to.slice(0, 10)} · {x.count.toLocaleString('en-US')}
+                    </button>
+                  ))}
+                </div>
                 <div className="pair">
                   <label>
                     from
@@ -491,6 +576,7 @@ export function BacktestPage() {
           <>
             <Summary r={job.result} />
             <EquityChart result={job.result} />
+            <BacktestCandles result={job.result} />
             <h2 className="gap">
               Trades<span className="muted">{job.result.trades.length}</span>
             </h2>
@@ -498,6 +584,8 @@ export function BacktestPage() {
           </>
         )}
       </section>
+      <BacktestCompare jobs={jobs} />
+      <SweepPanel base={() => requestBody(form)} onOpen={(id) => setJobId(id)} onDone={loadJobs} />
     </div>
   );
 }

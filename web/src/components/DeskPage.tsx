@@ -96,6 +96,31 @@ export const positionValue = (k: string, v: unknown): string =>
 
 const show = (v: unknown): string => (typeof v === 'number' ? fmt(v, Number.isInteger(v) ? 0 : 2) : v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
+/** What each desk control does, in words (shown on hover; README "Renko operator desk"). */
+export const DESK_HELP = {
+  tradeMode: 'SCALP turns the points take-profit on; RUNNER turns the 6-point flip exit on',
+  orderType: 'market enters now; pre-order waits for the next 6-point bar (and checks the tempo token then)',
+  entrySize: '6pt risk = 5 contracts, 9pt risk = 3 contracts',
+  direction: 'Leave on zone direction to follow the 8- and 12-point bars; a FREE zone needs BUY or SELL',
+  enter: 'Send the entry: every gate is checked first (daily stop, cooldown, 5-minute candle lock, pending order, open position, heartbeat, tempo token, zone)',
+  override: 'Allow an entry against the zone direction the 8- and 12-point bars agree on',
+  exit: 'Close this asset’s position at market (refused during the exit lock right after an entry)',
+  forceExit: 'Close at market even during the exit lock after an entry',
+  scaleIn: 'Add to the open position (only when the desk allows it)',
+  intent: 'Arm an intent: it becomes READY on the next 6-point bar and expires one bar later',
+  intentCancel: 'Drop the armed intent',
+  preorderCancel: 'Cancel the pre-order waiting for the next 6-point bar',
+  protect: 'Protect exit: leave at market when open points fall to the threshold (−2.0 at once, or +0.5 once the trade was above +0.5)',
+  protectThreshold: 'Switch the protect threshold between −2.0 and +0.5 points (and turn protect on)',
+  pointsTp: 'Points take-profit: exit once open points reach the target (on by default in SCALP mode)',
+  signalTp: 'Signal take-profit: exit on the Nth opposite 6-point bar (count / target)',
+  signalTpReset: 'Reset the opposite-bar count of the signal take-profit',
+  nextBar: '8-point next-bar exit: exit when the next 8-point bar prints, whatever its colour',
+  flip: '6-point flip exit: exit on a 6-point bar against the position (on by default in RUNNER mode)',
+  invalidation: '4-point invalidation: exit on a 4-point bar against the position',
+  autoExit: 'Auto-exit: close when realised plus open P&L reaches the daily stop',
+} as const;
+
 function Flag({ on, label, onClick, title }: { on: boolean; label: string; onClick: () => void; title?: string }) {
   return (
     <button type="button" className={on ? 'on-flag' : ''} aria-pressed={on} onClick={onClick} title={title}>
@@ -190,30 +215,31 @@ function AssetCard({ a, elapsed, send }: { a: DeskAsset; elapsed: number; send: 
         )}
       </div>
       <div className="row wrap">
-        <select value={tradeMode} onChange={(e) => setTradeMode(e.target.value)} aria-label="trade mode">
+        <select value={tradeMode} onChange={(e) => setTradeMode(e.target.value)} aria-label="trade mode" title={DESK_HELP.tradeMode}>
           <option>SCALP</option>
           <option>RUNNER</option>
         </select>
-        <select value={orderType} onChange={(e) => setOrderType(e.target.value)} aria-label="order type">
+        <select value={orderType} onChange={(e) => setOrderType(e.target.value)} aria-label="order type" title={DESK_HELP.orderType}>
           <option value="market">market</option>
           <option value="preorder">pre-order</option>
         </select>
-        <select value={size} onChange={(e) => setSize(e.target.value)} aria-label="entry size">
+        <select value={size} onChange={(e) => setSize(e.target.value)} aria-label="entry size" title={DESK_HELP.entrySize}>
           <option value="6pt">6pt (5)</option>
           <option value="9pt">9pt (3)</option>
         </select>
-        <select value={direction} onChange={(e) => setDirection(e.target.value)} aria-label="direction">
+        <select value={direction} onChange={(e) => setDirection(e.target.value)} aria-label="direction" title={DESK_HELP.direction}>
           <option value="">zone direction</option>
           <option value="BUY">BUY</option>
           <option value="SELL">SELL</option>
         </select>
         <label className="inline">
-          <input type="checkbox" checked={override} onChange={(e) => setOverride(e.target.checked)} /> override
+          <input type="checkbox" checked={override} onChange={(e) => setOverride(e.target.checked)} title={DESK_HELP.override} /> override
         </label>
         <button
           type="button"
           className="primary"
           data-testid="desk-enter"
+          title={DESK_HELP.enter}
           onClick={() =>
             send(
               '/api/orders',
@@ -226,39 +252,39 @@ function AssetCard({ a, elapsed, send }: { a: DeskAsset; elapsed: number; send: 
         </button>
       </div>
       <div className="row wrap">
-        <button type="button" className="danger" onClick={() => send('/api/exit', body, `${a.asset} exit`)}>
+        <button type="button" className="danger" title={DESK_HELP.exit} onClick={() => send('/api/exit', body, `${a.asset} exit`)}>
           Exit
         </button>
-        <button type="button" onClick={() => send('/api/exit', { ...body, force: true }, `${a.asset} forced exit`)}>
+        <button type="button" title={DESK_HELP.forceExit} onClick={() => send('/api/exit', { ...body, force: true }, `${a.asset} forced exit`)}>
           Exit (force)
         </button>
-        <button type="button" disabled={!a.scale_in_available} onClick={() => send('/api/scale-in', body, `${a.asset} scale-in`)}>
+        <button type="button" title={DESK_HELP.scaleIn} disabled={!a.scale_in_available} onClick={() => send('/api/scale-in', body, `${a.asset} scale-in`)}>
           Scale in
         </button>
-        <button type="button" onClick={() => send('/api/intent', body, `${a.asset} intent`)}>
+        <button type="button" title={DESK_HELP.intent} onClick={() => send('/api/intent', body, `${a.asset} intent`)}>
           Intent
         </button>
-        <button type="button" onClick={() => send('/api/intent/cancel', body, `${a.asset} intent cancel`)}>
+        <button type="button" title={DESK_HELP.intentCancel} onClick={() => send('/api/intent/cancel', body, `${a.asset} intent cancel`)}>
           Cancel intent
         </button>
-        <button type="button" onClick={() => send('/api/preorder/cancel', body, `${a.asset} pre-order cancel`)}>
+        <button type="button" title={DESK_HELP.preorderCancel} onClick={() => send('/api/preorder/cancel', body, `${a.asset} pre-order cancel`)}>
           Cancel pre-order
         </button>
       </div>
       <div className="row wrap">
-        <Flag on={x.protect.enabled} label={`protect ${x.protect.threshold}`} onClick={() => send('/api/protect', { ...body, enabled: !x.protect.enabled }, 'protect')} />
-        <button type="button" onClick={() => send('/api/protect', { ...body, enabled: true, threshold: x.protect.threshold === -2 ? 0.5 : -2 }, 'protect threshold')}>
+        <Flag on={x.protect.enabled} label={`protect ${x.protect.threshold}`} title={DESK_HELP.protect} onClick={() => send('/api/protect', { ...body, enabled: !x.protect.enabled }, 'protect')} />
+        <button type="button" title={DESK_HELP.protectThreshold} onClick={() => send('/api/protect', { ...body, enabled: true, threshold: x.protect.threshold === -2 ? 0.5 : -2 }, 'protect threshold')}>
           → {x.protect.threshold === -2 ? '+0.5' : '−2.0'}
         </button>
-        <Flag on={x.points_tp.enabled} label={`points TP ${x.points_tp.target}`} onClick={() => send('/api/points-take-profit', { ...body, enabled: !x.points_tp.enabled }, 'points TP')} />
-        <Flag on={x.signal_tp.armed} label={`signal TP ${x.signal_tp.count}/${x.signal_tp.target}`} onClick={() => send('/api/take-profit', { ...body, tp_arm: 'toggle' }, 'signal TP')} />
-        <button type="button" onClick={() => send('/api/take-profit', { ...body, reset: true }, 'signal TP reset')}>
+        <Flag on={x.points_tp.enabled} label={`points TP ${x.points_tp.target}`} title={DESK_HELP.pointsTp} onClick={() => send('/api/points-take-profit', { ...body, enabled: !x.points_tp.enabled }, 'points TP')} />
+        <Flag on={x.signal_tp.armed} label={`signal TP ${x.signal_tp.count}/${x.signal_tp.target}`} title={DESK_HELP.signalTp} onClick={() => send('/api/take-profit', { ...body, tp_arm: 'toggle' }, 'signal TP')} />
+        <button type="button" title={DESK_HELP.signalTpReset} onClick={() => send('/api/take-profit', { ...body, reset: true }, 'signal TP reset')}>
           reset count
         </button>
-        <Flag on={x.high_next_bar_exit.armed} label="8pt next-bar" onClick={() => send('/api/high-next-bar-exit', { ...body, enabled: !x.high_next_bar_exit.armed }, '8pt next-bar exit')} />
-        <Flag on={x.main_flip_exit.enabled} label="6pt flip" onClick={() => send('/api/main-flip-exit', { ...body, enabled: !x.main_flip_exit.enabled }, '6pt flip exit')} />
-        <Flag on={x.four_pt_invalidation.enabled} label="4pt invalid." onClick={() => send('/api/four-pt-invalidation', { ...body, enabled: !x.four_pt_invalidation.enabled }, '4pt invalidation')} />
-        <Flag on={x.auto_exit.enabled} label="auto-exit" onClick={() => send('/api/auto-exit', { ...body, enabled: !x.auto_exit.enabled }, 'auto-exit')} />
+        <Flag on={x.high_next_bar_exit.armed} label="8pt next-bar" title={DESK_HELP.nextBar} onClick={() => send('/api/high-next-bar-exit', { ...body, enabled: !x.high_next_bar_exit.armed }, '8pt next-bar exit')} />
+        <Flag on={x.main_flip_exit.enabled} label="6pt flip" title={DESK_HELP.flip} onClick={() => send('/api/main-flip-exit', { ...body, enabled: !x.main_flip_exit.enabled }, '6pt flip exit')} />
+        <Flag on={x.four_pt_invalidation.enabled} label="4pt invalid." title={DESK_HELP.invalidation} onClick={() => send('/api/four-pt-invalidation', { ...body, enabled: !x.four_pt_invalidation.enabled }, '4pt invalidation')} />
+        <Flag on={x.auto_exit.enabled} label="auto-exit" title={DESK_HELP.autoExit} onClick={() => send('/api/auto-exit', { ...body, enabled: !x.auto_exit.enabled }, 'auto-exit')} />
       </div>
       {a.last_exit && <div className="muted small">last exit: {show(a.last_exit)}</div>}
     </section>

@@ -11,7 +11,19 @@ export const POSITION_MESSAGE_MS = 8_000;
  * closed meanwhile answers "already closed"). A confirmation whose position is gone closes itself;
  * the answer is shown for POSITION_MESSAGE_MS.
  */
-export function PositionsTable({ positions, onClose = closePositionApi, offline = false }: { positions: Position[]; onClose?: (id: string) => Promise<{ message: string }>; offline?: boolean }) {
+export function PositionsTable({
+  positions,
+  onClose = closePositionApi,
+  offline = false,
+  title = 'Positions',
+  testId = 'positions',
+}: {
+  positions: Position[];
+  onClose?: (id: string) => Promise<{ message: string }>;
+  offline?: boolean;
+  title?: string;
+  testId?: string;
+}) {
   const [confirm, setConfirm] = useState<(ConfirmRequest & { positionId: string }) | null>(null);
   const [closing, setClosing] = useState<Record<string, boolean>>({});
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
@@ -44,9 +56,9 @@ export function PositionsTable({ positions, onClose = closePositionApi, offline 
   };
 
   return (
-    <section className="panel positions" data-testid="positions">
+    <section className="panel positions" data-testid={testId}>
       <h2>
-        Positions <span className="muted">{positions.length}</span>
+        {title} <span className="muted">{positions.length}</span>
       </h2>
       {message && (
         <div className={message.error ? 'error small' : 'muted small'} data-testid="positions-message">

@@ -1,0 +1,57 @@
+// Browser pages at the two sizes issue 16 checks (1440x900 and a 390x844 phone) that record every
+// console error, uncaught exception, failed request and HTTP error answer, and a width check.
+import type { Browser, Page } from 'playwright-core';
+
+export const VIEWPORTS = [
+  { name: 'desktop', width: 1440, height: 900, phone: false },
+  { name: 'phone', width: 390, height: 844, phone: true },
+] as const;
+export type Viewport = (typeof VIEWPORTS)[number];
+
+export async function openAt(browser: Browser, url: string, v: Viewport): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
+  const context = await browser.newContext({ viewport: { width: v.width, height: v.height }, ...(v.phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}) });
+  // Actions wait longer than playwright's 30 s: these tests must pass on a busy 2-core machine.
+  context.setDefaultTimeout(90_000);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // A navigation away aborts the page's open requests; that is not a failure of the server.
+    if (!/ERR_ABORTED/.test(r.failure()?.errorText ?? '')) errors.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`response ${r.status()}: ${r.url()}`);
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, errors, close: () => context.close() };
+}
+
+interface BrowserGlobals {
+  document: { documentElement: { scrollWidth: number } };
+  innerWidth: number;
+}
+
+/** The document's width against the window's: wider means the page scrolls sideways. */
+export const pageWidths = (page: Page): Promise<{ scroll: number; inner: number }> =>
+  page.evaluate(() => {
+    const g = globalThis as unknown as BrowserGlobals;
+    return { scroll: g.document.documentElement.scrollWidth, inner: g.innerWidth };
+  });
+
+/** Polls `check` every 100 ms until it holds (no fixed sleeps). */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Opens a tab of the dashboard and waits until it is selected. */
+export async function openTab(page: Page, tab: string): Promise<void> {
+  await page.click(`[data-tab=${tab}]`);
+  await until(`the ${tab} tab`, async () => (await page.locator(`[data-tab=${tab}]`).getAttribute('aria-selected')) === 'true');
+}
