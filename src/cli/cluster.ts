@@ -53,7 +53,7 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
   const instanceId = config.redis.instanceId || `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const ttl = config.cluster.leaseTtlMs;
   // A connection of its own: the lease's commands never wait behind the stream relay or caches.
-  const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: Math.max(500, Math.floor(ttl / 4)), connectionName: `tradewind:${instanceId}:lease` });
+  const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: Math.max(500, Math.floor(ttl / 2)), connectionName: `tradewind:${instanceId}:lease` });
   redis.on('error', (err: Error) => log.debug({ err: err.message }, 'lease connection error'));
   const lease = new RedisLeaderLease(redis, config.redis.keyPrefix, LEADER_SCOPE, instanceId, ttl);
   const passwordHash = config.auth.passwordHash || (config.auth.password ? await hashPassword(config.auth.password) : null);
@@ -113,10 +113,16 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
     role = 'leader';
     token = granted;
     log.warn({ instanceId, fencingToken: token }, `took the leader lease (fencing token ${token}): starting the kernels`);
-    // Renewed from now on, also while the server starts (restore and reconciliation may take a while).
+    // Renewed from now on, also while the server starts (restore and reconciliation may take a
+    // while). A renewal that errs (a timeout: the event loop was blocked by a long journal call)
+    // is retried until the lease may have expired; one that Redis refuses means another instance
+    // holds it. Either way the journal's fence refuses this instance's writes once another leads.
+    let renewedAt = Date.now();
     every(Math.max(200, Math.floor(ttl / 3)), async () => {
-      const ok = await lease.renew(token, leaderUrl).catch(() => false);
-      if (!ok) lost('the lease could not be renewed');
+      const ok = await lease.renew(token, leaderUrl).catch(() => null);
+      if (ok === true) renewedAt = Date.now();
+      else if (ok === false) lost('another instance holds the lease');
+      else if (Date.now() - renewedAt >= ttl) lost(`the lease could not be renewed for ${Date.now() - renewedAt} ms (Redis unreachable?)`);
     });
     const f = follower;
     follower = null;
@@ -124,7 +130,7 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
     journal.close();
     server = await startServer({ ...config, server: { ...config.server, port, portSearch: 1 } }, logging.logger, { fence: { scope: LEADER_SCOPE, token }, status, ring: logging.ring });
     leaderUrl = advertised;
-    if (!(await lease.renew(token, leaderUrl).catch(() => false))) return lost('the lease expired while the kernels started');
+    if ((await lease.renew(token, leaderUrl).catch(() => null)) === false) return lost('the lease expired while the kernels started');
     log.warn({ instanceId, fencingToken: token, url: leaderUrl }, 'leading: kernels running, commands accepted');
     hooks.onLeader?.(server);
   };
