@@ -117,6 +117,12 @@ describe('cluster: one leader per account', { skip }, () => {
     })();
     try {
       await waitFor('10 orders acknowledged through each instance', async () => ['a', 'b'].every((v) => outcomes.filter((o) => o.via === v && o.status === 201).length >= 10), 60_000);
+      // The follower reads the account from the journal itself: every order acknowledged so far is there.
+      const ackedSoFar = outcomes.filter((o) => o.status === 201).map((o) => o.id);
+      const read = await getJson<{ served_by: string; orders: { id: string }[] }>(`${b.url}/api/accounts/p1`);
+      assert.equal(read.body.served_by, 'follower');
+      const readIds = new Set(read.body.orders.map((o) => o.id));
+      assert.ok(ackedSoFar.every((id) => readIds.has(id as string)), 'the follower sees the leader\'s journaled orders');
       killedAt = Date.now();
       await a.kill9();
       const dead = Date.now();
