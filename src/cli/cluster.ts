@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -16,6 +17,7 @@ import type { TradewindConfig } from './config-schema.js';
 import { createLogging } from './logger.js';
 import { startServer, type RunningServer } from './server.js';
 import { openJournal } from './storage.js';
+import type { FromKeeper, LeaseKeeperData, ToKeeper } from './lease-keeper.js';
 
 /** The lease and fencing scope: every account the (shared) configuration runs. */
 export const LEADER_SCOPE = 'trading';
@@ -62,6 +64,7 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
   let token = 0;
   let leaderUrl = '';
   let server: RunningServer | null = null;
+  let keeper: Worker | null = null;
   let closed = false;
   const timers = new Set<NodeJS.Timeout>();
   const current = (): Promise<LeaderInfo | null> => lease.current();
@@ -113,24 +116,21 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
     role = 'leader';
     token = granted;
     log.warn({ instanceId, fencingToken: token }, `took the leader lease (fencing token ${token}): starting the kernels`);
-    // Renewed from now on, also while the server starts (restore and reconciliation may take a
-    // while). A renewal that errs (a timeout: the event loop was blocked by a long journal call)
-    // is retried until the lease may have expired; one that Redis refuses means another instance
-    // holds it. Either way the journal's fence refuses this instance's writes once another leads.
-    let renewedAt = Date.now();
-    every(Math.max(200, Math.floor(ttl / 3)), async () => {
-      const ok = await lease.renew(token, leaderUrl).catch(() => null);
-      if (ok === true) renewedAt = Date.now();
-      else if (ok === false) lost('another instance holds the lease');
-      else if (Date.now() - renewedAt >= ttl) lost(`the lease could not be renewed for ${Date.now() - renewedAt} ms (Redis unreachable?)`);
+    // Renewed from now on by a thread of its own, also while the server starts (restore and
+    // reconciliation block this thread on the journal).
+    const renewer = new Worker(new URL('./lease-keeper.js', import.meta.url), {
+      workerData: { redisUrl: config.redis.url, prefix: config.redis.keyPrefix, scope: LEADER_SCOPE, owner: instanceId, ttlMs: ttl, token } satisfies LeaseKeeperData,
     });
+    renewer.on('message', (m: FromKeeper) => lost(m.lost));
+    renewer.on('error', (error) => lost(`the lease keeper failed: ${error.message}`));
+    keeper = renewer;
     const f = follower;
     follower = null;
     await f?.close();
     journal.close();
     server = await startServer({ ...config, server: { ...config.server, port, portSearch: 1 } }, logging.logger, { fence: { scope: LEADER_SCOPE, token }, status, ring: logging.ring });
     leaderUrl = advertised;
-    if ((await lease.renew(token, leaderUrl).catch(() => null)) === false) return lost('the lease expired while the kernels started');
+    renewer.postMessage({ url: leaderUrl } satisfies ToKeeper);
     log.warn({ instanceId, fencingToken: token, url: leaderUrl }, 'leading: kernels running, commands accepted');
     hooks.onLeader?.(server);
   };
@@ -153,6 +153,7 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
       closed = true;
       for (const t of timers) clearInterval(t);
       timers.clear();
+      keeper?.postMessage({ stop: true } satisfies ToKeeper);
       await follower?.close();
       if (role === 'follower') journal.close();
       await server?.close();

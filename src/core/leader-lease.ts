@@ -16,7 +16,10 @@ export interface LeaderInfo {
 export interface LeaderLease {
   /** Takes the lease when nobody holds it: the new fencing token, or null when it is held. */
   tryAcquire(url: string): Promise<number | null>;
-  /** Extends the lease held under `token` (and records `url`): false when it is no longer ours. */
+  /**
+   * Extends the lease held under `token` (and records `url`); also re-establishes it when it
+   * expired and no grant happened since. False when another instance was granted it.
+   */
   renew(token: number, url: string): Promise<boolean>;
   /** Gives the lease up (only if still ours), so a follower takes over at once. */
   release(token: number): Promise<void>;

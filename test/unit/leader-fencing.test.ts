@@ -52,10 +52,15 @@ describe('RedisLeaderLease', { skip: redisSkipped }, () => {
     assert.equal(await a.renew(t1, 'http://a'), false, 'the old holder learns it lost the lease');
   });
 
-  it('expires when not renewed: another instance takes it after the TTL, never before', async () => {
+  it('expires when not renewed: another instance takes it after the TTL, never before; a late renewal works only if nobody did', async () => {
     const r = redis as NonNullable<typeof redis>;
     const a = new RedisLeaderLease(r, prefix, 'short', 'inst-a', 1_000);
     const b = new RedisLeaderLease(r, prefix, 'short', 'inst-b', 1_000);
+    const t0 = (await a.tryAcquire('')) as number;
+    await waitUntil('the lease to expire', async () => ((await a.current()) === null ? true : null), 10_000);
+    assert.equal(await a.renew(t0, ''), true, 'expired, no grant since: the holder re-establishes it');
+    assert.equal((await b.current())?.token, t0);
+    await a.release(t0);
     const t1 = (await a.tryAcquire('')) as number;
     const granted = Date.now();
     const t2 = await waitUntil('the lease to expire', () => b.tryAcquire(''), 10_000);

@@ -8,9 +8,15 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], cjson.encode({owner = ARGV[1], token = token, url = ARGV[3]}), 'PX', ARGV[2])
 return token`;
+// A lease that expired while nobody took it (the token counter still holds this grant's token:
+// no grant since) is re-established: a late renewal. Otherwise only the holder renews.
 const RENEW = `
 local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
+if not raw then
+  if tonumber(redis.call('GET', KEYS[2])) ~= tonumber(ARGV[2]) then return 0 end
+  redis.call('SET', KEYS[1], cjson.encode({owner = ARGV[1], token = tonumber(ARGV[2]), url = ARGV[4]}), 'PX', ARGV[3])
+  return 1
+end
 local v = cjson.decode(raw)
 if v.owner ~= ARGV[1] or tonumber(v.token) ~= tonumber(ARGV[2]) then return 0 end
 v.url = ARGV[4]
@@ -49,7 +55,7 @@ export class RedisLeaderLease implements LeaderLease {
   }
 
   async renew(token: number, url: string): Promise<boolean> {
-    return Number(await this.redis.eval(RENEW, 1, this.key, this.owner, String(token), String(this.ttlMs), url)) === 1;
+    return Number(await this.redis.eval(RENEW, 2, this.key, this.tokenKey, this.owner, String(token), String(this.ttlMs), url)) === 1;
   }
 
   async release(token: number): Promise<void> {
