@@ -48,6 +48,7 @@ import type { SupervisedModel } from '../app/model-supervisor.js';
 import type { TradingApiService } from '../app/trading-api.js';
 import { seed002HealthRoutes, tradingV1Routes } from './routes-trading-v1.js';
 import type { StreamSocket } from '../app/ensemble/coordinator-stream.js';
+import { clusterRoutes, type ClusterStatus } from './routes-cluster.js';
 
 export interface ApiOptions {
   facade: TradingFacade;
@@ -98,6 +99,8 @@ export interface ApiOptions {
   ensembleModels?: () => SupervisedModel[];
   /** Seed 004's coordinator stream, also on the main port at `path` (operator access). */
   coordinatorStream?: { path: string; add(socket: StreamSocket): void };
+  /** Cluster mode: GET /api/cluster (docs/SCALE-OUT.md). */
+  cluster?: ClusterStatus;
 }
 
 /** Builds the HTTP/WebSocket app without listening, so tests and the CLI share it. */
@@ -199,6 +202,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (options.ensembleModels) await ensembleRoutes(scope, options.ensembleModels);
     await ensembleStatusRoute(scope, options.coordinatorStream?.path ?? null);
     if (options.accounts) accountRoutes(scope, options.accounts);
+    if (options.cluster) clusterRoutes(scope, options.cluster);
   };
   await app.register(api, { prefix: '/api', docs: true });
   // URI versioning (seed 001): /api/v1/... is an alias of /api/...

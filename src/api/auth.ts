@@ -85,20 +85,28 @@ export function bearerToken(req: FastifyRequest): string | undefined {
 
 export const sessionToken = (req: FastifyRequest): string | undefined => (req.cookies as Record<string, string | undefined> | undefined)?.[SESSION_COOKIE];
 
-/** The operator behind a request, from its headers (and `?token=` where the route allows it). */
-export function identify(auth: OperatorAuth, req: FastifyRequest): Caller {
+/**
+ * The operator behind a request, from its headers (and `?token=` where the route allows it). A
+ * promise only when a session cookie must be looked up in a shared store (Redis).
+ */
+export function identify(auth: OperatorAuth, req: FastifyRequest): Caller | Promise<Caller> {
   const token = bearerToken(req);
   if (token && auth.tokenValid(token)) return { kind: 'token', key: `token:${digest(token)}` };
+  const fromQuery = (): Caller => {
+    if (req.routeOptions.config.queryToken) {
+      const q = (req.query as Record<string, unknown> | undefined)?.token;
+      if (typeof q === 'string' && auth.tokenValid(q)) return { kind: 'token', key: `token:${digest(q)}` };
+    }
+    return ANONYMOUS;
+  };
   const session = sessionToken(req);
-  if (session && auth.sessionValid(session)) return { kind: 'session', key: `session:${digest(session)}` };
-  if (req.routeOptions.config.queryToken) {
-    const q = (req.query as Record<string, unknown> | undefined)?.token;
-    if (typeof q === 'string' && auth.tokenValid(q)) return { kind: 'token', key: `token:${digest(q)}` };
-  }
-  return ANONYMOUS;
+  if (!session) return fromQuery();
+  const bySession = (valid: boolean): Caller => (valid ? { kind: 'session', key: `session:${digest(session)}` } : fromQuery());
+  const valid = auth.sessionValid(session);
+  return valid instanceof Promise ? valid.then(bySession, () => fromQuery()) : bySession(valid);
 }
 
-export const isAuthenticated = (auth: OperatorAuth, req: FastifyRequest): boolean => identify(auth, req).kind !== 'anonymous';
+export const isAuthenticated = async (auth: OperatorAuth, req: FastifyRequest): Promise<boolean> => (await identify(auth, req)).kind !== 'anonymous';
 
 /**
  * Why a path is refused before routing, or null: percent-encoded control characters, and anything
@@ -181,7 +189,12 @@ export function accessControl(app: FastifyInstance, o: AccessOptions): void {
     const cls = req.routeOptions.config.access;
     // No route matched: the 404 handler answers (nothing runs).
     if (cls === undefined) return done();
-    const caller = cls === 'operator' || (cls === 'open' && UNSAFE.has(req.method)) ? identify(o.auth, req) : ANONYMOUS;
+    const found = cls === 'operator' || (cls === 'open' && UNSAFE.has(req.method)) ? identify(o.auth, req) : ANONYMOUS;
+    if (found instanceof Promise) found.then((caller) => admit(req, reply, done, cls, caller), done);
+    else admit(req, reply, done, cls, found);
+  });
+
+  const admit = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, cls: Access, caller: Caller): void => {
     req.caller = caller;
     if (cls === 'operator' && o.auth.enforced && caller.kind === 'anonymous') {
       const error = o.auth.passwordRequired ? 'Not authenticated: log in (POST /api/login) or send a bearer token' : 'Not authenticated: a valid bearer token is required';
@@ -203,7 +216,7 @@ export function accessControl(app: FastifyInstance, o: AccessOptions): void {
       }
     }
     done();
-  });
+  };
 
   app.addHook('preHandler', function secrets(req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
     const cls = req.routeOptions.config.access;

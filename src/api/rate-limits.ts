@@ -1,4 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { refuse } from './errors.js';
 
@@ -18,6 +19,8 @@ export interface RateLimitOptions {
   /** Client addresses never limited. */
   allowList: string[];
   groups: Record<RateGroupName, RateGroup>;
+  /** Counters in Redis (@fastify/rate-limit's Redis store), shared by every instance on it; absent: in memory. */
+  shared?: { redis: Redis; nameSpace: string };
 }
 
 /**
@@ -66,15 +69,17 @@ type Check = (req: FastifyRequest) => Promise<{ isAllowed: true } | { isAllowed:
  */
 export async function installRateLimits(app: FastifyInstance, o: RateLimitOptions): Promise<void> {
   if (!o.enabled) return;
-  await app.register(rateLimit, { global: false });
+  // Redis unreachable: requests pass (skipOnError) rather than the instance refusing everything.
+  await app.register(rateLimit, o.shared ? { global: false, redis: o.shared.redis, nameSpace: o.shared.nameSpace, skipOnError: true } : { global: false });
   const allow = new Set(o.allowList);
   const limiters = new Map<RateGroupName, { group: RateGroup; window: Check; burst: Check | null }>();
   for (const name of RATE_GROUPS) {
     const group = o.groups[name];
     limiters.set(name, {
       group,
-      window: app.createRateLimit({ max: group.max, timeWindow: group.windowMs, keyGenerator: keyOf }) as Check,
-      burst: group.burstPerSecond > 0 ? (app.createRateLimit({ max: group.burstPerSecond, timeWindow: 1_000, keyGenerator: keyOf }) as Check) : null,
+      // The key names the group and window: the Redis store keeps every limiter's counters in one keyspace.
+      window: app.createRateLimit({ max: group.max, timeWindow: group.windowMs, keyGenerator: (req) => `${name}:w:${keyOf(req)}` }) as Check,
+      burst: group.burstPerSecond > 0 ? (app.createRateLimit({ max: group.burstPerSecond, timeWindow: 1_000, keyGenerator: (req) => `${name}:s:${keyOf(req)}` }) as Check) : null,
     });
   }
   app.addHook('onRequest', async function rateLimited(req: FastifyRequest, reply: FastifyReply) {

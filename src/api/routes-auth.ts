@@ -29,12 +29,12 @@ export async function authRoutes(scope: FastifyInstance, auth: OperatorAuth): Pr
     return { ok: true };
   });
   app.post('/logout', { config: { access: 'open', rateGroup: 'login' }, schema: { tags, summary: 'Log out; clears the session' } }, async (req, reply) => {
-    auth.logout(sessionToken(req));
+    await auth.logout(sessionToken(req));
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
   app.get('/auth/status', { config: { access: 'open' }, schema: { tags, summary: 'Whether this client is logged in and whether a password is required' } }, async (req) => ({
-    authenticated: auth.passwordRequired ? isAuthenticated(auth, req) : true,
+    authenticated: auth.passwordRequired ? await isAuthenticated(auth, req) : true,
     password_required: auth.passwordRequired,
   }));
 }

@@ -76,17 +76,19 @@ export class OperatorAuth {
     this.failures.delete(client);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = now + this.o.sessionTtlMs;
-    this.o.sessions.createSession({ tokenHash: sha256(token).toString('hex'), createdAt: now, expiresAt, client });
+    await this.o.sessions.createSession({ tokenHash: sha256(token).toString('hex'), createdAt: now, expiresAt, client });
     return { ok: true, token, expiresAt };
   }
 
-  logout(token: string | undefined): void {
-    if (token) this.o.sessions.deleteSession(sha256(token).toString('hex'));
+  async logout(token: string | undefined): Promise<void> {
+    if (token) await this.o.sessions.deleteSession(sha256(token).toString('hex'));
   }
 
-  sessionValid(token: string | undefined): boolean {
+  /** Answered at once from the journal; a promise from a shared store (Redis). */
+  sessionValid(token: string | undefined): boolean | Promise<boolean> {
     if (!token || this.o.passwordHash === null) return false;
-    return this.o.sessions.findSession(sha256(token).toString('hex'), this.o.clock.now()) !== null;
+    const found = this.o.sessions.findSession(sha256(token).toString('hex'), this.o.clock.now());
+    return found instanceof Promise ? found.then((s) => s !== null) : found !== null;
   }
 
   /** Constant-time comparison with every configured token. */
@@ -98,7 +100,7 @@ export class OperatorAuth {
     return ok;
   }
 
-  purgeExpired(): number {
+  purgeExpired(): number | Promise<number> {
     return this.o.sessions.purgeSessions(this.o.clock.now());
   }
 

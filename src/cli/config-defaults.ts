@@ -12,6 +12,7 @@ export const defaultConfig = (): TradewindConfig => ({
   storage: 'sqlite',
   database: { url: '', schema: 'public' },
   redis: { url: '', keyPrefix: 'tradewind:', instanceId: '', streamMaxLen: 10_000 },
+  cluster: { enabled: false, advertiseUrl: '', leaseTtlMs: 5_000 },
   presetsDir: '',
   rateLimit: { enabled: true, allowList: [], groups: defaultRateGroups() },
   tradingView: { secret: '', assets: ['ES', 'NQ'], barSource: 'auto', barSourceByAsset: {}, fallbackAfterSeconds: 60 },

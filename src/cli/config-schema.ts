@@ -176,6 +176,19 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    /**
+     * One leader per account over several instances (docs/SCALE-OUT.md): needs storage postgres and
+     * redis.url. The instance holding the Redis lease runs the kernels; the others serve reads from
+     * the store and forward commands to it. advertiseUrl '' = http://127.0.0.1:<port>.
+     */
+    cluster: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        advertiseUrl: Type.String({ pattern: '^(https?://[^/]+)?$' }),
+        leaseTtlMs: Type.Integer({ minimum: 1_000, maximum: 60_000 }),
+      },
+      strict,
+    ),
     /** Preset JSON files; empty means DATA_DIR/presets (seeded from the shipped presets/). */
     presetsDir: Type.String(),
     /** Rate limits per route group (src/api/rate-limits.ts; README "Rate limits"). */

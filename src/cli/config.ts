@@ -27,6 +27,8 @@ const ENV_OVERRIDES: Record<string, Override> = {
   REDIS_URL: { path: ['redis', 'url'], parse: (v) => v },
   TRADEWIND_REDIS_PREFIX: { path: ['redis', 'keyPrefix'], parse: (v) => v },
   TRADEWIND_INSTANCE_ID: { path: ['redis', 'instanceId'], parse: (v) => v },
+  TRADEWIND_CLUSTER: { path: ['cluster', 'enabled'], parse: toBoolean },
+  TRADEWIND_ADVERTISE_URL: { path: ['cluster', 'advertiseUrl'], parse: (v) => v.replace(/\/$/, '') },
   LOG_LEVEL: { path: ['log', 'level'], parse: (v) => v },
   TRADEWIND_SEED: { path: ['feed', 'seed'], parse: toNumber },
   TRADEWIND_DEMO_BOT: { path: ['demoBot', 'enabled'], parse: toBoolean },

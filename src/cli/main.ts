@@ -2,6 +2,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, redactConfig } from './config.js';
 import { startServer } from './server.js';
+import { startClusterMember } from './cluster.js';
+import type { TradewindConfig } from './config-schema.js';
 import { packageVersion } from './version.js';
 import { hashPassword } from '../app/operator-auth.js';
 import type { PgMarketStore } from '../adapters/store-postgres/market-store.js';
@@ -42,6 +44,26 @@ const withCommon = (cmd: Command): Command =>
     .option('-H, --host <host>', 'address to bind (env HOST); loopback unless API tokens are set')
     .option('-d, --data-dir <dir>', 'directory for the SQLite database and logs (env DATA_DIR)');
 
+/** `tradewind start` in cluster mode (docs/SCALE-OUT.md): a follower until it takes the leader lease. */
+async function startClustered(config: TradewindConfig): Promise<void> {
+  const member = await startClusterMember(config, {
+    onLeader: (server) => process.stdout.write(`Tradewind ${packageVersion()} leading on ${server.url}\n`),
+    // Fail-stop: a leader that cannot prove its lease stops trading at once (the journal's fencing
+    // refuses its writes anyway); a supervisor restarts it, as a follower.
+    onLostLease: () => process.exit(75),
+  });
+  process.stdout.write(`Tradewind ${packageVersion()} listening on ${member.url} (cluster member ${member.instanceId}, follower until it takes the leader lease)\n`);
+  const shutdown = (signal: string) => {
+    member.logger.info({ component: 'cli', signal }, 'shutting down');
+    member.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
 export function buildCli(): Command {
   const program = new Command('tradewind')
     .description('Tradewind: self-hosted algorithmic trading server (paper trading by default)')
@@ -51,6 +73,7 @@ export function buildCli(): Command {
   withCommon(program.command('start').description('start the server: simulated market, paper broker, demo bot, REST + WebSocket API')).action(
     async (opts: CommonOptions) => {
       const config = configFrom(opts);
+      if (config.cluster.enabled) return startClustered(config);
       const server = await startServer(config);
       const market = config.feed.kind === 'sim' ? 'simulated market' : `live market data from ${config.feed.exchange}`;
       process.stdout.write(`Tradewind ${packageVersion()} listening on ${server.url} (paper account, ${market})\n`);

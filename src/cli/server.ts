@@ -53,6 +53,7 @@ import { AccountOrders } from '../app/account-orders.js';
 import { createCoordinator, type RunningCoordinator } from './coordinator.js';
 import { createMarketFeed } from './market-feed.js';
 import { createTelegram } from './telegram.js';
+import type { ClusterStatus } from '../api/routes-cluster.js';
 
 export interface RunningServer {
   url: string;
@@ -74,8 +75,17 @@ export function isLoopback(host: string): boolean {
   return host === '::1';
 }
 
+/** What cluster mode (src/cli/cluster.ts) gives the leader's server. */
+export interface LeaderOptions {
+  /** The lease's fencing scope and token: the journal refuses trading writes under an older token. */
+  fence: { scope: string; token: number };
+  status: ClusterStatus;
+  /** The ring of the logger passed in (GET /api/logs). */
+  ring: LogRing;
+}
+
 /** The composition root: picks the concrete adapters and starts everything. */
-export async function startServer(config: TradewindConfig, logger?: Logger): Promise<RunningServer> {
+export async function startServer(config: TradewindConfig, logger?: Logger, leader?: LeaderOptions): Promise<RunningServer> {
   const hasPassword = config.auth.password !== '' || config.auth.passwordHash !== '';
   if (!isLoopback(config.server.host) && config.auth.apiTokens.length === 0 && !hasPassword) {
     throw new ConfigError(
@@ -90,7 +100,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   assertWritableDataDir(dataDir);
-  const logging = logger ? { logger, ring: new LogRing() } : createLogging({ level: config.log.level, dataDir, toFile: config.log.file, maxFileBytes: config.log.maxFileMb * 1e6, keepFiles: config.log.keepFiles });
+  const logging = logger ? { logger, ring: leader?.ring ?? new LogRing() } : createLogging({ level: config.log.level, dataDir, toFile: config.log.file, maxFileBytes: config.log.maxFileMb * 1e6, keepFiles: config.log.keepFiles });
   const log = logging.logger;
   const clock = new WallClock();
   const scheduler = new TimerScheduler((err) => log.error({ err }, 'a periodic task failed (it runs again on its next tick)'));
@@ -102,6 +112,17 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
 
   const storage = await openStorage(config, dataDir);
   const { journal: store, market: marketStore } = storage;
+  if (leader) {
+    // Before any kernel restores or reconciles: every write from here on is under this token.
+    if (!store.fenceWrites) throw new ConfigError('cluster mode needs storage: postgres (the fencing token lives in the journal)');
+    try {
+      store.fenceWrites(leader.fence.scope, leader.fence.token);
+    } catch (error) {
+      store.close();
+      storage.market.close();
+      throw error;
+    }
+  }
   log.info({ component: 'storage', engine: config.storage }, `storage: ${storage.describe}`);
   const broker = paperBroker(config, clock, instruments);
   // Each module logs under its own component (GET /api/logs?component=...).
@@ -294,7 +315,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
   const positionSampler = scheduler.every(1_000, () => metrics.recordPositions(kernel.portfolio.openPositions().length));
 
   const auth = new OperatorAuth({
-    sessions: store,
+    // With Redis, sessions are shared by every instance on it (a login on one is valid on all).
+    sessions: redis?.sessions ?? store,
     clock,
     passwordHash,
     apiTokens: config.auth.apiTokens,
@@ -302,7 +324,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     maxFailures: config.auth.maxLoginFailures,
     failureWindowMs: 15 * 60_000,
   });
-  auth.purgeExpired();
+  void auth.purgeExpired();
 
   // Backtests run in worker threads (the backtester on its own kernel), off the API's event loop.
   const jobs = new JobRunner({ now: () => clock.now(), maxRunning: Math.max(2, availableParallelism() - 1) });
@@ -416,7 +438,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
     logs: logging.ring,
     marketStats: (s) => kernel.data.marketStats(s, clock.now()),
     version: packageVersion(),
-    rateLimit: config.rateLimit,
+    // With Redis, the counters are shared: a client's budget is the same whichever instance it hits.
+    rateLimit: redis ? { ...config.rateLimit, shared: redis.rateLimit } : config.rateLimit,
     // The HTTP layer's lines (request/response, errors, uploads, WebSocket) under component api.
     logger: log.child({ component: 'api' }),
     corsOrigins: config.server.corsOrigins,
@@ -468,6 +491,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       }, store),
     },
     ...(ensemble ? { coordinatorStream: { path: ensemble.path, add: (socket) => ensemble.stream.add(socket) } } : {}),
+    ...(leader ? { cluster: leader.status } : {}),
   });
   const telegram = createTelegram({
     config,

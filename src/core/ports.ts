@@ -143,12 +143,21 @@ export interface StoredEvent {
 
 export type EventListener = (event: KernelEvent) => void;
 
-/** Operator sessions, keyed by a hash of the cookie token (a leaked table leaks no session). */
+/**
+ * Operator sessions, keyed by a hash of the cookie token (a leaked table leaks no session). The
+ * journal answers at once; the shared store of several instances (Redis) answers with promises.
+ */
 export interface SessionStore {
-  createSession(session: { tokenHash: string; createdAt: number; expiresAt: number; client: string }): void;
-  findSession(tokenHash: string, now: number): { createdAt: number; expiresAt: number; client: string } | null;
-  deleteSession(tokenHash: string): void;
-  purgeSessions(now: number): number;
+  createSession(session: { tokenHash: string; createdAt: number; expiresAt: number; client: string }): void | Promise<void>;
+  findSession(tokenHash: string, now: number): SessionRecord | null | Promise<SessionRecord | null>;
+  deleteSession(tokenHash: string): void | Promise<void>;
+  purgeSessions(now: number): number | Promise<number>;
+}
+
+export interface SessionRecord {
+  createdAt: number;
+  expiresAt: number;
+  client: string;
 }
 
 /**
@@ -157,6 +166,10 @@ export interface SessionStore {
  * together. Implemented by SqliteStore (the default) and PgStore (`storage: postgres`).
  */
 export interface JournalStore extends TradingStore, SessionStore, BotStore {
+  createSession(session: { tokenHash: string; createdAt: number; expiresAt: number; client: string }): void;
+  findSession(tokenHash: string, now: number): SessionRecord | null;
+  deleteSession(tokenHash: string): void;
+  purgeSessions(now: number): number;
   atomically<T>(fn: () => T): T;
   /** True while a transaction is open on the journal's connection (nothing written in it is durable yet). */
   readonly inTransaction: boolean;
@@ -168,4 +181,9 @@ export interface JournalStore extends TradingStore, SessionStore, BotStore {
   schemaVersion(): number;
   /** The execution-bridge queue on the journal's own connection (its rows commit with the journal's). */
   bridgeQueue(): BridgeQueue;
+  /**
+   * Cluster mode (docs/SCALE-OUT.md): trading writes from now on only under this fencing token;
+   * throws StaleLeaderError when the journal already holds a newer one. PostgreSQL only.
+   */
+  fenceWrites?(scope: string, token: number): void;
 }

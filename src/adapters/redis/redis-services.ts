@@ -4,6 +4,7 @@ import type { Scheduler } from '../../core/ports.js';
 import { RedisTtlCache } from './redis-cache.js';
 import { RedisHealthProbe } from './redis-health.js';
 import { RedisStreamRelay } from './redis-stream-relay.js';
+import { RedisSessionStore } from './redis-sessions.js';
 
 export interface RedisSettings {
   url: string;
@@ -13,8 +14,8 @@ export interface RedisSettings {
 }
 
 /**
- * Everything Tradewind keeps in Redis, on two connections: one for commands (cache, PING, XADD)
- * and one for the relay's blocking XREAD. Neither queues commands while Redis is down (they
+ * Everything Tradewind keeps in Redis, on two connections: one for commands (cache, sessions,
+ * rate-limit counters, PING, XADD) and one for the relay's blocking XREAD. Neither queues commands while Redis is down (they
  * fail at once, so requests never wait on it); both reconnect by themselves.
  */
 export function redisServices(s: RedisSettings, scheduler: Scheduler, log: Logger) {
@@ -37,6 +38,9 @@ export function redisServices(s: RedisSettings, scheduler: Scheduler, log: Logge
   }
   return {
     cache: new RedisTtlCache(writer, s.keyPrefix),
+    sessions: new RedisSessionStore(writer, s.keyPrefix),
+    /** For @fastify/rate-limit's Redis store: counters shared by every instance. */
+    rateLimit: { redis: writer, nameSpace: `${s.keyPrefix}rate:` },
     probe: new RedisHealthProbe(writer, scheduler),
     relay: new RedisStreamRelay({ writer, reader, key: `${s.keyPrefix}stream:events`, instanceId: s.instanceId, maxLen: s.streamMaxLen, blockMs: 1_000, scheduler, log }),
     async close(): Promise<void> {

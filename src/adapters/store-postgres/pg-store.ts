@@ -9,7 +9,8 @@ import { PgBridgeQueue } from './bridge-queue.js';
 import type { PgTarget } from './connect.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { SyncPg } from './sync-pg.js';
-import type { Step } from './sync-protocol.js';
+import type { Step, StepResult } from './sync-protocol.js';
+import { StaleLeaderError } from '../../core/leader-lease.js';
 
 export interface PgStoreOptions extends PgTarget {
   /** Events kept in the table; older ones are pruned. */
@@ -38,6 +39,8 @@ export class PgStore implements JournalStore {
   readonly conn: SyncPg;
   private readonly maxEvents: number;
   private eventsSincePrune = 0;
+  /** Cluster mode: the leader's fencing scope and token, checked by every trading write. */
+  private fence: { scope: string; token: number } | null = null;
 
   constructor(options: PgStoreOptions) {
     this.conn = new SyncPg(options, PG_MIGRATIONS, 'schema_migrations');
@@ -52,16 +55,52 @@ export class PgStore implements JournalStore {
     return this.conn.atomically(fn);
   }
 
+  /**
+   * Cluster mode (docs/SCALE-OUT.md): raises the scope's fencing token in the journal to `token`
+   * (refused with StaleLeaderError when a newer leader already holds a larger one); from then on
+   * every trading write (orders, fills, positions, accounts, managed stops) first checks, in its
+   * own transaction, that the journal's token is still this one, under a row lock a newer leader's
+   * claim waits for. A leader that lost its lease therefore cannot journal an order, and an order
+   * it cannot journal is never sent (journal first, docs/ARCHITECTURE.md).
+   */
+  fenceWrites(scope: string, token: number): void {
+    // The table belongs to cluster mode only, so it is created here rather than by a numbered
+    // migration; the advisory lock serialises two instances creating it at once.
+    this.conn.batch([
+      { sql: `SELECT pg_advisory_xact_lock(hashtext('tradewind.leader_fences'))` },
+      { sql: `CREATE TABLE IF NOT EXISTS leader_fences (scope TEXT PRIMARY KEY, token BIGINT NOT NULL)` },
+    ]);
+    const raised = this.conn.run(
+      `INSERT INTO leader_fences (scope, token) VALUES ($1, $2) ON CONFLICT (scope) DO UPDATE SET token = excluded.token WHERE leader_fences.token < excluded.token`,
+      [scope, token],
+    );
+    if (raised === 0) throw new StaleLeaderError(`fencing token ${token} of ${scope} is older than the journal's: another instance leads`);
+    this.fence = { scope, token };
+  }
+
   saveAccount(account: Account): void {
-    this.conn.run(UPSERT_ACCOUNT, accountParams(account));
+    this.write([{ sql: UPSERT_ACCOUNT, params: accountParams(account) }]);
   }
 
   saveOrder(order: Order): void {
-    this.conn.run(UPSERT_ORDER, orderParams(order));
+    this.write([{ sql: UPSERT_ORDER, params: orderParams(order) }]);
   }
 
   savePosition(position: Position): void {
-    this.conn.run(UPSERT_POSITION, positionParams(position, true));
+    this.write([{ sql: UPSERT_POSITION, params: positionParams(position, true) }]);
+  }
+
+  /** A trading write: one batch (transaction or savepoint), after the fencing check when fenced. */
+  private write(steps: Step[]): { results: StepResult[]; stopped: boolean } {
+    const fence = this.fence;
+    if (!fence) {
+      const [only] = steps;
+      if (steps.length === 1 && only) return { results: [{ rows: [], rowCount: this.conn.run(only.sql, only.params) }], stopped: false };
+      return this.conn.batch(steps);
+    }
+    const r = this.conn.batch([{ sql: `SELECT 1 FROM leader_fences WHERE scope = $1 AND token = $2 FOR SHARE`, params: [fence.scope, fence.token], stopIfNone: true }, ...steps]);
+    if (r.stopped && r.results.length === 1) throw new StaleLeaderError(`write refused: fencing token ${fence.token} of ${fence.scope} is stale (another instance leads)`);
+    return { results: r.results.slice(1), stopped: r.stopped };
   }
 
   hasFill(fillId: string): boolean {
@@ -91,15 +130,17 @@ export class PgStore implements JournalStore {
       sql: `INSERT INTO account_snapshots (account_id, ts, balance, realized_pnl, fees) VALUES ($1, $2, $3, $4, $5)`,
       params: [r.account.id, r.fill.ts, r.account.balance, r.account.realizedPnl, r.account.fees],
     });
-    return !this.conn.batch(steps).stopped;
+    return !this.write(steps).stopped;
   }
 
   saveManagedStop(stop: ManagedStop): void {
-    this.conn.run(
-      `INSERT INTO managed_stops (id, account_id, symbol, status, updated_at, data) VALUES ($1, $2, $3, $4, $5, $6)
+    this.write([
+      {
+        sql: `INSERT INTO managed_stops (id, account_id, symbol, status, updated_at, data) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, data = excluded.data`,
-      [stop.id, stop.accountId, stop.symbol, stop.status, stop.updatedAt, JSON.stringify(stop)],
-    );
+        params: [stop.id, stop.accountId, stop.symbol, stop.status, stop.updatedAt, JSON.stringify(stop)],
+      },
+    ]);
   }
 
   saveBot(record: BotRecord): void {
