@@ -202,7 +202,10 @@ export async function runWebhookBridge(log: (s: string) => void = (s) => console
       if (msg.type === 'orders') receive(msg.orders ?? [], at);
     });
     ws.on('close', () => {
-      if (polling) pollError = new Error('the push channel closed during the bench');
+      if (polling) pollError ??= new Error('the push channel closed during the bench');
+    });
+    ws.on('error', (e: Error) => {
+      pollError ??= e;
     });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
