@@ -157,8 +157,22 @@ export async function runWebhookBridge(log: (s: string) => void = (s) => console
   const poll = new Agent({ keepAlive: true, maxSockets: 1 });
   const reports = new Agent({ keepAlive: true, maxSockets: 8 });
   const tv = (path: string, body: Record<string, unknown>) => call(hooks, base, 'POST', path, { secret: TV_SECRET, ...body });
-  const report = (id: string, status: string, extra: Record<string, unknown> = {}) =>
-    call(reports, base, 'POST', `/api/orders/${encodeURIComponent(id)}/execution-report`, { secret: BRIDGE_SECRET, owner: 'bench', status, extra });
+  // On the push channel the reports go back over the same WebSocket (BENCH_PUSH_REPORTS=http: over HTTP).
+  let stream: WebSocket | null = null;
+  const reportsOnStream = push && process.env.BENCH_PUSH_REPORTS !== 'http';
+  const answers = new Map<number, (r: Resp) => void>();
+  let refs = 0;
+  const report = (id: string, status: string, extra: Record<string, unknown> = {}): Promise<Resp> => {
+    const ws = stream;
+    if (reportsOnStream && ws) {
+      return new Promise<Resp>((resolve) => {
+        refs += 1;
+        answers.set(refs, resolve);
+        ws.send(JSON.stringify({ type: 'report', ref: refs, order_id: id, status, extra }));
+      });
+    }
+    return call(reports, base, 'POST', `/api/orders/${encodeURIComponent(id)}/execution-report`, { secret: BRIDGE_SECRET, owner: 'bench', status, extra });
+  };
 
   // The bench's bridge: polls back to back, fills entries, rejects exits.
   const seenAt = new Map<string, number>();
@@ -193,15 +207,22 @@ export async function runWebhookBridge(log: (s: string) => void = (s) => console
     }
   };
   // The push channel: a WebSocket that the server pushes leased orders on (no polling at all).
-  let stream: WebSocket | null = null;
   if (push) {
     const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/api/orders/stream?secret=${BRIDGE_SECRET}&owner=bench&limit=100`);
     ws.on('message', (raw: Buffer) => {
       const at = nowMs();
-      const msg = JSON.parse(raw.toString()) as { type: string; orders?: Pending[] };
+      const msg = JSON.parse(raw.toString()) as { type: string; orders?: Pending[]; ref?: number; status_code?: number; body?: Record<string, unknown> };
       if (msg.type === 'orders') receive(msg.orders ?? [], at);
+      const answered = msg.type === 'report' && msg.ref !== undefined ? answers.get(msg.ref) : undefined;
+      if (answered) {
+        answers.delete(msg.ref as number);
+        answered({ status: msg.status_code ?? 0, body: msg.body ?? {}, at });
+      }
     });
     ws.on('close', () => {
+      // Reports still unanswered never will be.
+      for (const done of answers.values()) done({ status: 0, body: { error: 'push channel closed' }, at: nowMs() });
+      answers.clear();
       if (polling) pollError ??= new Error('the push channel closed during the bench');
     });
     ws.on('error', (e: Error) => {

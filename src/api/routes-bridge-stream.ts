@@ -17,7 +17,8 @@ function query(raw: unknown): Record<string, unknown> {
  * GET /api/orders/stream (WebSocket): the push channel of seed 003's bridge, beside the poll.
  * Same authentication (the bridge secret as `secret` in the query, checked before the upgrade),
  * same `owner` and `limit`, same claim: every order in an `orders` message is leased to `owner`
- * exactly as a poll would lease it, and the bridge goes on with the HTTP execution reports.
+ * exactly as a poll would lease it. The bridge reports with the HTTP execution reports or, on this
+ * connection, with `report` messages (same checks, as the connection's owner).
  */
 export function bridgeStreamRoute(app: FastifyInstance, desk: BridgeDesk): void {
   app.get(
@@ -39,12 +40,13 @@ export function bridgeStreamRoute(app: FastifyInstance, desk: BridgeDesk): void 
     (socket, req) => {
       const sub = desk.streamQuery(query(req.query));
       if (!sub.ok) return socket.close(1008, 'refused');
-      serve(socket, desk, sub, (err) => req.log.error({ err, component: 'bridge' }, 'bridge stream failed'));
+      const secret = query(req.query).secret;
+      serve(socket, desk, sub, secret, (err) => req.log.error({ err, component: 'bridge' }, 'bridge stream failed'));
     },
   );
 }
 
-function serve(socket: WebSocket, desk: BridgeDesk, sub: { owner: string; limit: number }, onError: (err: unknown) => void): void {
+function serve(socket: WebSocket, desk: BridgeDesk, sub: { owner: string; limit: number }, secret: unknown, onError: (err: unknown) => void): void {
   const gone = new AbortController();
   let alive = true;
   const pinger = setInterval(() => {
@@ -55,8 +57,12 @@ function serve(socket: WebSocket, desk: BridgeDesk, sub: { owner: string; limit:
   pinger.unref();
   socket.on('pong', () => (alive = true));
   socket.once('close', () => gone.abort());
-  // The channel only pushes; what the bridge says goes over the HTTP routes.
-  socket.on('message', () => undefined);
+  // Execution reports may come back on the same connection (one request fewer per report), always
+  // as the connection's owner; anything else is answered with an error message.
+  socket.on('message', (raw: Buffer) => {
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(JSON.stringify(answer(desk, raw, sub.owner, secret)));
+  });
   socket.send(JSON.stringify({ type: 'hello', owner: sub.owner, limit: sub.limit, lease_seconds: desk.leaseSeconds }));
   const push = (orders: unknown[]) => {
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
@@ -76,4 +82,22 @@ function serve(socket: WebSocket, desk: BridgeDesk, sub: { owner: string; limit:
       // Server shutdown: the bridge reconnects to the next server (or polls).
       if (socket.readyState === socket.OPEN) socket.close(1001, 'server closing');
     });
+}
+
+/**
+ * `{type: "report", ref?, order_id, status, extra}` -> `{type: "report", ref, order_id, status_code,
+ * body}`: the execution-report route's answer (status code and body), for the connection's owner.
+ */
+function answer(desk: BridgeDesk, raw: Buffer, owner: string, secret: unknown): Record<string, unknown> {
+  let msg: Record<string, unknown>;
+  try {
+    msg = query(JSON.parse(raw.toString('utf8')));
+  } catch {
+    return { type: 'error', error: 'messages must be JSON objects' };
+  }
+  const ref = typeof msg.ref === 'string' || typeof msg.ref === 'number' ? msg.ref : null;
+  if (msg.type !== 'report') return { type: 'error', ref, error: 'unknown message type (the channel accepts {type: "report", order_id, status, extra})' };
+  if (typeof msg.order_id !== 'string' || msg.order_id === '') return { type: 'error', ref, error: 'order_id is required' };
+  const r = desk.report(msg.order_id, { status: msg.status, extra: msg.extra, reason: msg.reason, owner, secret }, {});
+  return { type: 'report', ref, order_id: msg.order_id, status_code: r.ok ? 200 : r.status, body: r.ok ? r.body : { ok: false, error: r.error, ...r.extra } };
 }

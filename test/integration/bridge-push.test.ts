@@ -59,7 +59,7 @@ const report = (server: ServerHandle, id: string, owner: string, status: string,
   getJson<Obj>(`${server.url}/api/orders/${id}/execution-report`, post({ secret: SECRET, owner, status, extra: { symbol: 'MESM6', qty: 1, ...extra } }));
 
 describe('bridge push channel (GET /api/orders/stream, WebSocket) against the real server', () => {
-  it('refuses a wrong or missing secret and a bad owner before the upgrade; pushes each order once, leased like a poll claim', async () => {
+  it('refuses a wrong or missing secret and a bad owner before the upgrade; pushes each order once, leased like a poll claim; reports on the connection as its owner', async () => {
     const dataDir = tempDir('tw-bridge-push-');
     const server = await startServer({ dataDir, config: pushConfig(dataDir) });
     const clients: WebSocket[] = [];
@@ -102,6 +102,23 @@ describe('bridge push channel (GET /api/orders/stream, WebSocket) against the re
       const fill = await report(server, first.id, first.owner, 'FILLED', { side: first.side, fill_price: 6_000 });
       assert.equal(fill.status, 200, JSON.stringify(fill.body));
       assert.equal((await queueRow(server, first.id))?.status, 'FILLED');
+
+      // Reports may come back on the connection, always as its owner.
+      const third = got[2] as Pushed & { owner: string };
+      const mine = third.owner === 'A' ? a : b;
+      const theirs = third.owner === 'A' ? b : a;
+      const answers = (c: typeof a, ref: string) => waitFor(`answer ${ref}`, async () => c.messages.find((m) => m.ref === ref), 10_000, 20);
+      theirs.ws.send(JSON.stringify({ type: 'report', ref: 'r1', order_id: third.id, status: 'WORKING', extra: { symbol: 'MESM6', side: third.side, qty: 1 } }));
+      const foreign = await answers(theirs, 'r1');
+      assert.equal(foreign.status_code, 409, JSON.stringify(foreign));
+      mine.ws.send(JSON.stringify({ type: 'report', ref: 'r2', order_id: third.id, status: 'WORKING', extra: { symbol: 'MESM6', side: third.side, qty: 1 } }));
+      assert.equal((await answers(mine, 'r2')).status_code, 200);
+      mine.ws.send(JSON.stringify({ type: 'report', ref: 'r3', order_id: third.id, status: 'FILLED', extra: { symbol: 'MESM6', side: third.side, qty: 1, fill_price: 'NaN' } }));
+      assert.ok([400, 422].includes(Number((await answers(mine, 'r3')).status_code)), 'a fill without a sane price is refused as over HTTP');
+      mine.ws.send(JSON.stringify({ type: 'report', ref: 'r4', order_id: third.id, status: 'FILLED', extra: { symbol: 'MESM6', side: third.side, qty: 1, fill_price: 6_000 } }));
+      assert.deepEqual([(await answers(mine, 'r4')).status_code, (await queueRow(server, third.id))?.status], [200, 'FILLED']);
+      mine.ws.send('not json');
+      await waitFor('an error message', async () => mine.messages.some((m) => m.type === 'error'), 10_000, 20);
 
       // A cancel request reaches the owner once, on its connection.
       const second = got[1] as Pushed & { owner: string };
