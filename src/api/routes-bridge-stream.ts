@@ -6,6 +6,8 @@ import type { BridgeDesk, DeskResult } from '../app/bridge-desk.js';
 const PING_INTERVAL_MS = 15_000;
 /** Unsent bytes past which a bridge that does not read is dropped rather than handed more claims. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** Report messages a connection may send per second (twice that in a burst) before it is cut off: a bridge reports a few per order. */
+const MAX_MESSAGES_PER_SECOND = 2_000;
 
 const refuse = (reply: FastifyReply, r: DeskResult & { ok: false }) => reply.code(r.status).send({ ok: false, error: r.error });
 
@@ -59,8 +61,16 @@ function serve(socket: WebSocket, desk: BridgeDesk, sub: { owner: string; limit:
   socket.once('close', () => gone.abort());
   // Execution reports may come back on the same connection (one request fewer per report), always
   // as the connection's owner; anything else is answered with an error message.
+  // A token bucket (a few lines; no library needed) keeps one connection from flooding the journal.
+  let tokens = MAX_MESSAGES_PER_SECOND * 2;
+  let refilledAt = Date.now();
   socket.on('message', (raw: Buffer) => {
     if (socket.readyState !== socket.OPEN) return;
+    const now = Date.now();
+    tokens = Math.min(MAX_MESSAGES_PER_SECOND * 2, tokens + ((now - refilledAt) / 1000) * MAX_MESSAGES_PER_SECOND);
+    refilledAt = now;
+    if (tokens < 1) return void socket.close(1008, `more than ${MAX_MESSAGES_PER_SECOND} messages a second`);
+    tokens -= 1;
     socket.send(JSON.stringify(answer(desk, raw, sub.owner, secret)));
   });
   socket.send(JSON.stringify({ type: 'hello', owner: sub.owner, limit: sub.limit, lease_seconds: desk.leaseSeconds }));

@@ -135,7 +135,7 @@ describe('bridge push channel (GET /api/orders/stream, WebSocket) against the re
     }
   });
 
-  it('orders queued while the bridge is away are pushed when it reconnects; orders the risk engine refuses never reach it', async () => {
+  it('orders queued while the bridge is away are pushed when it reconnects; orders the risk engine refuses never reach it; a flooding connection is cut off', async () => {
     const dataDir = tempDir('tw-bridge-push-');
     const server = await startServer({ dataDir, config: pushConfig(dataDir) });
     const clients: WebSocket[] = [];
@@ -167,6 +167,13 @@ describe('bridge push channel (GET /api/orders/stream, WebSocket) against the re
       );
       const queue = ((await getJson<Obj>(`${server.url}/api/bridge/status?limit=500`)).body.queue as { id: string }[]).map((q) => q.id);
       assert.equal(queue.length, 3, 'the refused order was never queued');
+
+      // A connection that floods the server with messages is cut off (1008), the others go on.
+      const flood = await connect(server, `secret=${SECRET}&owner=flood`);
+      clients.push(flood.ws);
+      for (let i = 0; i < 20_000; i += 1) flood.ws.send('{}');
+      assert.equal(await flood.closed, 1008);
+      assert.equal(again.ws.readyState, WebSocket.OPEN);
     } finally {
       for (const ws of clients) ws.terminate();
       await server.stop();
