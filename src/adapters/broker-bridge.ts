@@ -160,6 +160,11 @@ export class BridgeBroker implements Broker {
     this.lastHeartbeatData = hb?.data ?? null;
   }
 
+  /** How long a claim holds an order (bridge.leaseSeconds). */
+  get leaseSeconds(): number {
+    return this.deps.leaseMs / 1000;
+  }
+
   onReport(listener: (r: ExecutionReport) => void): void {
     this.listeners.push(listener);
   }

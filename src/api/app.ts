@@ -37,6 +37,7 @@ import type { RenkoDesk } from '../app/renko-desk/desk.js';
 import { backtestRoutes } from './routes-backtests.js';
 import type { BacktestJobs } from '../app/backtest-jobs.js';
 import fastifyStatic from '@fastify/static';
+import { dashboardStaticOptions } from './dashboard-static.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
@@ -175,7 +176,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   await app.register(async (site) => {
     // The dashboard's files are open: the page must load before anyone logs in.
     scopeAccess(site, 'open');
-    if (dashboard) await site.register(fastifyStatic, { root: dashboard, prefix: '/', index: false, wildcard: false });
+    if (dashboard) await site.register(fastifyStatic, dashboardStaticOptions(dashboard));
     // API clients keep getting the seed 000 health JSON; a browser (Accept: text/html) gets the dashboard.
     site.get('/', { config: { access: 'open' }, schema: { tags: ['stream'], summary: 'Health and version' } }, async (req, reply) => {
       if (dashboard && (req.headers.accept ?? '').includes('text/html')) return reply.header('vary', 'Accept').header('cache-control', 'no-cache').sendFile('index.html');

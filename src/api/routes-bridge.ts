@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { BridgeDesk, DeskResult } from '../app/bridge-desk.js';
+import { bridgeStreamRoute } from './routes-bridge-stream.js';
 
 const send = (reply: FastifyReply, r: DeskResult) => (r.ok ? reply.send(r.body) : reply.code(r.status).send({ ok: false, error: r.error, ...r.extra }));
 
@@ -51,6 +52,7 @@ export async function bridgeRoutes(app: FastifyInstance, desk: BridgeDesk): Prom
       }
     },
   );
+  bridgeStreamRoute(app, desk);
   // Shutdown: the waiting long polls answer at once instead of holding the close up.
   app.addHook('preClose', (done) => {
     desk.close();

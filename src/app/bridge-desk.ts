@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { BridgeBroker } from '../adapters/broker-bridge.js';
+import type { BridgeBroker, PendingOrderView } from '../adapters/broker-bridge.js';
 import { isOrderOpen, type OrderSide } from '../core/orders.js';
 import type { Kernel } from '../engine/kernel.js';
 
@@ -72,6 +72,40 @@ export class BridgeDesk {
       // The client went away: claim nothing more for it.
       if (signal?.aborted) return { ok: true, body: { ok: true, orders: [] } };
     }
+  }
+
+  /**
+   * The push channel (GET /api/orders/stream, a WebSocket): the same claim as a poll, run again
+   * every time work may have become claimable, its orders handed to `push` at once. A pushed order
+   * is claimed with a lease exactly as a polled one, so nothing changes for at-most-once: the
+   * bridge confirms it with WORKING before executing, and an order pushed into a connection that
+   * died is claimable again when its lease runs out. Cancel requests are pushed once per
+   * connection (a poll repeats them on every answer). Nothing is claimed once the channel stops
+   * being `open` (a close under way). Ends when `signal` aborts or the server closes.
+   */
+  async stream(sub: { owner: string; limit: number }, channel: { push(orders: PendingOrderView[]): void; open(): boolean }, signal: AbortSignal): Promise<void> {
+    const broker = this.broker();
+    const cancelsSent = new Set<string>();
+    const push = (orders: PendingOrderView[]) => channel.push(orders);
+    while (!signal.aborted && !this.closed && channel.open()) {
+      const orders = broker.claim(sub.owner, sub.limit).filter((o) => !o.cancel || !cancelsSent.has(o.id));
+      for (const o of orders) if (o.cancel) cancelsSent.add(o.id);
+      if (orders.length > 0) push(orders);
+      // A full batch: more may be waiting. Otherwise sleep until an order is committed (no await
+      // between this claim and the wait: a wake-up cannot slip in between).
+      if (orders.filter((o) => !o.cancel).length >= sub.limit) continue;
+      await broker.waitForWork(MAX_WAIT_MS, signal);
+    }
+  }
+
+  /** The owner and batch size of a push subscription (query `owner`, `limit`), or why they are refused. */
+  streamQuery(query: Record<string, unknown>): { ok: true; owner: string; limit: number } | { ok: false; result: DeskResult } {
+    const parsed = this.pendingQuery({ ...query, wait_ms: undefined });
+    return parsed.ok ? { ok: true, owner: parsed.owner, limit: parsed.limit } : parsed;
+  }
+
+  get leaseSeconds(): number {
+    return this.broker().leaseSeconds;
   }
 
   /** Ends the waiting long polls (server shutdown). */

@@ -61,7 +61,8 @@ describe('dashboard (browser)', { skip }, () => {
       assert.match(balance, /^\d{1,3}(,\d{3})*\.\d\d$/);
       assert.equal(await text(page, '[data-field=currency] dd'), 'USD');
       assert.match(await text(page, '[data-field=leverage] dd'), /\d+×/);
-      assert.ok((await page.locator('[data-testid=charts] canvas').count()) > 0, 'charts render canvases');
+      // The chart library loads after the first paint (its own chunk): wait for it to draw.
+      await page.locator('[data-testid=charts] canvas').first().waitFor({ timeout: 20_000 });
       assert.deepEqual(errors, []);
     });
 

@@ -1,15 +1,13 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, UNAUTHORIZED_EVENT } from './api';
 import { backoffMs, retryable } from './polling';
 import { AccountCard } from './components/AccountCard';
 import { AccountsPage } from './components/AccountsPage';
 import { AccountSwitcher, DeskPositions, OrdersPanel, useLiveAccount } from './components/AccountSwitcher';
 import { EnsemblePage } from './components/EnsemblePage';
-import { BacktestPage } from './components/BacktestPage';
 import { DeskPage } from './components/DeskPage';
 import { LogsPage, PresetsPage } from './components/LogsPage';
 import { UploadPage } from './components/UploadPage';
-import { Charts } from './components/CandleChart';
 import { EngineControls } from './components/EngineControls';
 import { EventLog } from './components/EventLog';
 import { Login } from './components/Login';
@@ -18,6 +16,11 @@ import { ScannerGrid } from './components/ScannerGrid';
 import { ScannerSummary } from './components/ScannerSummary';
 import { TradeFeed } from './components/TradeFeed';
 import { useDashboardData } from './useDashboardData';
+
+// The chart library (lightweight-charts) is most of the bundle: the two pages that draw charts
+// load it on first use, after the first paint, instead of with the page.
+const BacktestPage = lazy(() => import('./components/BacktestPage').then((m) => ({ default: m.BacktestPage })));
+const Charts = lazy(() => import('./components/CandleChart').then((m) => ({ default: m.Charts })));
 
 interface AuthStatus {
   authenticated: boolean;
@@ -93,7 +96,11 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
           </button>
         )}
       </header>
-      {tab === 'backtest' && <BacktestPage />}
+      {tab === 'backtest' && (
+        <Suspense fallback={<div className="muted">Loading…</div>}>
+          <BacktestPage />
+        </Suspense>
+      )}
       {tab === 'upload' && <UploadPage />}
       {tab === 'presets' && <PresetsPage />}
       {tab === 'logs' && <LogsPage />}
@@ -114,7 +121,9 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
         <PositionsTable positions={data.positions} offline={data.offline} />
         <DeskPositions account={liveAccount} active={live} offline={data.offline} />
         <OrdersPanel account={liveAccount} active={live} offline={data.offline} />
-        <Charts trades={data.trades} active={live} />
+        <Suspense fallback={null}>
+          <Charts trades={data.trades} active={live} />
+        </Suspense>
         <TradeFeed trades={data.trades} />
         <EventLog events={data.events} />
       </main>

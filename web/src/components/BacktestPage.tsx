@@ -4,6 +4,7 @@ import { api, fmt, fmtDateTime, pnlClass, type BacktestJob, type BacktestResult 
 import { moneyAxis } from '../backtestCharts';
 import { BacktestCandles } from './BacktestCandles';
 import { BacktestCompare } from './BacktestCompare';
+import { ProgressBar } from './ProgressBar';
 import { SweepPanel } from './SweepPanel';
 import '../panels.css';
 
@@ -226,16 +227,6 @@ function TradeTable({ r }: { r: BacktestResult }) {
 
 /** The server's words without its file system: an absolute path becomes its file name. */
 export const withoutPaths = (message: string): string => message.replace(/(^|[\s'"(])\/(?:[^\s'"/:;,()]+\/)+([^\s'"/:;,()]+)/g, '$1$2');
-
-export function ProgressBar({ fraction, label, state, testId }: { fraction: number; label: string; state?: string; testId?: string }) {
-  const pct = Math.max(0, Math.min(1, fraction)) * 100;
-  return (
-    <div className={`progress ${state ?? ''}`} data-testid={testId} data-fraction={fraction.toFixed(4)} role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
-      <div className="bar" style={{ width: `${pct}%` }} />
-      <span>{label}</span>
-    </div>
-  );
-}
 
 interface DataChoices {
   files: { name: string; bytes: number; modified: string }[];
