@@ -10,6 +10,7 @@ import { isoTime, utcDayStart, type Clock } from '../../core/clock.js';
 import type { CoordinatorJournal, EventSeverity } from '../../core/coordinator-journal.js';
 import { decideEnsemble, nextStep, planEntry, type EnsembleDecision, type EnsembleRules, type ModelVote, type SizingRules } from '../../core/ensemble.js';
 import type { KernelEvent } from '../../core/events.js';
+import type { ModelServerPort, PredictRequest } from '../../core/model-server.js';
 import type { Bar } from '../../core/market.js';
 import type { AccountView, Position } from '../../core/portfolio-types.js';
 import type { Cancel, Scheduler } from '../../core/ports.js';
@@ -17,7 +18,6 @@ import type { EntryIntent } from '../../engine/risk-engine.js';
 import type { EntryResult } from '../../engine/strategy.js';
 import { CircuitBreaker, type BreakerState, type SafetyRules } from './circuit-breaker.js';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
-import type { EnsembleModelClient, PredictRequest } from './model-client.js';
 import { predictRequest } from './predict-request.js';
 
 export interface CoordinatorSettings {
@@ -39,7 +39,7 @@ export interface CoordinatorSettings {
 }
 
 export interface WeightedModel {
-  client: EnsembleModelClient;
+  client: ModelServerPort;
   weight: number;
 }
 
