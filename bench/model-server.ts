@@ -8,7 +8,8 @@
 //   node dist/bench/model-server.js   (after npm run build)
 //
 // Environment: MS_BENCH_CALLS (HTTP requests measured, default 5000), MS_BENCH_CANDLES
-// (candles per request, default 150).
+// (candles per request, default 150), MS_BENCH_MODEL (serve this model file instead of training
+// the 200-tree one first: e.g. to run the measurement alone at a raised priority, README).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -38,10 +39,13 @@ export async function runModelServerBench(log: (s: string) => void) {
   const dir = tempDir('tw-ms-bench-');
   const candles = await readCandleFile(BTC_2024, { limit: 200_000, intervalMs: 300_000 });
   const ds = buildDataset(candles, { horizon: 3 });
-  log(`training a 200-tree depth-6 model on ${ds.rows} rows of 5-minute features...`);
-  const trained = await trainInWorker({ featureNames: ds.featureNames, x: ds.x, y: ds.y, params: { rounds: 200, maxDepth: 6, earlyStoppingRounds: 0, seed: 1 } });
-  const modelFile = join(dir, 'model-200.txt');
-  writeFileSync(modelFile, trained.modelText);
+  let modelFile = process.env.MS_BENCH_MODEL ?? '';
+  if (!modelFile) {
+    log(`training a 200-tree depth-6 model on ${ds.rows} rows of 5-minute features...`);
+    const trained = await trainInWorker({ featureNames: ds.featureNames, x: ds.x, y: ds.y, params: { rounds: 200, maxDepth: 6, earlyStoppingRounds: 0, seed: 1 } });
+    modelFile = join(dir, 'model-200.txt');
+    writeFileSync(modelFile, trained.modelText);
+  }
   const model = (await loadModelFile(modelFile)) as TreeModel;
   const n = candles.close.length;
   const bodies = Array.from({ length: 500 }, (_, i) => {
