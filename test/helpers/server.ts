@@ -79,7 +79,13 @@ export async function startServer(options: { dataDir?: string; config?: string; 
   proc.stdout?.on('data', (d: Buffer) => out.add(d.toString()));
   proc.stderr?.on('data', (d: Buffer) => out.add(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${out.text()}`)), 20_000);
+    // Generous: a busy 2-core machine has taken more than 20 s. A server that does not start is
+    // stopped, so that it (and any model servers it started) does not outlive the test.
+    const timer = setTimeout(() => {
+      proc.kill('SIGTERM');
+      setTimeout(() => proc.kill('SIGKILL'), 5_000).unref();
+      reject(new Error(`server did not start in 60 s:\n${out.text()}`));
+    }, 60_000);
     const check = () => {
       const m = /listening on (http:\/\/\S+)/.exec(out.text());
       if (m?.[1]) {
