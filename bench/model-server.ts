@@ -1,5 +1,6 @@
 // Model server benchmark (seed 004 reports 8.5 ms per prediction): POST /predict latency over
-// HTTP to a real `tradewind model-server` process serving a 200-tree depth-6 model (target p99
+// HTTP (through the coordinator's model-server client, and through fetch for comparison) to a
+// real `tradewind model-server` process serving a 200-tree depth-6 model (target p99
 // < 3 ms), and the same request's work in-process (features from the candles, the trees, the
 // trading signal; target p99 < 1 ms).
 //
@@ -7,9 +8,13 @@
 //   node dist/bench/model-server.js   (after npm run build)
 //
 // Environment: MS_BENCH_CALLS (HTTP requests measured, default 5000), MS_BENCH_CANDLES
-// (candles per request, default 150).
+// (candles per request, default 150), MS_BENCH_MODEL (serve this model file instead of training
+// the 200-tree one first: e.g. to run the measurement alone at a raised priority, README).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { HttpModelServerClient } from '../src/adapters/model-server-client.js';
+import { WallClock } from '../src/adapters/clock-wall.js';
 import { readCandleFile } from '../src/cli/model-data.js';
 import { candlesFromObjects } from '../src/ml/candles.js';
 import { buildDataset } from '../src/ml/features.js';
@@ -34,10 +39,13 @@ export async function runModelServerBench(log: (s: string) => void) {
   const dir = tempDir('tw-ms-bench-');
   const candles = await readCandleFile(BTC_2024, { limit: 200_000, intervalMs: 300_000 });
   const ds = buildDataset(candles, { horizon: 3 });
-  log(`training a 200-tree depth-6 model on ${ds.rows} rows of 5-minute features...`);
-  const trained = await trainInWorker({ featureNames: ds.featureNames, x: ds.x, y: ds.y, params: { rounds: 200, maxDepth: 6, earlyStoppingRounds: 0, seed: 1 } });
-  const modelFile = join(dir, 'model-200.txt');
-  writeFileSync(modelFile, trained.modelText);
+  let modelFile = process.env.MS_BENCH_MODEL ?? '';
+  if (!modelFile) {
+    log(`training a 200-tree depth-6 model on ${ds.rows} rows of 5-minute features...`);
+    const trained = await trainInWorker({ featureNames: ds.featureNames, x: ds.x, y: ds.y, params: { rounds: 200, maxDepth: 6, earlyStoppingRounds: 0, seed: 1 } });
+    modelFile = join(dir, 'model-200.txt');
+    writeFileSync(modelFile, trained.modelText);
+  }
   const model = (await loadModelFile(modelFile)) as TreeModel;
   const n = candles.close.length;
   const bodies = Array.from({ length: 500 }, (_, i) => {
@@ -62,33 +70,51 @@ export async function runModelServerBench(log: (s: string) => void) {
   const localStats = stats(local);
   log(`in-process (features of ${perRequest} candles + 200 trees + signal): p50 ${localStats.p50Ms} ms, p99 ${localStats.p99Ms} ms`);
 
-  // Over HTTP: one keep-alive client, one request at a time (the coordinator's pattern).
+  // Over HTTP: one request at a time (the coordinator's pattern), through the coordinator's own
+  // client (the model-server adapter: node:http, one kept-alive connection) and, for comparison,
+  // through the global fetch; the two alternate in blocks so that both see the same machine load.
   const server = await startModelServer({ model: modelFile, dataDir: dir });
+  const client = new HttpModelServerClient({ name: 'bench', url: server.url, clock: new WallClock(), timeoutMs: 10_000 });
   try {
+    const viaAdapter = async (i: number) => (await client.predict(bodies[i % bodies.length] as never)).latency_ms;
     const payloads = bodies.map((b) => JSON.stringify(b));
-    const call = async (i: number) => {
+    const viaFetch = async (i: number) => {
       const res = await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payloads[i % payloads.length] as string });
       const body = (await res.json()) as { latency_ms: number };
       if (res.status !== 200) throw new Error(`predict answered ${res.status}`);
       return body.latency_ms;
     };
-    for (let i = 0; i < 1000; i++) await call(i);
+    for (let i = 0; i < 1000; i++) {
+      await viaAdapter(i);
+      await viaFetch(i);
+    }
     const http = new Float64Array(calls);
     const serverSide = new Float64Array(calls);
-    for (let i = 0; i < calls; i++) {
-      const t0 = performance.now();
-      serverSide[i] = (await call(i)) * 1000;
-      http[i] = (performance.now() - t0) * 1000;
+    const fetchHttp = new Float64Array(calls);
+    const block = 250;
+    for (let from = 0; from < calls; from += block) {
+      for (const [times, call] of [[http, viaAdapter], [fetchHttp, viaFetch]] as const) {
+        for (let i = from; i < Math.min(calls, from + block); i++) {
+          const t0 = performance.now();
+          const ms = await call(i);
+          times[i] = (performance.now() - t0) * 1000;
+          if (times === http) serverSide[i] = ms * 1000;
+        }
+      }
     }
     const httpStats = stats(http);
+    const fetchStats = stats(fetchHttp);
     const serverStats = stats(serverSide);
-    log(`HTTP POST /predict (client round trip): p50 ${httpStats.p50Ms} ms, p99 ${httpStats.p99Ms} ms; server-side latency_ms p99 ${serverStats.p99Ms} ms`);
+    log(`HTTP POST /predict through the model-server client (round trip): p50 ${httpStats.p50Ms} ms, p99 ${httpStats.p99Ms} ms; server-side latency_ms p99 ${serverStats.p99Ms} ms`);
+    log(`HTTP POST /predict through the global fetch (round trip): p50 ${fetchStats.p50Ms} ms, p99 ${fetchStats.p99Ms} ms`);
     const result = {
       machine: machineInfo(),
+      loadAverage: loadavg().map((v) => round(v, 2)),
       model: { trees: model.metadata.trees, maxDepth: 6, features: model.metadata.featureNames.length },
       candlesPerRequest: perRequest,
       inProcess: localStats,
       http: httpStats,
+      httpViaFetch: fetchStats,
       serverLatencyMs: serverStats,
       targets: { inProcessP99Ms: 1, httpP99Ms: 3, inProcessMet: localStats.p99Ms < 1, httpMet: httpStats.p99Ms < 3 },
     };
@@ -97,13 +123,14 @@ export async function runModelServerBench(log: (s: string) => void) {
     writeFileSync(join(out, 'model-server-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
+    client.close();
     await server.stop();
   }
 }
 
 if (isMain(import.meta.url)) {
   runModelServerBench((s) => console.log(s)).then(
-    (r) => console.log(JSON.stringify({ inProcess: r.inProcess, http: r.http, targets: r.targets })),
+    (r) => console.log(JSON.stringify({ loadAverage: r.loadAverage, inProcess: r.inProcess, http: r.http, httpViaFetch: r.httpViaFetch, targets: r.targets })),
     (e) => {
       console.error(e);
       process.exit(1);

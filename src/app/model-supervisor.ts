@@ -1,13 +1,13 @@
 /**
  * Runs the ensemble's model servers as child processes and keeps them running: each is launched
  * (through an injected launcher: the CLI spawns `tradewind model-server`), polled on GET /health
- * through its ModelServerClient, reported offline the moment its process exits, and restarted
+ * through its ModelServerPort, reported offline the moment its process exits, and restarted
  * after a backoff that doubles with each quick death (restartMinMs, 2x, 4x ... up to
  * restartMaxMs; a server that stayed up for resetAfterMs starts again from restartMinMs).
  */
 import type { Clock } from '../core/clock.js';
 import type { Cancel, Scheduler } from '../core/ports.js';
-import type { ModelSeedView, ModelServerClient } from '../ml/model-client.js';
+import type { ModelServerPort, ModelStatusView } from '../core/model-server.js';
 
 export interface ModelProcessSpec {
   name: string;
@@ -26,7 +26,7 @@ export interface ChildHandle {
 export interface SupervisorOptions {
   specs: readonly ModelProcessSpec[];
   launch: (spec: ModelProcessSpec) => ChildHandle;
-  client: (spec: ModelProcessSpec) => ModelServerClient;
+  client: (spec: ModelProcessSpec) => ModelServerPort;
   clock: Clock;
   scheduler: Scheduler;
   healthEveryMs: number;
@@ -42,7 +42,7 @@ type ProcessState = 'starting' | 'running' | 'restarting' | 'stopped';
 
 interface Member {
   spec: ModelProcessSpec;
-  client: ModelServerClient;
+  client: ModelServerPort;
   child: ChildHandle | null;
   state: ProcessState;
   restarts: number;
@@ -54,7 +54,7 @@ interface Member {
   pendingRestart: Cancel | null;
 }
 
-export interface SupervisedModel extends ModelSeedView {
+export interface SupervisedModel extends ModelStatusView {
   port: number;
   pid: number | null;
   process: ProcessState;
@@ -79,7 +79,7 @@ export class ModelSupervisor {
   }
 
   /** The clients, for callers that ask the servers (the coordinator). */
-  clients(): ModelServerClient[] {
+  clients(): ModelServerPort[] {
     return this.members.map((m) => m.client);
   }
 
@@ -130,7 +130,10 @@ export class ModelSupervisor {
         killTimer();
       }),
     );
-    for (const m of this.members) m.state = 'stopped';
+    for (const m of this.members) {
+      m.state = 'stopped';
+      m.client.close();
+    }
   }
 
   private launch(m: Member): void {

@@ -6,13 +6,13 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { HttpModelServerClient } from '../adapters/model-server-client.js';
 import { SqliteCoordinatorStore } from '../adapters/store-sqlite/coordinator-store.js';
 import { listenCoordinatorWs, listenMetrics, type Listening } from '../api/coordinator-servers.js';
 import { EnsembleCoordinator, type CoordinatorSettings } from '../app/ensemble/coordinator.js';
 import { CoordinatorMetrics } from '../app/ensemble/coordinator-metrics.js';
 import { ProcessSampler, statusUpdate, welcomeMessage } from '../app/ensemble/coordinator-status.js';
 import { CoordinatorStream } from '../app/ensemble/coordinator-stream.js';
-import { HttpModelClient } from '../app/ensemble/model-client.js';
 import type { Clock } from '../core/clock.js';
 import { matchInstrumentSymbol } from '../core/market-data.js';
 import type { Scheduler } from '../core/ports.js';
@@ -109,10 +109,13 @@ export function createCoordinator(o: {
   const log = o.log.child({ component: 'coordinator' });
   const journal = new SqliteCoordinatorStore(join(o.dataDir, 'coordinator.db'));
   const metrics = new CoordinatorMetrics();
+  // The model servers `tradewind start` runs (loopback, a configured port) get their API token; it is never sent elsewhere.
+  const supervisedPorts = new Set(config.modelServers.servers.map((s) => s.port));
+  const tokenFor = (host: string, port: number) => (config.modelServers.token && isLoopback(host) && supervisedPorts.has(port) ? { token: config.modelServers.token } : {});
   const models = e.model_endpoints
     .filter((m) => m.enabled)
     .map((m) => ({
-      client: new HttpModelClient({ name: m.name, url: `http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}`, clock: o.clock, timeoutMs: Math.round(config.timing.model_timeout * 1000) }),
+      client: new HttpModelServerClient({ name: m.name, url: `http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}`, clock: o.clock, timeoutMs: Math.round(config.timing.model_timeout * 1000), ...tokenFor(m.host, m.port) }),
       weight: m.weight,
     }));
   const candles = () => kernel.data.history(settings.symbol, timeframeMs);
@@ -166,6 +169,7 @@ export function createCoordinator(o: {
       coordinator.stop();
       stream.close();
       for (const l of listening.splice(0)) await l.close();
+      for (const m of models) m.client.close();
       journal.close();
     },
   };

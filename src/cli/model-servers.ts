@@ -10,10 +10,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { HttpModelServerClient } from '../adapters/model-server-client.js';
 import type { Clock } from '../core/clock.js';
 import type { Scheduler } from '../core/ports.js';
 import { ModelSupervisor, type ChildHandle, type ModelProcessSpec } from '../app/model-supervisor.js';
-import { ModelServerClient } from '../ml/model-client.js';
 import { ConfigError } from './config.js';
 import type { TradewindConfig } from './config-schema.js';
 
@@ -63,7 +63,7 @@ export function createModelSupervisor(o: { config: TradewindConfig; dataDir: str
   return new ModelSupervisor({
     specs: modelServerSpecs(o.config),
     launch,
-    client: (spec) => new ModelServerClient({ name: spec.name, url: `http://${host}:${spec.port}`, clock: o.clock, timeoutMs: ms.timeoutMs, ...(ms.token ? { token: ms.token } : {}) }),
+    client: (spec) => new HttpModelServerClient({ name: spec.name, url: `http://${host}:${spec.port}`, clock: o.clock, timeoutMs: ms.timeoutMs, ...(ms.token ? { token: ms.token } : {}) }),
     clock: o.clock,
     scheduler: o.scheduler,
     healthEveryMs: ms.healthIntervalMs,

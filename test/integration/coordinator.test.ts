@@ -24,6 +24,8 @@ interface Rig {
   dir: TempDir;
   servers: LoopbackModelServer[];
   run: RunningCoordinator;
+  /** The coordinator's alerts (Telegram's input, by the seed's alert levels). */
+  alerts: { level: string; text: string }[];
   /** Feeds the next real minute as four prints (open, high, low, close). */
   minute(): void;
   /** One print at `price` a second after the last one. */
@@ -62,7 +64,8 @@ async function rig(over: { ensemble?: object; safety?: object; trading?: object 
     },
     safety: { ...base.safety, ...over.safety },
   };
-  const run = createCoordinator({ config, kernels: new Map([['paper', h.kernel]]), dataDir: dir.dir, clock, scheduler: manual, log: pino({ level: 'silent' }) });
+  const alerts: { level: string; text: string }[] = [];
+  const run = createCoordinator({ config, kernels: new Map([['paper', h.kernel]]), dataDir: dir.dir, clock, scheduler: manual, log: pino({ level: 'silent' }), notify: (level, text) => alerts.push({ level, text }) });
   let t = clock.now();
   let k = 0;
   return {
@@ -70,6 +73,7 @@ async function rig(over: { ensemble?: object; safety?: object; trading?: object 
     dir,
     servers,
     run,
+    alerts,
     minute: () => {
       const b = bars[k++ % bars.length] as (typeof bars)[number];
       const start = Math.ceil((t + 1) / MIN) * MIN;
@@ -135,6 +139,7 @@ describe('ensemble coordinator with real models over HTTP', () => {
     const filled = r.h.store.listOrders({ limit: 10 }).find((o) => o.id === entry.id)!;
     assert.equal(filled.status, 'filled');
     assert.equal(r.run.coordinator['d'].journal.openTrades()[0]?.entry_price, filled.avgFillPrice);
+    assert.ok(r.alerts.some((a) => a.level === 'TRADE' && a.text.startsWith(`${d.decision.action} `)), JSON.stringify(r.alerts));
     const text = await r.run.metrics.text();
     assert.match(text, /coordinator_heartbeat_total 1\b/);
     assert.match(text, new RegExp(`coordinator_trades_total\\{action="${d.decision.action}"\\} 1\\b`));
@@ -162,6 +167,7 @@ describe('ensemble coordinator with real models over HTTP', () => {
     assert.equal(r.h.store.listOrders({ limit: 10 }).filter((o) => o.botId === 'ensemble').length, 0, 'no entry while the breaker is active');
     const events = r.run.coordinator['d'].journal.recentEvents(20);
     assert.ok(events.some((e) => e.event_type === 'CIRCUIT_BREAKER' && e.message.includes('too few models online')));
+    assert.ok(r.alerts.some((a) => a.level === 'CIRCUIT_BREAKER' && a.text.includes('too few models online')), JSON.stringify(r.alerts));
     assert.match(await r.run.metrics.text(), /coordinator_errors_total 1\b/);
   });
 

@@ -89,23 +89,60 @@ const decode = (text: string): number[] => (JSON.parse(text) as (number | null)[
 export class ModelServerStore {
   private readonly db: Database.Database;
   private readonly insertPrediction: Database.Statement;
+  private readonly writePending: () => void;
+  private pending: PredictionRecord[] = [];
+  private flushScheduled: NodeJS.Timeout | null = null;
 
   constructor(
     file: string,
     /** Predictions kept for matching feedback (the oldest are dropped). */
     private readonly keepPredictions = 50_000,
+    private readonly batchMs = 100,
+    private readonly batchRows = 256,
   ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     migrate(this.db, MIGRATIONS);
     this.insertPrediction = this.db.prepare(`INSERT INTO predictions (ts, trade_id, close, features, action, probability, model_version) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    const prune = this.db.prepare(`DELETE FROM predictions WHERE id <= ?`);
+    this.writePending = this.db.transaction(() => {
+      const rows = this.pending;
+      this.pending = [];
+      for (const p of rows) {
+        const id = Number(this.insertPrediction.run(p.ts, p.tradeId, p.close, encode(p.features), p.action, p.probability, p.modelVersion).lastInsertRowid);
+        if (id % 1000 === 0) prune.run(id - this.keepPredictions);
+      }
+    });
   }
 
-  recordPrediction(p: PredictionRecord): number {
-    const id = Number(this.insertPrediction.run(p.ts, p.tradeId, p.close, encode(p.features), p.action, p.probability, p.modelVersion).lastInsertRowid);
-    if (id % 1000 === 0) this.db.prepare(`DELETE FROM predictions WHERE id <= ?`).run(id - this.keepPredictions);
-    return id;
+  /**
+   * Keeps a prediction's features for matching later feedback. The write is deferred and
+   * batched: one transaction for what came in during `batchMs` (or `batchRows` rows), so no
+   * SQLite commit (nor a WAL checkpoint now and then) is inside a prediction's answer time and a
+   * steady stream of predictions costs one commit per batch, not one each. Every read below
+   * writes what is pending first, and close() does too; a crash loses at most one batch.
+   */
+  recordPrediction(p: PredictionRecord): void {
+    this.pending.push(p);
+    if (this.pending.length === this.batchRows) {
+      // A full batch goes out at the next turn (not now: the caller is still building its answer).
+      if (this.flushScheduled) clearTimeout(this.flushScheduled);
+      this.flushScheduled = setTimeout(() => this.flush(), 0);
+      return;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = setTimeout(() => this.flush(), this.batchMs);
+      // A pending batch never keeps the process alive; close() writes it.
+      this.flushScheduled.unref();
+    }
+  }
+
+  /** Writes the pending predictions now. */
+  flush(): void {
+    if (this.flushScheduled) clearTimeout(this.flushScheduled);
+    this.flushScheduled = null;
+    if (this.pending.length > 0) this.writePending();
   }
 
   /**
@@ -114,6 +151,7 @@ export class ModelServerStore {
    * (relative) of the entry price. Returns whether it was matched (only matched rows train).
    */
   recordFeedback(f: FeedbackRecord, windowMs: number, priceTolerance: number): { id: number; matched: boolean } {
+    this.flush();
     return this.db.transaction(() => {
       type Row = { id: number; features: string };
       const byTrade = this.db.prepare(`SELECT id, features FROM predictions WHERE trade_id = ? ORDER BY id DESC LIMIT 1`).get(f.tradeId) as Row | undefined;
@@ -157,7 +195,14 @@ export class ModelServerStore {
     return r ? { version: r.version, file: r.file, createdAt: r.created_at, baseSha: r.base_sha, samples: r.samples, validAuc: r.valid_auc } : null;
   }
 
+  /** Predictions stored so far (pending ones included). */
+  predictionCount(): number {
+    this.flush();
+    return (this.db.prepare(`SELECT count(*) AS n FROM predictions`).get() as { n: number }).n;
+  }
+
   close(): void {
+    this.flush();
     this.db.close();
   }
 }

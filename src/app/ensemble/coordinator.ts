@@ -10,6 +10,7 @@ import { isoTime, utcDayStart, type Clock } from '../../core/clock.js';
 import type { CoordinatorJournal, EventSeverity } from '../../core/coordinator-journal.js';
 import { decideEnsemble, nextStep, planEntry, type EnsembleDecision, type EnsembleRules, type ModelVote, type SizingRules } from '../../core/ensemble.js';
 import type { KernelEvent } from '../../core/events.js';
+import type { ModelServerPort, PredictRequest } from '../../core/model-server.js';
 import type { Bar } from '../../core/market.js';
 import type { AccountView, Position } from '../../core/portfolio-types.js';
 import type { Cancel, Scheduler } from '../../core/ports.js';
@@ -17,7 +18,6 @@ import type { EntryIntent } from '../../engine/risk-engine.js';
 import type { EntryResult } from '../../engine/strategy.js';
 import { CircuitBreaker, type BreakerState, type SafetyRules } from './circuit-breaker.js';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
-import type { EnsembleModelClient, PredictRequest } from './model-client.js';
 import { predictRequest } from './predict-request.js';
 
 export interface CoordinatorSettings {
@@ -39,7 +39,7 @@ export interface CoordinatorSettings {
 }
 
 export interface WeightedModel {
-  client: EnsembleModelClient;
+  client: ModelServerPort;
   weight: number;
 }
 
@@ -88,6 +88,8 @@ export class EnsembleCoordinator {
   private busy = false;
   private last: LastDecision | null = null;
   private breakerState: BreakerState = { active: false, reasons: [] };
+  /** Entry orders refused or cancelled before their trade was journaled (order id -> how). */
+  private readonly endedBeforeJournal = new Map<string, string>();
   private readonly timer: () => number;
 
   constructor(private readonly d: CoordinatorDeps) {
@@ -221,6 +223,7 @@ export class EnsembleCoordinator {
       this.event('DRY_RUN_ORDER', 'INFO', text);
       return { riskApproved: true, outcome: text, acted: decision.action };
     }
+    this.endedBeforeJournal.clear();
     const result = this.d.submitOrder({
       symbol: s.symbol,
       side: plan.side,
@@ -230,14 +233,24 @@ export class EnsembleCoordinator {
       takeProfit: plan.takeProfit,
       reason: `ensemble ${decision.action} ${decision.confidence.toFixed(3)} (${decision.responding} models)`,
     });
+    const early = result.ok ? this.endedBeforeJournal.get(result.orderId) : undefined;
+    // Only this call's orders can end before their trade is journaled: nothing is kept past it.
+    this.endedBeforeJournal.clear();
     if (!result.ok) {
       this.event('ORDER_REFUSED', 'WARNING', `entry ${plan.side} refused: ${result.reason}`);
       return { riskApproved: false, outcome: `refused: ${result.reason}`, acted: 'hold' };
     }
-    this.d.journal.openTrade(
+    const tradeId = this.d.journal.openTrade(
       { timestamp: isoTime(this.d.clock.now()), symbol: s.requestSymbol, side: plan.side === 'long' ? 'LONG' : 'SHORT', entry_price: price, quantity: result.qty, ensemble_confidence: decision.confidence, model_count: decision.responding },
       result.orderId,
     );
+    if (early !== undefined) {
+      // Accepted by the risk engine, then refused by the broker within the same call (a venue that
+      // is disconnected): without this, the open trade would block every later entry.
+      this.d.journal.cancelTrade(tradeId);
+      this.event('TRADE_CANCELLED', 'WARNING', `entry order ${result.orderId} ${early}`);
+      return { riskApproved: false, outcome: `entry order ${result.orderId} ${early}`, acted: 'hold' };
+    }
     const text = `${plan.side} ${result.qty} ${s.symbol} at ~${price} (order ${result.orderId}), stop ${plan.stopPrice.toFixed(2)}, target ${plan.takeProfit.toFixed(2)}`;
     this.event('TRADE_OPENED', 'INFO', text);
     this.d.notify?.('TRADE', text);
@@ -251,9 +264,13 @@ export class EnsembleCoordinator {
       if (t && t.status === 'OPEN' && e.order.avgFillPrice !== null) this.d.journal.setEntryPrice(t.id, e.order.avgFillPrice, e.order.filledQty);
     } else if (e.type === 'order' && e.order.botId === botId && e.order.purpose === 'entry' && (e.order.status === 'rejected' || e.order.status === 'cancelled') && e.order.filledQty === 0) {
       const t = this.d.journal.tradeOfOrder(e.order.id);
+      const how = `${e.order.status}${e.order.reason ? `: ${e.order.reason}` : ''}`;
       if (t && t.status === 'OPEN') {
         this.d.journal.cancelTrade(t.id);
-        this.event('TRADE_CANCELLED', 'WARNING', `entry order ${e.order.id} ${e.order.status}${e.order.reason ? `: ${e.order.reason}` : ''}`);
+        this.event('TRADE_CANCELLED', 'WARNING', `entry order ${e.order.id} ${how}`);
+      } else if (!t) {
+        // Still inside submitOrder: act() cancels the trade once it is journaled.
+        this.endedBeforeJournal.set(e.order.id, how);
       }
     } else if (e.type === 'trade-closed' && e.trade.botId === botId) {
       this.onTradeClosed(e.trade.exitPrice, e.trade.netPnl, e.trade.closedAt, e.trade.openedAt);

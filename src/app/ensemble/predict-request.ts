@@ -1,7 +1,7 @@
 import type { Bar } from '../../core/market.js';
 import { candlesFromBars } from '../../ml/candles.js';
 import { featureColumns } from '../../ml/features.js';
-import type { PredictRequest } from './model-client.js';
+import type { PredictRequest } from '../../core/model-server.js';
 
 const INDICATORS = ['rsi_14', 'macd_12_26_9', 'macds_12_26_9', 'bbpos_20_2', 'atr_14'] as const;
 
