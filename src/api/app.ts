@@ -36,6 +36,8 @@ import { deskRoutes } from './routes-desk.js';
 import type { RenkoDesk } from '../app/renko-desk/desk.js';
 import { backtestRoutes } from './routes-backtests.js';
 import type { BacktestJobs } from '../app/backtest-jobs.js';
+import { sweepRoutes } from './routes-sweeps.js';
+import type { SweepService } from '../app/sweep-service.js';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,6 +86,8 @@ export interface ApiOptions {
   desk?: RenkoDesk;
   /** Backtest jobs in worker threads: /api/backtests. */
   backtests?: BacktestJobs;
+  /** Parameter sweeps (Redis workers or local threads): /api/sweeps. */
+  sweeps?: SweepService;
   /** Kernel bar history for the dashboard's charts: GET /api/bars. */
   bars?: BarSource;
   /** Seed 002's trading API over every account: /api/health/ and /api/v1/trading/*. */
@@ -195,6 +199,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (options.upload) await uploadRoutes(scope, options.upload);
     if (desk) await deskRoutes(scope, desk);
     if (options.backtests) await backtestRoutes(scope, options.backtests);
+    if (options.sweeps) await sweepRoutes(scope, options.sweeps);
     if (options.bars) await barRoutes(scope, options.bars);
     if (options.ensembleModels) await ensembleRoutes(scope, options.ensembleModels);
     if (options.accounts) accountRoutes(scope, options.accounts);
