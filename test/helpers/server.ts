@@ -66,7 +66,7 @@ class OutputBuffer {
 }
 
 /** Starts the real server process (`tradewind start`) on a free port. */
-export async function startServer(options: { dataDir?: string; config?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<ServerHandle> {
+export async function startServer(options: { dataDir?: string; config?: string; env?: Record<string, string>; args?: string[]; startTimeoutMs?: number } = {}): Promise<ServerHandle> {
   const dataDir = options.dataDir ?? tempDir();
   const args = [bin, 'start', '--port', '0', '--data-dir', dataDir, ...(options.config ? ['--config', options.config] : []), ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, {
@@ -79,7 +79,11 @@ export async function startServer(options: { dataDir?: string; config?: string; 
   proc.stdout?.on('data', (d: Buffer) => out.add(d.toString()));
   proc.stderr?.on('data', (d: Buffer) => out.add(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${out.text()}`)), 20_000);
+    const timeoutMs = options.startTimeoutMs ?? 20_000;
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // not left running (its pipes would keep the test process alive)
+      reject(new Error(`server did not start in ${timeoutMs / 1000} s:\n${out.text()}`));
+    }, timeoutMs);
     const check = () => {
       const m = /listening on (http:\/\/\S+)/.exec(out.text());
       if (m?.[1]) {

@@ -4,6 +4,13 @@ import type { Logger } from 'pino';
 import { SweepTaskRefused, type SweepTask } from '../../core/sweep-queue.js';
 import { SWEEP_TTL_S, bullConnection, sweepKeys } from './sweep-keys.js';
 
+/** KEYS: the sweep's meta hash, the results (or errors) hash; ARGV: index, value, ttl. */
+const RECORD_IF_RUNNING = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return -1 end
+local added = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return added`;
+
 export interface BullSweepWorkerOptions<Config, Result> {
   url: string;
   keyPrefix: string;
@@ -52,8 +59,9 @@ export class BullSweepWorker<Config, Result> {
       const [results = 0, errors = 0, total = Infinity] = replies;
       if (results + errors >= total) await this.redis.hsetnx(keys.meta(sweepId), 'finishedAt', o.now());
     };
+    // Checked and written in one step, so a sweep cancelled meanwhile gets nothing recorded after its cancel.
     const record = async (key: string, task: SweepTask<Config>, value: string) => {
-      await this.redis.multi().hsetnx(key, String(task.index), value).expire(key, SWEEP_TTL_S).exec();
+      await this.redis.eval(RECORD_IF_RUNNING, 2, keys.meta(task.sweepId), key, String(task.index), value, SWEEP_TTL_S);
       await finishIfLast(task.sweepId);
     };
     this.worker = new Worker<SweepTask<Config>>(
@@ -67,14 +75,14 @@ export class BullSweepWorker<Config, Result> {
         this.stats_.active++;
         try {
           const result = await o.run(task);
-          if (await stillRunning(task.sweepId)) await record(keys.results(task.sweepId), task, JSON.stringify(result));
+          await record(keys.results(task.sweepId), task, JSON.stringify(result));
           this.stats_.processed++;
           return 'recorded';
         } catch (error) {
           // A backtest that throws fails the same way on every worker: recorded, not retried.
           const message = error instanceof SweepTaskRefused || error instanceof Error ? error.message : String(error);
           o.log.warn({ component: 'worker', sweep: task.sweepId, index: task.index, err: message }, 'sweep point failed');
-          if (await stillRunning(task.sweepId)) await record(keys.errors(task.sweepId), task, message);
+          await record(keys.errors(task.sweepId), task, message);
           this.stats_.failed++;
           return 'failed';
         } finally {
