@@ -28,8 +28,11 @@ export async function startWorker(options: { args?: string[]; env: Record<string
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const started = await new Promise<{ name: string; health: string }>((resolve, reject) => {
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    const timer = setTimeout(() => reject(new Error(`worker did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timeoutMs = options.timeoutMs ?? 180_000;
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // not left running (its pipes would keep the caller alive)
+      reject(new Error(`worker did not start in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const check = () => {
       const m = /tradewind worker (\S+) taking sweep points .*; health (http:\/\/\S+)/.exec(out);
       if (m?.[1] && m[2]) {

@@ -165,7 +165,7 @@ describe('distributed sweeps: tradewind worker processes on Redis (BullMQ)', { s
 
     assert.equal((await post({ grid: 'fast=5..x', data: { file: 'btc.csv.gz' } })).status, 422);
     assert.equal((await post({ grid: 'fast=5..6', data: { file: '../../etc/passwd' } })).status, 403);
-    assert.equal((await post({ grid: 'fast=5..6', data: { file: 'btc.csv.gz' }, rank: 'luck' })).status, 400);
+    assert.equal((await post({ grid: 'fast=5..6', data: { file: 'btc.csv.gz' }, rank: 'luck' })).status, 422);
     assert.equal((await getJson(`${api}/sw-000000000000`)).status, 404);
 
     if (!workers.some((w) => w.proc.exitCode === null && w.proc.signalCode === null)) workers.push(await startWorker({ args: fastRetry, env }));
