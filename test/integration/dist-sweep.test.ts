@@ -173,8 +173,10 @@ describe('distributed sweeps: tradewind worker processes on Redis (BullMQ)', { s
     assert.equal(started.status, 202, JSON.stringify(started.body));
     assert.equal(started.body.where, 'redis');
     assert.equal(started.body.progress.total, 4);
+    const sweepUrl = `${server.url}${started.body.url}`;
+    assert.equal(started.body.url, `/api/sweeps/${started.body.sweep_id}`);
     const done = await waitFor('the sweep done', async () => {
-      const r = await getJson<SweepView>(`${started.body.url}?top=0`);
+      const r = await getJson<SweepView>(`${sweepUrl}?top=0`);
       assert.equal(r.status, 200);
       return r.body.state === 'done' ? r.body : null;
     }, 300_000, 100);
@@ -182,22 +184,23 @@ describe('distributed sweeps: tradewind worker processes on Redis (BullMQ)', { s
     assert.equal(done.rank_by, 'returnPct');
     assert.deepEqual(done.results.map(key).sort(), ['5/20', '5/21', '6/20', '6/21']);
     for (let i = 1; i < done.results.length; i++) assert.ok((done.results[i - 1] as SweepResult).returnPct >= (done.results[i] as SweepResult).returnPct, 'ranked best first');
-    const top1 = await getJson<SweepView>(`${started.body.url}?top=1`);
+    const top1 = await getJson<SweepView>(`${sweepUrl}?top=1`);
     assert.deepEqual(top1.body.results.map(key), [key(done.results[0] as SweepResult)]);
-    assert.equal((await getJson(started.body.url, { method: 'DELETE' })).status, 409, 'a finished sweep cannot be cancelled');
+    assert.equal((await getJson(sweepUrl, { method: 'DELETE' })).status, 409, 'a finished sweep cannot be cancelled');
 
     // With no worker connected a sweep stays queued: DELETE cancels it and empties its queue.
     for (const w of workers) await w.stop();
     for (const viaPost of [false, true]) {
       const queued = await post({ grid: 'fast=5..9,slow=20..24', data: { file: 'btc.csv.gz' } });
       assert.equal(queued.status, 202);
-      const cancelled = viaPost ? await post({}, `${queued.body.url}/cancel`) : await getJson<SweepView>(queued.body.url, { method: 'DELETE' });
+      const queuedUrl = `${server.url}${queued.body.url}`;
+      const cancelled = viaPost ? await post({}, `${queuedUrl}/cancel`) : await getJson<SweepView>(queuedUrl, { method: 'DELETE' });
       assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
       assert.equal(cancelled.body.state, 'cancelled');
       assert.equal(cancelled.body.progress.done, 0);
       const left = (await queue.getJobs(['wait', 'prioritized', 'delayed'])).filter((j) => String(j.id).startsWith(queued.body.sweep_id));
       assert.equal(left.length, 0);
-      assert.equal((await getJson<SweepView>(queued.body.url)).body.state, 'cancelled');
+      assert.equal((await getJson<SweepView>(queuedUrl)).body.state, 'cancelled');
     }
   });
 });
