@@ -7,7 +7,7 @@
 //
 // Environment: BENCH_DIST_SWEEP_GRID ("fast=5..12,slow=20..29"), BENCH_DIST_SWEEP_FILE (the
 // one-week sample in samples/), BENCH_DIST_SWEEP_ROUNDS (1), TEST_REDIS_URL.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -29,7 +29,19 @@ export interface DistSweepBenchResult {
   /** Per worker count: wall seconds of each round, and the best round's points/s. */
   wallS: Record<'1' | '2', number[]>;
   pointsPerS: Record<'1' | '2', number>;
+  /** CPU seconds the workers used per wall second of each round: the cores the machine gave them. */
+  coresUsed: Record<'1' | '2', number[]>;
   speedup: number;
+}
+
+/** CPU seconds a process (all its threads) has used, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100/s)
+  } catch {
+    return null;
+  }
 }
 
 async function timedSweep(service: SweepService, grid: string, file: string): Promise<{ seconds: number; points: number }> {
@@ -55,6 +67,8 @@ export async function runDistSweepBench(log: (s: string) => void = console.log):
   const service = new SweepService({ queue, fingerprint: hashFile, dataDir: null, instruments: BUILTIN_INSTRUMENTS });
   const workers: WorkerHandle[] = [];
   const wallS: Record<'1' | '2', number[]> = { '1': [], '2': [] };
+  const coresUsed: Record<'1' | '2', number[]> = { '1': [], '2': [] };
+  const workersCpu = () => workers.reduce((sum, w) => sum + (cpuSeconds(w.proc.pid) ?? Number.NaN), 0);
   let points = 0;
   try {
     for (const n of [1, 2] as const) {
@@ -62,10 +76,13 @@ export async function runDistSweepBench(log: (s: string) => void = console.log):
       // Warm-up: every worker loads the data (through the shared columnar cache) before timing.
       await timedSweep(service, `fast=5,slow=${Array.from({ length: 2 * n }, (_, i) => 20 + i).join('|')}`, file);
       for (let r = 0; r < rounds; r++) {
+        const cpu0 = workersCpu();
         const run = await timedSweep(service, grid, file);
+        const cores = (workersCpu() - cpu0) / run.seconds;
         points = run.points;
         wallS[String(n) as '1' | '2'].push(round(run.seconds, 2));
-        log(`  ${n} worker${n === 1 ? ' ' : 's'}: ${run.points} points in ${run.seconds.toFixed(2)} s = ${(run.points / run.seconds).toFixed(2)} points/s`);
+        coresUsed[String(n) as '1' | '2'].push(round(cores, 2));
+        log(`  ${n} worker${n === 1 ? ' ' : 's'}: ${run.points} points in ${run.seconds.toFixed(2)} s = ${(run.points / run.seconds).toFixed(2)} points/s; the workers got ${cores.toFixed(2)} cores`);
       }
     }
   } finally {
@@ -78,7 +95,7 @@ export async function runDistSweepBench(log: (s: string) => void = console.log):
   const pointsPerS = { '1': round(points / Math.min(...wallS['1']), 2), '2': round(points / Math.min(...wallS['2']), 2) };
   const speedup = round(pointsPerS['2'] / pointsPerS['1'], 2);
   log(`  best: 1 worker ${pointsPerS['1']} points/s, 2 workers ${pointsPerS['2']} points/s: ${speedup}x`);
-  return { grid, file, points, wallS, pointsPerS, speedup };
+  return { grid, file, points, wallS, pointsPerS, coresUsed, speedup };
 }
 
 if (isMain(import.meta.url)) {

@@ -4,11 +4,17 @@ import type { Logger } from 'pino';
 import { SweepTaskRefused, type SweepTask } from '../../core/sweep-queue.js';
 import { SWEEP_TTL_S, bullConnection, sweepKeys } from './sweep-keys.js';
 
-/** KEYS: the sweep's meta hash, the results (or errors) hash; ARGV: index, value, ttl. */
+/**
+ * KEYS: the sweep's meta hash, the hash to write (results or errors), the results hash, the
+ * errors hash; ARGV: index, value, ttl, now. Writes once per index while the sweep runs, and
+ * stamps finishedAt when it was the last point.
+ */
 const RECORD_IF_RUNNING = `
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return -1 end
 local added = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
+local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '0')
+if redis.call('HLEN', KEYS[3]) + redis.call('HLEN', KEYS[4]) >= total then redis.call('HSETNX', KEYS[1], 'finishedAt', ARGV[4]) end
 return added`;
 
 export interface BullSweepWorkerOptions<Config, Result> {
@@ -54,15 +60,9 @@ export class BullSweepWorker<Config, Result> {
     this.redis = bullConnection(o.url, `tradewind:worker:${o.name}`);
     this.redis.on('error', () => {});
     const stillRunning = async (sweepId: string) => (await this.redis.hget(keys.meta(sweepId), 'state')) === 'running';
-    const finishIfLast = async (sweepId: string) => {
-      const replies = ((await this.redis.multi().hlen(keys.results(sweepId)).hlen(keys.errors(sweepId)).hget(keys.meta(sweepId), 'total').exec()) ?? []).map(([, v]) => Number(v));
-      const [results = 0, errors = 0, total = Infinity] = replies;
-      if (results + errors >= total) await this.redis.hsetnx(keys.meta(sweepId), 'finishedAt', o.now());
-    };
     // Checked and written in one step, so a sweep cancelled meanwhile gets nothing recorded after its cancel.
     const record = async (key: string, task: SweepTask<Config>, value: string) => {
-      await this.redis.eval(RECORD_IF_RUNNING, 2, keys.meta(task.sweepId), key, String(task.index), value, SWEEP_TTL_S);
-      await finishIfLast(task.sweepId);
+      await this.redis.eval(RECORD_IF_RUNNING, 4, keys.meta(task.sweepId), key, keys.results(task.sweepId), keys.errors(task.sweepId), String(task.index), value, SWEEP_TTL_S, o.now());
     };
     this.worker = new Worker<SweepTask<Config>>(
       keys.queue,
