@@ -8,7 +8,7 @@ import { RANK_METRICS, rank, type RankMetric, type SweepResult } from '../backte
 import { isoTime } from '../core/clock.js';
 import type { Instrument } from '../core/instruments.js';
 import { matchInstrumentSymbol } from '../core/market-data.js';
-import type { SweepQueue, SweepSnapshot } from '../core/sweep-queue.js';
+import { SweepQueueUnavailable, type SweepQueue, type SweepSnapshot } from '../core/sweep-queue.js';
 
 /** POST /api/sweeps (and `tradewind sweep`), as JSON. */
 export interface SweepRequest {
@@ -27,7 +27,7 @@ export interface SweepRequest {
 
 export class SweepRequestError extends Error {
   constructor(
-    readonly status: 403 | 404 | 409 | 422,
+    readonly status: 403 | 404 | 409 | 422 | 503,
     message: string,
   ) {
     super(message);
@@ -97,7 +97,7 @@ export class SweepService {
     const configs: BacktestConfig[] = specs.map((s) => ({ instrument: symbol, strategy: s, cash: req.cash ?? 1_000_000, feeRate: req.fee ?? 0, slippageTicks: req.slippage ?? 0 }));
     const id = `sw-${randomBytes(6).toString('hex')}`;
     const data = { path, sha256, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(limit !== undefined ? { limit } : {}) };
-    await this.deps.queue.start(id, data, configs, { rankBy: by, grid: req.grid, skipped, file: req.data.file });
+    await unavailable503(() => this.deps.queue.start(id, data, configs, { rankBy: by, grid: req.grid, skipped, file: req.data.file }));
     return this.view(id);
   }
 
@@ -109,12 +109,12 @@ export class SweepService {
   async cancel(id: string): Promise<SweepView> {
     const snap = await this.snapshot(id);
     if (snap.record.state !== 'running') throw new SweepRequestError(409, `sweep ${id} already finished (${snap.record.state})`);
-    await this.deps.queue.cancel(id);
+    await unavailable503(() => this.deps.queue.cancel(id));
     return this.view(id, 10);
   }
 
   private async snapshot(id: string): Promise<SweepSnapshot<SweepResult>> {
-    const snap = await this.deps.queue.snapshot(id);
+    const snap = await unavailable503(() => this.deps.queue.snapshot(id));
     if (!snap) throw new SweepRequestError(404, `sweep ${id} not found`);
     return snap;
   }
@@ -173,3 +173,12 @@ const isFile = (p: string): boolean => {
     return false;
   }
 };
+
+async function unavailable503<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof SweepQueueUnavailable) throw new SweepRequestError(503, error.message);
+    throw error;
+  }
+}

@@ -61,3 +61,8 @@ export interface SweepQueue<Config, Result> {
 export class SweepTaskRefused extends Error {
   override name = 'SweepTaskRefused';
 }
+
+/** The queue's store (Redis) does not answer: nothing was started or changed. */
+export class SweepQueueUnavailable extends Error {
+  override name = 'SweepQueueUnavailable';
+}

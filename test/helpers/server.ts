@@ -79,7 +79,7 @@ export async function startServer(options: { dataDir?: string; config?: string; 
   proc.stdout?.on('data', (d: Buffer) => out.add(d.toString()));
   proc.stderr?.on('data', (d: Buffer) => out.add(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timeoutMs = options.startTimeoutMs ?? 20_000;
+    const timeoutMs = options.startTimeoutMs ?? Number(process.env.TEST_SERVER_START_MS ?? 20_000); // a loaded machine may need more
     const timer = setTimeout(() => {
       proc.kill('SIGKILL'); // not left running (its pipes would keep the test process alive)
       reject(new Error(`server did not start in ${timeoutMs / 1000} s:\n${out.text()}`));

@@ -8,6 +8,10 @@ import { SweepRunner } from '../../src/backtest/sweep-runner.js';
 import type { SmaCrossSpec } from '../../src/backtest/strategies.js';
 import { BUILTIN_INSTRUMENTS } from '../../src/core/instruments.js';
 import { repoRoot, tempDir, waitFor } from '../helpers/server.js';
+import { closedPort } from '../helpers/redis.js';
+import { BullSweepQueue } from '../../src/adapters/bullmq/bull-sweep-queue.js';
+import type { BacktestConfig } from '../../src/backtest/backtester.js';
+import type { SweepResult } from '../../src/backtest/sweep.js';
 
 // The sweep service on the local queue (no Redis): validation, progress, ranking, cancel.
 const sample = join(repoRoot, 'samples', 'BTCUSDT-1m-2025-01-01_07.csv.gz');
@@ -63,5 +67,20 @@ describe('SweepService on the local worker-thread queue', () => {
     assert.equal(afterwards.state, 'cancelled');
     assert.equal(afterwards.progress.done, cancelled.progress.done, 'nothing recorded after the cancel');
     assert.ok(afterwards.progress.done <= 1, 'at most the point already running when it was cancelled');
+  });
+});
+
+describe('SweepService on Redis that does not answer', () => {
+  it('refuses with 503 within seconds instead of waiting for Redis', { timeout: 60_000 }, async () => {
+    const queue = new BullSweepQueue<BacktestConfig, SweepResult>({ url: `redis://127.0.0.1:${await closedPort()}`, keyPrefix: 'tw_unreachable:', now: () => Date.now() });
+    const service = new SweepService({ queue, fingerprint: hashFile, dataDir: null, instruments: BUILTIN_INSTRUMENTS });
+    try {
+      const t0 = Date.now();
+      await assert.rejects(service.start({ grid: 'fast=5,slow=20', data: { file: sample } }), (e: unknown) => e instanceof SweepRequestError && e.status === 503 && /Redis does not answer/.test(e.message));
+      await assert.rejects(service.view('sw-000000000000'), (e: unknown) => e instanceof SweepRequestError && e.status === 503);
+      assert.ok(Date.now() - t0 < 30_000, 'answered in seconds');
+    } finally {
+      await queue.close();
+    }
   });
 });

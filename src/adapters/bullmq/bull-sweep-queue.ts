@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { SweepDataRef, SweepQueue, SweepRecord, SweepSnapshot, SweepState, SweepTask } from '../../core/sweep-queue.js';
-import { SWEEP_TTL_S, bullConnection, jobId, sweepKeys, type SweepKeys } from './sweep-keys.js';
+import { Redis } from 'ioredis';
+import { SweepQueueUnavailable, type SweepDataRef, type SweepQueue, type SweepRecord, type SweepSnapshot, type SweepState, type SweepTask } from '../../core/sweep-queue.js';
+import { SWEEP_TTL_S, jobId, sweepKeys, type SweepKeys } from './sweep-keys.js';
 
 export interface BullSweepQueueOptions {
   url: string;
@@ -23,12 +23,30 @@ export class BullSweepQueue<Config, Result> implements SweepQueue<Config, Result
 
   constructor(private readonly options: BullSweepQueueOptions) {
     this.keys = sweepKeys(options.keyPrefix);
-    this.redis = bullConnection(options.url, 'tradewind:sweeps');
+    // Fails fast while Redis is down (no command waits for it): a request gets a clear 503.
+    this.redis = new Redis(options.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: 'tradewind:sweeps' });
     this.redis.on('error', () => {}); // reported by the calls that fail
     this.queue = new Queue(this.keys.queue, { connection: this.redis, prefix: this.keys.bull });
   }
 
+  /** Waits up to `ms` for the connection (just opened, or reconnecting); refuses past that. */
+  private async ready(ms = 3_000): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.redis.off('ready', onReady);
+        reject(new SweepQueueUnavailable(`Redis does not answer (${this.redis.status}): sweeps need it while it is configured`));
+      }, ms);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.redis.once('ready', onReady);
+    });
+  }
+
   async start(id: string, data: SweepDataRef, configs: Config[], meta: Record<string, unknown>): Promise<SweepRecord> {
+    await this.ready();
     const createdAt = this.options.now();
     const metaKey = this.keys.meta(id);
     await this.redis
@@ -47,6 +65,7 @@ export class BullSweepQueue<Config, Result> implements SweepQueue<Config, Result
   }
 
   async snapshot(id: string): Promise<SweepSnapshot<Result> | null> {
+    await this.ready();
     const [[, meta], [, results], [, errors]] = (await this.redis.multi().hgetall(this.keys.meta(id)).hgetall(this.keys.results(id)).hgetall(this.keys.errors(id)).exec()) as [
       [unknown, Record<string, string>],
       [unknown, Record<string, string>],
