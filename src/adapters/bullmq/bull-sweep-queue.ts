@@ -27,6 +27,7 @@ export class BullSweepQueue<Config, Result> implements SweepQueue<Config, Result
     this.redis = new Redis(options.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: 'tradewind:sweeps' });
     this.redis.on('error', () => {}); // reported by the calls that fail
     this.queue = new Queue(this.keys.queue, { connection: this.redis, prefix: this.keys.bull });
+    this.queue.on('error', () => {}); // likewise (BullMQ would print every failed reconnect)
   }
 
   /** Waits up to `ms` for the connection (just opened, or reconnecting); refuses past that. */
