@@ -89,7 +89,13 @@ describe('docker-compose.yml', () => {
     const prefix = uniquePrefix();
     const procs: ReturnType<typeof spawn>[] = [];
     after(async () => {
-      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+      // Waited for, so that nothing they write lands after the keys are dropped.
+      await Promise.all(
+        procs.filter((p) => p.exitCode === null && p.signalCode === null).map((p) => new Promise((resolve) => {
+          p.once('exit', resolve);
+          p.kill('SIGKILL');
+        })),
+      );
       const client = new pg.Client({ connectionString: testDatabaseUrl() });
       await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
