@@ -4,6 +4,10 @@
 if (process.argv[2] === 'backtest') {
   const { backtestMain } = await import('../dist/src/cli/backtest-entry.js');
   await backtestMain(process.argv);
+} else if (process.argv[2] === 'worker') {
+  // Likewise a sweep worker (src/cli/worker-entry.ts).
+  const { workerMain } = await import('../dist/src/cli/worker-entry.js');
+  await workerMain(process.argv);
 } else {
   const { main } = await import('../dist/src/cli/main.js');
   await main(process.argv);

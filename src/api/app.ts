@@ -36,6 +36,8 @@ import { deskRoutes } from './routes-desk.js';
 import type { RenkoDesk } from '../app/renko-desk/desk.js';
 import { backtestRoutes } from './routes-backtests.js';
 import type { BacktestJobs } from '../app/backtest-jobs.js';
+import { sweepRoutes } from './routes-sweeps.js';
+import type { SweepService } from '../app/sweep-service.js';
 import fastifyStatic from '@fastify/static';
 import { dashboardStaticOptions } from './dashboard-static.js';
 import { existsSync } from 'node:fs';
@@ -86,6 +88,8 @@ export interface ApiOptions {
   desk?: RenkoDesk;
   /** Backtest jobs in worker threads: /api/backtests. */
   backtests?: BacktestJobs;
+  /** Parameter sweeps (Redis workers or local threads): /api/sweeps. */
+  sweeps?: SweepService;
   /** Kernel bar history for the dashboard's charts: GET /api/bars. */
   bars?: BarSource;
   /** Seed 002's trading API over every account: /api/health/ and /api/v1/trading/*. */
@@ -199,6 +203,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (options.upload) await uploadRoutes(scope, options.upload);
     if (desk) await deskRoutes(scope, desk);
     if (options.backtests) await backtestRoutes(scope, options.backtests);
+    if (options.sweeps) await sweepRoutes(scope, options.sweeps);
     if (options.bars) await barRoutes(scope, options.bars);
     if (options.ensembleModels) await ensembleRoutes(scope, options.ensembleModels);
     await ensembleStatusRoute(scope, options.coordinatorStream?.path ?? null);

@@ -15,6 +15,8 @@ import { modelCommand } from './model.js';
 import { modelServerCommand } from './model-server.js';
 import { registerAccountsCommand } from './accounts-command.js';
 import { registerBackupCommands } from './backup.js';
+import { workerCommand } from './worker.js';
+import { sweepCommand } from './sweep.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
@@ -124,6 +126,8 @@ export function buildCli(): Command {
   program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
   program.addCommand(modelCommand());
   program.addCommand(modelServerCommand());
+  program.addCommand(workerCommand((opts) => configFrom(opts)));
+  program.addCommand(sweepCommand((opts) => configFrom(opts)));
   return program;
 }
 

@@ -47,6 +47,7 @@ import { ServerPrometheus } from '../app/server-prometheus.js';
 import { createModelSupervisor } from './model-servers.js';
 import { tradingApi } from './trading-api.js';
 import { startRedis } from './redis.js';
+import { openSweepQueue, sweepService } from './sweeps.js';
 import { kernelAccount } from '../app/kernel-account.js';
 import { wireVenueAccounts } from './venue-accounts.js';
 import { AccountOrders } from '../app/account-orders.js';
@@ -330,6 +331,9 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
   const jobs = new JobRunner({ now: () => clock.now(), maxRunning: Math.max(2, availableParallelism() - 1) });
   const importDir = config.marketData.importDir ? resolve(config.marketData.importDir) : join(dataDir, 'imports');
   const backtests = new BacktestJobs({ jobs, importDir, marketDb: join(dataDir, 'market.db'), cacheDir: join(dataDir, 'cache', 'columnar'), instruments: BUILTIN_INSTRUMENTS, series: () => marketStore.series() });
+  // Parameter sweeps: on `tradewind worker` processes through Redis, or on threads here without it.
+  const sweepQueue = openSweepQueue(config.redis, { cacheDir: join(dataDir, 'cache', 'columnar'), threads: Math.max(1, availableParallelism() - 1), now: () => clock.now() });
+  const sweeps = sweepService(sweepQueue, importDir);
   // Seed 002's Max bot: paper bots on this kernel; backtests as jobs on the paper venue's terms.
   const max = new MaxService({
     kernel,
@@ -465,6 +469,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
     max,
     desk: renko?.desk,
     backtests,
+    sweeps,
     prometheus,
     ...(modelServers ? { ensembleModels: () => modelServers.models() } : {}),
     tradingApi: tradingApi({
@@ -536,6 +541,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
       projector.stop();
       await redis?.close();
       await jobs.close();
+      await sweepQueue.close();
       await app.close();
       store.close();
       marketStore.close();
