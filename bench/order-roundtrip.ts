@@ -9,8 +9,7 @@
 //       on a SQLite journal; kernel.submit(intent, 'manual') → the kernel bus's `fill` event;
 //   (b) over HTTP: a real `tradewind start` with a ccxt account; POST /api/accounts/:id/orders →
 //       the order leaves the account's open orders (GET /api/accounts/:id/orders polled back to
-//       back: /ws carries the primary paper account, not exchange accounts). Every order is
-//       checked filled at the end.
+//       back). Every order is checked filled at the end.
 // Market orders of 0.002 BTC alternate buy (entry) and sell (exit), so the position stays small.
 // ccxt's limiter runs as the accounts configure it: its rolling window (60 s, 1,200 ccxt cost
 // units on binanceusdm; a market order costs 4, so 300 orders a minute). Rows: paced
