@@ -57,6 +57,8 @@ export interface RoundTripRow {
   viaRest: number | null;
   /** REST queries the venue saw during the row besides the orders (reconciliation). */
   restQueries: number;
+  /** How long ccxt's rate limiter held each order placement (ms; in-process rows with the limiter on). */
+  limiterHoldMs: Summary | null;
   load: { start: number[]; end: number[] };
 }
 
@@ -159,6 +161,14 @@ async function inProcess(fake: Fake, rows: { name: string; n: number; gapMs: num
   const ex = exchangeOf(broker);
   // Trade ids the user-data stream brought (wrapped before the broker starts its stream loop).
   const streamTrades = new Set<string>();
+  // Time each order placement spends in ccxt's throttle (the limiter's own share of the round trip).
+  let holds: number[] = [];
+  const throttle = ex.throttle.bind(ex);
+  ex.throttle = async (cost?: number) => {
+    const t0 = nowMs();
+    await throttle(cost);
+    if (cost !== undefined && cost >= 4) holds.push(nowMs() - t0);
+  };
   const watch = ex.watchMyTrades.bind(ex);
   ex.watchMyTrades = async (...args: Parameters<Exchange['watchMyTrades']>) => {
     const trades = await watch(...args);
@@ -180,6 +190,7 @@ async function inProcess(fake: Fake, rows: { name: string; n: number; gapMs: num
       if (row.idleFirst) await sleep(WINDOW_MS);
       ex.enableRateLimit = row.limiter;
       await takeQueries(fake);
+      holds = [];
       const load = { start: loadavg(), end: [] as number[] };
       let viaStream = 0;
       let viaRest = 0;
@@ -203,7 +214,8 @@ async function inProcess(fake: Fake, rows: { name: string; n: number; gapMs: num
         return ms;
       });
       load.end = loadavg();
-      out.push({ name: row.name, latencyMs: summarize(samples), viaStream, viaRest, restQueries: await takeQueries(fake), load });
+      const held = row.limiter && holds.length > 0 ? summarize(Float64Array.from(holds.slice(-row.n))) : null;
+      out.push({ name: row.name, latencyMs: summarize(samples), viaStream, viaRest, restQueries: await takeQueries(fake), limiterHoldMs: held, load });
     }
   } finally {
     ex.enableRateLimit = true;
@@ -248,7 +260,7 @@ async function overHttp(fake: Fake, rows: { name: string; n: number; gapMs: numb
         }
       });
       load.end = loadavg();
-      out.push({ name: row.name, latencyMs: summarize(samples), viaStream: null, viaRest: null, restQueries: await takeQueries(fake), load });
+      out.push({ name: row.name, latencyMs: summarize(samples), viaStream: null, viaRest: null, restQueries: await takeQueries(fake), limiterHoldMs: null, load });
     }
     // Every order left the open list because it filled (not rejected or cancelled).
     const snap = (await (await fetch(api)).json()) as { orders: { id: string; status: string }[] };
@@ -293,7 +305,8 @@ const la = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
 function line(r: RoundTripRow): string {
   const s = r.latencyMs;
   const path = r.viaStream === null ? '' : `; fills via user stream ${r.viaStream}, via REST ${r.viaRest}`;
-  return `${r.name}: count ${s.count} p50 ${f(s.p50)} p90 ${f(s.p90)} p99 ${f(s.p99)} max ${f(s.max)} ms${path}; other REST queries ${r.restQueries}; load ${la(r.load.start)} → ${la(r.load.end)}`;
+  const hold = r.limiterHoldMs ? `; held by the limiter p50 ${f(r.limiterHoldMs.p50)} p99 ${f(r.limiterHoldMs.p99)} max ${f(r.limiterHoldMs.max)} ms` : '';
+  return `${r.name}: count ${s.count} p50 ${f(s.p50)} p90 ${f(s.p90)} p99 ${f(s.p99)} max ${f(s.max)} ms${path}${hold}; other REST queries ${r.restQueries}; load ${la(r.load.start)} → ${la(r.load.end)}`;
 }
 
 if (isMain(import.meta.url)) {
