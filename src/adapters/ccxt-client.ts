@@ -1,5 +1,6 @@
 import { Agent } from 'node:http';
 import ccxt, { type Exchange } from 'ccxt';
+import { rateLimiterSettings } from './ccxt/exchange.js';
 
 export interface CcxtClientSettings {
   /** A ccxt exchange id, e.g. binanceusdm. */
@@ -17,7 +18,7 @@ export interface CcxtClientSettings {
 export const hasProExchange = (id: string): boolean => id in (ccxt.pro as unknown as Record<string, unknown>);
 
 /**
- * A ccxt.pro client (REST and WebSocket in one object) for `settings.exchange`, rate limiter on.
+ * A ccxt.pro client (REST and WebSocket in one object) for `settings.exchange`, rate limiter on (rolling window).
  * Custom URLs need what ccxt otherwise derives from the real host: the error table ccxt picks by
  * host (Binance USD-M's `exceptions.linear.exact`), an `httpAgent` (ccxt.pro refuses plain ws://
  * without one) and no spot-wallet currency query.
@@ -25,7 +26,8 @@ export const hasProExchange = (id: string): boolean => id in (ccxt.pro as unknow
 export function createCcxtClient(settings: CcxtClientSettings): Exchange {
   const Pro = (ccxt.pro as unknown as Record<string, new (o: Record<string, unknown>) => Exchange>)[settings.exchange];
   if (!Pro) throw new Error(`ccxt has no WebSocket (pro) exchange '${settings.exchange}'`);
-  const options: Record<string, unknown> = { enableRateLimit: true };
+  // ccxt's limiter with its rolling window over a minute, as the accounts' (see rateLimiterSettings).
+  const options: Record<string, unknown> = { ...rateLimiterSettings(60_000) };
   if (settings.apiKey) options.apiKey = settings.apiKey;
   if (settings.secret) options.secret = settings.secret;
   if (settings.timeoutMs) options.timeout = settings.timeoutMs;

@@ -24,6 +24,12 @@ export class LiveAccounts {
     return this.accounts().some((a) => a.id === id);
   }
 
+  /** The accounts of an environment (LIVE: mainnet, DEMO: testnet). */
+  of(env: 'LIVE' | 'DEMO'): LiveAccount[] {
+    const wanted = env === 'LIVE' ? 'mainnet' : 'testnet';
+    return this.accounts().filter((a) => a.environment === wanted);
+  }
+
   pick(env: 'LIVE' | 'DEMO', ids: readonly string[] = []): LivePick {
     const wanted = env === 'LIVE' ? 'mainnet' : 'testnet';
     const all = this.accounts();

@@ -12,7 +12,8 @@ const MAX_PENDING_LOG = 10_000;
 export interface ProjectorDeps {
   kernel: Kernel;
   /**
-   * Further accounts whose trading activity the dashboard shows (the demo bot's): their
+   * Further accounts whose trading activity the dashboard shows (the demo bot's, the `accounts`
+   * list's paper and exchange accounts): their
    * positions join POSITION_UPDATE and their fills, orders, trades, signals and scans are
    * streamed; the account figures stay the primary kernel's.
    */
@@ -90,7 +91,7 @@ export class StreamProjector {
         if (change === 'marked') this.positionsDirty = true;
         else this.sendPositions(true);
       }),
-      bus.on('fill', ({ fill, order }) => this.send({ type: 'TRADE_EXECUTION', ...seedTrade(fill, order) }, true)),
+      bus.on('fill', ({ fill, order }) => this.send({ type: 'TRADE_EXECUTION', ...seedTrade(fill, order), account_id: fill.accountId }, true)),
       bus.on('account-halted', ({ accountId, context, reason, ts }) =>
         this.send({ type: 'ALERT', kind: 'account-halted', account_id: accountId, message: `account ${accountId} halted: ${reason}`, context, at: isoTime(ts) }, true),
       ),
@@ -98,10 +99,11 @@ export class StreamProjector {
       // Seed 001 events: broadcast only, not in seed 000's event log.
       bus.on('order', ({ order, previous }) => {
         const view = seedOrder(order);
-        this.broadcast('ORDER_UPDATE', { order: view, previous_state: previous });
-        if (previous === null) this.broadcast('ORDER_PLACED', { order: view });
-        if (order.status === 'filled') this.broadcast('ORDER_FILLED', { order: view });
-        if (order.status === 'cancelled') this.broadcast('ORDER_CANCELLED', { order: view, reason: order.reason });
+        const account_id = order.accountId;
+        this.broadcast('ORDER_UPDATE', { order: view, previous_state: previous, account_id });
+        if (previous === null) this.broadcast('ORDER_PLACED', { order: view, account_id });
+        if (order.status === 'filled') this.broadcast('ORDER_FILLED', { order: view, account_id });
+        if (order.status === 'cancelled') this.broadcast('ORDER_CANCELLED', { order: view, reason: order.reason, account_id });
       }),
       bus.on('position', ({ position, change }) => {
         if (change === 'opened') this.broadcast('POSITION_OPENED', { position: seedPosition(position) });

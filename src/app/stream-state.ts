@@ -10,7 +10,7 @@ export type StreamEvent =
   | { type: 'ACCOUNT_UPDATE'; account: SeedAccount; accounts?: SeedAccount[] }
   | { type: 'POSITION_UPDATE'; positions: SeedPosition[] }
   | { type: 'SCAN_SUMMARY'; symbols: Record<string, string>; timestamp: string | null; count: number }
-  | ({ type: 'TRADE_EXECUTION' } & SeedTrade)
+  | ({ type: 'TRADE_EXECUTION'; account_id?: string } & SeedTrade)
   /** An operator alert (stale bridge order, late or refused fill, position mismatch): logged in `events`. */
   | { type: 'ALERT'; kind: string; account_id: string; message: string; [field: string]: unknown };
 

@@ -15,6 +15,7 @@ export const CCXT_ACCOUNT_DEFAULTS = {
   recvWindowMs: 5_000,
   maxAttempts: 5,
   backoffMs: 250,
+  rateLimitWindowMs: 60_000,
   userStream: true,
   urls: {},
 } as const;

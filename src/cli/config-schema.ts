@@ -122,6 +122,12 @@ const CcxtAccountEntry = Type.Object(
     /** Network errors and 5xx: attempts per request, exponential backoff from backoffMs. */
     maxAttempts: Type.Integer({ minimum: 1, maximum: 20 }),
     backoffMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
+    /**
+     * ccxt's rate limiter (always on) as a rolling window of this length: the requests of any such
+     * window cost at most windowMs / ccxt's rateLimit of ccxt's cost units (binanceusdm: 1,200 a
+     * minute; a market order costs 4). Idle time is credited, a burst over the budget is spaced.
+     */
+    rateLimitWindowMs: Type.Integer({ minimum: 1000, maximum: 600_000 }),
     /** Fills from the user-data stream (watchMyTrades/watchOrders); REST polling always backs it up. */
     userStream: Type.Boolean(),
     /** Advanced: ccxt `urls.api` override (a test venue on loopback). Empty: ccxt's own URLs. */

@@ -138,11 +138,14 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
 }
 
+/** Maps of named entries a file gives whole: its entries replace the defaults' (the desk trades exactly the assets listed). */
+const REPLACED_WHOLE = new Set(['renkoDesk.assets']);
+
 function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>, path: string[], sources: Map<string, string>, origin: string): void {
   for (const [key, value] of Object.entries(source)) {
     const here = [...path, key];
     const current = target[key];
-    if (isPlainObject(value) && isPlainObject(current)) {
+    if (isPlainObject(value) && isPlainObject(current) && !REPLACED_WHOLE.has(here.join('.'))) {
       deepMerge(current, value, here, sources, origin);
     } else {
       target[key] = value;

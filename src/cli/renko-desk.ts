@@ -61,6 +61,8 @@ export function createRenkoDesk(o: {
   heartbeatRevision?: RenkoDeskDeps['heartbeatRevision'];
   log: Logger;
   broker?: Broker;
+  /** POST /api/env: the exchange account of an environment (see RenkoDeskDeps.envAccount). */
+  envAccount?: RenkoDeskDeps['envAccount'];
   /** The bridge account's kernel; required (and only used) with renkoDesk.broker: bridge. */
   bridgeKernel?: Kernel | null;
 }): RenkoDeskAccount {
@@ -98,7 +100,7 @@ export function createRenkoDesk(o: {
     ...(o.assetPrice ? { lastPrice: o.assetPrice } : {}),
     heartbeatSource: o.heartbeatSource,
     heartbeatRevision: o.heartbeatRevision,
-    liveCredentials: false,
+    ...(o.envAccount ? { envAccount: o.envAccount } : {}),
   });
   const symbolOf = new Map(Object.entries(c.assets).map(([asset, a]) => [asset, a.symbol]));
   return {

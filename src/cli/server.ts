@@ -43,6 +43,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { openStorage } from './storage.js';
 import type { JournalStore } from '../core/ports.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
+import { deskEnvAccounts } from '../app/renko-desk/env-accounts.js';
 import { ServerPrometheus } from '../app/server-prometheus.js';
 import { createModelSupervisor } from './model-servers.js';
 import { tradingApi } from './trading-api.js';
@@ -265,7 +266,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
   facade.hydrate();
   const projector = new StreamProjector({
     kernel,
-    alsoShow: demoKernel ? [demoKernel] : [],
+    // The demo bot's and the `accounts` list's (paper and exchange): their fills and orders stream like the engine's.
+    alsoShow: [...(demoKernel ? [demoKernel] : []), ...venues.accounts.map((a) => a.kernel)],
     state,
     stream,
     store,
@@ -400,6 +402,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
         heartbeatRevision: () => tradingView.revision,
         log,
         bridgeKernel: bridgeKernel ?? null,
+        // POST /api/env: LIVE on the mainnet exchange account trading the desk's symbols, DEMO on a testnet one (else its own).
+        envAccount: deskEnvAccounts(venues.live, Object.values(config.renkoDesk.assets).map((a) => a.symbol)),
       })
     : null;
   if (renko) kernel.bus.on('tick', ({ tick }) => renko.onFeedTick(tick));

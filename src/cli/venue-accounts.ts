@@ -114,6 +114,7 @@ function ccxtAccount(o: Common, a: CcxtAccountConfig): VenueAccount {
     password: creds.ok ? creds.credentials.password : undefined,
     timeoutMs: a.timeoutMs,
     recvWindowMs: a.recvWindowMs,
+    rateLimitWindowMs: a.rateLimitWindowMs,
     urls: a.urls,
     pro: a.userStream,
   });

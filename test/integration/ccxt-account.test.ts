@@ -36,7 +36,7 @@ describe('ccxt account against the fake Binance USD-M venue', () => {
     fake = await startFakeBinance({ replayBars: 3000, accounts: [{ apiKey: KEY, secret: SECRET, balance: 10_000 }] });
     const dir = tempDir();
     server = await startServer({ dataDir: dir, config: fastConfig(dir, ccxtAccountConfig(fake)), env: creds(KEY, SECRET) });
-    await waitFor('the account connected', async () => (await accountState(server)) === 'connected');
+    await waitFor('the account connected', async () => (await accountState(server)) === 'connected', 90_000);
   });
   after(async () => {
     await server?.stop();

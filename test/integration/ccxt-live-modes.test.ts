@@ -39,10 +39,11 @@ describe('live modes on a ccxt account', () => {
 
   it('with credentials: seed 001 live runs on the mainnet account (presets for its instruments only); Max LIVE names the account and its contracts', async () => {
     const dir = tempDir();
-    const config = fastConfig(dir, { ...ccxtAccountConfig(fake, { environment: 'mainnet' }), presetsDir: presetsDir(dir) });
+    // Request timeouts that a loaded 2-core machine meets (the fake shares this test's process).
+    const config = fastConfig(dir, { ...ccxtAccountConfig(fake, { environment: 'mainnet', timeoutMs: 5000, recvWindowMs: 5000 }), presetsDir: presetsDir(dir) });
     const server = await startServer({ dataDir: dir, config, env: creds(KEY, SECRET) });
     try {
-      await waitFor('connected', async () => (await getJson<{ accounts: { id: string; state: string }[] }>(`${server.url}/api/accounts`)).body.accounts.some((a) => a.id === 'binance' && a.state === 'connected'));
+      await waitFor('connected', async () => (await getJson<{ accounts: { id: string; state: string }[] }>(`${server.url}/api/accounts`)).body.accounts.some((a) => a.id === 'binance' && a.state === 'connected'), 90_000);
       const wrong = await startEngine(server, { preset: 'breakout_v1', mode: 'live' });
       assert.equal(wrong.status, 400);
       assert.match(String(wrong.body.detail), /account binance does not trade ETH\/USDT, ES, NQ/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RenkoDesk, type DeskResult } from '../../src/app/renko-desk/desk.js';
+import { RenkoDesk, type DeskResult, type RenkoDeskDeps } from '../../src/app/renko-desk/desk.js';
 import type { RenkoDeskConfig } from '../../src/app/renko-desk/state.js';
 import { SimClock } from '../../src/core/clock.js';
 import type { RenkoColor, RenkoSize } from '../../src/core/renko.js';
@@ -34,12 +34,12 @@ interface Ctx {
 
 const dir = tempDir('tw-renko-');
 let n = 0;
-function setup(opts: { state?: Obj; file?: string; config?: Partial<RenkoDeskConfig> } = {}): Ctx {
+function setup(opts: { state?: Obj; file?: string; config?: Partial<RenkoDeskConfig>; envAccount?: RenkoDeskDeps['envAccount'] } = {}): Ctx {
   const file = opts.file ?? dir.file(`desk-${(n += 1)}.db`);
   const h = buildHarness({ file, clock: new SimClock(T0), slippageTicks: 0 });
   if (opts.state) h.store.setMeta('renkoDesk.state', JSON.stringify(opts.state));
   const beats = new Map<string, number>([['ES', T0], ['NQ', T0]]);
-  const desk = new RenkoDesk({ clock: h.clock, kernel: h.kernel, signals: h.kernel.bus, store: h.store, config: { ...CONFIG, ...opts.config }, heartbeat: (a) => beats.get(a) ?? null, liveCredentials: false });
+  const desk = new RenkoDesk({ clock: h.clock, kernel: h.kernel, signals: h.kernel.bus, store: h.store, config: { ...CONFIG, ...opts.config }, heartbeat: (a) => beats.get(a) ?? null, ...(opts.envAccount ? { envAccount: opts.envAccount } : {}) });
   let seq = 0;
   return {
     h,
@@ -447,6 +447,38 @@ describe('Renko desk controls', () => {
     }
   });
 
+  it('POST /api/env LIVE moves the desk to the environment account; refused with the reason, or while a position is open', () => {
+    const live = buildHarness({ file: dir.file(`desk-live-${(n += 1)}.db`), clock: new SimClock(T0), slippageTicks: 0 });
+    let refusal: string | null = 'no mainnet exchange account with credentials trades MES, MNQ';
+    const c = setup({ envAccount: (env) => (env === 'DEMO' ? { ok: true, kernel: null } : refusal ? { ok: false, reason: refusal } : { ok: true, kernel: live.kernel }) });
+    try {
+      const refused = c.desk.setEnv({ env: 'LIVE' });
+      assert.equal(err(refused), 'LIVE REFUSED — no mainnet exchange account with credentials trades MES, MNQ; staying in DEMO');
+      assert.ok(!refused.ok && refused.status === 403);
+      refusal = null;
+      const switched = c.desk.setEnv({ env: 'LIVE' });
+      assert.ok(switched.ok, err(switched));
+      assert.equal(c.desk.account, live.kernel);
+      assert.equal(c.desk.stateView().env, 'LIVE');
+      // The desk's entry goes to the LIVE account, not its own.
+      ready(c);
+      const r = c.desk.order({ asset: 'ES', trade_mode: 'SCALP', order_type: 'market', entry_size_mode: '6pt' });
+      assert.ok(r.ok, err(r));
+      assert.equal(c.h.kernel.execution.openOrders().length, 0);
+      assert.equal(live.kernel.execution.openOrders().length, 1);
+      live.tick('MES', 6000, T0 + 100);
+      assert.equal((c.view().position as Obj)?.qty, 5);
+      // Leaving the account with its position open would orphan it.
+      const back = c.desk.setEnv({ env: 'DEMO' });
+      assert.ok(!back.ok && back.status === 409, err(back));
+      assert.match(err(back), /^DEMO REFUSED — ES has an open position or a pending order on paper: close it first; staying in LIVE$/);
+      assert.equal(c.desk.account, live.kernel);
+    } finally {
+      c.close();
+      live.store.close();
+    }
+  });
+
   it('2.5pt lock route is 423; trade-limit consume; DEMO/LIVE', () => {
     const c = setup({ config: { dailyTradeLimit: 2 } });
     try {
@@ -564,7 +596,7 @@ describe('Renko desk: pricing an entry before the kernel has a tick', () => {
   it("uses TradingView's last price for the exposure check; without any price the entry is refused (no_price)", () => {
     const attempt = (assetPrice?: (asset: string) => number | null) => {
       const h = buildHarness({ file: dir.file(`desk-${(n += 1)}.db`), clock: new SimClock(T0), slippageTicks: 0, lastPrice: () => undefined });
-      const desk = new RenkoDesk({ clock: h.clock, kernel: h.kernel, signals: h.kernel.bus, store: h.store, config: CONFIG, heartbeat: () => T0, liveCredentials: false, ...(assetPrice ? { lastPrice: assetPrice } : {}) });
+      const desk = new RenkoDesk({ clock: h.clock, kernel: h.kernel, signals: h.kernel.bus, store: h.store, config: CONFIG, heartbeat: () => T0, ...(assetPrice ? { lastPrice: assetPrice } : {}) });
       let seq = 0;
       for (const [size, color] of [[8, 'green'], [12, 'green'], [6, 'green']] as const) {
         h.kernel.bus.publish({ type: 'renko', bar: { asset: 'ES', size, color, barId: `ES-${size}-${(seq += 1)}`, open: null, close: null, ts: h.clock.now(), source: 'tradingview' } });

@@ -10,6 +10,8 @@ export interface ExchangeSettings {
   password?: string;
   timeoutMs: number;
   recvWindowMs: number;
+  /** ccxt's rolling-window rate limiter: the window's length (its budget is windowMs / ccxt's rateLimit cost units). */
+  rateLimitWindowMs: number;
   /** ccxt `urls.api` override (a loopback test venue); empty for the exchange's own URLs. */
   urls: Record<string, unknown>;
   /** Use ccxt.pro (WebSocket user stream) when the exchange has it. */
@@ -19,7 +21,18 @@ export interface ExchangeSettings {
 type ExchangeClass = new (options: Record<string, unknown>) => Exchange;
 
 /**
- * A ccxt client for one account: the rate limiter on, the exchange's own URLs (testnet through
+ * ccxt's rate limiter, on, with its rolling-window algorithm. ccxt's default (a leaky bucket of
+ * capacity 1 that refills only while requests queue) makes every request wait its full cost
+ * after the previous one however long ago that was: 4 × 50 ms before each Binance order. The
+ * rolling window admits a request at once while the window's requests, this one included, cost
+ * at most windowMs / rateLimit units (binanceusdm over 60 s: 1,200, which ccxt's cost table maps
+ * inside Binance's 2,400 request weight and 1,200 orders a minute) and queues it until enough of
+ * the window's oldest requests have expired otherwise. Idle time is credited; a burst is spaced.
+ */
+export const rateLimiterSettings = (windowMs: number) => ({ enableRateLimit: true, rateLimiterAlgorithm: 'rollingWindow', rollingWindowSize: windowMs });
+
+/**
+ * A ccxt client for one account: the rate limiter on (rolling window), the exchange's own URLs (testnet through
  * ccxt's sandbox mode) unless overridden. With overridden URLs, what ccxt derives from its own
  * hosts is supplied: Binance's USD-M error table (ccxt picks it by host, which a loopback URL
  * cannot match), an httpAgent (ccxt.pro opens ws:// only with one), no spot-wallet currency call.
@@ -35,7 +48,7 @@ export function createExchange(s: ExchangeSettings): Exchange {
     apiKey: s.apiKey,
     secret: s.secret,
     ...(s.password ? { password: s.password } : {}),
-    enableRateLimit: true,
+    ...rateLimiterSettings(s.rateLimitWindowMs),
     timeout: s.timeoutMs,
     options,
   };

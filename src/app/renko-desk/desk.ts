@@ -55,11 +55,17 @@ export interface RenkoDeskDeps {
   heartbeatSource?: (asset: string) => { bars: string | null; heartbeat: string | null };
   /** Changes when the heartbeats changed for a reason other than time (TradingViewDesk.revision). */
   heartbeatRevision?: () => number;
-  /** POST /api/env LIVE is refused without them. */
-  liveCredentials: boolean;
+  /**
+   * The account an environment trades on (POST /api/env): `null` = the desk's own account
+   * (`kernel`), a kernel = an exchange account (LIVE: mainnet, DEMO: the venue's testnet), or a
+   * refusal saying what is missing. Absent: DEMO is the desk's own account, LIVE is refused.
+   */
+  envAccount?: (env: DeskEnv) => EnvAccount;
   botId?: string;
   stateKey?: string;
 }
+
+export type EnvAccount = { ok: true; kernel: Kernel | null } | { ok: false; reason: string };
 
 export type DeskResult = { ok: true; body: Record<string, unknown> } | { ok: false; status: number; error: string };
 
@@ -78,8 +84,12 @@ export class RenkoDesk {
   private readonly assetOfSymbol = new Map<string, string>();
   /** The source the desk's orders are submitted with: `desk`, or what is driving it right now. */
   private source: OrderSource = 'desk';
+  /** The account the desk trades now: its own (`deps.kernel`) or its environment's exchange account. */
+  private kernel: Kernel;
+  private detach: (() => void)[] = [];
 
   constructor(private readonly deps: RenkoDeskDeps) {
+    this.kernel = deps.kernel;
     this.botId = deps.botId ?? 'renko-desk';
     this.key = deps.stateKey ?? 'renkoDesk.state';
     const assets = Object.keys(deps.config.assets);
@@ -89,8 +99,12 @@ export class RenkoDesk {
       this.assetOfSymbol.set(symbol, a);
     }
     this.state = restoreState(deps.store.getMeta(this.key), assets, utcDay(deps.clock.now()), deps.config.signalTpTarget);
+    // The environment the desk was in: its account, or DEMO when that account is gone (no credentials).
+    const restored = this.accountOf(this.state.env);
+    if (restored.ok) this.kernel = restored.kernel ?? deps.kernel;
+    else this.state.env = 'DEMO';
     // Reconcile with what the kernel restored: a pending order that is no longer open is done.
-    const open = new Set(deps.kernel.execution.openOrders().map((o) => o.id));
+    const open = new Set(this.kernel.execution.openOrders().map((o) => o.id));
     for (const a of Object.values(this.state.assets)) if (a.pending_order && !open.has(a.pending_order.id)) a.pending_order = null;
     this.save();
 
@@ -98,17 +112,36 @@ export class RenkoDesk {
     // Orders caused by TradingView's bricks and level exits are submitted as source `tradingview`.
     deps.signals.on('renko', ({ bar }) => this.as('tradingview', () => this.atomic(() => this.onBar(bar))));
     deps.signals.on('level-exit', ({ asset }) => this.as('tradingview', () => this.atomic(() => this.onLevelExit(asset))));
-    const bus = deps.kernel.bus;
-    bus.on('tick', ({ tick }) => this.onPrice(tick.symbol, tick.price));
-    bus.on('order', ({ order }) => {
-      this.revision += 1;
-      this.onOrder(order);
-    });
-    bus.on('fill', ({ order }) => {
-      this.revision += 1;
-      this.onFill(order);
-    });
-    bus.on('trade-closed', ({ trade }) => this.onTradeClosed(trade.botId, trade.symbol, trade.netPnl, trade.closedAt));
+    this.attach(this.kernel);
+  }
+
+  /** Follows the account the desk trades: its prices, orders, fills and closed trades. */
+  private attach(kernel: Kernel): void {
+    for (const off of this.detach) off();
+    const bus = kernel.bus;
+    this.detach = [
+      bus.on('tick', ({ tick }) => this.onPrice(tick.symbol, tick.price)),
+      bus.on('order', ({ order }) => {
+        this.revision += 1;
+        this.onOrder(order);
+      }),
+      bus.on('fill', ({ order }) => {
+        this.revision += 1;
+        this.onFill(order);
+      }),
+      bus.on('trade-closed', ({ trade }) => this.onTradeClosed(trade.botId, trade.symbol, trade.netPnl, trade.closedAt)),
+    ];
+    this.kernel = kernel;
+  }
+
+  private accountOf(env: DeskEnv): EnvAccount {
+    if (this.deps.envAccount) return this.deps.envAccount(env);
+    return env === 'DEMO' ? { ok: true, kernel: null } : { ok: false, reason: 'no live broker credentials are configured' };
+  }
+
+  /** The account the desk trades now (its own, or its environment's exchange account). */
+  get account(): Kernel {
+    return this.kernel;
   }
 
   get assets(): string[] {
@@ -329,10 +362,19 @@ export class RenkoDesk {
   setEnv(body: Body): DeskResult {
     const env = String(body.env ?? '').toUpperCase() as DeskEnv;
     if (env !== 'DEMO' && env !== 'LIVE') return fail(400, 'env must be DEMO or LIVE');
-    if (env === 'LIVE' && !this.deps.liveCredentials) return fail(403, 'LIVE REFUSED — no live broker credentials are configured; staying in DEMO');
+    const current = this.state.env;
+    const target = this.accountOf(env);
+    if (!target.ok) return fail(403, `${env} REFUSED — ${target.reason}; staying in ${current}`);
+    const kernel = target.kernel ?? this.deps.kernel;
+    if (kernel !== this.kernel) {
+      // A position or an order on the account being left would no longer be managed by the desk.
+      const busy = this.assets.filter((a) => this.position(a) || this.state.assets[a]?.pending_order);
+      if (busy.length > 0) return fail(409, `${env} REFUSED — ${busy.join(', ')} has an open position or a pending order on ${this.kernel.accountId}: close it first; staying in ${current}`);
+      this.attach(kernel);
+    }
     this.state.env = env;
     this.save();
-    return { ok: true, body: { ok: true, env } };
+    return { ok: true, body: { ok: true, env, account: kernel.accountId, broker: kernel.broker.name } };
   }
 
   /**
@@ -383,7 +425,8 @@ export class RenkoDesk {
     const c = this.deps.config;
     return {
       env: this.state.env,
-      broker: this.deps.kernel.broker.name,
+      broker: this.kernel.broker.name,
+      env_account: this.kernel.accountId,
       daily: {
         day: this.state.day,
         realized_pnl: this.state.realized_pnl,
@@ -569,7 +612,7 @@ export class RenkoDesk {
 
   private placeEntry(asset: string, direction: Direction, tradeMode: TradeMode, sizeMode: SizeMode, kind: 'ENTRY' | 'SCALE_IN'): { ok: true; order: Body } | { ok: false; status: number; error: string } {
     const a = this.a(asset);
-    const k = this.deps.kernel;
+    const k = this.kernel;
     const cfg = this.deps.config.assets[asset] as { symbol: string; contract: string };
     const qty = this.deps.config.sizes[sizeMode];
     const now = this.deps.clock.now();
@@ -635,7 +678,7 @@ export class RenkoDesk {
     const a = this.a(asset);
     const p = this.position(asset);
     if (!p) return null;
-    const k = this.deps.kernel;
+    const k = this.kernel;
     if (a.pending_order && a.pending_order.kind !== 'EXIT') {
       k.execution.cancel(a.pending_order.id, `superseded by exit: ${reason}`);
       a.pending_order = null;
@@ -730,7 +773,7 @@ export class RenkoDesk {
   private position(asset: string): Position | undefined {
     const symbol = this.deps.config.assets[asset]?.symbol;
     if (!symbol) return undefined;
-    const p = this.deps.kernel.portfolio.position(symbol);
+    const p = this.kernel.portfolio.position(symbol);
     return p && p.botId === this.botId ? p : undefined;
   }
 
@@ -752,7 +795,7 @@ export class RenkoDesk {
     if (this.state.daily_stop_triggered_at !== null) return;
     this.state.daily_stop_triggered_at = at;
     this.state.daily_stop_by = { source, pnl };
-    this.deps.signals.publish({ type: 'daily-stop', accountId: this.deps.kernel.portfolio.accountId, pnl, limit: this.deps.config.dailyStopUsd, source, ts: at });
+    this.deps.signals.publish({ type: 'daily-stop', accountId: this.kernel.portfolio.accountId, pnl, limit: this.deps.config.dailyStopUsd, source, ts: at });
   }
 
   /** Bumped on every change of the desk's state, orders or fills (cache key for GET /api/state). */
