@@ -11,6 +11,7 @@ import { LiveStream } from '../app/live-stream.js';
 import { StreamProjector } from '../app/stream-projector.js';
 import { StreamState } from '../app/stream-state.js';
 import { buildApp } from '../api/app.js';
+import { TradeHistory } from '../app/trade-history.js';
 import { BUILTIN_INSTRUMENTS, InstrumentRegistry } from '../core/instruments.js';
 import { Kernel } from '../engine/kernel.js';
 import { SmaCrossStrategy } from '../strategies/sma-cross/sma-cross.js';
@@ -405,6 +406,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger): Pro
       symbols: () => feedSymbols.map((symbol) => ({ symbol, intervals: chartIntervals })),
       history: (s, ms) => kernel.data.history(s, ms),
     },
+    history: { history: new TradeHistory({ store, pointValue: (s) => instruments.find(s)?.pointValue }), accountIds: () => facade.accountIds() },
     dashboardDir: fileURLToPath(new URL('../../../web/dist', import.meta.url)),
     tradingView,
     facade,
