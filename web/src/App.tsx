@@ -1,12 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, UNAUTHORIZED_EVENT } from './api';
 import { backoffMs, retryable } from './polling';
 import { AccountCard } from './components/AccountCard';
-import { BacktestPage } from './components/BacktestPage';
 import { DeskPage } from './components/DeskPage';
 import { LogsPage, PresetsPage } from './components/LogsPage';
 import { UploadPage } from './components/UploadPage';
-import { Charts } from './components/CandleChart';
 import { EngineControls } from './components/EngineControls';
 import { EventLog } from './components/EventLog';
 import { Login } from './components/Login';
@@ -16,6 +14,13 @@ import { ScannerSummary } from './components/ScannerSummary';
 import { TradeFeed } from './components/TradeFeed';
 import { useDashboardData } from './useDashboardData';
 
+// Pages with charts load with lightweight-charts, in their own chunks (not with the first page).
+const TradeHistoryPage = lazy(() => import('./history/TradeHistoryPage').then((m) => ({ default: m.TradeHistoryPage })));
+const ProfitPage = lazy(() => import('./history/ProfitPage').then((m) => ({ default: m.ProfitPage })));
+const BacktestPage = lazy(() => import('./components/BacktestPage').then((m) => ({ default: m.BacktestPage })));
+const Charts = lazy(() => import('./components/CandleChart').then((m) => ({ default: m.Charts })));
+const ChartPage = lazy(() => import('./history/ChartPage').then((m) => ({ default: m.ChartPage })));
+
 interface AuthStatus {
   authenticated: boolean;
   password_required: boolean;
@@ -23,6 +28,9 @@ interface AuthStatus {
 
 const TABS = [
   ['live', 'Live'],
+  ['chart', 'Chart'],
+  ['history', 'Trade history'],
+  ['profit', 'Profit'],
   ['backtest', 'Backtest'],
   ['upload', 'Upload'],
   ['presets', 'Presets'],
@@ -87,11 +95,16 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
           </button>
         )}
       </header>
-      {tab === 'backtest' && <BacktestPage />}
+      <Suspense fallback={<div className="muted center">loading…</div>}>{tab === 'backtest' && <BacktestPage />}</Suspense>
       {tab === 'upload' && <UploadPage />}
       {tab === 'presets' && <PresetsPage />}
       {tab === 'logs' && <LogsPage />}
       {tab === 'desk' && <DeskPage />}
+      <Suspense fallback={<div className="muted center">loading…</div>}>
+        {tab === 'chart' && <ChartPage />}
+        {tab === 'history' && <TradeHistoryPage />}
+        {tab === 'profit' && <ProfitPage />}
+      </Suspense>
       <main className={data.offline ? 'grid stale' : 'grid'} hidden={!live} data-stale={data.offline ? 'true' : 'false'}>
         <AccountCard account={data.account} />
         {data.otherAccounts.map((a) => (
@@ -101,7 +114,9 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
         <ScannerSummary scan={data.scan} />
         <ScannerGrid snapshot={data.scanner} />
         <PositionsTable positions={data.positions} offline={data.offline} />
-        <Charts trades={data.trades} active={live} />
+        <Suspense fallback={<section className="panel charts muted">loading charts…</section>}>
+          <Charts trades={data.trades} active={live} />
+        </Suspense>
         <TradeFeed trades={data.trades} />
         <EventLog events={data.events} />
       </main>

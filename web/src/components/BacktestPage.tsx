@@ -1,5 +1,6 @@
 import { AreaSeries, ColorType, createChart, LineSeries, type UTCTimestamp } from 'lightweight-charts';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { ProgressBar } from './ProgressBar';
 import { api, fmt, fmtDateTime, pnlClass, type BacktestJob, type BacktestResult } from '../api';
 
 export const BACKTEST_POLL_MS = 400;
@@ -219,15 +220,8 @@ function TradeTable({ r }: { r: BacktestResult }) {
 /** The server's words without its file system: an absolute path becomes its file name. */
 export const withoutPaths = (message: string): string => message.replace(/(^|[\s'"(])\/(?:[^\s'"/:;,()]+\/)+([^\s'"/:;,()]+)/g, '$1$2');
 
-export function ProgressBar({ fraction, label, state, testId }: { fraction: number; label: string; state?: string; testId?: string }) {
-  const pct = Math.max(0, Math.min(1, fraction)) * 100;
-  return (
-    <div className={`progress ${state ?? ''}`} data-testid={testId} data-fraction={fraction.toFixed(4)} role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
-      <div className="bar" style={{ width: `${pct}%` }} />
-      <span>{label}</span>
-    </div>
-  );
-}
+// Kept here for existing imports; it lives in ProgressBar.tsx so the upload page loads no chart code.
+export { ProgressBar } from './ProgressBar';
 
 export function BacktestPage() {
   const [form, setForm] = useState<Form>(INITIAL);

@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { UNAUTHORIZED_EVENT } from '../api';
-import { ProgressBar } from './BacktestPage';
+import { ProgressBar } from './ProgressBar';
 
 interface Completed {
   status: 'completed';
