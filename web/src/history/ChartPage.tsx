@@ -10,6 +10,8 @@ interface Symbols {
   symbols: { symbol: string; intervals: number[] }[];
 }
 interface Loaded {
+  /** symbol|interval the answer is for */
+  key: string;
   bars: BarsAnswer['bars'];
   overlays: Overlays | null;
   trades: TradeRow[];
@@ -45,6 +47,8 @@ export function ChartPage({ active = true }: { active?: boolean }) {
   const [error, setError] = useState<string | null>(null);
   const [tip, setTip] = useState<Tip | null>(null);
   const extra = useRef<{ series: ISeriesApi<'Line'>[]; lines: IPriceLine[] }>({ series: [], lines: [] });
+  // The time scale fits the bars once per instrument and interval, then follows the trader's zoom.
+  const fitted = useRef('');
 
   useEffect(() => {
     api<Symbols>('/api/bars/symbols')
@@ -80,7 +84,7 @@ export function ChartPage({ active = true }: { active?: boolean }) {
           api<Overlays>(`/api/bars/overlays?${q}`),
           api<TradePage>(`/api/trade-history?symbol=${encodeURIComponent(symbol)}&limit=100`),
         ]);
-        setData({ bars: bars.bars, overlays, trades: trades.trades });
+        setData({ key: `${symbol}|${interval}`, bars: bars.bars, overlays, trades: trades.trades });
         setError(null);
       } catch (e) {
         if (retryable(e)) throw e;
@@ -123,6 +127,10 @@ export function ChartPage({ active = true }: { active?: boolean }) {
       const a = barSec(t.opened_at, interval);
       const b = barSec(t.closed_at, interval);
       if (b > a) add([{ time: t.opened_at, value: t.entry_price }, { time: t.closed_at, value: t.exit_price }], { color: t.profit >= 0 ? pos : neg, lineStyle: lib.LineStyle.Dotted, lineWidth: 2 });
+    }
+    if (fitted.current !== data.key && data.bars.length > 0) {
+      chart.timeScale().fitContent();
+      fitted.current = data.key;
     }
     series.markers.setMarkers(
       trades

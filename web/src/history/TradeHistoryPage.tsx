@@ -5,7 +5,7 @@ import { retryable, usePoll } from '../polling';
 import { filterQuery, fmtDuration, fmtPct, NO_FILTERS, type TradeFilters, type TradePage } from './historyApi';
 import { TradeFiltersForm } from './TradeFiltersForm';
 
-const PAGE_SIZES = [25, 50, 100] as const;
+const PAGE_SIZES = [10, 25, 50, 100] as const;
 
 /** Closed trades from the journal (GET /api/trade-history), filtered and paged, with a CSV export. */
 export function TradeHistoryPage({ active = true }: { active?: boolean }) {
