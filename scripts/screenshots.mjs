@@ -30,6 +30,14 @@ try {
     await page.waitForTimeout(12_000); // a few 5-second candles
     await page.screenshot({ path: join(out, 'dashboard.png'), fullPage: true });
     console.log(`wrote ${join(out, 'dashboard.png')}${errors.length ? ` (console errors: ${errors.join('; ')})` : ''}`);
+    // Trade history, profit and the large chart (issue 16 items 9-11), on the demo bot's trades.
+    for (const [tab, ready] of [['history', '[data-testid=history-table] tbody tr'], ['profit', '[data-testid=profit-cumulative] canvas'], ['chart', '[data-testid=big-chart] canvas']]) {
+      await page.locator(`[data-tab=${tab}]`).click();
+      await page.locator(ready).first().waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(1_500);
+      await page.screenshot({ path: join(out, `${tab}.png`) });
+      console.log(`wrote ${join(out, `${tab}.png`)}`);
+    }
     // The backtest page: a sma-cross run over 3,000 synthetic 1-minute klines placed in the import dir.
     mkdirSync(join(dir, 'imports'), { recursive: true });
     const rows = [];

@@ -45,6 +45,7 @@ import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
 import { accountRoutes, type AccountDirectory } from './routes-accounts.js';
 import { registerRequestLog } from './request-log.js';
+import { historyRoutes, type HistorySource } from './routes-history.js';
 import { ensembleRoutes, ensembleStatusRoute, prometheusRoutes } from './routes-observability.js';
 import type { ServerPrometheus } from '../app/server-prometheus.js';
 import type { SupervisedModel } from '../app/model-supervisor.js';
@@ -94,6 +95,8 @@ export interface ApiOptions {
   bars?: BarSource;
   /** Seed 002's trading API over every account: /api/health/ and /api/v1/trading/*. */
   tradingApi?: TradingApiService;
+  /** Closed trades of the journal: GET /api/trade-history(.csv), GET /api/profit. */
+  history?: HistorySource;
   /** Configured accounts and their connection state: GET /api/accounts. */
   accounts?: AccountDirectory;
   /** The built dashboard (web/dist); browsers asking for `/` with Accept: text/html get its index.html. */
@@ -209,6 +212,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     await ensembleStatusRoute(scope, options.coordinatorStream?.path ?? null);
     if (options.accounts) accountRoutes(scope, options.accounts);
     if (options.cluster) clusterRoutes(scope, options.cluster);
+    if (options.history) await historyRoutes(scope, options.history);
   };
   await app.register(api, { prefix: '/api', docs: true });
   // URI versioning (seed 001): /api/v1/... is an alias of /api/...

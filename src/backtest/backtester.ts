@@ -8,7 +8,7 @@ import { DEFAULT_ACCOUNT_LEVERAGE, DEFAULT_RISK, type RiskConfig } from '../engi
 import type { AccountRiskLimits } from '../engine/account-risk.js';
 import type { Strategy } from '../engine/strategy.js';
 import { ScheduleFeeModel, TickSlippage } from '../sim/fees.js';
-import type { Order } from '../core/orders.js';
+import { closingReason } from '../core/exit-reason.js';
 import { MemoryStore } from './memory-store.js';
 import { CandleSampler, type Candle } from './candle-sampler.js';
 import { barsPerYear, endingAt, EquityStats, type EquityPoint } from './metrics.js';
@@ -166,10 +166,6 @@ export class TickOrderError extends Error {
     super(`ticks must be in time order: tick ${index + 1} at ${new Date(ts).toISOString()} is before ${new Date(previous).toISOString()}`);
   }
 }
-
-/** How a closing fill's order ended a trade. */
-const closingReason = (order: Order): string =>
-  order.purpose === 'stop_loss' ? 'stop loss' : order.purpose === 'take_profit' ? 'exit target' : order.purpose === 'entry' ? `reversed: ${order.reason ?? 'entry'}` : (order.reason ?? 'exit');
 
 /**
  * One backtest: a kernel on a SimClock with the paper broker and an in-memory store, fed bars

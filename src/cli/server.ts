@@ -12,6 +12,9 @@ import { LiveStream } from '../app/live-stream.js';
 import { StreamProjector } from '../app/stream-projector.js';
 import { StreamState } from '../app/stream-state.js';
 import { buildApp } from '../api/app.js';
+import { TradeHistory } from '../app/trade-history.js';
+import { chartOverlays } from '../app/chart-overlays.js';
+import { chartOverlaySource } from './chart-overlay-source.js';
 import { BUILTIN_INSTRUMENTS, InstrumentRegistry } from '../core/instruments.js';
 import { Kernel } from '../engine/kernel.js';
 import { SmaCrossStrategy } from '../strategies/sma-cross/sma-cross.js';
@@ -432,11 +435,14 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
   for (const s of feedSymbols) for (const ms of chartIntervals) kernel.data.subscribeBars(s, ms);
 
   observeAccounts();
+  const overlaySource = chartOverlaySource({ config, accounts: () => accounts, history: (s, ms) => kernel.data.history(s, ms), store, renkoAssets: tvAssets });
   const { app } = await buildApp({
     bars: {
       symbols: () => feedSymbols.map((symbol) => ({ symbol, intervals: chartIntervals })),
       history: (s, ms) => kernel.data.history(s, ms),
+      overlays: (s, ms, limit) => chartOverlays(overlaySource, s, ms, limit),
     },
+    history: { history: new TradeHistory({ store, pointValue: (s) => instruments.find(s)?.pointValue }), accountIds: () => facade.accountIds() },
     dashboardDir: fileURLToPath(new URL('../../../web/dist', import.meta.url)),
     tradingView,
     facade,

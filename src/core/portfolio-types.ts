@@ -53,6 +53,8 @@ export interface ClosedTrade {
   netPnl: number;
   pnlR: number | null;
   mode: string;
+  /** How the trade ended (core/exit-reason); absent on trades journaled before it was kept. */
+  exitReason?: string;
 }
 
 export interface Account {

@@ -7,6 +7,7 @@ import type { Bar, Quote, Tick } from './market.js';
 import type { Fill, Order } from './orders.js';
 import type { ManagedStop } from './managed-stops.js';
 import type { Account, ClosedTrade, Position } from './portfolio-types.js';
+import type { TradeHistoryStore } from './trade-history.js';
 import type { RenkoBar, RenkoSize } from './renko.js';
 
 export type { Clock };
@@ -165,7 +166,7 @@ export interface SessionRecord {
  * and the bridge queue in one database, so a kernel order row and its queue row commit
  * together. Implemented by SqliteStore (the default) and PgStore (`storage: postgres`).
  */
-export interface JournalStore extends TradingStore, SessionStore, BotStore {
+export interface JournalStore extends TradingStore, SessionStore, BotStore, TradeHistoryStore {
   createSession(session: { tokenHash: string; createdAt: number; expiresAt: number; client: string }): void;
   findSession(tokenHash: string, now: number): SessionRecord | null;
   deleteSession(tokenHash: string): void;

@@ -5,6 +5,7 @@ import type { Fill, Order } from '../core/orders.js';
 import type { Account, AccountView, ClosedTrade, Position, PositionSide } from '../core/portfolio-types.js';
 import type { SequenceIds } from '../core/ids.js';
 import { nonFiniteField, priceProblem } from '../core/money-checks.js';
+import { closingReason } from '../core/exit-reason.js';
 
 export interface FillOutcome {
   position: Position | null;
@@ -239,6 +240,7 @@ export class Portfolio {
       netPnl: round2(grossPnl - fees),
       pnlR: risk && risk > 0 ? round2((grossPnl - fees) / risk) : null,
       mode: existing.mode,
+      exitReason: closingReason(order),
     };
     const positionClosed: Position = { ...existing, qty: 0, unrealizedPnl: 0, markPrice: fill.price, fees };
     const flipQty = roundToStep(fill.qty - reduceQty, inst.qtyStep);

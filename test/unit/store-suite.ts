@@ -210,6 +210,31 @@ export function storeSuite(engine: StoreEngine): void {
       s.close();
     });
 
+    it('tradeHistory: newest first by close time, filtered by account, bot, symbol and time, paged with the total', () => {
+      const { store: s } = engine.fresh();
+      for (let i = 1; i <= 6; i++) {
+        const id = `O-0000000${i}`;
+        const accountId = i % 2 === 0 ? 'acc' : 'other';
+        const order = makeOrder({ id, accountId, symbol: 'BTC/USDT', side: 'buy', type: 'market', status: 'filled' });
+        s.saveOrder({ ...order, status: 'accepted' });
+        // Closed out of id order (trade 3 closes last) so the sort by close time shows.
+        const t = { ...trade(`T-0000000${i}`), accountId, botId: i <= 4 ? 'sma' : 'max-1', symbol: i === 6 ? 'ETH/USDT' : 'BTC/USDT', closedAt: i === 3 ? 1_000 : i * 100, netPnl: i, exitReason: 'stop loss' };
+        assert.equal(s.recordFill({ fill: { ...makeFill({ id: `${id}-F1`, symbol: 'BTC/USDT', side: 'buy', qty: 1, price: 100, ts: 10 }), accountId }, order, position: null, positionClosed: null, closedTrade: t, account: { ...account(100_000 - i), id: accountId } }), true);
+      }
+      const all = s.tradeHistory({ limit: 4, offset: 0 });
+      assert.equal(all.total, 6);
+      assert.deepEqual(all.trades.map((t) => t.id), ['T-00000003', 'T-00000006', 'T-00000005', 'T-00000004']);
+      assert.equal(all.trades[0]?.exitReason, 'stop loss', 'the exit reason is kept');
+      assert.deepEqual(s.tradeHistory({ limit: 4, offset: 4 }).trades.map((t) => t.id), ['T-00000002', 'T-00000001']);
+      assert.deepEqual(s.tradeHistory({ accountId: 'acc', limit: 10, offset: 0 }).trades.map((t) => t.id), ['T-00000006', 'T-00000004', 'T-00000002']);
+      const bot = s.tradeHistory({ botId: 'max-1', limit: 1, offset: 0 });
+      assert.deepEqual([bot.total, bot.trades.map((t) => t.id)], [2, ['T-00000006']]);
+      assert.deepEqual(s.tradeHistory({ symbol: 'ETH/USDT', limit: 10, offset: 0 }).trades.map((t) => t.id), ['T-00000006']);
+      assert.deepEqual(s.tradeHistory({ from: 200, to: 500, limit: 10, offset: 0 }).trades.map((t) => t.id), ['T-00000004', 'T-00000002']);
+      assert.deepEqual(s.tradeHistory({ accountId: 'nobody', limit: 10, offset: 0 }), { total: 0, trades: [] });
+      s.close();
+    });
+
     it('appendEvents keeps order; recentEvents returns the newest, oldest first; old events are pruned', () => {
       const { store: s } = engine.fresh();
       s.appendEvents([

@@ -17,10 +17,12 @@ import { ScannerSummary } from './components/ScannerSummary';
 import { TradeFeed } from './components/TradeFeed';
 import { useDashboardData } from './useDashboardData';
 
-// The chart library (lightweight-charts) is most of the bundle: the two pages that draw charts
-// load it on first use, after the first paint, instead of with the page.
+// Pages with charts load with lightweight-charts, in their own chunks (not with the first page).
+const TradeHistoryPage = lazy(() => import('./history/TradeHistoryPage').then((m) => ({ default: m.TradeHistoryPage })));
+const ProfitPage = lazy(() => import('./history/ProfitPage').then((m) => ({ default: m.ProfitPage })));
 const BacktestPage = lazy(() => import('./components/BacktestPage').then((m) => ({ default: m.BacktestPage })));
 const Charts = lazy(() => import('./components/CandleChart').then((m) => ({ default: m.Charts })));
+const ChartPage = lazy(() => import('./history/ChartPage').then((m) => ({ default: m.ChartPage })));
 
 interface AuthStatus {
   authenticated: boolean;
@@ -29,6 +31,9 @@ interface AuthStatus {
 
 const TABS = [
   ['live', 'Live'],
+  ['chart', 'Chart'],
+  ['history', 'Trade history'],
+  ['profit', 'Profit'],
   ['backtest', 'Backtest'],
   ['upload', 'Upload'],
   ['presets', 'Presets'],
@@ -96,17 +101,18 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
           </button>
         )}
       </header>
-      {tab === 'backtest' && (
-        <Suspense fallback={<div className="muted">Loading…</div>}>
-          <BacktestPage />
-        </Suspense>
-      )}
+      <Suspense fallback={<div className="muted center">loading…</div>}>{tab === 'backtest' && <BacktestPage />}</Suspense>
       {tab === 'upload' && <UploadPage />}
       {tab === 'presets' && <PresetsPage />}
       {tab === 'logs' && <LogsPage />}
       {tab === 'desk' && <DeskPage />}
       {tab === 'accounts' && <AccountsPage offline={data.offline} />}
       {tab === 'ensemble' && <EnsemblePage />}
+      <Suspense fallback={<div className="muted center">loading…</div>}>
+        {tab === 'chart' && <ChartPage />}
+        {tab === 'history' && <TradeHistoryPage />}
+        {tab === 'profit' && <ProfitPage />}
+      </Suspense>
       <main className={data.offline ? 'grid stale' : 'grid'} hidden={!live} data-stale={data.offline ? 'true' : 'false'}>
         <AccountCard account={data.account} />
         {data.otherAccounts.map((a) => (
@@ -121,7 +127,7 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
         <PositionsTable positions={data.positions} offline={data.offline} />
         <DeskPositions account={liveAccount} active={live} offline={data.offline} />
         <OrdersPanel account={liveAccount} active={live} offline={data.offline} />
-        <Suspense fallback={null}>
+        <Suspense fallback={<section className="panel charts muted">loading charts…</section>}>
           <Charts trades={data.trades} active={live} />
         </Suspense>
         <TradeFeed trades={data.trades} />

@@ -5,6 +5,7 @@ import type { Account, ClosedTrade, Position } from '../../core/portfolio-types.
 import type { BotRecord } from '../../core/bot-records.js';
 import type { FillRecord, JournalStore, RestoredState, StoredEvent } from '../../core/ports.js';
 import type { RenkoBar, RenkoSize } from '../../core/renko.js';
+import { tradeFilterSql, type TradePage, type TradePageQuery } from '../../core/trade-history.js';
 import { PgBridgeQueue } from './bridge-queue.js';
 import type { PgTarget } from './connect.js';
 import { PG_MIGRATIONS } from './migrations.js';
@@ -229,6 +230,14 @@ export class PgStore implements JournalStore {
       ? this.conn.rows<Row>(`SELECT data FROM closed_trades WHERE account_id = $1 ORDER BY seq DESC LIMIT $2`, [accountId, limit])
       : this.conn.rows<Row>(`SELECT data FROM closed_trades ORDER BY seq DESC LIMIT $1`, [limit]);
     return datas<ClosedTrade>(rows).reverse();
+  }
+
+  tradeHistory(query: TradePageQuery): TradePage {
+    const { where, params } = tradeFilterSql(query, (n) => `$${n}`, `(data::json ->> 'botId')`);
+    const total = Number(this.conn.rows<{ n: string | number }>(`SELECT COUNT(*) AS n FROM closed_trades ${where}`, params)[0]?.n ?? 0);
+    const n = params.length;
+    const rows = this.conn.rows<Row>(`SELECT data FROM closed_trades ${where} ORDER BY closed_at DESC, seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, query.limit, query.offset]);
+    return { total, trades: datas<ClosedTrade>(rows) };
   }
 
   recentEvents(limit: number): StoredEvent[] {

@@ -6,6 +6,7 @@ import type { Fill, Order } from '../../core/orders.js';
 import type { Account, ClosedTrade, Position } from '../../core/portfolio-types.js';
 import type { RenkoBar, RenkoSize } from '../../core/renko.js';
 import type { FillRecord, JournalStore, RestoredState, StoredEvent } from '../../core/ports.js';
+import { tradeFilterSql, type TradePage, type TradePageQuery } from '../../core/trade-history.js';
 import { SqliteBridgeQueue } from './bridge-queue.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
@@ -210,6 +211,13 @@ export class SqliteStore implements JournalStore, BotStore {
       ? this.db.prepare(`SELECT data FROM closed_trades WHERE account_id = ? ORDER BY seq DESC LIMIT ?`).all(accountId, limit)
       : this.db.prepare(`SELECT data FROM closed_trades ORDER BY seq DESC LIMIT ?`).all(limit);
     return (rows as Row[]).map((r) => JSON.parse(r.data) as ClosedTrade).reverse();
+  }
+
+  tradeHistory(query: TradePageQuery): TradePage {
+    const { where, params } = tradeFilterSql(query, () => '?', `json_extract(data, '$.botId')`);
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM closed_trades ${where}`).get(...params) as { n: number }).n;
+    const rows = this.db.prepare(`SELECT data FROM closed_trades ${where} ORDER BY closed_at DESC, seq DESC LIMIT ? OFFSET ?`).all(...params, query.limit, query.offset) as Row[];
+    return { total, trades: rows.map((r) => JSON.parse(r.data) as ClosedTrade) };
   }
 
   recentEvents(limit: number): StoredEvent[] {

@@ -1,3 +1,5 @@
+import { useEscape } from '../useEscape';
+
 export interface ConfirmRequest {
   title: string;
   message: string;
@@ -7,6 +9,7 @@ export interface ConfirmRequest {
 }
 
 export function ConfirmDialog({ request, onClose }: { request: ConfirmRequest | null; onClose: () => void }) {
+  useEscape(request !== null, onClose);
   if (!request) return null;
   return (
     <div className="overlay" role="dialog" aria-modal="true" aria-label={request.title}>

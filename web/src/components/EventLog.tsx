@@ -1,4 +1,5 @@
-import { fmt, fmtTime, positionView, type Account, type Position, type StreamEvent } from '../api';
+import { LogList } from './LogList';
+import { fmt, positionView, type Account, type Position, type StreamEvent } from '../api';
 
 function describe(e: StreamEvent): string {
   const d = (e.data ?? e) as Record<string, unknown>;
@@ -50,13 +51,17 @@ export function EventLog({ events }: { events: StreamEvent[] }) {
       <h2>
         Events <span className="muted">{events.length}</span>
       </h2>
-      <ul className="scroll log">
-        {events.map((e, i) => (
-          <li key={`${e.timestamp}-${i}`} title={describe(e)}>
-            <span className="muted">{fmtTime(e.timestamp)}</span> <span className={`tag t-${e.type.toLowerCase()}`}>{e.type.replace(/_/g, ' ')}</span> {describe(e)}
-          </li>
-        ))}
-      </ul>
+      <div className="scroll">
+        <LogList
+          lines={events.map((e, i) => ({
+            key: `${e.timestamp}-${e.type}-${events.length - i}`,
+            time: e.timestamp,
+            tag: e.type.replace(/_/g, ' '),
+            tagClass: `t-${e.type.toLowerCase()}`,
+            summary: describe(e),
+          }))}
+        />
+      </div>
     </section>
   );
 }

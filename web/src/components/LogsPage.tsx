@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, fmt, fmtTime, type LogEntry } from '../api';
+import { api, fmt, type LogEntry } from '../api';
+import { LogList } from './LogList';
 import { PresetsPanel } from './PresetsPage';
 
 const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
@@ -53,7 +54,7 @@ function LogsPanel() {
   return (
     <section className="panel span8" data-testid="logs">
       <h2>
-        Logs<span className="muted">{entries.length} entries, newest last</span>
+        Logs<span className="muted">{entries.length} entries, newest first; click a line for its details</span>
       </h2>
       <div className="row wrap">
         <label className="inline">
@@ -85,14 +86,26 @@ function LogsPanel() {
         </div>
       )}
       <div className="scroll tall">
-        <ul className="log" data-testid="log-entries">
-          {entries.map((e) => (
-            <li key={e.id} title={e.data ? JSON.stringify(e.data) : ''}>
-              <span className="muted">{fmtTime(e.timestamp)}</span> <span className={`tag lv-${e.level.toLowerCase()}`}>{e.level}</span> <span className="muted">{e.component}</span> {e.message}
-              {e.data ? <span className="muted"> {JSON.stringify(e.data)}</span> : null}
-            </li>
-          ))}
-        </ul>
+        <LogList
+          testid="log-entries"
+          lines={entries.map((e) => ({
+            key: String(e.id),
+            time: e.timestamp,
+            tag: e.level,
+            tagClass: `lv-${e.level.toLowerCase()}`,
+            summary: (
+              <>
+                <span className="muted">{e.component}</span> {e.message}
+              </>
+            ),
+            detail: (
+              <>
+                {e.component}: {e.message}
+                {e.data ? `\n${JSON.stringify(e.data, null, 2)}` : ''}
+              </>
+            ),
+          }))}
+        />
       </div>
     </section>
   );

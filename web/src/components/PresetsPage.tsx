@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, fmt, type PresetInfo } from '../api';
+import { PresetForm, refusedPath } from './PresetForm';
 
 /** Presets: list, view the whole JSON, edit and PUT (the server validates and names the bad key). */
 export function PresetsPanel() {
@@ -57,6 +58,15 @@ export function PresetsPanel() {
   };
 
   const dirty = text !== saved;
+  let parsed: Record<string, never> | null = null;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v && typeof v === 'object' && !Array.isArray(v)) parsed = v as Record<string, never>;
+  } catch {
+    parsed = null;
+  }
+  const path = message?.error ? refusedPath(message.text) : null;
+  const refused = path && message ? { path, message: message.text.slice(path.length + 1).trim() } : null;
   return (
     <section className="panel span12" data-testid="presets">
       <h2>Presets</h2>
@@ -95,6 +105,8 @@ export function PresetsPanel() {
               Save (PUT)
             </button>
           </div>
+          {parsed && <PresetForm value={parsed} onChange={(next) => { setText(JSON.stringify(next, null, 2)); if (message?.error) setMessage(null); }} refused={refused} />}
+          <div className="muted small gap">The whole preset as JSON (also for settings the form does not show):</div>
           <textarea className="code" spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} aria-label="preset JSON" data-testid="preset-json" />
           {message && (
             <div className={message.error ? 'error' : 'pos'} role={message.error ? 'alert' : 'status'} data-testid="preset-message">
