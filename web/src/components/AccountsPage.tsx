@@ -4,7 +4,7 @@ import { useCallback, useState } from 'react';
 import { fmt, fmtDateTime, pnlClass } from '../api';
 import { connectionOf, differenceDetail, loadAccounts, type AccountsView } from '../accounts';
 import { usePoll } from '../polling';
-import { withoutPaths } from './BacktestPage';
+import { withoutPaths } from '../withoutPaths';
 import '../panels.css';
 
 export const ACCOUNTS_POLL_MS = 5000;

@@ -5,6 +5,7 @@ import { moneyAxis } from '../backtestCharts';
 import { BacktestCandles } from './BacktestCandles';
 import { BacktestCompare } from './BacktestCompare';
 import { ProgressBar } from './ProgressBar';
+import { withoutPaths } from '../withoutPaths';
 import { SweepPanel } from './SweepPanel';
 import '../panels.css';
 
@@ -225,8 +226,7 @@ function TradeTable({ r }: { r: BacktestResult }) {
   );
 }
 
-/** The server's words without its file system: an absolute path becomes its file name. */
-export const withoutPaths = (message: string): string => message.replace(/(^|[\s'"(])\/(?:[^\s'"/:;,()]+\/)+([^\s'"/:;,()]+)/g, '$1$2');
+export { withoutPaths } from '../withoutPaths';
 
 interface DataChoices {
   files: { name: string; bytes: number; modified: string }[];

@@ -3,7 +3,7 @@
 // any job, two at a time), on the data and settings of the form; the results fill a heat map.
 import { useRef, useState } from 'react';
 import { api, ApiError, fmt, type BacktestJob, type BacktestResult } from '../api';
-import { withoutPaths } from './BacktestPage';
+import { withoutPaths } from '../withoutPaths';
 
 export const SWEEP_CONCURRENCY = 2;
 export const SWEEP_POLL_MS = 700;
