@@ -38,6 +38,22 @@ try {
       await page.screenshot({ path: join(out, `${tab}.png`) });
       console.log(`wrote ${join(out, `${tab}.png`)}`);
     }
+    // Every other page, as a trader opens it.
+    for (const tab of ['desk', 'accounts', 'ensemble', 'upload', 'presets', 'logs']) {
+      await page.locator(`[data-tab=${tab}]`).click();
+      await page.waitForTimeout(2_000);
+      await page.screenshot({ path: join(out, `${tab}.png`) });
+      console.log(`wrote ${join(out, `${tab}.png`)}`);
+    }
+    // The phone (390 x 844): the live page, trade history and accounts.
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const tab of ['live', 'history', 'accounts']) {
+      await page.locator(`[data-tab=${tab}]`).click();
+      await page.waitForTimeout(2_000);
+      await page.screenshot({ path: join(out, `phone-${tab}.png`) });
+      console.log(`wrote ${join(out, `phone-${tab}.png`)}`);
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
     // The backtest page: a sma-cross run over 3,000 synthetic 1-minute klines placed in the import dir.
     mkdirSync(join(dir, 'imports'), { recursive: true });
     const rows = [];
