@@ -1,4 +1,5 @@
 import type { Tick } from '../core/market.js';
+import { seededRandom } from '../core/seeded-random.js';
 
 export interface SyntheticTickOptions {
   symbol: string;
@@ -20,14 +21,7 @@ export interface SyntheticTickOptions {
  * ticks. For tick-level benchmarks and tests; no file needed.
  */
 export function* syntheticTicks(o: SyntheticTickOptions): Generator<Tick[]> {
-  let state = o.seed >>> 0;
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(o.seed);
   const step = o.stepMs ?? 100;
   const tick = o.tickSize ?? 0.1;
   const batchSize = o.batchSize ?? 65_536;

@@ -5,6 +5,7 @@
 import { auditBridge, auditJournal, auditRestored, auditVenue } from './audit.js';
 import { Flows, type Source } from './flows.js';
 import { readJournal } from './journal.js';
+import { seededRandom } from '../../src/core/seeded-random.js';
 import { ChaosWorld } from './world.js';
 
 export interface ChaosOptions {
@@ -42,17 +43,6 @@ export interface ChaosReport {
   wallMs: number;
 }
 
-/** mulberry32: a tiny seeded generator (hand-written: a dependency for 6 lines is not worth it). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const countBy = (items: Iterable<{ accountId: string }>) => {
   const out: Record<string, number> = {};
@@ -62,7 +52,7 @@ const countBy = (items: Iterable<{ accountId: string }>) => {
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const log = o.log ?? (() => {});
-  const random = seeded(o.seed);
+  const random = seededRandom(o.seed);
   const world = new ChaosWorld();
   const t0 = Date.now();
   const trials: TrialResult[] = [];
