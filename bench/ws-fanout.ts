@@ -4,7 +4,7 @@
 //
 // The send time is the envelope's `timestamp` (ISO, whole milliseconds, set when the server
 // created the message), so each delay reads 0-1 ms high. Both processes share the wall clock.
-// Environment: BENCH_WS_CLIENTS (200), BENCH_WS_SETTLE_MIN_S (15), BENCH_WS_SETTLE_MAX_S (60), BENCH_WS_COLLECT_S (20).
+// Environment: BENCH_WS_CLIENTS (200, at most 5,000), BENCH_WS_SETTLE_MIN_S (15), BENCH_WS_SETTLE_MAX_S (60), BENCH_WS_COLLECT_S (20).
 import WebSocket from 'ws';
 import type { ServerHandle } from '../test/helpers/server.js';
 import { Samples, cpuMeter, envNumber, isMain, machineInfo, nowMs, round, sleep, startBenchServer, stopServer, summarize, waitForTrading } from './common.js';
