@@ -9,6 +9,7 @@
 //
 //   npm run bench:curves                 all three (also part of `npm run bench`)
 //   node dist/bench/scaling-curves.js bars ingest ws      any subset
+//   node dist/bench/scaling-curves.js render              redraw charts and tables from the JSON
 //
 // Writes docs/bench/scaling-<curve>.json, scaling-*.svg and scaling-curves.md (the tables of
 // every curve whose JSON is there, so curves can be rerun one at a time).
@@ -314,7 +315,16 @@ export async function runScalingCurves(wanted: CurveName[] = CURVES, log: (s: st
   return results;
 }
 
-if (isMain(import.meta.url)) {
+/** Redraws the charts and the markdown from the JSON of every curve in `out` (no measuring). */
+export function renderScalingCurves(out = process.env.CURVES_OUT_DIR ?? join(repoRoot, 'docs', 'bench')): void {
+  for (const c of CURVES) {
+    const f = join(out, `scaling-${c}.json`);
+    if (existsSync(f)) writeOutputs(JSON.parse(readFileSync(f, 'utf8')) as CurveResult, out);
+  }
+}
+
+if (isMain(import.meta.url) && process.argv[2] === 'render') renderScalingCurves();
+else if (isMain(import.meta.url)) {
   const args = process.argv.slice(2);
   const bad = args.filter((a) => !CURVES.includes(a as CurveName));
   if (bad.length) throw new Error(`unknown curve ${bad.join(', ')}; choose from ${CURVES.join(', ')}`);
