@@ -12,6 +12,7 @@ import { runIngestBench } from './ingest.js';
 import { runBacktestBars } from './backtest-bars.js';
 import { runBacktestTicks } from './backtest-ticks.js';
 import { runWebhookBridge } from './webhook-bridge.js';
+import { runScalingCurves } from './scaling-curves.js';
 
 function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
@@ -68,7 +69,7 @@ const started = new Date();
 const log = (s: string) => console.log(s);
 log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB, node ${machine.node}, ${machine.platform} ${machine.osRelease}`);
 
-// `node dist/bench/run-all.js [api] [ws] [ingest] [bars] [ticks] [webhook]` runs a subset; none = all.
+// `node dist/bench/run-all.js [api] [ws] [ingest] [bars] [ticks] [webhook] [curves]` runs a subset; none = all.
 const wanted = new Set(process.argv.slice(2));
 const runs = (name: string) => wanted.size === 0 || wanted.has(name);
 const apiLoad = runs('api') ? await runApiLoad(log) : null;
@@ -79,6 +80,8 @@ const ticks = runs('ticks') ? runBacktestTicks(log) : null;
 // Both ways of polling: back-to-back plain polls, then long polls (wait_ms).
 const webhookPlain = runs('webhook') ? await runWebhookBridge(log, { waitMs: 0 }) : null;
 const webhookLongPoll = runs('webhook') ? await runWebhookBridge(log, { waitMs: 20_000 }) : null;
+// Last and longest: backtest, ingest and fan-out against size, into docs/bench/ (bench/scaling-curves.ts).
+const curves = runs('curves') ? await runScalingCurves(undefined, log) : null;
 
 if (apiLoad) {
 log('');
@@ -137,6 +140,6 @@ for (const webhook of [webhookPlain, webhookLongPoll]) {
 const dir = join(repoRoot, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, 'latest.json');
-writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine, apiLoad, wsFanout, ingest, bars, ticks, webhook: webhookPlain, webhookLongPoll }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine, apiLoad, wsFanout, ingest, bars, ticks, webhook: webhookPlain, webhookLongPoll, curves: curves?.map((c) => ({ curve: c.curve, rows: c.rows, exponents: c.exponents, loadStart: c.loadStart, loadEnd: c.loadEnd })) }, null, 2)}\n`);
 log('');
 log(`results written to ${file}`);
