@@ -1,8 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, redactConfig } from './config.js';
-import { startServer } from './server.js';
-import { startClusterMember } from './cluster.js';
 import type { TradewindConfig } from './config-schema.js';
 import { packageVersion } from './version.js';
 import { hashPassword } from '../app/operator-auth.js';
@@ -46,6 +44,8 @@ const withCommon = (cmd: Command): Command =>
 
 /** `tradewind start` in cluster mode (docs/SCALE-OUT.md): a follower until it takes the leader lease. */
 async function startClustered(config: TradewindConfig): Promise<void> {
+  // Cluster mode's Redis lease and follower app are loaded only in cluster mode.
+  const { startClusterMember } = await import('./cluster.js');
   const member = await startClusterMember(config, {
     onLeader: (server) => process.stdout.write(`Tradewind ${packageVersion()} leading on ${server.url}\n`),
     // Fail-stop: a leader that cannot prove its lease stops trading at once (the journal's fencing
@@ -74,6 +74,7 @@ export function buildCli(): Command {
     async (opts: CommonOptions) => {
       const config = configFrom(opts);
       if (config.cluster.enabled) return startClustered(config);
+      const { startServer } = await import('./server.js');
       const server = await startServer(config);
       const market = config.feed.kind === 'sim' ? 'simulated market' : `live market data from ${config.feed.exchange}`;
       process.stdout.write(`Tradewind ${packageVersion()} listening on ${server.url} (paper account, ${market})\n`);
@@ -98,7 +99,7 @@ export function buildCli(): Command {
 
   withCommon(program.command('migrate').description('create or migrate the journal database (SQLite, or PostgreSQL with storage: postgres) and exit')).action(async (opts: CommonOptions) => {
     const config = configFrom(opts);
-    const { store, describe } = openJournal(config, resolve(config.dataDir));
+    const { store, describe } = await openJournal(config, resolve(config.dataDir));
     process.stdout.write(`database ${describe} at schema version ${store.schemaVersion()}\n`);
     store.close();
     if (config.storage === 'postgres') {
