@@ -6,13 +6,7 @@ import { packageVersion } from './version.js';
 import { hashPassword } from '../app/operator-auth.js';
 import type { PgMarketStore } from '../adapters/store-postgres/market-store.js';
 import { openJournal, openMarketStore } from './storage.js';
-import { registerIngestCommand } from './ingest.js';
-import { registerBridgeCommand } from './bridge.js';
-import { backtestCommand } from './backtest.js';
-import { modelCommand } from './model.js';
-import { modelServerCommand } from './model-server.js';
 import { registerAccountsCommand } from './accounts-command.js';
-import { registerBackupCommands } from './backup.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
@@ -64,7 +58,15 @@ async function startClustered(config: TradewindConfig): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-export function buildCli(): Command {
+/** The commands defined in this file: running one of them loads none of the other command modules. */
+const OWN_COMMANDS = new Set(['start', 'config', 'accounts', 'migrate', 'hash-password']);
+
+/**
+ * The `tradewind` command. `argv` given and naming one of this file's own commands (`start`...):
+ * the other commands' modules (ingest, bridge, backup, backtest, model trainer, model server) are
+ * not loaded, which keeps them off every server start; otherwise (help, or one of them) all are.
+ */
+export async function buildCli(argv?: string[]): Promise<Command> {
   const program = new Command('tradewind')
     .description('Tradewind: self-hosted algorithmic trading server (paper trading by default)')
     .version(packageVersion())
@@ -119,6 +121,15 @@ export function buildCli(): Command {
       process.stdout.write(`${await hashPassword(password)}\n`);
     });
 
+  if (argv?.[2] !== undefined && OWN_COMMANDS.has(argv[2])) return program;
+  const [{ registerIngestCommand }, { registerBridgeCommand }, { registerBackupCommands }, { backtestCommand }, { modelCommand }, { modelServerCommand }] = await Promise.all([
+    import('./ingest.js'),
+    import('./bridge.js'),
+    import('./backup.js'),
+    import('./backtest.js'),
+    import('./model.js'),
+    import('./model-server.js'),
+  ]);
   registerIngestCommand(program, (opts) => configFrom(opts));
   registerBridgeCommand(program, (opts) => configFrom(opts).dataDir);
   registerBackupCommands(program, (opts) => configFrom(opts).dataDir);
@@ -130,7 +141,7 @@ export function buildCli(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildCli().parseAsync(argv);
+    await (await buildCli(argv)).parseAsync(argv);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`tradewind: ${error.message}\n`);
