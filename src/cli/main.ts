@@ -61,10 +61,21 @@ async function startClustered(config: TradewindConfig): Promise<void> {
 /** The commands defined in this file: running one of them loads none of the other command modules. */
 const OWN_COMMANDS = new Set(['start', 'config', 'accounts', 'migrate', 'hash-password']);
 
+/** The other commands, each registered from its own module (loaded only when needed). */
+const COMMAND_MODULES: Record<string, (program: Command) => Promise<void>> = {
+  ingest: async (p) => (await import('./ingest.js')).registerIngestCommand(p, (opts) => configFrom(opts)),
+  bridge: async (p) => (await import('./bridge.js')).registerBridgeCommand(p, (opts) => configFrom(opts).dataDir),
+  backup: async (p) => (await import('./backup.js')).registerBackupCommands(p, (opts) => configFrom(opts).dataDir),
+  backtest: async (p) => void p.addCommand((await import('./backtest.js')).backtestCommand((opts) => configFrom(opts).dataDir)),
+  model: async (p) => void p.addCommand((await import('./model.js')).modelCommand()),
+  'model-server': async (p) => void p.addCommand((await import('./model-server.js')).modelServerCommand()),
+};
+COMMAND_MODULES.restore = COMMAND_MODULES.backup as (program: Command) => Promise<void>;
+
 /**
- * The `tradewind` command. `argv` given and naming one of this file's own commands (`start`...):
- * the other commands' modules (ingest, bridge, backup, backtest, model trainer, model server) are
- * not loaded, which keeps them off every server start; otherwise (help, or one of them) all are.
+ * The `tradewind` command. With `argv`, only the module of the command it names is loaded (none
+ * for this file's own commands, `start` among them: a server start loads no ingest, backtest or
+ * model-trainer code); without, or for help or an unknown command, every command is registered.
  */
 export async function buildCli(argv?: string[]): Promise<Command> {
   const program = new Command('tradewind')
@@ -121,21 +132,11 @@ export async function buildCli(argv?: string[]): Promise<Command> {
       process.stdout.write(`${await hashPassword(password)}\n`);
     });
 
-  if (argv?.[2] !== undefined && OWN_COMMANDS.has(argv[2])) return program;
-  const [{ registerIngestCommand }, { registerBridgeCommand }, { registerBackupCommands }, { backtestCommand }, { modelCommand }, { modelServerCommand }] = await Promise.all([
-    import('./ingest.js'),
-    import('./bridge.js'),
-    import('./backup.js'),
-    import('./backtest.js'),
-    import('./model.js'),
-    import('./model-server.js'),
-  ]);
-  registerIngestCommand(program, (opts) => configFrom(opts));
-  registerBridgeCommand(program, (opts) => configFrom(opts).dataDir);
-  registerBackupCommands(program, (opts) => configFrom(opts).dataDir);
-  program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
-  program.addCommand(modelCommand());
-  program.addCommand(modelServerCommand());
+  const name = argv?.[2];
+  if (name !== undefined && OWN_COMMANDS.has(name)) return program;
+  const only = name !== undefined ? COMMAND_MODULES[name] : undefined;
+  if (only) await only(program);
+  else for (const register of new Set(Object.values(COMMAND_MODULES))) await register(program);
   return program;
 }
 
