@@ -154,7 +154,7 @@ async function inProcess(fake: Fake, rows: { name: string; n: number; gapMs: num
   writeFileSync(file, JSON.stringify({ risk: BENCH_RISK, accounts: [accountEntry(fake)] }));
   const config = loadConfig({ file });
   const store = new SqliteStore({ file: join(dir, 'tradewind.db') });
-  const accounts: VenueAccount[] = createVenueAccounts({ config, store, clock: new WallClock(), scheduler: new TimerScheduler(), instruments: new InstrumentRegistry(BUILTIN_INSTRUMENTS), log: pino({ level: 'warn' }), env: ENV });
+  const accounts: VenueAccount[] = await createVenueAccounts({ config, store, clock: new WallClock(), scheduler: new TimerScheduler(), instruments: new InstrumentRegistry(BUILTIN_INSTRUMENTS), log: pino({ level: 'warn' }), env: ENV });
   const account = accounts[0];
   if (!account?.broker) throw new Error('no ccxt account');
   const broker = account.broker;

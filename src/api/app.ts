@@ -53,6 +53,7 @@ import type { TradingApiService } from '../app/trading-api.js';
 import { seed002HealthRoutes, tradingV1Routes } from './routes-trading-v1.js';
 import type { StreamSocket } from '../app/ensemble/coordinator-stream.js';
 import { clusterRoutes, type ClusterStatus } from './routes-cluster.js';
+import { lazySchemaCompilers } from './lazy-schemas.js';
 
 export interface ApiOptions {
   facade: TradingFacade;
@@ -128,6 +129,8 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     // A URL that does not decode: 400 {detail, status_code} before routing.
     frameworkErrors,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // Each route's validator and serializer compiled on its first request, not all at start.
+    schemaController: { compilersFactory: lazySchemaCompilers() },
   });
   const hub = new WsHub(options.facade, options.ws, options.logger);
   app.addHook('onClose', async () => hub.close());

@@ -1,31 +1,7 @@
-import ccxt from 'ccxt';
 import type { Command } from 'commander';
-import { clientIds } from '../adapters/ccxt/client-ids.js';
-import { createExchange } from '../adapters/ccxt/exchange.js';
-import { errorText, redactor } from '../adapters/ccxt/redact.js';
-import { CcxtVenue } from '../adapters/ccxt/venue.js';
 import { credentialsOf } from './accounts-config.js';
-import type { CcxtAccountConfig, TradewindConfig } from './config-schema.js';
+import type { TradewindConfig } from './config-schema.js';
 import type { AccountStatus } from './venue-accounts.js';
-
-/** Connects to one ccxt account (markets and balance, nothing changed) and says how it went. */
-async function probe(a: CcxtAccountConfig, env: Record<string, string | undefined>): Promise<Pick<AccountStatus, 'state' | 'detail'>> {
-  const creds = credentialsOf(a, env);
-  if (!creds.ok) return { state: 'no-credentials', detail: `set ${creds.missing.join(', ')}` };
-  const redact = redactor([creds.credentials.apiKey, creds.credentials.secret, creds.credentials.password ?? '']);
-  const exchange = createExchange({ ...a, ...creds.credentials, pro: false });
-  const venue = new CcxtVenue({ exchange, instruments: a.instruments, currency: a.currency, ids: clientIds('probe'), derivatives: a.marketType !== 'spot', retry: { maxAttempts: 1, backoffMs: 0, sleep: async () => {} } });
-  try {
-    await venue.check();
-    const b = await venue.balance();
-    return { state: 'connected', detail: `${a.exchange} ${a.environment}, ${b.currency} wallet ${b.total}` };
-  } catch (error) {
-    const text = redact(errorText(error));
-    return error instanceof ccxt.AuthenticationError ? { state: 'auth-failed', detail: `credentials refused: ${text}` } : { state: 'disconnected', detail: text };
-  } finally {
-    await exchange.close().catch(() => undefined);
-  }
-}
 
 /** Every configured account with its connection state (ccxt accounts are connected to, read-only). */
 export async function listAccounts(config: TradewindConfig, env: Record<string, string | undefined>, connect: boolean): Promise<AccountStatus[]> {
@@ -41,6 +17,8 @@ export async function listAccounts(config: TradewindConfig, env: Record<string, 
       out.push({ ...base, state: creds.ok ? 'connecting' : 'no-credentials', detail: creds.ok ? 'not checked (--no-connect)' : `set ${creds.missing.join(', ')}` });
       continue;
     }
+    // ccxt is loaded only when an exchange account is probed.
+    const { probe } = await import('./accounts-probe.js');
     out.push({ ...base, ...(await probe(a, env)) });
   }
   return out;

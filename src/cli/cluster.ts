@@ -70,7 +70,7 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
   const current = (): Promise<LeaderInfo | null> => lease.current();
 
   // The follower: journal reads from PostgreSQL, everything else forwarded to the leader.
-  const journal = openJournal(config, dataDir).store;
+  const journal = (await openJournal(config, dataDir)).store;
   const auth = new OperatorAuth({ sessions: new RedisSessionStore(redis, config.redis.keyPrefix), clock: new WallClock(), passwordHash, apiTokens: config.auth.apiTokens, sessionTtlMs: config.auth.sessionTtlHours * 3_600_000, maxFailures: config.auth.maxLoginFailures, failureWindowMs: 15 * 60_000 });
   let follower: FastifyInstance | null = await buildFollowerApp({
     logger: logging.logger.child({ component: 'api' }),

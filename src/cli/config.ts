@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import Value from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { ConfigSchema, type TradewindConfig } from './config-schema.js';
 import { defaultConfig } from './config-defaults.js';
 import { accountProblems, normalizeAccounts } from './accounts-config.js';
+
+/** The YAML parser, loaded only for a YAML file (synchronously, as loadConfig is; JSON and no file skip its ~70 modules). */
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -87,7 +91,8 @@ export function loadConfig(options: LoadOptions = {}): TradewindConfig {
   }
   const accountErrors = normalizeAccounts(config);
   if (accountErrors.length > 0) throw new ConfigError(`Invalid configuration:\n${accountErrors.map((m) => `  ${m}`).join('\n')}`);
-  const errors = [...Value.Errors(ConfigSchema, config)].filter((e) => e.keyword !== 'boolean');
+  // Check first: collecting errors walks every branch of every union, and a valid config has none.
+  const errors = Value.Check(ConfigSchema, config) ? [] : [...Value.Errors(ConfigSchema, config)].filter((e) => e.keyword !== 'boolean');
   if (errors.length > 0) {
     // One line per key: unions report every branch, which says nothing more.
     const byKey = new Map<string, string>();

@@ -1,22 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, redactConfig } from './config.js';
-import { startServer } from './server.js';
-import { startClusterMember } from './cluster.js';
 import type { TradewindConfig } from './config-schema.js';
 import { packageVersion } from './version.js';
 import { hashPassword } from '../app/operator-auth.js';
 import type { PgMarketStore } from '../adapters/store-postgres/market-store.js';
 import { openJournal, openMarketStore } from './storage.js';
-import { registerIngestCommand } from './ingest.js';
-import { registerBridgeCommand } from './bridge.js';
-import { backtestCommand } from './backtest.js';
-import { modelCommand } from './model.js';
-import { modelServerCommand } from './model-server.js';
 import { registerAccountsCommand } from './accounts-command.js';
-import { registerBackupCommands } from './backup.js';
-import { workerCommand } from './worker.js';
-import { sweepCommand } from './sweep.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
@@ -48,6 +38,8 @@ const withCommon = (cmd: Command): Command =>
 
 /** `tradewind start` in cluster mode (docs/SCALE-OUT.md): a follower until it takes the leader lease. */
 async function startClustered(config: TradewindConfig): Promise<void> {
+  // Cluster mode's Redis lease and follower app are loaded only in cluster mode.
+  const { startClusterMember } = await import('./cluster.js');
   const member = await startClusterMember(config, {
     onLeader: (server) => process.stdout.write(`Tradewind ${packageVersion()} leading on ${server.url}\n`),
     // Fail-stop: a leader that cannot prove its lease stops trading at once (the journal's fencing
@@ -66,7 +58,28 @@ async function startClustered(config: TradewindConfig): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-export function buildCli(): Command {
+/** The commands defined in this file: running one of them loads none of the other command modules. */
+const OWN_COMMANDS = new Set(['start', 'config', 'accounts', 'migrate', 'hash-password']);
+
+/** The other commands, each registered from its own module (loaded only when needed). */
+const COMMAND_MODULES: Record<string, (program: Command) => Promise<void>> = {
+  ingest: async (p) => (await import('./ingest.js')).registerIngestCommand(p, (opts) => configFrom(opts)),
+  bridge: async (p) => (await import('./bridge.js')).registerBridgeCommand(p, (opts) => configFrom(opts).dataDir),
+  backup: async (p) => (await import('./backup.js')).registerBackupCommands(p, (opts) => configFrom(opts).dataDir),
+  backtest: async (p) => void p.addCommand((await import('./backtest.js')).backtestCommand((opts) => configFrom(opts).dataDir)),
+  model: async (p) => void p.addCommand((await import('./model.js')).modelCommand()),
+  'model-server': async (p) => void p.addCommand((await import('./model-server.js')).modelServerCommand()),
+  worker: async (p) => void p.addCommand((await import('./worker.js')).workerCommand((opts) => configFrom(opts))),
+  sweep: async (p) => void p.addCommand((await import('./sweep.js')).sweepCommand((opts) => configFrom(opts))),
+};
+COMMAND_MODULES.restore = COMMAND_MODULES.backup as (program: Command) => Promise<void>;
+
+/**
+ * The `tradewind` command. With `argv`, only the module of the command it names is loaded (none
+ * for this file's own commands, `start` among them: a server start loads no ingest, backtest or
+ * model-trainer code); without, or for help or an unknown command, every command is registered.
+ */
+export async function buildCli(argv?: string[]): Promise<Command> {
   const program = new Command('tradewind')
     .description('Tradewind: self-hosted algorithmic trading server (paper trading by default)')
     .version(packageVersion())
@@ -76,6 +89,7 @@ export function buildCli(): Command {
     async (opts: CommonOptions) => {
       const config = configFrom(opts);
       if (config.cluster.enabled) return startClustered(config);
+      const { startServer } = await import('./server.js');
       const server = await startServer(config);
       const market = config.feed.kind === 'sim' ? 'simulated market' : `live market data from ${config.feed.exchange}`;
       process.stdout.write(`Tradewind ${packageVersion()} listening on ${server.url} (paper account, ${market})\n`);
@@ -100,7 +114,7 @@ export function buildCli(): Command {
 
   withCommon(program.command('migrate').description('create or migrate the journal database (SQLite, or PostgreSQL with storage: postgres) and exit')).action(async (opts: CommonOptions) => {
     const config = configFrom(opts);
-    const { store, describe } = openJournal(config, resolve(config.dataDir));
+    const { store, describe } = await openJournal(config, resolve(config.dataDir));
     process.stdout.write(`database ${describe} at schema version ${store.schemaVersion()}\n`);
     store.close();
     if (config.storage === 'postgres') {
@@ -120,20 +134,17 @@ export function buildCli(): Command {
       process.stdout.write(`${await hashPassword(password)}\n`);
     });
 
-  registerIngestCommand(program, (opts) => configFrom(opts));
-  registerBridgeCommand(program, (opts) => configFrom(opts).dataDir);
-  registerBackupCommands(program, (opts) => configFrom(opts).dataDir);
-  program.addCommand(backtestCommand((opts) => configFrom(opts).dataDir));
-  program.addCommand(modelCommand());
-  program.addCommand(modelServerCommand());
-  program.addCommand(workerCommand((opts) => configFrom(opts)));
-  program.addCommand(sweepCommand((opts) => configFrom(opts)));
+  const name = argv?.[2];
+  if (name !== undefined && OWN_COMMANDS.has(name)) return program;
+  const only = name !== undefined ? COMMAND_MODULES[name] : undefined;
+  if (only) await only(program);
+  else for (const register of new Set(Object.values(COMMAND_MODULES))) await register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildCli().parseAsync(argv);
+    await (await buildCli(argv)).parseAsync(argv);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`tradewind: ${error.message}\n`);

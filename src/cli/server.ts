@@ -48,14 +48,13 @@ import type { JournalStore } from '../core/ports.js';
 import { checkRenkoDeskBroker, createRenkoDesk } from './renko-desk.js';
 import { deskEnvAccounts } from '../app/renko-desk/env-accounts.js';
 import { ServerPrometheus } from '../app/server-prometheus.js';
-import { createModelSupervisor } from './model-servers.js';
 import { tradingApi } from './trading-api.js';
 import { startRedis } from './redis.js';
 import { openSweepQueue, sweepService } from './sweeps.js';
 import { kernelAccount } from '../app/kernel-account.js';
 import { wireVenueAccounts } from './venue-accounts.js';
 import { AccountOrders } from '../app/account-orders.js';
-import { createCoordinator, type RunningCoordinator } from './coordinator.js';
+import type { RunningCoordinator } from './coordinator.js';
 import { createMarketFeed } from './market-feed.js';
 import { createTelegram } from './telegram.js';
 import type { ClusterStatus } from '../api/routes-cluster.js';
@@ -145,7 +144,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
     onError,
   });
   matchOnTicks(kernel, broker);
-  const market = createMarketFeed({ config, kernel, instruments, clock, scheduler, log, startPrices: JSON.parse(store.getMeta(LAST_PRICES_KEY) ?? '{}') as Record<string, number> });
+  const market = await createMarketFeed({ config, kernel, instruments, clock, scheduler, log, startPrices: JSON.parse(store.getMeta(LAST_PRICES_KEY) ?? '{}') as Record<string, number> });
   const feedSymbols = market.symbols;
   if (config.demoBot.enabled) {
     const where = config.feed.kind === 'sim' ? 'feed.instruments' : 'feed.symbols';
@@ -182,7 +181,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
     bridgeKernel.bus.on('fill-refused', (e) => kernel.bus.publish(e));
   }
   // The `accounts` list: further paper accounts and exchange accounts through ccxt, each on its own kernel.
-  const venues = wireVenueAccounts({
+  const venues = await wireVenueAccounts({
     config, store, clock, scheduler, instruments, log, env: process.env, primary: kernel,
     bridgeStatus: () => (bridge.account ? { id: config.bridge.accountId, kind: 'bridge', state: bridge.account.broker.isAvailable() ? 'online' : 'offline', detail: `seed 003 bridge (${config.bridge.env})` } : null),
   });
@@ -218,7 +217,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
   // Seed 004 model servers (child processes, started once the server listens) and Prometheus.
   // Seed 004: with the ensemble on, its four model servers run too (unless modelServers.enabled is false).
   const runModelServers = config.modelServers.enabled === true || (config.modelServers.enabled === 'auto' && config.ensemble.enabled);
-  const modelServers = runModelServers ? createModelSupervisor({ config, dataDir, log, clock, scheduler }) : null;
+  // The supervisor and its clients are loaded only when model servers run.
+  const modelServers = runModelServers ? (await import('./model-servers.js')).createModelSupervisor({ config, dataDir, log, clock, scheduler }) : null;
   const prometheus = new ServerPrometheus(modelServers ? { modelServersOnline: () => modelServers.clients().filter((c) => c.isOnline).length } : {});
   kernel.bus.onAny((e) => prometheus.observe(e));
   // Every other account's orders, fills and refusals count too (the demo bot's, the desk's, the bridge's, the exchange accounts').
@@ -263,7 +263,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
 
   const state = new StreamState();
   const stream = new LiveStream();
-  const redis = startRedis(config.redis, stream, scheduler, log);
+  const redis = await startRedis(config.redis, stream, scheduler, log);
   const mode = 'paper' as const;
   const facade = new TradingFacade({ kernel, state, stream, store, clock, version: packageVersion(), mode, startedAt: clock.now(), accounts: () => accounts });
   facade.hydrate();
@@ -428,7 +428,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
   }
 
   // Seed 004's ensemble coordinator: a bot on the configured account's kernel.
-  const ensemble = config.ensemble.enabled ? createCoordinator({ config, kernels: new Map([[config.account.id, kernel], ...venues.accounts.map((a) => [a.id, a.kernel] as const)]), dataDir, clock, scheduler, log, notify: (level, text) => telegram?.alert(level, text) }) : null;
+  // Loaded only with the ensemble on (its coordinator, model clients and journal).
+  const ensemble = config.ensemble.enabled ? (await import('./coordinator.js')).createCoordinator({ config, kernels: new Map([[config.account.id, kernel], ...venues.accounts.map((a) => [a.id, a.kernel] as const)]), dataDir, clock, scheduler, log, notify: (level, text) => telegram?.alert(level, text) }) : null;
 
   // Bar history for the dashboard's charts: every fed symbol at the demo bot's interval, 5 s and 1 min.
   const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);

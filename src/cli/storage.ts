@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { SqliteMarketStore } from '../adapters/store-sqlite/market-store.js';
 import { SqliteStore } from '../adapters/store-sqlite/sqlite-store.js';
-import { PgMarketStore } from '../adapters/store-postgres/market-store.js';
-import { PgStore } from '../adapters/store-postgres/pg-store.js';
 import type { MarketDataStore } from '../core/market-data.js';
 import type { JournalStore } from '../core/ports.js';
 import { ConfigError, redactUrl } from './config.js';
@@ -22,6 +20,9 @@ function pgTarget(config: StorageConfig): { url: string; schema: string } {
   return { url: config.database.url, schema: config.database.schema };
 }
 
+/** The PostgreSQL adapters, loaded only with `storage: postgres` (a SQLite start loads no pg module). */
+const postgres = () => import('./storage-postgres.js');
+
 /**
  * The one place that picks the storage engine: SQLite files in the data directory (the
  * default: the journal in tradewind.db, market data in market.db so a long import never holds
@@ -30,9 +31,10 @@ function pgTarget(config: StorageConfig): { url: string; schema: string } {
 export async function openStorage(config: StorageConfig, dataDir: string): Promise<Storage> {
   if (config.storage === 'postgres') {
     const target = pgTarget(config);
-    const journal = new PgStore(target);
+    const { openPgJournal, openPgMarketStore } = await postgres();
+    const journal = openPgJournal(target);
     try {
-      const market = await PgMarketStore.open(target);
+      const market = await openPgMarketStore(target);
       return { journal, market, describe: `postgres ${redactUrl(target.url)} schema ${target.schema}` };
     } catch (error) {
       journal.close();
@@ -47,17 +49,19 @@ export async function openStorage(config: StorageConfig, dataDir: string): Promi
 export async function openMarketStore(config: StorageConfig, dataDir: string): Promise<{ store: MarketDataStore; describe: string }> {
   if (config.storage === 'postgres') {
     const target = pgTarget(config);
-    return { store: await PgMarketStore.open(target), describe: `postgres ${redactUrl(target.url)} schema ${target.schema}` };
+    const { openPgMarketStore } = await postgres();
+    return { store: await openPgMarketStore(target), describe: `postgres ${redactUrl(target.url)} schema ${target.schema}` };
   }
   const file = join(dataDir, 'market.db');
   return { store: new SqliteMarketStore({ file }), describe: file };
 }
 
 /** The journal alone (`tradewind migrate`). */
-export function openJournal(config: StorageConfig, dataDir: string): { store: JournalStore; describe: string } {
+export async function openJournal(config: StorageConfig, dataDir: string): Promise<{ store: JournalStore; describe: string }> {
   if (config.storage === 'postgres') {
     const target = pgTarget(config);
-    return { store: new PgStore(target), describe: `postgres ${redactUrl(target.url)} schema ${target.schema}` };
+    const { openPgJournal } = await postgres();
+    return { store: openPgJournal(target), describe: `postgres ${redactUrl(target.url)} schema ${target.schema}` };
   }
   const file = join(dataDir, 'tradewind.db');
   return { store: new SqliteStore({ file }), describe: file };

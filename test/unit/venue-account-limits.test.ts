@@ -14,20 +14,20 @@ import { registry, tempDir } from './support.js';
 const dirs = tempDir('tw-venue-limits-');
 after(() => dirs.cleanup());
 
-function accountsWith(risk: Record<string, unknown>) {
+async function accountsWith(risk: Record<string, unknown>) {
   const file = dirs.file(`c-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, JSON.stringify({ risk, accounts: [{ id: 'p2', kind: 'paper', startingBalance: 100_000 }, { id: 'p3', kind: 'paper', startingBalance: 100_000 }] }));
   const config = loadConfig({ file });
   const store = new SqliteStore({ file: dirs.file(`j-${Math.random().toString(36).slice(2)}.db`) });
-  const accounts = createVenueAccounts({ config, store, clock: new SimClock(Date.UTC(2024, 0, 2)), scheduler: new TimerScheduler(), instruments: registry(), log: pino({ level: 'silent' }), env: {} });
+  const accounts = await createVenueAccounts({ config, store, clock: new SimClock(Date.UTC(2024, 0, 2)), scheduler: new TimerScheduler(), instruments: registry(), log: pino({ level: 'silent' }), env: {} });
   return { accounts, store };
 }
 
 const entry = { botId: 'operator', symbol: 'BTC/USDT', side: 'buy' as const, type: 'market' as const, qty: 0.01, purpose: 'entry' as const, refPrice: 40_000 };
 
 describe('account-wide limits of the accounts list', () => {
-  it('risk.maxOrdersPerMinute and risk.accounts.<id> apply to each account', () => {
-    const { accounts, store } = accountsWith({ maxOrdersPerMinute: 3, accounts: { p3: { maxOrdersPerMinute: 1 } } });
+  it('risk.maxOrdersPerMinute and risk.accounts.<id> apply to each account', async () => {
+    const { accounts, store } = await accountsWith({ maxOrdersPerMinute: 3, accounts: { p3: { maxOrdersPerMinute: 1 } } });
     try {
       const [p2, p3] = accounts;
       assert.ok(p2 && p3);
