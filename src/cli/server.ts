@@ -337,7 +337,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
   const importDir = config.marketData.importDir ? resolve(config.marketData.importDir) : join(dataDir, 'imports');
   const backtests = new BacktestJobs({ jobs, importDir, marketDb: join(dataDir, 'market.db'), cacheDir: join(dataDir, 'cache', 'columnar'), instruments: BUILTIN_INSTRUMENTS, series: () => marketStore.series() });
   // Parameter sweeps: on `tradewind worker` processes through Redis, or on threads here without it.
-  const sweepQueue = openSweepQueue(config.redis, { cacheDir: join(dataDir, 'cache', 'columnar'), threads: Math.max(1, availableParallelism() - 1), now: () => clock.now() });
+  const sweepQueue = await openSweepQueue(config.redis, { cacheDir: join(dataDir, 'cache', 'columnar'), threads: Math.max(1, availableParallelism() - 1), now: () => clock.now() });
   const sweeps = sweepService(sweepQueue, importDir);
   // Seed 002's Max bot: paper bots on this kernel; backtests as jobs on the paper venue's terms.
   const max = new MaxService({

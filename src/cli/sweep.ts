@@ -77,7 +77,7 @@ export function sweepCommand(configOf: (opts: { config?: string; dataDir?: strin
     .option('-d, --data-dir <dir>', 'directory of the columnar cache (env DATA_DIR)')
     .action(async (opts: SweepCommandOptions) => {
       const config = configOf(opts);
-      const queue = openSweepQueue(config.redis, { cacheDir: join(resolve(config.dataDir), 'cache', 'columnar'), threads: opts.threads, now: () => Date.now(), local: opts.local });
+      const queue = await openSweepQueue(config.redis, { cacheDir: join(resolve(config.dataDir), 'cache', 'columnar'), threads: opts.threads, now: () => Date.now(), local: opts.local });
       try {
         const code = await runSweep(sweepService(queue, null), queue, opts, config, process.stdout, process.stderr);
         if (code !== 0) process.exitCode = code;
