@@ -116,7 +116,11 @@ while (Date.now() - t0 < MINUTES * 60_000) {
 }
 running = false;
 await Promise.all(loops);
-const slowCut = slow.filter((w) => w.readyState !== WebSocket.OPEN).length;
+// A paused socket cannot see the server's close: resume the never-reading clients and let each
+// read what is queued; those the server cut off then see their connection end.
+for (const w of slow) (w as unknown as { _socket: { resume(): void } })._socket.resume();
+await Promise.all(slow.map((w) => (w.readyState === WebSocket.CLOSED ? null : new Promise((r) => { w.once('close', r); setTimeout(r, 10_000); }))));
+const slowCut = slow.filter((w) => w.readyState === WebSocket.CLOSED || w.readyState === WebSocket.CLOSING).length;
 for (const c of [...clients, ...slow]) c.terminate();
 await bridge.stop();
 await server.stop();
