@@ -419,9 +419,12 @@ describe('seed 001 API on the running server', () => {
       assert.ok(['market', 'limit', 'stop'].includes(o.type as string), `type ${String(o.type)}`);
       if (o.purpose === 'entry' || o.purpose === 'exit') assert.equal(o.type, 'market');
     }
-    const open = await api.get<Obj[]>('/api/orders?account=demo&status=open');
-    assert.equal(open.status, 200);
-    assert.ok(open.body.length > 0);
+    // The demo bot keeps trading: its open order seen above may have filled since; wait for one.
+    const open = await waitFor('an open order through ?status=open', async () => {
+      const r = await api.get<Obj[]>('/api/orders?account=demo&status=open');
+      assert.equal(r.status, 200);
+      return r.body.length > 0 && r;
+    }, 20_000, 200);
     assert.ok(open.body.every((o) => o.status === 'open'));
     const filled = await api.get<Obj[]>('/api/orders?account=demo&status=filled');
     assert.ok(filled.body.length > 0 && filled.body.every((o) => o.status === 'filled' && (o.fees as number) >= 0));
