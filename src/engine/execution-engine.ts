@@ -168,12 +168,17 @@ export class ExecutionEngine {
       // The order row and whatever a synchronous broker writes on submit (the bridge queue row,
       // in the same database) commit together: one fsync instead of two, and a failure in between
       // leaves neither row, so no bridge can ever see an order the journal does not hold.
+      let ranToEnd = false;
       try {
-        store.atomically(persistAndSubmit);
+        store.atomically(() => {
+          persistAndSubmit();
+          ranToEnd = true;
+        });
       } catch (error) {
         this.open.delete(order.id); // rolled back: the order does not exist
         broker.discard?.(order.id);
-        if (error instanceof JournalWriteError) throw error;
+        // A write or the broker failing inside the transaction: that error, as it was.
+        if (!ranToEnd || error instanceof JournalWriteError) throw error;
         // The commit itself failed (disk full, read-only): the journal cannot take writes, so
         // the account halts like after any failed journal write.
         this.halt(`order ${order.id} commit`, error);
