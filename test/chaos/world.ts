@@ -31,8 +31,11 @@ const freePort = () =>
 
 async function startVenue(): Promise<Venue> {
   const proc = spawn(process.execPath, [join(repoRoot, 'dist', 'test', 'fake-binance', 'cli.js'), '--api-key', VENUE_KEY, '--secret', VENUE_SECRET, '--balance', '1000000', '--tick-ms', '100'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // Not 'inherit': a venue left running by a test that timed out would hold the test runner's
+    // stderr open, and the runner would wait for it forever after its summary.
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  proc.stderr?.resume();
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout?.on('data', (d: Buffer) => {

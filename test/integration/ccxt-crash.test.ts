@@ -18,7 +18,8 @@ interface VenueState { positions: { symbol: string; amt: number }[]; openOrders:
 interface OrderRow { id: string; status: string; filledQty: number; qty: number }
 
 async function startFakeProcess(): Promise<{ proc: ChildProcess; url: string; wsUrl: string }> {
-  const proc = spawn(process.execPath, [join(repoRoot, 'dist', 'test', 'fake-binance', 'cli.js'), '--api-key', KEY, '--secret', SECRET], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [join(repoRoot, 'dist', 'test', 'fake-binance', 'cli.js'), '--api-key', KEY, '--secret', SECRET], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stderr?.resume(); // not inherited: a venue outliving a timed-out test must not hold the runner's stderr
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout?.on('data', (d: Buffer) => {
