@@ -32,7 +32,8 @@ export { hmacHex } from './auth.js';
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** The default price path: Binance's BTCUSDT 1-minute klines of January 2025, next to the repository. */
-export const DEFAULT_DATA_FILE = join(repoRoot, '..', 'shared', 'data', 'binance', 'BTCUSDT-1m-2025-01.csv.gz');
+/** The week of real BTCUSDT klines shipped in the repository (looped by default), so the fake runs on a fresh clone. */
+export const DEFAULT_DATA_FILE = join(repoRoot, 'samples', 'BTCUSDT-1m-2025-01-01_07.csv.gz');
 
 export interface FakeAccountOptions {
   apiKey?: string;
