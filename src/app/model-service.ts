@@ -12,6 +12,7 @@ import { RequestFeatures } from '../ml/request-features.js';
 import { tradeSignal, type SignalOptions, type TradeSignal } from '../ml/trade-signal.js';
 import type { TrainJobResult, TrainJobSpec } from '../ml/train-job.js';
 import type { ModelServerMetrics } from './model-server-metrics.js';
+import type { SeedModelHealth } from '../core/model-server.js';
 
 export interface PredictRequest {
   symbol?: string;
@@ -38,18 +39,8 @@ export interface FeedbackRequest {
   duration_seconds?: number;
 }
 
-export interface ModelHealth {
+export interface ModelHealth extends SeedModelHealth {
   status: 'healthy';
-  uptime_seconds: number;
-  memory_usage_mb: number;
-  cpu_percent: number;
-  model_loaded: boolean;
-  model_type: string;
-  model_version: string;
-  training_samples: number;
-  continuous_learning: boolean;
-  training: boolean;
-  data_collector_active: boolean;
   /** Beyond the seed: the server's name, feedback collected, and how the last retraining ended. */
   model_name: string;
   feedback_samples: number;

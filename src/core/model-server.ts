@@ -30,8 +30,8 @@ export interface ModelPrediction {
   latency_ms: number;
 }
 
-/** GET /health's answer (the seed's fields; others pass through). */
-export interface ModelServerHealth {
+/** The seed 004 fields of a model server's GET /health (what the server sends, what clients read). */
+export interface SeedModelHealth {
   status: string;
   uptime_seconds: number;
   memory_usage_mb: number;
@@ -43,6 +43,10 @@ export interface ModelServerHealth {
   continuous_learning: boolean;
   training: boolean;
   data_collector_active: boolean;
+}
+
+/** GET /health's answer as a client reads it (the seed's fields; others pass through). */
+export interface ModelServerHealth extends SeedModelHealth {
   /** Feedback samples collected for retraining, when the server reports them. */
   feedback_samples?: number;
   [key: string]: unknown;
