@@ -8,6 +8,7 @@ import { runBacktestJob, type BacktestJobSpec, type JobReport } from '../backtes
 import { describeStrategy, type StrategySpec } from '../backtest/strategies.js';
 import type { EnsembleTraining } from './ensemble-models.js';
 import { runSweepCli } from './backtest-sweep.js';
+import { dateOption, positiveInteger } from './option-parsers.js';
 
 const positive = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -19,16 +20,8 @@ const nonNegative = (name: string) => (v: string): number => {
   if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`${name} must be a number >= 0`);
   return n;
 };
-const integer = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return n;
-};
-const date = (v: string): number => {
-  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
-  if (!Number.isFinite(ms)) throw new InvalidArgumentError(`not a date: ${v} (use YYYY-MM-DD, an ISO time or ms)`);
-  return ms;
-};
+const integer = positiveInteger;
+const date = dateOption;
 
 export interface BacktestCliOptions {
   data?: string;

@@ -9,22 +9,15 @@ import type { SweepQueue } from '../core/sweep-queue.js';
 import type { TradewindConfig } from './config-schema.js';
 import { redactUrl } from './config.js';
 import { openSweepQueue, sweepService } from './sweeps.js';
+import { dateOption, positiveInteger } from './option-parsers.js';
 
 const positive = (name: string) => (v: string): number => {
   const n = Number(v);
   if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
   return n;
 };
-const integer = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return n;
-};
-const date = (v: string): number => {
-  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
-  if (!Number.isFinite(ms)) throw new InvalidArgumentError(`not a date: ${v} (use YYYY-MM-DD, an ISO time or ms)`);
-  return ms;
-};
+const integer = positiveInteger;
+const date = dateOption;
 
 export interface SweepCommandOptions {
   strategy: string;
