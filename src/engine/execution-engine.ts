@@ -158,22 +158,21 @@ export class ExecutionEngine {
       updatedAt: now,
       filledAt: null,
     };
+    // Set when the transaction's work ran to its end: a throw after that is the commit failing.
+    let ranToEnd = false;
     const persistAndSubmit = () => {
       this.write(`order ${order.id} new`, () => store.saveOrder(order));
       this.open.set(order.id, order);
       if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: copyOrder(order), previous: null });
       broker.submit(copyOrder(order));
+      ranToEnd = true;
     };
     if (store.atomically) {
       // The order row and whatever a synchronous broker writes on submit (the bridge queue row,
       // in the same database) commit together: one fsync instead of two, and a failure in between
       // leaves neither row, so no bridge can ever see an order the journal does not hold.
-      let ranToEnd = false;
       try {
-        store.atomically(() => {
-          persistAndSubmit();
-          ranToEnd = true;
-        });
+        store.atomically(persistAndSubmit);
       } catch (error) {
         this.open.delete(order.id); // rolled back: the order does not exist
         broker.discard?.(order.id);
