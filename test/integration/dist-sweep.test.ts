@@ -71,18 +71,24 @@ describe('distributed sweeps: tradewind worker processes on Redis (BullMQ)', { s
     let killedJob = '';
     let killedWhileActive: string[] = [];
     const run = runSweepCli(['--grid', 'fast=5..7,slow=20..23', '--data', sample], env, () => {
-      // As soon as A runs a point while others wait: SIGKILL it.
+      // As soon as A runs a point while others wait: SIGKILL it. A point takes milliseconds on a quiet machine, so A is
+      // first frozen (SIGSTOP) and its active point read while it cannot finish it; if it was between two points, it
+      // is thawed and watched again.
       void waitFor(
-        'worker A running a point with more waiting',
+        'worker A frozen while running a point with more waiting',
         async () => {
           const [active, waiting] = await Promise.all([queue.getJobs(['active']), queue.getJobCountByTypes('wait')]);
-          const mine = active.find((j) => j.processedBy === a.name);
-          return mine && waiting > 0 ? mine.id : null;
+          if (!active.some((j) => j.processedBy === a.name) || waiting === 0) return null;
+          a.proc.kill('SIGSTOP');
+          const mine = (await queue.getJobs(['active'])).filter((j) => j.processedBy === a.name).map((j) => String(j.id));
+          if (mine.length > 0) return mine;
+          a.proc.kill('SIGCONT');
+          return null;
         },
         300_000,
         20,
-      ).then(async (id) => {
-        killedJob = String(id);
+      ).then(async (ids) => {
+        killedJob = ids.join(',');
         await a.kill9();
         // Its point is still active in Redis, locked by a dead worker: only a stall check frees it.
         killedWhileActive = (await queue.getJobs(['active'])).filter((j) => j.processedBy === a.name).map((j) => String(j.id));
