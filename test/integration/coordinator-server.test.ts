@@ -1,13 +1,16 @@
 // The coordinator in the real server (`tradewind start` with ensemble.enabled) against real
 // models on loopback model servers: seed 004's WebSocket on its own port and on the main port
 // (welcome, then status_update field by field), promtool on its :9090-style metrics port, the
-// seed's SQLite schema in DATA_DIR/coordinator.db, and a killed model server shown offline.
+// seed's SQLite schema in DATA_DIR/coordinator.db, and a killed model server shown offline, the
+// breaker's alert reaching the loopback Telegram while the levels left out of
+// telegram.alert_levels (its trades) stay silent.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { startFakeTelegram, type FakeTelegram } from '../fake-telegram/server.js';
 import { connectWs, fastConfig, startServer, tempDir, waitFor, type ServerHandle, type WsMessage } from '../helpers/server.js';
 import { startLoopbackModelServer, trainSmallModels, type LoopbackModelServer } from '../helpers/loopback-model-server.js';
 
@@ -31,6 +34,7 @@ const SEED_KEYS = {
   decision: ['action', 'confidence', 'risk_approved'],
   performance: ['total_pnl', 'daily_pnl', 'win_rate', 'total_trades'],
 };
+const TELEGRAM_CHAT = 4004;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 describe('coordinator in the running server', () => {
@@ -39,14 +43,18 @@ describe('coordinator in the running server', () => {
   let wsPort: number;
   let metricsPort: number;
   let trainingSamples: number;
+  let telegram: FakeTelegram;
+  let dataDir: string;
 
   before(async () => {
+    telegram = await startFakeTelegram();
     const trained = await trainSmallModels(2, 12_000);
     trainingSamples = trained[0]!.model.metadata.trainingSamples ?? -1;
     models = await Promise.all(trained.map((m, i) => startLoopbackModelServer(`model-${i + 1}`, m.model)));
     wsPort = await freePort();
     metricsPort = await freePort();
     const dir = tempDir('tw-coord-srv-');
+    dataDir = dir;
     const config = fastConfig(dir, {
       demoBot: { enabled: false },
       // The test runs its own model servers on free ports: the supervisor's default four stay off.
@@ -62,13 +70,16 @@ describe('coordinator in the running server', () => {
       },
       timing: { heartbeat_interval: 0.25, status_interval: 0.25, health_check_interval: 0.25, model_timeout: 5 },
       safety: { min_models_online: 2 },
+      // Only the breaker's alerts; the coordinator's trades (level TRADE) are not sent.
+      telegram: { enabled: true, apiBaseUrl: telegram.url, chat_id: TELEGRAM_CHAT, commands: false, notify: [], alert_levels: ['CIRCUIT_BREAKER'] },
     });
-    server = await startServer({ config, dataDir: dir });
+    server = await startServer({ config, dataDir: dir, env: { TELEGRAM_BOT_TOKEN: telegram.token } });
   });
 
   after(async () => {
     await server?.stop();
     for (const m of models ?? []) await m.kill().catch(() => {});
+    await telegram?.close();
   });
 
   test('welcome on connect, then status_update with every seed field from real figures', async () => {
@@ -212,6 +223,17 @@ describe('coordinator in the running server', () => {
       assert.equal(m2.online, false);
       const later = await waitFor('breaker active', async () => client.messages.find((m) => m.type === 'status_update' && (m.coordinator as { circuit_breaker: string }).circuit_breaker === 'active'), 30_000);
       assert.equal((later.coordinator as { circuit_breaker: string }).circuit_breaker, 'active');
+      const sent = () => telegram.sent(String(TELEGRAM_CHAT)).map((m) => m.text);
+      await waitFor('the breaker alert on Telegram', async () => sent().some((t) => t.startsWith('[CIRCUIT_BREAKER]')), 30_000);
+      // Trades were made (each one a TRADE alert to the coordinator's notifier), none was sent.
+      const db = new Database(join(dataDir, 'coordinator.db'), { readonly: true });
+      try {
+        const trades = (db.prepare('SELECT COUNT(*) AS n FROM trades').get() as { n: number }).n;
+        assert.ok(trades > 0, 'the coordinator traded before the breaker');
+      } finally {
+        db.close();
+      }
+      assert.deepEqual(sent().filter((t) => !t.startsWith('[CIRCUIT_BREAKER]')), [], 'levels outside telegram.alert_levels stay silent');
     } finally {
       client.close();
     }
