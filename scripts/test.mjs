@@ -1,6 +1,6 @@
 // The whole test suite: install if needed (Chromium too, for the dashboard e2e tests, and
 // python3-xgboost / python3-onnx, the reference of the model tests, and promtool), type-check
-// and build (the server, then the dashboard into web/dist), lint, the dashboard's component tests
+// and build (the server, its bundle (scripts/bundle-server.mjs), then the dashboard into web/dist), lint, the dashboard's component tests
 // (vitest + happy-dom, web/test), then every test file. The component tests run first so that
 // node's test runner's closing summary (# pass N / # fail N) stays the last output.
 // Node 20's test runner does not expand globs, so the files are listed here explicitly.
@@ -17,6 +17,7 @@ const run = (cmd, args) => {
 
 run('node', ['scripts/ensure-deps.mjs', '--browser', '--ml', '--promtool']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
+run('node', ['scripts/bundle-server.mjs']);
 run('node', ['scripts/build-web.mjs']);
 run('npx', ['eslint', '.']);
 

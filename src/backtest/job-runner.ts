@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { BacktestJobSpec, JobProgress, JobReport } from './job.js';
 import type { WorkerMessage } from './worker.js';
+import { distFile } from '../core/dist-files.js';
 
 export type JobStatus = 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -66,7 +67,7 @@ export class JobRunner {
   private readonly workerUrl: URL;
 
   constructor(private readonly options: JobRunnerOptions) {
-    this.workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
+    this.workerUrl = options.workerUrl ?? distFile('backtest/worker.js');
   }
 
   /** Starts a job in a new worker thread; throws JobLimitError when `maxRunning` jobs already run. */

@@ -3,6 +3,7 @@ import { sharedTable, type MarketTable } from '../core/columns.js';
 import type { BacktestConfig } from './backtester.js';
 import type { SweepReply, SweepRequest, SweepResult, SweepWorkerData } from './sweep.js';
 import type { TableWindow } from './table-batches.js';
+import { distFile } from '../core/dist-files.js';
 
 /**
  * A long-lived pool of sweep worker threads over one shared table: `run` takes one combination
@@ -17,7 +18,7 @@ export class SweepPool {
   private readonly running = new Map<Worker, { resolve: (r: SweepResult | null) => void; reject: (e: Error) => void }>();
   private closed = false;
 
-  constructor(table: MarketTable, threads: number, window: Partial<TableWindow> = {}, url = new URL('./sweep-worker.js', import.meta.url)) {
+  constructor(table: MarketTable, threads: number, window: Partial<TableWindow> = {}, url = distFile('backtest/sweep-worker.js')) {
     const shared = sharedTable(table);
     const data: SweepWorkerData = { buffer: shared.buffer, offset: shared.offset, rows: table.rows, kind: table.kind, window: { batchSize: 8192, ...window } };
     for (let i = 0; i < Math.max(1, threads); i++) {

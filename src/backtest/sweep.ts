@@ -4,6 +4,7 @@ import { sharedTable, type BarTable, type MarketTable } from '../core/columns.js
 import { runBacktest, runTickBacktest, type BacktestConfig, type BacktestReport } from './backtester.js';
 import type { StrategySpec } from './strategies.js';
 import { barBatches, tickBatches, type TableWindow } from './table-batches.js';
+import { distFile } from '../core/dist-files.js';
 
 /**
  * Parameter sweeps on both cores: one pool of worker threads, each holding a view of the same
@@ -115,7 +116,7 @@ export async function sweep(table: MarketTable, configs: BacktestConfig[], optio
     kind: table.kind,
     window: { batchSize: 8192, ...options.window },
   };
-  const url = options.workerUrl ?? new URL('./sweep-worker.js', import.meta.url);
+  const url = options.workerUrl ?? distFile('backtest/sweep-worker.js');
   const results: SweepResult[] = new Array(configs.length);
   const t0 = performance.now();
   let next = 0;

@@ -18,6 +18,7 @@ import { createLogging } from './logger.js';
 import { startServer, type RunningServer } from './server.js';
 import { openJournal } from './storage.js';
 import type { FromKeeper, LeaseKeeperData, ToKeeper } from './lease-keeper.js';
+import { distFile } from '../core/dist-files.js';
 
 /** The lease and fencing scope: every account the (shared) configuration runs. */
 export const LEADER_SCOPE = 'trading';
@@ -118,7 +119,7 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
     log.warn({ instanceId, fencingToken: token }, `took the leader lease (fencing token ${token}): starting the kernels`);
     // Renewed from now on by a thread of its own, also while the server starts (restore and
     // reconciliation block this thread on the journal).
-    const renewer = new Worker(new URL('./lease-keeper.js', import.meta.url), {
+    const renewer = new Worker(distFile('cli/lease-keeper.js'), {
       workerData: { redisUrl: config.redis.url, prefix: config.redis.keyPrefix, scope: LEADER_SCOPE, owner: instanceId, ttlMs: ttl, token } satisfies LeaseKeeperData,
     });
     renewer.on('message', (m: FromKeeper) => lost(m.lost));

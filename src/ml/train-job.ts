@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { auc, logloss, rmse } from './metrics.js';
 import { gbdtModelText, trainGbdt, type GbdtParams, type RoundInfo } from './gbdt/trainer.js';
 import { lightgbmModel, readLightgbmText } from './lightgbm-text.js';
+import { distFile } from '../core/dist-files.js';
 
 export interface TrainJobSpec {
   featureNames: string[];
@@ -92,7 +93,7 @@ export interface TrainInWorkerOptions {
 
 /** Runs `runTrainJob` in a new worker thread. */
 export function trainInWorker(spec: TrainJobSpec, options: TrainInWorkerOptions = {}): Promise<TrainJobResult> {
-  const url = options.workerUrl ?? new URL('./train-worker.js', import.meta.url);
+  const url = options.workerUrl ?? distFile('ml/train-worker.js');
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
       reject(new DOMException('training aborted', 'AbortError'));

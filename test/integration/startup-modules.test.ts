@@ -2,8 +2,10 @@
 // feed, paper broker, demo bot) loads no exchange, PostgreSQL, Redis, ONNX or model-training code,
 // and compiles route schemas only when a route is first called; a configured exchange account
 // does load ccxt. Modules are recorded by a loader hook preloaded into the real server process.
+// The bundled start (dist/bundle/cli, what bin/tradewind.js runs after a build) loads the bundle's
+// chunks instead of dist/src, far fewer modules, and still none of the optional packages.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +20,7 @@ const OPTIONAL_MODULES = ['src/cli/ccxt-account.js', 'src/cli/market-feed-ccxt.j
 
 const packageOf = (url: string): string | null => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? null;
 
-async function recordedStart(extra: Record<string, unknown> | null): Promise<{ server: ServerHandle; file: string; lines: () => string[] }> {
+async function recordedStart(extra: Record<string, unknown> | null, bundled = false): Promise<{ server: ServerHandle; file: string; lines: () => string[] }> {
   const dir = tempDir('tw-startup-');
   const file = join(dir, 'modules.txt');
   writeFileSync(file, '');
@@ -27,7 +29,7 @@ async function recordedStart(extra: Record<string, unknown> | null): Promise<{ s
     config = join(dir, 'config.json');
     writeFileSync(config, JSON.stringify(extra));
   }
-  const server = await startServer({ dataDir: dir, ...(config ? { config } : {}), env: { MODULE_RECORD_FILE: file, NODE_OPTIONS: `--import=${recorder}` } });
+  const server = await startServer({ dataDir: dir, ...(config ? { config } : {}), env: { MODULE_RECORD_FILE: file, NODE_OPTIONS: `--import=${recorder}`, TRADEWIND_NO_BUNDLE: bundled ? '' : '1' } });
   return { server, file, lines: () => readFileSync(file, 'utf8').split('\n').filter(Boolean) };
 }
 
@@ -41,6 +43,19 @@ async function cjsModules(run: { server: ServerHandle; lines: () => string[] }):
   const start = lines.lastIndexOf('cjs-end', end - 1) + 1;
   return lines.slice(start, end).map((l) => l.slice(4));
 }
+
+// The module graph is checked on dist/src (TRADEWIND_NO_BUNDLE=1); the bundle keeps its dynamic imports as chunks.
+const bundleFresh = (): boolean => {
+  const m = (p: string) => {
+    try {
+      return statSync(join(repoRoot, p)).mtimeMs;
+    } catch {
+      return Number.NaN;
+    }
+  };
+  return m('dist/bundle/built') >= m('dist/.tsbuildinfo');
+};
+const ci = process.env.CI === 'true' || process.env.CI === '1';
 
 describe('start-up: what a server start loads', () => {
   const servers: ServerHandle[] = [];
@@ -101,5 +116,27 @@ describe('start-up: what a server start loads', () => {
     const accounts = await getJson<{ accounts: { id: string; state: string }[] }>(`${run.server.url}/api/accounts`);
     assert.equal(accounts.status, 200);
     assert.equal(accounts.body.accounts.find((a) => a.id === 'venue')?.state, 'no-credentials', JSON.stringify(accounts.body));
+  });
+
+  it('the bundled start: chunks of dist/bundle/cli, not dist/src; fewer modules; no optional package', async (t) => {
+    if (!bundleFresh()) {
+      if (ci) assert.fail('dist/bundle is older than the last tsc build (node scripts/bundle-server.mjs)');
+      return t.skip('dist/bundle is older than the last tsc build: run node scripts/bundle-server.mjs');
+    }
+    const plain = await recordedStart(null);
+    servers.push(plain.server);
+    const bundled = await recordedStart(null, true);
+    servers.push(bundled.server);
+    const esmOf = (run: typeof plain) => run.lines().filter((l) => l.startsWith('esm ')).map((l) => l.slice(4));
+    const esm = esmOf(bundled);
+    assert.ok(esm.some((u) => u.endsWith('/dist/bundle/cli/main.js')), 'the bundle entry ran');
+    assert.deepEqual(esm.filter((u) => u.includes('/dist/src/')), [], 'no module of dist/src loaded by a bundled start');
+    const packages = new Set(esm.map(packageOf).filter((p): p is string => p !== null));
+    assert.deepEqual(OPTIONAL_PACKAGES.filter((p) => packages.has(p)), []);
+    for (const p of OPTIONAL_PACKAGES) assert.equal((await cjsModules(bundled)).some((f) => packageOf(f) === p), false, `${p} loaded (CommonJS)`);
+    const count = async (run: typeof plain) => esmOf(run).length + (await cjsModules(run)).length;
+    const [n, m] = [await count(bundled), await count(plain)];
+    assert.ok(n < m / 2, `the bundled start loaded ${n} modules, the plain one ${m}`);
+    assert.equal((await getJson(`${bundled.server.url}/api/logs?limit=0`)).status, 422, 'a bundled route validates');
   });
 });

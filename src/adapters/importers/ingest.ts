@@ -8,6 +8,7 @@ import { detectLayout, kindOf } from './formats.js';
 import { bytes, readLines } from './lines.js';
 import { ColumnarTickParser, type ColumnarOptions, type TickColumns } from './columnar.js';
 import type { FromParser, ToParser } from './tick-worker.js';
+import { distFile } from '../../core/dist-files.js';
 
 export interface IngestOptions extends Omit<ReadOptions, 'signal'> {
   skipDuplicates?: boolean;
@@ -116,7 +117,7 @@ const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 /** Flow control between the reader, the parser thread and the writer: bounded memory. */
 const MAX_CHUNKS_IN_FLIGHT = 3;
 const MAX_BATCHES_QUEUED = 8;
-const workerUrl = new URL('./tick-worker.js', import.meta.url);
+const workerUrl = distFile('adapters/importers/tick-worker.js');
 
 /**
  * Ticks: parsed by ColumnarTickParser (bytes to typed arrays) and stored a batch per

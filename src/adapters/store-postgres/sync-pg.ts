@@ -3,6 +3,7 @@ import { createSyncFn } from 'synckit';
 import type { Migration } from '../store-sqlite/migrations.js';
 import { schemaOf, type PgTarget } from './connect.js';
 import type { Frame, Request, Response, Step, StepResult } from './sync-protocol.js';
+import { distFile } from '../../core/dist-files.js';
 
 /** How long a call may block before it fails (statement and lock timeouts on the server are shorter, so this is the last resort). */
 const CALL_TIMEOUT_MS = 60_000;
@@ -28,7 +29,7 @@ export class SyncPg {
   private closed = false;
 
   constructor(target: PgTarget, migrations: readonly Migration[], migrationTable: string) {
-    this.call = createSyncFn(fileURLToPath(new URL('./pg-worker.js', import.meta.url)), { timeout: CALL_TIMEOUT_MS }) as Call;
+    this.call = createSyncFn(fileURLToPath(distFile('adapters/store-postgres/pg-worker.js')), { timeout: CALL_TIMEOUT_MS }) as Call;
     const r = this.call({ op: 'open', url: target.url, schema: schemaOf(target), migrations, migrationTable, settings: SESSION_SETTINGS });
     this.handle = (r as { handle: number }).handle;
   }
