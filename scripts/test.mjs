@@ -41,4 +41,12 @@ if (selected.length === 0) {
 }
 // Each test file must finish within 10 minutes (the short crash campaign's 20 restarts take a few
 // minutes on a busy 2-core machine); a hung file fails then instead of hanging CI.
-run('node', ['--test', `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-timeout=600000', ...selected.sort()]);
+// Test files run three at a time (TEST_CONCURRENCY=N to change): most of a file's time is spent
+// waiting on a server, a browser or a venue, so three share the 2 cores without starving each other
+// (node's default here is one: cores - 1).
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? 3);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`TEST_CONCURRENCY must be a positive integer, got ${process.env.TEST_CONCURRENCY}`);
+  process.exit(2);
+}
+run('node', ['--test', `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-timeout=600000', `--test-concurrency=${concurrency}`, ...selected.sort()]);
