@@ -19,6 +19,7 @@ const schema = `tw_test_fws_${process.pid}_${Date.now().toString(36)}`;
 const prefix = uniquePrefix();
 const streamKey = `${prefix}stream:events`;
 const TOKEN = 'follower-ws-test-token-0123456789';
+const PASSWORD = 'correct horse battery staple';
 
 async function query(sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
@@ -137,6 +138,7 @@ async function order(via: ServerHandle, side: 'buy' | 'sell'): Promise<string> {
 
 describe('cluster: /ws on a follower', { skip }, () => {
   const servers: ServerHandle[] = [];
+  const names = new Map<ServerHandle, string>();
   const clients: Client[] = [];
   after(async () => {
     for (const c of clients) c.ws.terminate();
@@ -147,11 +149,11 @@ describe('cluster: /ws on a follower', { skip }, () => {
     admin.disconnect();
   });
 
-  it("a client on the follower gets the leader's snapshot, then its order and fill events in order, once each; SIGKILL the leader: the client is told to reconnect and does, to the new leader", async () => {
+  it("a client on a follower gets the leader's snapshot, then its order and fill events in order, once each; SIGKILL the leader: clients are told to reconnect and do, to the new leader's stream", async () => {
     try {
       await scenario();
     } catch (error) {
-      const tail = servers.map((s, i) => `--- instance ${i === 0 ? 'A' : 'B'} ---\n${s.output().slice(-4000)}`).join('\n');
+      const tail = servers.map((s) => `--- instance ${names.get(s)} ---\n${s.output().slice(-4000)}`).join('\n');
       throw new Error(`${(error as Error).message}\n${tail}`, { cause: error });
     }
   });
@@ -166,6 +168,7 @@ describe('cluster: /ws on a follower', { skip }, () => {
       TRADEWIND_INSTANCE_ID: id,
       TRADEWIND_CLUSTER: 'on',
       TRADEWIND_API_TOKENS: TOKEN,
+      DASHBOARD_PASSWORD: PASSWORD,
     });
     const extra = {
       demoBot: { enabled: false },
@@ -173,24 +176,35 @@ describe('cluster: /ws on a follower', { skip }, () => {
       accounts: [{ id: 'p1', kind: 'paper', startingBalance: 1_000_000 }],
       risk: { accounts: { p1: { maxGrossLeverage: 100, maxNetLeverage: 100, maxOrdersPerMinute: null, marginCheck: false } } },
     };
-    const dirA = tempDir('tw-fws-a-');
-    const dirB = tempDir('tw-fws-b-');
-    const a = await startServer({ dataDir: dirA, config: fastConfig(dirA, extra), env: env('inst-a') });
-    servers.push(a);
+    const start = async (id: string): Promise<ServerHandle> => {
+      const dir = tempDir(`tw-fws-${id}-`);
+      const s = await startServer({ dataDir: dir, config: fastConfig(dir, extra), env: env(id) });
+      servers.push(s);
+      names.set(s, id);
+      return s;
+    };
+    const a = await start('inst-a');
     await waitFor('A leading', async () => {
       const c = await clusterNow(a);
       return c?.role === 'leader' && c.leader?.url !== '';
     }, 60_000);
-    const b = await startServer({ dataDir: dirB, config: fastConfig(dirB, extra), env: env('inst-b') });
-    servers.push(b);
-    assert.equal((await clusterNow(b))?.role, 'follower');
+    const [b, c] = [await start('inst-b'), await start('inst-c')];
+    assert.deepEqual([(await clusterNow(b))?.role, (await clusterNow(c))?.role], ['follower', 'follower']);
 
-    // The leader's access rules: no credentials, a wrong token, a foreign page's upgrade.
+    // The leader's access rules on the follower's upgrade: credentials, and for a session cookie
+    // (which a browser sends by itself) the page's origin.
     assert.equal(await upgradeStatus(b.wsUrl, {}), 401, 'no credentials: refused');
     assert.equal(await upgradeStatus(`${b.wsUrl}?token=wrong`, {}), 401, 'a wrong token: refused');
     assert.equal(await upgradeStatus(`${b.wsUrl}?token=${TOKEN}`, {}), 0, 'the API token as ?token=: admitted');
     assert.equal(await upgradeStatus(`${b.wsUrl}?types=nope`, auth), 400, 'a bad ?types=: refused before the upgrade');
-    assert.equal(await upgradeStatus(`${a.wsUrl}`, {}), 401, 'the same on the leader');
+    const login = await fetch(`${b.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) });
+    assert.equal(login.status, 200, 'logged in through the follower (forwarded to the leader)');
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    assert.match(cookie, /^tw_session=/);
+    for (const s of [a, b]) {
+      assert.equal(await upgradeStatus(s.wsUrl, { cookie, origin: 'http://evil.example' }), 403, `${names.get(s)}: a session from a foreign page refused`);
+      assert.equal(await upgradeStatus(s.wsUrl, { cookie, origin: s.url }), 0, `${names.get(s)}: a session from its own page admitted`);
+    }
 
     await waitFor('a BTC/USDT price', async () => ((await getJson<{ bars?: unknown[] }>(`${b.url}/api/bars?symbol=BTC%2FUSDT&limit=1`, { headers: auth })).body.bars?.length ?? 0) > 0, 30_000);
     const onB = await openClient(`${b.wsUrl}?token=${TOKEN}`, {});
@@ -200,42 +214,61 @@ describe('cluster: /ws on a follower', { skip }, () => {
     // Orders on the leader, directly and through the follower, while the client listens.
     const ids: string[] = [];
     for (let i = 0; i < 12; i += 1) ids.push(await order(i % 2 === 0 ? a : b, i % 3 === 0 ? 'sell' : 'buy'));
-    const filledOn = (messages: WsMessage[]) => new Set(messages.filter((m) => m.type === 'TRADE_EXECUTION').map((m) => String((m.data as { order_id?: unknown }).order_id ?? m.order_id)));
+    const filledOn = (messages: WsMessage[]) => new Set(messages.filter((m) => m.type === 'TRADE_EXECUTION').map((m) => String(m.order_id)));
     await waitFor("every order's fill on the follower's client", async () => ids.every((id) => filledOn(onB.messages).has(id)), 30_000);
     const placed = onB.messages.filter((m) => m.type === 'ORDER_PLACED').map((m) => (m.data as { order: { id: string } }).order.id);
     assert.deepEqual(placed, ids, 'ORDER_PLACED for each order, in the order they were placed');
     const seen = await assertFollowsTheLeader(onB.messages, 'inst-a');
 
-    // A second client joins later: its snapshot already holds the trades, and its events continue from there.
-    const late = await openClient(`${b.wsUrl}`, auth);
-    clients.push(late);
-    await waitFor('the late snapshot', async () => late.messages.length > 0, 30_000);
-    const lateSnapshot = late.messages[0] as WsMessage & { data: { recent_trades: { order_id?: string }[] } };
+    // A client on the other follower joins later: its snapshot already holds the trades, and its
+    // events continue from there.
+    const onC = await openClient(c.wsUrl, { cookie, origin: c.url });
+    clients.push(onC);
+    await waitFor('the snapshot on C', async () => onC.messages.length > 0, 30_000);
+    const lateSnapshot = onC.messages[0] as WsMessage & { data: { recent_trades: { order_id?: string }[] } };
     assert.equal(lateSnapshot.type, 'STATE_SNAPSHOT');
     assert.ok(Number(lateSnapshot.seq) >= seen, 'taken after the events the first client got');
     const snapshotOrders = new Set(lateSnapshot.data.recent_trades.map((t) => t.order_id));
     assert.ok(ids.every((id) => snapshotOrders.has(id)), "the leader's snapshot holds every fill so far");
-    await waitFor('a few live events on the late client', async () => late.messages.length >= 4, 30_000);
-    await assertFollowsTheLeader(late.messages, 'inst-a');
+    await waitFor('a few live events on C', async () => onC.messages.length >= 4, 30_000);
+    await assertFollowsTheLeader(onC.messages, 'inst-a');
 
-    // The leader dies: B takes over and closes its follower clients with 1012 and a reason.
+    // The leader dies. The follower that takes the lease closes its clients as it becomes the
+    // leader, the other one when it sees the new lease: both with 1012 and a reason.
+    const killedAt = Date.now();
     await a.kill9();
-    const closed = await Promise.race([onB.closed, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
-    assert.ok(closed, 'the follower closed its client within 30 s of the kill');
-    assert.equal(closed.code, 1012, `close code ${closed.code} (${closed.reason})`);
-    assert.match(closed.reason, /reconnect/);
+    const within = (p: Promise<{ code: number; reason: string }>) => Promise.race([p, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+    const [closedB, closedC] = await Promise.all([within(onB.closed), within(onC.closed)]);
+    console.log(`# follower clients closed ${Date.now() - killedAt} ms after SIGKILL of the leader`);
+    for (const closed of [closedB, closedC]) {
+      assert.ok(closed, 'closed within 30 s of the kill');
+      assert.equal(closed.code, 1012, `close code ${closed.code} (${closed.reason})`);
+      assert.match(closed.reason, /reconnect/);
+    }
     await assertFollowsTheLeader(onB.messages, 'inst-a');
+    await assertFollowsTheLeader(onC.messages, 'inst-a');
 
-    // The client reconnects (retrying while B starts its server) and gets the new leader's stream.
-    const again = await waitFor('a reconnect to B, the new leader', async () => openClient(`${b.wsUrl}?token=${TOKEN}`, {}).catch(() => null), 60_000, 200);
-    clients.push(again);
-    assert.equal((await clusterNow(b))?.role, 'leader');
-    await waitFor('the snapshot from the new leader', async () => again.messages.length > 0, 30_000);
-    const snap = again.messages[0] as WsMessage & { data: { recent_trades: { order_id?: string }[] } };
-    assert.equal(snap.type, 'STATE_SNAPSHOT');
-    const restored = new Set(snap.data.recent_trades.map((t) => t.order_id));
-    assert.ok(ids.every((id) => restored.has(id)), "the new leader's snapshot holds the fills made under the old one");
-    const id = await order(b, 'buy');
-    await waitFor("the new leader's fill on the reconnected client", async () => filledOn(again.messages).has(id), 30_000);
+    // Both clients reconnect (retrying while the new leader starts its server).
+    const again = async (s: ServerHandle, headers: Record<string, string>, path = '') => {
+      const client = await waitFor(`a reconnect to ${names.get(s)}`, async () => openClient(`${s.wsUrl}${path}`, headers).catch(() => null), 60_000, 200);
+      clients.push(client);
+      await waitFor(`the snapshot on ${names.get(s)}`, async () => (client.messages.length > 0 ? true : null), 30_000);
+      return client;
+    };
+    const [againB, againC] = [await again(b, {}, `?token=${TOKEN}`), await again(c, { cookie, origin: c.url })];
+    console.log(`# both clients streaming again ${Date.now() - killedAt} ms after SIGKILL of the leader`);
+    const roles = [(await clusterNow(b))?.role, (await clusterNow(c))?.role];
+    assert.deepEqual([...roles].sort(), ['follower', 'leader'], `one new leader: ${roles.join(', ')}`);
+    const [leader, follower] = roles[0] === 'leader' ? [b, c] : [c, b];
+    const [onLeader, onFollower] = leader === b ? [againB, againC] : [againC, againB];
+    for (const cl of [onLeader, onFollower]) {
+      const snap = cl.messages[0] as WsMessage & { data: { recent_trades: { order_id?: string }[] } };
+      assert.equal(snap.type, 'STATE_SNAPSHOT');
+      const restored = new Set(snap.data.recent_trades.map((t) => t.order_id));
+      assert.ok(ids.every((id) => restored.has(id)), "the new leader's snapshot holds the fills made under the old one");
+    }
+    const id = await order(follower, 'buy');
+    await waitFor("the new leader's fill on both reconnected clients", async () => filledOn(onLeader.messages).has(id) && filledOn(onFollower.messages).has(id), 30_000);
+    await assertFollowsTheLeader(onFollower.messages, names.get(leader) as string);
   }
 });
