@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { postgresEngine, testDatabaseUrl } from '../helpers/store-engines.js';
-import { adminRedis, dropKeys, redisSkip, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { adminRedis, dropKeys, redisProxy, redisSkip, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle, type WsMessage } from '../helpers/server.js';
 
 type Cluster = { role: string; instance: string; token: number | null; leader: { instance: string; url: string; token: number } | null };
@@ -74,17 +74,36 @@ function upgradeStatus(wsUrl: string, headers: Record<string, string>): Promise<
   });
 }
 
+/** Every stream entry the test has read, by origin and seq: what the test trims stays checkable. */
+const archive = new Map<string, Record<string, unknown>>();
+function remember(entries: [string, string[]][]): void {
+  for (const [, fields] of entries) {
+    const get = (k: string) => fields[fields.indexOf(k) + 1] as string;
+    archive.set(`${get('origin')}#${get('seq')}`, JSON.parse(get('event')) as Record<string, unknown>);
+  }
+}
+
 /** The leader's entries of the Redis Stream with seq in (from, to], as it published them. */
-async function published(origin: string, from: number, to: number): Promise<Map<number, Record<string, unknown>>> {
+async function published(origin: string, from: number, to: number): Promise<Map<number, Record<string, unknown> | undefined>> {
   const admin = adminRedis();
   try {
-    const out = new Map<number, Record<string, unknown>>();
-    for (const [, fields] of await admin.xrange(streamKey, '-', '+')) {
-      const get = (k: string) => fields[fields.indexOf(k) + 1] as string;
-      const seq = Number(get('seq'));
-      if (get('origin') === origin && seq > from && seq <= to) out.set(seq, JSON.parse(get('event')) as Record<string, unknown>);
-    }
-    return out;
+    remember(await admin.xrange(streamKey, '-', '+'));
+  } finally {
+    admin.disconnect();
+  }
+  const out = new Map<number, Record<string, unknown> | undefined>();
+  for (let seq = from + 1; seq <= to; seq += 1) out.set(seq, archive.get(`${origin}#${seq}`));
+  return out;
+}
+
+/** Deletes the stream's entries older than `id` (kept in the archive), in one step. */
+async function trimBefore(id: string): Promise<void> {
+  const admin = adminRedis();
+  try {
+    const replies = (await admin.multi().xrange(streamKey, '-', '+').xtrim(streamKey, 'MINID', id).exec()) ?? [];
+    const [err, entries] = replies[0] ?? [];
+    if (err) throw err;
+    remember(entries as [string, string[]][]);
   } finally {
     admin.disconnect();
   }
@@ -140,16 +159,18 @@ describe('cluster: /ws on a follower', { skip }, () => {
   const servers: ServerHandle[] = [];
   const names = new Map<ServerHandle, string>();
   const clients: Client[] = [];
+  const proxies: { close(): Promise<void> }[] = [];
   after(async () => {
     for (const c of clients) c.ws.terminate();
     for (const s of servers) await s.stop();
+    for (const p of proxies) await p.close();
     await query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     const admin = adminRedis();
     await dropKeys(admin, prefix);
     admin.disconnect();
   });
 
-  it("a client on a follower gets the leader's snapshot, then its order and fill events in order, once each; SIGKILL the leader: clients are told to reconnect and do, to the new leader's stream", async () => {
+  it("a client on a follower gets the leader's snapshot, then its order and fill events in order, once each; events lost to a follower close its client with 1013; SIGKILL the leader: clients are told to reconnect and do, to the new leader's stream", async () => {
     try {
       await scenario();
     } catch (error) {
@@ -176,9 +197,9 @@ describe('cluster: /ws on a follower', { skip }, () => {
       accounts: [{ id: 'p1', kind: 'paper', startingBalance: 1_000_000 }],
       risk: { accounts: { p1: { maxGrossLeverage: 100, maxNetLeverage: 100, maxOrdersPerMinute: null, marginCheck: false } } },
     };
-    const start = async (id: string): Promise<ServerHandle> => {
+    const start = async (id: string, redisUrl = testRedisUrl()): Promise<ServerHandle> => {
       const dir = tempDir(`tw-fws-${id}-`);
-      const s = await startServer({ dataDir: dir, config: fastConfig(dir, extra), env: env(id) });
+      const s = await startServer({ dataDir: dir, config: fastConfig(dir, extra), env: { ...env(id), REDIS_URL: redisUrl } });
       servers.push(s);
       names.set(s, id);
       return s;
@@ -188,7 +209,10 @@ describe('cluster: /ws on a follower', { skip }, () => {
       const c = await clusterNow(a);
       return c?.role === 'leader' && c.leader?.url !== '';
     }, 60_000);
-    const [b, c] = [await start('inst-b'), await start('inst-c')];
+    // C reaches Redis through a proxy the test can cut.
+    const proxy = await redisProxy();
+    proxies.push(proxy);
+    const [b, c] = [await start('inst-b'), await start('inst-c', proxy.url)];
     assert.deepEqual([(await clusterNow(b))?.role, (await clusterNow(c))?.role], ['follower', 'follower']);
 
     // The leader's access rules on the follower's upgrade: credentials, and for a session cookie
@@ -222,7 +246,7 @@ describe('cluster: /ws on a follower', { skip }, () => {
 
     // A client on the other follower joins later: its snapshot already holds the trades, and its
     // events continue from there.
-    const onC = await openClient(c.wsUrl, { cookie, origin: c.url });
+    let onC = await openClient(c.wsUrl, { cookie, origin: c.url });
     clients.push(onC);
     await waitFor('the snapshot on C', async () => onC.messages.length > 0, 30_000);
     const lateSnapshot = onC.messages[0] as WsMessage & { data: { recent_trades: { order_id?: string }[] } };
@@ -231,6 +255,30 @@ describe('cluster: /ws on a follower', { skip }, () => {
     const snapshotOrders = new Set(lateSnapshot.data.recent_trades.map((t) => t.order_id));
     assert.ok(ids.every((id) => snapshotOrders.has(id)), "the leader's snapshot holds every fill so far");
     await waitFor('a few live events on C', async () => onC.messages.length >= 4, 30_000);
+    await assertFollowsTheLeader(onC.messages, 'inst-a');
+
+    // C loses Redis; meanwhile the leader's events of that time are trimmed from the stream once B
+    // has relayed them. Back on Redis, C's relay resumes after them: its client learns of the gap.
+    proxy.cut();
+    const cutAt = onB.messages.length;
+    for (let i = 0; i < 3; i += 1) ids.push(await order(a, 'buy'));
+    await waitFor("the orders' fills on B", async () => ids.every((id) => filledOn(onB.messages).has(id)), 30_000);
+    assert.ok(onB.messages.length > cutAt + 3);
+    await trimBefore(String(onB.messages[onB.messages.length - 1]?.stream_id));
+    proxy.restore();
+    const gap = await Promise.race([onC.closed, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+    assert.ok(gap, "C closed its client once it found the gap");
+    assert.equal(gap.code, 1013, `close code ${gap.code} (${gap.reason})`);
+    assert.match(gap.reason, /^events \d+ to \d+ were lost: reconnect for a fresh snapshot$/);
+    await assertFollowsTheLeader(onC.messages, 'inst-a');
+    assert.equal(onB.ws.readyState, WebSocket.OPEN, "B's client had every event: still connected");
+    // The client reconnects to C (its session checked in Redis again): a snapshot with the trimmed events' fills.
+    onC = await waitFor('a reconnect to C', async () => openClient(c.wsUrl, { cookie, origin: c.url }).catch(() => null), 30_000, 200);
+    clients.push(onC);
+    await waitFor('the snapshot on C', async () => onC.messages.length > 0, 30_000);
+    const afterGap = new Set((onC.messages[0] as WsMessage & { data: { recent_trades: { order_id?: string }[] } }).data.recent_trades.map((t) => t.order_id));
+    assert.ok(ids.every((id) => afterGap.has(id)), 'the fresh snapshot holds the fills the client missed');
+    await waitFor('a few live events on C again', async () => onC.messages.length >= 4, 30_000);
     await assertFollowsTheLeader(onC.messages, 'inst-a');
 
     // The leader dies. The follower that takes the lease closes its clients as it becomes the
