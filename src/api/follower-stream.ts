@@ -98,8 +98,7 @@ export class FollowerStream {
     for (const socket of this.sockets) {
       if (this.tokens.get(socket) === token) continue;
       this.sockets.delete(socket);
-      socket.close(SERVICE_RESTART, 'the leader changed: reconnect for a fresh snapshot');
-      setTimeout(() => socket.terminate(), 1_000).unref();
+      this.hub.disconnect(socket, SERVICE_RESTART, 'the leader changed: reconnect for a fresh snapshot');
     }
   }
 

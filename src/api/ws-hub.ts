@@ -120,6 +120,16 @@ export class WsHub {
     for (const client of this.clients) this.deliver(client, json, envelope);
   }
 
+  /** Ends one connection with a close code and reason; it gets nothing more meanwhile. */
+  disconnect(socket: WebSocket, code: number, reason: string): void {
+    for (const client of this.clients) {
+      if (client.socket !== socket) continue;
+      this.clients.delete(client);
+      this.end(client, code, reason);
+      return;
+    }
+  }
+
   /** Ends every connection: with a close code and reason when given (clients reconnect), else at once. */
   close(code?: number, reason?: string): void {
     this.unsubscribe();
