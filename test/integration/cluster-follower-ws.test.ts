@@ -128,6 +128,10 @@ async function assertFollowsTheLeader(messages: WsMessage[], origin: string): Pr
   const seqs = events.map((m) => Number(m.seq));
   assert.ok(events.every((m) => m.origin === origin), "every event is the leader's");
   assert.deepEqual(seqs, seqs.map((_, i) => from + 1 + i), 'the events right after the snapshot, in order, none twice, none missing');
+  // The snapshot holds the events up to its position: no fill in it comes again as an event.
+  const inSnapshot = new Set(((first?.data as { recent_trades?: { fill_id?: string }[] } | undefined)?.recent_trades ?? []).map((t) => t.fill_id));
+  const again = events.filter((m) => m.type === 'TRADE_EXECUTION' && inSnapshot.has(m.fill_id as string));
+  assert.deepEqual(again.map((m) => m.fill_id), [], 'no fill both in the snapshot and after it');
   const theirs = await published(origin, from, from + events.length);
   assert.deepEqual(events.map(untagged), seqs.map((s) => theirs.get(s)), 'each event as the leader published it');
   return from + events.length;
