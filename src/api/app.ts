@@ -52,7 +52,7 @@ import type { SupervisedModel } from '../app/model-supervisor.js';
 import type { TradingApiService } from '../app/trading-api.js';
 import { seed002HealthRoutes, tradingV1Routes } from './routes-trading-v1.js';
 import type { StreamSocket } from '../app/ensemble/coordinator-stream.js';
-import { clusterRoutes, type ClusterStatus } from './routes-cluster.js';
+import { clusterRoutes, type ClusterStatus, type ClusterStreamSnapshot } from './routes-cluster.js';
 import { lazySchemaCompilers } from './lazy-schemas.js';
 
 export interface ApiOptions {
@@ -110,6 +110,8 @@ export interface ApiOptions {
   coordinatorStream?: { path: string; add(socket: StreamSocket): void };
   /** Cluster mode: GET /api/cluster (docs/SCALE-OUT.md). */
   cluster?: ClusterStatus;
+  /** Cluster mode, the leader: GET /api/cluster/stream, what its followers' /ws clients start from. */
+  clusterStream?: ClusterStreamSnapshot;
 }
 
 /** Builds the HTTP/WebSocket app without listening, so tests and the CLI share it. */
@@ -214,7 +216,7 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     if (options.ensembleModels) await ensembleRoutes(scope, options.ensembleModels);
     await ensembleStatusRoute(scope, options.coordinatorStream?.path ?? null);
     if (options.accounts) accountRoutes(scope, options.accounts);
-    if (options.cluster) clusterRoutes(scope, options.cluster);
+    if (options.cluster) clusterRoutes(scope, options.cluster, options.clusterStream);
     if (options.history) await historyRoutes(scope, options.history);
   };
   await app.register(api, { prefix: '/api', docs: true });

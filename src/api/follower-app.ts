@@ -1,10 +1,18 @@
+import cookie from '@fastify/cookie';
 import replyFrom from '@fastify/reply-from';
+import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { LeaderInfo } from '../core/leader-lease.js';
 import type { Order } from '../core/orders.js';
 import type { RestoredState } from '../core/ports.js';
 import type { Fill } from '../core/orders.js';
+import type { OperatorAuth } from '../app/operator-auth.js';
+import { accessControl } from './auth.js';
+import { refuse } from './errors.js';
+import { fetchLeaderSnapshot } from './follower-snapshot.js';
+import type { FollowerStream } from './follower-stream.js';
+import { parseTypes } from './ws-hub.js';
 
 /** What a follower reads from the shared journal itself (no kernel runs here). */
 export interface FollowerJournal {
@@ -23,6 +31,10 @@ export interface FollowerOptions {
   authorized: (req: FastifyRequest) => Promise<boolean>;
   /** Forwarded requests give up after this long (the leader died mid-request). */
   forwardTimeoutMs?: number;
+  /** /ws on this follower: the leader's events through the relay, admitted by the leader's access rules. */
+  ws?: { stream: FollowerStream; auth: OperatorAuth; trustedOrigins: readonly string[] };
+  /** Fastify's trustProxy, as the leader's (the access rules read the protocol and host). */
+  trustProxy?: boolean | string | number | string[];
 }
 
 const ACCOUNT_ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } as const;
@@ -34,7 +46,16 @@ const ACCOUNT_ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } as const
  * the leader's advertised URL, unchanged (the leader checks access, secrets and rate limits).
  */
 export async function buildFollowerApp(o: FollowerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: o.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true, forceCloseConnections: true });
+  const app = Fastify({ loggerInstance: o.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true, forceCloseConnections: true, trustProxy: (o.trustProxy ?? false) as boolean });
+  const ws = o.ws;
+  if (ws) {
+    // Before the plugin's own preClose (which closes without a code): clients learn why.
+    app.addHook('preClose', (done) => {
+      ws.stream.close(1001, 'this instance is shutting down: reconnect');
+      done();
+    });
+    await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  }
   await app.register(replyFrom, { disableRequestLogging: true, retryMethods: [] });
   // Bodies stream to the leader byte for byte: no parsing here (the leader validates them).
   app.removeAllContentTypeParsers();
@@ -64,6 +85,8 @@ export async function buildFollowerApp(o: FollowerOptions): Promise<FastifyInsta
     }));
   }
 
+  if (ws) await app.register(async (scope) => followerWs(scope, ws, o.leader));
+
   const forward = async (req: FastifyRequest, reply: FastifyReply) => {
     const leader = await o.leader().catch(() => null);
     if (!leader || leader.url === '') return reply.code(503).header('retry-after', '1').send({ detail: 'No leader at the moment (failover in progress): retry in a second' });
@@ -82,4 +105,55 @@ export async function buildFollowerApp(o: FollowerOptions): Promise<FastifyInsta
   app.all('/*', { config: { access: 'open' } }, forward);
   app.all('/', { config: { access: 'open' } }, forward);
   return app;
+}
+
+/**
+ * GET /ws on a follower, in a scope of its own with the leader's access check (the same route
+ * class, operator with `?token=`, and the same cross-site rule for the upgrade); the other routes
+ * here keep theirs. The snapshot is fetched from the leader with the client's own credentials.
+ */
+async function followerWs(scope: FastifyInstance, ws: NonNullable<FollowerOptions['ws']>, leader: FollowerOptions['leader']): Promise<void> {
+  await scope.register(cookie);
+  accessControl(scope, { auth: ws.auth, trustedOrigins: ws.trustedOrigins });
+  const typesOf = (req: FastifyRequest): Set<string> | null => {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    return parseTypes(q.types ?? q.events);
+  };
+  scope.get(
+    '/ws',
+    {
+      websocket: true,
+      config: { access: 'operator', queryToken: true },
+      schema: { hide: true },
+      // Refused before the upgrade: a bad ?types= (400), no leader to stream from (503).
+      preHandler: async (req, reply) => {
+        try {
+          typesOf(req);
+        } catch (e) {
+          return refuse(reply, 400, (e as Error).message);
+        }
+        const now = await leader().catch(() => null);
+        if (!now || now.url === '') return refuse(reply, 503, 'No leader at the moment (failover in progress): retry in a second', { 'retry-after': '1' });
+      },
+    },
+    (socket, req) => {
+      const credentials = credentialsOf(req);
+      void ws.stream.add(socket, typesOf(req), async () => {
+        const now = await leader();
+        if (!now || now.url === '') throw new Error('no leader at the moment');
+        return fetchLeaderSnapshot(now.url, credentials);
+      });
+    },
+  );
+}
+
+/** What the leader needs to admit the snapshot request as this client: its cookie or its token. */
+function credentialsOf(req: FastifyRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  const { authorization, cookie: cookies } = req.headers;
+  if (authorization) out.authorization = authorization;
+  if (cookies) out.cookie = cookies;
+  const q = (req.query as Record<string, unknown> | undefined)?.token;
+  if (!authorization && typeof q === 'string' && q !== '') out.authorization = `Bearer ${q}`;
+  return out;
 }

@@ -1,7 +1,29 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import type { TradingFacade } from '../app/facade.js';
+import type { StreamListener } from '../app/live-stream.js';
+import type { Envelope } from '../app/stream-state.js';
 import type { Cancel } from '../core/ports.js';
+
+/** What the hub streams: the facade on a leader (or a single server), the relayed events on a follower. */
+export interface WsSource {
+  subscribe(listener: StreamListener): Cancel;
+  /** The STATE_SNAPSHOT sent on connect, unless `add` is given one. */
+  snapshotJson?(): string;
+}
+
+/**
+ * Per-client admission of each event, before the type filter: true sends it, false skips it, a
+ * close ends the connection with that code and reason (a follower's client whose view went stale).
+ */
+export type WsGate = (envelope: Envelope) => boolean | { close: number; reason: string };
+
+export interface WsAddOptions {
+  /** The STATE_SNAPSHOT to send first (default: the source's). */
+  snapshot?: string;
+  /** Events that arrived while the snapshot was fetched: sent after it, through the gate. */
+  backlog?: readonly (readonly [string, Envelope])[];
+  gate?: WsGate;
+}
 
 export interface WsHubOptions {
   /** Unsent bytes above which a client skips messages; ten times it, the client is dropped. */
@@ -44,6 +66,7 @@ interface Client {
   /** Token bucket of incoming messages (hand-written: a few lines, no library needed). */
   tokens: number;
   refilledAt: number;
+  gate: WsGate | null;
 }
 
 /**
@@ -63,11 +86,11 @@ export class WsHub {
   flooded = 0;
 
   constructor(
-    private readonly facade: TradingFacade,
+    private readonly source: WsSource,
     private readonly options: WsHubOptions,
     private readonly log: Logger,
   ) {
-    this.unsubscribe = facade.subscribe((json, envelope) => this.broadcast(json, envelope.type));
+    this.unsubscribe = source.subscribe((json, envelope) => this.broadcast(json, envelope));
     this.pinger = setInterval(() => this.pingAll(), options.pingIntervalMs);
     this.pinger.unref();
   }
@@ -76,8 +99,8 @@ export class WsHub {
     return this.clients.size;
   }
 
-  add(socket: WebSocket, types: Set<string> | null = null): void {
-    const client: Client = { socket, alive: true, skipped: 0, types, tokens: this.options.maxMessagesPerSecond * 2, refilledAt: Date.now() };
+  add(socket: WebSocket, types: Set<string> | null = null, o: WsAddOptions = {}): void {
+    const client: Client = { socket, alive: true, skipped: 0, types, tokens: this.options.maxMessagesPerSecond * 2, refilledAt: Date.now(), gate: o.gate ?? null };
     this.clients.add(client);
     socket.on('pong', () => {
       client.alive = true;
@@ -88,21 +111,52 @@ export class WsHub {
       this.log.debug({ err }, 'websocket client error');
       this.remove(client);
     });
-    if (!types || types.has('STATE_SNAPSHOT')) this.send(client, this.facade.snapshotJson());
+    const snapshot = o.snapshot ?? this.source.snapshotJson?.();
+    if (snapshot !== undefined && (!types || types.has('STATE_SNAPSHOT'))) this.send(client, snapshot);
+    for (const [json, envelope] of o.backlog ?? []) this.deliver(client, json, envelope);
   }
 
-  broadcast(json: string, type?: string): void {
+  broadcast(json: string, envelope?: Envelope): void {
+    for (const client of this.clients) this.deliver(client, json, envelope);
+  }
+
+  /** Ends one connection with a close code and reason; it gets nothing more meanwhile. */
+  disconnect(socket: WebSocket, code: number, reason: string): void {
     for (const client of this.clients) {
-      if (client.types && type !== undefined && !client.types.has(type)) continue;
-      this.send(client, json);
+      if (client.socket !== socket) continue;
+      this.clients.delete(client);
+      this.end(client, code, reason);
+      return;
     }
   }
 
-  close(): void {
+  /** Ends every connection: with a close code and reason when given (clients reconnect), else at once. */
+  close(code?: number, reason?: string): void {
     this.unsubscribe();
     clearInterval(this.pinger);
-    for (const c of this.clients) c.socket.terminate();
+    for (const c of this.clients) this.end(c, code, reason);
     this.clients.clear();
+  }
+
+  private deliver(client: Client, json: string, envelope?: Envelope): void {
+    if (client.gate && envelope) {
+      const verdict = client.gate(envelope);
+      if (verdict === false) return;
+      if (verdict !== true) {
+        this.clients.delete(client);
+        this.end(client, verdict.close, verdict.reason);
+        return;
+      }
+    }
+    if (client.types && envelope !== undefined && !client.types.has(envelope.type)) return;
+    this.send(client, json);
+  }
+
+  private end(client: Client, code?: number, reason?: string): void {
+    if (code === undefined) return void client.socket.terminate();
+    client.socket.close(code, reason);
+    // A client that does not read never completes the closing handshake.
+    setTimeout(() => client.socket.terminate(), 1_000).unref();
   }
 
   /** Sends unless the client's unsent data is past the limit (skipped) or ten times it (dropped). */
@@ -135,9 +189,7 @@ export class WsHub {
       this.log.warn({ component: 'ws' }, `websocket client cut off: more than ${rate} messages a second`);
       this.clients.delete(client);
       this.dropped += 1;
-      client.socket.close(1008, 'too many messages');
-      // A client that does not read never completes the closing handshake.
-      setTimeout(() => client.socket.terminate(), 1_000).unref();
+      this.end(client, 1008, 'too many messages');
       return;
     }
     // Clients may send anything to keep the connection alive; a JSON ping gets a pong, a

@@ -7,9 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { RedisLeaderLease } from '../adapters/redis/redis-lease.js';
 import { RedisSessionStore } from '../adapters/redis/redis-sessions.js';
+import { RedisStreamRelay } from '../adapters/redis/redis-stream-relay.js';
 import { buildFollowerApp } from '../api/follower-app.js';
+import { FollowerStream, SERVICE_RESTART } from '../api/follower-stream.js';
 import { identify } from '../api/auth.js';
-import { WallClock } from '../adapters/clock-wall.js';
+import { TimerScheduler, WallClock } from '../adapters/clock-wall.js';
 import { hashPassword, OperatorAuth } from '../app/operator-auth.js';
 import type { LeaderInfo } from '../core/leader-lease.js';
 import { ConfigError } from './config.js';
@@ -73,12 +75,25 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
   // The follower: journal reads from PostgreSQL, everything else forwarded to the leader.
   const journal = (await openJournal(config, dataDir)).store;
   const auth = new OperatorAuth({ sessions: new RedisSessionStore(redis, config.redis.keyPrefix), clock: new WallClock(), passwordHash, apiTokens: config.auth.apiTokens, sessionTtlMs: config.auth.sessionTtlHours * 3_600_000, maxFailures: config.auth.maxLoginFailures, failureWindowMs: 15 * 60_000 });
+  // The follower's /ws: the leader's events from the Redis Stream it publishes them to, read on a
+  // connection of its own (XREAD BLOCK holds it).
+  const reader = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `tradewind:${instanceId}:follower-reader` });
+  reader.on('error', (err: Error) => log.debug({ err: err.message }, 'follower stream connection error'));
+  const scheduler = new TimerScheduler((err) => log.error({ err }, 'a follower task failed'));
+  const relay = new RedisStreamRelay({ writer: redis, reader, key: `${config.redis.keyPrefix}stream:events`, instanceId, maxLen: config.redis.streamMaxLen, blockMs: 1_000, scheduler, log });
+  const stream = new FollowerStream({
+    relay,
+    ws: { maxBufferedBytes: config.stream.maxClientBufferBytes, pingIntervalMs: config.stream.pingIntervalMs, maxMessagesPerSecond: config.stream.maxClientMessagesPerSecond },
+    log: logging.logger.child({ component: 'ws' }),
+  });
   let follower: FastifyInstance | null = await buildFollowerApp({
     logger: logging.logger.child({ component: 'api' }),
     instanceId,
     leader: current,
     journal,
     authorized: async (req) => !auth.enforced || (await identify(auth, req)).kind !== 'anonymous',
+    ws: { stream, auth, trustedOrigins: config.server.corsOrigins },
+    trustProxy: config.server.trustProxy,
   });
   await follower.listen({ host: config.server.host, port: config.server.port });
   const port = (follower.server.address() as { port: number }).port;
@@ -127,9 +142,13 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
     keeper = renewer;
     const f = follower;
     follower = null;
+    // Its /ws clients reconnect, to this instance's server once it listens (or through the balancer).
+    stream.close(SERVICE_RESTART, 'this instance is becoming the leader: reconnect');
+    await relay.close();
     await f?.close();
     journal.close();
-    server = await startServer({ ...config, server: { ...config.server, port, portSearch: 1 } }, logging.logger, { fence: { scope: LEADER_SCOPE, token }, status, ring: logging.ring });
+    // The relay's origin is the lease's owner: followers match the leader's events to its snapshot.
+    server = await startServer({ ...config, redis: { ...config.redis, instanceId }, server: { ...config.server, port, portSearch: 1 } }, logging.logger, { fence: { scope: LEADER_SCOPE, token }, status, ring: logging.ring });
     leaderUrl = advertised;
     renewer.postMessage({ url: leaderUrl } satisfies ToKeeper);
     log.warn({ instanceId, fencingToken: token, url: leaderUrl }, 'leading: kernels running, commands accepted');
@@ -139,7 +158,12 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
   const stopCampaign = every(Math.max(100, Math.floor(ttl / 5)), async () => {
     if (role !== 'follower') return;
     const granted = await lease.tryAcquire('').catch(() => null);
-    if (granted === null) return;
+    if (granted === null) {
+      // Clients served from an earlier leader's snapshot reconnect to the one leading now.
+      const leader = await current().catch(() => null);
+      if (leader) stream.leaderIs(leader.token);
+      return;
+    }
     stopCampaign();
     await becomeLeader(granted).catch((error: unknown) => lost(`could not start as the leader: ${(error as Error).message}`));
   });
@@ -156,7 +180,10 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
       timers.clear();
       keeper?.postMessage({ stop: true } satisfies ToKeeper);
       await follower?.close();
-      if (role === 'follower') journal.close();
+      if (role === 'follower') {
+        await relay.close();
+        journal.close();
+      }
       await server?.close();
       // A clean stop hands over at once instead of after the lease's expiry.
       if (role === 'leader') await lease.release(token).catch(() => {});

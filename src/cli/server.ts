@@ -508,6 +508,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
     },
     ...(ensemble ? { coordinatorStream: { path: ensemble.path, add: (socket) => ensemble.stream.add(socket) } } : {}),
     ...(leader ? { cluster: leader.status } : {}),
+    // Read in one turn of the event loop: the snapshot holds exactly the events published so far.
+    ...(leader && redis ? { clusterStream: () => `{"origin":${JSON.stringify(redis.instanceId)},"token":${leader.fence.token},"seq":${redis.relay.sequence},"snapshot":${facade.snapshotJson()}}` } : {}),
   });
   const telegram = createTelegram({
     config,

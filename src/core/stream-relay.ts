@@ -8,6 +8,11 @@ export interface RelayedEvent {
   origin: string;
   /** The relay's position of this event (a Redis Stream id): strictly increasing. */
   id: string;
+  /**
+   * The producing instance's count of events it had published, this one included (1, 2, ...):
+   * a follower matches it against a leader's snapshot and sees a gap. Absent from older instances.
+   */
+  seq?: number;
 }
 
 /**
@@ -17,6 +22,8 @@ export interface RelayedEvent {
  */
 export interface StreamRelay {
   readonly instanceId: string;
+  /** How many events this instance has handed to `publish` (the `seq` of the last one). */
+  readonly sequence: number;
   /** Queues one of this instance's events for the others; never throws (a down relay drops it). */
   publish(json: string): void;
   /** Starts delivering the other instances' events. */

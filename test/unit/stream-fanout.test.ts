@@ -9,6 +9,9 @@ import { loadConfig } from '../../src/cli/config.js';
 class ScriptedRelay implements StreamRelay {
   readonly instanceId = 'me';
   readonly published: string[] = [];
+  get sequence(): number {
+    return this.published.length;
+  }
   deliver: ((e: RelayedEvent) => void) | null = null;
   publish(json: string): void {
     this.published.push(json);

@@ -30,13 +30,20 @@ export class RedisStreamRelay implements StreamRelay {
   private running = false;
   private lastId: string | null = null;
   private publishFailures = 0;
+  private published = 0;
 
   constructor(private readonly o: RedisStreamRelayOptions) {
     this.instanceId = o.instanceId;
   }
 
+  get sequence(): number {
+    return this.published;
+  }
+
   publish(json: string): void {
-    this.o.writer.xadd(this.o.key, 'MAXLEN', '~', String(this.o.maxLen), '*', 'origin', this.instanceId, 'event', json).then(
+    // Counted whether or not Redis takes it: a dropped event leaves a gap readers can see.
+    this.published += 1;
+    this.o.writer.xadd(this.o.key, 'MAXLEN', '~', String(this.o.maxLen), '*', 'origin', this.instanceId, 'seq', String(this.published), 'event', json).then(
       () => {
         if (this.publishFailures > 0) this.o.log.info({ component: 'redis' }, `stream relay publishing again after ${this.publishFailures} dropped events`);
         this.publishFailures = 0;
@@ -75,7 +82,7 @@ export class RedisStreamRelay implements StreamRelay {
             this.lastId = id;
             const event = fieldsOf(fields);
             if (!this.running) return;
-            if (event.origin !== this.instanceId && event.event !== undefined) onEvent({ json: event.event, origin: event.origin ?? '', id });
+            if (event.origin !== this.instanceId && event.event !== undefined) onEvent({ json: event.event, origin: event.origin ?? '', id, ...(event.seq !== undefined ? { seq: event.seq } : {}) });
           }
         }
       } catch (err) {
@@ -103,11 +110,15 @@ export class RedisStreamRelay implements StreamRelay {
   }
 }
 
-function fieldsOf(fields: string[]): { origin?: string; event?: string } {
-  const out: { origin?: string; event?: string } = {};
+function fieldsOf(fields: string[]): { origin?: string; event?: string; seq?: number } {
+  const out: { origin?: string; event?: string; seq?: number } = {};
   for (let i = 0; i + 1 < fields.length; i += 2) {
     if (fields[i] === 'origin') out.origin = fields[i + 1];
     else if (fields[i] === 'event') out.event = fields[i + 1];
+    else if (fields[i] === 'seq') {
+      const n = Number(fields[i + 1]);
+      if (Number.isSafeInteger(n) && n > 0) out.seq = n;
+    }
   }
   return out;
 }
