@@ -125,8 +125,14 @@ describe('execution bridge: crashes on both sides', () => {
 
       const alert = await waitFor('the stale alert in /api/state', async () => (await stateAlerts(server)).find((a) => a.kind === 'bridge-stale-working' && a.orderId === id), 20_000);
       assert.match(String(alert.message), /silent/);
-      const flagged = ((await bridgeStatus(server)).stale_orders as { order_id: string; owner: string; resolution: string | null }[])[0];
-      assert.deepEqual([flagged?.order_id, flagged?.owner, flagged?.resolution], [id, 'alpha', null]);
+      // A renewal alpha had sent just before the kill can still reach a busy server and extend the lease once: the
+      // status lists the order again as soon as that lease has run out too.
+      const flagged = await waitFor(
+        'the order in the bridge status stale list',
+        async () => ((await bridgeStatus(server)).stale_orders as { order_id: string; owner: string; resolution: string | null }[]).find((o) => o.order_id === id),
+        20_000,
+      );
+      assert.deepEqual([flagged.order_id, flagged.owner, flagged.resolution], [id, 'alpha', null]);
       const early = await getJson<Obj>(`${server.url}/api/bridge/orders/${id}/resolve`, post({}));
       assert.equal(early.status, 409, 'nothing to decide on before a position report');
 
