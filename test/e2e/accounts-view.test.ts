@@ -37,7 +37,7 @@ describe('accounts and venues view (browser)', { skip }, () => {
     const dir = tempDir();
     const config = fastConfig(dir, { ...ccxtAccountConfig(fake), demoBot: { barIntervalMs: 200, fast: 2, slow: 4, stopAtr: 3 } });
     server = await startServer({ dataDir: dir, config, env: { ...creds(KEY, SECRET), TV_WEBHOOK_SECRET: TV_SECRET }, startTimeoutMs: 90_000 });
-    await waitFor('the venue account connected', async () => (await getJson<{ accounts: AccountRow[] }>(`${server.url}/api/accounts`)).body.accounts.find((a) => a.id === 'binance')?.state === 'connected');
+    await waitFor('the venue account connected', async () => (await getJson<{ accounts: AccountRow[] }>(`${server.url}/api/accounts`)).body.accounts.find((a) => a.id === 'binance')?.state === 'connected', 120_000);
     // A position of our own on the venue account, through the server (journal first, risk engine).
     const price = fake.control.price('BTCUSDT');
     const buy = await getJson<{ order: { id: string } }>(`${server.url}/api/accounts/binance/orders`, {

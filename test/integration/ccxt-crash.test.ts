@@ -51,7 +51,7 @@ describe('ccxt account: SIGKILL with orders in flight', () => {
     const config = fastConfig(dir, ccxtAccountConfig({ url: fake.url, wsUrl: fake.wsUrl }, { urls: binanceusdmUrls(fake), recvWindowMs: 3000 }));
     let server: ServerHandle = await startServer({ dataDir: dir, config, env: creds(KEY, SECRET) });
     const state = async () => (await getJson<{ accounts: { id: string; state: string }[] }>(`${server.url}/api/accounts`)).body.accounts.find((a) => a.id === 'binance')?.state;
-    await waitFor('connected', async () => (await state()) === 'connected');
+    await waitFor('connected', async () => (await state()) === 'connected', 120_000);
 
     // Every order is booked by the venue but its answer held back: all three stay in flight.
     await control('fault', { kind: 'latency', ms: 60_000, phase: 'after', match: { method: 'POST', path: '/fapi/v1/order', apiKey: KEY }, times: 3 });
@@ -73,7 +73,7 @@ describe('ccxt account: SIGKILL with orders in flight', () => {
 
     server = await startServer({ dataDir: dir, config, env: creds(KEY, SECRET) });
     try {
-      await waitFor('connected again', async () => (await state()) === 'connected');
+      await waitFor('connected again', async () => (await state()) === 'connected', 120_000);
       const journal = await waitFor('every order settled from the venue', async () => {
         const orders = (await getJson<{ orders: OrderRow[] }>(`${server.url}/api/accounts/binance`)).body.orders.filter((o) => ids.includes(o.id));
         return orders.length === 3 && orders.every((o) => o.status === 'filled') ? orders : null;
