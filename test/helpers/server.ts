@@ -129,7 +129,7 @@ export async function getJson<T = unknown>(url: string, init?: RequestInit): Pro
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -169,6 +169,6 @@ export async function waitForPrice(server: ServerHandle, symbol: string, headers
       const r = await getJson<{ bars?: unknown[] }>(`${server.url}/api/bars?symbol=${encodeURIComponent(symbol)}&limit=1`, { headers });
       return r.status === 200 && (r.body.bars?.length ?? 0) > 0;
     },
-    30_000,
+    60_000,
   );
 }
