@@ -52,6 +52,8 @@ export interface MaxServiceDeps {
   barIntervalMs?: number;
   /** The bot registry's store: bots and their strategy state survive restarts; none: in memory only. */
   bots?: BotStore;
+  /** A registry bot that cannot run any more (its account no longer trades its contract, a key now invalid). */
+  onRestoreError?: (botId: string, message: string) => void;
 }
 
 export interface MaxBacktestInput {
@@ -451,7 +453,14 @@ export class MaxService {
       const { kernel, contracts } = home;
       this.listen(kernel);
       const p = row.params as unknown as MaxParams;
-      const strategy = this.strategy(p.contract, p.direction, p.pointKey, p.exitKey, p.qty, { point: 'point_strategy_key' }, contracts);
+      let strategy: MaxStrategy;
+      try {
+        strategy = this.strategy(p.contract, p.direction, p.pointKey, p.exitKey, p.qty, { point: 'point_strategy_key' }, contracts);
+      } catch (error) {
+        // One bot the configuration no longer allows must not keep the server from starting.
+        this.deps.onRestoreError?.(row.id, (error as Error).message);
+        continue;
+      }
       strategy.restore(row.state as MaxSnapshot | null);
       const bot = kernel.addBot(row.id, strategy, { risk: this.deps.risk ?? DEFAULT_RISK, source: 'max' });
       const record: BotRecord = { id: row.id, kernel, bot, strategy, config: p.config, startedAt: row.createdAt, stoppedAt: null, trades: [], unwatch: [] };

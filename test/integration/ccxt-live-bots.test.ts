@@ -5,7 +5,7 @@
 // simulated prices), send signed orders carrying Tradewind's client ids to the venue's book, get
 // the venue's fills back, and end with the journal's positions and fills equal to the venue's
 // account. With an account risk limit set low every entry is refused by the risk engine and no
-// order request reaches the venue.
+// order request reaches the venue (and a Max bot of the exchange account is back after a restart).
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -185,7 +185,7 @@ describe('live bots on a ccxt account (fake Binance USD-M)', () => {
     const dir = tempDir('tw-live-bots-risk-');
     // Gross exposure at most 1% of equity on this account: about 100 USDT, less than any entry.
     const config = serverConfig(dir, fake, { risk: { accounts: { binance: { maxGrossLeverage: 0.01 } } } });
-    const server = await startServer({ dataDir: dir, config, env: creds(other.apiKey, other.secret) });
+    let server = await startServer({ dataDir: dir, config, env: creds(other.apiKey, other.secret) });
     try {
       await connected(server);
       assert.equal((await post(`${server.url}/api/engine/start`, { preset: 'btc_live', mode: 'live' })).status, 200);
@@ -210,6 +210,28 @@ describe('live bots on a ccxt account (fake Binance USD-M)', () => {
       assert.deepEqual([snap.orders.length, snap.openAlgoOrders.length, snap.trades, snap.positions.length], [0, 0, 0, 0]);
       const journal = (await getJson<OrderView[]>(`${server.url}/api/orders?account=binance&limit=500`)).body;
       assert.ok(journal.every((o) => o.status === 'rejected' && o.brokerOrderId === null), `journal: ${JSON.stringify(journal.slice(0, 3))}`);
+
+      // After a restart the Max bot is back on the exchange account, with its ETH/USDT contract.
+      const maxId = String(max.body.bot_id);
+      await server.stop();
+      server = await startServer({ dataDir: dir, config, env: creds(other.apiKey, other.secret) });
+      const back = (await getJson<{ status: string; config: Obj }>(`${server.url}/api/v1/run-bot/max/${maxId}`)).body;
+      assert.equal(back.status, 'running', JSON.stringify(back));
+      assert.deepEqual([back.config.contract, back.config.broker], ['ETH/USDT', 'ccxt:binance']);
+
+      // An account that no longer trades the bot's contract: the server still starts, says why the
+      // bot did not come back, and the bot is not running.
+      await server.stop();
+      const btcOnly = join(dir, 'btc-only');
+      mkdirSync(btcOnly);
+      const narrowed = serverConfig(btcOnly, fake, {
+        risk: { accounts: { binance: { maxGrossLeverage: 0.01 } } },
+        accounts: [{ ...(ccxtAccountConfig(fake, { environment: 'mainnet', timeoutMs: 5000, recvWindowMs: 5000 }).accounts as Obj[])[0] }],
+      });
+      server = await startServer({ dataDir: dir, config: narrowed, env: creds(other.apiKey, other.secret) });
+      await waitFor('the warning', async () => /Max bot max-\d+ not restarted: contract must be one of BTC\/USDT; got \\"ETH\/USDT\\"/.test(server.output()), 30_000);
+      const gone = await getJson<{ status?: string }>(`${server.url}/api/v1/run-bot/max/${maxId}`);
+      assert.notEqual(gone.body.status, 'running', JSON.stringify(gone.body));
     } finally {
       await server.stop();
     }
