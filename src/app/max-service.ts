@@ -2,7 +2,7 @@ import type { BacktestJobSpec, JobReport } from '../backtest/job.js';
 import { isoTime, type Clock } from '../core/clock.js';
 import type { Bot } from '../engine/bot.js';
 import type { Kernel } from '../engine/kernel.js';
-import { accountIdsOf, type LiveAccounts } from './live-accounts.js';
+import { accountIdsOf, unpricedReason, type LiveAccounts } from './live-accounts.js';
 import type { BotStore } from '../core/bot-records.js';
 import type { Cancel } from '../core/ports.js';
 import type { RiskConfig } from '../engine/risk-engine.js';
@@ -320,6 +320,8 @@ export class MaxService {
       if (!pick.account.symbols.includes(input.contract)) {
         throw new MaxRequestError(400, `${env} refused: account ${pick.account.id} does not trade ${input.contract} (it trades ${pick.account.symbols.join(', ') || 'nothing'})`);
       }
+      const unpriced = unpricedReason(pick.account, [input.contract]);
+      if (unpriced) throw new MaxRequestError(400, `${env} refused: ${unpriced}`);
       kernel = pick.account.kernel;
       broker = `ccxt:${pick.account.id}`;
       contracts = pick.account.symbols;
