@@ -10,7 +10,7 @@ import type { RiskConfig } from '../engine/risk-engine.js';
 import type { Strategy } from '../engine/strategy.js';
 import { StatsWindow } from './stats-window.js';
 import { KillSwitch } from './kill-switch.js';
-import type { LiveAccounts } from './live-accounts.js';
+import { unpricedReason, type LiveAccounts } from './live-accounts.js';
 import type { BotStore } from '../core/bot-records.js';
 import { dailyR } from '../engine/account-risk.js';
 
@@ -196,6 +196,8 @@ export class EngineController {
       if (untraded.length > 0) {
         return { ok: false, status: 400, detail: `Live mode refused: account ${pick.account.id} does not trade ${untraded.join(', ')} (it trades ${pick.account.symbols.join(', ')}); use a preset for its instruments` };
       }
+      const unpriced = unpricedReason(pick.account, symbols);
+      if (unpriced) return { ok: false, status: 400, detail: `Live mode refused: ${unpriced}` };
       kernel = pick.account.kernel;
     }
     const moved = this.machine.fire('START', `start with preset ${presetName} in ${mode} mode`, { preset: presetName, mode });

@@ -8,6 +8,20 @@ export interface LiveAccount {
   environment: 'testnet' | 'mainnet';
   /** Kernel symbols the account trades. */
   symbols: readonly string[];
+  /**
+   * Symbols whose prices reach the account's kernel: the venue's market feed (feed.kind ccxt)
+   * only, never the simulated one. A bot on any other symbol would never see a bar. Absent: not checked.
+   */
+  priced?: readonly string[];
+}
+
+/** Why a live run on `account` would see no market data for some of `symbols`; null when it sees them all. */
+export function unpricedReason(account: LiveAccount, symbols: readonly string[]): string | null {
+  const priced = account.priced;
+  if (!priced) return null;
+  const missing = symbols.filter((s) => !priced.includes(s));
+  if (missing.length === 0) return null;
+  return `account ${account.id} gets no market data for ${missing.join(', ')}: an exchange account's bots trade on the venue's prices, never the simulated feed's; configure feed.kind ccxt with feed.symbols naming ${missing.length > 1 ? 'them' : 'it'}`;
 }
 
 export type LivePick = { ok: true; account: LiveAccount } | { ok: false; reason: string };

@@ -2,7 +2,7 @@ import type { BacktestJobSpec, JobReport } from '../backtest/job.js';
 import { isoTime, type Clock } from '../core/clock.js';
 import type { Bot } from '../engine/bot.js';
 import type { Kernel } from '../engine/kernel.js';
-import { accountIdsOf, type LiveAccounts } from './live-accounts.js';
+import { accountIdsOf, unpricedReason, type LiveAccounts } from './live-accounts.js';
 import type { BotStore } from '../core/bot-records.js';
 import type { Cancel } from '../core/ports.js';
 import type { RiskConfig } from '../engine/risk-engine.js';
@@ -52,6 +52,8 @@ export interface MaxServiceDeps {
   barIntervalMs?: number;
   /** The bot registry's store: bots and their strategy state survive restarts; none: in memory only. */
   bots?: BotStore;
+  /** A registry bot that cannot run any more (its account no longer trades its contract, a key now invalid). */
+  onRestoreError?: (botId: string, message: string) => void;
 }
 
 export interface MaxBacktestInput {
@@ -184,12 +186,13 @@ export class MaxService {
     });
   }
 
-  private strategy(contract: string, maxMode: string, pointKey: string, exitKey: string, qty: number, fields = { point: 'point_key' }): MaxStrategy {
-    if (!(MAX_CONTRACTS as readonly string[]).includes(contract)) {
-      throw new MaxRequestError(422, `contract must be one of ${MAX_CONTRACTS.join(', ')}; got ${JSON.stringify(contract)}`);
+  /** `contracts`: what the run may trade (the index futures on paper; an exchange account's instruments). */
+  private strategy(contract: string, maxMode: string, pointKey: string, exitKey: string, qty: number, fields = { point: 'point_key' }, contracts: readonly string[] = MAX_CONTRACTS): MaxStrategy {
+    if (!contracts.includes(contract)) {
+      throw new MaxRequestError(422, `contract must be one of ${contracts.join(', ')}; got ${JSON.stringify(contract)}`);
     }
     try {
-      return new MaxStrategy({ symbol: contract, maxMode, pointKey, exitKey, qty, barIntervalMs: this.deps.barIntervalMs }, this.deps.kernel.instruments.get(contract));
+      return new MaxStrategy({ symbol: contract, contracts, maxMode, pointKey, exitKey, qty, barIntervalMs: this.deps.barIntervalMs }, this.deps.kernel.instruments.get(contract));
     } catch (error) {
       if (error instanceof MaxKeyError && error.field === 'point_key' && fields.point !== 'point_key') {
         throw new MaxRequestError(422, error.message.replaceAll('point_key', fields.point));
@@ -304,11 +307,11 @@ export class MaxService {
     const env = input.environment.trim().toUpperCase();
     if (env !== 'DEMO' && env !== 'LIVE') throw new MaxRequestError(422, `environment must be DEMO or LIVE, got ${JSON.stringify(input.environment)}`);
     const direction = resolveDirection(input.maxMode, input.trading_mode, input.trading_side);
-    const strategy = this.strategy(input.contract, direction, input.point_strategy_key, input.exit_strategy_key, input.quantity, { point: 'point_strategy_key' });
     // Paper by default; LIVE (or DEMO naming a testnet account in accounts_ids) runs on an exchange account.
     const named = accountIdsOf(input.accounts_ids).filter((id) => this.deps.live?.has(id));
     let kernel = this.deps.kernel;
     let broker = 'paper';
+    let contracts: readonly string[] = MAX_CONTRACTS;
     if (env === 'LIVE' || named.length > 0) {
       const pick = this.deps.live?.pick(env as 'LIVE' | 'DEMO', named);
       if (!pick?.ok) {
@@ -317,8 +320,15 @@ export class MaxService {
       if (!pick.account.symbols.includes(input.contract)) {
         throw new MaxRequestError(400, `${env} refused: account ${pick.account.id} does not trade ${input.contract} (it trades ${pick.account.symbols.join(', ') || 'nothing'})`);
       }
+      const unpriced = unpricedReason(pick.account, [input.contract]);
+      if (unpriced) throw new MaxRequestError(400, `${env} refused: ${unpriced}`);
       kernel = pick.account.kernel;
       broker = `ccxt:${pick.account.id}`;
+      contracts = pick.account.symbols;
+    }
+    // Validated before anything changes: a refused run leaves no listener or bot behind.
+    const strategy = this.strategy(input.contract, direction, input.point_strategy_key, input.exit_strategy_key, input.quantity, { point: 'point_strategy_key' }, contracts);
+    if (broker !== 'paper') {
       this.listen(kernel);
     } else if (!this.deps.feedSymbols.includes(input.contract)) {
       throw new MaxRequestError(
@@ -439,12 +449,20 @@ export class MaxService {
       const n = Number(/^max-(\d+)$/.exec(row.id)?.[1] ?? 0);
       if (n > this.seq) this.seq = n;
       if (row.status !== 'running') continue;
-      const kernel = this.kernelOf(row.accountId);
+      const home = this.kernelOf(row.accountId);
       // A bot of an exchange account that is not configured (or has no credentials) now stays stopped in the registry.
-      if (!kernel) continue;
+      if (!home) continue;
+      const { kernel, contracts } = home;
       this.listen(kernel);
       const p = row.params as unknown as MaxParams;
-      const strategy = this.strategy(p.contract, p.direction, p.pointKey, p.exitKey, p.qty, { point: 'point_strategy_key' });
+      let strategy: MaxStrategy;
+      try {
+        strategy = this.strategy(p.contract, p.direction, p.pointKey, p.exitKey, p.qty, { point: 'point_strategy_key' }, contracts);
+      } catch (error) {
+        // One bot the configuration no longer allows must not keep the server from starting.
+        this.deps.onRestoreError?.(row.id, (error as Error).message);
+        continue;
+      }
       strategy.restore(row.state as MaxSnapshot | null);
       const bot = kernel.addBot(row.id, strategy, { risk: this.deps.risk ?? DEFAULT_RISK, source: 'max' });
       const record: BotRecord = { id: row.id, kernel, bot, strategy, config: p.config, startedAt: row.createdAt, stoppedAt: null, trades: [], unwatch: [] };
@@ -455,11 +473,11 @@ export class MaxService {
   }
 
   /** The kernel of a registry row's account: the paper account's or a configured exchange account's. */
-  private kernelOf(accountId: string): Kernel | null {
-    if (accountId === this.deps.kernel.accountId) return this.deps.kernel;
+  private kernelOf(accountId: string): { kernel: Kernel; contracts: readonly string[] } | null {
+    if (accountId === this.deps.kernel.accountId) return { kernel: this.deps.kernel, contracts: MAX_CONTRACTS };
     for (const env of ['LIVE', 'DEMO'] as const) {
       const pick = this.deps.live?.pick(env, [accountId]);
-      if (pick?.ok && pick.account.id === accountId) return pick.account.kernel;
+      if (pick?.ok && pick.account.id === accountId) return { kernel: pick.account.kernel, contracts: pick.account.symbols };
     }
     return null;
   }

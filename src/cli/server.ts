@@ -351,6 +351,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
     marketDb: join(dataDir, 'market.db'),
     barIntervalMs: config.maxBot.barIntervalMs,
     bots: store,
+    onRestoreError: (botId, message) => log.warn({ botId }, `Max bot ${botId} not restarted: ${message}`),
   });
 
   // TradingView webhooks and the same Renko bricks built from the server's own ticks.

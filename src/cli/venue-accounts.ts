@@ -124,7 +124,10 @@ export async function wireVenueAccounts(o: Common & { primary: Kernel; bridgeSta
         if (a.config.kind !== 'ccxt') return [];
         const state = a.status().state;
         if (state === 'no-credentials' || state === 'auth-failed') return [];
-        return [{ id: a.id, kernel: a.kernel, environment: a.config.environment, symbols: Object.keys(a.config.instruments) }];
+        const symbols = Object.keys(a.config.instruments);
+        // The ticks forwarded above: the venue feed's symbols, or none.
+        const priced = o.config.feed.kind === 'ccxt' ? symbols.filter((s) => s in o.config.feed.symbols) : [];
+        return [{ id: a.id, kernel: a.kernel, environment: a.config.environment, symbols, priced }];
       }),
     ),
     stop: async () => {

@@ -291,6 +291,10 @@ export class ExecutionEngine {
   }
 
   private onReport(report: ExecutionReport): void {
+    if (report.kind === 'accepted') {
+      if (!this.haltState) this.onAccepted(report);
+      return;
+    }
     // Already terminal: a replayed or late report changes nothing, except a fill for an order
     // the venue had cancelled (its book is the truth; see the `late_fill` transition).
     const order = this.open.get(report.orderId) ?? (report.kind === 'filled' ? this.cancelledOrder(report.orderId) : undefined);
@@ -299,9 +303,6 @@ export class ExecutionEngine {
     if (this.haltState) return;
     try {
       switch (report.kind) {
-        case 'accepted':
-          this.transition(order, 'accept', { brokerOrderId: report.brokerOrderId, updatedAt: report.ts });
-          break;
         case 'rejected':
           this.transition(order, 'reject', { reason: report.reason, updatedAt: report.ts });
           break;
@@ -315,6 +316,29 @@ export class ExecutionEngine {
       }
     } catch (error) {
       this.deps.onError?.(error, `report ${report.kind} for order ${report.orderId}`);
+    }
+  }
+
+  /**
+   * The broker's acknowledgement with its order id. Usually the order is still pending_submit.
+   * A venue's user stream can bring the fills first (a market order fills within the REST round
+   * trip): the order is then partly or wholly filled already, and the answer only adds the venue's
+   * order id to its journal row (before, the id was lost, or the late accept was an invalid transition).
+   */
+  private onAccepted(report: Extract<ExecutionReport, { kind: 'accepted' }>): void {
+    const open = this.open.get(report.orderId);
+    try {
+      if (open?.status === 'pending_submit') {
+        this.transition(open, 'accept', { brokerOrderId: report.brokerOrderId, updatedAt: report.ts });
+        return;
+      }
+      const order = open ?? this.deps.store.getOrder(report.orderId);
+      if (!order || order.brokerOrderId !== null || order.status === 'rejected' || !(order.filledQty > 0)) return;
+      const next: Order = { ...order, brokerOrderId: report.brokerOrderId };
+      this.write(`order ${order.id} broker id`, () => this.deps.store.saveOrder(next));
+      if (open) open.brokerOrderId = report.brokerOrderId;
+    } catch (error) {
+      this.deps.onError?.(error, `report accepted for order ${report.orderId}`);
     }
   }
 

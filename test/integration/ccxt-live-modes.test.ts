@@ -1,6 +1,8 @@
 // Live modes on a configured exchange account (ccxt, against the fake Binance venue): seed 001
-// `mode: live` and seed 002 Max `environment: LIVE` run on it when its credentials exist, and are
-// refused with a clear message when they do not. Paper stays the default.
+// `mode: live` and seed 002 Max `environment: LIVE` pick it when its credentials exist, and are
+// refused with a clear message when they do not, when it does not trade the run's symbols, or
+// when the market data is the simulated feed (an exchange account's bots would never see a
+// price). Paper stays the default. Live bots trading on the venue: ccxt-live-bots.test.ts.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,7 +39,7 @@ describe('live modes on a ccxt account', () => {
   });
   after(async () => fake?.close());
 
-  it('with credentials: seed 001 live runs on the mainnet account (presets for its instruments only); Max LIVE names the account and its contracts', async () => {
+  it('with credentials: seed 001 live and Max LIVE pick the mainnet account (its instruments only) and refuse to trade it on simulated prices', async () => {
     const dir = tempDir();
     // Request timeouts that a loaded 2-core machine meets (the fake shares this test's process).
     const config = fastConfig(dir, { ...ccxtAccountConfig(fake, { environment: 'mainnet', timeoutMs: 5000, recvWindowMs: 5000 }), presetsDir: presetsDir(dir) });
@@ -47,11 +49,10 @@ describe('live modes on a ccxt account', () => {
       const wrong = await startEngine(server, { preset: 'breakout_v1', mode: 'live' });
       assert.equal(wrong.status, 400);
       assert.match(String(wrong.body.detail), /account binance does not trade ETH\/USDT, ES, NQ/);
+      // The simulated feed prices paper accounts only: a live run there would never see a bar.
       const live = await startEngine(server, { preset: 'crypto_live', mode: 'live' });
-      assert.equal(live.status, 200, JSON.stringify(live.body));
-      assert.match(String(live.body.message), /in live mode on account binance/);
-      const stopped = await getJson(`${server.url}/api/engine/stop`, { method: 'POST' });
-      assert.equal(stopped.status, 200);
+      assert.equal(live.status, 400, JSON.stringify(live.body));
+      assert.match(String(live.body.detail), /Live mode refused: account binance gets no market data for BTC\/USDT: .*feed\.kind ccxt/);
       // Paper stays the default.
       const paper = await startEngine(server, { preset: 'crypto_live', mode: 'paper' });
       assert.equal(paper.status, 200);
@@ -61,6 +62,9 @@ describe('live modes on a ccxt account', () => {
       const max = await maxRun(server, run);
       assert.equal(max.status, 400);
       assert.match(String(max.body.detail), /LIVE refused: account binance does not trade NQ \(it trades BTC\/USDT\)/);
+      const btc = await maxRun(server, { ...run, contract: 'BTC/USDT' });
+      assert.equal(btc.status, 400);
+      assert.match(String(btc.body.detail), /LIVE refused: account binance gets no market data for BTC\/USDT/);
       const demo = await maxRun(server, { ...run, environment: 'DEMO', accounts_ids: '[{"tv_id":"D1","ta_id":"PA1"}]' });
       assert.equal(demo.status, 200, JSON.stringify(demo.body));
       assert.equal(demo.body.config?.broker, 'paper');

@@ -54,6 +54,14 @@ describe('Max keys', () => {
     assert.equal(s.mode, 'max_long_15_7_5_2_15_15');
   });
 
+  it("trades an exchange account's instruments when the run names them (LIVE on a Binance USD-M account)", () => {
+    const eth = new MaxStrategy({ symbol: 'ETH/USDT', contracts: ['BTC/USDT', 'ETH/USDT'], maxMode: 'both', pointKey: '0.5_5_5_5', exitKey: '0_60', qty: 1 }, instruments.get('ETH/USDT'));
+    assert.deepEqual(eth.symbols, ['ETH/USDT']);
+    // Only those: the index futures are not among them, and the points still sit on the tick grid.
+    throwsKey(() => new MaxStrategy({ symbol: 'NQ', contracts: ['BTC/USDT'], maxMode: 'both', pointKey: '15_7_5_2', exitKey: '15_15' }, instruments.get('NQ')), 'contract', /one of BTC\/USDT; got "NQ"/);
+    throwsKey(() => new MaxStrategy({ symbol: 'BTC/USDT', contracts: ['BTC/USDT'], maxMode: 'both', pointKey: '0.25_5_5_5', exitKey: '0_60' }, instruments.get('BTC/USDT')), 'point_key', /trigger 0.25 is not a multiple of BTC\/USDT's tick size 0.1/);
+  });
+
   it('converts points to ticks and money per contract', () => {
     const nq = instruments.get('NQ');
     const es = instruments.get('ES');

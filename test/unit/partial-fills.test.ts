@@ -24,6 +24,7 @@ const harness = (over: Partial<Parameters<typeof buildHarness>[0]> = {}): Harnes
 
 const request = (over: Partial<OrderRequest> = {}): OrderRequest => paperRequest({ qty: 1, ...over });
 
+const pick = (o: Order | null | undefined) => [o?.status, o?.filledQty, o?.brokerOrderId];
 const statusesOf = (events: KernelEvent[], id: string) => events.flatMap((e) => (e.type === 'order' && e.order.id === id ? [e.order.status] : []));
 
 /** The journal's view and the kernel's memory must be the same after every step. */
@@ -285,6 +286,29 @@ describe('partial fills through the kernel with a bridge-like broker', () => {
     assert.ok(near(kernel.portfolio.position('ES')?.avgPrice, 6_001.5));
     assert.equal(store.recentFills(10).length, 2);
     assert.deepEqual(kernel.execution.openOrders(), []);
+    assert.deepEqual(errors, []);
+    store.close();
+  });
+
+  // Found by test/integration/ccxt-live-bots.test.ts: a venue's user stream brought a market
+  // order's fill before the REST answer, and the journal never got the venue's order id.
+  it('fills before the acknowledgement: the late answer adds the broker order id and changes nothing else', () => {
+    const { store, broker, kernel, errors, fill } = setup();
+    const whole = kernel.placeOrder('test', { accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'market', purpose: 'entry', qty: 2 });
+    broker.report({ kind: 'filled', orderId: whole.id, fill: fill(whole.id, 'T1', 2, 6_000) });
+    broker.report({ kind: 'accepted', orderId: whole.id, brokerOrderId: 'V1', ts: 2_100 });
+    assert.deepEqual(pick(store.getOrder(whole.id)), ['filled', 2, 'V1']);
+    const part = kernel.placeOrder('test', { accountId: 'b', botId: 't', symbol: 'ES', side: 'buy', type: 'limit', price: 5_990, purpose: 'entry', qty: 3 });
+    broker.report({ kind: 'filled', orderId: part.id, fill: fill(part.id, 'T2', 1, 5_990) });
+    broker.report({ kind: 'accepted', orderId: part.id, brokerOrderId: 'V2', ts: 2_100 });
+    assert.deepEqual(pick(store.getOrder(part.id)), ['partially_filled', 1, 'V2']);
+    assert.equal(kernel.execution.openOrders().find((o) => o.id === part.id)?.brokerOrderId, 'V2', 'the working order in memory too');
+    // The answer again, or another id: the first one stays.
+    broker.report({ kind: 'accepted', orderId: part.id, brokerOrderId: 'V9', ts: 2_200 });
+    assert.equal(store.getOrder(part.id)?.brokerOrderId, 'V2');
+    broker.report({ kind: 'filled', orderId: part.id, fill: fill(part.id, 'T3', 2, 5_990) });
+    assert.deepEqual(pick(store.getOrder(part.id)), ['filled', 3, 'V2']);
+    assert.equal(kernel.portfolio.position('ES')?.qty, 5);
     assert.deepEqual(errors, []);
     store.close();
   });

@@ -6,11 +6,16 @@ import type { BotPhase } from '../../core/scanner.js';
 import type { Strategy, StrategyContext } from '../../engine/strategy.js';
 import { checkKeys, MaxKeyError, parseExitKey, parseMaxMode, parsePointKey, type ExitKey, type MaxMode, type PointKey } from './keys.js';
 
-/** The contracts the Max bot trades. */
+/** The contracts the Max bot trades on the paper account and in backtests (index futures). */
 export const MAX_CONTRACTS = ['NQ', 'ES', 'MNQ', 'MES'] as const;
 
 export interface MaxConfig {
   symbol: string;
+  /**
+   * The symbols this run may trade (default MAX_CONTRACTS). A run on an exchange account trades
+   * that account's instruments (a Binance USD-M account: BTC/USDT), points being its price units.
+   */
+  contracts?: readonly string[];
   maxMode: MaxMode | string;
   pointKey: string;
   exitKey: string;
@@ -95,8 +100,9 @@ export class MaxStrategy implements Strategy {
     readonly config: MaxConfig,
     readonly instrument: Instrument,
   ) {
-    if (!(MAX_CONTRACTS as readonly string[]).includes(config.symbol)) {
-      throw new MaxKeyError('contract', `contract must be one of ${MAX_CONTRACTS.join(', ')}; got ${JSON.stringify(config.symbol)}`);
+    const contracts = config.contracts ?? MAX_CONTRACTS;
+    if (!contracts.includes(config.symbol)) {
+      throw new MaxKeyError('contract', `contract must be one of ${contracts.join(', ')}; got ${JSON.stringify(config.symbol)}`);
     }
     if (instrument.symbol !== config.symbol) throw new Error(`max: instrument ${instrument.symbol} does not match contract ${config.symbol}`);
     this.maxMode = parseMaxMode(config.maxMode);
