@@ -504,19 +504,13 @@ export class ExecutionEngine {
       return;
     }
     this.cancelProtective(position.symbol, reason);
-    const base = {
-      accountId: position.accountId,
-      botId: position.botId,
-      symbol: position.symbol,
-      side: position.side === 'long' ? ('sell' as const) : ('buy' as const),
-      qty: position.qty,
-      tag,
-    };
+    // Two literals of one shape (a spread of a base object made a slow object per order).
+    const side = position.side === 'long' ? ('sell' as const) : ('buy' as const);
     if (position.stopPrice !== null) {
-      this.place({ ...base, type: 'stop', purpose: 'stop_loss', stopPrice: position.stopPrice, reason: `stop loss for ${position.id}` });
+      this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag, type: 'stop', purpose: 'stop_loss', price: null, stopPrice: position.stopPrice, reason: `stop loss for ${position.id}` });
     }
     if (position.takeProfit !== null) {
-      this.place({ ...base, type: 'limit', purpose: 'take_profit', price: position.takeProfit, reason: `take profit for ${position.id}` });
+      this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag, type: 'limit', purpose: 'take_profit', price: position.takeProfit, stopPrice: null, reason: `take profit for ${position.id}` });
     }
   }
 }

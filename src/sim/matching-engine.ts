@@ -1,4 +1,4 @@
-import { floorToStep, roundToStep, type InstrumentRegistry } from '../core/instruments.js';
+import { floorToStep, roundToStep, type Instrument, type InstrumentRegistry } from '../core/instruments.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { FeeModel, SlippageModel } from './fees.js';
 
@@ -86,13 +86,16 @@ export class MatchingEngine {
     if (!reached) return;
     const share = this.deps.maxVolumeShare;
     let budget = share && p.volume !== undefined ? p.volume * share : Number.POSITIVE_INFINITY;
-    // Snapshot: fills may cancel or add orders (brackets) while we iterate.
-    const snapshot = [...list].sort((a, b) => rank(a) - rank(b));
+    // Snapshot: fills may cancel or add orders (brackets) while we iterate. Market orders first,
+    // each group in arrival order (what a stable sort by rank gives, without its work arrays).
+    const snapshot: Order[] = [];
+    for (let i = 0; i < list.length; i += 1) if ((list[i] as Order).type === 'market') snapshot.push(list[i] as Order);
+    for (let i = 0; i < list.length; i += 1) if ((list[i] as Order).type !== 'market') snapshot.push(list[i] as Order);
     for (const order of snapshot) {
       if (!list.includes(order)) continue;
       const price = this.fillPrice(order, p);
       if (price === null) continue;
-      const inst = this.deps.instruments.get(order.symbol);
+      const inst = this.instrument(order.symbol);
       const before = order.filledQty;
       const remaining = before > 0 ? roundToStep(order.qty - before, inst.qtyStep) : order.qty;
       const qty = budget === Number.POSITIVE_INFINITY ? remaining : Math.min(remaining, floorToStep(budget, inst.qtyStep));
@@ -126,8 +129,20 @@ export class MatchingEngine {
     }
   }
 
+  /** The last symbol's instrument is kept: every working order is priced on every update. */
+  private lastSymbol = '';
+  private lastInstrument: Instrument | null = null;
+
+  private instrument(symbol: string): Instrument {
+    if (symbol !== this.lastSymbol || this.lastInstrument === null) {
+      this.lastInstrument = this.deps.instruments.get(symbol);
+      this.lastSymbol = symbol;
+    }
+    return this.lastInstrument;
+  }
+
   private fillPrice(order: Order, p: PriceUpdate): number | null {
-    const inst = this.deps.instruments.get(order.symbol);
+    const inst = this.instrument(order.symbol);
     const buy = order.side === 'buy';
     switch (order.type) {
       case 'market':
@@ -151,5 +166,3 @@ export class MatchingEngine {
     return this.fillSeq;
   }
 }
-
-const rank = (o: Order): number => (o.type === 'market' ? 0 : 1);
