@@ -5,14 +5,20 @@ export class SequenceIds {
     private seq = 0,
   ) {}
 
+  /** The id of `seq + 1` once formatted by `peek` (a fill's preview peeks, its commit takes it). */
+  private peeked: string | null = null;
+
   next(): string {
+    const id = this.peek();
     this.seq += 1;
-    return this.format(this.seq);
+    this.peeked = null;
+    return id;
   }
 
   /** The id `next()` will return, without taking it (for changes computed before they are committed). */
   peek(): string {
-    return this.format(this.seq + 1);
+    if (this.peeked === null) this.peeked = this.format(this.seq + 1);
+    return this.peeked;
   }
 
   private format(seq: number): string {
