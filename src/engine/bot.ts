@@ -120,12 +120,14 @@ export class Bot {
       {
         source,
         risk,
-        onAccepted: () => {
-          if (bus.hasListeners('signal')) bus.publish({
-            type: 'signal',
-            signal: { botId: this.id, symbol: intent.symbol, side: intent.side, price: intent.price, stopPrice: intent.stopPrice ?? null, reason: intent.reason, ts: clock.now() },
-          });
-        },
+        // The signal is built only for listeners (no closure per entry in a backtest).
+        onAccepted: bus.hasListeners('signal')
+          ? () =>
+              bus.publish({
+                type: 'signal',
+                signal: { botId: this.id, symbol: intent.symbol, side: intent.side, price: intent.price, stopPrice: intent.stopPrice ?? null, reason: intent.reason, ts: clock.now() },
+              })
+          : undefined,
       },
     );
     return r.ok ? { ok: true, orderId: r.order.id, qty: r.order.qty } : { ok: false, reason: r.message };

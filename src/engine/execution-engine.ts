@@ -46,6 +46,10 @@ const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
 /** A fill's numbers are checked for range and fee size only: no price band, fees up to 100%. */
 const FILL_NUMBER_LIMITS = { limits: { fillPriceBandPct: 0, maxFeePct: 100 } } as const;
 
+/** A stop or target of the symbol resting at the broker that can still be cancelled. */
+const isWorkingProtective = (o: Order, symbol: string): boolean =>
+  o.symbol === symbol && (o.purpose === 'stop_loss' || o.purpose === 'take_profit') && o.type !== 'market' && isCancellable(o);
+
 /** What an order transition may change besides its status (and `updatedAt`, default now). */
 interface TransitionChanges {
   brokerOrderId?: string | null;
@@ -264,10 +268,17 @@ export class ExecutionEngine {
 
   /** Cancels the protective orders still working for a symbol (after its position closed), managed ones included. */
   cancelProtective(symbol: string, reason = 'position closed'): void {
-    for (const o of [...this.open.values()]) {
-      if (o.symbol === symbol && (o.purpose === 'stop_loss' || o.purpose === 'take_profit') && o.type !== 'market' && isCancellable(o)) {
-        this.cancel(o.id, reason);
+    // Looked for first: most calls find none (every entry fill, every close without a bracket),
+    // and only then is the snapshot made that cancelling needs.
+    let any = false;
+    for (const o of this.open.values()) {
+      if (isWorkingProtective(o, symbol)) {
+        any = true;
+        break;
       }
+    }
+    if (any) {
+      for (const o of [...this.open.values()]) if (isWorkingProtective(o, symbol)) this.cancel(o.id, reason);
     }
     this.managed?.cancelAll(symbol);
   }

@@ -40,6 +40,7 @@ export interface MatchingDeps {
  * after 0.4 of 0.001 lots), so it is the same after a restart and never repeats within an order.
  */
 export class MatchingEngine {
+  /** Working orders by symbol; a symbol's list stays (empty) when its last order goes, so the next order reuses it. */
   private readonly working = new Map<string, Order[]>();
   /** Stop orders whose trigger was reached while a remainder is still unfilled (now market orders). */
   private readonly triggered = new Set<string>();
@@ -56,11 +57,10 @@ export class MatchingEngine {
   }
 
   remove(orderId: string): Order | undefined {
-    for (const [symbol, list] of this.working) {
+    for (const list of this.working.values()) {
       const i = list.findIndex((o) => o.id === orderId);
       if (i >= 0) {
         const [removed] = list.splice(i, 1);
-        if (list.length === 0) this.working.delete(symbol);
         this.triggered.delete(orderId);
         return removed;
       }
@@ -106,7 +106,6 @@ export class MatchingEngine {
       budget -= qty;
       if (qty >= remaining) {
         list.splice(list.indexOf(order), 1);
-        if (list.length === 0) this.working.delete(p.symbol);
         this.triggered.delete(order.id);
       } else {
         order.filledQty = roundToStep(before + qty, inst.qtyStep);
