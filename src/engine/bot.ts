@@ -90,8 +90,18 @@ export class Bot {
     return p && p.botId === this.id ? p : undefined;
   }
 
+  /** Whether the bus has scan listeners, as of its `subscriptions` count `scanListenersAt`. */
+  private scanListenersAt = -1;
+  private scanListened = false;
+
   private maybePublishScan(): void {
-    if (!this.statusesChanged || !this.deps.bus.hasListeners('scan')) return;
+    if (!this.statusesChanged) return;
+    const bus = this.deps.bus;
+    if (this.scanListenersAt !== bus.subscriptions) {
+      this.scanListenersAt = bus.subscriptions;
+      this.scanListened = bus.hasListeners('scan');
+    }
+    if (!this.scanListened) return;
     const now = this.deps.clock.now();
     if (now - this.lastScanAt < this.deps.scanIntervalMs) return;
     this.lastScanAt = now;

@@ -318,9 +318,19 @@ export class Kernel {
 
   /** Mark-to-market events are built only when someone listens: a backtest has no listener. */
   private publishMark(marked: Position): void {
-    if (this.bus.hasListeners('position')) this.bus.publish({ type: 'position', position: { ...marked }, change: 'marked' });
-    if (this.bus.hasListeners('account')) this.bus.publish({ type: 'account', account: this.portfolio.view(), material: false });
+    if (this.markListenersAt !== this.bus.subscriptions) {
+      this.markListenersAt = this.bus.subscriptions;
+      this.positionListened = this.bus.hasListeners('position');
+      this.accountListened = this.bus.hasListeners('account');
+    }
+    if (this.positionListened) this.bus.publish({ type: 'position', position: { ...marked }, change: 'marked' });
+    if (this.accountListened) this.bus.publish({ type: 'account', account: this.portfolio.view(), material: false });
   }
+
+  /** Whether position and account events have listeners, as of the bus's `subscriptions` count `markListenersAt`. */
+  private markListenersAt = -1;
+  private positionListened = false;
+  private accountListened = false;
 
   private newAccount(): Account {
     const { id, currency, startingBalance, leverage } = this.deps.account;

@@ -153,7 +153,7 @@ export class MatchingEngine {
       }
       case 'stop': {
         // Triggered earlier with a remainder left: it fills as a market order.
-        if (this.triggered.has(order.id)) return this.deps.slippage.apply(inst, order.side, p.open);
+        if (this.triggered.size > 0 && this.triggered.has(order.id)) return this.deps.slippage.apply(inst, order.side, p.open);
         const stop = order.stopPrice as number;
         if (buy) return p.high >= stop ? this.deps.slippage.apply(inst, 'buy', Math.max(p.open, stop)) : null;
         return p.low <= stop ? this.deps.slippage.apply(inst, 'sell', Math.min(p.open, stop)) : null;
