@@ -113,9 +113,14 @@ export class Portfolio {
     };
   }
 
+  /** Whether `now` is in the P/L day already started (then `rollDay(now)` has nothing to do). */
+  inDay(now: number): boolean {
+    return now >= this.dayStartAt && now < this.nextDayAt;
+  }
+
   /** Starts a new P/L day when the clock crossed UTC midnight; true if it did. */
   rollDay(now: number): boolean {
-    if (now >= this.dayStartAt && now < this.nextDayAt) return false;
+    if (this.inDay(now)) return false;
     const day = utcDay(now);
     this.dayStartAt = utcDayStart(now);
     this.nextDayAt = this.dayStartAt + DAY_MS;
