@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { InstrumentRegistry } from '../core/instruments.js';
-import { copyOrder, type Fill, type Order } from '../core/orders.js';
+import type { Fill, Order } from '../core/orders.js';
 import type { Broker, ExecutionReport } from '../core/ports.js';
 import type { FeeModel, SlippageModel } from '../sim/fees.js';
 import { MatchingEngine, type PriceUpdate } from '../sim/matching-engine.js';
@@ -47,9 +47,9 @@ export class PaperBroker implements Broker {
       this.emit({ kind: 'rejected', orderId: order.id, reason: 'paper broker unavailable', ts: this.clock.now() });
       return;
     }
-    const working = copyOrder(order);
-    working.status = 'accepted';
-    this.matching.add(working);
+    // The kernel hands over its own copy (the Broker port): it becomes the working order as is.
+    order.status = 'accepted';
+    this.matching.add(order);
     this.emit({ kind: 'accepted', orderId: order.id, brokerOrderId: `paper-${order.id}`, ts: this.clock.now() });
   }
 

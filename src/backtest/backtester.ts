@@ -2,6 +2,7 @@ import { PaperBroker } from '../adapters/broker-paper.js';
 import { SimClock } from '../core/clock.js';
 import { BUILTIN_INSTRUMENTS, InstrumentRegistry, type Instrument } from '../core/instruments.js';
 import type { Bar, Tick } from '../core/market.js';
+import type { Order } from '../core/orders.js';
 import type { ClosedTrade } from '../core/portfolio-types.js';
 import { Kernel } from '../engine/kernel.js';
 import { DEFAULT_ACCOUNT_LEVERAGE, DEFAULT_RISK, type RiskConfig } from '../engine/risk-engine.js';
@@ -357,9 +358,10 @@ export class Backtester {
         this.stats.bar(bar.start + bar.intervalMs, kernel.portfolio.equity());
       });
     }
-    let closing: string | null = null;
-    kernel.bus.on('fill', ({ order }) => (closing = closingReason(order)));
-    kernel.bus.on('trade-closed', ({ trade }) => this.exitReasons.set(trade.id, closing ?? 'exit'));
+    // The closing fill's order (a copy made for the event): its reason is worked out only when it closed a trade.
+    let closing: Order | null = null;
+    kernel.bus.on('fill', ({ order }) => (closing = order));
+    kernel.bus.on('trade-closed', ({ trade }) => this.exitReasons.set(trade.id, closing ? closingReason(closing) : 'exit'));
     this.k = kernel;
     const strategy = this.strategyFactory === undefined ? buildStrategy(this.config.strategy, this.instrument, this.config.strategy.barIntervalMs ?? intervalMs) : this.strategyFactory?.(intervalMs);
     if (strategy) kernel.addBot('backtest', strategy).start();

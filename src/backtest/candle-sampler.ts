@@ -17,26 +17,59 @@ export interface Candle {
  */
 export class CandleSampler {
   private readonly candles: Candle[] = [];
-  /** Bars merged into each candle, index for index. */
+  /** Bars merged into each candle, index for index (the last one's is `lastCount` until flushed). */
   private readonly counts: number[] = [];
   private span = 1;
+  /**
+   * The last candle's changing numbers, kept in fields of the sampler (numbers stored in place)
+   * and written to its object only when another candle starts or the candles are read: storing
+   * into the candle object itself made a new heap number per field per bar.
+   */
+  private high = 0;
+  private low = 0;
+  private close = 0;
+  private volume = 0;
+  private lastCount = 0;
 
   constructor(private readonly max = 600) {}
 
   add(bar: Bar): void {
-    const i = this.candles.length - 1;
-    const last = this.candles[i];
-    if (last && (this.counts[i] as number) < this.span) {
-      last.high = Math.max(last.high, bar.high);
-      last.low = Math.min(last.low, bar.low);
-      last.close = bar.close;
-      last.volume += bar.volume;
-      this.counts[i] = (this.counts[i] as number) + 1;
+    if (this.candles.length > 0 && this.lastCount < this.span) {
+      this.high = Math.max(this.high, bar.high);
+      this.low = Math.min(this.low, bar.low);
+      this.close = bar.close;
+      this.volume += bar.volume;
+      this.lastCount += 1;
       return;
     }
+    this.flush();
     this.candles.push({ time: bar.start, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume });
     this.counts.push(1);
     if (this.candles.length > this.max) this.halve();
+    this.load();
+  }
+
+  /** Writes the last candle's numbers into its object and count. */
+  private flush(): void {
+    const i = this.candles.length - 1;
+    const last = this.candles[i];
+    if (!last) return;
+    last.high = this.high;
+    last.low = this.low;
+    last.close = this.close;
+    last.volume = this.volume;
+    this.counts[i] = this.lastCount;
+  }
+
+  /** Takes the last candle's numbers into the fields (after a new candle or a halving). */
+  private load(): void {
+    const i = this.candles.length - 1;
+    const last = this.candles[i] as Candle;
+    this.high = last.high;
+    this.low = last.low;
+    this.close = last.close;
+    this.volume = last.volume;
+    this.lastCount = this.counts[i] as number;
   }
 
   private halve(): void {
@@ -55,6 +88,7 @@ export class CandleSampler {
 
   /** The candles so far, oldest first, and how many bars each spans (the last may span fewer). */
   result(): { barsPerCandle: number; candles: Candle[] } {
+    this.flush();
     return { barsPerCandle: this.span, candles: this.candles.map((c) => ({ ...c })) };
   }
 }

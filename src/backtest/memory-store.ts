@@ -1,5 +1,5 @@
 import type { ManagedStop } from '../core/managed-stops.js';
-import { copyOrder, isOrderOpen, type Fill, type Order } from '../core/orders.js';
+import { assignOrder, copyOrder, isOrderOpen, type Fill, type Order } from '../core/orders.js';
 import { sequenceOf } from '../core/ids.js';
 import type { Account, ClosedTrade, Position } from '../core/portfolio-types.js';
 import type { FillRecord, RestoredState, StoredEvent, TradingStore } from '../core/ports.js';
@@ -30,7 +30,11 @@ export class MemoryStore implements TradingStore {
   }
 
   saveOrder(order: Order): void {
-    this.orders.set(order.id, copyOrder(order));
+    // The store's own copy, made once per order and updated in place by its later writes (an
+    // order is written three times or more: new, accepted, filled...).
+    const stored = this.orders.get(order.id);
+    if (stored) assignOrder(stored, order);
+    else this.orders.set(order.id, copyOrder(order));
   }
 
   hasFill(fillId: string): boolean {

@@ -5,14 +5,20 @@ export class SequenceIds {
     private seq = 0,
   ) {}
 
+  /** The id of `seq + 1` once formatted by `peek` (a fill's preview peeks, its commit takes it). */
+  private peeked: string | null = null;
+
   next(): string {
+    const id = this.peek();
     this.seq += 1;
-    return this.format(this.seq);
+    this.peeked = null;
+    return id;
   }
 
   /** The id `next()` will return, without taking it (for changes computed before they are committed). */
   peek(): string {
-    return this.format(this.seq + 1);
+    if (this.peeked === null) this.peeked = this.format(this.seq + 1);
+    return this.peeked;
   }
 
   private format(seq: number): string {
@@ -24,7 +30,13 @@ export class SequenceIds {
   }
 }
 
+/** The trailing digits of an id as a number (0 without any): what /(\d+)$/ finds, without a regex per call. */
 export const sequenceOf = (id: string): number => {
-  const m = /(\d+)$/.exec(id);
-  return m ? Number(m[1]) : 0;
+  let start = id.length;
+  while (start > 0) {
+    const c = id.charCodeAt(start - 1);
+    if (c < 48 || c > 57) break;
+    start -= 1;
+  }
+  return start === id.length ? 0 : Number(id.slice(start));
 };

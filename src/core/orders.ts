@@ -110,6 +110,32 @@ export function copyOrder(o: Order): Order {
   };
 }
 
+/** Writes every field of `from` into `to` (a journal's own copy of the same order, updated in place). */
+export function assignOrder(to: Order, from: Order): void {
+  to.id = from.id;
+  to.accountId = from.accountId;
+  to.botId = from.botId;
+  to.symbol = from.symbol;
+  to.side = from.side;
+  to.type = from.type;
+  to.purpose = from.purpose;
+  to.qty = from.qty;
+  to.price = from.price;
+  to.stopPrice = from.stopPrice;
+  to.status = from.status;
+  to.filledQty = from.filledQty;
+  to.avgFillPrice = from.avgFillPrice;
+  to.fees = from.fees;
+  to.brokerOrderId = from.brokerOrderId;
+  to.reason = from.reason;
+  to.stopLoss = from.stopLoss;
+  to.takeProfit = from.takeProfit;
+  to.tag = from.tag;
+  to.createdAt = from.createdAt;
+  to.updatedAt = from.updatedAt;
+  to.filledAt = from.filledAt;
+}
+
 export interface OrderRequest {
   accountId: string;
   botId: string;

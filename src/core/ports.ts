@@ -34,7 +34,10 @@ export interface Broker {
    * exit when the price crosses. Absent means true.
    */
   readonly supportsProtectiveOrders?: boolean;
-  /** Sends an order already persisted by the kernel. Outcomes arrive as reports. */
+  /**
+   * Sends an order already persisted by the kernel. Outcomes arrive as reports. The object is the
+   * broker's own copy (the kernel keeps and changes its own): a broker may keep and change it.
+   */
   submit(order: Order): void;
   cancel(orderId: string): void;
   /**

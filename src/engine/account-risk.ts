@@ -78,6 +78,10 @@ export function isReducing(order: Pick<OrderRequest, 'symbol' | 'side' | 'qty'>,
 
 const NO_SYMBOLS: ReadonlySet<string> = new Set();
 
+/** A refusal (a function of the module: no closure per check). */
+const fail = (code: RiskCode, message: string): RiskVerdict => ({ ok: false, code, message });
+
+
 const signed = (side: 'long' | 'short' | 'buy' | 'sell', v: number) => (side === 'long' || side === 'buy' ? v : -v);
 
 /** Gross and net notional of the open positions and the working orders that would add to them. */
@@ -118,7 +122,6 @@ export class AccountRisk {
   check(order: OrderRequest, ctx: AccountRiskContext, reducing: boolean): RiskVerdict {
     if (reducing) return { ok: true };
     const l = this.limits;
-    const fail = (code: RiskCode, message: string): RiskVerdict => ({ ok: false, code, message });
     if (ctx.killSwitch) return fail('kill_switch', `trading halted: ${ctx.killSwitch}`);
     if (l.allowedInstruments.length > 0 && !l.allowedInstruments.includes(order.symbol)) {
       return fail('instrument_not_allowed', `${order.symbol} is not in risk.allowedInstruments (${l.allowedInstruments.join(', ')})`);

@@ -90,8 +90,18 @@ export class Bot {
     return p && p.botId === this.id ? p : undefined;
   }
 
+  /** Whether the bus has scan listeners, as of its `subscriptions` count `scanListenersAt`. */
+  private scanListenersAt = -1;
+  private scanListened = false;
+
   private maybePublishScan(): void {
-    if (!this.statusesChanged || !this.deps.bus.hasListeners('scan')) return;
+    if (!this.statusesChanged) return;
+    const bus = this.deps.bus;
+    if (this.scanListenersAt !== bus.subscriptions) {
+      this.scanListenersAt = bus.subscriptions;
+      this.scanListened = bus.hasListeners('scan');
+    }
+    if (!this.scanListened) return;
     const now = this.deps.clock.now();
     if (now - this.lastScanAt < this.deps.scanIntervalMs) return;
     this.lastScanAt = now;
@@ -120,12 +130,14 @@ export class Bot {
       {
         source,
         risk,
-        onAccepted: () => {
-          if (bus.hasListeners('signal')) bus.publish({
-            type: 'signal',
-            signal: { botId: this.id, symbol: intent.symbol, side: intent.side, price: intent.price, stopPrice: intent.stopPrice ?? null, reason: intent.reason, ts: clock.now() },
-          });
-        },
+        // The signal is built only for listeners (no closure per entry in a backtest).
+        onAccepted: bus.hasListeners('signal')
+          ? () =>
+              bus.publish({
+                type: 'signal',
+                signal: { botId: this.id, symbol: intent.symbol, side: intent.side, price: intent.price, stopPrice: intent.stopPrice ?? null, reason: intent.reason, ts: clock.now() },
+              })
+          : undefined,
       },
     );
     return r.ok ? { ok: true, orderId: r.order.id, qty: r.order.qty } : { ok: false, reason: r.message };

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { SequenceIds } from '../core/ids.js';
-import type { InstrumentRegistry } from '../core/instruments.js';
+import type { Instrument, InstrumentRegistry } from '../core/instruments.js';
 import { floorToStep, roundToStep } from '../core/instruments.js';
 import type { ManagedStop } from '../core/managed-stops.js';
 import { fillProblem, orderPriceProblem, requestedQtyProblem } from '../core/money-checks.js';
@@ -42,6 +42,20 @@ export interface HaltState {
 }
 
 const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
+
+/** A fill's numbers are checked for range and fee size only: no price band, fees up to 100%. */
+const FILL_NUMBER_LIMITS = { limits: { fillPriceBandPct: 0, maxFeePct: 100 } } as const;
+
+/** A stop or target of the symbol resting at the broker that can still be cancelled. */
+const isWorkingProtective = (o: Order, symbol: string): boolean =>
+  o.symbol === symbol && (o.purpose === 'stop_loss' || o.purpose === 'take_profit') && o.type !== 'market' && isCancellable(o);
+
+/** What an order transition may change besides its status (and `updatedAt`, default now). */
+interface TransitionChanges {
+  brokerOrderId?: string | null;
+  reason?: string | null;
+  updatedAt?: number;
+}
 
 export interface ExecutionDeps {
   clock: Clock;
@@ -158,21 +172,17 @@ export class ExecutionEngine {
       updatedAt: now,
       filledAt: null,
     };
-    // Set when the transaction's work ran to its end: a throw after that is the commit failing.
-    let ranToEnd = false;
-    const persistAndSubmit = () => {
-      this.write(`order ${order.id} new`, () => store.saveOrder(order));
-      this.open.set(order.id, order);
-      if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: copyOrder(order), previous: null });
-      broker.submit(copyOrder(order));
-      ranToEnd = true;
-    };
     if (store.atomically) {
       // The order row and whatever a synchronous broker writes on submit (the bridge queue row,
       // in the same database) commit together: one fsync instead of two, and a failure in between
       // leaves neither row, so no bridge can ever see an order the journal does not hold.
+      // Set when the transaction's work ran to its end: a throw after that is the commit failing.
+      let ranToEnd = false;
       try {
-        store.atomically(persistAndSubmit);
+        store.atomically(() => {
+          this.persistAndSubmit(order);
+          ranToEnd = true;
+        });
       } catch (error) {
         this.open.delete(order.id); // rolled back: the order does not exist
         broker.discard?.(order.id);
@@ -184,9 +194,21 @@ export class ExecutionEngine {
         throw new JournalWriteError(`order ${order.id} commit`, error);
       }
     } else {
-      persistAndSubmit();
+      this.persistAndSubmit(order);
     }
     return copyOrder(this.open.get(order.id) ?? order);
+  }
+
+  /** Journal first, then the broker (a method, not a closure per order: the backtest places thousands). */
+  private persistAndSubmit(order: Order): void {
+    try {
+      this.deps.store.saveOrder(order);
+    } catch (error) {
+      throw this.writeFailed(`order ${order.id} new`, error);
+    }
+    this.open.set(order.id, order);
+    if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: copyOrder(order), previous: null });
+    this.deps.broker.submit(copyOrder(order));
   }
 
   /**
@@ -246,10 +268,17 @@ export class ExecutionEngine {
 
   /** Cancels the protective orders still working for a symbol (after its position closed), managed ones included. */
   cancelProtective(symbol: string, reason = 'position closed'): void {
-    for (const o of [...this.open.values()]) {
-      if (o.symbol === symbol && (o.purpose === 'stop_loss' || o.purpose === 'take_profit') && o.type !== 'market' && isCancellable(o)) {
-        this.cancel(o.id, reason);
+    // Looked for first: most calls find none (every entry fill, every close without a bracket),
+    // and only then is the snapshot made that cancelling needs.
+    let any = false;
+    for (const o of this.open.values()) {
+      if (isWorkingProtective(o, symbol)) {
+        any = true;
+        break;
       }
+    }
+    if (any) {
+      for (const o of [...this.open.values()]) if (isWorkingProtective(o, symbol)) this.cancel(o.id, reason);
     }
     this.managed?.cancelAll(symbol);
   }
@@ -347,9 +376,17 @@ export class ExecutionEngine {
     try {
       return fn();
     } catch (error) {
-      this.halt(context, error);
-      throw new JournalWriteError(context, error);
+      throw this.writeFailed(context, error);
     }
+  }
+
+  /**
+   * A journal write threw: the account halts; the error to throw. The hot paths call the store in
+   * their own try and name the context only here, so no context string or closure is made per write.
+   */
+  private writeFailed(context: string, error: unknown): JournalWriteError {
+    this.halt(context, error);
+    return new JournalWriteError(context, error);
   }
 
   private halt(context: string, error: unknown): void {
@@ -359,12 +396,24 @@ export class ExecutionEngine {
     this.deps.bus.publish({ type: 'account-halted', accountId: this.deps.portfolio.accountId, context, reason, ts: this.haltState.ts });
   }
 
-  private transition(order: Order, event: OrderEvent, changes: Partial<Order>): void {
+  private transition(order: Order, event: OrderEvent, changes: TransitionChanges): void {
     const previous = order.status;
     const status = orderTransition(previous, event);
-    const next: Order = { ...order, ...changes, status, updatedAt: changes.updatedAt ?? this.deps.clock.now() };
-    this.write(`order ${order.id} ${event}`, () => this.deps.store.saveOrder(next));
-    Object.assign(order, next);
+    // One literal copy and the changed fields (no spreads, no Object.assign of every field).
+    const next = copyOrder(order);
+    next.status = status;
+    if ('brokerOrderId' in changes) next.brokerOrderId = changes.brokerOrderId as string | null;
+    if ('reason' in changes) next.reason = changes.reason as string | null;
+    next.updatedAt = changes.updatedAt ?? this.deps.clock.now();
+    try {
+      this.deps.store.saveOrder(next);
+    } catch (error) {
+      throw this.writeFailed(`order ${order.id} ${event}`, error);
+    }
+    order.status = next.status;
+    order.brokerOrderId = next.brokerOrderId;
+    order.reason = next.reason;
+    order.updatedAt = next.updatedAt;
     if (!isOrderOpen(order)) this.open.delete(order.id);
     if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: copyOrder(order), previous });
     this.managed?.onOrder(order);
@@ -382,11 +431,23 @@ export class ExecutionEngine {
    */
   private refuseFill(fill: Fill): boolean {
     const inst = this.deps.instruments.find(fill.symbol);
-    const problem = inst ? fillProblem(fill, { ...inst, tickSize: 0, qtyStep: 0, minQty: 0 }, { limits: { fillPriceBandPct: 0, maxFeePct: 100 } }) : null;
+    const problem = inst ? fillProblem(fill, this.fillGrid(inst), FILL_NUMBER_LIMITS) : null;
     if (!problem) return false;
     if (this.deps.store.hasFill(fill.id)) return true; // a replay of a fill the journal holds: ignored, not a fault
     this.haltOnFill(fill, `fill ${fill.id} of order ${fill.orderId} refused: ${problem.message}`);
     return true;
+  }
+
+  /** The instrument without its grids (a venue's fill may be off the tick or lot grid): one per instrument, not one per fill. */
+  private readonly gridless = new WeakMap<Instrument, Instrument>();
+
+  private fillGrid(inst: Instrument): Instrument {
+    let relaxed = this.gridless.get(inst);
+    if (!relaxed) {
+      relaxed = { ...inst, tickSize: 0, qtyStep: 0, minQty: 0 };
+      this.gridless.set(inst, relaxed);
+    }
+    return relaxed;
   }
 
   private haltOnFill(fill: Fill, reason: string): void {
@@ -420,15 +481,13 @@ export class ExecutionEngine {
     // A fill for an order the venue had cancelled is believed (late_fill); otherwise partial or complete.
     const event: OrderEvent = previous === 'cancelled' ? (complete ? 'late_fill' : 'late_partial_fill') : complete ? 'fill' : 'partial_fill';
     const status = orderTransition(previous, event);
-    const next: Order = {
-      ...order,
-      status,
-      filledQty,
-      avgFillPrice: order.avgFillPrice === null || !(order.filledQty > 0) ? fill.price : (order.avgFillPrice * order.filledQty + fill.price * fill.qty) / (order.filledQty + fill.qty),
-      fees: order.fees === 0 ? fill.fee : round8(order.fees + fill.fee),
-      filledAt: fill.ts,
-      updatedAt: fill.ts,
-    };
+    const next = copyOrder(order);
+    next.status = status;
+    next.filledQty = filledQty;
+    next.avgFillPrice = order.avgFillPrice === null || !(order.filledQty > 0) ? fill.price : (order.avgFillPrice * order.filledQty + fill.price * fill.qty) / (order.filledQty + fill.qty);
+    next.fees = order.fees === 0 ? fill.fee : round8(order.fees + fill.fee);
+    next.filledAt = fill.ts;
+    next.updatedAt = fill.ts;
     let preview: ReturnType<Portfolio['previewFill']>;
     try {
       preview = portfolio.previewFill(fill, next);
@@ -436,12 +495,20 @@ export class ExecutionEngine {
       if (error instanceof LedgerGuardError) this.haltOnFill(fill, error.message);
       throw error;
     }
-    const stored = this.write(`fill ${fill.id} of order ${order.id}`, () =>
-      store.recordFill({ fill, order: next, position: preview.position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, account: preview.account }),
-    );
+    let stored: boolean;
+    try {
+      stored = store.recordFill({ fill, order: next, position: preview.position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, account: preview.account });
+    } catch (error) {
+      throw this.writeFailed(`fill ${fill.id} of order ${order.id}`, error);
+    }
     if (!stored) return; // the journal already holds this fill id: nothing changes
     const outcome = portfolio.commit(preview);
-    Object.assign(order, next);
+    order.status = next.status;
+    order.filledQty = next.filledQty;
+    order.avgFillPrice = next.avgFillPrice;
+    order.fees = next.fees;
+    order.filledAt = next.filledAt;
+    order.updatedAt = next.updatedAt;
     if (!isOrderOpen(order)) this.open.delete(order.id);
 
     // Events are built only for listeners (a backtest has few); the order of delivery is fixed.
@@ -472,19 +539,13 @@ export class ExecutionEngine {
       return;
     }
     this.cancelProtective(position.symbol, reason);
-    const base = {
-      accountId: position.accountId,
-      botId: position.botId,
-      symbol: position.symbol,
-      side: position.side === 'long' ? ('sell' as const) : ('buy' as const),
-      qty: position.qty,
-      tag,
-    };
+    // Two literals of one shape (a spread of a base object made a slow object per order).
+    const side = position.side === 'long' ? ('sell' as const) : ('buy' as const);
     if (position.stopPrice !== null) {
-      this.place({ ...base, type: 'stop', purpose: 'stop_loss', stopPrice: position.stopPrice, reason: `stop loss for ${position.id}` });
+      this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag, type: 'stop', purpose: 'stop_loss', price: null, stopPrice: position.stopPrice, reason: `stop loss for ${position.id}` });
     }
     if (position.takeProfit !== null) {
-      this.place({ ...base, type: 'limit', purpose: 'take_profit', price: position.takeProfit, reason: `take profit for ${position.id}` });
+      this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag, type: 'limit', purpose: 'take_profit', price: position.takeProfit, stopPrice: null, reason: `take profit for ${position.id}` });
     }
   }
 }

@@ -13,16 +13,32 @@ export class MessageBus {
 
   constructor(private readonly onError: (error: unknown, event: KernelEvent) => void = () => {}) {}
 
+  /**
+   * Changes with every subscribe and unsubscribe: a per-bar caller keeps `hasListeners` answers
+   * and asks again only when this moved (three map lookups a bar otherwise).
+   */
+  get subscriptions(): number {
+    return this.version;
+  }
+
+  private version = 0;
+
   on<T extends KernelEventType>(type: T, handler: (event: EventOf<T>) => void): Cancel {
     const h = handler as Handler;
     this.byType.set(type, [...(this.byType.get(type) ?? []), h]);
-    return () => this.byType.set(type, (this.byType.get(type) ?? []).filter((x) => x !== h));
+    this.version += 1;
+    return () => {
+      this.byType.set(type, (this.byType.get(type) ?? []).filter((x) => x !== h));
+      this.version += 1;
+    };
   }
 
   onAny(handler: Handler): Cancel {
     this.anyHandlers = [...this.anyHandlers, handler];
+    this.version += 1;
     return () => {
       this.anyHandlers = this.anyHandlers.filter((x) => x !== handler);
+      this.version += 1;
     };
   }
 

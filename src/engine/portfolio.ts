@@ -4,7 +4,7 @@ import { roundToStep } from '../core/instruments.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { Account, AccountView, ClosedTrade, Position, PositionSide } from '../core/portfolio-types.js';
 import type { SequenceIds } from '../core/ids.js';
-import { nonFiniteField, priceProblem } from '../core/money-checks.js';
+import { priceProblem } from '../core/money-checks.js';
 import { closingReason } from '../core/exit-reason.js';
 
 export interface FillOutcome {
@@ -31,6 +31,9 @@ const round2 = (v: number): number => Math.round(v * 1e8) / 1e8;
 export class LedgerGuardError extends Error {
   override name = 'LedgerGuardError';
 }
+/** As `nonFiniteField` judges a value: null passes, anything else must be a finite number. */
+const nonFinite = (v: number | null): boolean => v !== null && !Number.isFinite(v);
+
 const sign = (side: PositionSide): 1 | -1 => (side === 'long' ? 1 : -1);
 
 /** Volume-weighted average of `qty` at `avg` and `add` at `price` (exactly `price` for the first). */
@@ -110,9 +113,14 @@ export class Portfolio {
     };
   }
 
+  /** Whether `now` is in the P/L day already started (then `rollDay(now)` has nothing to do). */
+  inDay(now: number): boolean {
+    return now >= this.dayStartAt && now < this.nextDayAt;
+  }
+
   /** Starts a new P/L day when the clock crossed UTC midnight; true if it did. */
   rollDay(now: number): boolean {
-    if (now >= this.dayStartAt && now < this.nextDayAt) return false;
+    if (this.inDay(now)) return false;
     const day = utcDay(now);
     this.dayStartAt = utcDayStart(now);
     this.nextDayAt = this.dayStartAt + DAY_MS;
@@ -142,22 +150,30 @@ export class Portfolio {
    * round trip (buy 2 @ 100, sell 1 @ 110, sell 1 @ 120: qty 2, entry 100, exit 115, gross 30).
    */
   previewFill(fill: Fill, order: Order): FillPreview {
-    const bad = nonFiniteField({ price: fill.price, qty: fill.qty, fee: fill.fee });
-    if (bad) throw new LedgerGuardError(`fill ${fill.id}: ${bad} ${String(fill[bad as 'price'])} is not a finite number`);
+    // Field by field rather than `nonFiniteField` of object literals: two objects per fill less.
+    const bad = nonFinite(fill.price) ? 'price' : nonFinite(fill.qty) ? 'qty' : nonFinite(fill.fee) ? 'fee' : null;
+    if (bad) throw new LedgerGuardError(`fill ${fill.id}: ${bad} ${String(fill[bad])} is not a finite number`);
     const preview = this.computePreview(fill, order);
     // The last-line guard of the ledger: no NaN, Infinity or null is ever committed or persisted.
     const a = preview.account;
     const p = preview.position;
-    const field = nonFiniteField({
-      balance: a.balance,
-      realizedPnl: a.realizedPnl,
-      fees: a.fees,
-      positionQty: p?.qty ?? 0,
-      avgPrice: p?.avgPrice ?? 0,
-      positionFees: p?.fees ?? 0,
-      unrealizedPnl: p?.unrealizedPnl ?? 0,
-      tradePnl: preview.closedTrade?.netPnl ?? 0,
-    });
+    const field = nonFinite(a.balance)
+      ? 'balance'
+      : nonFinite(a.realizedPnl)
+        ? 'realizedPnl'
+        : nonFinite(a.fees)
+          ? 'fees'
+          : nonFinite(p?.qty ?? 0)
+            ? 'positionQty'
+            : nonFinite(p?.avgPrice ?? 0)
+              ? 'avgPrice'
+              : nonFinite(p?.fees ?? 0)
+                ? 'positionFees'
+                : nonFinite(p?.unrealizedPnl ?? 0)
+                  ? 'unrealizedPnl'
+                  : nonFinite(preview.closedTrade?.netPnl ?? 0)
+                    ? 'tradePnl'
+                    : null;
     if (field) throw new LedgerGuardError(`fill ${fill.id} at ${fill.price} x ${fill.qty} (fee ${fill.fee}) would make ${field} non-finite: refused`);
     return preview;
   }

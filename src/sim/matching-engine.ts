@@ -1,4 +1,4 @@
-import { floorToStep, roundToStep, type InstrumentRegistry } from '../core/instruments.js';
+import { floorToStep, roundToStep, type Instrument, type InstrumentRegistry } from '../core/instruments.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { FeeModel, SlippageModel } from './fees.js';
 
@@ -40,6 +40,7 @@ export interface MatchingDeps {
  * after 0.4 of 0.001 lots), so it is the same after a restart and never repeats within an order.
  */
 export class MatchingEngine {
+  /** Working orders by symbol; a symbol's list stays (empty) when its last order goes, so the next order reuses it. */
   private readonly working = new Map<string, Order[]>();
   /** Stop orders whose trigger was reached while a remainder is still unfilled (now market orders). */
   private readonly triggered = new Set<string>();
@@ -56,11 +57,10 @@ export class MatchingEngine {
   }
 
   remove(orderId: string): Order | undefined {
-    for (const [symbol, list] of this.working) {
+    for (const list of this.working.values()) {
       const i = list.findIndex((o) => o.id === orderId);
       if (i >= 0) {
         const [removed] = list.splice(i, 1);
-        if (list.length === 0) this.working.delete(symbol);
         this.triggered.delete(orderId);
         return removed;
       }
@@ -86,13 +86,16 @@ export class MatchingEngine {
     if (!reached) return;
     const share = this.deps.maxVolumeShare;
     let budget = share && p.volume !== undefined ? p.volume * share : Number.POSITIVE_INFINITY;
-    // Snapshot: fills may cancel or add orders (brackets) while we iterate.
-    const snapshot = [...list].sort((a, b) => rank(a) - rank(b));
+    // Snapshot: fills may cancel or add orders (brackets) while we iterate. Market orders first,
+    // each group in arrival order (what a stable sort by rank gives, without its work arrays).
+    const snapshot: Order[] = [];
+    for (let i = 0; i < list.length; i += 1) if ((list[i] as Order).type === 'market') snapshot.push(list[i] as Order);
+    for (let i = 0; i < list.length; i += 1) if ((list[i] as Order).type !== 'market') snapshot.push(list[i] as Order);
     for (const order of snapshot) {
       if (!list.includes(order)) continue;
       const price = this.fillPrice(order, p);
       if (price === null) continue;
-      const inst = this.deps.instruments.get(order.symbol);
+      const inst = this.instrument(order.symbol);
       const before = order.filledQty;
       const remaining = before > 0 ? roundToStep(order.qty - before, inst.qtyStep) : order.qty;
       const qty = budget === Number.POSITIVE_INFINITY ? remaining : Math.min(remaining, floorToStep(budget, inst.qtyStep));
@@ -103,7 +106,6 @@ export class MatchingEngine {
       budget -= qty;
       if (qty >= remaining) {
         list.splice(list.indexOf(order), 1);
-        if (list.length === 0) this.working.delete(p.symbol);
         this.triggered.delete(order.id);
       } else {
         order.filledQty = roundToStep(before + qty, inst.qtyStep);
@@ -126,8 +128,20 @@ export class MatchingEngine {
     }
   }
 
+  /** The last symbol's instrument is kept: every working order is priced on every update. */
+  private lastSymbol = '';
+  private lastInstrument: Instrument | null = null;
+
+  private instrument(symbol: string): Instrument {
+    if (symbol !== this.lastSymbol || this.lastInstrument === null) {
+      this.lastInstrument = this.deps.instruments.get(symbol);
+      this.lastSymbol = symbol;
+    }
+    return this.lastInstrument;
+  }
+
   private fillPrice(order: Order, p: PriceUpdate): number | null {
-    const inst = this.deps.instruments.get(order.symbol);
+    const inst = this.instrument(order.symbol);
     const buy = order.side === 'buy';
     switch (order.type) {
       case 'market':
@@ -139,7 +153,7 @@ export class MatchingEngine {
       }
       case 'stop': {
         // Triggered earlier with a remainder left: it fills as a market order.
-        if (this.triggered.has(order.id)) return this.deps.slippage.apply(inst, order.side, p.open);
+        if (this.triggered.size > 0 && this.triggered.has(order.id)) return this.deps.slippage.apply(inst, order.side, p.open);
         const stop = order.stopPrice as number;
         if (buy) return p.high >= stop ? this.deps.slippage.apply(inst, 'buy', Math.max(p.open, stop)) : null;
         return p.low <= stop ? this.deps.slippage.apply(inst, 'sell', Math.min(p.open, stop)) : null;
@@ -151,5 +165,3 @@ export class MatchingEngine {
     return this.fillSeq;
   }
 }
-
-const rank = (o: Order): number => (o.type === 'market' ? 0 : 1);

@@ -37,14 +37,15 @@ export class RollingMean {
 /** Average true range with a simple moving average of true ranges. */
 export class RollingAtr {
   private readonly mean: RollingMean;
-  private prevClose: number | null = null;
+  /** NaN before the first bar: a number field (null made the field hold a new heap number per bar). */
+  private prevClose = Number.NaN;
 
   constructor(length: number) {
     this.mean = new RollingMean(length);
   }
 
   push(high: number, low: number, close: number): void {
-    const prev = this.prevClose ?? close;
+    const prev = Number.isNaN(this.prevClose) ? close : this.prevClose;
     this.mean.push(Math.max(high - low, Math.abs(high - prev), Math.abs(low - prev)));
     this.prevClose = close;
   }
