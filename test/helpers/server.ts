@@ -104,6 +104,12 @@ export async function startServer(options: { dataDir?: string; config?: string; 
     });
   });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  // A server that dies on its own (not through stop or kill9) says why on the test's stderr, which the
+  // runner prints with the results: otherwise a later request only fails with "fetch failed".
+  let stopping = false;
+  proc.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`[startServer] the server at ${url} exited by itself (code ${code}, signal ${signal}); the end of its output:\n${out.text().slice(-6_000)}\n`);
+  });
   return {
     url,
     wsUrl: `${url.replace('http', 'ws')}/ws`,
@@ -111,11 +117,13 @@ export async function startServer(options: { dataDir?: string; config?: string; 
     proc,
     output: () => out.text(),
     async stop() {
+      stopping = true;
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');
       return exited;
     },
     async kill9() {
+      stopping = true;
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGKILL');
       await exited;
