@@ -202,7 +202,7 @@ export class BacktestJobs {
     return this.deps.jobs
       .list()
       .map((j) => {
-        const { result: _result, result_dropped: _dropped, ...rest } = this.view(j.id);
+        const { result: _result, ...rest } = this.view(j.id);
         return rest;
       })
       .reverse();

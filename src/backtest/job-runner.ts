@@ -29,9 +29,10 @@ interface Job {
   listeners: ((p: JobProgress) => void)[];
 }
 
-/** Reports of finished jobs kept in memory by default: the newest 20, within 4 MB of JSON. */
+/** Reports of finished jobs kept in memory by default: the newest 20 within 16 MB of JSON, and any younger than a minute. */
 export const DEFAULT_KEEP_REPORTS = 20;
-export const DEFAULT_KEEP_REPORT_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_KEEP_REPORT_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_KEEP_REPORT_MS = 60_000;
 
 /** result() of a done job whose report the budget has dropped. */
 export class JobReportDroppedError extends Error {
@@ -47,12 +48,15 @@ export interface JobRunnerOptions {
   keepFinished?: number;
   /**
    * Reports kept for `report`/`result`: those of the newest `keepReports` done jobs (default 20)
-   * whose JSON adds up to at most `keepReportBytes` (default 4 MB); the newest report is always
-   * kept. Older done jobs stay listed with their report dropped: a report is fetched when its
-   * job finishes, and one held for each of the last 100 jobs grew the server by ~0.3 MB a job.
+   * whose JSON adds up to at most `keepReportBytes` (default 16 MB); the newest report, and any
+   * that finished less than `keepReportMs` ago (default 60 s, so a poller always gets its job's
+   * report), are always kept. Older done jobs stay listed with their report dropped: a report
+   * is fetched when its job finishes, and one held for each of the last 100 jobs grew the server
+   * by ~0.3 MB a job (the soak, docs/RELIABILITY.md).
    */
   keepReports?: number;
   keepReportBytes?: number;
+  keepReportMs?: number;
   /** Jobs running at once (one thread each); `start` refuses more with JobLimitError. Default unlimited. */
   maxRunning?: number;
 }
@@ -241,11 +245,13 @@ export class JobRunner {
   private pruneReports(): void {
     const keep = this.options.keepReports ?? DEFAULT_KEEP_REPORTS;
     const budget = this.options.keepReportBytes ?? DEFAULT_KEEP_REPORT_BYTES;
+    const youngSince = this.options.now() - (this.options.keepReportMs ?? DEFAULT_KEEP_REPORT_MS);
     let kept = 0;
     let bytes = 0;
     for (const job of [...this.jobs.values()].reverse()) {
       if (!job.report) continue;
-      if (kept > 0 && (kept >= keep || bytes + job.reportBytes > budget)) job.report = null;
+      const young = (job.view.finishedAt ?? 0) > youngSince;
+      if (kept > 0 && !young && (kept >= keep || bytes + job.reportBytes > budget)) job.report = null;
       else {
         kept += 1;
         bytes += job.reportBytes;

@@ -30,7 +30,7 @@ describe('JobRunner: finished reports are bounded', () => {
   after(() => Promise.all(runners.map((r) => r.close())));
 
   it('keeps the reports of the newest keepReports done jobs; older jobs stay listed without one', async () => {
-    const runner = new JobRunner({ now: () => Date.now(), keepReports: 4 });
+    const runner = new JobRunner({ now: () => Date.now(), keepReports: 4, keepReportMs: 0 });
     runners.push(runner);
     const ids = await runJobs(runner, 11, 1500);
     const kept = ids.filter((id) => runner.report(id) !== undefined);
@@ -54,7 +54,7 @@ describe('JobRunner: finished reports are bounded', () => {
     const bytes = probe.reportsKept().bytes;
     assert.equal(bytes, JSON.stringify(probe.report(one as string)).length, 'a report counts its JSON length');
 
-    const runner = new JobRunner({ now: () => Date.now(), keepReportBytes: Math.floor(bytes * 2.5) });
+    const runner = new JobRunner({ now: () => Date.now(), keepReportBytes: Math.floor(bytes * 2.5), keepReportMs: 0 });
     runners.push(runner);
     const ids = await runJobs(runner, 8, 1500);
     assert.deepEqual(
@@ -64,13 +64,28 @@ describe('JobRunner: finished reports are bounded', () => {
     );
     assert.ok(runner.reportsKept().bytes <= bytes * 2.5);
 
-    const tiny = new JobRunner({ now: () => Date.now(), keepReportBytes: 1 });
+    const tiny = new JobRunner({ now: () => Date.now(), keepReportBytes: 1, keepReportMs: 0 });
     runners.push(tiny);
     const tinyIds = await runJobs(tiny, 3, 1500);
     assert.deepEqual(
       tinyIds.filter((id) => tiny.report(id) !== undefined),
       tinyIds.slice(-1),
       'the newest report is kept even past the budget',
+    );
+  });
+
+  it('keeps a report younger than keepReportMs past the count, so a poller always gets its job', async () => {
+    let t = 1_000_000;
+    const runner = new JobRunner({ now: () => t, keepReports: 1, keepReportMs: 60_000 });
+    runners.push(runner);
+    const young = await runJobs(runner, 3, 1500);
+    assert.deepEqual(young.filter((id) => runner.report(id) !== undefined), young, 'all finished within the minute');
+    t += 61_000;
+    const [latest] = await runJobs(runner, 1, 1500);
+    assert.deepEqual(
+      [...young, latest].filter((id) => runner.report(id as string) !== undefined),
+      [latest],
+      'a minute later only the newest is kept',
     );
   });
 });
