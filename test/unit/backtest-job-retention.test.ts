@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { JobReportDroppedError, JobRunner } from '../../src/backtest/job-runner.js';
 import type { BacktestJobSpec } from '../../src/backtest/job.js';
+import { BacktestJobs } from '../../src/app/backtest-jobs.js';
 import { repoRoot } from '../helpers/server.js';
 
 // The soak found every finished backtest's report held in memory (~0.3 MB each, 100 jobs kept):
@@ -86,6 +87,29 @@ describe('JobRunner: finished reports are bounded', () => {
       [...young, latest].filter((id) => runner.report(id as string) !== undefined),
       [latest],
       'a minute later only the newest is kept',
+    );
+  });
+});
+
+describe('BacktestJobs: a dropped report is said, not hidden', () => {
+  it('GET /api/backtests/:id and the list mark a done job without its report as result_dropped', async () => {
+    const runner = new JobRunner({ now: () => Date.now(), keepReports: 1, keepReportMs: 0 });
+    after(() => runner.close());
+    const service = new BacktestJobs({ jobs: runner, importDir: join(repoRoot, 'samples'), marketDb: join(repoRoot, 'no-market.db'), instruments: [] });
+    const [old, latest] = await runJobs(runner, 2, 1500);
+    const dropped = service.view(old as string);
+    assert.equal(dropped.state, 'done');
+    assert.equal(dropped.result, null);
+    assert.equal((dropped as { result_dropped?: boolean }).result_dropped, true);
+    const kept = service.view(latest as string);
+    assert.equal(kept.result?.bars, 1500);
+    assert.equal('result_dropped' in kept, false);
+    assert.deepEqual(
+      service.list().map((j) => [j.job_id, 'result_dropped' in j]),
+      [
+        [latest, false],
+        [old, true],
+      ],
     );
   });
 });
