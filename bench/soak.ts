@@ -9,7 +9,8 @@
 //
 // Writes docs/bench/soak.csv, docs/bench/soak-memory.svg and docs/bench/soak-lag.svg.
 import { statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { startBridge } from '../test/helpers/bridge.js';
@@ -33,7 +34,11 @@ const metric = (text: string, name: string): number => {
 
 const dataDir = tempDir('tw-soak-');
 const config = fastConfig(dataDir, { demoBot: { barIntervalMs: 1000 }, bridge: { enabled: true, allowTestOrders: true, contracts: { ES: { contract: 'MESM6', exchange: 'CME' } } }, risk: { accounts: { bridge: { maxGrossLeverage: 125, maxNetLeverage: 125, marginCheck: false } } } });
-const server = await startServer({ dataDir, config, env: { LOG_LEVEL: 'info', BRIDGE_HEARTBEAT_SECRET: BRIDGE, TV_WEBHOOK_SECRET: TV, TRADEWIND_IMPORT_DIR: join(repoRoot, 'samples') }, startTimeoutMs: 90_000 });
+// BENCH_HEAP_DIR=dir: the server writes a heap snapshot there on each SIGUSR2 (bench/heap-snapshot.ts).
+const heapDir = process.env.BENCH_HEAP_DIR;
+const heapEnv: Record<string, string> = heapDir ? { NODE_OPTIONS: `--import=${pathToFileURL(fileURLToPath(new URL('./heap-snapshot.js', import.meta.url))).href}`, BENCH_HEAP_DIR: resolve(heapDir) } : {};
+const server = await startServer({ dataDir, config, env: { LOG_LEVEL: 'info', BRIDGE_HEARTBEAT_SECRET: BRIDGE, TV_WEBHOOK_SECRET: TV, TRADEWIND_IMPORT_DIR: join(repoRoot, 'samples'), ...heapEnv }, startTimeoutMs: 90_000 });
+if (heapDir) console.log(`server pid ${server.proc.pid ?? '?'}: kill -USR2 it for a heap snapshot in ${heapDir}`);
 const bridge = startBridge({ url: server.url, secret: BRIDGE, owner: 'soak', args: ['--exec-delay-ms', '0'] });
 await waitForPrice(server, 'ES');
 

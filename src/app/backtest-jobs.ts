@@ -192,6 +192,8 @@ export class BacktestJobs {
       finished_at: v.finishedAt === null ? null : isoTime(v.finishedAt),
       error: v.error,
       result: report,
+      // Done, but only the newest reports are kept in memory (JobRunner's keepReports / keepReportBytes).
+      ...(v.status === 'done' && report === null ? { result_dropped: true } : {}),
     };
   }
 

@@ -16,11 +16,27 @@ export interface JobView {
 
 interface Job {
   view: JobView;
-  worker: Worker;
-  result: Promise<JobReport>;
-  /** The report once done. */
+  /** Null once the thread has exited: a finished job keeps no handle on it. */
+  worker: Worker | null;
+  /** The outcome while running; null once settled (a settled promise would keep its report alive). */
+  result: Promise<JobReport> | null;
+  /** The report once done, until the report budget drops it. */
   report: JobReport | null;
+  /** The report's JSON length (its share of the budget). */
+  reportBytes: number;
+  /** Why a failed job failed (result() rejects with it). */
+  failure: Error | null;
   listeners: ((p: JobProgress) => void)[];
+}
+
+/** Reports of finished jobs kept in memory by default: the newest 20 within 16 MB of JSON, and any younger than a minute. */
+export const DEFAULT_KEEP_REPORTS = 20;
+export const DEFAULT_KEEP_REPORT_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_KEEP_REPORT_MS = 60_000;
+
+/** result() of a done job whose report the budget has dropped. */
+export class JobReportDroppedError extends Error {
+  override name = 'JobReportDroppedError';
 }
 
 export interface JobRunnerOptions {
@@ -28,8 +44,19 @@ export interface JobRunnerOptions {
   now: () => number;
   /** The worker script; default: worker.js next to this module. */
   workerUrl?: URL;
-  /** Finished jobs kept for `get`/`result`. Default 100. */
+  /** Finished jobs kept for `get`/`list` (their status, without reports). Default 100. */
   keepFinished?: number;
+  /**
+   * Reports kept for `report`/`result`: those of the newest `keepReports` done jobs (default 20)
+   * whose JSON adds up to at most `keepReportBytes` (default 16 MB); the newest report, and any
+   * that finished less than `keepReportMs` ago (default 60 s, so a poller always gets its job's
+   * report), are always kept. Older done jobs stay listed with their report dropped: a report
+   * is fetched when its job finishes, and one held for each of the last 100 jobs grew the server
+   * by ~0.3 MB a job (the soak, docs/RELIABILITY.md).
+   */
+  keepReports?: number;
+  keepReportBytes?: number;
+  keepReportMs?: number;
   /** Jobs running at once (one thread each); `start` refuses more with JobLimitError. Default unlimited. */
   maxRunning?: number;
 }
@@ -96,21 +123,36 @@ export class JobRunner {
           if (finish('done', null)) {
             view.progress = { bars: m.report.bars, ticks: m.report.ticks, ts: m.report.to, fraction: 1 };
             const job = this.jobs.get(id);
-            if (job) job.report = m.report;
+            if (job) {
+              job.report = m.report;
+              job.reportBytes = m.bytes;
+            }
             resolve(m.report);
+            this.settled(id);
+            this.pruneReports();
           }
-        } else if (finish('failed', m.message)) reject(new JobFailedError(m.message, m.name, m.field));
+        } else if (finish('failed', m.message)) fail(new JobFailedError(m.message, m.name, m.field));
       });
+      const fail = (error: Error) => {
+        const job = this.jobs.get(id);
+        if (job) job.failure = error;
+        reject(error);
+        this.settled(id);
+      };
       worker.on('error', (error) => {
-        if (finish('failed', error.message)) reject(error);
+        if (finish('failed', error.message)) fail(error);
       });
       worker.on('exit', () => {
-        if (view.status === 'cancelled') reject(new JobCancelledError(`backtest ${id} cancelled`));
-        else if (finish('failed', 'worker exited without a result')) reject(new Error(`backtest ${id}: worker exited without a result`));
+        if (view.status === 'cancelled') {
+          reject(new JobCancelledError(`backtest ${id} cancelled`));
+          this.settled(id);
+        } else if (finish('failed', 'worker exited without a result')) fail(new Error(`backtest ${id}: worker exited without a result`));
+        const job = this.jobs.get(id);
+        if (job) job.worker = null;
       });
     });
     result.catch(() => {}); // observed through result(); never an unhandled rejection
-    this.jobs.set(id, { view, worker, result, report: null, listeners });
+    this.jobs.set(id, { view, worker, result, report: null, reportBytes: 0, failure: null, listeners });
     return id;
   }
 
@@ -139,11 +181,18 @@ export class JobRunner {
     return this.jobs.get(id)?.report ?? undefined;
   }
 
-  /** The report; rejects with JobCancelledError after a cancel, or the job's error (JobFailedError). */
+  /**
+   * The report; rejects with JobCancelledError after a cancel, the job's error (JobFailedError)
+   * after a failure, JobReportDroppedError when the report budget has dropped the report.
+   */
   result(id: string): Promise<JobReport> {
     const job = this.jobs.get(id);
     if (!job) return Promise.reject(new Error(`no backtest job ${id}`));
-    return job.result;
+    if (job.result) return job.result;
+    if (job.view.status === 'cancelled') return Promise.reject(new JobCancelledError(`backtest ${id} cancelled`));
+    if (job.failure) return Promise.reject(job.failure);
+    if (job.report) return Promise.resolve(job.report);
+    return Promise.reject(new JobReportDroppedError(`backtest ${id}: its report is no longer kept (only the newest reports are)`));
   }
 
   /** Stops a running job at once (terminates its thread); false if it was not running. */
@@ -152,7 +201,7 @@ export class JobRunner {
     if (!job || job.view.status !== 'running') return false;
     job.view.status = 'cancelled';
     job.view.finishedAt = this.options.now();
-    await job.worker.terminate();
+    await job.worker?.terminate();
     return true;
   }
 
@@ -182,6 +231,44 @@ export class JobRunner {
   /** Cancels every running job (shutdown). */
   async close(): Promise<void> {
     await Promise.all([...this.jobs.keys()].map((id) => this.cancel(id)));
+  }
+
+  /** Once the outcome is delivered the job keeps no promise or listeners (they would hold its report). */
+  private settled(id: string): void {
+    const job = this.jobs.get(id);
+    if (!job) return;
+    job.result = null;
+    job.listeners.length = 0;
+  }
+
+  /** Drops the reports of older done jobs past `keepReports` or `keepReportBytes`, newest kept first. */
+  private pruneReports(): void {
+    const keep = this.options.keepReports ?? DEFAULT_KEEP_REPORTS;
+    const budget = this.options.keepReportBytes ?? DEFAULT_KEEP_REPORT_BYTES;
+    const youngSince = this.options.now() - (this.options.keepReportMs ?? DEFAULT_KEEP_REPORT_MS);
+    let kept = 0;
+    let bytes = 0;
+    for (const job of [...this.jobs.values()].reverse()) {
+      if (!job.report) continue;
+      const young = (job.view.finishedAt ?? 0) > youngSince;
+      if (kept > 0 && !young && (kept >= keep || bytes + job.reportBytes > budget)) job.report = null;
+      else {
+        kept += 1;
+        bytes += job.reportBytes;
+      }
+    }
+  }
+
+  /** Reports held now and their JSON bytes (the budget's use; tests and metrics). */
+  reportsKept(): { count: number; bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    for (const j of this.jobs.values()) {
+      if (!j.report) continue;
+      count += 1;
+      bytes += j.reportBytes;
+    }
+    return { count, bytes };
   }
 
   private prune(): void {

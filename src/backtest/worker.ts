@@ -5,7 +5,8 @@ import { runBacktestJob, type BacktestJobSpec, type JobProgress, type JobReport 
 
 export type WorkerMessage =
   | ({ type: 'progress' } & JobProgress)
-  | { type: 'result'; report: JobReport }
+  /** `bytes`: the report's JSON length, measured here so the main thread need not (JobRunner's report budget). */
+  | { type: 'result'; report: JobReport; bytes: number }
   /** `name` keeps the error's class across the thread boundary (TickOrderError, ImportFormatError, BacktestSpecError...). */
   | { type: 'error'; message: string; name: string; field?: string };
 
@@ -14,7 +15,7 @@ if (!port) throw new Error('backtest worker must run in a worker thread');
 const post = (m: WorkerMessage) => port.postMessage(m);
 try {
   const report = await runBacktestJob(workerData as BacktestJobSpec, { onProgress: (p) => post({ type: 'progress', ...p }) });
-  post({ type: 'result', report });
+  post({ type: 'result', report, bytes: JSON.stringify(report).length });
 } catch (error) {
   const e = error instanceof Error ? error : new Error(String(error));
   const field = (e as { field?: unknown }).field;

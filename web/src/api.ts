@@ -321,6 +321,8 @@ export interface BacktestJob {
   finished_at: string | null;
   error: string | null;
   result?: BacktestResult;
+  /** Done, but the server no longer keeps its report (only the newest are kept in memory). */
+  result_dropped?: boolean;
 }
 
 // ---- Logs and metrics ----

@@ -60,7 +60,7 @@ function Overlay({ runs }: { runs: { id: string; result: BacktestResult }[] }) {
 }
 
 export function BacktestCompare({ jobs }: { jobs: BacktestJob[] }) {
-  const done = jobs.filter((j) => j.state === 'done');
+  const done = jobs.filter((j) => j.state === 'done' && !j.result_dropped);
   const [picked, setPicked] = useState<string[]>([]);
   const [results, setResults] = useState<Record<string, BacktestResult>>({});
   const [error, setError] = useState<string | null>(null);
@@ -72,7 +72,10 @@ export function BacktestCompare({ jobs }: { jobs: BacktestJob[] }) {
     Promise.all(missing.map((id) => api<BacktestJob>(`/api/backtests/${encodeURIComponent(id)}`)))
       .then((js) => {
         if (stopped) return;
-        setResults((r) => ({ ...r, ...Object.fromEntries(js.filter((j) => j.result).map((j) => [j.job_id, j.result as BacktestResult])) }));
+        const got = js.filter((j) => j.result);
+        // A report the server no longer keeps is not asked for again on every render.
+        if (got.length < js.length) setPicked((p) => p.filter((id) => got.some((j) => j.job_id === id) || !js.some((j) => j.job_id === id)));
+        if (got.length > 0) setResults((r) => ({ ...r, ...Object.fromEntries(got.map((j) => [j.job_id, j.result as BacktestResult])) }));
         setError(null);
       })
       .catch((e: unknown) => !stopped && setError((e as Error).message));

@@ -98,7 +98,7 @@ export function SweepPanel({ base, onOpen, onDone }: { base: () => Record<string
       }
       if (j.state === 'running') continue;
       if (j.state === 'done' && j.result) return update(k, { state: 'done', result: j.result });
-      return update(k, { state: 'failed', error: withoutPaths(j.error ?? j.state) });
+      return update(k, { state: 'failed', error: j.result_dropped ? 'its report is no longer kept on the server' : withoutPaths(j.error ?? j.state) });
     }
   };
 
