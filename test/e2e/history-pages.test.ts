@@ -38,13 +38,20 @@ describe('trade history, profit and chart pages (browser, real server data)', { 
     const dir = tempDir();
     server = await startServer({ dataDir: dir, config: fastConfig(dir) });
     // Real trades: the demo bot's, and one position closed by the operator through the API.
-    // The bot may close the position first on a busy machine: then the next one it opens is closed.
-    await waitFor('a demo position closed by the operator', async () => {
-      const position = (await getJson<{ id: string }[]>(`${server.url}/api/positions?account=demo`)).body[0];
-      if (!position) return null;
-      const closed = await fetch(`${server.url}/api/positions/${position.id}/close`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-      return closed.ok ? true : null;
-    });
+    // The bot may close the position first on a busy machine (its exit then names its own reason): the next position
+    // it opens is closed, until the journal holds a trade closed by the operator.
+    const byOperator = async () => (await getJson<{ by_exit_reason: { key: string }[] }>(`${server.url}/api/profit`)).body.by_exit_reason.some((g) => g.key === 'closed by operator');
+    await waitFor(
+      'a demo trade closed by the operator',
+      async () => {
+        if (await byOperator()) return true;
+        const position = (await getJson<{ id: string }[]>(`${server.url}/api/positions?account=demo`)).body[0];
+        if (position) await fetch(`${server.url}/api/positions/${position.id}/close`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        return null;
+      },
+      120_000,
+      500,
+    );
     total = await waitFor(
       'a dozen closed trades',
       async () => {
