@@ -109,7 +109,9 @@ describe('distributed sweeps: tradewind worker processes on Redis (BullMQ)', { s
     for (let i = 1; i < view.results.length; i++) assert.ok((view.results[i - 1] as SweepResult).closedPnl >= (view.results[i] as SweepResult).closedPnl, 'ranked by closed PnL, best first');
     // B put the dead worker's point back (BullMQ's stall check) and ran it.
     for (const id of killedWhileActive) {
-      assert.match(b.output(), new RegExp(`"job":"${id}".*goes back to the queue`), `B saw ${id} stalled:\n${b.output()}`);
+      // B's log is written asynchronously: the line can come after the sweep's result.
+      const stalled = new RegExp(`"job":"${id}".*goes back to the queue`);
+      await waitFor(`B's log line for ${id} stalled`, async () => stalled.test(b.output()), 15_000).catch(() => assert.fail(`B saw ${id} stalled:\n${b.output()}`));
       assert.ok(view.results.some((r) => `${view.sweep_id}-${r.index}` === id), `${id} has its result`);
     }
     // Progress lines, one per change, up to the whole grid.
