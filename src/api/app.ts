@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { EngineController } from '../app/engine-controller.js';
 import type { TradingFacade } from '../app/facade.js';
@@ -16,7 +16,7 @@ import { authRoutes } from './routes-auth.js';
 import { frameworkErrors, installErrorHandling, installJsonParser, refuse, type ServerPath } from './errors.js';
 import { rejectNonFiniteInput } from './finite-input.js';
 import { installRateLimits, type RateLimitOptions } from './rate-limits.js';
-import { parseTypes } from './ws-hub.js';
+import { requestedTypes } from './ws-hub.js';
 import { routeHits, routeHitsRoute } from './route-hits.js';
 import { engineRoutes } from './routes-engine.js';
 import { monitoringRoutes } from './routes-monitoring.js';
@@ -234,10 +234,6 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
 
   // The stream: operator access; the API token may come as ?token= here only (a browser cannot
   // set headers on a WebSocket). ?types=A,B or ?events=seed000 picks the event types.
-  const typesOf = (req: FastifyRequest): Set<string> | null => {
-    const q = (req.query ?? {}) as Record<string, unknown>;
-    return parseTypes(q.types ?? q.events);
-  };
   app.get(
     '/ws',
     {
@@ -247,14 +243,14 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
       // A bad ?types= is refused before the upgrade (400), not after it.
       preHandler: (req, reply, done) => {
         try {
-          typesOf(req);
+          requestedTypes(req.query);
           done();
         } catch (e) {
           void refuse(reply, 400, (e as Error).message);
         }
       },
     },
-    (socket, req) => hub.add(socket, typesOf(req)),
+    (socket, req) => hub.add(socket, requestedTypes(req.query)),
   );
   const coordinator = options.coordinatorStream;
   if (coordinator) app.get(coordinator.path, { websocket: true, config: { access: 'operator', queryToken: true }, schema: { hide: true } }, (socket) => coordinator.add(socket));

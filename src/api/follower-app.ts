@@ -12,7 +12,7 @@ import { accessControl } from './auth.js';
 import { refuse } from './errors.js';
 import { fetchLeaderSnapshot } from './follower-snapshot.js';
 import type { FollowerStream } from './follower-stream.js';
-import { parseTypes } from './ws-hub.js';
+import { requestedTypes } from './ws-hub.js';
 
 /** What a follower reads from the shared journal itself (no kernel runs here). */
 export interface FollowerJournal {
@@ -115,10 +115,6 @@ export async function buildFollowerApp(o: FollowerOptions): Promise<FastifyInsta
 async function followerWs(scope: FastifyInstance, ws: NonNullable<FollowerOptions['ws']>, leader: FollowerOptions['leader']): Promise<void> {
   await scope.register(cookie);
   accessControl(scope, { auth: ws.auth, trustedOrigins: ws.trustedOrigins });
-  const typesOf = (req: FastifyRequest): Set<string> | null => {
-    const q = (req.query ?? {}) as Record<string, unknown>;
-    return parseTypes(q.types ?? q.events);
-  };
   scope.get(
     '/ws',
     {
@@ -128,7 +124,7 @@ async function followerWs(scope: FastifyInstance, ws: NonNullable<FollowerOption
       // Refused before the upgrade: a bad ?types= (400), no leader to stream from (503).
       preHandler: async (req, reply) => {
         try {
-          typesOf(req);
+          requestedTypes(req.query);
         } catch (e) {
           return refuse(reply, 400, (e as Error).message);
         }
@@ -138,7 +134,7 @@ async function followerWs(scope: FastifyInstance, ws: NonNullable<FollowerOption
     },
     (socket, req) => {
       const credentials = credentialsOf(req);
-      void ws.stream.add(socket, typesOf(req), async () => {
+      void ws.stream.add(socket, requestedTypes(req.query), async () => {
         const now = await leader();
         if (!now || now.url === '') throw new Error('no leader at the moment');
         return fetchLeaderSnapshot(now.url, credentials);

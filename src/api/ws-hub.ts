@@ -38,6 +38,12 @@ export const SEED000_TYPES = ['STATE_SNAPSHOT', 'ACCOUNT_UPDATE', 'POSITION_UPDA
 const PRESETS: Record<string, readonly string[]> = { seed000: SEED000_TYPES };
 const TYPE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
+/** The event types a /ws upgrade asked for, by `?types=` or `?events=` (parseTypes). */
+export const requestedTypes = (query: unknown): Set<string> | null => {
+  const q = (query ?? {}) as Record<string, unknown>;
+  return parseTypes(q.types ?? q.events);
+};
+
 /**
  * The event types a client asked for: `seed000` (a preset), a comma-separated list of types, or
  * both; null = everything. Throws a message for anything else.
