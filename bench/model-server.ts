@@ -1,6 +1,7 @@
 // Model server benchmark (seed 004 reports 8.5 ms per prediction): POST /predict latency over
-// HTTP (through the coordinator's model-server client, and through fetch for comparison) to a
-// real `tradewind model-server` process serving a 200-tree depth-6 model (target p99
+// HTTP (from a client process of its own, through the coordinator's model-server client, and
+// through fetch for comparison) to a real `tradewind model-server` process (started as the
+// supervisor starts one, its V8 flags included) serving a 200-tree depth-6 model (target p99
 // < 3 ms), and the same request's work in-process (features from the candles, the trees, the
 // trading signal; target p99 < 1 ms).
 //
@@ -10,11 +11,11 @@
 // Environment: MS_BENCH_CALLS (HTTP requests measured, default 5000), MS_BENCH_CANDLES
 // (candles per request, default 150), MS_BENCH_MODEL (serve this model file instead of training
 // the 200-tree one first: e.g. to run the measurement alone at a raised priority, README).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { HttpModelServerClient } from '../src/adapters/model-server-client.js';
-import { WallClock } from '../src/adapters/clock-wall.js';
+import { fileURLToPath } from 'node:url';
 import { readCandleFile } from '../src/cli/model-data.js';
 import { candlesFromObjects } from '../src/ml/candles.js';
 import { buildDataset } from '../src/ml/features.js';
@@ -70,38 +71,19 @@ export async function runModelServerBench(log: (s: string) => void) {
   const localStats = stats(local);
   log(`in-process (features of ${perRequest} candles + 200 trees + signal): p50 ${localStats.p50Ms} ms, p99 ${localStats.p99Ms} ms`);
 
-  // Over HTTP: one request at a time (the coordinator's pattern), through the coordinator's own
-  // client (the model-server adapter: node:http, one kept-alive connection) and, for comparison,
-  // through the global fetch; the two alternate in blocks so that both see the same machine load.
+  // Over HTTP: one request at a time (the coordinator's pattern) from a client process of its own
+  // (bench/model-server-client.ts: through the coordinator's model-server adapter and, for
+  // comparison, the global fetch, in alternating blocks).
   const server = await startModelServer({ model: modelFile, dataDir: dir });
-  const client = new HttpModelServerClient({ name: 'bench', url: server.url, clock: new WallClock(), timeoutMs: 10_000 });
   try {
-    const viaAdapter = async (i: number) => (await client.predict(bodies[i % bodies.length] as never)).latency_ms;
-    const payloads = bodies.map((b) => JSON.stringify(b));
-    const viaFetch = async (i: number) => {
-      const res = await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payloads[i % payloads.length] as string });
-      const body = (await res.json()) as { latency_ms: number };
-      if (res.status !== 200) throw new Error(`predict answered ${res.status}`);
-      return body.latency_ms;
-    };
-    for (let i = 0; i < 1000; i++) {
-      await viaAdapter(i);
-      await viaFetch(i);
-    }
-    const http = new Float64Array(calls);
-    const serverSide = new Float64Array(calls);
-    const fetchHttp = new Float64Array(calls);
-    const block = 250;
-    for (let from = 0; from < calls; from += block) {
-      for (const [times, call] of [[http, viaAdapter], [fetchHttp, viaFetch]] as const) {
-        for (let i = from; i < Math.min(calls, from + block); i++) {
-          const t0 = performance.now();
-          const ms = await call(i);
-          times[i] = (performance.now() - t0) * 1000;
-          if (times === http) serverSide[i] = ms * 1000;
-        }
-      }
-    }
+    const bodiesFile = join(dir, 'bodies.json');
+    writeFileSync(bodiesFile, JSON.stringify(bodies));
+    const child = spawnSync(process.execPath, [fileURLToPath(new URL('./model-server-client.js', import.meta.url)), server.url, bodiesFile, String(calls)], { encoding: 'utf8', maxBuffer: 64 * 1_048_576 });
+    if (child.status !== 0) throw new Error(`the client process failed (${child.status}):\n${child.stderr}`);
+    const times = JSON.parse(child.stdout) as { adapter: number[]; fetched: number[]; serverSide: number[] };
+    const http = Float64Array.from(times.adapter);
+    const fetchHttp = Float64Array.from(times.fetched);
+    const serverSide = Float64Array.from(times.serverSide);
     const httpStats = stats(http);
     const fetchStats = stats(fetchHttp);
     const serverStats = stats(serverSide);
@@ -123,7 +105,6 @@ export async function runModelServerBench(log: (s: string) => void) {
     writeFileSync(join(out, 'model-server-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
-    client.close();
     await server.stop();
   }
 }

@@ -37,6 +37,7 @@ export class FeatureNameError extends Error {
   override name = 'FeatureNameError';
 }
 
+export type ParsedFeature = Parsed;
 type Parsed =
   | { kind: 'ret'; w: number }
   | { kind: 'rsi'; n: number }
@@ -219,7 +220,11 @@ function compute(c: Candles, p: Parsed, cache: Map<string, Float64Array>): Float
 
 /** One column per feature name (NaN during warm-up). */
 export function featureColumns(c: Candles, names: readonly string[]): Float64Array[] {
-  const parsed = names.map(parseFeatureName);
+  return parsedFeatureColumns(c, names.map(parseFeatureName));
+}
+
+/** featureColumns for names parsed beforehand (a model server parses its model's names once, not per request). */
+export function parsedFeatureColumns(c: Candles, parsed: readonly ParsedFeature[]): Float64Array[] {
   const cache = new Map<string, Float64Array>();
   return parsed.map((p) => compute(c, p, cache));
 }

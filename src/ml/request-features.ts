@@ -11,7 +11,7 @@
  * 4. otherwise missing (NaN): tree models send a missing value the way they learned to.
  */
 import type { Candles } from './candles.js';
-import { featureColumns, parseFeatureName } from './features.js';
+import { parsedFeatureColumns, parseFeatureName, type ParsedFeature } from './features.js';
 
 export interface RequestFeatureInput {
   candles: Candles;
@@ -34,19 +34,19 @@ const finite = (v: unknown): number | undefined => (typeof v === 'number' && Num
 
 /** A compiled plan for one model's inputs (which are candle features, computed together). */
 export class RequestFeatures {
-  private readonly candleNames: string[];
+  private readonly candleFeatures: ParsedFeature[];
   private readonly candleIndex: number[];
   private readonly kinds: (string | null)[];
 
   constructor(readonly names: readonly string[]) {
-    this.candleNames = [];
+    this.candleFeatures = [];
     this.candleIndex = [];
     this.kinds = names.map((n, i) => {
       try {
-        const kind = parseFeatureName(n).kind;
-        this.candleNames.push(n);
+        const parsed = parseFeatureName(n);
+        this.candleFeatures.push(parsed);
         this.candleIndex.push(i);
-        return kind;
+        return parsed.kind;
       } catch {
         return null;
       }
@@ -56,9 +56,8 @@ export class RequestFeatures {
   row(input: RequestFeatureInput): Float64Array {
     const out = new Float64Array(this.names.length).fill(Number.NaN);
     const n = input.candles.close.length;
-    if (this.candleNames.length > 0 && n > 0) {
-      // Only the bars the longest feature can read matter; the rest is not recomputed.
-      const cols = featureColumns(input.candles, this.candleNames);
+    if (this.candleFeatures.length > 0 && n > 0) {
+      const cols = parsedFeatureColumns(input.candles, this.candleFeatures);
       cols.forEach((col, k) => (out[this.candleIndex[k] as number] = col[n - 1] as number));
     }
     const close = n > 0 ? (input.candles.close[n - 1] as number) : Number.NaN;

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { readCandleFile } from '../../src/cli/model-data.js';
 import type { Candles } from '../../src/ml/candles.js';
+import { MODEL_SERVER_NODE_FLAGS } from '../../src/cli/model-servers.js';
 import { repoRoot, tempDir } from './server.js';
 
 export const SHIPPED_MODEL = join(repoRoot, 'models', 'model-1.txt');
@@ -19,7 +20,8 @@ export interface ModelServerHandle {
 
 export async function startModelServer(o: { name?: string; model?: string; dataDir?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<ModelServerHandle> {
   const dataDir = o.dataDir ?? tempDir('tw-ms-');
-  const args = [join(repoRoot, 'bin', 'tradewind.js'), 'model-server', '--name', o.name ?? 'model-1', '--port', '0', '--model', o.model ?? SHIPPED_MODEL, '--data-dir', dataDir, ...(o.args ?? [])];
+  // Started the way the supervisor starts one (its V8 flags included).
+  const args = [...MODEL_SERVER_NODE_FLAGS, join(repoRoot, 'bin', 'tradewind.js'), 'model-server', '--name', o.name ?? 'model-1', '--port', '0', '--model', o.model ?? SHIPPED_MODEL, '--data-dir', dataDir, ...(o.args ?? [])];
   const proc = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn', ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
