@@ -1,17 +1,18 @@
 // The HTTP half of bench/model-server.ts, in a process of its own: a client that holds only the
 // request bodies (not the year of candles and the training set the parent keeps), as the
 // coordinator's own client process would, so that its garbage collections measure the client
-// and not the benchmark's data. It asks one model server, one request at a time, through the
-// coordinator's adapter (node:http, one kept-alive connection) and through the global fetch, in
-// alternating blocks so both see the same machine load, and prints the times (µs) as JSON.
-//   node dist/bench/model-server-client.js URL BODIES.json CALLS
+// and not the benchmark's data. It asks one model server, one request at a time, either through
+// the coordinator's adapter (node:http, one kept-alive connection) or through the global fetch
+// (one process per client kind: fetch's garbage would otherwise land in the adapter's requests),
+// and prints the times (µs) and the server's own latency_ms as JSON.
+//   node dist/bench/model-server-client.js adapter|fetch URL BODIES.json CALLS
 import { readFileSync } from 'node:fs';
 import { HttpModelServerClient } from '../src/adapters/model-server-client.js';
 import { WallClock } from '../src/adapters/clock-wall.js';
 
 async function main() {
-  const [url, bodiesFile, callsArg] = process.argv.slice(2);
-  if (!url || !bodiesFile) throw new Error('usage: model-server-client URL BODIES.json CALLS');
+  const [kind, url, bodiesFile, callsArg] = process.argv.slice(2);
+  if ((kind !== 'adapter' && kind !== 'fetch') || !url || !bodiesFile) throw new Error('usage: model-server-client adapter|fetch URL BODIES.json CALLS');
   const calls = Number(callsArg ?? 5000);
   const bodies = JSON.parse(readFileSync(bodiesFile, 'utf8')) as object[];
   const payloads = bodies.map((b) => JSON.stringify(b));
@@ -23,26 +24,18 @@ async function main() {
     if (res.status !== 200) throw new Error(`predict answered ${res.status}`);
     return body.latency_ms;
   };
+  const call = kind === 'adapter' ? viaAdapter : viaFetch;
   try {
-    for (let i = 0; i < 1000; i++) {
-      await viaAdapter(i);
-      await viaFetch(i);
-    }
-    const adapter: number[] = [];
+    for (let i = 0; i < 1000; i++) await call(i);
+    const times: number[] = [];
     const serverSide: number[] = [];
-    const fetched: number[] = [];
-    const block = 250;
-    for (let from = 0; from < calls; from += block) {
-      for (const [times, call] of [[adapter, viaAdapter], [fetched, viaFetch]] as const) {
-        for (let i = from; i < Math.min(calls, from + block); i++) {
-          const t0 = performance.now();
-          const ms = await call(i);
-          times.push((performance.now() - t0) * 1000);
-          if (times === adapter) serverSide.push(ms * 1000);
-        }
-      }
+    for (let i = 0; i < calls; i++) {
+      const t0 = performance.now();
+      const ms = await call(i);
+      times.push((performance.now() - t0) * 1000);
+      serverSide.push(ms * 1000);
     }
-    process.stdout.write(`${JSON.stringify({ adapter, fetched, serverSide })}\n`);
+    process.stdout.write(`${JSON.stringify({ times, serverSide })}\n`);
   } finally {
     client.close();
   }

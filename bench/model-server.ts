@@ -72,18 +72,22 @@ export async function runModelServerBench(log: (s: string) => void) {
   log(`in-process (features of ${perRequest} candles + 200 trees + signal): p50 ${localStats.p50Ms} ms, p99 ${localStats.p99Ms} ms`);
 
   // Over HTTP: one request at a time (the coordinator's pattern) from a client process of its own
-  // (bench/model-server-client.ts: through the coordinator's model-server adapter and, for
-  // comparison, the global fetch, in alternating blocks).
+  // (bench/model-server-client.ts): first through the coordinator's model-server adapter, then, for
+  // comparison, through the global fetch from a second process.
   const server = await startModelServer({ model: modelFile, dataDir: dir });
   try {
     const bodiesFile = join(dir, 'bodies.json');
     writeFileSync(bodiesFile, JSON.stringify(bodies));
-    const child = spawnSync(process.execPath, [fileURLToPath(new URL('./model-server-client.js', import.meta.url)), server.url, bodiesFile, String(calls)], { encoding: 'utf8', maxBuffer: 64 * 1_048_576 });
-    if (child.status !== 0) throw new Error(`the client process failed (${child.status}):\n${child.stderr}`);
-    const times = JSON.parse(child.stdout) as { adapter: number[]; fetched: number[]; serverSide: number[] };
-    const http = Float64Array.from(times.adapter);
-    const fetchHttp = Float64Array.from(times.fetched);
-    const serverSide = Float64Array.from(times.serverSide);
+    const ask = (kind: 'adapter' | 'fetch') => {
+      const child = spawnSync(process.execPath, [fileURLToPath(new URL('./model-server-client.js', import.meta.url)), kind, server.url, bodiesFile, String(calls)], { encoding: 'utf8', maxBuffer: 64 * 1_048_576 });
+      if (child.status !== 0) throw new Error(`the ${kind} client process failed (${child.status}):\n${child.stderr}`);
+      return JSON.parse(child.stdout) as { times: number[]; serverSide: number[] };
+    };
+    const viaAdapter = ask('adapter');
+    const viaFetch = ask('fetch');
+    const http = Float64Array.from(viaAdapter.times);
+    const fetchHttp = Float64Array.from(viaFetch.times);
+    const serverSide = Float64Array.from(viaAdapter.serverSide);
     const httpStats = stats(http);
     const fetchStats = stats(fetchHttp);
     const serverStats = stats(serverSide);
