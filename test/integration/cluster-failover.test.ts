@@ -1,45 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
-import { postgresEngine, testDatabaseUrl } from '../helpers/store-engines.js';
-import { adminRedis, dropKeys, redisSkip, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { clusterNow, clusterRig, type ClusterStatus } from '../helpers/cluster.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 
 type Obj = Record<string, unknown>;
-type Cluster = { role: string; instance: string; token: number | null; leader: { instance: string; url: string; token: number } | null };
 
 // Two real server processes in cluster mode on one PostgreSQL (a schema of this run's own) and one
 // Redis (a key prefix of its own). Skipped with the reason when either is unreachable outside CI;
 // a failure under CI=true.
-const pgEngine = await postgresEngine();
-const redisSkipped = await redisSkip();
-const skip = pgEngine.skip || redisSkipped;
-const url = testDatabaseUrl();
-const schema = `tw_test_cluster_${process.pid}_${Date.now().toString(36)}`;
-const prefix = uniquePrefix();
+const rig = await clusterRig('cluster');
+const { skip, query, schema } = rig;
 
-async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql)).rows;
-  } finally {
-    await c.end();
-  }
-}
-
-const clusterOf = async (s: ServerHandle): Promise<Cluster> => (await getJson<Cluster>(`${s.url}/api/cluster`)).body;
-/** The status, or null while the instance switches from follower to leader (its port is closed for a moment). */
-const clusterNow = (s: ServerHandle): Promise<Cluster | null> => clusterOf(s).catch(() => null);
+const clusterOf = async (s: ServerHandle): Promise<ClusterStatus> => (await getJson<ClusterStatus>(`${s.url}/api/cluster`)).body;
 
 describe('cluster: one leader per account', { skip }, () => {
   const servers: ServerHandle[] = [];
   after(async () => {
     for (const s of servers) await s.stop();
-    await query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    const admin = adminRedis();
-    await dropKeys(admin, prefix);
-    admin.disconnect();
+    await rig.cleanup();
   });
 
   it('orders through leader and follower; SIGKILL the leader: the follower takes over in < 10 s and every acknowledged order is journaled exactly once', async () => {
@@ -57,15 +35,7 @@ describe('cluster: one leader per account', { skip }, () => {
   type Outcome = { via: string; status: number | 'error'; id?: string; side: string; at: number; detail?: string };
   let outcomes: Outcome[] = [];
   async function failover(): Promise<void> {
-    const env = (id: string) => ({
-      TRADEWIND_STORAGE: 'postgres',
-      DATABASE_URL: url,
-      TRADEWIND_PG_SCHEMA: schema,
-      REDIS_URL: testRedisUrl(),
-      TRADEWIND_REDIS_PREFIX: prefix,
-      TRADEWIND_INSTANCE_ID: id,
-      TRADEWIND_CLUSTER: 'on',
-    });
+    const env = (id: string) => rig.env(id);
     const extra = {
       demoBot: { enabled: false },
       cluster: { leaseTtlMs: 3_000 },

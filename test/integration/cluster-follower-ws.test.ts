@@ -1,42 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
 import WebSocket from 'ws';
-import { postgresEngine, testDatabaseUrl } from '../helpers/store-engines.js';
-import { adminRedis, dropKeys, redisProxy, redisSkip, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { clusterNow as clusterStatus, clusterRig } from '../helpers/cluster.js';
+import { adminRedis, redisProxy, testRedisUrl } from '../helpers/redis.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle, type WsMessage } from '../helpers/server.js';
 
-type Cluster = { role: string; instance: string; token: number | null; leader: { instance: string; url: string; token: number } | null };
-
-// Two real server processes in cluster mode on one PostgreSQL (a schema of this run's own) and one
-// Redis (a key prefix of its own); a WebSocket client on the follower. Skipped with the reason when
-// either is unreachable outside CI; a failure under CI=true.
-const pgEngine = await postgresEngine();
-const redisSkipped = await redisSkip();
-const skip = pgEngine.skip || redisSkipped;
-const url = testDatabaseUrl();
-const schema = `tw_test_fws_${process.pid}_${Date.now().toString(36)}`;
-const prefix = uniquePrefix();
+// Three real server processes in cluster mode on one PostgreSQL (a schema of this run's own) and
+// one Redis (a key prefix of its own); WebSocket clients on the followers. Skipped with the reason
+// when either is unreachable outside CI; a failure under CI=true.
+const rig = await clusterRig('fws');
+const { skip, prefix } = rig;
 const streamKey = `${prefix}stream:events`;
 const TOKEN = 'follower-ws-test-token-0123456789';
 const PASSWORD = 'correct horse battery staple';
 
-async function query(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
 const auth = { authorization: `Bearer ${TOKEN}` };
-const clusterNow = (s: ServerHandle): Promise<Cluster | null> =>
-  getJson<Cluster>(`${s.url}/api/cluster`, { headers: auth }).then(
-    (r) => (r.status === 200 ? r.body : null),
-    () => null,
-  );
+const clusterNow = (s: ServerHandle) => clusterStatus(s, auth);
 
 /** A client that records every message and how it was closed. */
 interface Client {
@@ -168,10 +147,7 @@ describe('cluster: /ws on a follower', { skip }, () => {
     for (const c of clients) c.ws.terminate();
     for (const s of servers) await s.stop();
     for (const p of proxies) await p.close();
-    await query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    const admin = adminRedis();
-    await dropKeys(admin, prefix);
-    admin.disconnect();
+    await rig.cleanup();
   });
 
   it("a client on a follower gets the leader's snapshot, then its order and fill events in order, once each; events lost to a follower close its client with 1013; SIGKILL the leader: clients are told to reconnect and do, to the new leader's stream", async () => {
@@ -184,17 +160,7 @@ describe('cluster: /ws on a follower', { skip }, () => {
   });
 
   async function scenario(): Promise<void> {
-    const env = (id: string) => ({
-      TRADEWIND_STORAGE: 'postgres',
-      DATABASE_URL: url,
-      TRADEWIND_PG_SCHEMA: schema,
-      REDIS_URL: testRedisUrl(),
-      TRADEWIND_REDIS_PREFIX: prefix,
-      TRADEWIND_INSTANCE_ID: id,
-      TRADEWIND_CLUSTER: 'on',
-      TRADEWIND_API_TOKENS: TOKEN,
-      DASHBOARD_PASSWORD: PASSWORD,
-    });
+    const env = (id: string) => rig.env(id, { TRADEWIND_API_TOKENS: TOKEN, DASHBOARD_PASSWORD: PASSWORD });
     const extra = {
       demoBot: { enabled: false },
       cluster: { leaseTtlMs: 3_000 },
