@@ -16,7 +16,20 @@ export function browserUnavailable(): string | undefined {
   return undefined;
 }
 
-export const launchBrowser = (): Promise<Browser> => chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  // A browser that goes away before the test closes it says so (a crash, or killed under memory pressure).
+  let closing = false;
+  const close = browser.close.bind(browser);
+  browser.close = async (...args) => {
+    closing = true;
+    return close(...args);
+  };
+  browser.on('disconnected', () => {
+    if (!closing) console.error('# chromium disconnected before the test closed it (crashed or killed)');
+  });
+  return browser;
+}
 
 /** A page that records console errors and uncaught exceptions. */
 export async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {

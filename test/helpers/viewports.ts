@@ -26,7 +26,9 @@ export async function openAt(browser: Browser, url: string, v: Viewport): Promis
     if (r.status() >= 400) errors.push(`response ${r.status()}: ${r.url()}`);
   });
   await page.goto(url, { waitUntil: 'load' });
-  return { page, errors, close: () => context.close() };
+  // Closing is clean-up: when the browser is already gone its error must not hide the test's own.
+  const close = () => context.close().catch((e: Error) => console.error(`# closing the browser context failed: ${e.message}`));
+  return { page, errors, close };
 }
 
 interface BrowserGlobals {
