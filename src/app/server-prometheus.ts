@@ -9,11 +9,14 @@
  * | tradewind_risk_refusals_total | counter | entries the risk engine refused |
  * | tradewind_fill_refusals_total | counter | broker fills refused by the fill checks |
  * | tradewind_model_servers_online | gauge | model servers answering their health check (only with modelServers.enabled) |
+ * | tradewind_heap_retained_bytes | gauge | V8 heap in use right after the latest full (mark-compact) collection: what the process keeps, without the garbage nodejs_heap_size_used_bytes also counts between collections |
  *
  * plus prom-client's process metrics, event-loop lag (nodejs_eventloop_lag_seconds and its
  * percentiles) among them (prometheus-defaults.ts). The seed 001 JSON metrics stay under
  * GET /api/metrics/*.
  */
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KernelEvent } from '../core/events.js';
 import { processMetrics } from './prometheus-defaults.js';
@@ -50,7 +53,19 @@ export class ServerPrometheus {
         },
       });
     }
-    if (o.defaults !== false) processMetrics(this.registry);
+    if (o.defaults !== false) {
+      processMetrics(this.registry);
+      this.retainedHeap(registers);
+    }
+  }
+
+  /** Heap used as measured when a full collection has just finished (0 until the first one). */
+  private retainedHeap(registers: Registry[]): void {
+    const gauge = new Gauge({ name: 'tradewind_heap_retained_bytes', help: 'V8 heap in use right after the latest full collection', registers });
+    gauge.set(0);
+    new PerformanceObserver((list) => {
+      if (list.getEntries().some((e) => (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) gauge.set(getHeapStatistics().used_heap_size);
+    }).observe({ entryTypes: ['gc'] });
   }
 
   /** `route` is the matched pattern (e.g. /api/orders/:id); unmatched requests count as "unmatched". */
