@@ -118,7 +118,7 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
         {data.otherAccounts.map((a) => (
           <AccountCard key={a.account_id} account={a} />
         ))}
-        <EngineControls active={live} offline={data.offline} />
+        <EngineControls active={live} offline={data.offline} pushed={data.engineUpdate} />
         <ScannerSummary scan={data.scan} />
         <ScannerGrid snapshot={data.scanner} />
         <div className="positions row wrap">
