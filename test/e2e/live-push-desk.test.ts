@@ -1,7 +1,7 @@
 // Issue 16 items 1, 3, 4 and 7 reproduced in a real browser on a real server:
 // - item 1: the engine's state reaches the Live tab over the WebSocket (ENGINE_UPDATE) while every
-//   /api/engine/status answer is held back; the operator desk stops polling while the browser tab
-//   is hidden and backs off after refusals (429) instead of asking every second;
+//   /api/engine/status answer is held back; the operator desk and the Logs page stop polling
+//   while the browser tab is hidden and back off after refusals (429) instead of showing them;
 // - item 4: exit all on the desk lists the position it skipped (exit lock) in red, and the forced
 //   exit closes it;
 // - item 3: Close confirmed on a desk position someone else closed meanwhile answers "already
@@ -149,6 +149,56 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
       assert.ok((gaps[0] as number) >= 1_800 && (gaps[1] as number) >= 3_600, `gaps between refused polls: ${gaps.join(', ')} ms`);
       await page.locator('[data-testid=desk-busy]').waitFor({ state: 'detached', timeout: 30_000 });
       assert.doesNotMatch(await page.locator('[data-testid=desk]').innerText(), /Too Many Requests|Rate limit exceeded/);
+      assert.deepEqual(unexpected(errors), []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('item 1: the Logs page stops polling logs and metrics while the browser tab is hidden; a 429 is retried, not shown', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const page = await context.newPage();
+    await page.addInitScript(VISIBILITY_SCRIPT);
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    const polls: { path: string; at: number }[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path === '/api/logs' || path === '/api/metrics/summary') polls.push({ path, at: Date.now() });
+    });
+    try {
+      await page.goto(`${server.url}/#logs`, { waitUntil: 'load' });
+      await until('two polls of each', async () => polls.filter((p) => p.path === '/api/logs').length >= 2 && polls.filter((p) => p.path === '/api/metrics/summary').length >= 2);
+      // A visible tab on the same page is the clock: four of its log polls (12 s of the 3 s beat) with none from the hidden one.
+      const watcher = await openAt(browser, `${server.url}/#logs`, VIEWPORTS[0]);
+      const watcherPolls: number[] = [];
+      watcher.page.on('request', (r) => {
+        if (new URL(r.url()).pathname === '/api/logs') watcherPolls.push(Date.now());
+      });
+      await setHidden(page, true);
+      const hiddenAt = Date.now();
+      try {
+        await until('four log polls of the visible tab', async () => watcherPolls.filter((t) => t > hiddenAt).length >= 4, 90_000);
+      } finally {
+        await watcher.close();
+      }
+      const whileHidden = polls.filter((p) => p.at > hiddenAt);
+      assert.ok(whileHidden.length <= 2, `polls while the tab was hidden: ${JSON.stringify(whileHidden)}`);
+      // Shown again, with the next log poll refused once: retried later, never printed as an error.
+      let refused = 0;
+      await page.route('**/api/logs?*', async (route) => {
+        if (refused >= 1) return route.continue();
+        refused += 1;
+        await route.fulfill({ status: 429, headers: { 'retry-after': '1', 'content-type': 'application/json' }, body: JSON.stringify({ statusCode: 429, error: 'Too Many Requests', message: 'Rate limit exceeded, retry in 1 second' }) });
+      });
+      const shownAt = Date.now();
+      await setHidden(page, false);
+      await until('the refusal and a later answered poll', async () => refused === 1 && polls.filter((p) => p.path === '/api/logs' && p.at > shownAt).length >= 2);
+      assert.equal(await page.locator('[data-testid=logs-error]').count(), 0, 'the refusal is not shown as an error');
+      await page.locator('[data-testid=logs-busy]').waitFor({ state: 'detached' });
       assert.deepEqual(unexpected(errors), []);
     } finally {
       await context.close();
