@@ -1,6 +1,6 @@
 // Issue 16 items 1, 3, 4 and 7 reproduced in a real browser on a real server:
-// - item 1: the engine's state reaches the Live tab over the WebSocket (ENGINE_UPDATE) while every
-//   /api/engine/status answer is held back; the operator desk and the Logs page stop polling
+// - item 1: the engine's state and closed bars reach the Live tab over the WebSocket
+//   (ENGINE_UPDATE, BAR) while every /api/engine/status and /api/bars answer is held back; the operator desk and the Logs page stop polling
 //   while the browser tab is hidden and back off after refusals (429) instead of showing them;
 // - item 4: exit all on the desk lists the position it skipped (exit lock) in red, and the forced
 //   exit closes it;
@@ -87,6 +87,30 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
       const last = (await getJson<{ state: string }>(`${server.url}/api/engine/status`)).body.state;
       await until(`the page showing ${last}`, async () => (await page.locator('[data-testid=engine-state]').innerText()) === last, 15_000);
       await page.unroute('**/api/engine/status');
+      for (const r of held) await r.continue().catch(() => undefined);
+      assert.deepEqual(errors, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test('item 1: closed bars reach the Live tab’s chart over the WebSocket (BAR) while /api/bars answers are held', async () => {
+    const { page, errors, close } = await openAt(browser, server.url, VIEWPORTS[0]);
+    const held: Route[] = [];
+    const barFrames: string[] = [];
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => typeof f.payload === 'string' && f.payload.includes('"type":"BAR"') && barFrames.push(f.payload)));
+    try {
+      const count = async () => Number(/(\d+) bars/.exec(await page.locator('[data-testid=chart-ES] [data-testid=chart-last]').innerText())?.[1] ?? 0);
+      await until('the ES chart’s history', async () => (await count()) > 0, 60_000);
+      // From now on no bar history reaches the page: only the stream can add bars.
+      await page.route('**/api/bars?*', (route) => void held.push(route));
+      const before = await count();
+      // Two 5 s bars closing.
+      await until('two more bars on the ES chart', async () => (await count()) >= before + 2, 60_000);
+      const last = (await getJson<{ bars: { close: number }[] }>(`${server.url}/api/bars?symbol=ES&interval=5000&limit=1`)).body.bars[0];
+      assert.ok(last, 'the server keeps ES bars');
+      assert.ok(barFrames.some((f) => f.includes('"symbol":"ES"') && f.includes('"interval_ms":5000')), 'ES 5 s bars came as BAR frames');
+      await page.unroute('**/api/bars?*');
       for (const r of held) await r.continue().catch(() => undefined);
       assert.deepEqual(errors, []);
     } finally {
