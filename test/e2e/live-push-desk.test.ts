@@ -6,7 +6,9 @@
 //   exit closes it;
 // - item 3: Close confirmed on a desk position someone else closed meanwhile answers "already
 //   closed" without a red error and closes the dialog;
-// - item 7: the desk position's open time reads as a time, its labels as words.
+// - item 7: the desk position's open time reads as a time, its labels as words;
+// - item 11: the chart page's volume, an open position's entry level and a closed trade drawn
+//   from its entry to its exit.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
@@ -19,6 +21,7 @@ if (unavailable && !isCi) console.log(`# live push / desk e2e tests skipped: ${u
 const skip = unavailable && !isCi ? `skipped: ${unavailable}` : false;
 
 const TV_SECRET = 'tv-e2e-secret-push-0123456789';
+const OPS = 'ops';
 const post = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** Makes document.visibilityState answer what the test says, as a browser does for a background tab. */
@@ -44,7 +47,8 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
     if (unavailable) return;
     const dir = tempDir();
     // A long exit lock: exit all must find it active however slow the machine is.
-    server = await startServer({ dataDir: dir, config: fastConfig(dir, { renkoDesk: { exitLockSeconds: 900 } }), env: { TV_WEBHOOK_SECRET: TV_SECRET } });
+    // A paper account of the `accounts` list takes the chart test's operator orders.
+    server = await startServer({ dataDir: dir, config: fastConfig(dir, { renkoDesk: { exitLockSeconds: 900 }, accounts: [{ id: OPS, kind: 'paper', startingBalance: 1_000_000 }] }), env: { TV_WEBHOOK_SECRET: TV_SECRET } });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -285,6 +289,33 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
       await row.waitFor({ state: 'detached', timeout: 5_000 });
       await page.unroute('**/api/positions?account=renko*');
       for (const r of held) await r.continue().catch(() => undefined);
+      assert.deepEqual(errors, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test('item 11: the chart page draws volume, an open position’s entry level, and the closed trade joined from entry to exit', async () => {
+    const { page, errors, close } = await openAt(browser, `${server.url}/#chart`, VIEWPORTS[0]);
+    try {
+      const chart = page.locator('[data-testid=big-chart]');
+      await page.selectOption('[data-testid=chart-symbol]', 'ES');
+      await until('ES bars with volume', async () => Number(await chart.getAttribute('data-bars')) > 2 && Number(await chart.getAttribute('data-volume')) > 0);
+      assert.equal(await page.locator('[data-testid=chart-interval]').inputValue(), '5000');
+      // An operator's position on a paper account of its own (the demo bot trades on another).
+      const lastBar = async () => (await getJson<{ bars: { time: number; close: number }[] }>(`${server.url}/api/bars?symbol=ES&interval=5000&limit=1`)).body.bars[0] as { time: number; close: number };
+      const buy = await getJson(`${server.url}/api/accounts/${OPS}/orders`, post({ symbol: 'ES', side: 'buy', type: 'market', qty: 1, refPrice: (await lastBar()).close }));
+      assert.ok(buy.status < 300, JSON.stringify(buy.body));
+      const pos = await waitFor('the ES position', async () => (await getJson<{ id: string; symbol: string }[]>(`${server.url}/api/positions?account=${OPS}`)).body.find((p) => p.symbol === 'ES'));
+      await until('its entry level on the chart', async () => ((await chart.getAttribute('data-levels')) ?? '').split('|').includes(`${OPS} long entry`), 30_000);
+      // Held over two bar closes, so its entry and exit fall on different candles.
+      const openedBar = (await lastBar()).time;
+      await waitFor('two more 5 s bars', async () => ((await lastBar()).time >= openedBar + 10_000 ? true : null), 60_000);
+      const joinedBefore = Number(await chart.getAttribute('data-joined'));
+      const closed = await getJson(`${server.url}/api/positions/${encodeURIComponent(pos.id)}/close`, post({}));
+      assert.equal(closed.status, 200, JSON.stringify(closed.body));
+      await until('the trade joined from entry to exit', async () => Number(await chart.getAttribute('data-joined')) > joinedBefore, 30_000);
+      await until('its entry level gone', async () => !((await chart.getAttribute('data-levels')) ?? '').split('|').includes(`${OPS} long entry`), 30_000);
       assert.deepEqual(errors, []);
     } finally {
       await close();
