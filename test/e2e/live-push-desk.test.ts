@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser } from '../helpers/browser.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
-import { openAt, openTab, until, VIEWPORTS } from '../helpers/viewports.js';
+import { openAt, openTab, pageWidths, until, VIEWPORTS } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# live push / desk e2e tests skipped: ${unavailable}`);
@@ -322,12 +322,22 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
     }
   });
 
-  test('the Live tab at 390x844 with the desk and engine panels: no console errors', async () => {
+  test('item 5: at 390x844 an alert with a long unbroken message joins the event log live and stays within the screen (last: it stops the engine)', async () => {
     const { page, errors, close } = await openAt(browser, server.url, VIEWPORTS[1]);
     try {
-      await page.locator('[data-testid=engine-state]').waitFor();
+      await page.locator('[data-testid=events]').waitFor();
+      await until('the stream open', async () => (await page.locator('[data-testid=connection]').innerText()) === 'live');
+      // An operator's emergency stop with a long reason: the kill switch's ALERT carries it to the event log.
+      const reason = `halt-${'x'.repeat(300)}-end`;
+      const stop = await getJson(`${server.url}/api/engine/emergency-stop`, post({ reason }));
+      assert.equal(stop.status, 200, JSON.stringify(stop.body));
+      await until('the alert in the event log, without a reload', async () => (await page.locator('[data-testid=events] li').allInnerTexts()).some((t) => t.includes('halt-xxxx')), 30_000);
+      const w = await pageWidths(page);
+      assert.ok(w.scroll <= w.inner, `the Live page is ${w.scroll} px wide on a ${w.inner} px screen`);
       await openTab(page, 'desk');
       await page.locator('[data-testid=desk-ES]').waitFor();
+      const d = await pageWidths(page);
+      assert.ok(d.scroll <= d.inner, `the desk page is ${d.scroll} px wide on a ${d.inner} px screen`);
       assert.deepEqual(errors, []);
     } finally {
       await close();

@@ -162,6 +162,11 @@ export function useDashboardData(enabled: boolean, active = true, shownAccountId
         if (typeof state === 'string') setEngineUpdate((u) => ({ seq: (u?.seq ?? 0) + 1, state, ...(command ? { command } : {}) }));
         return;
       }
+      case 'ALERT': {
+        // Operator alerts (kill switch, refusals, venue differences) join the event log as they happen.
+        setEvents((e) => [m, ...e].slice(0, MAX_EVENTS));
+        return;
+      }
       case 'TRADE_EXECUTION': {
         const t = (m.data ?? m) as Trade;
         streamedAt.current.trades = now;
