@@ -28,6 +28,11 @@ export interface ProjectorDeps {
   refreshMs: number;
   /** HEARTBEAT interval and payload (latency figures); no heartbeat when absent. */
   heartbeat?: { everyMs: number; payload: () => Record<string, unknown> };
+  /**
+   * The bar intervals (ms) whose closed bars of the primary kernel are streamed as BAR (the
+   * dashboard's chart intervals, so its charts need not poll GET /api/bars); none when absent.
+   */
+  barIntervals?: readonly number[];
 }
 
 /**
@@ -76,6 +81,14 @@ export class StreamProjector {
         }),
       ),
     );
+    const barIntervals = this.deps.barIntervals ?? [];
+    if (barIntervals.length > 0)
+      this.cancels.push(
+        bus.on('bar', ({ bar }) => {
+          if (!barIntervals.includes(bar.intervalMs)) return;
+          this.broadcast('BAR', { symbol: bar.symbol, interval_ms: bar.intervalMs, bar: { time: bar.start, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume } });
+        }),
+      );
     const hb = this.deps.heartbeat;
     if (hb) this.cancels.push(scheduler.every(hb.everyMs, () => this.broadcast('HEARTBEAT', hb.payload())));
   }

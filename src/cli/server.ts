@@ -267,6 +267,8 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
   const mode = 'paper' as const;
   const facade = new TradingFacade({ kernel, state, stream, store, clock, version: packageVersion(), mode, startedAt: clock.now(), accounts: () => accounts });
   facade.hydrate();
+  // The dashboard's chart intervals (bar history below); those of a second or more are streamed as BAR.
+  const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);
   const projector = new StreamProjector({
     kernel,
     // The demo bot's and the `accounts` list's (paper and exchange): their fills and orders stream like the engine's.
@@ -278,6 +280,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
     scheduler,
     mode,
     refreshMs: config.stream.refreshMs,
+    barIntervals: chartIntervals.filter((ms) => ms >= 1000),
     heartbeat: {
       everyMs: config.engine.heartbeatMs,
       payload: () => {
@@ -433,7 +436,6 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
   const ensemble = config.ensemble.enabled ? (await import('./coordinator.js')).createCoordinator({ config, kernels: new Map([[config.account.id, kernel], ...venues.accounts.map((a) => [a.id, a.kernel] as const)]), dataDir, clock, scheduler, log, notify: (level, text) => telegram?.alert(level, text) }) : null;
 
   // Bar history for the dashboard's charts: every fed symbol at the demo bot's interval, 5 s and 1 min.
-  const chartIntervals = [...new Set([config.demoBot.barIntervalMs, 5_000, 60_000])].sort((a, b) => a - b);
   for (const s of feedSymbols) for (const ms of chartIntervals) kernel.data.subscribeBars(s, ms);
 
   observeAccounts();

@@ -118,7 +118,7 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
         {data.otherAccounts.map((a) => (
           <AccountCard key={a.account_id} account={a} />
         ))}
-        <EngineControls active={live} offline={data.offline} />
+        <EngineControls active={live} offline={data.offline} pushed={data.engineUpdate} />
         <ScannerSummary scan={data.scan} />
         <ScannerGrid snapshot={data.scanner} />
         <div className="positions row wrap">
@@ -128,7 +128,8 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
         <DeskPositions account={liveAccount} active={live} offline={data.offline} />
         <OrdersPanel account={liveAccount} active={live} offline={data.offline} />
         <Suspense fallback={<section className="panel charts muted">loading charts…</section>}>
-          <Charts trades={data.trades} active={live} />
+          {/* While the stream is down the charts poll their bars instead (and read them whole once it is back). */}
+          <Charts trades={data.trades} active={live} subscribeBars={data.status === 'open' ? data.subscribeBars : undefined} />
         </Suspense>
         <TradeFeed trades={data.trades} />
         <EventLog events={data.events} />

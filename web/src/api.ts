@@ -88,9 +88,11 @@ export function positionView(p: Position): PositionView {
 
 export interface ClosePositionResult {
   success: boolean;
+  /** closing, already_closing, or already_closed (its bot or an exit rule was first). */
+  status?: string;
   message: string;
   position_id: string;
-  order: { id: string; status: string };
+  order: { id: string; status: string } | null;
 }
 
 export const closePosition = (id: string): Promise<ClosePositionResult> =>

@@ -5,7 +5,7 @@ import type { StreamEvent } from './api';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'closed';
 
-export const KNOWN_TYPES = new Set(['STATE_SNAPSHOT', 'ACCOUNT_UPDATE', 'POSITION_UPDATE', 'SCAN_SUMMARY', 'SCAN_RESULT', 'TRADE_EXECUTION']);
+export const KNOWN_TYPES = new Set(['STATE_SNAPSHOT', 'ACCOUNT_UPDATE', 'POSITION_UPDATE', 'SCAN_SUMMARY', 'SCAN_RESULT', 'TRADE_EXECUTION', 'ENGINE_UPDATE', 'BAR', 'ALERT']);
 export const RECONNECT_MS = 3000;
 
 export function wsUrl(path = '/ws'): string {

@@ -1,8 +1,8 @@
-// The live state: the WebSocket stream plus REST polling every 5 s while the Live page is shown. A poll's answer is applied
+// The live state: the WebSocket stream (engine state changes included) plus REST polling every 5 s while the Live page is shown. A poll's answer is applied
 // only when no WebSocket message for the same slice arrived after the poll was sent, so a slow
 // REST answer never overwrites newer streamed data.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, type Account, type Position, type ScannerSnapshot, type ScanSummary, type State, type StreamEvent, type Trade } from './api';
+import { api, type Account, type BarsAnswer, type Position, type ScannerSnapshot, type ScanSummary, type State, type StreamEvent, type Trade } from './api';
 import { retryable, unreachable, usePoll } from './polling';
 import { useBotWebSocket } from './useBotWebSocket';
 
@@ -31,6 +31,19 @@ export interface DashboardData {
   busy: boolean;
   /** When the next poll is due while failing. */
   retryAt: number | null;
+  /** The engine's last state change from the stream (ENGINE_UPDATE), numbered so a repeat is seen. */
+  engineUpdate: EngineUpdate | null;
+  /** Calls `listener` with each closed bar the stream sends (BAR); returns the unsubscribe. */
+  subscribeBars: (listener: BarListener) => () => void;
+}
+
+export type StreamedBar = { symbol: string; interval_ms: number; bar: BarsAnswer['bars'][number] };
+export type BarListener = (bar: StreamedBar) => void;
+
+export interface EngineUpdate {
+  seq: number;
+  state: string;
+  command?: string;
 }
 
 const tradeKey = (t: Trade): string => t.fill_id ?? `${t.order_id ?? ''}|${t.timestamp}|${t.symbol}|${t.price}`;
@@ -72,6 +85,15 @@ export function useDashboardData(enabled: boolean, active = true, shownAccountId
   const [lastUpdate, setLastUpdate] = useState<number | null>(null);
   const [pollError, setPollError] = useState<string | null>(null);
   const [polledAt, setPolledAt] = useState<number | null>(null);
+  const [engineUpdate, setEngineUpdate] = useState<EngineUpdate | null>(null);
+  // Bars go straight to the charts that asked (no state here: a bar re-renders nothing else).
+  const barListeners = useRef(new Set<BarListener>());
+  const subscribeBars = useCallback((listener: BarListener) => {
+    barListeners.current.add(listener);
+    return () => {
+      barListeners.current.delete(listener);
+    };
+  }, []);
   const streamedAt = useRef<Record<Slice, number>>({ account: -1, positions: -1, trades: -1, scanner: -1 });
   const shownAccount = useRef(shownAccountId);
   const streamedPositions = useRef(shownAccountId === DASHBOARD_ACCOUNT);
@@ -83,6 +105,11 @@ export function useDashboardData(enabled: boolean, active = true, shownAccountId
   }
 
   const onMessage = useCallback((m: StreamEvent) => {
+    if (m.type === 'BAR') {
+      const b = (m.data ?? m) as StreamedBar;
+      if (typeof b.symbol === 'string' && b.bar && typeof b.bar.time === 'number') for (const l of barListeners.current) l(b);
+      return;
+    }
     const now = performance.now();
     setLastUpdate(Date.now());
     switch (m.type) {
@@ -129,6 +156,17 @@ export function useDashboardData(enabled: boolean, active = true, shownAccountId
         }
         return;
       }
+      case 'ENGINE_UPDATE': {
+        const state = payload<string>(m, 'state');
+        const command = payload<string>(m, 'command');
+        if (typeof state === 'string') setEngineUpdate((u) => ({ seq: (u?.seq ?? 0) + 1, state, ...(command ? { command } : {}) }));
+        return;
+      }
+      case 'ALERT': {
+        // Operator alerts (kill switch, refusals, venue differences) join the event log as they happen.
+        setEvents((e) => [m, ...e].slice(0, MAX_EVENTS));
+        return;
+      }
       case 'TRADE_EXECUTION': {
         const t = (m.data ?? m) as Trade;
         streamedAt.current.trades = now;
@@ -173,5 +211,5 @@ export function useDashboardData(enabled: boolean, active = true, shownAccountId
   const offline = down || status === 'closed' || (polling.failures > 0 && unreachable(polling.error));
   const busy = polling.failures > 0 && !offline;
 
-  return { account, otherAccounts, positions, trades, scan, scanner, events, status, lastUpdate: Math.max(lastUpdate ?? 0, polledAt ?? 0) || null, pollError, offline, busy, retryAt: polling.retryAt };
+  return { account, otherAccounts, positions, trades, scan, scanner, events, status, lastUpdate: Math.max(lastUpdate ?? 0, polledAt ?? 0) || null, pollError, offline, busy, retryAt: polling.retryAt, engineUpdate, subscribeBars };
 }

@@ -109,23 +109,17 @@ describe('DeskPage: exit all', () => {
   });
 
   it('a skipped entry disappears when its position is flat at the next poll', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    try {
-      exitAllAnswer = { ok: false, error: 'x', orders: [], skipped: [{ asset: 'ES', code: 'exit_pending', reason: 'EXIT ALREADY PENDING — order renko-O-00000003 is still working' }] };
-      const m = await mount(<DeskPage />);
-      cleanup = m.unmount;
-      await settle();
-      await click(m.container.querySelector('[data-testid=desk-exit-all]'));
-      await click(m.container.querySelector('[data-testid=confirm]'));
-      await settle();
-      expect(m.container.querySelectorAll('[data-testid=desk-skipped] li')).toHaveLength(1);
-      current = state(false, true);
-      await act(async () => vi.advanceTimersByTime(1_000));
-      await settle();
-      expect(m.container.querySelector('[data-testid=desk-skipped]')).toBeNull();
-    } finally {
-      vi.useRealTimers();
-    }
+    exitAllAnswer = { ok: false, error: 'x', orders: [], skipped: [{ asset: 'ES', code: 'exit_pending', reason: 'EXIT ALREADY PENDING — order renko-O-00000003 is still working' }] };
+    const m = await mount(<DeskPage />);
+    cleanup = m.unmount;
+    await settle();
+    await click(m.container.querySelector('[data-testid=desk-exit-all]'));
+    await click(m.container.querySelector('[data-testid=confirm]'));
+    await settle();
+    expect(m.container.querySelectorAll('[data-testid=desk-skipped] li')).toHaveLength(1);
+    current = state(false, true);
+    // The desk's next poll (usePoll, every DESK_POLL_MS) brings the flat position.
+    await vi.waitFor(() => expect(m.container.querySelector('[data-testid=desk-skipped]')).toBeNull(), { timeout: 5_000, interval: 50 });
   });
 });
 

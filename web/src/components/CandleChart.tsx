@@ -3,12 +3,32 @@ import { useEffect, useRef, useState } from 'react';
 import { api, fmt, type BarsAnswer, type Trade } from '../api';
 import { tradeMarkers } from '../chartMarkers';
 import { retryable, usePoll } from '../polling';
+import type { BarListener } from '../useDashboardData';
+
+/** Closed bars arrive over the WebSocket (BAR); the history is read again this often to stay whole. */
+export const BARS_RESYNC_MS = 60_000;
+/** Without the stream: the bars are polled at their interval, at most every 5 s and at least every 2 s. */
+const pollMs = (interval: number | undefined) => Math.max(2000, Math.min(interval ?? 5000, 5000));
 
 /**
- * Candles of one instrument from GET /api/bars (the kernel's bar history), refreshed every few
- * seconds, with the bot's entries and exits (from /api/trades and TRADE_EXECUTION) as markers.
+ * Candles of one instrument from GET /api/bars (the kernel's bar history), then each closed bar
+ * from the stream (BAR; issue 16 item 1), with the bot's entries and exits (from /api/trades and
+ * TRADE_EXECUTION) as markers.
  */
-export function CandleChart({ symbol, intervals, trades = [], active = true }: { symbol: string; intervals: number[]; trades?: readonly Trade[]; active?: boolean }) {
+export function CandleChart({
+  symbol,
+  intervals,
+  trades = [],
+  active = true,
+  subscribeBars,
+}: {
+  symbol: string;
+  intervals: number[];
+  trades?: readonly Trade[];
+  active?: boolean;
+  /** The stream's bars; without it the chart polls. */
+  subscribeBars?: (listener: BarListener) => () => void;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<IChartApi | null>(null);
   const series = useRef<ISeriesApi<'Candlestick'> | null>(null);
@@ -18,6 +38,8 @@ export function CandleChart({ symbol, intervals, trades = [], active = true }: {
   const usable = intervals.filter((ms) => ms >= 1000);
   const [interval, setInterval] = useState<number | undefined>(usable.includes(5000) ? 5000 : usable[0]);
   const [last, setLast] = useState<{ close: number; count: number } | null>(null);
+  /** The newest bar drawn (whole seconds): a streamed bar older than it is skipped (the chart needs time order). */
+  const lastTime = useRef<number | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -50,6 +72,7 @@ export function CandleChart({ symbol, intervals, trades = [], active = true }: {
         series.current.setData(bars);
         const lastBar = bars[bars.length - 1];
         setLast(lastBar ? { close: lastBar.close, count: bars.length } : null);
+        lastTime.current = lastBar?.time ?? null;
         setFirstBar(bars[0]?.time ?? null);
       setError(null);
     } catch (e) {
@@ -58,7 +81,21 @@ export function CandleChart({ symbol, intervals, trades = [], active = true }: {
       setError((e as Error).message);
     }
   };
-  usePoll(load, Math.max(2000, Math.min(interval ?? 5000, 5000)), active && interval !== undefined, `${symbol}|${interval}`);
+  usePoll(load, subscribeBars ? BARS_RESYNC_MS : pollMs(interval), active && interval !== undefined, `${symbol}|${interval}`);
+
+  // Streamed bars, drawn once the history is (lastTime set), while the page is shown.
+  useEffect(() => {
+    if (!subscribeBars || !active || interval === undefined) return undefined;
+    return subscribeBars((b) => {
+      if (b.symbol !== symbol || b.interval_ms !== interval || !series.current || lastTime.current === null) return;
+      const time = Math.floor(b.bar.time / 1000) as UTCTimestamp;
+      if (time < lastTime.current) return;
+      series.current.update({ time, open: b.bar.open, high: b.bar.high, low: b.bar.low, close: b.bar.close });
+      const added = time > lastTime.current;
+      lastTime.current = time;
+      setLast((l) => ({ close: b.bar.close, count: (l?.count ?? 0) + (added ? 1 : 0) }));
+    });
+  }, [subscribeBars, active, symbol, interval]);
 
   const shown = interval === undefined || firstBar === null ? [] : tradeMarkers(trades, symbol, interval, firstBar);
   const markerKey = shown.map((m) => `${m.id}@${m.time}`).join(',');
@@ -87,7 +124,7 @@ export function CandleChart({ symbol, intervals, trades = [], active = true }: {
   );
 }
 
-export function Charts({ trades = [], active = true }: { trades?: readonly Trade[]; active?: boolean }) {
+export function Charts({ trades = [], active = true, subscribeBars }: { trades?: readonly Trade[]; active?: boolean; subscribeBars?: (listener: BarListener) => () => void }) {
   const [symbols, setSymbols] = useState<{ symbol: string; intervals: number[] }[]>([]);
   useEffect(() => {
     api<{ symbols: { symbol: string; intervals: number[] }[] }>('/api/bars/symbols')
@@ -99,7 +136,7 @@ export function Charts({ trades = [], active = true }: { trades?: readonly Trade
       <h2>Charts</h2>
       <div className="chart-grid">
         {symbols.map((s) => (
-          <CandleChart key={s.symbol} symbol={s.symbol} intervals={s.intervals} trades={trades} active={active} />
+          <CandleChart key={s.symbol} symbol={s.symbol} intervals={s.intervals} trades={trades} active={active} subscribeBars={subscribeBars} />
         ))}
       </div>
     </section>

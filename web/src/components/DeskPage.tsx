@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, fmt } from '../api';
+import { retryable, usePoll } from '../polling';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
 
 export const DESK_POLL_MS = 1000;
@@ -314,26 +315,26 @@ export function DeskPage() {
     setSkipped((list) => (list.some((x) => !open.includes(x.asset)) ? list.filter((x) => open.includes(x.asset)) : list));
   }, [openAssets]);
 
-  const refresh = useCallback(async () => {
+  const load = useCallback(async () => {
     try {
       const s = await api<DeskState>('/api/state');
       setState({ env: s.env, daily: s.daily, assets: s.assets ?? {} });
       setFetchedAt(Date.now());
       setError(null);
     } catch (e) {
+      // Refused (429) or unreachable: usePoll asks again later and later; the header says why.
+      if (retryable(e)) throw e;
       setError((e as Error).message);
     }
   }, []);
+  const refresh = useCallback(() => load().catch(() => undefined), [load]);
+  // Polled only while the browser tab is visible, backing off on refusals (issue 16 item 1).
+  const polling = usePoll(load, DESK_POLL_MS);
 
   useEffect(() => {
-    void refresh();
-    const poll = window.setInterval(() => void refresh(), DESK_POLL_MS);
     const tick = window.setInterval(() => setNow(Date.now()), 250);
-    return () => {
-      window.clearInterval(poll);
-      window.clearInterval(tick);
-    };
-  }, [refresh]);
+    return () => window.clearInterval(tick);
+  }, []);
 
   const send = useCallback(
     (path: string, body: Record<string, unknown>, what: string) => {
@@ -411,6 +412,11 @@ export function DeskPage() {
           </button>
         </div>
         {error && <div className="error">{error}</div>}
+        {polling.failures > 0 && (
+          <div className="warn small" data-testid="desk-busy">
+            server busy or away — the figures are from {new Date(fetchedAt).toLocaleTimeString('en-GB', { hour12: false })}, retrying
+          </div>
+        )}
         {message && (
           <div className={message.error ? 'error' : 'pos'} role={message.error ? 'alert' : 'status'} data-testid="desk-message">
             {message.text}

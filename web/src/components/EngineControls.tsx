@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type CommandResult, type EngineStatus, type PresetInfo } from '../api';
 import { retryable, usePoll } from '../polling';
+import type { EngineUpdate } from '../useDashboardData';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
 
 const ROUTES: Record<string, string> = {
@@ -13,13 +14,17 @@ const ROUTES: Record<string, string> = {
 };
 const LABELS: Record<string, string> = { emergency_stop: 'Emergency stop' };
 const label = (c: string): string => LABELS[c] ?? c.charAt(0).toUpperCase() + c.slice(1);
-export const ENGINE_POLL_MS = 2000;
+/**
+ * The engine's state changes arrive over the WebSocket (ENGINE_UPDATE, issue 16 item 1); the poll
+ * only refreshes what the stream does not carry (the commands, the bots outside the engine).
+ */
+export const ENGINE_POLL_MS = 15_000;
 
 interface AccountsAnswer {
   accounts: { id: string; bots?: { id: string; running: boolean }[] }[];
 }
 
-export function EngineControls({ active = true, offline = false }: { active?: boolean; offline?: boolean }) {
+export function EngineControls({ active = true, offline = false, pushed = null }: { active?: boolean; offline?: boolean; pushed?: EngineUpdate | null }) {
   const [status, setStatus] = useState<EngineStatus | null>(null);
   const [commands, setCommands] = useState<string[]>([]);
   const [presets, setPresets] = useState<PresetInfo[]>([]);
@@ -50,6 +55,14 @@ export function EngineControls({ active = true, offline = false }: { active?: bo
       })
       .catch(() => undefined);
   }, []);
+  // A streamed state change is shown at once; the commands it allows are then asked for once.
+  const shown = useRef(active);
+  shown.current = active;
+  useEffect(() => {
+    if (!pushed) return;
+    setStatus((s) => (s ? { ...s, state: pushed.state } : s));
+    if (shown.current) refresh().catch(() => undefined);
+  }, [pushed, refresh]);
   // Only while the Live page is shown; refusals and outages are retried later, others ignored.
   usePoll(
     () =>

@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, fmt, type LogEntry } from '../api';
+import { retryable, usePoll } from '../polling';
 import { LogList } from './LogList';
 import { PresetsPanel } from './PresetsPage';
 
 const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
+export const LOGS_POLL_MS = 3000;
+export const METRICS_POLL_MS = 5000;
 
 interface Stat {
   count: number;
@@ -40,15 +43,16 @@ function LogsPanel() {
       setEntries(Array.isArray(a) ? a : (a.entries ?? a.logs ?? []));
       setError(null);
     } catch (e) {
+      // Refused (429) or unreachable: asked again later (usePoll), not shown as an error.
+      if (retryable(e)) throw e;
       setError((e as Error).message);
     }
   }, [level, component, limit]);
 
+  // Every 3 s while shown and the browser tab is visible (usePoll); once per filter change otherwise.
+  const polling = usePoll(load, LOGS_POLL_MS, auto, `${level}|${component}|${limit}`);
   useEffect(() => {
-    void load();
-    if (!auto) return undefined;
-    const timer = window.setInterval(() => void load(), 3000);
-    return () => window.clearInterval(timer);
+    if (!auto) load().catch(() => undefined);
   }, [load, auto]);
 
   return (
@@ -80,6 +84,11 @@ function LogsPanel() {
           Refresh
         </button>
       </div>
+      {polling.failures > 0 && (
+        <div className="warn small" data-testid="logs-busy">
+          server busy or away — retrying
+        </div>
+      )}
       {error && (
         <div className="error" role="alert" data-testid="logs-error">
           {error}
@@ -125,18 +134,16 @@ const statRow = (name: string, s: Stat | undefined, digits = 2) => (
 function MetricsPanel() {
   const [m, setM] = useState<MetricsSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    const load = () =>
-      api<MetricsSummary>('/api/metrics/summary')
-        .then((a) => {
-          setM(a);
-          setError(null);
-        })
-        .catch((e: Error) => setError(e.message));
-    void load();
-    const timer = window.setInterval(() => void load(), 5000);
-    return () => window.clearInterval(timer);
+  const load = useCallback(async () => {
+    try {
+      setM(await api<MetricsSummary>('/api/metrics/summary'));
+      setError(null);
+    } catch (e) {
+      if (retryable(e)) throw e;
+      setError((e as Error).message);
+    }
   }, []);
+  usePoll(load, METRICS_POLL_MS);
   const p = m?.performance ?? {};
   const t = m?.trading ?? {};
   const n = (k: string, d = 2) => fmt(typeof t[k] === 'number' ? (t[k] as number) : null, d);

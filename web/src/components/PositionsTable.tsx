@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { closePosition as closePositionApi, fmt, fmtTime, pnlClass, positionView, type Position } from '../api';
+import { ApiError, closePosition as closePositionApi, fmt, fmtTime, pnlClass, positionView, type Position } from '../api';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
 
 /** How long the answer to a close stays on screen. */
@@ -19,7 +19,7 @@ export function PositionsTable({
   testId = 'positions',
 }: {
   positions: Position[];
-  onClose?: (id: string) => Promise<{ message: string }>;
+  onClose?: (id: string) => Promise<{ message: string; status?: string }>;
   offline?: boolean;
   title?: string;
   testId?: string;
@@ -27,8 +27,15 @@ export function PositionsTable({
   const [confirm, setConfirm] = useState<(ConfirmRequest & { positionId: string }) | null>(null);
   const [closing, setClosing] = useState<Record<string, boolean>>({});
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
-  const rows = positions.map(positionView);
+  // Positions the server said are closed already: hidden at once, not at the next poll or stream update.
+  const [gone, setGone] = useState<string[]>([]);
+  const rows = positions.map(positionView).filter((r) => r.closeId === null || !gone.includes(r.closeId));
   const openIds = rows.map((r) => r.closeId).join('|');
+  const listedIds = positions.map((p) => positionView(p).closeId).join('|');
+  useEffect(() => {
+    const listed = listedIds.split('|');
+    setGone((g) => (g.some((id) => !listed.includes(id)) ? g.filter((id) => listed.includes(id)) : g));
+  }, [listedIds]);
 
   // The position under confirmation closed (its bot exited): nothing is left to confirm.
   useEffect(() => {
@@ -49,16 +56,21 @@ export function PositionsTable({
     try {
       const r = await onClose(id);
       setMessage({ text: r.message, error: false });
+      if (r.status === 'already_closed') setGone((g) => [...g, id]);
     } catch (e) {
-      setMessage({ text: (e as Error).message, error: true });
       setClosing((c) => ({ ...c, [id]: false }));
+      // Unknown to the server by now (closed long enough ago to leave its recent trades): nothing to close.
+      if (e instanceof ApiError && e.status === 404) {
+        setGone((g) => [...g, id]);
+        setMessage({ text: `Position ${id} is already closed`, error: false });
+      } else setMessage({ text: (e as Error).message, error: true });
     }
   };
 
   return (
     <section className="panel positions" data-testid={testId}>
       <h2>
-        {title} <span className="muted">{positions.length}</span>
+        {title} <span className="muted">{rows.length}</span>
       </h2>
       {message && (
         <div className={message.error ? 'error small' : 'muted small'} data-testid="positions-message">

@@ -98,6 +98,8 @@ export function ChartPage({ active = true }: { active?: boolean }) {
 
   const firstBar = data?.bars[0]?.time ?? Infinity;
   const trades = useMemo(() => (data?.trades ?? []).filter((t) => t.opened_at >= firstBar).reverse(), [data, firstBar]);
+  /** The trades drawn as a line from entry to exit (those spanning more than one bar). */
+  const joined = useMemo(() => trades.slice(-50).filter((t) => barSec(t.closed_at, interval) > barSec(t.opened_at, interval)), [trades, interval]);
 
   // Candles, volume, markers and the overlays, redrawn on each answer.
   useEffect(() => {
@@ -123,11 +125,7 @@ export function ChartPage({ active = true }: { active?: boolean }) {
     o?.bricks.forEach((b) => add(b.bricks.map((k) => ({ time: k.time, value: k.close })), { color: '#9e9e9e', lineType: lib.LineType.WithSteps, title: `Renko ${b.size}` }));
     for (const l of o?.levels ?? []) extra.current.lines.push(series.candles.createPriceLine({ price: l.price, color: LEVEL_COLORS[l.kind], lineWidth: 1, lineStyle: lib.LineStyle.Dashed, axisLabelVisible: true, title: l.kind }));
     // Each trade: its entry joined to its exit by a line, arrows without text (the tooltip explains).
-    for (const t of trades.slice(-50)) {
-      const a = barSec(t.opened_at, interval);
-      const b = barSec(t.closed_at, interval);
-      if (b > a) add([{ time: t.opened_at, value: t.entry_price }, { time: t.closed_at, value: t.exit_price }], { color: t.profit >= 0 ? pos : neg, lineStyle: lib.LineStyle.Dotted, lineWidth: 2 });
-    }
+    for (const t of joined) add([{ time: t.opened_at, value: t.entry_price }, { time: t.closed_at, value: t.exit_price }], { color: t.profit >= 0 ? pos : neg, lineStyle: lib.LineStyle.Dotted, lineWidth: 2 });
     if (fitted.current !== data.key && data.bars.length > 0) {
       chart.timeScale().fitContent();
       fitted.current = data.key;
@@ -140,7 +138,7 @@ export function ChartPage({ active = true }: { active?: boolean }) {
         ])
         .sort((x, y) => x.time - y.time),
     );
-  }, [ready, data, trades, interval, firstBar]);
+  }, [ready, data, trades, joined, interval, firstBar]);
 
   // The tooltip: the bar under the crosshair and the trades that entered or exited on it.
   useEffect(() => {
@@ -162,7 +160,17 @@ export function ChartPage({ active = true }: { active?: boolean }) {
 
   return (
     <main className="grid">
-      <section className="panel span12" data-testid="big-chart" data-bars={data?.bars.length ?? 0} data-lines={data?.overlays?.lines.length ?? 0} data-trades={trades.length}>
+      <section
+        className="panel span12"
+        data-testid="big-chart"
+        data-bars={data?.bars.length ?? 0}
+        data-volume={data?.bars.filter((b) => (b.volume ?? 0) > 0).length ?? 0}
+        data-lines={data?.overlays?.lines.length ?? 0}
+        data-levels={data?.overlays?.levels.map((l) => l.name).join('|') ?? ''}
+        data-bricks={data?.overlays?.bricks.reduce((n, b) => n + b.bricks.length, 0) ?? 0}
+        data-trades={trades.length}
+        data-joined={joined.length}
+      >
         <div className="row wrap">
           <h2>Chart</h2>
           <label className="inline">
