@@ -208,8 +208,9 @@ export const PG_MIGRATIONS: readonly Migration[] = [
 
 /**
  * Market data (mirrors market-migrations.ts), tracked in its own migration table so the journal
- * and market data can share a database or live in two. The duplicate key is the primary key, as
- * in SQLite: a re-import skips exactly the rows already stored.
+ * and market data can share a database or live in two. A re-import skips exactly the rows already
+ * stored: for bars through the primary key, as in SQLite; for ticks (since migration 2) through
+ * the importer's spans and lock (tick-copy.ts).
  */
 export const PG_MARKET_MIGRATIONS: readonly Migration[] = [
   {

@@ -43,7 +43,8 @@ export async function writeTickBatch(client: pg.ClientBase, sym: number, cols: T
      SELECT bool_or(last_ts > ${int(min)} AND first_ts < ${int(max)}) AS inner, count(*)::int AS touching FROM tick_spans WHERE sym = ${int(sym)} AND last_ts >= ${int(min)} AND first_ts <= ${int(max)}`,
   )) as unknown as pg.QueryResult<{ inner: boolean | null; touching: number }>[];
   const overlap = results[1]?.rows[0];
-  const data = encodeTickCopy(sym, cols);
+  const data = encodeTickCopy(sym, cols, staging.buffer);
+  if (data.length > (staging.buffer?.length ?? 0)) staging.buffer = data;
   let inserted: number;
   // An unsorted batch may hold one identity twice (the numbering restarts when a timestamp comes back): the merge keeps the first.
   const direct = sorted && (!overlap || overlap.touching === 0 || (overlap.inner !== true && !(await collidesAtEdges(client, sym, cols, min, max))));
@@ -51,7 +52,7 @@ export async function writeTickBatch(client: pg.ClientBase, sym: number, cols: T
     await copy(client, `COPY ticks (${COLUMNS}) FROM STDIN (FORMAT binary)`, data);
     inserted = length;
   } else {
-    inserted = await merge(client, sym, data, min, max, skip, staging);
+    inserted = await merge(client, sym, data, { min, max, sorted }, skip, staging);
   }
   if (inserted > 0) await client.query(`INSERT INTO tick_spans (sym, first_ts, last_ts, rows) VALUES ($1, $2, $3, $4)`, [sym, min, max, inserted]);
   return skip ? inserted : length;
@@ -76,7 +77,8 @@ async function collidesAtEdges(client: pg.ClientBase, sym: number, cols: TickCol
 }
 
 /** The batch through the staging table: rows already stored are skipped, or overwritten when `skip` is false. Returns the rows inserted. */
-async function merge(client: pg.ClientBase, sym: number, data: Buffer, min: number, max: number, skip: boolean, staging: StagingTable): Promise<number> {
+async function merge(client: pg.ClientBase, sym: number, data: Buffer, batch: { min: number; max: number; sorted: boolean }, skip: boolean, staging: StagingTable): Promise<number> {
+  const { min, max } = batch;
   const stage = await staging.ready(client);
   await copy(client, `COPY ${stage} (${COLUMNS}) FROM STDIN (FORMAT binary)`, data);
   // The staging table has no statistics; a nested loop would scan the stored range once per row.
@@ -86,7 +88,7 @@ async function merge(client: pg.ClientBase, sym: number, data: Buffer, min: numb
     await client.query(`UPDATE ticks t SET seq = s.seq, trades = s.trades FROM ${stage} s WHERE t.sym = $1 AND t.ts >= $2 AND t.ts <= $3 AND ${SAME_TICK}`, [sym, min, max]);
   }
   const added = await client.query(
-    `INSERT INTO ticks (${COLUMNS}) SELECT ${COLUMNS} FROM (SELECT DISTINCT ON (ts, price, size, n) * FROM ${stage} ORDER BY ts, price, size, n, ctid) s WHERE NOT EXISTS (${stored})`,
+    `INSERT INTO ticks (${COLUMNS}) SELECT ${COLUMNS} FROM ${batch.sorted ? stage : `(SELECT DISTINCT ON (ts, price, size, n) * FROM ${stage} ORDER BY ts, price, size, n, ctid)`} s WHERE NOT EXISTS (${stored})`,
     [sym, min, max],
   );
   return added.rowCount ?? 0;
@@ -96,10 +98,12 @@ async function copy(client: pg.ClientBase, sql: string, data: Buffer): Promise<v
   await pipeline(Readable.from([data]), client.query(copyFrom(sql)));
 }
 
-/** A temporary staging table like `ticks` on one connection, created on first use, emptied for each batch. */
+/** Per connection: a temporary staging table like `ticks`, created on first use and emptied for each batch, and the encoding buffer. */
 export class StagingTable {
   private created = false;
   readonly name = 'ticks_stage';
+  /** The COPY bytes of the last batch, reused for the next one (the connection runs one batch at a time). */
+  buffer: Buffer | undefined;
 
   async ready(client: pg.ClientBase): Promise<string> {
     if (!this.created) {
