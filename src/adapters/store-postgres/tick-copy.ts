@@ -32,10 +32,11 @@ export async function writeTickBatch(client: pg.ClientBase, sym: number, cols: T
   let max = -Infinity;
   let sorted = true;
   for (let i = 0; i < length; i++) {
-    const t = ts[i] as number;
+    // As the COPY stores it (copy-binary.ts writes whole milliseconds).
+    const t = Math.floor(ts[i] as number);
     if (t < min) min = t;
     if (t > max) max = t;
-    if (i > 0 && t < (ts[i - 1] as number)) sorted = false;
+    if (i > 0 && (ts[i] as number) < (ts[i - 1] as number)) sorted = false;
   }
   // One round trip: the lock, then (a statement of its own, so it sees what the lock waited for) the spans.
   const results = (await client.query(
@@ -70,7 +71,7 @@ async function collidesAtEdges(client: pg.ClientBase, sym: number, cols: TickCol
   if (stored.rows.length === 0) return false;
   const keys = new Set(stored.rows.map((r) => `${r.ts}|${r.price}|${r.size}|${r.n}`));
   for (let i = 0; i < cols.length; i++) {
-    const t = cols.ts[i] as number;
+    const t = Math.floor(cols.ts[i] as number);
     if ((t === min || t === max) && keys.has(`${t}|${cols.price[i] as number}|${cols.size[i] as number}|${cols.n[i] as number}`)) return true;
   }
   return false;
