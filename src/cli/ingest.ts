@@ -144,7 +144,7 @@ export function registerIngestCommand(program: Command, configOf: (opts: { confi
     .option('--header', 'the first line is a header (default: detected)')
     .option('--no-header', 'the first line is data')
     .option('--no-skip-duplicates', 'overwrite rows already stored instead of skipping them')
-    .option('--batch-size <rows>', 'rows per transaction (default 10000)')
+    .option('--batch-size <rows>', 'rows per transaction (default 10000; ticks into PostgreSQL 50000)')
     .option('--interval-ms <ms>', 'bar length for OHLCV files (default: inferred)')
     .option('--json', 'print a JSON summary on stdout')
     .option('-c, --config <file>', 'YAML or JSON configuration file (env TRADEWIND_CONFIG)')

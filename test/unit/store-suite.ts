@@ -612,6 +612,30 @@ export function storeSuite(engine: StoreEngine): void {
       }
     });
 
+    it('a batch touching the stored ticks at its first or last timestamp, and an unsorted batch repeating a print, count duplicates exactly', async () => {
+      const store = await engine.market();
+      const tick = (ts: number, price: number, size = 1): Tick => ({ symbol: 'ES', ts, price, size, trades: 1 });
+      try {
+        assert.deepEqual(await store.insertTicks([tick(1_000, 1), tick(1_000, 2), tick(1_001, 3)]), { inserted: 3, skipped: 0 });
+        // Starts in the millisecond the stored ticks end: the print at 1_001 is already there, the other one is new.
+        assert.deepEqual(await store.insertTicks([tick(1_001, 3), tick(1_001, 4), tick(1_002, 5)]), { inserted: 2, skipped: 1 });
+        // Ends in the millisecond the stored ticks start.
+        assert.deepEqual(await store.insertTicks([tick(999, 6), tick(1_000, 1)]), { inserted: 1, skipped: 1 });
+        // Touches without colliding: a different size at 1_002.
+        assert.deepEqual(await store.insertTicks([tick(1_002, 5, 2), tick(1_003, 5)]), { inserted: 2, skipped: 0 });
+        // 2_000 comes back after 2_001: its numbering restarts, so the third print is the first one again.
+        assert.deepEqual(await store.insertTicks([tick(2_000, 7), tick(2_001, 8), tick(2_000, 7)]), { inserted: 2, skipped: 1 });
+        const stored = await all(store.readTicks('ES', {}, 3));
+        assert.deepEqual(
+          stored.map((t) => [t.ts, t.price, t.size]),
+          [[999, 6, 1], [1_000, 1, 1], [1_000, 2, 1], [1_001, 3, 1], [1_001, 4, 1], [1_002, 5, 1], [1_002, 5, 2], [1_003, 5, 1], [2_000, 7, 1], [2_001, 8, 1]],
+        );
+        assert.deepEqual(await store.tickRange('ES'), { symbol: 'ES', kind: 'tick', count: 10, first: 999, last: 2_001 });
+      } finally {
+        await (store.closeAsync?.() ?? store.close());
+      }
+    });
+
     it('bars: a duplicate is skipped, or overwritten when asked; series lists what is stored', async () => {
       const store = await engine.market();
       try {

@@ -112,6 +112,9 @@ interface AsyncColumnarStore {
 const isAsyncColumnar = (store: MarketDataStore): store is MarketDataStore & AsyncColumnarStore =>
   typeof (store as Partial<AsyncColumnarStore>).insertTickColumns === 'function';
 
+/** A store may prefer larger tick batches than the readers' default (PgMarketStore: fewer per-transaction round trips). */
+const preferredTickBatch = (store: MarketDataStore): number | undefined => (store as { tickBatchSize?: number }).tickBatchSize;
+
 /** Files smaller than this are parsed on the calling thread (a worker's start-up costs more). */
 const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 /** Flow control between the reader, the parser thread and the writer: bounded memory. */
@@ -134,7 +137,7 @@ async function ingestTicks(source: ImportSource, store: MarketDataStore, options
     symbol,
     format: options.format,
     hasHeader: options.hasHeader,
-    batchSize: options.batchSize,
+    batchSize: options.batchSize ?? preferredTickBatch(store),
     maxMalformedExamples: options.maxMalformedExamples,
   };
   let inserted = 0, skipped = 0, batches = 0;

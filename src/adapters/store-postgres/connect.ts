@@ -26,7 +26,8 @@ const types = {
 /** A connected client whose search_path is the target schema (created when missing). */
 export async function connectPg(target: PgTarget, settings: Record<string, string> = {}): Promise<pg.Client> {
   const schema = schemaOf(target);
-  const client = new pg.Client({ connectionString: target.url, types, application_name: 'tradewind' });
+  // PGAPPNAME as libpq reads it: tells one process's connections apart in pg_stat_activity (bench:pg does).
+  const client = new pg.Client({ connectionString: target.url, types, application_name: process.env.PGAPPNAME || 'tradewind' });
   await client.connect();
   try {
     if (schema !== 'public') await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);

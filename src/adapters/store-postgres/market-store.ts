@@ -14,8 +14,10 @@ import {
 } from '../../core/market-data.js';
 import type { TickColumnBatch } from '../store-sqlite/market-store.js';
 import { connectPg, migratePg, type PgTarget } from './connect.js';
-import { encodeBarCopy, encodeTickCopy } from './copy-binary.js';
+import { encodeBarCopy } from './copy-binary.js';
 import { PG_MARKET_MIGRATIONS } from './migrations.js';
+import { StagingTable, summarizeTicks, writeTickBatch } from './tick-copy.js';
+import { loadSpans, windowEnd } from './tick-spans.js';
 
 type TickRow = { ts: number; price: number; size: number; trades: number };
 type BarRow = { start: number; open: number; high: number; low: number; close: number; volume: number; trades: number };
@@ -29,7 +31,6 @@ interface CopyTarget {
   /** What a row already stored takes from the new one when duplicates are not skipped. */
   update: string;
 }
-const TICKS: CopyTarget = { table: 'ticks', columns: 'sym, ts, price, size, n, seq, trades', key: 'sym, ts, price, size, n', update: 'seq = excluded.seq, trades = excluded.trades' };
 const BARS: CopyTarget = {
   table: 'bars',
   columns: 'sym, interval_ms, start, open, high, low, close, volume, trades',
@@ -38,25 +39,39 @@ const BARS: CopyTarget = {
 };
 
 /**
- * Market data in PostgreSQL. Ticks arrive by COPY in binary format (no SQL parsing, no number
- * formatting), one batch per transaction. The duplicate key is the primary key, as in SQLite:
- * a batch whose time range holds no stored tick of its symbol is copied straight into `ticks`;
- * one that overlaps (a re-import) goes through a temporary staging table and
- * `INSERT ... ON CONFLICT`, which counts exactly the rows skipped. The session commits with
- * synchronous_commit off (as market.db's synchronous=NORMAL: a crash can lose the last batches,
- * never corrupt; market data is re-importable).
+ * Market data in PostgreSQL. Ticks and bars arrive by COPY in binary format (no SQL parsing, no
+ * number formatting), one batch per transaction, with exact counts of the rows skipped as
+ * duplicates. Bars: the duplicate key is the primary key, as in SQLite; a batch whose time range
+ * holds no stored bar is copied straight into `bars`, one that overlaps (a re-import) goes through
+ * a temporary staging table and `INSERT ... ON CONFLICT`. Ticks have no unique index; duplicates
+ * are found against the stored batches' spans under a per-symbol lock (tick-copy.ts). The session
+ * commits with synchronous_commit off (as market.db's synchronous=NORMAL: a crash can lose the
+ * last batches, never corrupt; market data is re-importable).
  */
 export class PgMarketStore implements MarketDataStore {
+  /**
+   * Rows per tick batch when the import does not say (ingest.ts): each batch's transaction costs a
+   * few round trips and statements besides its COPY; at 10,000 rows a batch that was about a fifth
+   * of the import's CPU time (README, PostgreSQL ingest).
+   */
+  readonly tickBatchSize = 50_000;
   private readonly symbolIds = new Map<string, number>();
   /** Temporary staging tables created on this connection. */
   private readonly staged = new Set<string>();
+  private readonly staging = new StagingTable();
+  /** The first block of ticks whose BRIN range this connection has not summarized yet. */
+  private summarized = 0;
   /** Calls on one connection run one at a time (a COPY in progress owns the connection). */
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly client: pg.Client) {}
 
   static async open(target: PgTarget): Promise<PgMarketStore> {
-    const client = await connectPg(target, { synchronous_commit: 'off' });
+    // A table that grows by millions of rows in minutes has no fresh statistics: without these
+    // the planner may read all of `ticks` (sequentially, or with parallel workers whose start-up
+    // costs more than a batch's query) where the BRIN index reads a few pages; and the cost
+    // enable_seqscan adds would have each query compiled by JIT, which alone takes longer.
+    const client = await connectPg(target, { synchronous_commit: 'off', enable_seqscan: 'off', max_parallel_workers_per_gather: '0', jit: 'off' });
     try {
       await migratePg(client, PG_MARKET_MIGRATIONS, 'market_schema_migrations');
     } catch (error) {
@@ -109,52 +124,37 @@ export class PgMarketStore implements MarketDataStore {
       // Numbered in source order across symbols, as the SQLite store does.
       const numbers = new Map<Tick, [number, number]>();
       for (const t of ticks) numbers.set(t, sequence.next(t));
+      // Symbol ids first, then the batches in id order: two transactions take the symbols' locks in the same order.
+      const batches: [number, TickColumnBatch][] = [];
+      for (const [symbol, list] of bySymbol) batches.push([(await this.symbolId(symbol, true)) as number, columnsOf(list, numbers)]);
+      batches.sort((a, b) => a[0] - b[0]);
       let inserted = 0;
       await this.client.query('BEGIN');
       try {
-        for (const [symbol, list] of bySymbol) {
-          const sym = (await this.symbolId(symbol, true)) as number;
-          const cols = columnsOf(list, numbers);
-          inserted += (await this.copyTicksIn(sym, cols, skip)).inserted;
-        }
+        for (const [sym, cols] of batches) inserted += await writeTickBatch(this.client, sym, cols, skip, this.staging);
         await this.client.query('COMMIT');
       } catch (error) {
         await this.client.query('ROLLBACK').catch(() => {});
         throw error;
       }
+      this.summarized = await summarizeTicks(this.client, this.summarized);
       return { inserted, skipped: ticks.length - inserted };
     });
   }
 
-  /** One transaction around copyTicksIn. */
+  /** One batch, one transaction. */
   private async copyTicks(sym: number, cols: TickColumnBatch, skip: boolean): Promise<InsertResult> {
     await this.client.query('BEGIN');
+    let inserted: number;
     try {
-      const r = await this.copyTicksIn(sym, cols, skip);
+      inserted = await writeTickBatch(this.client, sym, cols, skip, this.staging);
       await this.client.query('COMMIT');
-      return r;
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => {});
       throw error;
     }
-  }
-
-  /** Inside an open transaction. */
-  private async copyTicksIn(sym: number, cols: TickColumnBatch, skip: boolean): Promise<InsertResult> {
-    const { length } = cols;
-    if (length === 0) return { inserted: 0, skipped: 0 };
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < length; i++) {
-      const t = cols.ts[i] as number;
-      if (t < min) min = t;
-      if (t > max) max = t;
-    }
-    const inserted = await this.copyIn(TICKS, encodeTickCopy(sym, cols), length, skip, {
-      sql: `SELECT 1 FROM ticks WHERE sym = $1 AND ts > $2 AND ts <= $3 LIMIT 1`,
-      params: [sym, min, max],
-    });
-    return { inserted, skipped: length - inserted };
+    this.summarized = await summarizeTicks(this.client, this.summarized);
+    return { inserted, skipped: cols.length - inserted };
   }
 
   /**
@@ -225,16 +225,22 @@ export class PgMarketStore implements MarketDataStore {
     if (sym === undefined) return;
     let from = range.from ?? Number.MIN_SAFE_INTEGER;
     const to = range.to ?? Number.MAX_SAFE_INTEGER;
+    const spans = await this.serial(() => loadSpans(this.client, sym, from, to));
     const toTick = (r: TickRow): Tick => ({ symbol, ts: r.ts, price: r.price, size: r.size, trades: r.trades });
-    const page = (f: number) =>
-      this.serial(() => this.client.query<TickRow>(`SELECT ts, price, size, trades FROM ticks WHERE sym = $1 AND ts >= $2 AND ts < $3 ORDER BY ts, seq LIMIT $4`, [sym, f, to, batchSize]));
-    for (;;) {
-      const rows = (await page(from)).rows;
+    const page = (f: number, end: number) =>
+      this.serial(() => this.client.query<TickRow>(`SELECT ts, price, size, trades FROM ticks WHERE sym = $1 AND ts >= $2 AND ts < $3 ORDER BY ts, seq LIMIT $4`, [sym, f, end, batchSize]));
+    // Window by window (tick-spans.ts); within a window, keyset paging by timestamp as the SQLite store.
+    let end = Math.min(to, windowEnd(spans, from, batchSize));
+    while (from < to) {
+      const rows = (await page(from, end)).rows;
       if (rows.length < batchSize) {
         if (rows.length > 0) yield rows.map(toTick);
-        return;
+        if (end >= to) return;
+        from = Math.max(from, end);
+        end = Math.min(to, windowEnd(spans, from, batchSize));
+        continue;
       }
-      // Keyset paging by timestamp, as the SQLite store: a full page's last timestamp is read whole next time.
+      // A full page's last timestamp is read whole next time.
       const lastTs = (rows[rows.length - 1] as TickRow).ts;
       let cut = rows.length;
       while (cut > 0 && (rows[cut - 1] as TickRow).ts === lastTs) cut--;
@@ -272,7 +278,8 @@ export class PgMarketStore implements MarketDataStore {
     return this.serial(async () => {
       const sym = await this.symbolId(symbol, false);
       if (sym === undefined) return null;
-      const r = (await this.client.query<{ count: number; first: number | null; last: number | null }>(`SELECT count(*) AS count, min(ts) AS first, max(ts) AS last FROM ticks WHERE sym = $1`, [sym])).rows[0];
+      // The spans count every stored row once, and their ends are stored timestamps (tick-copy.ts).
+      const r = (await this.client.query<{ count: number; first: number | null; last: number | null }>(`SELECT coalesce(sum(rows), 0)::bigint AS count, min(first_ts) AS first, max(last_ts) AS last FROM tick_spans WHERE sym = $1`, [sym])).rows[0];
       return r && r.count > 0 ? { symbol, kind: 'tick' as const, count: r.count, first: r.first as number, last: r.last as number } : null;
     });
   }
@@ -294,7 +301,7 @@ export class PgMarketStore implements MarketDataStore {
   series(): Promise<SeriesInfo[]> {
     return this.serial(async () => {
       const ticks = await this.client.query<{ symbol: string; count: number; first: number; last: number }>(
-        `SELECT s.symbol, count(*) AS count, min(t.ts) AS first, max(t.ts) AS last FROM ticks t JOIN symbols s ON s.id = t.sym GROUP BY s.symbol ORDER BY s.symbol`,
+        `SELECT s.symbol, sum(t.rows)::bigint AS count, min(t.first_ts) AS first, max(t.last_ts) AS last FROM tick_spans t JOIN symbols s ON s.id = t.sym GROUP BY s.symbol ORDER BY s.symbol`,
       );
       const bars = await this.client.query<{ symbol: string; intervalMs: number; count: number; first: number; last: number }>(
         `SELECT s.symbol, b.interval_ms AS "intervalMs", count(*) AS count, min(b.start) AS first, max(b.start) AS last FROM bars b JOIN symbols s ON s.id = b.sym
