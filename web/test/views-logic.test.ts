@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { differenceDetail, differencesOf } from '../src/accounts';
 import { api, ApiError } from '../src/api';
-import { candleOf, perSecond, tradeMarks } from '../src/backtestCharts';
+import { candleOf, chartOptions, moneyAxis, perSecond, tradeMarks } from '../src/backtestCharts';
 import { parseValues } from '../src/components/SweepPanel';
 
 describe('sweep values', () => {
@@ -14,6 +14,17 @@ describe('sweep values', () => {
     expect(parseValues('0')).toMatch(/not a whole number/);
     expect(parseValues('x')).toMatch(/not a whole number/);
     expect(parseValues('')).toBe('no values');
+  });
+});
+
+describe('equity axis (issue 16 item 6)', () => {
+  it('reads as money: thousands separated, cents below 10,000, whole units above', () => {
+    expect(moneyAxis(100234.567)).toBe('100,235');
+    expect(moneyAxis(-12500)).toBe('-12,500');
+    expect(moneyAxis(1234.5)).toBe('1,234.50');
+    expect(moneyAxis(0.1 + 0.2)).toBe('0.30');
+    // The charts' price axis uses it.
+    expect(chartOptions().localization?.priceFormatter).toBe(moneyAxis);
   });
 });
 
