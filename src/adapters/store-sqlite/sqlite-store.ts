@@ -64,6 +64,8 @@ export class SqliteStore implements JournalStore, BotStore {
          VALUES (@id, @seq, @positionId, @accountId, @symbol, @closedAt, @netPnl, @data)`,
       ),
       insertEvent: db.prepare(`INSERT INTO events (ts, type, payload) VALUES (?, ?, ?)`),
+      hasFill: db.prepare(`SELECT 1 FROM fills WHERE id = ?`),
+
       getOrder: db.prepare(`SELECT data FROM orders WHERE id = ?`),
       getAccount: db.prepare(`SELECT data FROM accounts WHERE id = ?`),
       openOrders: db.prepare(
@@ -116,12 +118,28 @@ export class SqliteStore implements JournalStore, BotStore {
     this.stmt.upsertOrder.run(orderRow(order));
   }
 
+  saveOrderUnsynced(order: Order): void {
+    if (this.db.inTransaction) {
+      this.saveOrder(order);
+      return;
+    }
+    // WAL with synchronous = NORMAL: the commit is written to the WAL but not fsynced; the next
+    // FULL commit's fsync of the WAL makes it durable too (the WAL is one file, written in order).
+    // exec, not a prepared statement: SQLite applies this pragma when it is prepared.
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      this.saveOrder(order);
+    } finally {
+      this.db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
   savePosition(position: Position): void {
     this.stmt.upsertPosition.run(positionRow(position, true));
   }
 
   hasFill(fillId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM fills WHERE id = ?').get(fillId) !== undefined;
+    return this.stmt.hasFill.get(fillId) !== undefined;
   }
 
   recordFill(record: FillRecord): boolean {
