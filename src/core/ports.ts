@@ -136,6 +136,7 @@ export interface TradingStore {
   saveManagedStop(stop: ManagedStop): void;
   /** An account's server-managed stops that are still armed or triggered. */
   managedStops(accountId: string): ManagedStop[];
+  /** The event log (GET /api/state, the dashboard): not money, so a store may write it without a sync of its own. */
   appendEvents(events: readonly StoredEvent[]): void;
   restore(accountId: string): RestoredState;
   listOrders(query: { accountId?: string; limit: number; openOnly?: boolean }): Order[];

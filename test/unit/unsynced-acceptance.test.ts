@@ -1,6 +1,6 @@
 // An exchange order's acceptance is journaled without a disk sync of its own (the venue can tell
-// it again by client id after a crash; the next synced commit makes it durable), while the order
-// row before sending and every fill stay synced. Checked on real SQLite files.
+// it again by client id after a crash; the next synced commit makes it durable), and so is the
+// event log, while the order row before sending and every fill stay synced. Real SQLite files.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { after, describe, it } from 'node:test';
@@ -68,6 +68,18 @@ describe('SqliteStore.saveOrderUnsynced', () => {
     other.close();
     assert.equal(row.status, 'accepted');
     assert.equal((JSON.parse(row.data) as Order).brokerOrderId, 'venue-1');
+    store.close();
+  });
+
+  it('the event log likewise: committed, and the journal synced (FULL) again after it', () => {
+    const file = dirs.file('events.db');
+    const store = new SqliteStore({ file });
+    store.appendEvents([{ type: 'ALERT', ts: 5, payload: { message: 'one' } }, { type: 'ALERT', ts: 6, payload: { message: 'two' } }]);
+    assert.equal(store.db.pragma('synchronous', { simple: true }), 2);
+    const other = new Database(file, { readonly: true });
+    const n = (other.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+    other.close();
+    assert.equal(n, 2);
     store.close();
   });
 

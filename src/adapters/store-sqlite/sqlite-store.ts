@@ -119,16 +119,23 @@ export class SqliteStore implements JournalStore, BotStore {
   }
 
   saveOrderUnsynced(order: Order): void {
+    this.withoutSync(() => this.saveOrder(order));
+  }
+
+  /**
+   * Runs `fn`'s writes without an fsync of their own. WAL with synchronous = NORMAL: the commit is
+   * written to the WAL but not synced; the next FULL commit's fsync of the WAL makes it durable
+   * too (the WAL is one file, written in order). Inside a transaction the outer commit decides.
+   */
+  private withoutSync(fn: () => void): void {
     if (this.db.inTransaction) {
-      this.saveOrder(order);
+      fn();
       return;
     }
-    // WAL with synchronous = NORMAL: the commit is written to the WAL but not fsynced; the next
-    // FULL commit's fsync of the WAL makes it durable too (the WAL is one file, written in order).
     // exec, not a prepared statement: SQLite applies this pragma when it is prepared.
     this.db.exec('PRAGMA synchronous = NORMAL');
     try {
-      this.saveOrder(order);
+      fn();
     } finally {
       this.db.exec('PRAGMA synchronous = FULL');
     }
@@ -179,9 +186,13 @@ export class SqliteStore implements JournalStore, BotStore {
 
   appendEvents(events: readonly StoredEvent[]): void {
     if (events.length === 0) return;
-    this.db.transaction(() => {
-      for (const e of events) this.stmt.insertEvent.run(e.ts, e.type, JSON.stringify(e.payload));
-    })();
+    // The event log (what the dashboard lists) is not money: its batches, written on the stream's
+    // refresh timer, need no fsync of their own between an order and its fill.
+    this.withoutSync(() =>
+      this.db.transaction(() => {
+        for (const e of events) this.stmt.insertEvent.run(e.ts, e.type, JSON.stringify(e.payload));
+      })(),
+    );
     this.eventsSincePrune += events.length;
     if (this.eventsSincePrune >= 1_000) {
       this.eventsSincePrune = 0;
