@@ -65,7 +65,6 @@ export class SqliteStore implements JournalStore, BotStore {
       ),
       insertEvent: db.prepare(`INSERT INTO events (ts, type, payload) VALUES (?, ?, ?)`),
       hasFill: db.prepare(`SELECT 1 FROM fills WHERE id = ?`),
-
       getOrder: db.prepare(`SELECT data FROM orders WHERE id = ?`),
       getAccount: db.prepare(`SELECT data FROM accounts WHERE id = ?`),
       openOrders: db.prepare(
