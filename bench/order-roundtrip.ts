@@ -37,13 +37,13 @@ import { binanceusdmUrls } from '../test/fake-binance/ccxt-options.js';
 import { startServer, tempDir, type ServerHandle } from '../test/helpers/server.js';
 import { envNumber, isMain, machineInfo, nowMs, sleep, stopServer, summarize, type Summary } from './common.js';
 
-const KEY = 'BenchKey0123456789abcdef0123456789abcdef0123456789abcdef01234567';
-const SECRET = 'BenchSecretfedcba9876543210fedcba9876543210fedcba9876543210fedcb';
-const SYMBOL = 'BTC/USDT';
-const QTY = 0.002;
+export const KEY = 'BenchKey0123456789abcdef0123456789abcdef0123456789abcdef01234567';
+export const SECRET = 'BenchSecretfedcba9876543210fedcba9876543210fedcba9876543210fedcb';
+export const SYMBOL = 'BTC/USDT';
+export const QTY = 0.002;
 const WARMUP = 10;
 
-interface Fake {
+export interface Fake {
   url: string;
   wsUrl: string;
   proc: ChildProcess;
@@ -62,9 +62,10 @@ export interface RoundTripRow {
   load: { start: number[]; end: number[] };
 }
 
-async function startFakeProcess(): Promise<Fake> {
+/** The fake in its own process; `env` is added to its environment (e.g. a CPU profile hook). */
+export async function startFakeProcess(env: Record<string, string> = {}): Promise<Fake> {
   const cli = fileURLToPath(new URL('../test/fake-binance/cli.js', import.meta.url));
-  const proc = spawn(process.execPath, [cli, '--api-key', KEY, '--secret', SECRET, '--balance', '1000000', '--no-rate-limits'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [cli, '--api-key', KEY, '--secret', SECRET, '--balance', '1000000', '--no-rate-limits'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout?.on('data', (d: Buffer) => {
@@ -80,13 +81,13 @@ async function startFakeProcess(): Promise<Fake> {
   return { url, wsUrl, proc };
 }
 
-async function stopFake(fake: Fake): Promise<void> {
+export async function stopFake(fake: Fake): Promise<void> {
   const exited = new Promise((r) => fake.proc.once('exit', r));
   fake.proc.kill('SIGTERM');
   await exited;
 }
 
-async function fakePrice(fake: Fake): Promise<number> {
+export async function fakePrice(fake: Fake): Promise<number> {
   const r = (await (await fetch(`${fake.url}/fapi/v1/ticker/price?symbol=BTCUSDT`)).json()) as { price: string };
   return Number(r.price);
 }
@@ -98,7 +99,7 @@ async function takeQueries(fake: Fake): Promise<number> {
   return list.filter((r) => !(r.method === 'POST' && r.path === '/fapi/v1/order') && !r.path.startsWith('/fapi/v1/listenKey')).length;
 }
 
-function accountEntry(fake: Fake): Record<string, unknown> {
+export function accountEntry(fake: Fake): Record<string, unknown> {
   // The product's defaults otherwise (rate limiter on, user stream on, reconciliation every 30 s).
   return {
     id: 'binance',
@@ -114,10 +115,10 @@ function accountEntry(fake: Fake): Record<string, unknown> {
 }
 
 // Hundreds of orders a minute is the point here; the default (120 a minute) would refuse them.
-const BENCH_RISK = { accounts: { binance: { maxOrdersPerMinute: null } } };
-const ENV = { TW_BENCH_BINANCE_KEY: KEY, TW_BENCH_BINANCE_SECRET: SECRET };
+export const BENCH_RISK = { accounts: { binance: { maxOrdersPerMinute: null } } };
+export const ENV = { TW_BENCH_BINANCE_KEY: KEY, TW_BENCH_BINANCE_SECRET: SECRET };
 
-async function until<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
+export async function until<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
   const t0 = nowMs();
   for (;;) {
     const v = await probe();
@@ -128,7 +129,7 @@ async function until<T>(what: string, probe: () => T | null | undefined | false 
 }
 
 /** The ccxt client inside the broker (private there): the bench switches its limiter and watches its stream. */
-const exchangeOf = (broker: CcxtBroker): Exchange => (broker as unknown as { deps: { venue: { exchange: Exchange } } }).deps.venue.exchange;
+export const exchangeOf = (broker: CcxtBroker): Exchange => (broker as unknown as { deps: { venue: { exchange: Exchange } } }).deps.venue.exchange;
 
 /** Runs n orders (plus warm-up) through `place`, each awaited to its fill, paced `gapMs` submit to submit. */
 async function series(n: number, gapMs: number, place: (i: number) => Promise<number>): Promise<Float64Array> {
@@ -143,7 +144,7 @@ async function series(n: number, gapMs: number, place: (i: number) => Promise<nu
   return out;
 }
 
-const sideOf = (i: number) => (i % 2 === 0 ? { side: 'buy' as const, purpose: 'entry' as const } : { side: 'sell' as const, purpose: 'exit' as const });
+export const sideOf = (i: number) => (i % 2 === 0 ? { side: 'buy' as const, purpose: 'entry' as const } : { side: 'sell' as const, purpose: 'exit' as const });
 
 /** The limiter's window: a burst row starts after one, so the window holds nothing of the row before. */
 const WINDOW_MS = 60_000;

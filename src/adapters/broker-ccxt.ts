@@ -50,6 +50,8 @@ export function fillOf(accountId: string, orderId: string, t: VenueTrade): Fill 
 export class CcxtBroker implements Broker {
   readonly name: string;
   readonly supportsProtectiveOrders = true;
+  /** The reconciler asks the venue by client id for every order left pending_submit after a restart. */
+  readonly venueRestoresAcceptance = true;
   private readonly listeners: ((r: ExecutionReport) => void)[] = [];
   private state: VenueConnectionState = 'connecting';
   private streamUp = false;

@@ -54,6 +54,12 @@ export interface Broker {
   reconcile(openOrders: readonly Order[]): void;
   /** False while the broker cannot answer (REST then serves the last known state). */
   isAvailable(): boolean;
+  /**
+   * True when the venue itself can tell, after a crash, whether an order was accepted (the
+   * reconciler asks it by client id and re-applies the acceptance): the journal then writes an
+   * acceptance without waiting for the disk (TradingStore.saveOrderUnsynced). Absent means false.
+   */
+  readonly venueRestoresAcceptance?: boolean;
 }
 
 /** What a live feed reports besides ticks (the simulated feed only ticks). */
@@ -113,6 +119,14 @@ export interface RestoredState {
 export interface TradingStore {
   saveAccount(account: Account): void;
   saveOrder(order: Order): void;
+  /**
+   * saveOrder without waiting for the disk: the write survives a process crash (it is in the
+   * file) and becomes durable with the next write that syncs (every order placement does, before
+   * its request is sent); a power failure before that can lose it. Only for what the venue can
+   * restore (an acceptance: Broker.venueRestoresAcceptance). Inside a transaction it is a plain
+   * write of that transaction. Stores without the distinction omit it (callers use saveOrder).
+   */
+  saveOrderUnsynced?(order: Order): void;
   /** Applies a fill and everything it changed in one transaction; false if the fill id was seen. */
   recordFill(record: FillRecord): boolean;
   /** Whether the journal already holds this fill id (a replayed report changes nothing). */
@@ -122,6 +136,7 @@ export interface TradingStore {
   saveManagedStop(stop: ManagedStop): void;
   /** An account's server-managed stops that are still armed or triggered. */
   managedStops(accountId: string): ManagedStop[];
+  /** The event log (GET /api/state, the dashboard): not money, so a store may write it without a sync of its own. */
   appendEvents(events: readonly StoredEvent[]): void;
   restore(accountId: string): RestoredState;
   listOrders(query: { accountId?: string; limit: number; openOnly?: boolean }): Order[];

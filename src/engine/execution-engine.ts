@@ -356,15 +356,19 @@ export class ExecutionEngine {
    */
   private onAccepted(report: Extract<ExecutionReport, { kind: 'accepted' }>): void {
     const open = this.open.get(report.orderId);
+    // An acceptance the venue can tell again after a crash is not worth a disk sync of its own:
+    // it is made durable by the next order's commit (or the fill's), and it is on the path of the
+    // fill that usually arrives in the same instant.
+    const unsynced = this.deps.broker.venueRestoresAcceptance === true;
     try {
       if (open?.status === 'pending_submit') {
-        this.transition(open, 'accept', { brokerOrderId: report.brokerOrderId, updatedAt: report.ts });
+        this.transition(open, 'accept', { brokerOrderId: report.brokerOrderId, updatedAt: report.ts }, unsynced);
         return;
       }
       const order = open ?? this.deps.store.getOrder(report.orderId);
       if (!order || order.brokerOrderId !== null || order.status === 'rejected' || !(order.filledQty > 0)) return;
       const next: Order = { ...order, brokerOrderId: report.brokerOrderId };
-      this.write(`order ${order.id} broker id`, () => this.deps.store.saveOrder(next));
+      this.write(`order ${order.id} broker id`, () => this.saveOrder(next, unsynced));
       if (open) open.brokerOrderId = report.brokerOrderId;
     } catch (error) {
       this.deps.onError?.(error, `report accepted for order ${report.orderId}`);
@@ -396,7 +400,13 @@ export class ExecutionEngine {
     this.deps.bus.publish({ type: 'account-halted', accountId: this.deps.portfolio.accountId, context, reason, ts: this.haltState.ts });
   }
 
-  private transition(order: Order, event: OrderEvent, changes: TransitionChanges): void {
+  private saveOrder(order: Order, unsynced: boolean): void {
+    const { store } = this.deps;
+    if (unsynced && store.saveOrderUnsynced) store.saveOrderUnsynced(order);
+    else store.saveOrder(order);
+  }
+
+  private transition(order: Order, event: OrderEvent, changes: TransitionChanges, unsynced = false): void {
     const previous = order.status;
     const status = orderTransition(previous, event);
     // One literal copy and the changed fields (no spreads, no Object.assign of every field).
@@ -406,7 +416,7 @@ export class ExecutionEngine {
     if ('reason' in changes) next.reason = changes.reason as string | null;
     next.updatedAt = changes.updatedAt ?? this.deps.clock.now();
     try {
-      this.deps.store.saveOrder(next);
+      this.saveOrder(next, unsynced);
     } catch (error) {
       throw this.writeFailed(`order ${order.id} ${event}`, error);
     }

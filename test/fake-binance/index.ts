@@ -121,7 +121,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
   const faults = new Faults();
   const hub = new StreamHub(venue);
   venue.sink = hub;
-  const rest = new RestFront(venue, [...marketRoutes, ...accountRoutes, ...tradeRoutes], faults, new RateLimiter(options.rateLimits ?? true));
+  const rest = new RestFront(venue, [...marketRoutes, ...accountRoutes, ...tradeRoutes], faults, new RateLimiter(options.rateLimits ?? true), hub);
   const late: { control?: FakeControl } = {};
   const server = new FakeServer(options.host ?? '127.0.0.1', rest, hub, (req, res, path) => controlHandler(late.control as FakeControl)(req, res, path));
   const control = new FakeControl(venue, faults, hub, rest, server, first.apiKey);

@@ -24,7 +24,15 @@ export interface RequestLogEntry {
   fault?: string;
   /** newClientOrderId / clientAlgoId of order requests. */
   clientId?: string;
+  /**
+   * Where the request's time went in this process (epoch ms, sub-ms, `performance` clock): the
+   * request seen, its body read, its handler done (matching and user-stream events sent), the
+   * answer written. bench/roundtrip-hops lines these up with the client's own timestamps.
+   */
+  hops?: { arrived: number; read: number; handled: number; answered: number };
 }
+
+const hiResNow = (): number => performance.timeOrigin + performance.now();
 
 const MAX_BODY = 1 << 20;
 const MAX_LOG = 10_000;
@@ -68,6 +76,8 @@ export class RestFront {
     routes: Route[],
     private readonly faults: Faults,
     private readonly limiter: RateLimiter,
+    /** Holds the WebSocket frames a handler sends until it returns (StreamHub.batch). */
+    private readonly events: { batch<T>(fn: () => T): T } = { batch: (fn) => fn() },
   ) {
     for (const r of routes) this.routes.set(`${r.method} ${r.path}`, r);
   }
@@ -80,6 +90,8 @@ export class RestFront {
     const header = req.headers['x-mbx-apikey'];
     const apiKey = typeof header === 'string' ? header : undefined;
     const entry: RequestLogEntry = { time: this.venue.now(), method, path, status: 0, ...(apiKey ? { apiKey } : {}) };
+    const hops = { arrived: hiResNow(), read: 0, handled: 0, answered: 0 };
+    entry.hops = hops;
     this.record(entry);
     const info = { method, path, apiKey };
     let rawBody: string;
@@ -89,6 +101,7 @@ export class RestFront {
       res.socket?.destroy();
       return;
     }
+    hops.read = hiResNow();
 
     const before = this.faults.take(info, 'before');
     if (before.latencyMs > 0) await sleep(before.latencyMs);
@@ -114,7 +127,7 @@ export class RestFront {
         headers['X-MBX-ORDER-COUNT-10S'] = String(counts.tenSeconds);
         headers['X-MBX-ORDER-COUNT-1M'] = String(counts.minute);
       }
-      body = route.handle({ venue: this.venue, params, account: account as never, now });
+      body = this.events.batch(() => route.handle({ venue: this.venue, params, account: account as never, now }));
     } catch (e) {
       const err = e instanceof BinanceError ? e : E.unknown();
       if (!(e instanceof BinanceError)) console.error('fake-binance: handler failed', e);
@@ -124,6 +137,7 @@ export class RestFront {
       entry.code = err.code;
     }
     headers['X-MBX-USED-WEIGHT-1M'] ??= String(this.limiter.usedWeight(this.venue.now()));
+    hops.handled = hiResNow();
 
     const after = this.faults.take(info, 'after');
     if (after.latencyMs > 0) await sleep(after.latencyMs);
@@ -132,6 +146,7 @@ export class RestFront {
       return this.applyTerminal(after.terminal, res, entry);
     }
     this.send(res, status, body, headers, entry);
+    hops.answered = hiResNow();
   }
 
   private authenticate(route: Route, req: IncomingMessage, params: Params, rawQuery: string, rawBody: string, now: number) {

@@ -64,6 +64,7 @@ export class SqliteStore implements JournalStore, BotStore {
          VALUES (@id, @seq, @positionId, @accountId, @symbol, @closedAt, @netPnl, @data)`,
       ),
       insertEvent: db.prepare(`INSERT INTO events (ts, type, payload) VALUES (?, ?, ?)`),
+      hasFill: db.prepare(`SELECT 1 FROM fills WHERE id = ?`),
       getOrder: db.prepare(`SELECT data FROM orders WHERE id = ?`),
       getAccount: db.prepare(`SELECT data FROM accounts WHERE id = ?`),
       openOrders: db.prepare(
@@ -116,12 +117,35 @@ export class SqliteStore implements JournalStore, BotStore {
     this.stmt.upsertOrder.run(orderRow(order));
   }
 
+  saveOrderUnsynced(order: Order): void {
+    this.withoutSync(() => this.saveOrder(order));
+  }
+
+  /**
+   * Runs `fn`'s writes without an fsync of their own. WAL with synchronous = NORMAL: the commit is
+   * written to the WAL but not synced; the next FULL commit's fsync of the WAL makes it durable
+   * too (the WAL is one file, written in order). Inside a transaction the outer commit decides.
+   */
+  private withoutSync(fn: () => void): void {
+    if (this.db.inTransaction) {
+      fn();
+      return;
+    }
+    // exec, not a prepared statement: SQLite applies this pragma when it is prepared.
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      fn();
+    } finally {
+      this.db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
   savePosition(position: Position): void {
     this.stmt.upsertPosition.run(positionRow(position, true));
   }
 
   hasFill(fillId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM fills WHERE id = ?').get(fillId) !== undefined;
+    return this.stmt.hasFill.get(fillId) !== undefined;
   }
 
   recordFill(record: FillRecord): boolean {
@@ -161,9 +185,13 @@ export class SqliteStore implements JournalStore, BotStore {
 
   appendEvents(events: readonly StoredEvent[]): void {
     if (events.length === 0) return;
-    this.db.transaction(() => {
-      for (const e of events) this.stmt.insertEvent.run(e.ts, e.type, JSON.stringify(e.payload));
-    })();
+    // The event log (what the dashboard lists) is not money: its batches, written on the stream's
+    // refresh timer, need no fsync of their own between an order and its fill.
+    this.withoutSync(() =>
+      this.db.transaction(() => {
+        for (const e of events) this.stmt.insertEvent.run(e.ts, e.type, JSON.stringify(e.payload));
+      })(),
+    );
     this.eventsSincePrune += events.length;
     if (this.eventsSincePrune >= 1_000) {
       this.eventsSincePrune = 0;
