@@ -178,7 +178,7 @@ export class CcxtBroker implements Broker {
           return;
         }
         if (error instanceof ccxt.AuthenticationError) this.setState('auth-failed', text);
-        this.deliver({ kind: 'rejected', orderId: order.id, reason: `venue refused: ${text}`, ts: this.deps.clock.now() });
+        this.deliver({ kind: 'rejected', orderId: order.id, reason: `venue refused: ${text}`, ts: this.deps.clock.now(), byVenue: !(error instanceof ccxt.AuthenticationError) });
       },
     );
   }
@@ -267,7 +267,7 @@ export class CcxtBroker implements Broker {
     const journal = this.orderLookup(orderId);
     if (!journal || journal.status === 'filled' || journal.status === 'cancelled' || journal.status === 'rejected') return;
     if (v.status === 'open' && journal.status === 'pending_submit') this.deliver({ kind: 'accepted', orderId, brokerOrderId: v.venueOrderId, ts });
-    else if (v.status === 'rejected') this.deliver({ kind: 'rejected', orderId, reason: 'rejected by the venue', ts });
+    else if (v.status === 'rejected') this.deliver({ kind: 'rejected', orderId, reason: 'rejected by the venue', ts, byVenue: true });
     else if (v.status === 'cancelled') {
       // A partly filled order may have fills the trade stream has not brought yet: REST settles them first.
       if (v.filledQty > 0) this.deps.resolve(orderId);

@@ -22,7 +22,11 @@ export type { Clock };
  */
 export type ExecutionReport =
   | { kind: 'accepted'; orderId: string; brokerOrderId: string; ts: number }
-  | { kind: 'rejected'; orderId: string; reason: string; ts: number }
+  /**
+   * `byVenue`: the venue itself answered no (its business refusal, e.g. Binance -2021 "would
+   * immediately trigger"), not our connection or state; the same order would be refused again.
+   */
+  | { kind: 'rejected'; orderId: string; reason: string; ts: number; byVenue?: boolean }
   | { kind: 'cancelled'; orderId: string; reason: string; ts: number }
   | { kind: 'filled'; orderId: string; fill: Fill; done?: boolean };
 

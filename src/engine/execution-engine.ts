@@ -334,6 +334,7 @@ export class ExecutionEngine {
       switch (report.kind) {
         case 'rejected':
           this.transition(order, 'reject', { reason: report.reason, updatedAt: report.ts });
+          if (report.byVenue) this.exitUnprotected(order, report.reason);
           break;
         case 'cancelled':
           // Keep the reason given with our own cancel request over the broker's generic one.
@@ -541,6 +542,20 @@ export class ExecutionEngine {
     if (report.done && isOrderOpen(order)) {
       this.transition(order, 'cancel', { reason: `the broker filled ${order.filledQty} of ${order.qty} and is done; the remainder is cancelled`, updatedAt: fill.ts });
     }
+  }
+
+  /**
+   * A venue that refuses a position's protective stop (Binance -2021: the price is already past
+   * it; or a filter it does not pass) leaves the position without one, and a stop already crossed
+   * means the exit is due: the position is closed at market at once (Freqtrade's "emergency exit"
+   * does the same), unless an exit is already working or the position is gone.
+   */
+  private exitUnprotected(stop: Order, why: string): void {
+    if (stop.purpose !== 'stop_loss' || stop.type === 'market') return;
+    const position = this.deps.portfolio.position(stop.symbol);
+    if (!position || position.qty <= 0 || this.hasOpenOrder(stop.symbol, ['exit'])) return;
+    const side = position.side === 'long' ? ('sell' as const) : ('buy' as const);
+    this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag: stop.tag, type: 'market', purpose: 'exit', price: null, stopPrice: null, reason: `protective stop refused by the venue (${why.slice(0, 200)}): closed at market` });
   }
 
   private protect(position: Position, tag: string | null, reason = 'position changed'): void {

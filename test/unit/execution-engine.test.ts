@@ -179,6 +179,51 @@ describe('ExecutionEngine with PaperBroker and SqliteStore', () => {
   });
 
   describe('protective stop', () => {
+    /** The broker answers every stop order as a venue refusing it (a business refusal when `byVenue`), after the send, as a venue does. */
+    const refuseStops = (h: Harness, byVenue: boolean) => {
+      const submit = h.broker.submit.bind(h.broker);
+      h.broker.submit = (order: Order) => {
+        if (order.type !== 'stop') return submit(order);
+        queueMicrotask(() => h.replay({ kind: 'rejected', orderId: order.id, reason: 'venue refused: binanceusdm {"code":-2021,"msg":"Order would immediately trigger."}', ts: h.clock.now(), ...(byVenue ? { byVenue } : {}) }));
+      };
+    };
+    const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+    it('a stop the venue refuses leaves no position unprotected: it is closed at market at once', async () => {
+      const h = harness();
+      refuseStops(h, true);
+      h.kernel.placeOrder('test', request({ qty: 0.5, stopLoss: 49_000 }));
+      h.tick('BTC/USDT', 50_000, 1_000);
+      await settle();
+      const orders = h.events.flatMap((e) => (e.type === 'order' ? [e.order] : []));
+      const stop = orders.find((o) => o.purpose === 'stop_loss');
+      assert.equal(h.store.getOrder(stop?.id ?? '')?.status, 'rejected');
+      const exit = orders.find((o) => o.purpose === 'exit');
+      assert.ok(exit, 'an exit was sent');
+      assert.equal(exit.type, 'market');
+      assert.equal(exit.side, 'sell');
+      assert.equal(exit.qty, 0.5);
+      assert.match(exit.reason ?? '', /protective stop refused by the venue .*-2021.*: closed at market/);
+      h.tick('BTC/USDT', 49_900, 2_000);
+      assert.equal(h.kernel.portfolio.position('BTC/USDT'), undefined, 'flat after the exit filled');
+      assert.equal(h.store.recentTrades(10).length, 1);
+      const exits = new Set(h.events.flatMap((e) => (e.type === 'order' && e.order.purpose === 'exit' ? [e.order.id] : [])));
+      assert.equal(exits.size, 1, 'one exit, not one per report');
+      h.store.close();
+    });
+
+    it('a stop refused for our own reasons (not by the venue) does not close the position', async () => {
+      const h = harness();
+      refuseStops(h, false);
+      h.kernel.placeOrder('test', request({ qty: 0.5, stopLoss: 49_000 }));
+      h.tick('BTC/USDT', 50_000, 1_000);
+      await settle();
+      h.tick('BTC/USDT', 50_100, 2_000);
+      assert.equal(h.kernel.portfolio.position('BTC/USDT')?.qty, 0.5);
+      assert.equal(h.events.filter((e) => e.type === 'order' && e.order.purpose === 'exit').length, 0);
+      h.store.close();
+    });
+
     it('attaches a stop when the entry fills and cancels it when an exit closes the position', () => {
       const h = harness();
       const entry = h.kernel.placeOrder('test', request({ qty: 0.5, stopLoss: 49_000 }));
