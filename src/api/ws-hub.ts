@@ -36,6 +36,13 @@ export interface WsHubOptions {
 /** Seed 000's documented event types (its dashboard's useBotWebSocket handles exactly these). */
 export const SEED000_TYPES = ['STATE_SNAPSHOT', 'ACCOUNT_UPDATE', 'POSITION_UPDATE', 'SCAN_SUMMARY', 'TRADE_EXECUTION'] as const;
 const PRESETS: Record<string, readonly string[]> = { seed000: SEED000_TYPES };
+/**
+ * Event types sent only to clients that name them (`?types=`, a subscribe message), never to
+ * those that take everything: the desk's whole state (DESK_UPDATE, several kB a few times a
+ * second) is only of use to the Desk page, and seed clients, followers' clients and scripts
+ * reading every event should not pay for it.
+ */
+export const OPT_IN_TYPES: ReadonlySet<string> = new Set(['DESK_UPDATE']);
 const TYPE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 /** The event types a /ws upgrade asked for, by `?types=` or `?events=` (parseTypes). */
@@ -76,8 +83,8 @@ interface Client {
 }
 
 /**
- * The /ws connection manager: STATE_SNAPSHOT on connect, then every stream envelope (or the
- * types the client asked for). Dead connections (no pong within a ping interval) are dropped;
+ * The /ws connection manager: STATE_SNAPSHOT on connect, then every stream envelope but the
+ * opt-in types (or the types the client asked for). Dead connections (no pong within a ping interval) are dropped;
  * every message sent (broadcasts and replies alike) respects the per-client buffer limit, so a
  * slow or non-reading client skips messages and is dropped past ten times the limit; a client
  * that sends faster than allowed is cut off.
@@ -154,7 +161,7 @@ export class WsHub {
         return;
       }
     }
-    if (client.types && envelope !== undefined && !client.types.has(envelope.type)) return;
+    if (envelope !== undefined && !(client.types ? client.types.has(envelope.type) : !OPT_IN_TYPES.has(envelope.type))) return;
     this.send(client, json);
   }
 

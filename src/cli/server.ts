@@ -10,6 +10,7 @@ import { TimerScheduler, WallClock } from '../adapters/clock-wall.js';
 import { TradingFacade } from '../app/facade.js';
 import { LiveStream } from '../app/live-stream.js';
 import { StreamProjector } from '../app/stream-projector.js';
+import { DESK_CHECK_MS, DESK_TICK_MS, DeskStream } from '../app/desk-stream.js';
 import { StreamState } from '../app/stream-state.js';
 import { buildApp } from '../api/app.js';
 import { TradeHistory } from '../app/trade-history.js';
@@ -414,6 +415,11 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
       })
     : null;
   if (renko) kernel.bus.on('tick', ({ tick }) => renko.onFeedTick(tick));
+  // DESK_UPDATE on /ws: the desk's state as it changes, so the Desk page need not poll it.
+  const deskStream = renko
+    ? new DeskStream({ view: () => renko.desk.stateView(), revision: () => renko.desk.stateRevision, stream, clock, scheduler, checkMs: DESK_CHECK_MS, tickMs: DESK_TICK_MS })
+    : null;
+  deskStream?.start();
   // Seed 003: the bridge's P&L snapshots drive the desk's daily stop and auto-exit.
   const bridgeAccount = bridge.account;
   if (renko && bridgeAccount) {
@@ -555,6 +561,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
       savePrices();
       for (const a of accounts) for (const bot of a.kernel.allBots()) bot.stop();
       projector.stop();
+      deskStream?.stop();
       await redis?.close();
       await jobs.close();
       await sweepQueue.close();

@@ -1,6 +1,8 @@
 // Issue 16 items 1, 3, 4 and 7 reproduced in a real browser on a real server:
 // - item 1: the engine's state and closed bars reach the Live tab over the WebSocket
-//   (ENGINE_UPDATE, BAR) while every /api/engine/status and /api/bars answer is held back; the operator desk and the Logs page stop polling
+//   (ENGINE_UPDATE, BAR) while every /api/engine/status and /api/bars answer is held back; the
+//   desk's changes reach the Desk page (DESK_UPDATE) while /api/state and /api/desk/state are held
+//   back, at both sizes; the operator desk (its stream cut) and the Logs page stop polling
 //   while the browser tab is hidden and back off after refusals (429) instead of showing them;
 // - item 4: exit all on the desk lists the position it skipped (exit lock) in red, and the forced
 //   exit closes it;
@@ -35,6 +37,9 @@ const setHidden = (page: Page, hidden: boolean) =>
     (globalThis as unknown as { __hidden: boolean }).__hidden = h;
     (globalThis as unknown as { document: { dispatchEvent(e: unknown): void } }).document.dispatchEvent(new Event('visibilitychange'));
   }, hidden);
+
+/** The Desk page's own /ws connection (DESK_UPDATE). */
+const DESK_STREAM = (url: URL) => url.pathname === '/ws' && url.searchParams.get('types') === 'DESK_UPDATE';
 
 /** The demo bot's refusals aside, what the page logged: 429s the test injected are expected. */
 const unexpected = (errors: string[]) => errors.filter((e) => !/429/.test(e));
@@ -122,6 +127,46 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
     }
   });
 
+  for (const v of VIEWPORTS) {
+    test(`item 1: desk changes reach the Desk page over the WebSocket (DESK_UPDATE) while /api/state and /api/desk/state answers are held (${v.width}x${v.height})`, async () => {
+      const { page, errors, close } = await openAt(browser, `${server.url}/#desk`, v);
+      const held: Route[] = [];
+      const stateAnswers: number[] = [];
+      page.on('response', (r) => ['/api/state', '/api/desk/state'].includes(new URL(r.url()).pathname) && stateAnswers.push(Date.now()));
+      try {
+        const card = page.locator('[data-testid=desk-ES]');
+        await card.waitFor();
+        await until('the desk stream live', async () => (await page.locator('[data-testid=desk-stream]').getAttribute('data-live')) === 'true', 60_000);
+        // From now on no desk state answer reaches the page: only the stream can tell it what changed.
+        for (const path of ['**/api/state', '**/api/desk/state']) await page.route(path, (route) => void held.push(route));
+        const heldFrom = Date.now();
+        const flag = card.locator('button', { hasText: '8pt next-bar' });
+        const was = await flag.getAttribute('aria-pressed');
+        await flag.click();
+        await until('the 8pt next-bar flag toggled on the page', async () => (await flag.getAttribute('aria-pressed')) !== was, 15_000);
+        const armed = (await getJson<{ assets: Record<string, { exits: { high_next_bar_exit: { armed: boolean } } }> }>(`${server.url}/api/desk/state`)).body.assets.ES?.exits.high_next_bar_exit.armed;
+        assert.equal(String(armed), await flag.getAttribute('aria-pressed'), 'the page shows what the server holds');
+
+        // A change made elsewhere (another operator, a script): an intent armed, then cancelled.
+        const intentRow = async () => /intent\s+(\w+)/.exec(await card.innerText())?.[1];
+        const armedIntent = await getJson<{ ok: boolean }>(`${server.url}/api/intent`, post({ asset: 'ES' }));
+        assert.equal(armedIntent.body.ok, true, JSON.stringify(armedIntent.body));
+        await until('the intent ARMED on the page', async () => (await intentRow()) === 'ARMED', 15_000);
+        const cancelled = await getJson<{ ok: boolean }>(`${server.url}/api/intent/cancel`, post({ asset: 'ES' }));
+        assert.equal(cancelled.body.ok, true, JSON.stringify(cancelled.body));
+        await until('the intent gone on the page', async () => (await intentRow()) === 'NONE', 15_000);
+        assert.deepEqual(stateAnswers.filter((t) => t > heldFrom), [], 'no desk state answer reached the page meanwhile');
+
+        await page.unroute('**/api/state');
+        await page.unroute('**/api/desk/state');
+        for (const r of held) await r.continue().catch(() => undefined);
+        assert.deepEqual(errors, []);
+      } finally {
+        await close();
+      }
+    });
+  }
+
   test('item 1: the desk stops polling while the browser tab is hidden, and backs off after refusals', async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
@@ -136,11 +181,15 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
       if (new URL(r.url()).pathname === '/api/state') polls.push(Date.now());
     });
     try {
+      // With its stream cut the desk falls back to polling every second: that polling is watched here.
+      await page.routeWebSocket(DESK_STREAM, (ws) => ws.close());
       await page.goto(`${server.url}/#desk`, { waitUntil: 'load' });
       await page.locator('[data-testid=desk-ES]').waitFor();
       await until('three desk polls', async () => polls.length >= 3);
       // A second, visible tab on the desk is the clock: six of its polls with none from the hidden one.
       const watcher = await openAt(browser, `${server.url}/#desk`, VIEWPORTS[0]);
+      await watcher.page.routeWebSocket(DESK_STREAM, (ws) => ws.close());
+      await watcher.page.reload({ waitUntil: 'load' });
       const watcherPolls: number[] = [];
       watcher.page.on('request', (r) => {
         if (new URL(r.url()).pathname === '/api/state') watcherPolls.push(Date.now());

@@ -68,8 +68,8 @@ describe('default rate limits never refuse the dashboard, a bridge or TradingVie
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
     // The dashboard: two tabs, the Live page (the page that polls most) at 1440x900 and the
-    // operator desk (polled every second) on a 390x844 phone. Only the page shown polls (issue
-    // 16), so these are the heaviest two. Each records console errors, failed requests and HTTP
+    // operator desk (its state pushed over /ws, polled every 15 s) on a 390x844 phone. Only the
+    // page shown polls (issue 16), so these are the heaviest two. Each records console errors, failed requests and HTTP
     // errors (issue 16's check: none over a minute at both sizes).
     const pages: Awaited<ReturnType<typeof openAt>>[] = [];
     for (const [hash, viewport] of [['', VIEWPORTS[0]], ['#desk', VIEWPORTS[1]]] as const) {

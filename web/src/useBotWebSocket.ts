@@ -1,11 +1,12 @@
 // Seed 000's useBotWebSocket: one connection to /ws, reconnecting every 3 s, that hands the
-// known message types to the caller and ignores the others.
+// known message types to the caller and ignores the others. `types` asks the server for those
+// event types only (`?types=`), opt-in ones such as DESK_UPDATE included.
 import { useEffect, useRef, useState } from 'react';
 import type { StreamEvent } from './api';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'closed';
 
-export const KNOWN_TYPES = new Set(['STATE_SNAPSHOT', 'ACCOUNT_UPDATE', 'POSITION_UPDATE', 'SCAN_SUMMARY', 'SCAN_RESULT', 'TRADE_EXECUTION', 'ENGINE_UPDATE', 'BAR', 'ALERT']);
+export const KNOWN_TYPES = new Set(['STATE_SNAPSHOT', 'ACCOUNT_UPDATE', 'POSITION_UPDATE', 'SCAN_SUMMARY', 'SCAN_RESULT', 'TRADE_EXECUTION', 'ENGINE_UPDATE', 'BAR', 'ALERT', 'DESK_UPDATE']);
 export const RECONNECT_MS = 3000;
 
 export function wsUrl(path = '/ws'): string {
@@ -13,7 +14,7 @@ export function wsUrl(path = '/ws'): string {
   return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}${path}`;
 }
 
-export function useBotWebSocket(onMessage: (message: StreamEvent) => void, enabled = true): { status: ConnectionStatus; lastMessageAt: number | null; reconnects: number } {
+export function useBotWebSocket(onMessage: (message: StreamEvent) => void, enabled = true, types: string | null = null): { status: ConnectionStatus; lastMessageAt: number | null; reconnects: number } {
   const [status, setStatus] = useState<ConnectionStatus>('connecting');
   const [lastMessageAt, setLastMessageAt] = useState<number | null>(null);
   const [reconnects, setReconnects] = useState(0);
@@ -27,7 +28,7 @@ export function useBotWebSocket(onMessage: (message: StreamEvent) => void, enabl
     let stopped = false;
     const connect = () => {
       setStatus('connecting');
-      ws = new WebSocket(wsUrl());
+      ws = new WebSocket(wsUrl(types ? `/ws?types=${encodeURIComponent(types)}` : '/ws'));
       ws.onopen = () => setStatus('open');
       ws.onmessage = (e: MessageEvent<string>) => {
         let message: StreamEvent;
@@ -56,7 +57,7 @@ export function useBotWebSocket(onMessage: (message: StreamEvent) => void, enabl
       window.clearTimeout(timer);
       ws?.close();
     };
-  }, [enabled]);
+  }, [enabled, types]);
 
   return { status, lastMessageAt, reconnects };
 }

@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, fmt } from '../api';
+import { api, fmt, type StreamEvent } from '../api';
 import { retryable, usePoll } from '../polling';
+import { useBotWebSocket } from '../useBotWebSocket';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
 
+/** The desk's state comes from the stream (DESK_UPDATE); polled every 15 s as a fallback, every second while the stream is down. */
 export const DESK_POLL_MS = 1000;
+export const DESK_RESYNC_MS = 15_000;
 /** How long the answer to a control stays on screen. */
 export const DESK_MESSAGE_MS = 8_000;
 
@@ -327,9 +330,20 @@ export function DeskPage() {
       setError((e as Error).message);
     }
   }, []);
-  const refresh = useCallback(() => load().catch(() => undefined), [load]);
-  // Polled only while the browser tab is visible, backing off on refusals (issue 16 item 1).
-  const polling = usePoll(load, DESK_POLL_MS);
+  // Pushed on /ws as DESK_UPDATE (opt-in: this page's own connection asks for that type alone).
+  const onMessage = useCallback((m: StreamEvent) => {
+    if (m.type !== 'DESK_UPDATE') return;
+    const s = (m.data ?? m) as DeskState;
+    setState({ env: s.env, daily: s.daily, assets: s.assets ?? {} });
+    setFetchedAt(Date.now());
+    setError(null);
+  }, []);
+  const streamUp = useBotWebSocket(onMessage, true, 'DESK_UPDATE').status === 'open';
+  // Controls are answered by the stream; read back over HTTP only while it is down.
+  const refresh = useCallback(() => (streamUp ? undefined : load().catch(() => undefined)), [load, streamUp]);
+  // Polled only while the browser tab is visible, backing off on refusals (issue 16 item 1); the
+  // interval changing restarts the loop, so a (re)connected stream starts from a fresh read.
+  const polling = usePoll(load, streamUp ? DESK_RESYNC_MS : DESK_POLL_MS);
 
   useEffect(() => {
     const tick = window.setInterval(() => setNow(Date.now()), 250);
@@ -368,7 +382,12 @@ export function DeskPage() {
   return (
     <div className="grid" data-testid="desk">
       <section className="panel span12">
-        <h2>Renko operator desk</h2>
+        <h2>
+          Renko operator desk{' '}
+          <span className={streamUp ? 'muted small' : 'warn small'} data-testid="desk-stream" data-live={streamUp}>
+            {streamUp ? 'live' : 'stream down — polling'}
+          </span>
+        </h2>
         <div className="row wrap">
           <div className="seg" role="radiogroup" aria-label="environment">
             {(['DEMO', 'LIVE'] as const).map((env) => (
