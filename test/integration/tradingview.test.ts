@@ -43,7 +43,10 @@ describe('TradingView webhooks over HTTP (seed 003)', () => {
       const state = await waitFor('1-point Renko bricks and the heartbeat from the simulated ES ticks', async () => {
         const body = await view();
         return body.ES?.renko['1'] && body.ES.heartbeat_source === 'ticks' ? body : null;
-      }, 60_000);
+      }, 60_000).catch(async (error: Error) => {
+        // What the desk saw instead (a failure once on a machine at load 14: keep the evidence).
+        throw new Error(`${error.message}\nES view: ${JSON.stringify((await view()).ES)}\n${server.output().slice(-3000)}`, { cause: error });
+      });
       assert.match(String(state.ES?.renko['1']?.bar_id), /^ES-1-\d+$/);
       assert.equal(typeof state.ES?.last_price, 'number');
       assert.equal(state.ES?.heartbeat_source, 'ticks', 'TradingView silent: the feed fills in for ES');
