@@ -130,8 +130,10 @@ describe('default rate limits never refuse the dashboard, a bridge or TradingVie
     assert.ok(phone.scroll <= phone.inner, `the phone's desk page is ${phone.scroll} px wide on a ${phone.inner} px screen`);
     assert.ok(![...tally.statuses.keys()].some((s) => s >= 500), `no 5xx: ${summary}`);
     // The load was real: the dashboard polled, the webhooks kept most of their 5 a second, the bridges polled (about
-    // 150 calls a minute when answers are quick; a loaded machine with a CPU hog slowed them to 58).
-    assert.ok((tally.requests.get('reads') ?? 0) / elapsedMin > 100, `dashboard reads per minute: ${summary}`);
+    // 150 calls a minute when answers are quick; a loaded machine with a CPU hog slowed them to 58). Since engine
+    // states, bars and the desk's state come over the stream, the two tabs read about 100 times a minute (177 when
+    // the desk polled every second).
+    assert.ok((tally.requests.get('reads') ?? 0) / elapsedMin > 60, `dashboard reads per minute: ${summary}`);
     assert.ok((tally.requests.get('webhook') ?? 0) / elapsedMin >= 225, `webhooks per minute: ${summary}`);
     assert.ok((tally.requests.get('bridge') ?? 0) / elapsedMin >= 40, `bridge calls per minute: ${summary}`);
 
