@@ -5,7 +5,7 @@ import type { LiveStream, StreamListener } from './live-stream.js';
 import { seedAccount, seedOrder, seedPosition, seedTrade, type SeedAccount, type SeedOrder, type SeedPosition, type SeedScan, type SeedTrade } from './seed-shapes.js';
 import type { CancelOutcome } from '../engine/execution-engine.js';
 import type { Order } from '../core/orders.js';
-import type { ClosedTrade, Position } from '../core/portfolio-types.js';
+import { closingSide, type ClosedTrade, type Position } from '../core/portfolio-types.js';
 import { sequenceOf } from '../core/ids.js';
 import type { StateBody, StreamState } from './stream-state.js';
 import { MAX_EVENTS, MAX_RECENT_TRADES } from './stream-state.js';
@@ -176,7 +176,7 @@ export class TradingFacade {
     const working = kernel.execution.openOrders().find((o) => o.symbol === position.symbol && o.purpose === 'exit');
     if (working) return { ok: true, status: 'already_closing', positionId: position.id, order: working };
     const r = kernel.submit(
-      { botId: position.botId, symbol: position.symbol, side: position.side === 'long' ? 'sell' : 'buy', type: 'market', purpose: 'exit', qty: position.qty, reason, tag: 'operator' },
+      { botId: position.botId, symbol: position.symbol, side: closingSide(position.side), type: 'market', purpose: 'exit', qty: position.qty, reason, tag: 'operator' },
       'close',
     );
     return r.ok ? { ok: true, status: 'closing', positionId: position.id, order: r.order } : { ok: false, code: 'invalid', message: r.message };

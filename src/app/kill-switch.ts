@@ -1,4 +1,5 @@
 import { isoTime, type Clock } from '../core/clock.js';
+import { closingSide } from '../core/portfolio-types.js';
 import type { Bot } from '../engine/bot.js';
 import type { Kernel } from '../engine/kernel.js';
 
@@ -113,7 +114,7 @@ export class KillSwitch {
         continue;
       }
       const r = kernel.submit(
-        { botId: p.botId, symbol: p.symbol, side: p.side === 'long' ? 'sell' : 'buy', type: 'market', purpose: 'exit', qty: p.qty, reason: `emergency stop: ${reason}`, tag: 'emergency' },
+        { botId: p.botId, symbol: p.symbol, side: closingSide(p.side), type: 'market', purpose: 'exit', qty: p.qty, reason: `emergency stop: ${reason}`, tag: 'emergency' },
         'emergency',
       );
       if (r.ok) report.closing_orders.push({ position: p.id, symbol: p.symbol, side: r.order.side, qty: r.order.qty, order: r.order.id });

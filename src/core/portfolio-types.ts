@@ -1,4 +1,9 @@
+import type { OrderSide } from './orders.js';
+
 export type PositionSide = 'long' | 'short';
+
+/** The order side that reduces or closes a position of this side. */
+export const closingSide = (side: PositionSide): OrderSide => (side === 'long' ? 'sell' : 'buy');
 
 export interface Position {
   id: string;

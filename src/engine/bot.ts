@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Cancel } from '../core/ports.js';
+import { closingSide } from '../core/portfolio-types.js';
 import type { ExecutionControls, OrderIntent, SubmitOptions, SubmitOutcome } from './kernel.js';
 import type { OrderSource } from './account-risk.js';
 import type { MessageBus } from './message-bus.js';
@@ -148,7 +149,7 @@ export class Bot {
     const position = this.ownPosition(symbol);
     if (!position || execution.hasOpenOrder(symbol, ['exit'])) return false;
     const r = this.deps.submit(
-      { botId: this.id, symbol, side: position.side === 'long' ? 'sell' : 'buy', type: 'market', purpose: 'exit', qty: position.qty, reason, tag: this.strategy.mode },
+      { botId: this.id, symbol, side: closingSide(position.side), type: 'market', purpose: 'exit', qty: position.qty, reason, tag: this.strategy.mode },
       { source },
     );
     return r.ok;

@@ -5,7 +5,7 @@ import { floorToStep, roundToStep } from '../core/instruments.js';
 import type { ManagedStop } from '../core/managed-stops.js';
 import { fillProblem, orderPriceProblem, requestedQtyProblem } from '../core/money-checks.js';
 import { copyOrder, isCancellable, isOrderOpen, orderTransition, type Fill, type Order, type OrderEvent, type OrderRequest } from '../core/orders.js';
-import type { Position } from '../core/portfolio-types.js';
+import { closingSide, type Position } from '../core/portfolio-types.js';
 import type { Broker, ExecutionReport, TradingStore } from '../core/ports.js';
 import { ManagedStops } from './managed-stops.js';
 import type { MessageBus } from './message-bus.js';
@@ -554,8 +554,7 @@ export class ExecutionEngine {
     if (stop.purpose !== 'stop_loss' || stop.type === 'market') return;
     const position = this.deps.portfolio.position(stop.symbol);
     if (!position || position.qty <= 0 || this.hasOpenOrder(stop.symbol, ['exit'])) return;
-    const side = position.side === 'long' ? ('sell' as const) : ('buy' as const);
-    this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag: stop.tag, type: 'market', purpose: 'exit', price: null, stopPrice: null, reason: `protective stop refused by the venue (${why.slice(0, 200)}): closed at market` });
+    this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side: closingSide(position.side), qty: position.qty, tag: stop.tag, type: 'market', purpose: 'exit', price: null, stopPrice: null, reason: `protective stop refused by the venue (${why.slice(0, 200)}): closed at market` });
   }
 
   private protect(position: Position, tag: string | null, reason = 'position changed'): void {
@@ -565,7 +564,7 @@ export class ExecutionEngine {
     }
     this.cancelProtective(position.symbol, reason);
     // Two literals of one shape (a spread of a base object made a slow object per order).
-    const side = position.side === 'long' ? ('sell' as const) : ('buy' as const);
+    const side = closingSide(position.side);
     if (position.stopPrice !== null) {
       this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag, type: 'stop', purpose: 'stop_loss', price: null, stopPrice: position.stopPrice, reason: `stop loss for ${position.id}` });
     }

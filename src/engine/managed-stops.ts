@@ -9,7 +9,7 @@ import {
   type ManagedStopPurpose,
 } from '../core/managed-stops.js';
 import { isOrderOpen, type Order, type OrderRequest } from '../core/orders.js';
-import type { Position } from '../core/portfolio-types.js';
+import { closingSide, type Position } from '../core/portfolio-types.js';
 import type { TradingStore } from '../core/ports.js';
 import type { MessageBus } from './message-bus.js';
 import type { Portfolio } from './portfolio.js';
@@ -85,7 +85,7 @@ export class ManagedStops {
         if (existing && existing.status !== 'cancelled') this.change(existing, 'cancel', {}, 'cancelled');
         continue;
       }
-      const side = position.side === 'long' ? ('sell' as const) : ('buy' as const);
+      const side = closingSide(position.side);
       const current = existing ?? newStop(id, position, purpose, side, level, tag, now);
       const same = existing && existing.status !== 'cancelled' && existing.positionId === position.id;
       if (same && existing.qty === position.qty && existing.triggerPrice === level && existing.side === side) continue;

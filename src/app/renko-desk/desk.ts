@@ -1,7 +1,7 @@
 import type { OrderSource } from '../../engine/account-risk.js';
 import { DAY_MS, utcDay, utcDayStart, type Clock } from '../../core/clock.js';
 import { isOrderOpen, type Order } from '../../core/orders.js';
-import type { Position } from '../../core/portfolio-types.js';
+import { closingSide, type Position } from '../../core/portfolio-types.js';
 import type { RenkoBar } from '../../core/renko.js';
 import type { Kernel } from '../../engine/kernel.js';
 import type { MessageBus } from '../../engine/message-bus.js';
@@ -683,7 +683,7 @@ export class RenkoDesk {
       k.execution.cancel(a.pending_order.id, `superseded by exit: ${reason}`);
       a.pending_order = null;
     }
-    const side = p.side === 'long' ? 'sell' : 'buy';
+    const side = closingSide(p.side);
     const submitted = k.submit(
       { botId: this.botId, symbol: p.symbol, side, type: 'market', purpose: 'exit', qty: p.qty, reason: `renko desk exit ${asset}: ${reason}`, tag: p.mode },
       this.source,
