@@ -1,7 +1,4 @@
 import type pg from 'pg';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { Bar, Tick } from '../../core/market.js';
 import {
   TickSequence,
@@ -16,7 +13,7 @@ import type { TickColumnBatch } from '../store-sqlite/market-store.js';
 import { connectPg, migratePg, type PgTarget } from './connect.js';
 import { encodeBarCopy } from './copy-binary.js';
 import { PG_MARKET_MIGRATIONS } from './migrations.js';
-import { StagingTable, summarizeTicks, writeTickBatch } from './tick-copy.js';
+import { copy, StagingTable, summarizeTicks, writeTickBatch } from './tick-copy.js';
 import { loadSpans, windowEnd } from './tick-spans.js';
 
 type TickRow = { ts: number; price: number; size: number; trades: number };
@@ -56,9 +53,8 @@ export class PgMarketStore implements MarketDataStore {
    */
   readonly tickBatchSize = 50_000;
   private readonly symbolIds = new Map<string, number>();
-  /** Temporary staging tables created on this connection. */
-  private readonly staged = new Set<string>();
-  private readonly staging = new StagingTable();
+  private readonly staging = new StagingTable('ticks');
+  private readonly barStaging = new StagingTable('bars');
   /** The first block of ticks whose BRIN range this connection has not summarized yet. */
   private summarized = 0;
   /** Calls on one connection run one at a time (a COPY in progress owns the connection). */
@@ -158,19 +154,19 @@ export class PgMarketStore implements MarketDataStore {
   }
 
   /**
-   * COPY of `rows` encoded rows into `t.table`, inside the open transaction; returns how many
+   * COPY of `rows` encoded rows into `t.table` (`staging`: its staging table), inside the open transaction; returns how many
    * were inserted. `probe` looks for a stored row after the batch's first timestamp and up to its
    * last: without one the COPY goes straight into the table (a row at exactly the first
    * timestamp, where the previous batch of the same file ended, may still collide: the primary
    * key then refuses the COPY and the batch takes the merge path); with one, through the
    * staging table and INSERT ... ON CONFLICT.
    */
-  private async copyIn(t: CopyTarget, data: Buffer, rows: number, skip: boolean, probe: { sql: string; params: unknown[] }): Promise<number> {
+  private async copyIn(t: CopyTarget, staging: StagingTable, data: Buffer, rows: number, skip: boolean, probe: { sql: string; params: unknown[] }): Promise<number> {
     const overlap = await this.client.query(probe.sql, probe.params);
     if (overlap.rowCount === 0) {
       await this.client.query('SAVEPOINT tw_copy');
       try {
-        await this.copy(`COPY ${t.table} (${t.columns}) FROM STDIN (FORMAT binary)`, data);
+        await copy(this.client, `COPY ${t.table} (${t.columns}) FROM STDIN (FORMAT binary)`, data);
         await this.client.query('RELEASE SAVEPOINT tw_copy');
         return rows;
       } catch (error) {
@@ -179,19 +175,10 @@ export class PgMarketStore implements MarketDataStore {
         await this.client.query('ROLLBACK TO SAVEPOINT tw_copy');
       }
     }
-    const stage = `${t.table}_stage`;
-    if (!this.staged.has(stage)) {
-      await this.client.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${t.table}) ON COMMIT DELETE ROWS`);
-      this.staged.add(stage);
-    }
-    await this.client.query(`TRUNCATE ${stage}`);
-    await this.copy(`COPY ${stage} (${t.columns}) FROM STDIN (FORMAT binary)`, data);
+    const stage = await staging.ready(this.client);
+    await copy(this.client, `COPY ${stage} (${t.columns}) FROM STDIN (FORMAT binary)`, data);
     const merged = await this.client.query(`INSERT INTO ${t.table} SELECT * FROM ${stage} ON CONFLICT (${t.key}) ${skip ? 'DO NOTHING' : `DO UPDATE SET ${t.update}`}`);
     return skip ? (merged.rowCount ?? 0) : rows;
-  }
-
-  private async copy(sql: string, data: Buffer): Promise<void> {
-    await pipeline(Readable.from([data]), this.client.query(copyFrom(sql)));
   }
 
   insertBars(bars: readonly Bar[], options: InsertOptions = {}): Promise<InsertResult> {
@@ -207,7 +194,7 @@ export class PgMarketStore implements MarketDataStore {
       }
       await this.client.query('BEGIN');
       try {
-        const inserted = await this.copyIn(BARS, encodeBarCopy(syms, bars), bars.length, options.skipDuplicates ?? true, {
+        const inserted = await this.copyIn(BARS, this.barStaging, encodeBarCopy(syms, bars), bars.length, options.skipDuplicates ?? true, {
           sql: `SELECT 1 FROM bars WHERE sym = ANY($1::int[]) AND start > $2 AND start <= $3 LIMIT 1`,
           params: [[...new Set(syms)], min, max],
         });

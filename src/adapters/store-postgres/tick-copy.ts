@@ -95,20 +95,25 @@ async function merge(client: pg.ClientBase, sym: number, data: Buffer, batch: { 
   return added.rowCount ?? 0;
 }
 
-async function copy(client: pg.ClientBase, sql: string, data: Buffer): Promise<void> {
+/** One binary COPY of `data` (already encoded, copy-binary.ts). */
+export async function copy(client: pg.ClientBase, sql: string, data: Buffer): Promise<void> {
   await pipeline(Readable.from([data]), client.query(copyFrom(sql)));
 }
 
-/** Per connection: a temporary staging table like `ticks`, created on first use and emptied for each batch, and the encoding buffer. */
+/** Per connection: a temporary staging table like `table` (ticks, bars), created on first use and emptied for each batch, and the encoding buffer. */
 export class StagingTable {
   private created = false;
-  readonly name = 'ticks_stage';
+  readonly name: string;
   /** The COPY bytes of the last batch, reused for the next one (the connection runs one batch at a time). */
   buffer: Buffer | undefined;
 
+  constructor(private readonly table: string) {
+    this.name = `${table}_stage`;
+  }
+
   async ready(client: pg.ClientBase): Promise<string> {
     if (!this.created) {
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${this.name} (LIKE ticks) ON COMMIT DELETE ROWS`);
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${this.name} (LIKE ${this.table}) ON COMMIT DELETE ROWS`);
       this.created = true;
     }
     await client.query(`TRUNCATE ${this.name}`);
