@@ -41,6 +41,21 @@ const setHidden = (page: Page, hidden: boolean) =>
 /** The Desk page's own /ws connection (DESK_UPDATE). */
 const DESK_STREAM = (url: URL) => url.pathname === '/ws' && url.searchParams.get('types') === 'DESK_UPDATE';
 
+/** Holds back every request to these routes until `release()`: only the stream can then tell the page anything. */
+async function holdRoutes(page: Page, patterns: readonly string[]): Promise<{ readonly held: number; release(): Promise<void> }> {
+  const held: Route[] = [];
+  for (const path of patterns) await page.route(path, (route) => void held.push(route));
+  return {
+    get held() {
+      return held.length;
+    },
+    async release() {
+      for (const path of patterns) await page.unroute(path);
+      for (const r of held) await r.continue().catch(() => undefined);
+    },
+  };
+}
+
 /** The demo bot's refusals aside, what the page logged: 429s the test injected are expected. */
 const unexpected = (errors: string[]) => errors.filter((e) => !/429/.test(e));
 
@@ -79,12 +94,11 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
 
   test('item 1: the engine state reaches the Live tab over the WebSocket while /api/engine/status answers are held', async () => {
     const { page, errors, close } = await openAt(browser, server.url, VIEWPORTS[0]);
-    const held: Route[] = [];
     try {
       const before = await getJson<{ state: string }>(`${server.url}/api/engine/status`);
       await until('the engine state shown', async () => (await page.locator('[data-testid=engine-state]').innerText()) === before.body.state);
       // From now on no status answer reaches the page: only the stream can tell it the state changed.
-      await page.route('**/api/engine/status', (route) => void held.push(route));
+      const hold = await holdRoutes(page, ['**/api/engine/status']);
       const presets = (await getJson<{ name: string }[]>(`${server.url}/api/presets/`)).body;
       const started = await getJson<{ success: boolean; state: string }>(`${server.url}/api/engine/start`, post({ preset: presets[0]?.name, mode: 'paper' }));
       assert.equal(started.body.success, true, JSON.stringify(started.body));
@@ -95,8 +109,7 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
       assert.equal(stopped.body.success, true, JSON.stringify(stopped.body));
       const last = (await getJson<{ state: string }>(`${server.url}/api/engine/status`)).body.state;
       await until(`the page showing ${last}`, async () => (await page.locator('[data-testid=engine-state]').innerText()) === last, 15_000);
-      await page.unroute('**/api/engine/status');
-      for (const r of held) await r.continue().catch(() => undefined);
+      await hold.release();
       assert.deepEqual(errors, []);
     } finally {
       await close();
@@ -105,22 +118,20 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
 
   test('item 1: closed bars reach the Live tab’s chart over the WebSocket (BAR) while /api/bars answers are held', async () => {
     const { page, errors, close } = await openAt(browser, server.url, VIEWPORTS[0]);
-    const held: Route[] = [];
     const barFrames: string[] = [];
     page.on('websocket', (ws) => ws.on('framereceived', (f) => typeof f.payload === 'string' && f.payload.includes('"type":"BAR"') && barFrames.push(f.payload)));
     try {
       const count = async () => Number(/(\d+) bars/.exec(await page.locator('[data-testid=chart-ES] [data-testid=chart-last]').innerText())?.[1] ?? 0);
       await until('the ES chart’s history', async () => (await count()) > 0, 60_000);
       // From now on no bar history reaches the page: only the stream can add bars.
-      await page.route('**/api/bars?*', (route) => void held.push(route));
+      const hold = await holdRoutes(page, ['**/api/bars?*']);
       const before = await count();
       // Two 5 s bars closing.
       await until('two more bars on the ES chart', async () => (await count()) >= before + 2, 60_000);
       const last = (await getJson<{ bars: { close: number }[] }>(`${server.url}/api/bars?symbol=ES&interval=5000&limit=1`)).body.bars[0];
       assert.ok(last, 'the server keeps ES bars');
       assert.ok(barFrames.some((f) => f.includes('"symbol":"ES"') && f.includes('"interval_ms":5000')), 'ES 5 s bars came as BAR frames');
-      await page.unroute('**/api/bars?*');
-      for (const r of held) await r.continue().catch(() => undefined);
+      await hold.release();
       assert.deepEqual(errors, []);
     } finally {
       await close();
@@ -130,15 +141,22 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
   for (const v of VIEWPORTS) {
     test(`item 1: desk changes reach the Desk page over the WebSocket (DESK_UPDATE) while /api/state and /api/desk/state answers are held (${v.width}x${v.height})`, async () => {
       const { page, errors, close } = await openAt(browser, `${server.url}/#desk`, v);
-      const held: Route[] = [];
       const stateAnswers: number[] = [];
-      page.on('response', (r) => ['/api/state', '/api/desk/state'].includes(new URL(r.url()).pathname) && stateAnswers.push(Date.now()));
+      const isState = (url: string) => ['/api/state', '/api/desk/state'].includes(new URL(url).pathname);
+      // Desk state requests sent and not yet answered (a poll may be under way when the hold starts).
+      let inFlight = 0;
+      page.on('request', (r) => void (isState(r.url()) && inFlight++));
+      page.on('requestfinished', (r) => void (isState(r.url()) && inFlight--));
+      page.on('requestfailed', (r) => void (isState(r.url()) && inFlight--));
+      page.on('response', (r) => isState(r.url()) && stateAnswers.push(Date.now()));
       try {
         const card = page.locator('[data-testid=desk-ES]');
         await card.waitFor();
         await until('the desk stream live', async () => (await page.locator('[data-testid=desk-stream]').getAttribute('data-live')) === 'true', 60_000);
         // From now on no desk state answer reaches the page: only the stream can tell it what changed.
-        for (const path of ['**/api/state', '**/api/desk/state']) await page.route(path, (route) => void held.push(route));
+        const hold = await holdRoutes(page, ['**/api/state', '**/api/desk/state']);
+        // A poll sent just before the hold may still be answered: let it land before the change below.
+        await until('no desk state request under way but the held ones', async () => inFlight === hold.held, 15_000);
         const heldFrom = Date.now();
         const flag = card.locator('button', { hasText: '8pt next-bar' });
         const was = await flag.getAttribute('aria-pressed');
@@ -157,9 +175,7 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
         await until('the intent gone on the page', async () => (await intentRow()) === 'NONE', 15_000);
         assert.deepEqual(stateAnswers.filter((t) => t > heldFrom), [], 'no desk state answer reached the page meanwhile');
 
-        await page.unroute('**/api/state');
-        await page.unroute('**/api/desk/state');
-        for (const r of held) await r.continue().catch(() => undefined);
+        await hold.release();
         assert.deepEqual(errors, []);
       } finally {
         await close();
@@ -315,13 +331,12 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
 
   test('item 3: Close confirmed on a desk position closed meanwhile says "already closed", no red error, dialog gone', async () => {
     const { page, errors, close } = await openAt(browser, server.url, VIEWPORTS[0]);
-    const held: Route[] = [];
     try {
       const pos = await openDeskPosition('NQ');
       const row = page.locator(`[data-testid=desk-positions] tr[data-position="${pos.id}"]`);
       await row.waitFor({ timeout: 30_000 });
       // The panel learns nothing new from here on: the race stays open however the polls fall.
-      await page.route('**/api/positions?account=renko*', (route) => void held.push(route));
+      const hold = await holdRoutes(page, ['**/api/positions?account=renko*']);
       await row.locator('[data-testid=close-position]').click();
       await page.locator('[role=dialog] [data-testid=confirm]').waitFor();
       // Someone else (the desk's own exit rule, another operator) closes it first.
@@ -336,8 +351,7 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
       assert.equal(await page.locator('[role=dialog]').count(), 0, 'the dialog closed');
       // Treated as closed: the row goes without waiting for the next poll.
       await row.waitFor({ state: 'detached', timeout: 5_000 });
-      await page.unroute('**/api/positions?account=renko*');
-      for (const r of held) await r.continue().catch(() => undefined);
+      await hold.release();
       assert.deepEqual(errors, []);
     } finally {
       await close();

@@ -318,26 +318,27 @@ export function DeskPage() {
     setSkipped((list) => (list.some((x) => !open.includes(x.asset)) ? list.filter((x) => open.includes(x.asset)) : list));
   }, [openAssets]);
 
+  const apply = useCallback((s: DeskState) => {
+    setState({ env: s.env, daily: s.daily, assets: s.assets ?? {} });
+    setFetchedAt(Date.now());
+    setError(null);
+  }, []);
   const load = useCallback(async () => {
     try {
-      const s = await api<DeskState>('/api/state');
-      setState({ env: s.env, daily: s.daily, assets: s.assets ?? {} });
-      setFetchedAt(Date.now());
-      setError(null);
+      apply(await api<DeskState>('/api/state'));
     } catch (e) {
       // Refused (429) or unreachable: usePoll asks again later and later; the header says why.
       if (retryable(e)) throw e;
       setError((e as Error).message);
     }
-  }, []);
+  }, [apply]);
   // Pushed on /ws as DESK_UPDATE (opt-in: this page's own connection asks for that type alone).
-  const onMessage = useCallback((m: StreamEvent) => {
-    if (m.type !== 'DESK_UPDATE') return;
-    const s = (m.data ?? m) as DeskState;
-    setState({ env: s.env, daily: s.daily, assets: s.assets ?? {} });
-    setFetchedAt(Date.now());
-    setError(null);
-  }, []);
+  const onMessage = useCallback(
+    (m: StreamEvent) => {
+      if (m.type === 'DESK_UPDATE') apply((m.data ?? m) as DeskState);
+    },
+    [apply],
+  );
   const streamUp = useBotWebSocket(onMessage, true, 'DESK_UPDATE').status === 'open';
   // Controls are answered by the stream; read back over HTTP only while it is down.
   const refresh = useCallback(() => (streamUp ? undefined : load().catch(() => undefined)), [load, streamUp]);
