@@ -11,5 +11,7 @@ export default defineConfig({
     environment: 'happy-dom',
     include: ['test/**/*.test.{ts,tsx}'],
     setupFiles: ['test/setup.ts'],
+    // The suite runs these beside tsc, the builds and lint (scripts/test.mjs): room for a busy machine.
+    testTimeout: 30_000,
   },
 });

@@ -128,18 +128,30 @@ export async function startClusterMember(config: TradewindConfig, hooks: Cluster
     hooks.onLostLease(reason);
   };
 
+  /** The lease keeper thread, started while following (lease-keeper.ts says why). */
+  const startKeeper = () => {
+    const k = new Worker(distFile('cli/lease-keeper.js'), {
+      workerData: { redisUrl: config.redis.url, prefix: config.redis.keyPrefix, scope: LEADER_SCOPE, owner: instanceId, ttlMs: ttl } satisfies LeaseKeeperData,
+    });
+    k.on('message', (m: FromKeeper) => lost(m.lost));
+    k.on('error', (error) => {
+      if (keeper === k) keeper = null;
+      if (role === 'leader') lost(`the lease keeper failed: ${error.message}`);
+      else log.error({ instanceId, err: error }, 'the lease keeper thread failed: a new one starts if this instance takes the lease');
+    });
+    keeper = k;
+    return k;
+  };
+  startKeeper();
+
   const becomeLeader = async (granted: number) => {
     role = 'leader';
     token = granted;
     log.warn({ instanceId, fencingToken: token }, `took the leader lease (fencing token ${token}): starting the kernels`);
-    // Renewed from now on by a thread of its own, also while the server starts (restore and
+    // Renewed from now on by the keeper thread, also while the server starts (restore and
     // reconciliation block this thread on the journal).
-    const renewer = new Worker(distFile('cli/lease-keeper.js'), {
-      workerData: { redisUrl: config.redis.url, prefix: config.redis.keyPrefix, scope: LEADER_SCOPE, owner: instanceId, ttlMs: ttl, token } satisfies LeaseKeeperData,
-    });
-    renewer.on('message', (m: FromKeeper) => lost(m.lost));
-    renewer.on('error', (error) => lost(`the lease keeper failed: ${error.message}`));
-    keeper = renewer;
+    const renewer = keeper ?? startKeeper();
+    renewer.postMessage({ lead: token } satisfies ToKeeper);
     const f = follower;
     follower = null;
     // Its /ws clients reconnect, to this instance's server once it listens (or through the balancer).

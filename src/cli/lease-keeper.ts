@@ -2,27 +2,33 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { RedisLeaderLease } from '../adapters/redis/redis-lease.js';
 
-/** What the leader's main thread gives its lease keeper. */
+/** What a cluster member's main thread gives its lease keeper. */
 export interface LeaseKeeperData {
   redisUrl: string;
   prefix: string;
   scope: string;
   owner: string;
   ttlMs: number;
-  token: number;
 }
 
-/** Main thread -> keeper: the advertised URL once the server listens, or stop. Keeper -> main: lost. */
-export type ToKeeper = { url: string } | { stop: true };
+/**
+ * Main thread -> keeper: lead with this fencing token (renew from now on), the advertised URL once
+ * the server listens, or stop. Keeper -> main: lost.
+ */
+export type ToKeeper = { lead: number } | { url: string } | { stop: true };
 export type FromKeeper = { lost: string };
 
 /**
  * The leader's lease renewals, on a thread of their own (cluster mode, docs/SCALE-OUT.md): the
  * journal's PostgreSQL calls block the main thread (synchronous by design, docs/STORAGE.md), and a
  * renewal that waits for them could let the lease expire under a leader that is working normally.
- * This thread renews every ttl/3 whatever the main thread does; it reports a loss (another instance
- * holds the lease, or no renewal succeeded for a whole ttl) and stops renewing. The journal's fence
- * makes a leader that lost the lease harmless even before its main thread hears of it.
+ * The thread is started while the instance follows, idle and connected, so that the first renewal
+ * goes out the moment the lease is granted: a thread started only then could take longer than the
+ * lease's ttl to load on a busy machine, and another follower would take the lease from a leader
+ * still starting its kernels. Once told to lead it renews at once and then every ttl/3, whatever
+ * the main thread does; it reports a loss (another instance holds the lease, or no renewal
+ * succeeded for a whole ttl) and stops renewing. The journal's fence makes a leader that lost the
+ * lease harmless even before its main thread hears of it.
  */
 function keep(d: LeaseKeeperData): void {
   const port = parentPort;
@@ -31,8 +37,10 @@ function keep(d: LeaseKeeperData): void {
   redis.on('error', () => {}); // a failed renewal says it
   const lease = new RedisLeaderLease(redis, d.prefix, d.scope, d.owner, d.ttlMs);
   let url = '';
-  let renewedAt = Date.now();
+  let token = 0;
+  let renewedAt = 0;
   let busy = false;
+  let timer: NodeJS.Timeout | undefined;
   const stop = () => {
     clearInterval(timer);
     redis.disconnect();
@@ -42,11 +50,11 @@ function keep(d: LeaseKeeperData): void {
     port.postMessage({ lost: why } satisfies FromKeeper);
     stop();
   };
-  const timer = setInterval(() => {
+  const renew = () => {
     if (busy) return;
     busy = true;
     lease
-      .renew(d.token, url)
+      .renew(token, url)
       .catch(() => null)
       .then((ok) => {
         busy = false;
@@ -54,10 +62,16 @@ function keep(d: LeaseKeeperData): void {
         else if (ok === false) lost('another instance holds the lease');
         else if (Date.now() - renewedAt >= d.ttlMs) lost(`the lease could not be renewed for ${Date.now() - renewedAt} ms (Redis unreachable?)`);
       });
-  }, Math.max(200, Math.floor(d.ttlMs / 3)));
+  };
   port.on('message', (m: ToKeeper) => {
     if ('stop' in m) stop();
-    else url = m.url;
+    else if ('lead' in m) {
+      if (timer) return;
+      token = m.lead;
+      renewedAt = Date.now();
+      renew();
+      timer = setInterval(renew, Math.max(200, Math.floor(d.ttlMs / 3)));
+    } else url = m.url;
   });
 }
 

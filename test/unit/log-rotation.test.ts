@@ -28,8 +28,13 @@ describe('log file retention', () => {
       logger.flush();
       await waitFor(`rotation ${round}`, () => existsSync(`${file}.1`) && readFileSync(`${file}.1`, 'utf8').includes(`"round":${round}`));
     }
-    const files = readdirSync(join(dir, 'logs')).sort();
-    assert.deepEqual(files, ['tradewind.log', 'tradewind.log.1', 'tradewind.log.2'], 'two rotated files kept, the oldest dropped');
+    // The reopened tradewind.log is created by the destination's asynchronous reopen, a moment after
+    // the rename that made tradewind.log.1.
+    const expected = ['tradewind.log', 'tradewind.log.1', 'tradewind.log.2'];
+    const listing = () => readdirSync(join(dir, 'logs')).sort();
+    await waitFor(`the logs directory to hold ${expected.join(', ')} (it holds ${listing().join(', ')})`, () => listing().join() === expected.join(), 5_000).catch(() => undefined);
+    const files = listing();
+    assert.deepEqual(files, expected, 'two rotated files kept, the oldest dropped');
     assert.ok(readFileSync(`${file}.2`, 'utf8').includes('"round":3'));
     logger.info('after the last rotation');
     logger.flush();
