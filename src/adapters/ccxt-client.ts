@@ -31,12 +31,18 @@ export function createCcxtClient(settings: CcxtClientSettings): Exchange {
   if (settings.apiKey) options.apiKey = settings.apiKey;
   if (settings.secret) options.secret = settings.secret;
   if (settings.timeoutMs) options.timeout = settings.timeoutMs;
+  // No positions snapshot behind the user stream: ccxt.pro's binance (4.5.84, setPositionsCache)
+  // starts a REST position query with every watchOrders / watchMyTrades subscription and parks an
+  // unawaited future for it; when the stream drops before that query has answered (a slow venue,
+  // a busy machine), the future is rejected with nobody listening and the unhandled rejection ends
+  // the process. Positions come from the reconciler's own REST queries; nothing here watches them.
+  options.options = { watchPositions: { fetchPositionsSnapshot: false } };
   if (Object.keys(settings.urls).length > 0) {
     const reference = new Pro({});
     const linear = (reference.exceptions as { linear?: { exact?: Record<string, unknown> } }).linear?.exact;
     options.urls = { api: settings.urls };
     if (linear) options.exceptions = { exact: linear };
-    options.options = { fetchCurrencies: false };
+    options.options = { ...(options.options as object), fetchCurrencies: false };
     if (JSON.stringify(settings.urls).includes('"ws://')) options.httpAgent = new Agent({ keepAlive: true });
   }
   const exchange = new Pro(options);
