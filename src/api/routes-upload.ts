@@ -18,7 +18,8 @@ export interface UploadOptions {
   maxBytes: number;
   /** Symbols accepted as `instrument`. */
   instruments: string[];
-  batchSize: number;
+  /** Rows per batch; undefined = the store's own choice. */
+  batchSize?: number;
 }
 
 class HttpError extends Error {

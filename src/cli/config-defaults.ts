@@ -68,7 +68,7 @@ export const defaultConfig = (): TradewindConfig => ({
     targetAtr: 0,
     longOnly: false,
   },
-  marketData: { importDir: '', maxUploadBytes: 300 * 1024 * 1024, batchSize: 10_000 },
+  marketData: { importDir: '', maxUploadBytes: 300 * 1024 * 1024, batchSize: 0 },
   bridge: {
     enabled: false,
     accountId: 'bridge',

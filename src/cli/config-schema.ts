@@ -381,8 +381,8 @@ export const ConfigSchema = Type.Object(
         importDir: Type.String(),
         /** Largest uploaded file in bytes (seed 002: 300 MB). */
         maxUploadBytes: Type.Integer({ minimum: 1 }),
-        /** Rows per import batch (one transaction and one progress event each). */
-        batchSize: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        /** Rows per import batch (one transaction and one progress event each); 0 = the store's own (SQLite 10,000, PostgreSQL ticks 50,000). */
+        batchSize: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
       },
       strict,
     ),

@@ -484,7 +484,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
       importDir,
       maxBytes: config.marketData.maxUploadBytes,
       instruments: BUILTIN_INSTRUMENTS.map((i) => i.symbol),
-      batchSize: config.marketData.batchSize,
+      batchSize: config.marketData.batchSize || undefined,
     },
     max,
     desk: renko?.desk,
