@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 
 /**
@@ -28,7 +28,7 @@ const fullUrl = (req: FastifyRequest): string => `${req.protocol}://${req.host}$
  * arrives, is logged at debug: at info it doubled the logging cost of every request (two lines to
  * the console, the file and the ring) for no information the response line lacks. A request whose
  * client goes away before the answer still gets its line at info (`Aborted: GET url`, from
- * onRequestAbort). Nothing is registered when info is off, so LOG_LEVEL=warn costs nothing per
+ * onRequestAbort), and so does a WebSocket upgrade (`Upgrade: GET url (WebSocket)`). Nothing is registered when info is off, so LOG_LEVEL=warn costs nothing per
  * request. Register before the routes and the auth hook, so a refused request is logged too.
  */
 export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
@@ -55,6 +55,21 @@ export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
       `Response: ${reply.statusCode} (${seconds}s) ${req.method} ${url}`,
     );
     done();
+  });
+  // onResponse never runs for a WebSocket upgrade (the socket is handed over, no response is
+  // sent): its routes (`websocket: true`, @fastify/websocket) get a route-level onRequest hook
+  // that logs the upgrade when it arrives; other routes pay nothing for it.
+  const logUpgrade: onRequestHookHandler = (req, _reply, done) => {
+    if (String(req.headers.upgrade).toLowerCase() === 'websocket') {
+      const url = fullUrl(req);
+      log.info({ reqId: req.id, method: req.method, url, route: req.routeOptions.url, upgrade: 'websocket' }, `Upgrade: ${req.method} ${url} (WebSocket)`);
+    }
+    done();
+  };
+  app.addHook('onRoute', (route) => {
+    if (!(route as { websocket?: boolean }).websocket) return;
+    const own = route.onRequest;
+    route.onRequest = own === undefined ? [logUpgrade] : Array.isArray(own) ? [logUpgrade, ...own] : [logUpgrade, own];
   });
   // onResponse never runs for a request whose client closed the connection before the answer.
   app.addHook('onRequestAbort', (req, done) => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { describe, it } from 'node:test';
+import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { WebSocket } from 'ws';
 import { redactUrl, registerRequestLog } from '../../src/api/request-log.js';
 import { createLogging } from '../../src/cli/logger.js';
 import { waitFor } from '../helpers/server.js';
@@ -17,6 +19,8 @@ async function app(level: string, component?: string) {
   server.get('/api/engine/status', async () => ({ state: 'IDLE' }));
   server.get('/api/orders/pending', async (_req, reply) => reply.code(401).send({ ok: false }));
   server.get('/api/positions/:id', async (req) => ({ id: (req.params as { id: string }).id }));
+  await server.register(websocket);
+  server.get('/ws', { websocket: true }, (socket) => socket.send('hello'));
   // Answers only when the test says so: a client can go away before the answer.
   let release: () => void = () => {};
   let entered = false;
@@ -123,6 +127,29 @@ describe('access log: one line per request at info (seed 001 response format)', 
       assert.match(String(aborted.data?.reqId), /^req-/);
     } finally {
       release();
+      await server.close();
+    }
+  });
+
+  it('logs a WebSocket upgrade ("Upgrade: GET url (WebSocket)"), which never gets a response line', async () => {
+    const { server, ring } = await app('info', 'api');
+    try {
+      const address = await server.listen({ port: 0, host: '127.0.0.1' });
+      const ws = new WebSocket(`${address.replace('http', 'ws')}/ws?token=ws-tok-1`);
+      await new Promise((resolve, reject) => {
+        ws.once('message', resolve);
+        ws.once('error', reject);
+      });
+      ws.close();
+      const access = () => ring.query({ component: 'api' }).filter((e) => !e.message.startsWith('Server listening'));
+      const entries = access();
+      assert.deepEqual(entries.map((e) => e.message), [`Upgrade: GET ${address}/ws?token=[redacted] (WebSocket)`]);
+      assert.deepEqual([entries[0]?.data?.route, entries[0]?.data?.upgrade], ['/ws', 'websocket']);
+      assert.match(String(entries[0]?.data?.reqId), /^req-/);
+      // A plain GET of the same route is an ordinary request: its response line only.
+      await server.inject({ method: 'GET', url: '/ws' });
+      assert.deepEqual(access().slice(1).map((e) => e.message.replace(/\(\d+\.\d{3}s\)/, '(Xs)')), ['Response: 404 (Xs) GET http://localhost:80/ws']);
+    } finally {
       await server.close();
     }
   });
