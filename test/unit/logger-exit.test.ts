@@ -5,7 +5,7 @@
 // asynchronous open loses those lines. The child waits for its first line in the file first.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,6 +30,7 @@ function logThenEnd(how: 'exit' | 'throw', n: number): { lines: string[]; stdout
   `;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
   const text = readFileSync(join(dataDir, 'logs', 'tradewind.log'), 'utf8');
+  rmSync(dataDir, { recursive: true, force: true });
   return { lines: text.split('\n').filter((l) => l !== '' && !l.includes('logger up')), stdout: r.stdout, status: r.status };
 }
 
