@@ -139,7 +139,7 @@ export async function startBenchServer(options: { dataDir?: string; config?: str
     TRADEWIND_API_TOKENS: '',
     NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
     // The server's log level: BENCH_LOG_LEVEL, else warn (no per-request lines; the published
-    // figures). BENCH_LOG_LEVEL=info measures the default level's two request lines too.
+    // figures). BENCH_LOG_LEVEL=info measures the default level's access line too.
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
   };
   const profileDir = process.env.BENCH_PROFILE_DIR;

@@ -1,6 +1,6 @@
 // GET /api/state with full rolling windows (50 trades, 200 events: the ~108 KB body), loaded by
 // wrk (C, one thread: the generator is not the bottleneck) and by autocannon (in Node), with the
-// server logging at warn and at the default info (two request lines per request).
+// server logging at warn and at the default info (one access line per request).
 //
 //   npm run bench:state        (installs wrk with apt-get when missing and run as root)
 //

@@ -119,7 +119,8 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   const debug = options.logger.isLevelEnabled('debug');
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    // Per-request lines are written by our own onResponse hook at debug level.
+    // Fastify's two lines per request are off: registerRequestLog (request-log.ts) writes one
+    // access line per request at info, when the response has been sent.
     logController: new LogController({ disableRequestLogging: true }),
     // A child logger per request costs pino's setup on every request; only debug needs it.
     childLoggerFactory: (logger, bindings) => (debug ? logger.child(bindings) : logger),
@@ -142,12 +143,6 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
     done(null, payload);
   });
-  if (debug) {
-    app.addHook('onResponse', (req, reply, done) => {
-      req.log.debug({ method: req.method, url: req.url.replace(/([?&](?:secret|token)=)[^&]*/gi, '$1[redacted]'), status: reply.statusCode, ms: reply.elapsedTime }, 'request');
-      done();
-    });
-  }
   registerRequestLog(app, options.logger);
   installErrorHandling(app, { production: options.production, serverPaths: options.serverPaths ?? [] });
   rejectNonFiniteInput(app);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 
 /**
@@ -16,36 +16,65 @@ export function redactUrl(url: string): string {
 const fullUrl = (req: FastifyRequest): string => `${req.protocol}://${req.host}${redactUrl(req.url)}`;
 
 /**
- * Seed 001's request/response log lines, at info (the default level):
+ * The access log: one line per request, written when the response has been sent (Fastify's
+ * onResponse hook; Fastify's own two request lines are off), at info (the default level), in
+ * seed 001's response format:
  *
- *   Request: GET http://localhost:8000/api/engine/status
  *   Response: 200 (0.045s) GET http://localhost:8000/api/engine/status
  *
- * each with the fields `method`, `url`, and on the response `status` and `duration_s`, under
- * the logger's component (`http` when it has none). Nothing is registered when info is off, so
- * LOG_LEVEL=warn costs nothing per request. Register before the routes and the auth hook, so a
- * refused request is logged too.
+ * with the fields `reqId` (Fastify's request id), `method`, `url`, `route` (the matched route's
+ * pattern, absent on a 404), `status` and `duration_s`, under the logger's component (`http`
+ * when it has none). The seed's other line, `Request: GET http://...`, written when a request
+ * arrives, is logged at debug: at info it doubled the logging cost of every request (two lines to
+ * the console, the file and the ring) for no information the response line lacks. A request whose
+ * client goes away before the answer still gets its line at info (`Aborted: GET url`, from
+ * onRequestAbort), and so does a WebSocket upgrade (`Upgrade: GET url (WebSocket)`). Nothing is registered when info is off, so LOG_LEVEL=warn costs nothing per
+ * request. Register before the routes and the auth hook, so a refused request is logged too.
  */
 export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
   if (!logger.isLevelEnabled('info')) return;
-  // These lines carry only the method, the URL (secret query values already replaced by
-  // redactUrl), the status and the duration: nothing the logger's redaction paths can match.
-  // Redaction (walking every logged object for `*.password`, `*.token`...) was more than half
-  // the cost of these two lines, paid on every request, so this child logger skips it.
+  // These lines carry only the request id, the method, the URL (secret query values already
+  // replaced by redactUrl), the route pattern, the status and the duration: nothing the logger's
+  // redaction paths can match. Redaction (walking every logged object for `*.password`,
+  // `*.token`...) was more than half the cost of a line, paid on every request, so this child
+  // logger skips it.
   const noRedact = { redact: { paths: [] as string[] } };
   const log = typeof logger.bindings().component === 'string' ? logger.child({}, noRedact) : logger.child({ component: 'http' }, noRedact);
-  // The URL is built once per request (onRequest) and reused for the response line.
-  const urls = new WeakMap<FastifyRequest, string>();
-  app.addHook('onRequest', (req, _reply, done) => {
+  if (log.isLevelEnabled('debug')) {
+    app.addHook('onRequest', (req, _reply, done) => {
+      const url = fullUrl(req);
+      log.debug({ reqId: req.id, method: req.method, url }, `Request: ${req.method} ${url}`);
+      done();
+    });
+  }
+  app.addHook('onResponse', (req, reply, done) => {
     const url = fullUrl(req);
-    urls.set(req, url);
-    log.info({ method: req.method, url }, `Request: ${req.method} ${url}`);
+    const seconds = (reply.elapsedTime / 1000).toFixed(3);
+    log.info(
+      { reqId: req.id, method: req.method, url, route: req.routeOptions.url, status: reply.statusCode, duration_s: Number(seconds) },
+      `Response: ${reply.statusCode} (${seconds}s) ${req.method} ${url}`,
+    );
     done();
   });
-  app.addHook('onResponse', (req, reply, done) => {
-    const url = urls.get(req) ?? fullUrl(req);
-    const seconds = (reply.elapsedTime / 1000).toFixed(3);
-    log.info({ method: req.method, url, status: reply.statusCode, duration_s: Number(seconds) }, `Response: ${reply.statusCode} (${seconds}s) ${req.method} ${url}`);
+  // onResponse never runs for a WebSocket upgrade (the socket is handed over, no response is
+  // sent): its routes (`websocket: true`, @fastify/websocket) get a route-level onRequest hook
+  // that logs the upgrade when it arrives; other routes pay nothing for it.
+  const logUpgrade: onRequestHookHandler = (req, _reply, done) => {
+    if (String(req.headers.upgrade).toLowerCase() === 'websocket') {
+      const url = fullUrl(req);
+      log.info({ reqId: req.id, method: req.method, url, route: req.routeOptions.url, upgrade: 'websocket' }, `Upgrade: ${req.method} ${url} (WebSocket)`);
+    }
+    done();
+  };
+  app.addHook('onRoute', (route) => {
+    if (!(route as { websocket?: boolean }).websocket) return;
+    const own = route.onRequest;
+    route.onRequest = own === undefined ? [logUpgrade] : Array.isArray(own) ? [logUpgrade, ...own] : [logUpgrade, own];
+  });
+  // onResponse never runs for a request whose client closed the connection before the answer.
+  app.addHook('onRequestAbort', (req, done) => {
+    const url = fullUrl(req);
+    log.info({ reqId: req.id, method: req.method, url, route: req.routeOptions.url, aborted: true }, `Aborted: ${req.method} ${url} (the client closed the connection before the answer)`);
     done();
   });
 }
