@@ -119,8 +119,8 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
   const debug = options.logger.isLevelEnabled('debug');
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    // Fastify's two lines per request are off: registerRequestLog (request-log.ts) writes one
-    // access line per request at info, when the response has been sent.
+    // Fastify's two lines per request are off: registerRequestLog (request-log.ts) writes the
+    // access log in seed 001's format at info.
     logController: new LogController({ disableRequestLogging: true }),
     // A child logger per request costs pino's setup on every request; only debug needs it.
     childLoggerFactory: (logger, bindings) => (debug ? logger.child(bindings) : logger),

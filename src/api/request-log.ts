@@ -16,20 +16,20 @@ export function redactUrl(url: string): string {
 const fullUrl = (req: FastifyRequest): string => `${req.protocol}://${req.host}${redactUrl(req.url)}`;
 
 /**
- * The access log: one line per request, written when the response has been sent (Fastify's
- * onResponse hook; Fastify's own two request lines are off), at info (the default level), in
- * seed 001's response format:
+ * The access log in seed 001's format, at info (the default level; Fastify's own two request
+ * lines are off): a line when a request arrives and one when its response has been sent,
  *
+ *   Request: GET http://localhost:8000/api/engine/status
  *   Response: 200 (0.045s) GET http://localhost:8000/api/engine/status
  *
- * with the fields `reqId` (Fastify's request id), `method`, `url`, `route` (the matched route's
- * pattern, absent on a 404), `status` and `duration_s`, under the logger's component (`http`
- * when it has none). The seed's other line, `Request: GET http://...`, written when a request
- * arrives, is logged at debug: at info it doubled the logging cost of every request (two lines to
- * the console, the file and the ring) for no information the response line lacks. A request whose
- * client goes away before the answer still gets its line at info (`Aborted: GET url`, from
- * onRequestAbort), and so does a WebSocket upgrade (`Upgrade: GET url (WebSocket)`). Nothing is registered when info is off, so LOG_LEVEL=warn costs nothing per
- * request. Register before the routes and the auth hook, so a refused request is logged too.
+ * with the fields `reqId` (Fastify's request id, the same on both lines), `method`, `url`, and on
+ * the response `route` (the matched route's pattern, absent on a 404), `status` and `duration_s`,
+ * under the logger's component (`http` when it has none). The arrival line is what shows a request
+ * that never gets an answer. A request whose client goes away before the answer gets
+ * `Aborted: GET url` (onRequestAbort) instead of a response line, and a WebSocket upgrade, which
+ * never gets a response, `Upgrade: GET url (WebSocket)`. Nothing is registered when info is off,
+ * so LOG_LEVEL=warn costs nothing per request. Register before the routes and the auth hook, so a
+ * refused request is logged too.
  */
 export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
   if (!logger.isLevelEnabled('info')) return;
@@ -40,13 +40,11 @@ export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
   // logger skips it.
   const noRedact = { redact: { paths: [] as string[] } };
   const log = typeof logger.bindings().component === 'string' ? logger.child({}, noRedact) : logger.child({ component: 'http' }, noRedact);
-  if (log.isLevelEnabled('debug')) {
-    app.addHook('onRequest', (req, _reply, done) => {
-      const url = fullUrl(req);
-      log.debug({ reqId: req.id, method: req.method, url }, `Request: ${req.method} ${url}`);
-      done();
-    });
-  }
+  app.addHook('onRequest', (req, _reply, done) => {
+    const url = fullUrl(req);
+    log.info({ reqId: req.id, method: req.method, url }, `Request: ${req.method} ${url}`);
+    done();
+  });
   app.addHook('onResponse', (req, reply, done) => {
     const url = fullUrl(req);
     const seconds = (reply.elapsedTime / 1000).toFixed(3);

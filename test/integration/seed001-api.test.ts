@@ -569,20 +569,21 @@ describe('seed 001 API on the running server', () => {
     assert.equal(bad.status, 400);
     assert.match(String(bad.body.detail), /VERBOSE/);
 
-    // The access line in the seed's response format at the default level (issue 11 item 9; one
-    // line per request since issue 15 item 4), under the API's component; secrets in the URL are
-    // redacted.
+    // Request/response lines in the seed's format at the default level (issue 11 item 9), under
+    // the API's component, with one request id; secrets in the URL are redacted.
     await api.get('/api/engine/status?token=do-not-log-me');
-    const http = await waitFor('the access line of GET /api/engine/status', async () => {
+    const http = await waitFor('the request and response lines of GET /api/engine/status', async () => {
       const { body } = await api.get<Obj[]>('/api/logs?component=api&limit=1000');
       const mine = body.filter((e) => String(e.message).includes('/api/engine/status?token='));
-      return mine.length >= 1 && mine;
+      return mine.length >= 2 && mine;
     }, 5_000);
-    assert.equal(http.length, 1, `one line per request: ${JSON.stringify(http)}`);
-    const [response] = http;
+    assert.equal(http.length, 2, `two lines per request: ${JSON.stringify(http)}`);
+    const [request, response] = http;
+    assert.match(String(request?.message), /^Request: GET http:\/\/127\.0\.0\.1:\d+\/api\/engine\/status\?token=\[redacted\]$/);
     assert.match(String(response?.message), /^Response: 200 \(\d+\.\d{3}s\) GET http:\/\/127\.0\.0\.1:\d+\/api\/engine\/status\?token=\[redacted\]$/);
     const data = response?.data as Obj;
-    assert.deepEqual([response?.level, data.method, data.route, data.status], ['INFO', 'GET', '/api/engine/status', 200]);
+    assert.deepEqual([request?.level, response?.level, data.method, data.route, data.status], ['INFO', 'INFO', 'GET', '/api/engine/status', 200]);
+    assert.equal((request?.data as Obj).reqId, data.reqId);
     assert.equal(typeof data.duration_s, 'number');
     assert.match(String(data.reqId), /^req-/);
     assert.ok(!server.output().includes('do-not-log-me'), 'the token never reaches the output');

@@ -38,15 +38,17 @@ async function app(level: string, component?: string) {
 
 const RESPONSE = /^Response: 200 \(\d+\.\d{3}s\) GET http:\/\/localhost:8000\/api\/engine\/status$/;
 
-describe('access log: one line per request at info (seed 001 response format)', () => {
-  it('logs "Response: STATUS (Ns) METHOD URL" once per request at info, with reqId, method, url, route, status and duration_s; no Request line at info', async () => {
+describe('access log at info (seed 001 format: a Request and a Response line)', () => {
+  it('logs "Request: METHOD URL" on arrival and "Response: STATUS (Ns) METHOD URL" once answered, with one reqId; method, url, route, status and duration_s', async () => {
     const { server, ring, lines } = await app('info', 'api');
     try {
       const res = await server.inject({ method: 'GET', url: '/api/engine/status', headers: { host: 'localhost:8000' } });
       assert.equal(res.statusCode, 200);
       const entries = ring.query({ component: 'api' });
-      assert.equal(entries.length, 1, JSON.stringify(entries));
-      const [response] = entries;
+      assert.equal(entries.length, 2, JSON.stringify(entries));
+      const [request, response] = entries;
+      assert.deepEqual([request?.level, request?.message], ['INFO', 'Request: GET http://localhost:8000/api/engine/status']);
+      assert.equal(request?.data?.reqId, response?.data?.reqId);
       assert.equal(response?.level, 'INFO');
       assert.match(String(response?.message), RESPONSE);
       assert.equal(response?.component, 'api');
@@ -55,9 +57,9 @@ describe('access log: one line per request at info (seed 001 response format)', 
       assert.match(String(data.reqId), /^req-/);
       assert.equal(typeof data.duration_s, 'number');
       assert.ok((data.duration_s as number) >= 0 && (data.duration_s as number) < 5);
-      // The console gets the same single line.
-      assert.equal(lines.length, 1);
-      assert.match(JSON.parse(lines[0] as string).msg, RESPONSE);
+      // The console gets the same two lines.
+      assert.equal(lines.length, 2);
+      assert.match(JSON.parse(lines[1] as string).msg, RESPONSE);
     } finally {
       await server.close();
     }
@@ -68,7 +70,7 @@ describe('access log: one line per request at info (seed 001 response format)', 
     try {
       await server.inject({ method: 'GET', url: '/api/positions/P-17', headers: { host: 'localhost:8000' } });
       await server.inject({ method: 'GET', url: '/api/nothing-here', headers: { host: 'localhost:8000' } });
-      const [known, missing] = ring.query({ component: 'api' });
+      const [known, missing] = ring.query({ component: 'api' }).filter((e) => e.message.startsWith('Response:'));
       assert.deepEqual([known?.data?.url, known?.data?.route, known?.data?.status], ['http://localhost:8000/api/positions/P-17', '/api/positions/:id', 200]);
       assert.deepEqual([missing?.data?.url, missing?.data?.status], ['http://localhost:8000/api/nothing-here', 404]);
       assert.equal(missing?.data?.route, undefined);
@@ -86,7 +88,10 @@ describe('access log: one line per request at info (seed 001 response format)', 
       const entries = ring.query({ component: 'http' });
       assert.deepEqual(
         entries.map((e) => e.message.replace(/\(\d+\.\d{3}s\)/, '(Xs)')),
-        ['Response: 401 (Xs) GET http://localhost:80/api/orders/pending?secret=[redacted]&limit=5&Token=[redacted]&owner=vps1'],
+        [
+          'Request: GET http://localhost:80/api/orders/pending?secret=[redacted]&limit=5&Token=[redacted]&owner=vps1',
+          'Response: 401 (Xs) GET http://localhost:80/api/orders/pending?secret=[redacted]&limit=5&Token=[redacted]&owner=vps1',
+        ],
       );
       const all = lines.join('');
       assert.ok(!all.includes('s3cr3t-value') && !all.includes('tok-123'), 'no secret on the console');
@@ -95,17 +100,26 @@ describe('access log: one line per request at info (seed 001 response format)', 
     }
   });
 
-  it('at debug also writes the seed\'s "Request: METHOD URL" line when the request arrives, with the same reqId', async () => {
-    const { server, ring } = await app('debug', 'api');
+  it('the Request line is written when the request arrives, before the answer, secrets redacted', async () => {
+    const { server, ring, release, entered } = await app('info', 'api');
     try {
+      const address = await server.listen({ port: 0, host: '127.0.0.1' });
+      const access = () => ring.query({ component: 'api' }).filter((e) => !e.message.startsWith('Server listening'));
+      const pending = fetch(`${address}/api/held`);
+      await waitFor('the handler to receive the request', async () => entered(), 5_000, 10);
+      assert.deepEqual(access().map((e) => e.message), [`Request: GET ${address}/api/held`], 'only the arrival line while unanswered');
+      release();
+      await (await pending).text();
+      await waitFor('the response line', async () => access().length === 2, 5_000, 10);
       await server.inject({ method: 'GET', url: '/api/engine/status?token=abc', headers: { host: 'localhost:8000' } });
-      const entries = ring.query({ component: 'api' });
-      assert.deepEqual(entries.map((e) => e.level), ['DEBUG', 'INFO'], JSON.stringify(entries));
+      const entries = access().slice(2);
+      assert.deepEqual(entries.map((e) => e.level), ['INFO', 'INFO'], JSON.stringify(entries));
       const [request, response] = entries;
       assert.equal(request?.message, 'Request: GET http://localhost:8000/api/engine/status?token=[redacted]');
       assert.match(String(response?.message), /^Response: 200 \(\d+\.\d{3}s\) GET http:\/\/localhost:8000\/api\/engine\/status\?token=\[redacted\]$/);
       assert.equal(request?.data?.reqId, response?.data?.reqId);
     } finally {
+      release();
       await server.close();
     }
   });
@@ -142,13 +156,13 @@ describe('access log: one line per request at info (seed 001 response format)', 
       });
       ws.close();
       const access = () => ring.query({ component: 'api' }).filter((e) => !e.message.startsWith('Server listening'));
-      const entries = access();
-      assert.deepEqual(entries.map((e) => e.message), [`Upgrade: GET ${address}/ws?token=[redacted] (WebSocket)`]);
+      const entries = access().filter((e) => !e.message.startsWith('Request:'));
+      assert.deepEqual(access().map((e) => e.message), [`Request: GET ${address}/ws?token=[redacted]`, `Upgrade: GET ${address}/ws?token=[redacted] (WebSocket)`]);
       assert.deepEqual([entries[0]?.data?.route, entries[0]?.data?.upgrade], ['/ws', 'websocket']);
       assert.match(String(entries[0]?.data?.reqId), /^req-/);
-      // A plain GET of the same route is an ordinary request: its response line only.
+      // A plain GET of the same route is an ordinary request: its two lines, no upgrade line.
       await server.inject({ method: 'GET', url: '/ws' });
-      assert.deepEqual(access().slice(1).map((e) => e.message.replace(/\(\d+\.\d{3}s\)/, '(Xs)')), ['Response: 404 (Xs) GET http://localhost:80/ws']);
+      assert.deepEqual(access().slice(2).map((e) => e.message.replace(/\(\d+\.\d{3}s\)/, '(Xs)')), ['Request: GET http://localhost:80/ws', 'Response: 404 (Xs) GET http://localhost:80/ws']);
     } finally {
       await server.close();
     }
