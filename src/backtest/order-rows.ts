@@ -10,6 +10,24 @@ const NUMBERS = 11;
 const SHIFT = 12;
 const BLOCK = 1 << SHIFT;
 const MASK = BLOCK - 1;
+/** Sequence numbers indexed without the map: below 4M (a 16 MB index at most). */
+const MAX_SEQ = 1 << 22;
+
+/** The number an id ends in (O-00000042: 42), or -1 without one or with more than 9 digits. */
+function trailingNumber(id: string): number {
+  let value = 0;
+  let scale = 1;
+  let i = id.length - 1;
+  for (; i >= 0; i -= 1) {
+    const c = id.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    if (scale === 1e9) return -1;
+    value += c * scale;
+    scale *= 10;
+  }
+  return scale === 1 ? -1 : value;
+}
+
 /** Bits of a row's null mask: the number fields that may be null. */
 const B_PRICE = 1, B_STOP = 2, B_AVG = 4, B_STOP_LOSS = 8, B_TAKE_PROFIT = 16, B_FILLED_AT = 32;
 
@@ -28,7 +46,13 @@ export class OrderRows {
   private readonly numBlocks: Float64Array[] = [];
   private readonly nullBlocks: Uint8Array[] = [];
   private readonly textBlocks: (string | null)[][] = [];
-  /** Row of each order id; rows are in first-write order (an order's creation). */
+  /**
+   * Row + 1 of the order whose id ends in sequence number n (0: none). A kernel's ids are its
+   * prefix and a sequence (O-00000042), so this finds a row without hashing the id: a Map of
+   * tens of thousands of fresh strings cost a cache miss or more per lookup. An id without a
+   * number, with a number too large, or whose number an id of another prefix took goes to `rowOf`.
+   */
+  private bySeq = new Int32Array(BLOCK);
   private readonly rowOf = new Map<string, number>();
   /** The id written last and its row: an order is usually written again soon (accepted, filled). */
   private lastId: string | null = null;
@@ -44,13 +68,13 @@ export class OrderRows {
     let row: number;
     if (id === this.lastId) row = this.lastRow;
     else {
-      const found = this.rowOf.get(id);
-      if (found === undefined) {
+      row = this.find(id);
+      if (row < 0) {
         row = this.count;
         if ((row & MASK) === 0) this.addBlock();
         this.count = row + 1;
-        this.rowOf.set(id, row);
-      } else row = found;
+        this.index(id, row);
+      }
       this.lastId = id;
       this.lastRow = row;
     }
@@ -94,12 +118,39 @@ export class OrderRows {
 
   /** The row of an id, or -1. */
   find(id: string): number {
-    return this.rowOf.get(id) ?? -1;
+    const seq = trailingNumber(id);
+    if (seq >= 0 && seq < this.bySeq.length) {
+      const row = (this.bySeq[seq] as number) - 1;
+      if (row >= 0 && this.idAt(row) === id) return row;
+    }
+    return this.rowOf.size === 0 ? -1 : (this.rowOf.get(id) ?? -1);
+  }
+
+  private index(id: string, row: number): void {
+    const seq = trailingNumber(id);
+    if (seq >= 0 && seq < MAX_SEQ) {
+      if (seq >= this.bySeq.length) {
+        let length = this.bySeq.length * 2;
+        while (length <= seq) length *= 2;
+        const grown = new Int32Array(length);
+        grown.set(this.bySeq);
+        this.bySeq = grown;
+      }
+      if (this.bySeq[seq] === 0) {
+        this.bySeq[seq] = row + 1;
+        return;
+      }
+    }
+    this.rowOf.set(id, row);
+  }
+
+  private idAt(row: number): string {
+    return (this.textBlocks[row >>> SHIFT] as (string | null)[])[(row & MASK) * TEXTS + S_ID] as string;
   }
 
   /** Ids in row order (creation order). */
-  ids(): IterableIterator<string> {
-    return this.rowOf.keys();
+  *ids(): IterableIterator<string> {
+    for (let row = 0; row < this.count; row += 1) yield this.idAt(row);
   }
 
   accountIdAt(row: number): string {
