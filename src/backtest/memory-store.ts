@@ -4,6 +4,7 @@ import { sequenceOf } from '../core/ids.js';
 import type { Account, ClosedTrade, Position } from '../core/portfolio-types.js';
 import type { FillRecord, RestoredState, StoredEvent, TradingStore } from '../core/ports.js';
 import { OrderRows } from './order-rows.js';
+import { StringSet } from './string-set.js';
 
 /**
  * The TradingStore port in memory, for backtests: the same calls as the SQLite journal, no
@@ -16,7 +17,8 @@ export class MemoryStore implements TradingStore {
   private readonly orders = new OrderRows();
   private readonly openPositions = new Map<string, Position>();
   private readonly fills: Fill[] = [];
-  private readonly fillIds = new Set<string>();
+  /** Every fill id recorded (a table of hashes: see StringSet). */
+  private readonly fillIds = new StringSet();
   private readonly trades: ClosedTrade[] = [];
   private events: StoredEvent[] = [];
   private readonly stops = new Map<string, ManagedStop>();
@@ -41,8 +43,7 @@ export class MemoryStore implements TradingStore {
   }
 
   recordFill(record: FillRecord): boolean {
-    if (this.fillIds.has(record.fill.id)) return false;
-    this.fillIds.add(record.fill.id);
+    if (!this.fillIds.add(record.fill.id)) return false;
     // Fills and closed trades are never mutated after they are reported: kept as they are.
     this.fills.push(record.fill);
     this.saveOrder(record.order);
