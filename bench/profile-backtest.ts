@@ -33,7 +33,7 @@ export function partOf(url: string): string | null {
   if (/engine\/(message-bus|bot)/.test(url)) return 'kernel: message bus and bot context';
   if (/engine\/(data-engine|market-stats|bar-history|bar-builder)/.test(url)) return 'kernel: data engine, market stats';
   if (/sim\/|broker-paper/.test(url)) return 'kernel: paper broker and matching';
-  if (/backtest\/(memory-store|metrics)/.test(url)) return 'backtest: in-memory journal, equity stats';
+  if (/backtest\/(memory-store|order-rows|string-set|metrics)/.test(url)) return 'backtest: in-memory journal, equity stats';
   if (/engine\/kernel|backtest\/backtester/.test(url)) return 'kernel: kernel and backtester loop';
   if (/dist\/src\/|commander/.test(url)) return 'CLI and the rest of the program';
   return null;

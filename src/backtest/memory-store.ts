@@ -1,8 +1,10 @@
 import type { ManagedStop } from '../core/managed-stops.js';
-import { assignOrder, copyOrder, isOrderOpen, type Fill, type Order } from '../core/orders.js';
+import { isOrderOpen, type Fill, type Order } from '../core/orders.js';
 import { sequenceOf } from '../core/ids.js';
 import type { Account, ClosedTrade, Position } from '../core/portfolio-types.js';
 import type { FillRecord, RestoredState, StoredEvent, TradingStore } from '../core/ports.js';
+import { OrderRows } from './order-rows.js';
+import { StringSet } from './string-set.js';
 
 /**
  * The TradingStore port in memory, for backtests: the same calls as the SQLite journal, no
@@ -11,11 +13,12 @@ import type { FillRecord, RestoredState, StoredEvent, TradingStore } from '../co
  */
 export class MemoryStore implements TradingStore {
   private readonly accounts = new Map<string, Account>();
-  /** By id; a Map keeps first-insertion order, which is creation order. */
-  private readonly orders = new Map<string, Order>();
+  /** Every order's last journaled values, as rows in creation order (no object per order). */
+  private readonly orders = new OrderRows();
   private readonly openPositions = new Map<string, Position>();
   private readonly fills: Fill[] = [];
-  private readonly fillIds = new Set<string>();
+  /** Every fill id recorded (a table of hashes: see StringSet). */
+  private readonly fillIds = new StringSet();
   private readonly trades: ClosedTrade[] = [];
   private events: StoredEvent[] = [];
   private readonly stops = new Map<string, ManagedStop>();
@@ -30,11 +33,9 @@ export class MemoryStore implements TradingStore {
   }
 
   saveOrder(order: Order): void {
-    // The store's own copy, made once per order and updated in place by its later writes (an
-    // order is written three times or more: new, accepted, filled...).
-    const stored = this.orders.get(order.id);
-    if (stored) assignOrder(stored, order);
-    else this.orders.set(order.id, copyOrder(order));
+    // The values are copied into the order's row (an order is written three times or more:
+    // new, accepted, filled...), no object is kept.
+    this.orders.save(order);
   }
 
   hasFill(fillId: string): boolean {
@@ -42,8 +43,7 @@ export class MemoryStore implements TradingStore {
   }
 
   recordFill(record: FillRecord): boolean {
-    if (this.fillIds.has(record.fill.id)) return false;
-    this.fillIds.add(record.fill.id);
+    if (!this.fillIds.add(record.fill.id)) return false;
     // Fills and closed trades are never mutated after they are reported: kept as they are.
     this.fills.push(record.fill);
     this.saveOrder(record.order);
@@ -79,7 +79,7 @@ export class MemoryStore implements TradingStore {
     const account = this.accounts.get(accountId);
     // Sequences are worked out here, once, rather than on every write.
     let lastOrderSeq = 0;
-    for (const id of this.orders.keys()) lastOrderSeq = Math.max(lastOrderSeq, sequenceOf(id));
+    for (const id of this.orders.ids()) lastOrderSeq = Math.max(lastOrderSeq, sequenceOf(id));
     let lastPositionSeq = this.closedPositionSeq;
     let lastTradeSeq = 0;
     for (const t of this.trades) {
@@ -89,12 +89,21 @@ export class MemoryStore implements TradingStore {
     for (const id of this.openPositions.keys()) lastPositionSeq = Math.max(lastPositionSeq, sequenceOf(id));
     return {
       account: account ? { ...account } : null,
-      openOrders: [...this.orders.values()].filter((o) => o.accountId === accountId && isOrderOpen(o)).map((o) => ({ ...o })),
+      openOrders: this.openOrders(accountId),
       positions: [...this.openPositions.values()].filter((p) => p.accountId === accountId).map((p) => ({ ...p })),
       lastOrderSeq,
       lastPositionSeq,
       lastTradeSeq,
     };
+  }
+
+  private openOrders(accountId: string): Order[] {
+    const rows = this.orders;
+    const out: Order[] = [];
+    for (let i = 0; i < rows.size; i += 1) {
+      if (rows.accountIdAt(i) === accountId && isOrderOpen({ status: rows.statusAt(i) })) out.push(rows.orderAt(i));
+    }
+    return out;
   }
 
   /** How many orders the journal holds (every account). */
@@ -103,20 +112,19 @@ export class MemoryStore implements TradingStore {
   }
 
   listOrders(query: { accountId?: string; limit: number; openOnly?: boolean }): Order[] {
+    const rows = this.orders;
     const out: Order[] = [];
-    const all = [...this.orders.values()];
-    for (let i = all.length - 1; i >= 0 && out.length < query.limit; i -= 1) {
-      const o = all[i] as Order;
-      if (query.accountId && o.accountId !== query.accountId) continue;
-      if (query.openOnly && !isOrderOpen(o)) continue;
-      out.push({ ...o });
+    for (let i = rows.size - 1; i >= 0 && out.length < query.limit; i -= 1) {
+      if (query.accountId && rows.accountIdAt(i) !== query.accountId) continue;
+      if (query.openOnly && !isOrderOpen({ status: rows.statusAt(i) })) continue;
+      out.push(rows.orderAt(i));
     }
     return out;
   }
 
   getOrder(id: string): Order | null {
-    const o = this.orders.get(id);
-    return o ? copyOrder(o) : null;
+    const row = this.orders.find(id);
+    return row < 0 ? null : this.orders.orderAt(row);
   }
 
   recentFills(limit: number, accountId?: string): Fill[] {

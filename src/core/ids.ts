@@ -1,3 +1,6 @@
+/** Zeros that pad a sequence number to 8 digits, by how many are needed. */
+const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000'];
+
 /** Deterministic, restart-safe identifiers: a prefix and a sequence restored from the store. */
 export class SequenceIds {
   constructor(
@@ -22,7 +25,9 @@ export class SequenceIds {
   }
 
   private format(seq: number): string {
-    return `${this.prefix}${seq.toString().padStart(8, '0')}`;
+    // As `${prefix}${seq.toString().padStart(8, '0')}`, without padStart's work per id.
+    const digits = String(seq);
+    return digits.length < 8 ? this.prefix + (ZEROS[8 - digits.length] as string) + digits : this.prefix + digits;
   }
 
   get last(): number {

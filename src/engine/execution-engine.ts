@@ -133,6 +133,15 @@ export class ExecutionEngine {
   }
 
   place(request: OrderRequest): Order {
+    return copyOrder(this.submitNew(request));
+  }
+
+  /**
+   * `place` without the copy it returns: the engine's own working order (or the journaled one,
+   * once the broker finished it), for the engine's orders whose result nobody reads (a position's
+   * stop and target, an exit after a refused stop).
+   */
+  private submitNew(request: OrderRequest): Order {
     const { clock, store, broker, instruments } = this.deps;
     if (this.haltState) throw new AccountHaltedError(`account ${this.deps.portfolio.accountId} is halted: ${this.haltState.reason}; restart to resume from the journal`);
     const inst = instruments.find(request.symbol);
@@ -196,7 +205,7 @@ export class ExecutionEngine {
     } else {
       this.persistAndSubmit(order);
     }
-    return copyOrder(this.open.get(order.id) ?? order);
+    return this.open.get(order.id) ?? order;
   }
 
   /** Journal first, then the broker (a method, not a closure per order: the backtest places thousands). */
@@ -261,9 +270,14 @@ export class ExecutionEngine {
     if (!isCancellable(order)) {
       return { ok: false, code: 'not_cancellable', message: `Order ${orderId} is ${order.status} and cannot be cancelled` };
     }
-    this.transition(order, 'request_cancel', { reason });
-    this.deps.broker.cancel(orderId);
+    this.requestCancel(order, reason);
     return { ok: true, order: { ...(this.open.get(orderId) ?? order) } };
+  }
+
+  /** A cancellable working order's cancel request: journaled, then sent. */
+  private requestCancel(order: Order, reason: string): void {
+    this.transition(order, 'request_cancel', { reason });
+    this.deps.broker.cancel(order.id);
   }
 
   /** Cancels the protective orders still working for a symbol (after its position closed), managed ones included. */
@@ -277,8 +291,10 @@ export class ExecutionEngine {
         break;
       }
     }
-    if (any) {
-      for (const o of [...this.open.values()]) if (isWorkingProtective(o, symbol)) this.cancel(o.id, reason);
+    if (any && !this.haltState) {
+      // `cancel` without the copy of each order it returns (nobody here reads it); a working
+      // protective order is open and cancellable, as `cancel` would find it.
+      for (const o of [...this.open.values()]) if (isWorkingProtective(o, symbol) && this.open.get(o.id) === o && !this.haltState) this.requestCancel(o, reason);
     }
     this.managed?.cancelAll(symbol);
   }
@@ -410,21 +426,24 @@ export class ExecutionEngine {
   private transition(order: Order, event: OrderEvent, changes: TransitionChanges, unsynced = false): void {
     const previous = order.status;
     const status = orderTransition(previous, event);
-    // One literal copy and the changed fields (no spreads, no Object.assign of every field).
-    const next = copyOrder(order);
-    next.status = status;
-    if ('brokerOrderId' in changes) next.brokerOrderId = changes.brokerOrderId as string | null;
-    if ('reason' in changes) next.reason = changes.reason as string | null;
-    next.updatedAt = changes.updatedAt ?? this.deps.clock.now();
+    // The order itself carries the new values to the journal (stores copy or serialise what they
+    // are given and keep no reference): no copy of 22 fields per transition. A write that throws
+    // gets the old values back before anything else sees the order, so memory still holds only
+    // what the journal does.
+    const { brokerOrderId, reason, updatedAt } = order;
+    order.status = status;
+    if ('brokerOrderId' in changes) order.brokerOrderId = changes.brokerOrderId as string | null;
+    if ('reason' in changes) order.reason = changes.reason as string | null;
+    order.updatedAt = changes.updatedAt ?? this.deps.clock.now();
     try {
-      this.saveOrder(next, unsynced);
+      this.saveOrder(order, unsynced);
     } catch (error) {
+      order.status = previous;
+      order.brokerOrderId = brokerOrderId;
+      order.reason = reason;
+      order.updatedAt = updatedAt;
       throw this.writeFailed(`order ${order.id} ${event}`, error);
     }
-    order.status = next.status;
-    order.brokerOrderId = next.brokerOrderId;
-    order.reason = next.reason;
-    order.updatedAt = next.updatedAt;
     if (!isOrderOpen(order)) this.open.delete(order.id);
     if (this.deps.bus.hasListeners('order')) this.deps.bus.publish({ type: 'order', order: copyOrder(order), previous });
     this.managed?.onOrder(order);
@@ -492,34 +511,42 @@ export class ExecutionEngine {
     // A fill for an order the venue had cancelled is believed (late_fill); otherwise partial or complete.
     const event: OrderEvent = previous === 'cancelled' ? (complete ? 'late_fill' : 'late_partial_fill') : complete ? 'fill' : 'partial_fill';
     const status = orderTransition(previous, event);
-    const next = copyOrder(order);
-    next.status = status;
-    next.filledQty = filledQty;
-    next.avgFillPrice = order.avgFillPrice === null || !(order.filledQty > 0) ? fill.price : (order.avgFillPrice * order.filledQty + fill.price * fill.qty) / (order.filledQty + fill.qty);
-    next.fees = order.fees === 0 ? fill.fee : round8(order.fees + fill.fee);
-    next.filledAt = fill.ts;
-    next.updatedAt = fill.ts;
+    // As in `transition`: the order carries the new values to the preview and the journal, and
+    // gets its old ones back if either refuses them (no copy of the order per fill).
+    const { filledQty: wasFilled, avgFillPrice: wasAvg, fees: wasFees, filledAt: wasFilledAt, updatedAt: wasUpdated } = order;
+    order.status = status;
+    order.filledQty = filledQty;
+    order.avgFillPrice = wasAvg === null || !(wasFilled > 0) ? fill.price : (wasAvg * wasFilled + fill.price * fill.qty) / (wasFilled + fill.qty);
+    order.fees = wasFees === 0 ? fill.fee : round8(wasFees + fill.fee);
+    order.filledAt = fill.ts;
+    order.updatedAt = fill.ts;
     let preview: ReturnType<Portfolio['previewFill']>;
+    let stored = false;
     try {
-      preview = portfolio.previewFill(fill, next);
-    } catch (error) {
-      if (error instanceof LedgerGuardError) this.haltOnFill(fill, error.message);
-      throw error;
+      try {
+        preview = portfolio.previewFill(fill, order);
+      } catch (error) {
+        if (error instanceof LedgerGuardError) this.haltOnFill(fill, error.message);
+        throw error;
+      }
+      try {
+        stored = store.recordFill({ fill, order, position: preview.position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, account: preview.account });
+      } catch (error) {
+        throw this.writeFailed(`fill ${fill.id} of order ${order.id}`, error);
+      }
+    } finally {
+      if (!stored) {
+        // Refused, or the journal already holds this fill id: nothing changes.
+        order.status = previous;
+        order.filledQty = wasFilled;
+        order.avgFillPrice = wasAvg;
+        order.fees = wasFees;
+        order.filledAt = wasFilledAt;
+        order.updatedAt = wasUpdated;
+      }
     }
-    let stored: boolean;
-    try {
-      stored = store.recordFill({ fill, order: next, position: preview.position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, account: preview.account });
-    } catch (error) {
-      throw this.writeFailed(`fill ${fill.id} of order ${order.id}`, error);
-    }
-    if (!stored) return; // the journal already holds this fill id: nothing changes
+    if (!stored) return;
     const outcome = portfolio.commit(preview);
-    order.status = next.status;
-    order.filledQty = next.filledQty;
-    order.avgFillPrice = next.avgFillPrice;
-    order.fees = next.fees;
-    order.filledAt = next.filledAt;
-    order.updatedAt = next.updatedAt;
     if (!isOrderOpen(order)) this.open.delete(order.id);
 
     // Events are built only for listeners (a backtest has few); the order of delivery is fixed.
@@ -554,7 +581,7 @@ export class ExecutionEngine {
     if (stop.purpose !== 'stop_loss' || stop.type === 'market') return;
     const position = this.deps.portfolio.position(stop.symbol);
     if (!position || position.qty <= 0 || this.hasOpenOrder(stop.symbol, ['exit'])) return;
-    this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side: closingSide(position.side), qty: position.qty, tag: stop.tag, type: 'market', purpose: 'exit', price: null, stopPrice: null, reason: `protective stop refused by the venue (${why.slice(0, 200)}): closed at market` });
+    this.submitNew({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side: closingSide(position.side), qty: position.qty, tag: stop.tag, type: 'market', purpose: 'exit', price: null, stopPrice: null, reason: `protective stop refused by the venue (${why.slice(0, 200)}): closed at market` });
   }
 
   private protect(position: Position, tag: string | null, reason = 'position changed'): void {
@@ -566,10 +593,10 @@ export class ExecutionEngine {
     // Two literals of one shape (a spread of a base object made a slow object per order).
     const side = closingSide(position.side);
     if (position.stopPrice !== null) {
-      this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag, type: 'stop', purpose: 'stop_loss', price: null, stopPrice: position.stopPrice, reason: `stop loss for ${position.id}` });
+      this.submitNew({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag, type: 'stop', purpose: 'stop_loss', price: null, stopPrice: position.stopPrice, reason: `stop loss for ${position.id}` });
     }
     if (position.takeProfit !== null) {
-      this.place({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag, type: 'limit', purpose: 'take_profit', price: position.takeProfit, stopPrice: null, reason: `take profit for ${position.id}` });
+      this.submitNew({ accountId: position.accountId, botId: position.botId, symbol: position.symbol, side, qty: position.qty, tag, type: 'limit', purpose: 'take_profit', price: position.takeProfit, stopPrice: null, reason: `take profit for ${position.id}` });
     }
   }
 }

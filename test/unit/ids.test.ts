@@ -32,4 +32,16 @@ describe('ids', () => {
     assert.equal(ids.peek(), 'P-00000044');
     assert.equal(sequenceOf(ids.next()), 44);
   });
+
+  it('formats ids as the padStart it replaced: 8 digits at least, over every digit count', () => {
+    const random = seededRandom(16);
+    const starts = [0, 8, 9, 98, 99, 999, 9_998, 99_999, 999_999, 9_999_998, 99_999_997, 999_999_999, 123_456_789_012];
+    for (let n = 0; n < 2_000; n += 1) starts.push(Math.floor(random() * 10 ** (1 + Math.floor(random() * 11))));
+    for (const start of starts) {
+      for (const prefix of ['O-', '', 'bridge-T-']) {
+        const ids = new SequenceIds(prefix, start);
+        for (let k = 1; k <= 3; k += 1) assert.equal(ids.next(), `${prefix}${(start + k).toString().padStart(8, '0')}`);
+      }
+    }
+  });
 });
