@@ -40,6 +40,9 @@ export function CandleChart({
   const [last, setLast] = useState<{ close: number; count: number } | null>(null);
   /** The newest bar drawn (whole seconds): a streamed bar older than it is skipped (the chart needs time order). */
   const lastTime = useRef<number | null>(null);
+  // The history has been read at least once (it may have been empty: a chart opened right after
+  // the server started), so streamed bars may be drawn.
+  const historyRead = useRef(false);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -74,6 +77,7 @@ export function CandleChart({
         setLast(lastBar ? { close: lastBar.close, count: bars.length } : null);
         lastTime.current = lastBar?.time ?? null;
         setFirstBar(bars[0]?.time ?? null);
+        historyRead.current = true;
       setError(null);
     } catch (e) {
       // Refusals and outages are retried later (usePoll); the header says the server is away.
@@ -83,15 +87,22 @@ export function CandleChart({
   };
   usePoll(load, subscribeBars ? BARS_RESYNC_MS : pollMs(interval), active && interval !== undefined, `${symbol}|${interval}`);
 
-  // Streamed bars, drawn once the history is (lastTime set), while the page is shown.
+  // Another instrument or interval: streamed bars wait for its history.
+  useEffect(() => {
+    historyRead.current = false;
+    lastTime.current = null;
+  }, [symbol, interval]);
+
+  // Streamed bars, drawn once the history has been read (empty or not), while the page is shown.
   useEffect(() => {
     if (!subscribeBars || !active || interval === undefined) return undefined;
     return subscribeBars((b) => {
-      if (b.symbol !== symbol || b.interval_ms !== interval || !series.current || lastTime.current === null) return;
+      if (b.symbol !== symbol || b.interval_ms !== interval || !series.current || !historyRead.current) return;
       const time = Math.floor(b.bar.time / 1000) as UTCTimestamp;
-      if (time < lastTime.current) return;
+      if (lastTime.current !== null && time < lastTime.current) return;
       series.current.update({ time, open: b.bar.open, high: b.bar.high, low: b.bar.low, close: b.bar.close });
-      const added = time > lastTime.current;
+      const added = lastTime.current === null || time > lastTime.current;
+      if (lastTime.current === null) setFirstBar(time);
       lastTime.current = time;
       setLast((l) => ({ close: b.bar.close, count: (l?.count ?? 0) + (added ? 1 : 0) }));
     });
