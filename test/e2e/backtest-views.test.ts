@@ -80,6 +80,8 @@ describe('backtest comparison, candles and sweep views (browser)', { skip }, () 
       await page.check('[data-testid=backtest-form] input[name=closeAtEnd]');
       const a = await runFromForm(page, '5', '20');
       const ra = await result(server, a);
+      // The curve is drawn a moment after the done label (the chart library's own chunk on a first load).
+      await until('the equity curve drawn', async () => ((await page.locator('[data-testid=equity-chart]').getAttribute('data-last').catch(() => '')) ?? '') !== '');
       assert.equal(Number(await page.locator('[data-testid=equity-chart]').getAttribute('data-last')), ra.finalValue);
       assert.equal(await page.locator('[data-testid=backtest-summary] [data-field=final-value] dd').innerText(), money(ra.finalValue));
       // Trades on the candles: a candle series of the run, an entry and an exit marker per trade.
