@@ -50,6 +50,16 @@ const FILL_NUMBER_LIMITS = { limits: { fillPriceBandPct: 0, maxFeePct: 100 } } a
 const isWorkingProtective = (o: Order, symbol: string): boolean =>
   o.symbol === symbol && (o.purpose === 'stop_loss' || o.purpose === 'take_profit') && o.type !== 'market' && isCancellable(o);
 
+/** An order's fill fields as they were before a fill the preview or the journal refused. */
+function restoreFillFields(order: Order, status: Order['status'], filledQty: number, avgFillPrice: number | null, fees: number, filledAt: Order['filledAt'], updatedAt: number): void {
+  order.status = status;
+  order.filledQty = filledQty;
+  order.avgFillPrice = avgFillPrice;
+  order.fees = fees;
+  order.filledAt = filledAt;
+  order.updatedAt = updatedAt;
+}
+
 /** What an order transition may change besides its status (and `updatedAt`, default now). */
 interface TransitionChanges {
   brokerOrderId?: string | null;
@@ -512,7 +522,8 @@ export class ExecutionEngine {
     const event: OrderEvent = previous === 'cancelled' ? (complete ? 'late_fill' : 'late_partial_fill') : complete ? 'fill' : 'partial_fill';
     const status = orderTransition(previous, event);
     // As in `transition`: the order carries the new values to the preview and the journal, and
-    // gets its old ones back if either refuses them (no copy of the order per fill).
+    // gets its old ones back if either refuses them (no copy of the order per fill), before the
+    // halt's events or the error reach anyone.
     const { filledQty: wasFilled, avgFillPrice: wasAvg, fees: wasFees, filledAt: wasFilledAt, updatedAt: wasUpdated } = order;
     order.status = status;
     order.filledQty = filledQty;
@@ -521,31 +532,25 @@ export class ExecutionEngine {
     order.filledAt = fill.ts;
     order.updatedAt = fill.ts;
     let preview: ReturnType<Portfolio['previewFill']>;
-    let stored = false;
     try {
-      try {
-        preview = portfolio.previewFill(fill, order);
-      } catch (error) {
-        if (error instanceof LedgerGuardError) this.haltOnFill(fill, error.message);
-        throw error;
-      }
-      try {
-        stored = store.recordFill({ fill, order, position: preview.position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, account: preview.account });
-      } catch (error) {
-        throw this.writeFailed(`fill ${fill.id} of order ${order.id}`, error);
-      }
-    } finally {
-      if (!stored) {
-        // Refused, or the journal already holds this fill id: nothing changes.
-        order.status = previous;
-        order.filledQty = wasFilled;
-        order.avgFillPrice = wasAvg;
-        order.fees = wasFees;
-        order.filledAt = wasFilledAt;
-        order.updatedAt = wasUpdated;
-      }
+      preview = portfolio.previewFill(fill, order);
+    } catch (error) {
+      restoreFillFields(order, previous, wasFilled, wasAvg, wasFees, wasFilledAt, wasUpdated);
+      if (error instanceof LedgerGuardError) this.haltOnFill(fill, error.message);
+      throw error;
     }
-    if (!stored) return;
+    let stored: boolean;
+    try {
+      stored = store.recordFill({ fill, order, position: preview.position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, account: preview.account });
+    } catch (error) {
+      restoreFillFields(order, previous, wasFilled, wasAvg, wasFees, wasFilledAt, wasUpdated);
+      throw this.writeFailed(`fill ${fill.id} of order ${order.id}`, error);
+    }
+    if (!stored) {
+      // The journal already holds this fill id: nothing changes.
+      restoreFillFields(order, previous, wasFilled, wasAvg, wasFees, wasFilledAt, wasUpdated);
+      return;
+    }
     const outcome = portfolio.commit(preview);
     if (!isOrderOpen(order)) this.open.delete(order.id);
 

@@ -92,6 +92,30 @@ const counts = (store: SqliteStore) => {
 };
 
 describe('commit before apply: a failed journal write halts the account, memory = disk', () => {
+  it('a venue fill whose write fails: listeners of the halt see the order as the journal holds it', () => {
+    const file = dirs.file('fill-fails-listener.db');
+    let failing: FailingStore | null = null;
+    const h = buildHarness({ file, wrapStore: (s) => (failing = new FailingStore(s)) });
+    const f = failing as unknown as FailingStore;
+    h.tick('BTC/USDT', 50_000, 1_000);
+    const order = h.kernel.placeOrder('test', request({ type: 'limit', price: 40_000 }));
+    const before = memoryOf(h);
+    assert.equal(before.openOrders.length, 1);
+    f.failOn('recordFill');
+    // Halt events are published at once when the report comes from outside a bus dispatch (a
+    // venue's stream), so what a listener reads then is what memory holds mid-fill.
+    let seenAtHalt: ReturnType<typeof memoryOf> | null = null;
+    h.kernel.bus.onAny((e) => {
+      if (e.type === 'account-halted') seenAtHalt = structuredClone(memoryOf(h)); // openOrders() holds the live orders
+    });
+    h.replay({ kind: 'filled', orderId: order.id, fill: { id: `${order.id}-V1`, orderId: order.id, accountId: 'paper', symbol: 'BTC/USDT', side: 'buy', qty: 0.5, price: 40_000, fee: 0, ts: 1_500 } });
+    assert.equal(f.failures, 1);
+    assert.ok(h.kernel.execution.halted(), 'halted');
+    assert.deepEqual(seenAtHalt, before, 'memory as the halt is published');
+    assert.deepEqual(memoryOf(h), before);
+    (f.inner as SqliteStore).close();
+  });
+
   it('a fill whose write fails changes nothing in memory; the account halts; a restart resumes from the journal', () => {
     const file = dirs.file('fill-fails.db');
     let failing: FailingStore | null = null;
