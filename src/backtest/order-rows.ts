@@ -1,3 +1,4 @@
+import { smallSequenceOf } from '../core/ids.js';
 import type { Order } from '../core/orders.js';
 
 /** Text fields of an order row, in `Order`'s key order. */
@@ -12,21 +13,6 @@ const BLOCK = 1 << SHIFT;
 const MASK = BLOCK - 1;
 /** Sequence numbers indexed without the map: below 4M (a 16 MB index at most). */
 const MAX_SEQ = 1 << 22;
-
-/** The number an id ends in (O-00000042: 42), or -1 without one or with more than 9 digits. */
-function trailingNumber(id: string): number {
-  let value = 0;
-  let scale = 1;
-  let i = id.length - 1;
-  for (; i >= 0; i -= 1) {
-    const c = id.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) break;
-    if (scale === 1e9) return -1;
-    value += c * scale;
-    scale *= 10;
-  }
-  return scale === 1 ? -1 : value;
-}
 
 /** Bits of a row's null mask: the number fields that may be null. */
 const B_PRICE = 1, B_STOP = 2, B_AVG = 4, B_STOP_LOSS = 8, B_TAKE_PROFIT = 16, B_FILLED_AT = 32;
@@ -118,7 +104,7 @@ export class OrderRows {
 
   /** The row of an id, or -1. */
   find(id: string): number {
-    const seq = trailingNumber(id);
+    const seq = smallSequenceOf(id);
     if (seq >= 0 && seq < this.bySeq.length) {
       const row = (this.bySeq[seq] as number) - 1;
       if (row >= 0 && this.idAt(row) === id) return row;
@@ -127,7 +113,7 @@ export class OrderRows {
   }
 
   private index(id: string, row: number): void {
-    const seq = trailingNumber(id);
+    const seq = smallSequenceOf(id);
     if (seq >= 0 && seq < MAX_SEQ) {
       if (seq >= this.bySeq.length) {
         let length = this.bySeq.length * 2;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SequenceIds, sequenceOf } from '../../src/core/ids.js';
+import { SequenceIds, sequenceOf, smallSequenceOf } from '../../src/core/ids.js';
 import { seededRandom } from '../../src/core/seeded-random.js';
 
 /** The regex `sequenceOf` replaced (one exec per closed position in a backtest). */
@@ -18,6 +18,9 @@ describe('ids', () => {
       const len = Math.floor(random() * 30);
       for (let i = 0; i < len; i += 1) id += alphabet[Math.floor(random() * alphabet.length)];
       assert.equal(sequenceOf(id), byRegex(id), JSON.stringify(id));
+      // The allocation-free reading: the same number up to 9 digits, -1 without digits or past 9.
+      const digits = /(\d+)$/.exec(id)?.[1] ?? '';
+      assert.equal(smallSequenceOf(id), digits === '' || digits.length > 9 ? -1 : byRegex(id), JSON.stringify(id));
     }
     for (const id of ['', 'O-', 'O-00000042', 'bridge-T-00000007', '12', 'a9b', 'x'.repeat(5) + '9'.repeat(25)]) assert.equal(sequenceOf(id), byRegex(id), id);
   });
