@@ -44,7 +44,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { barRoutes, type BarSource } from './routes-bars.js';
 import { accountRoutes, type AccountDirectory } from './routes-accounts.js';
-import { redactUrl, registerRequestLog } from './request-log.js';
+import { registerRequestLog } from './request-log.js';
 import { historyRoutes, type HistorySource } from './routes-history.js';
 import { ensembleRoutes, ensembleStatusRoute, prometheusRoutes } from './routes-observability.js';
 import type { ServerPrometheus } from '../app/server-prometheus.js';
@@ -143,13 +143,6 @@ export async function buildApp(options: ApiOptions): Promise<{ app: FastifyInsta
     reply.header('x-process-time', (reply.elapsedTime / 1000).toFixed(6));
     done(null, payload);
   });
-  if (debug) {
-    // At debug, a line per request with the path as routed (no host) and the time in ms.
-    app.addHook('onResponse', (req, reply, done) => {
-      req.log.debug({ method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: reply.elapsedTime }, 'request');
-      done();
-    });
-  }
   registerRequestLog(app, options.logger);
   installErrorHandling(app, { production: options.production, serverPaths: options.serverPaths ?? [] });
   rejectNonFiniteInput(app);

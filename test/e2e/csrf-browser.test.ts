@@ -92,13 +92,15 @@ describe('a page on another origin cannot act with the operator cookie (browser)
     assert.match(String(results['cors-json']), /blocked/, JSON.stringify(results));
     assert.match(String(results['read-state']), /blocked/, 'the page cannot read the state');
     assert.notEqual(results.ws, 'open', `the WebSocket did not open: ${String(results.ws)}`);
-    await waitFor('the two form posts to arrive', async () => (server.output().match(/"method":"POST","url":"\/api\/engine\/emergency-stop"/g) ?? []).length >= 4, 10_000);
+    // The access log's response lines (seed 001's "Response: STATUS (Ns) METHOD URL").
+    const responses = (path: string) => server.output().split('\n').filter((l) => l.includes('"msg":"Response: ') && l.includes(`"url":"${server.url}${path}"`));
+    await waitFor('the two form posts to arrive', async () => responses('/api/engine/emergency-stop').filter((l) => l.includes('"method":"POST"')).length >= 4, 10_000);
     // The server saw the cookie (403 from the origin check, not 401) and refused every attempt.
-    const lines = server.output().split('\n').filter((l) => l.includes('"method":"POST","url":"/api/engine/emergency-stop"'));
+    const lines = responses('/api/engine/emergency-stop').filter((l) => l.includes('"method":"POST"'));
     assert.ok(lines.length >= 4, lines.join('\n'));
     for (const l of lines) assert.match(l, /"status":403/, l);
     // The access log is written asynchronously: on a busy machine the line may come after the page saw the refusal.
-    await waitFor('the WebSocket upgrade refused with 403 in the access log', async () => server.output().split('\n').some((l) => l.includes('"url":"/ws"') && l.includes('"status":403')), 10_000);
+    await waitFor('the WebSocket upgrade refused with 403 in the access log', async () => responses('/ws').some((l) => l.includes('"status":403')), 10_000);
     assert.equal(await status(), 'IDLE', 'no emergency stop');
     assert.equal(await routeHits('POST /api/engine/emergency-stop'), 0, 'its handler never ran');
     await page.close();
