@@ -20,14 +20,18 @@ const phase = (name, steps) =>
   new Promise((resolve) => {
     const started = Date.now();
     let output = '';
+    const finish = (code) => resolve({ name, code, output, seconds: (Date.now() - started) / 1000 });
     const next = (i) => {
-      if (i === steps.length) return resolve({ name, code: 0, output, seconds: (Date.now() - started) / 1000 });
+      if (i === steps.length) return finish(0);
       const [cmd, args] = steps[i];
-      const child = spawn(cmd, args, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.on('data', (d) => (output += d));
       child.stderr.on('data', (d) => (output += d));
-      child.on('error', (e) => resolve({ name, code: 1, output: `${output}\n${e.message}`, seconds: (Date.now() - started) / 1000 }));
-      child.on('close', (code) => (code === 0 ? next(i + 1) : resolve({ name, code: code ?? 1, output, seconds: (Date.now() - started) / 1000 })));
+      child.on('error', (e) => {
+        output += `\n${e.message}`;
+        finish(1);
+      });
+      child.on('close', (code) => (code === 0 ? next(i + 1) : finish(code ?? 1)));
     };
     next(0);
   });
