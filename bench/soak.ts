@@ -24,12 +24,17 @@ const CLIENTS = envNumber('SOAK_CLIENTS', 200);
 const BRIDGE = 'soak-bridge-secret-0123456789';
 const TV = 'soak-tv-secret';
 
-interface Sample { t: number; rssMb: number; heapMb: number; heapRetainedMb: number; lagP99Ms: number; handles: number; events: number; logMb: number; wsClients: number; requests: number }
+interface Sample { t: number; rssMb: number; heapMb: number; heapRetainedMb: number; heapCommittedMb: number; oldSpaceMb: number; newSpaceMb: number; codeSpaceMb: number; largeObjectSpaceMb: number; lagP99Ms: number; handles: number; events: number; logMb: number; wsClients: number; requests: number }
 
 /** A metric's value, summed over its label sets (nodejs_active_handles comes per handle type). */
 const metric = (text: string, name: string): number => {
   const values = [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].map((m) => Number(m[1]));
   return values.length ? values.reduce((a, b) => a + b, 0) : NaN;
+};
+/** The committed size of one V8 heap space (prom-client's nodejs_heap_space_size_total_bytes{space}). */
+const spaceMb = (text: string, space: string): number => {
+  const m = new RegExp(`^nodejs_heap_space_size_total_bytes\\{space="${space}"\\} ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) / 1e6 : NaN;
 };
 
 const dataDir = tempDir('tw-soak-');
@@ -110,6 +115,12 @@ while (Date.now() - t0 < MINUTES * 60_000) {
     rssMb: metric(text, 'process_resident_memory_bytes') / 1e6,
     heapMb: metric(text, 'nodejs_heap_size_used_bytes') / 1e6,
     heapRetainedMb: metric(text, 'tradewind_heap_retained_bytes') / 1e6,
+    // Where V8's committed heap is (RSS followed it, not the retained heap, in the earlier runs).
+    heapCommittedMb: metric(text, 'nodejs_heap_size_total_bytes') / 1e6,
+    oldSpaceMb: spaceMb(text, 'old'),
+    newSpaceMb: spaceMb(text, 'new'),
+    codeSpaceMb: spaceMb(text, 'code'),
+    largeObjectSpaceMb: spaceMb(text, 'large_object'),
     lagP99Ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
     handles: metric(text, 'nodejs_active_handles'),
     events: eventsCount(),
@@ -163,7 +174,7 @@ const summary = {
   requests,
   samples: samples.length,
   growthWindowSamples: window,
-  growthAfterWarmupPct: { rss: growth('rssMb'), heap: growth('heapMb'), heapRetained: growth('heapRetainedMb'), handles: growth('handles'), events: growth('events'), logMb: growth('logMb') },
+  growthAfterWarmupPct: { rss: growth('rssMb'), heap: growth('heapMb'), heapRetained: growth('heapRetainedMb'), heapCommitted: growth('heapCommittedMb'), oldSpace: growth('oldSpaceMb'), newSpace: growth('newSpaceMb'), codeSpace: growth('codeSpaceMb'), largeObjectSpace: growth('largeObjectSpaceMb'), handles: growth('handles'), events: growth('events'), logMb: growth('logMb') },
   lagP99MsMax: Math.max(...samples.map((s) => s.lagP99Ms)),
   slowClientsCutOff: `${slowCut} of ${slow.length}`,
   wsClientsStillOpen: samples.at(-1)?.wsClients,
