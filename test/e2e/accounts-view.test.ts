@@ -12,7 +12,7 @@ import { startFakeBinance, type FakeBinance } from '../fake-binance/index.js';
 import { browserUnavailable, isCi, launchBrowser } from '../helpers/browser.js';
 import { ccxtAccountConfig, creds } from '../helpers/ccxt-account.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
-import { openAt, openTab, pageWidths, until, VIEWPORTS } from '../helpers/viewports.js';
+import { openAt, openTab, pageWidths, until, valueNow, VIEWPORTS } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# accounts view e2e tests skipped: ${unavailable}`);
@@ -143,7 +143,7 @@ describe('accounts and venues view (browser)', { skip }, () => {
       await until('no positions for the paper account', async () => (await page.locator('[data-testid=positions] tbody tr[data-position]').count()) === 0);
       // The choice is kept across a reload.
       await page.reload({ waitUntil: 'load' });
-      await until('the switcher restored', async () => (await page.locator('[data-testid=account-switcher]').inputValue().catch(() => '')) === 'paper');
+      await until('the switcher restored', async () => (await valueNow(page.locator('[data-testid=account-switcher]'))) === 'paper');
       const w = await pageWidths(page);
       assert.ok(w.scroll <= w.inner, `the Live page is ${w.scroll} px wide on a ${w.inner} px window`);
       assert.deepEqual(errors, []);

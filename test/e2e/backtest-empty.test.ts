@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser, openPage } from '../helpers/browser.js';
 import { fastConfig, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
+import { textNow } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# backtest empty-range e2e test skipped: ${unavailable}`);
@@ -39,7 +40,7 @@ describe('backtest page: an empty range (browser)', { skip }, () => {
     const said = await shown.innerText();
     assert.match(said, /no (\d+s )?(bars|data)/i);
     assert.doesNotMatch(said, /\/tmp|tw-test/, 'no server path in the message');
-    assert.doesNotMatch(await page.locator('[data-testid=backtest-progress]').innerText().catch(() => ''), /done/);
+    assert.doesNotMatch(await textNow(page.locator('[data-testid=backtest-progress]')), /done/);
     assert.equal(await page.locator('[data-testid=backtest-summary]').count(), 0, 'no summary of an empty run');
     assert.deepEqual(errors.filter((e) => !/status of 4\d\d/.test(e)), []);
   });

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser } from '../helpers/browser.js';
 import { fastConfig, getJson, repoRoot, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
-import { openAt, openTab, pageWidths, until, VIEWPORTS } from '../helpers/viewports.js';
+import { attrNow, openAt, openTab, pageWidths, textNow, until, VIEWPORTS } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# backtest view e2e tests skipped: ${unavailable}`);
@@ -36,7 +36,7 @@ async function result(server: ServerHandle, id: string): Promise<Result> {
 }
 const money = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
-const progressLabel = async (page: Page) => (await page.locator('[data-testid=backtest-progress]').innerText().catch(() => '')) ?? '';
+const progressLabel = async (page: Page) => textNow(page.locator('[data-testid=backtest-progress]'));
 
 /** Runs the form's backtest with these averages and returns the job id once it is done. */
 async function runFromForm(page: Page, fast: string, slow: string): Promise<string> {
@@ -81,7 +81,7 @@ describe('backtest comparison, candles and sweep views (browser)', { skip }, () 
       const a = await runFromForm(page, '5', '20');
       const ra = await result(server, a);
       // The curve is drawn a moment after the done label (the chart library's own chunk on a first load).
-      await until('the equity curve drawn', async () => ((await page.locator('[data-testid=equity-chart]').getAttribute('data-last').catch(() => '')) ?? '') !== '');
+      await until('the equity curve drawn', async () => (await attrNow(page.locator('[data-testid=equity-chart]'), 'data-last')) !== '');
       assert.equal(Number(await page.locator('[data-testid=equity-chart]').getAttribute('data-last')), ra.finalValue);
       assert.equal(await page.locator('[data-testid=backtest-summary] [data-field=final-value] dd').innerText(), money(ra.finalValue));
       // Trades on the candles: a candle series of the run, an entry and an exit marker per trade.
@@ -96,7 +96,7 @@ describe('backtest comparison, candles and sweep views (browser)', { skip }, () 
       // Compare: both runs' figures side by side, their curves on one chart.
       await page.locator(`[data-testid=compare-picker] input[data-job=${a}]`).check();
       await page.locator(`[data-testid=compare-picker] input[data-job=${b}]`).check();
-      await until('two runs compared', async () => Number(await page.locator('[data-testid=compare-chart]').getAttribute('data-lines').catch(() => '0')) === 2);
+      await until('two runs compared', async () => Number(await attrNow(page.locator('[data-testid=compare-chart]'), 'data-lines')) === 2);
       const heads = await page.locator('[data-testid=compare-table] thead th[data-job]').evaluateAll((ths) => ths.map((th) => th.getAttribute('data-job')));
       assert.deepEqual(heads, [a, b]);
       const returns = await page.locator('[data-testid=compare-table] tr[data-metric=return] td.num').allInnerTexts();
@@ -108,7 +108,7 @@ describe('backtest comparison, candles and sweep views (browser)', { skip }, () 
       await page.fill('[data-testid=sweep] input[name=sweep-fast]', '5,10');
       await page.fill('[data-testid=sweep] input[name=sweep-slow]', '20..30:10');
       await page.click('[data-testid=sweep-run]');
-      await until('the sweep done', async () => (await page.locator('[data-testid=sweep-progress]').getAttribute('data-done').catch(() => '')) === '4', 180_000);
+      await until('the sweep done', async () => (await attrNow(page.locator('[data-testid=sweep-progress]'), 'data-done')) === '4', 180_000);
       const cells = await page.locator('[data-testid=sweep-heatmap] td[data-job]').evaluateAll((tds) =>
         tds.map((td) => ({ fast: td.getAttribute('data-fast'), slow: td.getAttribute('data-slow'), job: td.getAttribute('data-job') ?? '', value: Number(td.getAttribute('data-value')), best: td.getAttribute('data-best') === 'true', state: td.getAttribute('data-state') })),
       );
@@ -187,9 +187,9 @@ describe('backtest comparison, candles and sweep views (browser)', { skip }, () 
       // Up to three of them (the desktop test's sweep adds four when it got that far).
       const picked = jobs.slice(0, 3);
       for (const j of picked) await page.locator(`[data-testid=compare-picker] input[data-job=${j.job_id}]`).check();
-      await until(`${picked.length} runs compared`, async () => Number(await page.locator('[data-testid=compare-chart]').getAttribute('data-lines').catch(() => '0')) === picked.length);
+      await until(`${picked.length} runs compared`, async () => Number(await attrNow(page.locator('[data-testid=compare-chart]'), 'data-lines')) === picked.length);
       await page.locator('[data-testid=backtest-jobs] tr').first().click();
-      await until('a run shown with its candles', async () => Number(await page.locator('[data-testid=backtest-candles]').getAttribute('data-candles').catch(() => '0')) > 0);
+      await until('a run shown with its candles', async () => Number(await attrNow(page.locator('[data-testid=backtest-candles]'), 'data-candles')) > 0);
       // Without data chosen the sweep is refused once, with the server's words, not cell by cell.
       await page.fill('[data-testid=sweep] input[name=sweep-fast]', '8');
       await page.fill('[data-testid=sweep] input[name=sweep-slow]', '20,50');
@@ -201,7 +201,7 @@ describe('backtest comparison, candles and sweep views (browser)', { skip }, () 
       await page.fill('[data-testid=backtest-form] input[name=file]', SAMPLE);
       await page.fill('[data-testid=sweep] input[name=sweep-slow]', '20,50');
       await page.click('[data-testid=sweep-run]');
-      await until('the phone sweep done', async () => (await page.locator('[data-testid=sweep-progress]').getAttribute('data-done').catch(() => '')) === '2', 120_000);
+      await until('the phone sweep done', async () => (await attrNow(page.locator('[data-testid=sweep-progress]'), 'data-done')) === '2', 120_000);
       assert.deepEqual(await page.locator('[data-testid=sweep-heatmap] td[data-state]').evaluateAll((tds) => tds.map((td) => td.getAttribute('data-state'))), ['done', 'done']);
       const w = await pageWidths(page);
       assert.ok(w.scroll <= w.inner, `the page is ${w.scroll} px wide on a ${w.inner} px window`);

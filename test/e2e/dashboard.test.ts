@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser, openPage } from '../helpers/browser.js';
 import { fastConfig, getJson, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
+import { textNow } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# dashboard e2e tests skipped: ${unavailable}`);
@@ -15,7 +16,7 @@ const text = (page: Page, selector: string): Promise<string> => page.locator(sel
 async function waitText(page: Page, selector: string, predicate: (t: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const last = await page.locator(selector).first().innerText().catch(() => '');
+    const last = await textNow(page.locator(selector));
     if (predicate(last)) return last;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last text: ${JSON.stringify(last)}`);
     await page.waitForTimeout(100);

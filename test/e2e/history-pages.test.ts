@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser } from '../helpers/browser.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
+import { attrNow } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# history page e2e tests skipped: ${unavailable}`);
@@ -22,7 +23,7 @@ const overflow = (page: Page) =>
   });
 
 const until = (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) => waitFor(what, async () => ((await check()) ? true : null), timeoutMs);
-const attr = async (page: Page, selector: string, name: string) => (await page.locator(selector).first().getAttribute(name).catch(() => null)) ?? '';
+const attr = async (page: Page, selector: string, name: string) => await attrNow(page.locator(selector), name);
 
 const SIZES = [
   { name: 'desktop', viewport: { width: 1440, height: 900 }, phone: false },

@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser } from '../helpers/browser.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
-import { openAt, openTab, pageWidths, until, VIEWPORTS } from '../helpers/viewports.js';
+import { openAt, openTab, pageWidths, textNow, until, VIEWPORTS } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# live push / desk e2e tests skipped: ${unavailable}`);
@@ -303,7 +303,7 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
     try {
       const pos = await openDeskPosition('ES');
       const card = page.locator('[data-testid=desk-ES] [data-testid=desk-position]');
-      await until('the ES position on the desk', async () => /opened/i.test((await card.innerText().catch(() => '')) ?? ''));
+      await until('the ES position on the desk', async () => /opened/i.test(await textNow(card)));
       const text = await card.innerText();
       assert.match(text, /opened\s+\d{2}\/\d{2}\/\d{4}, \d{2}:\d{2}:\d{2}/i, `the open time as a time: ${text}`);
       assert.doesNotMatch(text, /\b\d{12,}\b/, 'no raw epoch number');

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser, openPage } from '../helpers/browser.js';
 import { fastConfig, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
+import { attrNow, textNow } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# dashboard page e2e tests skipped: ${unavailable}`);
@@ -55,7 +56,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 async function waitAttr(page: Page, selector: string, attr: string, predicate: (v: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = (await page.locator(selector).first().getAttribute(attr).catch(() => null)) ?? '';
+    const v = await attrNow(page.locator(selector), attr);
     if (predicate(v)) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last ${attr}: ${JSON.stringify(v)}`);
     await page.waitForTimeout(100);
@@ -126,7 +127,7 @@ describe('dashboard pages (browser)', { skip }, () => {
     assert.match(await page.locator('[data-testid=upload-malformed]').innerText(), /garbage/);
     // The same file again: every row is a duplicate.
     await page.click('[data-testid=upload-submit]');
-    await waitFor('every row skipped as a duplicate', async () => (await page.locator('[data-testid=upload-summary] [data-field=skipped] dd').innerText().catch(() => '')) === '25,000');
+    await waitFor('every row skipped as a duplicate', async () => (await textNow(page.locator('[data-testid=upload-summary] [data-field=skipped] dd'))) === '25,000');
     assert.deepEqual(errors, []);
   });
 

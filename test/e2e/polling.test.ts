@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser } from '../helpers/browser.js';
 import { fastConfig, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
+import { textNow } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# polling e2e tests skipped: ${unavailable}`);
@@ -79,7 +80,7 @@ describe('dashboard polling, rate limits and outages (browser)', { skip }, () =>
     await page.locator('[data-testid=connection]').waitFor({ timeout: 30_000 });
     assert.equal(refused.get('/api/auth/status'), 2);
     await waitFor('the account poll to be retried after its refusal', () => requests.filter((r) => r.path === '/api/account').length >= 2);
-    await waitFor('the balance', async () => /\d/.test(await page.locator('[data-field=balance] dd').first().innerText().catch(() => '')));
+    await waitFor('the balance', async () => /\d/.test(await textNow(page.locator('[data-field=balance] dd'))));
     assert.equal(refused.get('/api/account'), 1);
     const seen = await page.evaluate(() => (globalThis as unknown as { __seen: string[] }).__seen);
     assert.deepEqual(seen, [], 'no "Cannot reach the server" or REST error was ever shown');

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser, openPage } from '../helpers/browser.js';
 import { fastConfig, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
+import { textNow } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# upload page e2e tests skipped: ${unavailable}`);
@@ -52,7 +53,7 @@ describe('upload page: bars and ticks, instrument from the file name (browser)',
 
   const uploaded = async (): Promise<Record<string, string>> => {
     await page.locator('[data-testid=upload-summary], [data-testid=upload-error]').first().waitFor({ timeout: 30_000 });
-    const error = await page.locator('[data-testid=upload-error]').innerText().catch(() => '');
+    const error = await textNow(page.locator('[data-testid=upload-error]'));
     assert.equal(error, '', 'the upload reports no error');
     const out: Record<string, string> = {};
     for (const f of ['uploaded', 'malformed', 'instrument', 'format']) out[f] = await page.locator(`[data-testid=upload-summary] [data-field=${f}] dd`).innerText();

@@ -1,6 +1,6 @@
 // Browser pages at the two sizes issue 16 checks (1440x900 and a 390x844 phone) that record every
 // console error, uncaught exception, failed request and HTTP error answer, and a width check.
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 
 export const VIEWPORTS = [
   { name: 'desktop', width: 1440, height: 900, phone: false },
@@ -42,6 +42,14 @@ export const pageWidths = (page: Page): Promise<{ scroll: number; inner: number 
     const g = globalThis as unknown as BrowserGlobals;
     return { scroll: g.document.documentElement.scrollWidth, inner: g.innerWidth };
   });
+
+// Reading an element as it is now, for a caller that polls: playwright's innerText/getAttribute
+// wait for a missing element up to the context's timeout (90 s here), so `.catch(() => '')` on
+// them turned "not there yet" into a 90-second stall. These answer at once: the first match's
+// figure, or '' when nothing matches.
+export const textNow = (l: Locator): Promise<string> => l.evaluateAll((els) => (els[0] as { innerText?: string } | undefined)?.innerText ?? '');
+export const attrNow = (l: Locator, name: string): Promise<string> => l.evaluateAll((els, n) => els[0]?.getAttribute(n) ?? '', name);
+export const valueNow = (l: Locator): Promise<string> => l.evaluateAll((els) => (els[0] as { value?: string } | undefined)?.value ?? '');
 
 /** Polls `check` every 100 ms until it holds (no fixed sleeps). */
 export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
