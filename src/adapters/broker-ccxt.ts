@@ -1,4 +1,4 @@
-import ccxt, { type Order as CcxtOrder, type Trade as CcxtTrade } from 'ccxt';
+import type { Order as CcxtOrder, Trade as CcxtTrade } from 'ccxt';
 import type { Clock } from '../core/clock.js';
 import type { Fill, Order } from '../core/orders.js';
 import type { Broker, ExecutionReport, Scheduler } from '../core/ports.js';
@@ -6,6 +6,7 @@ import type { VenueConnectionState, VenueTrade } from '../core/venue.js';
 import type { ClientIds } from './ccxt/client-ids.js';
 import { toVenueOrder, toVenueTrade } from './ccxt/convert.js';
 import { hasUserStream } from './ccxt/exchange.js';
+import { ccxtErrors } from './ccxt/library.js';
 import { errorText } from './ccxt/redact.js';
 import { isTransient } from './ccxt/retry.js';
 import type { CcxtVenue } from './ccxt/venue.js';
@@ -169,7 +170,7 @@ export class CcxtBroker implements Broker {
       (error: unknown) => {
         this.sending.delete(order.id);
         const text = this.deps.redact(errorText(error));
-        if (isTransient(error) || error instanceof ccxt.DuplicateOrderId || /-4116/.test(text)) {
+        if (isTransient(error) || error instanceof ccxtErrors.DuplicateOrderId || /-4116/.test(text)) {
           // The venue may hold it: find out by client id (never re-send under a new one).
           this.failedAt.set(order.id, this.deps.clock.now());
           if (this.failedAt.size > 10_000) this.failedAt.delete(this.failedAt.keys().next().value as string);
@@ -177,8 +178,8 @@ export class CcxtBroker implements Broker {
           this.deps.resolve(order.id);
           return;
         }
-        if (error instanceof ccxt.AuthenticationError) this.setState('auth-failed', text);
-        this.deliver({ kind: 'rejected', orderId: order.id, reason: `venue refused: ${text}`, ts: this.deps.clock.now(), byVenue: !(error instanceof ccxt.AuthenticationError) });
+        if (error instanceof ccxtErrors.AuthenticationError) this.setState('auth-failed', text);
+        this.deliver({ kind: 'rejected', orderId: order.id, reason: `venue refused: ${text}`, ts: this.deps.clock.now(), byVenue: !(error instanceof ccxtErrors.AuthenticationError) });
       },
     );
   }
@@ -240,7 +241,7 @@ export class CcxtBroker implements Broker {
           this.streamUp = false;
           if (this.state === 'connected') this.setState('degraded', `user stream lost: ${errorText(error)}`);
         }
-        if (error instanceof ccxt.AuthenticationError) {
+        if (error instanceof ccxtErrors.AuthenticationError) {
           this.setState('auth-failed', errorText(error));
           return;
         }

@@ -1,6 +1,7 @@
 import { Agent } from 'node:http';
-import ccxt, { type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
 import { rateLimiterSettings } from './ccxt/exchange.js';
+import { exchangeClass, hasExchange } from './ccxt/library.js';
 
 export interface CcxtClientSettings {
   /** A ccxt exchange id, e.g. binanceusdm. */
@@ -15,7 +16,7 @@ export interface CcxtClientSettings {
 }
 
 /** True when ccxt.pro offers the exchange (WebSocket streams). */
-export const hasProExchange = (id: string): boolean => id in (ccxt.pro as unknown as Record<string, unknown>);
+export const hasProExchange = (id: string): boolean => hasExchange(id, true);
 
 /**
  * A ccxt.pro client (REST and WebSocket in one object) for `settings.exchange`, rate limiter on (rolling window).
@@ -23,8 +24,8 @@ export const hasProExchange = (id: string): boolean => id in (ccxt.pro as unknow
  * host (Binance USD-M's `exceptions.linear.exact`), an `httpAgent` (ccxt.pro refuses plain ws://
  * without one) and no spot-wallet currency query.
  */
-export function createCcxtClient(settings: CcxtClientSettings): Exchange {
-  const Pro = (ccxt.pro as unknown as Record<string, new (o: Record<string, unknown>) => Exchange>)[settings.exchange];
+export async function createCcxtClient(settings: CcxtClientSettings): Promise<Exchange> {
+  const Pro = await exchangeClass(settings.exchange, true);
   if (!Pro) throw new Error(`ccxt has no WebSocket (pro) exchange '${settings.exchange}'`);
   // ccxt's limiter with its rolling window over a minute, as the accounts' (see rateLimiterSettings).
   const options: Record<string, unknown> = { ...rateLimiterSettings(60_000) };

@@ -1,4 +1,5 @@
-import { BadSymbol, type Exchange, type OHLCV, type Trade } from 'ccxt';
+import type { Exchange, OHLCV, Trade } from 'ccxt';
+import { ccxtErrors } from './ccxt/library.js';
 import type { Clock } from '../core/clock.js';
 import type { FeedConnectionState } from '../core/events.js';
 import type { Instrument, InstrumentRegistry } from '../core/instruments.js';
@@ -161,7 +162,7 @@ export class CcxtFeed implements MarketFeed {
         this.setState(channel, 'connected', 'WebSocket stream delivering');
       } catch (error) {
         if (!this.running) return;
-        if (error instanceof BadSymbol) {
+        if (error instanceof ccxtErrors.BadSymbol) {
           // A symbol the venue does not list will not appear by retrying.
           this.setState(channel, 'disconnected', `stopped: ${message(error)}`);
           this.log?.warn({ channel, err: message(error) }, 'market data channel stopped: unknown symbol at the venue');

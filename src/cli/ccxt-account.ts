@@ -1,9 +1,9 @@
 // An exchange account through ccxt (`accounts` entries of kind ccxt): its venue client, broker,
 // reconciler and connection loop. Loaded by venue-accounts.ts only when such an account is configured.
-import ccxt from 'ccxt';
 import { CcxtBroker, fillOf } from '../adapters/broker-ccxt.js';
 import { clientIds } from '../adapters/ccxt/client-ids.js';
 import { createExchange } from '../adapters/ccxt/exchange.js';
+import { ccxtErrors } from '../adapters/ccxt/library.js';
 import { errorText, redactor } from '../adapters/ccxt/redact.js';
 import { isTransient } from '../adapters/ccxt/retry.js';
 import { CcxtVenue } from '../adapters/ccxt/venue.js';
@@ -15,7 +15,7 @@ import type { CcxtAccountConfig } from './config-schema.js';
 import { ConfigError } from './config.js';
 import { journalTag, kernelFor, type Common, type VenueAccount } from './venue-accounts.js';
 
-export function ccxtAccount(o: Common, a: CcxtAccountConfig): VenueAccount {
+export async function ccxtAccount(o: Common, a: CcxtAccountConfig): Promise<VenueAccount> {
   for (const s of Object.keys(a.instruments)) if (!o.instruments.find(s)) throw new ConfigError(`accounts ${a.id}: unknown instrument ${s}`);
   const log = o.log.child({ component: 'venue', account: a.id });
   const creds = credentialsOf(a, o.env);
@@ -23,7 +23,7 @@ export function ccxtAccount(o: Common, a: CcxtAccountConfig): VenueAccount {
   const describe = (e: unknown) => redact(errorText(e));
   const ids = clientIds(journalTag(o.store));
   const sleep = (ms: number) => new Promise<void>((r) => o.scheduler.after(ms, r));
-  const exchange = createExchange({
+  const exchange = await createExchange({
     exchange: a.exchange,
     marketType: a.marketType,
     environment: a.environment,
@@ -127,7 +127,7 @@ export function ccxtAccount(o: Common, a: CcxtAccountConfig): VenueAccount {
         return;
       } catch (error) {
         if (stopped) return;
-        if (error instanceof ccxt.AuthenticationError) {
+        if (error instanceof ccxtErrors.AuthenticationError) {
           // The venue refused the credentials: a clear error, no retry storm.
           broker.setState('auth-failed', `the venue refused the credentials (${describe(error)}); fix ${a.apiKeyEnv} / ${a.secretEnv} and restart`);
           return;

@@ -5,14 +5,14 @@ import type { TradewindConfig } from './config-schema.js';
 import { ConfigError } from './config.js';
 import type { ConfiguredFeed, FeedDeps } from './market-feed.js';
 
-export function createCcxtMarketFeed(deps: FeedDeps & { feed: TradewindConfig['feed'] }): ConfiguredFeed {
+export async function createCcxtMarketFeed(deps: FeedDeps & { feed: TradewindConfig['feed'] }): Promise<ConfiguredFeed> {
   const { instruments, clock, scheduler, kernel, feed: f } = deps;
   const symbols = Object.keys(f.symbols);
   if (symbols.length === 0) throw new ConfigError('feed.symbols: a ccxt feed needs at least one symbol, e.g. {"BTC/USDT": "BTC/USDT:USDT"}');
   for (const s of symbols) if (!instruments.find(s)) throw new ConfigError(`feed.symbols: unknown symbol ${s} (the kernel's instruments are ${instruments.all().map((i) => i.symbol).join(', ')})`);
   if (!hasProExchange(f.exchange)) throw new ConfigError(`feed.exchange: ccxt has no WebSocket exchange '${f.exchange}'`);
   if (f.reconnectMaxMs < f.reconnectMinMs) throw new ConfigError('feed.reconnectMaxMs must be at least feed.reconnectMinMs');
-  const exchange = createCcxtClient({ exchange: f.exchange, sandbox: f.sandbox, urls: f.urls });
+  const exchange = await createCcxtClient({ exchange: f.exchange, sandbox: f.sandbox, urls: f.urls });
   const log = deps.log.child({ component: 'feed', venue: f.exchange });
   guardCcxtWebSocketSendRace(log);
   const feed = new CcxtFeed(f, exchange, instruments, clock, scheduler, log);

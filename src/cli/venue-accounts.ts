@@ -88,7 +88,7 @@ export async function createVenueAccounts(o: Common): Promise<VenueAccount[]> {
       matchOnTicks(kernel, broker);
       out.push({ id: a.id, kind: 'paper', kernel, config: a, status: () => ({ id: a.id, kind: 'paper', state: 'ready', detail: 'paper account (simulated fills)' }), stop: async () => {} });
     } else if (a.kind === 'ccxt' && ccxtAccount) {
-      out.push(ccxtAccount(o, a));
+      out.push(await ccxtAccount(o, a));
     }
   }
   return out;

@@ -20,7 +20,7 @@ describe('ccxt client: a user stream dropped while the venue is slow', () => {
 
   before(async () => {
     fake = await startFakeBinance({ replayBars: 2000 });
-    ex = createCcxtClient({ exchange: 'binanceusdm', sandbox: false, urls: binanceusdmUrls(fake), apiKey: fake.apiKey, secret: fake.secret });
+    ex = await createCcxtClient({ exchange: 'binanceusdm', sandbox: false, urls: binanceusdmUrls(fake), apiKey: fake.apiKey, secret: fake.secret });
     // ccxt.pro's listen-key renewal timer is not unref'd: short, so the process can end after close().
     (ex.options as Record<string, unknown>).listenKeyRefreshRate = 1_000;
     process.on('unhandledRejection', onUnhandled);

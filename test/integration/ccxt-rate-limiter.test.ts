@@ -15,7 +15,7 @@ const MARKET = 'BTC/USDT:USDT';
 const ORDER_COST = 4; // ccxt's cost of POST /fapi/v1/order on binanceusdm
 const WINDOW_MS = 2_000;
 
-const exchange = (fake: FakeBinance, windowMs: number): Exchange =>
+const exchange = (fake: FakeBinance, windowMs: number): Promise<Exchange> =>
   createExchange({ exchange: 'binanceusdm', marketType: 'swap', environment: 'testnet', apiKey: KEY, secret: SECRET, timeoutMs: 10_000, recvWindowMs: 10_000, rateLimitWindowMs: windowMs, urls: binanceusdmUrls(fake), pro: false });
 
 /** Awaits ccxt's throttle for `cost` and answers how long it was held there. */
@@ -33,7 +33,7 @@ describe("ccxt's rate limiter on the accounts' exchange client (rolling window)"
   after(async () => fake?.close());
 
   it('the product default: on, rolling window of 60 s, budget = 60,000 / rateLimit (binanceusdm: 1,200 cost units)', async () => {
-    const ex = exchange(fake, 60_000);
+    const ex = await exchange(fake, 60_000);
     const cfg = (ex as unknown as { throttler: { config: Record<string, unknown> } }).throttler.config;
     assert.equal(ex.enableRateLimit, true);
     assert.equal(cfg.algorithm, 'rollingWindow');
@@ -44,7 +44,7 @@ describe("ccxt's rate limiter on the accounts' exchange client (rolling window)"
   });
 
   it('after idle time an order is not held; a burst over the budget is spaced by the window (fake request timestamps)', async () => {
-    const ex = exchange(fake, WINDOW_MS);
+    const ex = await exchange(fake, WINDOW_MS);
     const budget = WINDOW_MS / (ex.rateLimit as number); // 40 cost units: 10 orders
     const perWindow = Math.floor(budget / ORDER_COST);
     await ex.loadMarkets();
@@ -98,7 +98,7 @@ describe("ccxt's rate limiter on the accounts' exchange client (rolling window)"
   });
 
   it('ccxt throttle itself: idle time credited (a full budget at once), then one cost waits for the window', async () => {
-    const ex = exchange(fake, WINDOW_MS);
+    const ex = await exchange(fake, WINDOW_MS);
     const budget = WINDOW_MS / (ex.rateLimit as number);
     for (let i = 0; i < budget / ORDER_COST; i++) assert.ok((await held(ex, ORDER_COST)) < 50);
     const waited = await held(ex, ORDER_COST);

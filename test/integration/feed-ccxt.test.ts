@@ -60,7 +60,7 @@ async function harness(config: Partial<CcxtFeedConfig> = {}, wsUrl?: string): Pr
   bus.on('bar', ({ bar }) => bars.push(bar));
   const quotes: Quote[] = [];
   const events: Harness['events'] = [];
-  const exchange = createCcxtClient({ exchange: 'binanceusdm', sandbox: false, urls: binanceusdmUrls({ url: fake.url, wsUrl: wsUrl ?? fake.wsUrl }) });
+  const exchange = await createCcxtClient({ exchange: 'binanceusdm', sandbox: false, urls: binanceusdmUrls({ url: fake.url, wsUrl: wsUrl ?? fake.wsUrl }) });
   const feed = new CcxtFeed({ ...baseConfig, ...config }, exchange, new InstrumentRegistry(BUILTIN_INSTRUMENTS), new WallClock(), new TimerScheduler());
   feed.start((t) => data.onTick(t), { onBar: (b) => data.onBar(b), onQuote: (q) => quotes.push(q), onEvent: (e) => events.push(e) });
   return {

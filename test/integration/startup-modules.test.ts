@@ -113,6 +113,13 @@ describe('start-up: what a server start loads', () => {
     const esm = run.lines().filter((l) => l.startsWith('esm ')).map((l) => l.slice(4));
     assert.ok(esm.some((u) => packageOf(u) === 'ccxt'), 'ccxt loaded');
     assert.ok(esm.some((u) => u.endsWith('/dist/src/cli/ccxt-account.js')));
+    // Only the account's exchange (src/adapters/ccxt/library.ts): not ccxt's index, which loads
+    // every exchange it has, nor another exchange's class.
+    const ccxtFiles = esm.filter((u) => packageOf(u) === 'ccxt').map((u) => u.replace(/^.*\/node_modules\/ccxt\/js\//, ''));
+    assert.ok(ccxtFiles.includes('src/pro/binanceusdm.js'), ccxtFiles.join(', '));
+    assert.ok(!ccxtFiles.includes('ccxt.js'), "ccxt's index was loaded");
+    const exchanges = ccxtFiles.filter((f) => /^src\/(pro\/)?[a-z0-9]+\.js$/.test(f)).map((f) => f.replace(/^src\/(pro\/)?|\.js$/g, ''));
+    assert.deepEqual([...new Set(exchanges)].sort(), ['binance', 'binanceusdm'], 'the exchange classes loaded (binanceusdm extends binance)');
     const accounts = await getJson<{ accounts: { id: string; state: string }[] }>(`${run.server.url}/api/accounts`);
     assert.equal(accounts.status, 200);
     assert.equal(accounts.body.accounts.find((a) => a.id === 'venue')?.state, 'no-credentials', JSON.stringify(accounts.body));

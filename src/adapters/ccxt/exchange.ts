@@ -1,5 +1,6 @@
 import { Agent } from 'node:http';
-import ccxt, { type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
+import { exchangeClass } from './library.js';
 
 export interface ExchangeSettings {
   exchange: string;
@@ -18,8 +19,6 @@ export interface ExchangeSettings {
   pro: boolean;
 }
 
-type ExchangeClass = new (options: Record<string, unknown>) => Exchange;
-
 /**
  * ccxt's rate limiter, on, with its rolling-window algorithm. ccxt's default (a leaky bucket of
  * capacity 1 that refills only while requests queue) makes every request wait its full cost
@@ -37,11 +36,9 @@ export const rateLimiterSettings = (windowMs: number) => ({ enableRateLimit: tru
  * hosts is supplied: Binance's USD-M error table (ccxt picks it by host, which a loopback URL
  * cannot match), an httpAgent (ccxt.pro opens ws:// only with one), no spot-wallet currency call.
  */
-export function createExchange(s: ExchangeSettings): Exchange {
-  const pro = (ccxt.pro as unknown as Record<string, ExchangeClass | undefined>)[s.exchange];
-  const rest = (ccxt as unknown as Record<string, ExchangeClass | undefined>)[s.exchange];
-  const Ctor = (s.pro ? pro : undefined) ?? rest;
-  if (!Ctor || !(ccxt.exchanges as string[]).includes(s.exchange)) throw new Error(`unknown ccxt exchange id '${s.exchange}'`);
+export async function createExchange(s: ExchangeSettings): Promise<Exchange> {
+  const Ctor = (s.pro ? await exchangeClass(s.exchange, true) : null) ?? (await exchangeClass(s.exchange, false));
+  if (!Ctor) throw new Error(`unknown ccxt exchange id '${s.exchange}'`);
   const custom = Object.keys(s.urls).length > 0;
   const options: Record<string, unknown> = { defaultType: s.marketType, recvWindow: s.recvWindowMs, fetchCurrencies: false };
   const settings: Record<string, unknown> = {

@@ -1,11 +1,11 @@
-import ccxt from 'ccxt';
+import { ccxtErrors } from './library.js';
 
 /**
  * Whether the venue may not have answered: a network error, a timeout, a limiter answer (429/418)
  * or a 5xx. ccxt raises these as OperationFailed (NetworkError and its kin); a 4xx the venue did
  * answer (bad credentials, a refused order) is an ExchangeError and is never retried.
  */
-export const isTransient = (error: unknown): boolean => error instanceof ccxt.OperationFailed;
+export const isTransient = (error: unknown): boolean => error instanceof ccxtErrors.OperationFailed;
 
 export interface RetryOptions {
   maxAttempts: number;

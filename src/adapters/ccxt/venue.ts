@@ -1,4 +1,5 @@
-import ccxt, { type Exchange, type Order as CcxtOrder } from 'ccxt';
+import type { Exchange, Order as CcxtOrder } from 'ccxt';
+import { ccxtErrors } from './library.js';
 import type { Order } from '../../core/orders.js';
 import type { VenueBalance, VenueOrder, VenuePosition, VenueQueries, VenueTrade } from '../../core/venue.js';
 import type { ClientIds } from './client-ids.js';
@@ -62,7 +63,7 @@ export class CcxtVenue implements VenueQueries {
     for (const [symbol, settings] of Object.entries(this.o.instruments)) {
       const candidates = [settings.market, `${symbol}:${symbol.split('/')[1] ?? ''}`, symbol].filter((c): c is string => Boolean(c));
       const market = candidates.find((c) => ex.markets?.[c] !== undefined);
-      if (!market) throw new ccxt.BadSymbol(`${symbol}: no market ${candidates.join(' or ')} on ${ex.id}`);
+      if (!market) throw new ccxtErrors.BadSymbol(`${symbol}: no market ${candidates.join(' or ')} on ${ex.id}`);
       this.toMarket.set(symbol, market);
       this.toKernel.set(market, symbol);
     }
@@ -70,7 +71,7 @@ export class CcxtVenue implements VenueQueries {
       const market = this.marketOf(symbol);
       if (settings.marginType && this.o.derivatives) {
         await this.retry(() => ex.setMarginMode(settings.marginType as string, market, { throwMarginModeAlreadySet: false }).catch((e: unknown) => {
-          if (e instanceof ccxt.MarginModeAlreadySet) return {};
+          if (e instanceof ccxtErrors.MarginModeAlreadySet) return {};
           throw e;
         }));
       }
@@ -108,7 +109,7 @@ export class CcxtVenue implements VenueQueries {
       const o = await this.retry(() => this.o.exchange.cancelOrder('', market, params));
       return toVenueOrder(o, order.symbol, order.type === 'stop');
     } catch (error) {
-      if (error instanceof ccxt.OrderNotFound) return null;
+      if (error instanceof ccxtErrors.OrderNotFound) return null;
       throw error;
     }
   }
@@ -121,7 +122,7 @@ export class CcxtVenue implements VenueQueries {
     try {
       found = await this.retry(() => this.o.exchange.fetchOrder('', market, params));
     } catch (error) {
-      if (error instanceof ccxt.OrderNotFound) return null;
+      if (error instanceof ccxtErrors.OrderNotFound) return null;
       throw error;
     }
     const v = toVenueOrder(found, order.symbol, conditional);
