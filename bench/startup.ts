@@ -3,7 +3,7 @@
 // 9). CPU time (user + system of the server process, from /proc/<pid>/stat, all its threads) is
 // measured rather than wall time: on a machine shared with other work a start's wall time is
 // mostly waiting for a core. One more start with the module recorder (test/helpers/module-recorder.ts)
-// counts the modules loaded by then.
+// counts the modules loaded by then. BENCH_STARTUP_WITH=ccxt adds a ccxt account (no credentials).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -27,13 +27,29 @@ function cpuMsOf(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
+/**
+ * BENCH_STARTUP_WITH=ccxt: the start has a Binance USD-M account through ccxt too (its credentials
+ * unset, so it connects nowhere): what ccxt's loading adds to a start.
+ */
+const withCcxt = process.env.BENCH_STARTUP_WITH === 'ccxt';
+let ccxtConfig = '';
+const configFile = (): string => {
+  if (!withCcxt) return '';
+  if (!ccxtConfig) {
+    ccxtConfig = join(mkdtempSync(join(tmpdir(), 'tw-bench-startup-config-')), 'config.json');
+    const account = { id: 'venue', kind: 'ccxt', exchange: 'binanceusdm', environment: 'testnet', apiKeyEnv: 'TW_BENCH_NO_KEY', secretEnv: 'TW_BENCH_NO_SECRET', startingBalance: 1_000, instruments: { 'BTC/USDT': { leverage: 1, marginType: 'isolated' } } };
+    writeFileSync(ccxtConfig, JSON.stringify({ accounts: [account] }));
+  }
+  return ccxtConfig;
+};
+
 /** Starts the server, waits for "listening on", reads its CPU time, runs `whileUp`, stops it. */
 async function start(env: Record<string, string> = {}, whileUp?: (pid: number) => Promise<void>): Promise<Start> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tw-bench-startup-'));
   const t0 = nowMs();
   const proc = spawn(process.execPath, [bin, 'start', '--port', '0', '--data-dir', dataDir], {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '', HOST: '', DATA_DIR: '', TRADEWIND_CONFIG: '', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '', HOST: '', DATA_DIR: '', TRADEWIND_CONFIG: configFile(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -92,7 +108,7 @@ async function main(): Promise<void> {
   const modules = await moduleCounts();
   const cpu = starts.map((s) => s.cpuMs);
   const wall = starts.map((s) => s.wallMs);
-  console.log(`tradewind start (defaults) to "listening on", ${runs} starts; ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; load average ${loadBefore.toFixed(1)} -> ${(loadavg()[0] ?? 0).toFixed(1)}`);
+  console.log(`tradewind start (defaults${withCcxt ? ' + a ccxt account' : ''}) to "listening on", ${runs} starts; ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; load average ${loadBefore.toFixed(1)} -> ${(loadavg()[0] ?? 0).toFixed(1)}`);
   console.log(`  CPU ms (user+sys): median ${median(cpu).toFixed(0)}, min ${Math.min(...cpu).toFixed(0)}, max ${Math.max(...cpu).toFixed(0)}`);
   console.log(`  wall ms:           median ${median(wall).toFixed(0)}, min ${Math.min(...wall).toFixed(0)}, max ${Math.max(...wall).toFixed(0)}`);
   console.log(`  modules loaded:    ${modules.esm} ES modules (${modules.ours} of Tradewind's), ${modules.cjs} CommonJS, from ${modules.packages} packages`);
