@@ -13,7 +13,7 @@
 //   from its entry to its exit.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Browser, Page, Request, Route } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser } from '../helpers/browser.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 import { openAt, openTab, pageWidths, textNow, until, VIEWPORTS } from '../helpers/viewports.js';
@@ -140,15 +140,18 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
 
   for (const v of VIEWPORTS) {
     test(`item 1: desk changes reach the Desk page over the WebSocket (DESK_UPDATE) while /api/state and /api/desk/state answers are held (${v.width}x${v.height})`, async () => {
-      const { page, errors, close } = await openAt(browser, `${server.url}/#desk`, v);
       const stateAnswers: number[] = [];
       const isState = (url: string) => ['/api/state', '/api/desk/state'].includes(new URL(url).pathname);
       // Desk state requests sent and not yet answered (a poll may be under way when the hold starts).
-      let inFlight = 0;
-      page.on('request', (r) => void (isState(r.url()) && inFlight++));
-      page.on('requestfinished', (r) => void (isState(r.url()) && inFlight--));
-      page.on('requestfailed', (r) => void (isState(r.url()) && inFlight--));
-      page.on('response', (r) => isState(r.url()) && stateAnswers.push(Date.now()));
+      // Watched from before the page loads: a request of the load answered after listeners attached
+      // later would count -1 and the count would never match the held ones (the flake of the fourth session).
+      const inFlight = new Set<Request>();
+      const { page, errors, close } = await openAt(browser, `${server.url}/#desk`, v, (p) => {
+        p.on('request', (r) => void (isState(r.url()) && inFlight.add(r)));
+        p.on('requestfinished', (r) => void inFlight.delete(r));
+        p.on('requestfailed', (r) => void inFlight.delete(r));
+        p.on('response', (r) => isState(r.url()) && stateAnswers.push(Date.now()));
+      });
       try {
         const card = page.locator('[data-testid=desk-ES]');
         await card.waitFor();
@@ -156,7 +159,7 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
         // From now on no desk state answer reaches the page: only the stream can tell it what changed.
         const hold = await holdRoutes(page, ['**/api/state', '**/api/desk/state']);
         // A poll sent just before the hold may still be answered: let it land before the change below.
-        await until('no desk state request under way but the held ones', async () => inFlight === hold.held, 15_000);
+        await until('no desk state request under way but the held ones', async () => inFlight.size === hold.held, 15_000);
         const heldFrom = Date.now();
         const flag = card.locator('button', { hasText: '8pt next-bar' });
         const was = await flag.getAttribute('aria-pressed');

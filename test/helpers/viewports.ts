@@ -8,7 +8,8 @@ export const VIEWPORTS = [
 ] as const;
 export type Viewport = (typeof VIEWPORTS)[number];
 
-export async function openAt(browser: Browser, url: string, v: Viewport): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
+/** `beforeLoad` runs on the new page before it navigates (listeners that must see the page's first requests). */
+export async function openAt(browser: Browser, url: string, v: Viewport, beforeLoad?: (page: Page) => void): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
   const context = await browser.newContext({ viewport: { width: v.width, height: v.height }, ...(v.phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}) });
   // Actions wait longer than playwright's 30 s: these tests must pass on a busy 2-core machine.
   context.setDefaultTimeout(90_000);
@@ -25,6 +26,7 @@ export async function openAt(browser: Browser, url: string, v: Viewport): Promis
   page.on('response', (r) => {
     if (r.status() >= 400) errors.push(`response ${r.status()}: ${r.url()}`);
   });
+  beforeLoad?.(page);
   await page.goto(url, { waitUntil: 'load' });
   // Closing is clean-up: when the browser is already gone its error must not hide the test's own.
   const close = () => context.close().catch((e: Error) => console.error(`# closing the browser context failed: ${e.message}`));
