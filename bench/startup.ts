@@ -32,16 +32,13 @@ function cpuMsOf(pid: number): number {
  * unset, so it connects nowhere): what ccxt's loading adds to a start.
  */
 const withCcxt = process.env.BENCH_STARTUP_WITH === 'ccxt';
-let ccxtConfig = '';
-const configFile = (): string => {
+const startConfig = ((): string => {
   if (!withCcxt) return '';
-  if (!ccxtConfig) {
-    ccxtConfig = join(mkdtempSync(join(tmpdir(), 'tw-bench-startup-config-')), 'config.json');
-    const account = { id: 'venue', kind: 'ccxt', exchange: 'binanceusdm', environment: 'testnet', apiKeyEnv: 'TW_BENCH_NO_KEY', secretEnv: 'TW_BENCH_NO_SECRET', startingBalance: 1_000, instruments: { 'BTC/USDT': { leverage: 1, marginType: 'isolated' } } };
-    writeFileSync(ccxtConfig, JSON.stringify({ accounts: [account] }));
-  }
-  return ccxtConfig;
-};
+  const file = join(mkdtempSync(join(tmpdir(), 'tw-bench-startup-config-')), 'config.json');
+  const account = { id: 'venue', kind: 'ccxt', exchange: 'binanceusdm', environment: 'testnet', apiKeyEnv: 'TW_BENCH_NO_KEY', secretEnv: 'TW_BENCH_NO_SECRET', startingBalance: 1_000, instruments: { 'BTC/USDT': { leverage: 1, marginType: 'isolated' } } };
+  writeFileSync(file, JSON.stringify({ accounts: [account] }));
+  return file;
+})();
 
 /** Starts the server, waits for "listening on", reads its CPU time, runs `whileUp`, stops it. */
 async function start(env: Record<string, string> = {}, whileUp?: (pid: number) => Promise<void>): Promise<Start> {
@@ -49,7 +46,7 @@ async function start(env: Record<string, string> = {}, whileUp?: (pid: number) =
   const t0 = nowMs();
   const proc = spawn(process.execPath, [bin, 'start', '--port', '0', '--data-dir', dataDir], {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '', HOST: '', DATA_DIR: '', TRADEWIND_CONFIG: configFile(), ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '', HOST: '', DATA_DIR: '', TRADEWIND_CONFIG: startConfig, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

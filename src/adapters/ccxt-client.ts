@@ -1,7 +1,7 @@
 import { Agent } from 'node:http';
 import type { Exchange } from 'ccxt';
 import { rateLimiterSettings } from './ccxt/exchange.js';
-import { exchangeClass, hasExchange } from './ccxt/library.js';
+import { exchangeClass } from './ccxt/library.js';
 
 export interface CcxtClientSettings {
   /** A ccxt exchange id, e.g. binanceusdm. */
@@ -14,9 +14,6 @@ export interface CcxtClientSettings {
   secret?: string;
   timeoutMs?: number;
 }
-
-/** True when ccxt.pro offers the exchange (WebSocket streams). */
-export const hasProExchange = (id: string): boolean => hasExchange(id, true);
 
 /**
  * A ccxt.pro client (REST and WebSocket in one object) for `settings.exchange`, rate limiter on (rolling window).

@@ -1,5 +1,6 @@
 // The market feed of a venue through ccxt (`feed.kind: ccxt`): loaded by market-feed.ts only when configured.
-import { createCcxtClient, guardCcxtWebSocketSendRace, hasProExchange } from '../adapters/ccxt-client.js';
+import { createCcxtClient, guardCcxtWebSocketSendRace } from '../adapters/ccxt-client.js';
+import { hasExchange } from '../adapters/ccxt/library.js';
 import { CcxtFeed } from '../adapters/feed-ccxt.js';
 import type { TradewindConfig } from './config-schema.js';
 import { ConfigError } from './config.js';
@@ -10,7 +11,7 @@ export async function createCcxtMarketFeed(deps: FeedDeps & { feed: TradewindCon
   const symbols = Object.keys(f.symbols);
   if (symbols.length === 0) throw new ConfigError('feed.symbols: a ccxt feed needs at least one symbol, e.g. {"BTC/USDT": "BTC/USDT:USDT"}');
   for (const s of symbols) if (!instruments.find(s)) throw new ConfigError(`feed.symbols: unknown symbol ${s} (the kernel's instruments are ${instruments.all().map((i) => i.symbol).join(', ')})`);
-  if (!hasProExchange(f.exchange)) throw new ConfigError(`feed.exchange: ccxt has no WebSocket exchange '${f.exchange}'`);
+  if (!hasExchange(f.exchange, true)) throw new ConfigError(`feed.exchange: ccxt has no WebSocket exchange '${f.exchange}'`);
   if (f.reconnectMaxMs < f.reconnectMinMs) throw new ConfigError('feed.reconnectMaxMs must be at least feed.reconnectMinMs');
   const exchange = await createCcxtClient({ exchange: f.exchange, sandbox: f.sandbox, urls: f.urls });
   const log = deps.log.child({ component: 'feed', venue: f.exchange });

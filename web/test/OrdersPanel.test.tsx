@@ -1,25 +1,17 @@
 import { act } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OrdersPanel } from '../src/components/AccountSwitcher';
-import { deferred, jsonResponse, mount, type Deferred } from './harness';
+import { holdFetches, jsonResponse, mount, type Deferred } from './harness';
 
 const order = (id: string) => ({ id, symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: 1, price: 100, status: 'filled', createdAt: '2026-12-02T10:00:00.000Z', botId: null });
 
 // Each GET /api/orders?account=X waits until the test answers it.
-const pending = new Map<string, Deferred<Response>>();
+let pending: Map<string, Deferred<Response>>;
+const ordersOf = (account: string) => pending.get(`/api/orders?account=${account}&limit=50`);
 let cleanup: (() => Promise<void>) | null = null;
 
 beforeEach(() => {
-  pending.clear();
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (path: string) => {
-      const account = new URL(path, 'http://x').searchParams.get('account') ?? '';
-      const d = deferred<Response>();
-      pending.set(account, d);
-      return d.promise;
-    }),
-  );
+  pending = holdFetches();
 });
 afterEach(async () => {
   await cleanup?.();
@@ -33,14 +25,27 @@ describe('OrdersPanel: the Live tab account switch', () => {
   it("an answer for the previous account that arrives after the switch never fills the new account's table", async () => {
     const m = await mount(<OrdersPanel account="paper" active offline={false} />);
     cleanup = m.unmount;
-    await vi.waitFor(() => expect(pending.has('paper')).toBe(true));
+    await vi.waitFor(() => expect(ordersOf('paper')).toBeDefined());
     // The switch happens while paper's poll is still under way.
     await act(async () => m.root.render(<OrdersPanel account="binance" active offline={false} />));
-    await vi.waitFor(() => expect(pending.has('binance')).toBe(true));
-    await act(async () => pending.get('paper')?.resolve(jsonResponse([order('paper-O-1')])));
+    await vi.waitFor(() => expect(ordersOf('binance')).toBeDefined());
+    await act(async () => ordersOf('paper')?.resolve(jsonResponse([order('paper-O-1')])));
     expect(m.container.querySelector('[data-testid=orders]')?.getAttribute('data-account')).toBe('binance');
     expect(rows(m.container)).toEqual([]);
-    await act(async () => pending.get('binance')?.resolve(jsonResponse([order('binance-O-1')])));
+    await act(async () => ordersOf('binance')?.resolve(jsonResponse([order('binance-O-1')])));
     await vi.waitFor(() => expect(rows(m.container)).toEqual(['binance-O-1']));
+  });
+
+  it("a failure of the previous account's poll after the switch is not shown under the new account", async () => {
+    const m = await mount(<OrdersPanel account="paper" active offline={false} />);
+    cleanup = m.unmount;
+    await vi.waitFor(() => expect(ordersOf('paper')).toBeDefined());
+    await act(async () => m.root.render(<OrdersPanel account="binance" active offline={false} />));
+    await vi.waitFor(() => expect(ordersOf('binance')).toBeDefined());
+    await act(async () => ordersOf('paper')?.resolve(jsonResponse({ statusCode: 500, error: 'Internal Server Error', message: 'paper journal unavailable' }, 500)));
+    expect(m.container.querySelector('[data-testid=orders] .error')).toBeNull();
+    await act(async () => ordersOf('binance')?.resolve(jsonResponse([order('binance-O-1')])));
+    await vi.waitFor(() => expect(rows(m.container)).toEqual(['binance-O-1']));
+    expect(m.container.querySelector('[data-testid=orders] .error')).toBeNull();
   });
 });

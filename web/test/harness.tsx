@@ -1,5 +1,6 @@
 import { act, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
+import { vi } from 'vitest';
 
 /** Mounts a React tree into a fresh container; unmount() cleans up. */
 export async function mount(node: ReactNode): Promise<{ container: HTMLElement; root: Root; unmount: () => Promise<void> }> {
@@ -51,3 +52,17 @@ export function deferred<T>(): Deferred<T> {
 
 export const jsonResponse = (body: unknown, status = 200) =>
   ({ status, ok: status >= 200 && status < 300, text: async () => JSON.stringify(body) }) as unknown as Response;
+
+/** Stubs fetch so that every request waits until the test answers it: the pending ones by path (the latest per path). */
+export function holdFetches(): Map<string, Deferred<Response>> {
+  const pending = new Map<string, Deferred<Response>>();
+  vi.stubGlobal(
+    'fetch',
+    vi.fn((path: string) => {
+      const d = deferred<Response>();
+      pending.set(path, d);
+      return d.promise;
+    }),
+  );
+  return pending;
+}

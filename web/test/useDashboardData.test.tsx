@@ -3,24 +3,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { StreamEvent } from '../src/api';
 import { useBotWebSocket } from '../src/useBotWebSocket';
 import { useDashboardData, type DashboardData } from '../src/useDashboardData';
-import { deferred, FakeWebSocket, jsonResponse, mount, type Deferred } from './harness';
+import { FakeWebSocket, holdFetches, jsonResponse, mount, type Deferred } from './harness';
 
 let pending: Map<string, Deferred<Response>>;
 let cleanup: (() => Promise<void>) | null = null;
 
 beforeEach(() => {
   FakeWebSocket.instances = [];
-  pending = new Map();
   vi.stubGlobal('WebSocket', FakeWebSocket);
   // Every REST call waits until the test answers it.
-  vi.stubGlobal(
-    'fetch',
-    vi.fn((path: string) => {
-      const d = deferred<Response>();
-      pending.set(path, d);
-      return d.promise;
-    }),
-  );
+  pending = holdFetches();
 });
 afterEach(async () => {
   await cleanup?.();

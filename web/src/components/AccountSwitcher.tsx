@@ -75,10 +75,9 @@ interface OrderRow {
 
 /** The chosen account's latest orders (working ones first), polled while the Live tab is shown. */
 export function OrdersPanel({ account, active, offline }: { account: string; active: boolean; offline: boolean }) {
-  // Tagged with the account they were asked for: a poll of the previous account that answers
-  // after a switch must not fill the new account's table.
-  const [loaded, setLoaded] = useState<{ account: string; rows: OrderRow[] } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  // Rows and error tagged with the account they were asked for: a poll of the previous account
+  // that answers after a switch must not fill (or fail) the new account's table.
+  const [answer, setAnswer] = useState<{ account: string; rows: OrderRow[] | null; error: string | null } | null>(null);
   const dashboardIds = useRef<string[] | null>(null);
   const load = useCallback(async () => {
     try {
@@ -87,14 +86,16 @@ export function OrdersPanel({ account, active, offline }: { account: string; act
         dashboardIds.current = (await api<AccountsAnswer>('/api/accounts')).accounts.filter((a) => a.role === 'primary' || a.role === 'demo').map((a) => a.id);
       const ids = account === DASHBOARD_ACCOUNT ? (dashboardIds.current ?? []) : [account];
       const lists = await Promise.all(ids.map((id) => api<OrderRow[]>(`/api/orders?account=${encodeURIComponent(id)}&limit=50`)));
-      setLoaded({ account, rows: lists.flat().sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)) });
-      setError(null);
+      setAnswer({ account, rows: lists.flat().sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)), error: null });
     } catch (e) {
-      setError((e as Error).message);
+      // The rows shown stay until the next answer.
+      setAnswer((prev) => ({ account, rows: prev?.account === account ? prev.rows : null, error: (e as Error).message }));
       throw e;
     }
   }, [account]);
-  const orders = loaded?.account === account ? loaded.rows : null;
+  const current = answer?.account === account ? answer : null;
+  const orders = current?.rows ?? null;
+  const error = current?.error ?? null;
   usePoll(load, ORDERS_POLL_MS, active, account);
   const shown = (orders ?? []).slice().sort((a, b) => Number(b.status === 'open') - Number(a.status === 'open')).slice(0, 30);
   return (
