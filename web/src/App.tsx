@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError, UNAUTHORIZED_EVENT } from './api';
+import { api, ApiError, fmtClock, UNAUTHORIZED_EVENT } from './api';
 import { backoffMs, retryable } from './polling';
 import { AccountCard } from './components/AccountCard';
 import { AccountsPage } from './components/AccountsPage';
@@ -71,7 +71,7 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
           {data.status === 'open' ? 'live' : data.status === 'connecting' ? 'connecting…' : 'disconnected — retrying'}
         </span>
         <span className="muted small" data-testid="last-update">
-          {data.lastUpdate ? `updated ${new Date(data.lastUpdate).toLocaleTimeString('en-GB', { hour12: false })}` : ''}
+          {data.lastUpdate ? `updated ${fmtClock(new Date(data.lastUpdate))}` : ''}
         </span>
         {data.offline && (
           <span className="error small" data-testid="offline">

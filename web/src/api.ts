@@ -254,13 +254,38 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
   return body as T;
 }
 
+// The formatters are built once and reused: toLocaleString / toLocaleTimeString with a locale
+// build a new Intl formatter on every call (about 50 µs each in Chromium), which every table row
+// and event-log line paid again on every stream message.
+const numberFormats = new Map<number, Intl.NumberFormat>();
+export const numberFormat = (digits: number): Intl.NumberFormat => {
+  let f = numberFormats.get(digits);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    numberFormats.set(digits, f);
+  }
+  return f;
+};
+const countFormat = new Intl.NumberFormat('en-US');
+const timeFormat = new Intl.DateTimeFormat('en-GB', { hour12: false, hour: 'numeric', minute: 'numeric', second: 'numeric' });
+const dateClockFormat = new Intl.DateTimeFormat('en-GB', { hour12: false, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+
 export const fmt = (n: number | null | undefined, digits = 2): string =>
-  n === null || n === undefined || Number.isNaN(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  n === null || n === undefined || Number.isNaN(n) ? '—' : numberFormat(digits).format(n);
+
+/** A count with thousands separators (12,345), as `toLocaleString('en-US')` writes it. */
+export const fmtCount = (n: number): string => countFormat.format(n);
+
+/** A local date and time, 24-hour (02/12/2026, 14:05:09). */
+export const fmtDateClock = (d: Date): string => dateClockFormat.format(d);
+
+/** A time of day, 24-hour (14:05:09). */
+export const fmtClock = (d: Date): string => timeFormat.format(d);
 
 export const fmtTime = (ts: string | number | null | undefined): string => {
   if (ts === null || ts === undefined) return '—';
   const d = new Date(ts);
-  return Number.isNaN(d.getTime()) ? String(ts) : d.toLocaleTimeString('en-GB', { hour12: false });
+  return Number.isNaN(d.getTime()) ? String(ts) : timeFormat.format(d);
 };
 
 export const pnlClass = (n: number | null | undefined): string => (!n ? '' : n > 0 ? 'pos' : 'neg');

@@ -1,12 +1,12 @@
 // Chart helpers of the backtest views (issue 16 items 6 and 14): a formatted price axis, one
 // point per second for lightweight-charts, and trades placed on the candle that holds them.
 import { ColorType, type DeepPartial, type ChartOptions, type UTCTimestamp } from 'lightweight-charts';
-import type { BacktestTrade } from './api';
+import { numberFormat, type BacktestTrade } from './api';
 
 export const seconds = (ms: number): UTCTimestamp => Math.floor(ms / 1000) as UTCTimestamp;
 
 /** Money on an axis: thousands separated, cents only while values are small. */
-export const moneyAxis = (v: number): string => v.toLocaleString('en-US', { minimumFractionDigits: Math.abs(v) >= 10_000 ? 0 : 2, maximumFractionDigits: Math.abs(v) >= 10_000 ? 0 : 2 });
+export const moneyAxis = (v: number): string => numberFormat(Math.abs(v) >= 10_000 ? 0 : 2).format(v);
 
 export const chartOptions = (): DeepPartial<ChartOptions> => ({
   autoSize: true,

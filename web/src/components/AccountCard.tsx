@@ -1,6 +1,7 @@
+import { memo } from 'react';
 import { fmt, pnlClass, type Account } from '../api';
 
-export function AccountCard({ account }: { account: Account | null }) {
+export const AccountCard = memo(function AccountCard({ account }: { account: Account | null }) {
   const items: [string, string, string?][] = account
     ? [
         ['Balance', fmt(account.balance)],
@@ -30,4 +31,4 @@ export function AccountCard({ account }: { account: Account | null }) {
       )}
     </section>
   );
-}
+});

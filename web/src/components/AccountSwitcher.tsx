@@ -1,6 +1,6 @@
 // The Live tab's account switcher and its orders (issue 16 item 12): which account's positions
 // and orders the Live tab shows (`?account=` of GET /api/positions and GET /api/orders).
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useRef, useState } from 'react';
 import { api, fmt, fmtTime, type Position } from '../api';
 import { PositionsTable } from './PositionsTable';
 import type { AccountsAnswer } from '../accounts';
@@ -31,7 +31,7 @@ export function useLiveAccount(): [string, (a: string) => void] {
   return [account, choose];
 }
 
-export function AccountSwitcher({ value, onChange }: { value: string; onChange: (a: string) => void }) {
+export const AccountSwitcher = memo(function AccountSwitcher({ value, onChange }: { value: string; onChange: (a: string) => void }) {
   const [ids, setIds] = useState<{ id: string; role?: string }[]>([]);
   useEffect(() => {
     api<AccountsAnswer>('/api/accounts')
@@ -57,7 +57,7 @@ export function AccountSwitcher({ value, onChange }: { value: string; onChange: 
       </select>
     </label>
   );
-}
+});
 
 interface OrderRow {
   id: string;
@@ -74,7 +74,7 @@ interface OrderRow {
 }
 
 /** The chosen account's latest orders (working ones first), polled while the Live tab is shown. */
-export function OrdersPanel({ account, active, offline }: { account: string; active: boolean; offline: boolean }) {
+export const OrdersPanel = memo(function OrdersPanel({ account, active, offline }: { account: string; active: boolean; offline: boolean }) {
   // Rows and error tagged with the account they were asked for: a poll of the previous account
   // that answers after a switch must not fill (or fail) the new account's table.
   const [answer, setAnswer] = useState<{ account: string; rows: OrderRow[] | null; error: string | null } | null>(null);
@@ -139,14 +139,14 @@ export function OrdersPanel({ account, active, offline }: { account: string; act
       </div>
     </section>
   );
-}
+});
 
 /**
  * The operator desk's open positions on the Live tab (issue 16 item 7): the desk trades its own
  * account, which the engine's stream does not carry, so they are polled while the tab is shown.
  * Nothing is drawn without a desk account, or while the switcher already shows every account.
  */
-export function DeskPositions({ account, active, offline }: { account: string; active: boolean; offline: boolean }) {
+export const DeskPositions = memo(function DeskPositions({ account, active, offline }: { account: string; active: boolean; offline: boolean }) {
   const [desk, setDesk] = useState<string | null>(null);
   const [positions, setPositions] = useState<Position[]>([]);
   useEffect(() => {
@@ -161,4 +161,4 @@ export function DeskPositions({ account, active, offline }: { account: string; a
   usePoll(load, ORDERS_POLL_MS, active && shown, desk);
   if (!shown) return null;
   return <PositionsTable positions={positions} offline={offline} title={`Operator desk positions (account ${desk})`} testId="desk-positions" />;
-}
+});

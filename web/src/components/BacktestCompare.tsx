@@ -2,7 +2,7 @@
 // (the best of each row marked) and their equity curves overlaid on one chart.
 import { createChart, LineSeries } from 'lightweight-charts';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, fmt, fmtDateTime, type BacktestJob, type BacktestResult } from '../api';
+import { api, fmt, fmtCount, fmtDateTime, type BacktestJob, type BacktestResult } from '../api';
 import { chartOptions, perSecond, RUN_COLORS } from '../backtestCharts';
 
 export const MAX_COMPARED = 8;
@@ -26,7 +26,7 @@ const ROWS: Row[] = [
   ['max drawdown', (r) => r.maxDrawdownPct, pctOf, 'low'],
   ['sharpe', (r) => r.sharpe, (v) => fmt(v), 'high'],
   ['exposure', (r) => r.exposure * 100, pctOf, null],
-  ['bars', (r) => r.bars, (v) => (v === null ? '—' : v.toLocaleString('en-US')), null],
+  ['bars', (r) => r.bars, (v) => (v === null ? '—' : fmtCount(v)), null],
 ];
 
 function Overlay({ runs }: { runs: { id: string; result: BacktestResult }[] }) {

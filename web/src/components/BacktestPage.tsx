@@ -1,6 +1,6 @@
 import { AreaSeries, ColorType, createChart, LineSeries, type UTCTimestamp } from 'lightweight-charts';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, fmt, fmtDateTime, pnlClass, type BacktestJob, type BacktestResult } from '../api';
+import { api, fmt, fmtCount, fmtDateTime, pnlClass, type BacktestJob, type BacktestResult } from '../api';
 import { moneyAxis } from '../backtestCharts';
 import { BacktestCandles } from './BacktestCandles';
 import { BacktestCompare } from './BacktestCompare';
@@ -157,7 +157,7 @@ function Summary({ r }: { r: BacktestResult }) {
   const pnl = r.finalValue - r.startingCash;
   const items: [string, string, string?][] = [
     ['instrument', r.instrument],
-    ['bars / ticks', `${r.bars.toLocaleString('en-US')} / ${r.ticks.toLocaleString('en-US')}`],
+    ['bars / ticks', `${fmtCount(r.bars)} / ${fmtCount(r.ticks)}`],
     ['period', `${fmtDateTime(r.from)} → ${fmtDateTime(r.to)}`],
     ['final value', fmt(r.finalValue), pnlClass(pnl)],
     ['return', `${fmt(r.returnPct ?? (pnl / r.startingCash) * 100)} %`, pnlClass(pnl)],
@@ -170,7 +170,7 @@ function Summary({ r }: { r: BacktestResult }) {
     ['sharpe', r.sharpe === null ? '—' : fmt(r.sharpe)],
     ['fills', String(r.fills)],
     ['open position', r.openPosition ? `${r.openPosition.side} ${r.openPosition.qty} @ ${fmt(r.openPosition.avgPrice)} (${fmt(r.openPosition.unrealizedPnl)})` : 'flat'],
-    ['speed', r.barsPerSecond ? `${r.barsPerSecond.toLocaleString('en-US')} bars/s · kernel ${fmt(r.kernelMs ?? 0, 0)} ms · load ${fmt(r.loadMs ?? 0, 0)} ms` : '—'],
+    ['speed', r.barsPerSecond ? `${fmtCount(r.barsPerSecond)} bars/s · kernel ${fmt(r.kernelMs ?? 0, 0)} ms · load ${fmt(r.loadMs ?? 0, 0)} ms` : '—'],
   ];
   return (
     <dl className="kv kv5" data-testid="backtest-summary">
@@ -344,7 +344,7 @@ export function BacktestPage() {
   const label = empty
     ? `${job.job_id} · no data: 0 bars, 0 ticks`
     : job
-    ? `${job.job_id} · ${job.state} · ${(p?.fraction ?? 0) * 100 >= 0 ? fmt((p?.fraction ?? 0) * 100, 1) : '—'} % · ${(p?.bars ?? 0).toLocaleString('en-US')} bars · ${(p?.ticks ?? 0).toLocaleString('en-US')} ticks${p?.ts ? ` · at ${fmtDateTime(p.ts)}` : ''}`
+    ? `${job.job_id} · ${job.state} · ${(p?.fraction ?? 0) * 100 >= 0 ? fmt((p?.fraction ?? 0) * 100, 1) : '—'} % · ${fmtCount(p?.bars ?? 0)} bars · ${fmtCount(p?.ticks ?? 0)} ticks${p?.ts ? ` · at ${fmtDateTime(p.ts)}` : ''}`
     : jobId
       ? `${jobId} · starting…`
       : '';
@@ -402,7 +402,7 @@ export function BacktestPage() {
                       onClick={() => setForm((f) => ({ ...f, instrument: x.instrument, from: x.from.slice(0, 10), to: new Date(Date.parse(x.to) + (x.intervalMs ?? 1)).toISOString(), dataType: x.type }))}
                     >
                       {x.instrument} · {x.type}
-                      {x.intervalMs ? ` ${x.intervalMs / 60_000} min` : ''} · {x.from.slice(0, 10)} → {x.to.slice(0, 10)} · {x.count.toLocaleString('en-US')}
+                      {x.intervalMs ? ` ${x.intervalMs / 60_000} min` : ''} · {x.from.slice(0, 10)} → {x.to.slice(0, 10)} · {fmtCount(x.count)}
                     </button>
                   ))}
                 </div>

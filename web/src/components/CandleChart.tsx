@@ -1,5 +1,5 @@
 import { CandlestickSeries, ColorType, createChart, createSeriesMarkers, type IChartApi, type ISeriesApi, type ISeriesMarkersPluginApi, type Time, type UTCTimestamp } from 'lightweight-charts';
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { api, fmt, type BarsAnswer, type Trade } from '../api';
 import { tradeMarkers } from '../chartMarkers';
 import { retryable, usePoll } from '../polling';
@@ -135,7 +135,7 @@ export function CandleChart({
   );
 }
 
-export function Charts({ trades = [], active = true, subscribeBars }: { trades?: readonly Trade[]; active?: boolean; subscribeBars?: (listener: BarListener) => () => void }) {
+export const Charts = memo(function Charts({ trades = [], active = true, subscribeBars }: { trades?: readonly Trade[]; active?: boolean; subscribeBars?: (listener: BarListener) => () => void }) {
   const [symbols, setSymbols] = useState<{ symbol: string; intervals: number[] }[]>([]);
   useEffect(() => {
     api<{ symbols: { symbol: string; intervals: number[] }[] }>('/api/bars/symbols')
@@ -152,4 +152,4 @@ export function Charts({ trades = [], active = true, subscribeBars }: { trades?:
       </div>
     </section>
   );
-}
+});

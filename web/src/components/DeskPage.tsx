@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, fmt, type StreamEvent } from '../api';
+import { api, fmt, fmtClock, fmtDateClock, type StreamEvent } from '../api';
 import { retryable, usePoll } from '../polling';
 import { useBotWebSocket } from '../useBotWebSocket';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
@@ -96,7 +96,7 @@ const POSITION_LABELS: Record<string, string> = {
 };
 export const positionLabel = (k: string): string => POSITION_LABELS[k] ?? k.replace(/_/g, ' ');
 export const positionValue = (k: string, v: unknown): string =>
-  typeof v === 'number' && /(^|_)(at|ts|time)$/.test(k) && v > 1e11 ? new Date(v).toLocaleString('en-GB', { hour12: false }) : show(v);
+  typeof v === 'number' && /(^|_)(at|ts|time)$/.test(k) && v > 1e11 ? fmtDateClock(new Date(v)) : show(v);
 
 const show = (v: unknown): string => (typeof v === 'number' ? fmt(v, Number.isInteger(v) ? 0 : 2) : v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
@@ -434,7 +434,7 @@ export function DeskPage() {
         {error && <div className="error">{error}</div>}
         {polling.failures > 0 && (
           <div className="warn small" data-testid="desk-busy">
-            server busy or away — the figures are from {new Date(fetchedAt).toLocaleTimeString('en-GB', { hour12: false })}, retrying
+            server busy or away — the figures are from {fmtClock(new Date(fetchedAt))}, retrying
           </div>
         )}
         {message && (

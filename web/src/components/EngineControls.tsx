@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useRef, useState } from 'react';
 import { api, type CommandResult, type EngineStatus, type PresetInfo } from '../api';
 import { retryable, usePoll } from '../polling';
 import type { EngineUpdate } from '../useDashboardData';
@@ -24,7 +24,7 @@ interface AccountsAnswer {
   accounts: { id: string; bots?: { id: string; running: boolean }[] }[];
 }
 
-export function EngineControls({ active = true, offline = false, pushed = null }: { active?: boolean; offline?: boolean; pushed?: EngineUpdate | null }) {
+export const EngineControls = memo(function EngineControls({ active = true, offline = false, pushed = null }: { active?: boolean; offline?: boolean; pushed?: EngineUpdate | null }) {
   const [status, setStatus] = useState<EngineStatus | null>(null);
   const [commands, setCommands] = useState<string[]>([]);
   const [presets, setPresets] = useState<PresetInfo[]>([]);
@@ -158,4 +158,4 @@ export function EngineControls({ active = true, offline = false, pushed = null }
       <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
     </section>
   );
-}
+});

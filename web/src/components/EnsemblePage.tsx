@@ -1,6 +1,6 @@
 // The ensemble coordinator (issue 16 item 13): its status, each model's state, confidence and
 // latency, the latest decision and the circuit breaker, from the coordinator's own WebSocket.
-import { fmt, fmtDateTime, fmtTime, pnlClass } from '../api';
+import { fmt, fmtCount, fmtDateTime, fmtTime, pnlClass } from '../api';
 import { useCoordinator, type StatusUpdate } from '../useCoordinator';
 import '../panels.css';
 
@@ -130,7 +130,7 @@ function Status({ s }: { s: StatusUpdate }) {
                   <td className="small">{fmtDateTime(m.last_prediction)}</td>
                   <td className="small muted">{m.version ?? '—'}</td>
                   <td className="small muted">{m.model_type ?? '—'}</td>
-                  <td className="num">{m.samples_trained?.toLocaleString('en-US') ?? '—'}</td>
+                  <td className="num">{m.samples_trained === undefined || m.samples_trained === null ? '—' : fmtCount(m.samples_trained)}</td>
                 </tr>
               ))}
             </tbody>

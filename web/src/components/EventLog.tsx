@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { LogList } from './LogList';
 import { fmt, positionView, type Account, type Position, type StreamEvent } from '../api';
 
@@ -45,7 +46,7 @@ function plain(d: Record<string, unknown>): string {
   return [lead, ...rest].filter(Boolean).join(' · ');
 }
 
-export function EventLog({ events }: { events: StreamEvent[] }) {
+export const EventLog = memo(function EventLog({ events }: { events: StreamEvent[] }) {
   return (
     <section className="panel events" data-testid="events">
       <h2>
@@ -64,4 +65,4 @@ export function EventLog({ events }: { events: StreamEvent[] }) {
       </div>
     </section>
   );
-}
+});

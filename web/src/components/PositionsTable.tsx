@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { ApiError, closePosition as closePositionApi, fmt, fmtTime, pnlClass, positionView, type Position } from '../api';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
 
@@ -11,7 +11,7 @@ export const POSITION_MESSAGE_MS = 8_000;
  * closed meanwhile answers "already closed"). A confirmation whose position is gone closes itself;
  * the answer is shown for POSITION_MESSAGE_MS.
  */
-export function PositionsTable({
+export const PositionsTable = memo(function PositionsTable({
   positions,
   onClose = closePositionApi,
   offline = false,
@@ -149,4 +149,4 @@ export function PositionsTable({
       <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
     </section>
   );
-}
+});

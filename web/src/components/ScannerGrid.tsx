@@ -1,9 +1,10 @@
+import { memo } from 'react';
 import { fmt, fmtTime, type ScannerSnapshot } from '../api';
 
 const metricDigits = (v: number): number => (Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 1 ? 2 : 4);
 
 /** Seed 001's scanner candidates: score, rank, filters as pass/fail chips, key metrics and levels. */
-export function ScannerGrid({ snapshot }: { snapshot: ScannerSnapshot | null }) {
+export const ScannerGrid = memo(function ScannerGrid({ snapshot }: { snapshot: ScannerSnapshot | null }) {
   const candidates = [...(snapshot?.candidates ?? [])].sort((a, b) => a.rank - b.rank);
   return (
     <section className="panel scanner-grid" data-testid="scanner-grid">
@@ -64,4 +65,4 @@ export function ScannerGrid({ snapshot }: { snapshot: ScannerSnapshot | null }) 
       )}
     </section>
   );
-}
+});

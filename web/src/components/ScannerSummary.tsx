@@ -1,6 +1,7 @@
+import { memo } from 'react';
 import { fmtTime, type ScanSummary } from '../api';
 
-export function ScannerSummary({ scan }: { scan: ScanSummary | null }) {
+export const ScannerSummary = memo(function ScannerSummary({ scan }: { scan: ScanSummary | null }) {
   const rows = Object.entries(scan?.symbols ?? {});
   return (
     <section className="panel scanner" data-testid="scanner">
@@ -20,4 +21,4 @@ export function ScannerSummary({ scan }: { scan: ScanSummary | null }) {
       {rows.length === 0 && <p className="muted">no scan yet</p>}
     </section>
   );
-}
+});

@@ -1,6 +1,7 @@
+import { memo } from 'react';
 import { fmt, fmtTime, type Trade } from '../api';
 
-export function TradeFeed({ trades }: { trades: Trade[] }) {
+export const TradeFeed = memo(function TradeFeed({ trades }: { trades: Trade[] }) {
   return (
     <section className="panel trades" data-testid="trades">
       <h2>
@@ -39,4 +40,4 @@ export function TradeFeed({ trades }: { trades: Trade[] }) {
       </div>
     </section>
   );
-}
+});

@@ -1,5 +1,5 @@
 import { useRef, useState, type FormEvent } from 'react';
-import { UNAUTHORIZED_EVENT } from '../api';
+import { fmtCount, UNAUTHORIZED_EVENT } from '../api';
 import { ProgressBar } from './ProgressBar';
 
 interface Completed {
@@ -158,9 +158,9 @@ export function UploadPage() {
   const rows = progress ? progress.uploaded + progress.skipped : 0;
   const fraction = done ? 1 : estimate > 0 ? Math.min(0.99, rows / estimate) : 0;
   const label = done
-    ? `completed · ${done.total_rows.toLocaleString('en-US')} rows in ${done.duration}`
+    ? `completed · ${fmtCount(done.total_rows)} rows in ${done.duration}`
     : progress
-      ? `${status} · ${rows.toLocaleString('en-US')} of ~${estimate.toLocaleString('en-US')} rows`
+      ? `${status} · ${fmtCount(rows)} of ~${fmtCount(estimate)} rows`
       : status;
 
   return (
@@ -228,7 +228,7 @@ export function UploadPage() {
         )}
         {progress && !done && (
           <div className="muted" data-testid="upload-live">
-            batch {progress.batch}: {progress.uploaded.toLocaleString('en-US')} uploaded, {progress.skipped.toLocaleString('en-US')} skipped
+            batch {progress.batch}: {fmtCount(progress.uploaded)} uploaded, {fmtCount(progress.skipped)} skipped
           </div>
         )}
         {done && (
@@ -247,7 +247,7 @@ export function UploadPage() {
               ).map(([k, v]) => (
                 <div key={k} data-field={k.split(' ')[0]}>
                   <dt>{k}</dt>
-                  <dd className={k === 'malformed' && Number(v) > 0 ? 'neg' : ''}>{typeof v === 'number' ? v.toLocaleString('en-US') : v}</dd>
+                  <dd className={k === 'malformed' && Number(v) > 0 ? 'neg' : ''}>{typeof v === 'number' ? fmtCount(v) : v}</dd>
                 </div>
               ))}
             </dl>

@@ -1,7 +1,7 @@
 import './history.css';
 import { useEffect, useState } from 'react';
 import type { UTCTimestamp } from 'lightweight-charts';
-import { api, fmt, pnlClass } from '../api';
+import { api, fmt, fmtCount, pnlClass } from '../api';
 import { retryable, usePoll } from '../polling';
 import { filterQuery, NO_FILTERS, type GroupProfit, type PeriodProfit, type ProfitSummary, type TradeFilters } from './historyApi';
 import { TradeFiltersForm } from './TradeFiltersForm';
@@ -105,7 +105,7 @@ export function ProfitPage({ active = true }: { active?: boolean }) {
           </div>
           <div data-field="trades">
             <dt>Trades</dt>
-            <dd>{s ? s.trades.toLocaleString('en-US') : '—'}</dd>
+            <dd>{s ? fmtCount(s.trades) : '—'}</dd>
           </div>
           <div data-field="win_rate">
             <dt>Win rate</dt>

@@ -1,6 +1,6 @@
 import './history.css';
 import { useState } from 'react';
-import { api, fmt, fmtDateTime, pnlClass } from '../api';
+import { api, fmt, fmtCount, fmtDateTime, pnlClass } from '../api';
 import { retryable, usePoll } from '../polling';
 import { filterQuery, fmtDuration, fmtPct, NO_FILTERS, type TradeFilters, type TradePage } from './historyApi';
 import { TradeFiltersForm } from './TradeFiltersForm';
@@ -99,7 +99,7 @@ export function TradeHistoryPage({ active = true }: { active?: boolean }) {
             ‹ Newer
           </button>
           <span data-testid="history-range" data-total={total}>
-            {total === 0 ? '0 trades' : `${offset + 1}–${Math.min(total, offset + shown.length)} of ${total.toLocaleString('en-US')}`}
+            {total === 0 ? '0 trades' : `${offset + 1}–${Math.min(total, offset + shown.length)} of ${fmtCount(total)}`}
           </span>
           <button type="button" disabled={offset + limit >= total} onClick={() => setOffset(offset + limit)} data-testid="history-next">
             Older ›

@@ -17,13 +17,15 @@ export function useLazyChart<S>(setup: (lib: ChartsLib, chart: IChartApi, colors
       const el = box.current;
       if (gone || !el) return;
       const c = chartColors(el);
+      // One formatter for every axis label (toLocaleString with options builds one per call).
+      const price = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
       chart = lib.createChart(el, {
         autoSize: true,
         layout: { background: { type: lib.ColorType.Solid, color: c.background }, textColor: c.text, fontSize: 10, attributionLogo: false },
         grid: { vertLines: { color: c.grid }, horzLines: { color: c.grid } },
         rightPriceScale: { borderColor: c.border },
         timeScale: { borderColor: c.border, timeVisible, secondsVisible: false },
-        localization: { priceFormatter: (p: number) => p.toLocaleString('en-US', { maximumFractionDigits: 2 }) },
+        localization: { priceFormatter: (p: number) => price.format(p) },
       });
       setReady({ chart, series: setupRef.current(lib, chart, c), lib });
     });
