@@ -8,48 +8,10 @@
 // Two servers: the default configuration (a few stream messages a second) and the browser tests'
 // fast one (test/helpers/server.ts fastConfig: 50 ms ticks and 200 ms bars, tens of messages a
 // second), which is also what the e2e tests' pages run against.
-import { readdirSync, readFileSync } from 'node:fs';
 import { envNumber, isMain, machineInfo, round, sleep } from './common.js';
+import { descendantsCpuSeconds } from './process-cpu.js';
 import { browserUnavailable, launchBrowser } from '../test/helpers/browser.js';
 import { fastConfig, startServer, tempDir } from '../test/helpers/server.js';
-
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-/** pid -> [parent pid, CPU seconds] of every process (Linux /proc; elsewhere empty). */
-function processTable(): Map<number, [number, number]> {
-  const table = new Map<number, [number, number]>();
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-  } catch {
-    return table;
-  }
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      table.set(Number(pid), [Number(f[1]), (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND]);
-    } catch {
-      /* ended meanwhile */
-    }
-  }
-  return table;
-}
-
-/** CPU seconds of the processes descending from `root` (the browser this bench launched). */
-function descendantsCpu(root: number): number {
-  const table = processTable();
-  const children = new Map<number, number[]>();
-  for (const [pid, [ppid]] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  let total = 0;
-  const stack = [...(children.get(root) ?? [])];
-  while (stack.length) {
-    const pid = stack.pop() as number;
-    total += table.get(pid)?.[1] ?? 0;
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return total;
-}
 
 export interface PageCost {
   config: 'default' | 'fast';
@@ -82,12 +44,12 @@ async function measure(config: 'default' | 'fast', pages: string[], seconds: num
       await sleep(4_000); // charts, first polls and the stream's snapshot settle
       const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value])) as Record<string, number>;
       const before = await metrics();
-      const cpuBefore = descendantsCpu(process.pid);
+      const cpuBefore = descendantsCpuSeconds(process.pid);
       const messagesBefore = messages;
       const started = performance.now();
       await sleep(seconds * 1_000);
       const elapsed = (performance.now() - started) / 1_000;
-      const cpuAfter = descendantsCpu(process.pid);
+      const cpuAfter = descendantsCpuSeconds(process.pid);
       const after = await metrics();
       const per = (k: string) => ((after[k] ?? 0) - (before[k] ?? 0)) / elapsed;
       out.push({

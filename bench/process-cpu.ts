@@ -1,20 +1,55 @@
-// CPU seconds spent by this process's waited-for children and by the local PostgreSQL server,
-// read from /proc (Linux only; elsewhere both read 0). A rows-per-CPU-second figure stays
+// CPU seconds spent by this process's waited-for children, by the local PostgreSQL server and by
+// a process tree, read from /proc (Linux only; elsewhere they read 0). A rows-per-CPU-second figure stays
 // comparable when the machine is shared, where rows per wall-clock second does not.
 import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** utime, stime, cutime, cstime of /proc/<pid>/stat, in seconds (fields after the command name). */
-function times(pid: string): [number, number, number, number] | null {
+/** The fields of /proc/<pid>/stat after the command name (f[0] is field 3, the state), or null. */
+function statFields(pid: string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // f[0] is field 3 (state): utime is field 14, so f[11]; stime f[12]; cutime f[13]; cstime f[14].
-    return [Number(f[11]), Number(f[12]), Number(f[13]), Number(f[14])].map((v) => v / TICKS_PER_SECOND) as [number, number, number, number];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+/** utime, stime, cutime, cstime of /proc/<pid>/stat, in seconds. */
+function times(pid: string): [number, number, number, number] | null {
+  const f = statFields(pid);
+  // utime is field 14, so f[11]; stime f[12]; cutime f[13]; cstime f[14].
+  return f ? ([Number(f[11]), Number(f[12]), Number(f[13]), Number(f[14])].map((v) => v / TICKS_PER_SECOND) as [number, number, number, number]) : null;
+}
+
+/** The numeric entries of /proc (every process), or none where there is no /proc. */
+function pids(): string[] {
+  try {
+    return readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return [];
+  }
+}
+
+/** utime + stime of the living processes descending from `root` (a browser a bench launched), in seconds. */
+export function descendantsCpuSeconds(root: number): number {
+  const children = new Map<number, number[]>();
+  const cpu = new Map<number, number>();
+  for (const pid of pids()) {
+    const f = statFields(pid);
+    if (!f) continue; // ended meanwhile
+    const ppid = Number(f[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(pid)]);
+    cpu.set(Number(pid), (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND);
+  }
+  let total = 0;
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length) {
+    const pid = stack.pop() as number;
+    total += cpu.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
 }
 
 /** CPU seconds of the children this process has waited for (spawnSync'd CLI runs). */
@@ -30,14 +65,7 @@ export function childrenCpuSeconds(): number {
  */
 export function postgresCpuSeconds(): number {
   let total = 0;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return 0;
-  }
-  for (const pid of entries) {
-    if (!/^\d+$/.test(pid)) continue;
+  for (const pid of pids()) {
     let cmd: string;
     try {
       cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
