@@ -39,7 +39,9 @@ export function descendantsCpuSeconds(root: number): number {
     const f = statFields(pid);
     if (!f) continue; // ended meanwhile
     const ppid = Number(f[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(pid)]);
+    const siblings = children.get(ppid);
+    if (siblings) siblings.push(Number(pid));
+    else children.set(ppid, [Number(pid)]);
     cpu.set(Number(pid), (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND);
   }
   let total = 0;
