@@ -51,8 +51,13 @@ export function fillOf(accountId: string, orderId: string, t: VenueTrade): Fill 
 export class CcxtBroker implements Broker {
   readonly name: string;
   readonly supportsProtectiveOrders = true;
-  /** The reconciler asks the venue by client id for every order left pending_submit after a restart. */
+  /**
+   * The reconciler asks the venue by client id for every order left pending_submit after a
+   * restart, and for the trades of every order the journal still holds open: acceptances and
+   * fills need no fsync of their own (docs/STORAGE.md).
+   */
   readonly venueRestoresAcceptance = true;
+  readonly venueRestoresFills = true;
   private readonly listeners: ((r: ExecutionReport) => void)[] = [];
   private state: VenueConnectionState = 'connecting';
   private streamUp = false;

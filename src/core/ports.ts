@@ -64,6 +64,12 @@ export interface Broker {
    * acceptance without waiting for the disk (TradingStore.saveOrderUnsynced). Absent means false.
    */
   readonly venueRestoresAcceptance?: boolean;
+  /**
+   * True when the venue can also tell its fills again after a crash (the reconciler fetches an
+   * open order's trades and applies those the journal lacks, keyed by trade id): the journal then
+   * writes a fill without waiting for the disk (TradingStore.recordFillUnsynced). Absent means false.
+   */
+  readonly venueRestoresFills?: boolean;
 }
 
 /** What a live feed reports besides ticks (the simulated feed only ticks). */
@@ -133,6 +139,12 @@ export interface TradingStore {
   saveOrderUnsynced?(order: Order): void;
   /** Applies a fill and everything it changed in one transaction; false if the fill id was seen. */
   recordFill(record: FillRecord): boolean;
+  /**
+   * recordFill without waiting for the disk, on the terms of saveOrderUnsynced: in the file at once
+   * (a process crash keeps it), durable with the next synced write; only for fills the venue can
+   * restore (Broker.venueRestoresFills). Stores without the distinction omit it.
+   */
+  recordFillUnsynced?(record: FillRecord): boolean;
   /** Whether the journal already holds this fill id (a replayed report changes nothing). */
   hasFill(fillId: string): boolean;
   savePosition(position: Position): void;

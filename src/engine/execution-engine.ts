@@ -541,7 +541,8 @@ export class ExecutionEngine {
     }
     let stored: boolean;
     try {
-      stored = store.recordFill({ fill, order, position: preview.position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, account: preview.account });
+      const record = { fill, order, position: preview.position, positionClosed: preview.positionClosed, closedTrade: preview.closedTrade, account: preview.account };
+      stored = this.deps.broker.venueRestoresFills === true && store.recordFillUnsynced ? store.recordFillUnsynced(record) : store.recordFill(record);
     } catch (error) {
       restoreFillFields(order, previous, wasFilled, wasAvg, wasFees, wasFilledAt, wasUpdated);
       throw this.writeFailed(`fill ${fill.id} of order ${order.id}`, error);

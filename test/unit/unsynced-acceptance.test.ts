@@ -1,12 +1,14 @@
-// An exchange order's acceptance is journaled without a disk sync of its own (the venue can tell
-// it again by client id after a crash; the next synced commit makes it durable), and so is the
-// event log, while the order row before sending and every fill stay synced. Real SQLite files.
+// An exchange order's acceptance and fills are journaled without a disk sync of their own (the
+// venue can tell them again after a crash: the order by client id, its fills by the order's
+// trades; the next synced commit makes them durable), and so is the event log, while the order
+// row before sending stays synced, and so does everything of other brokers. Real SQLite files.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { after, describe, it } from 'node:test';
 import { SqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.js';
 import { SimClock } from '../../src/core/clock.js';
 import type { Order } from '../../src/core/orders.js';
+import type { FillRecord } from '../../src/core/ports.js';
 import { Kernel } from '../../src/engine/kernel.js';
 import { makeOrder, OPEN_LIMITS, referencePrice, registry, ScriptedBroker, tempDir } from './support.js';
 
@@ -32,11 +34,27 @@ class RecordingStore extends SqliteStore {
       this.insideUnsynced = false;
     }
   }
+
+  override recordFill(record: FillRecord): boolean {
+    if (!this.insideUnsynced) this.writes.push(`synced fill ${record.fill.id}`);
+    return super.recordFill(record);
+  }
+
+  override recordFillUnsynced(record: FillRecord): boolean {
+    this.writes.push(`unsynced fill ${record.fill.id}`);
+    this.insideUnsynced = true;
+    try {
+      return super.recordFillUnsynced(record);
+    } finally {
+      this.insideUnsynced = false;
+    }
+  }
 }
 
-/** A broker whose venue restores acceptances (as CcxtBroker's reconciler does). */
+/** A broker whose venue restores acceptances and fills (as CcxtBroker's reconciler does). */
 class VenueBroker extends ScriptedBroker {
   readonly venueRestoresAcceptance = true;
+  readonly venueRestoresFills = true;
 }
 
 function kernelOn(store: SqliteStore, broker: ScriptedBroker): Kernel {
@@ -98,7 +116,7 @@ describe('SqliteStore.saveOrderUnsynced', () => {
 });
 
 describe("the kernel's journal writes of an order's acceptance", () => {
-  it('a venue that restores acceptances: placement synced, acceptance unsynced, the fill synced (recordFill); all in the file', () => {
+  it('a venue that restores acceptances and fills: placement synced, acceptance and fill unsynced; all in the file', () => {
     const file = dirs.file('venue.db');
     const store = new RecordingStore({ file });
     const broker = new VenueBroker();
@@ -106,7 +124,16 @@ describe("the kernel's journal writes of an order's acceptance", () => {
     const o = k.placeOrder('test', entry);
     broker.report({ kind: 'accepted', orderId: o.id, brokerOrderId: 'venue-7', ts: 1_200 });
     broker.report(fill(o.id));
-    assert.deepEqual(store.writes, ['synced pending_submit', 'unsynced accepted']);
+    assert.deepEqual(store.writes, ['synced pending_submit', 'unsynced accepted', `unsynced fill v:ES:${o.id}`]);
+    assert.equal(store.db.pragma('synchronous', { simple: true }), 2);
+    // Another connection sees the fill at once: it is in the file, as a process crash would leave it.
+    const other = new Database(file, { readonly: true });
+    const fills = (other.prepare('SELECT COUNT(*) AS n FROM fills WHERE order_id = ?').get(o.id) as { n: number }).n;
+    other.close();
+    assert.equal(fills, 1);
+    // The same trade again (the stream and the reconciler both report it) changes nothing.
+    broker.report(fill(o.id));
+    assert.equal(k.portfolio.position('ES')?.qty, 1);
     store.close();
     const reopened = new SqliteStore({ file });
     const saved = reopened.getOrder(o.id);
@@ -122,18 +149,20 @@ describe("the kernel's journal writes of an order's acceptance", () => {
     const o = k.placeOrder('test', entry);
     broker.report(fill(o.id));
     broker.report({ kind: 'accepted', orderId: o.id, brokerOrderId: 'venue-8', ts: 1_600 });
-    assert.deepEqual(store.writes, ['synced pending_submit', 'unsynced filled']);
+    assert.deepEqual(store.writes, ['synced pending_submit', `unsynced fill v:ES:${o.id}`, 'unsynced filled']);
     assert.equal(store.getOrder(o.id)?.brokerOrderId, 'venue-8');
     store.close();
   });
 
-  it('any other broker (paper, bridge): the acceptance is synced as before', () => {
+  it('any other broker (paper, bridge): the acceptance and the fill are synced as before', () => {
     const store = new RecordingStore({ file: dirs.file('plain.db') });
     const broker = new ScriptedBroker();
     const k = kernelOn(store, broker);
     const o = k.placeOrder('test', entry);
     broker.report({ kind: 'accepted', orderId: o.id, brokerOrderId: 'b-1', ts: 1_200 });
-    assert.deepEqual(store.writes, ['synced pending_submit', 'synced accepted']);
+    broker.report(fill(o.id));
+    assert.deepEqual(store.writes, ['synced pending_submit', 'synced accepted', `synced fill v:ES:${o.id}`]);
+    assert.equal(store.getOrder(o.id)?.status, 'filled');
     store.close();
   });
 });

@@ -126,15 +126,12 @@ export class SqliteStore implements JournalStore, BotStore {
    * written to the WAL but not synced; the next FULL commit's fsync of the WAL makes it durable
    * too (the WAL is one file, written in order). Inside a transaction the outer commit decides.
    */
-  private withoutSync(fn: () => void): void {
-    if (this.db.inTransaction) {
-      fn();
-      return;
-    }
+  private withoutSync<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
     // exec, not a prepared statement: SQLite applies this pragma when it is prepared.
     this.db.exec('PRAGMA synchronous = NORMAL');
     try {
-      fn();
+      return fn();
     } finally {
       this.db.exec('PRAGMA synchronous = FULL');
     }
@@ -146,6 +143,10 @@ export class SqliteStore implements JournalStore, BotStore {
 
   hasFill(fillId: string): boolean {
     return this.stmt.hasFill.get(fillId) !== undefined;
+  }
+
+  recordFillUnsynced(record: FillRecord): boolean {
+    return this.withoutSync(() => this.recordFill(record));
   }
 
   recordFill(record: FillRecord): boolean {
