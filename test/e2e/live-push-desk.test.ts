@@ -337,7 +337,12 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
     try {
       const pos = await openDeskPosition('NQ');
       const row = page.locator(`[data-testid=desk-positions] tr[data-position="${pos.id}"]`);
-      await row.waitFor({ timeout: 30_000 });
+      await row.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
+        // Say what the page showed instead, so a failure names its cause.
+        const panel = page.locator('[data-testid=desk-positions]');
+        const shown = (await panel.count()) > 0 ? await panel.innerText() : 'no desk positions panel';
+        throw new Error(`${e.message}\npanel: ${shown}\npage errors: ${JSON.stringify(errors)}`);
+      });
       // The panel learns nothing new from here on: the race stays open however the polls fall.
       const hold = await holdRoutes(page, ['**/api/positions?account=renko*']);
       await row.locator('[data-testid=close-position]').click();

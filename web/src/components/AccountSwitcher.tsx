@@ -147,18 +147,21 @@ export const OrdersPanel = memo(function OrdersPanel({ account, active, offline 
  * Nothing is drawn without a desk account, or while the switcher already shows every account.
  */
 export const DeskPositions = memo(function DeskPositions({ account, active, offline }: { account: string; active: boolean; offline: boolean }) {
-  const [desk, setDesk] = useState<string | null>(null);
+  // undefined: not known yet (asked again at each poll until /api/accounts answers, so a refused
+  // or failed first answer does not hide the panel until a reload); null: there is no desk account.
+  const [desk, setDesk] = useState<string | null | undefined>(undefined);
   const [positions, setPositions] = useState<Position[]>([]);
-  useEffect(() => {
-    api<AccountsAnswer>('/api/accounts')
-      .then((a) => setDesk(a.accounts.find((x) => x.role === 'desk')?.id ?? null))
-      .catch(() => undefined);
-  }, []);
-  const shown = desk !== null && account !== 'all' && account !== desk;
+  const shown = typeof desk === 'string' && account !== 'all' && account !== desk;
   const load = useCallback(async () => {
-    if (desk) setPositions(await api<Position[]>(`/api/positions?account=${encodeURIComponent(desk)}`));
+    let id = desk;
+    if (id === undefined) {
+      const answer = await api<AccountsAnswer>('/api/accounts');
+      id = answer.accounts.find((x) => x.role === 'desk')?.id ?? null;
+      setDesk(id);
+    }
+    if (typeof id === 'string') setPositions(await api<Position[]>(`/api/positions?account=${encodeURIComponent(id)}`));
   }, [desk]);
-  usePoll(load, ORDERS_POLL_MS, active && shown, desk);
+  usePoll(load, ORDERS_POLL_MS, active && (desk === undefined || shown), desk);
   if (!shown) return null;
   return <PositionsTable positions={positions} offline={offline} title={`Operator desk positions (account ${desk})`} testId="desk-positions" />;
 });
