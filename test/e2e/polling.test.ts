@@ -127,8 +127,16 @@ describe('dashboard polling, rate limits and outages (browser)', { skip }, () =>
   test('with the server stopped the figures are marked stale and the actions are disabled', async () => {
     await page.locator('[data-testid=engine-commands] button').first().waitFor();
     assert.equal(await page.locator('main.grid').getAttribute('data-stale'), 'false');
+    const stoppedAt = Date.now();
     await server.stop();
-    await page.locator('[data-testid=offline]').waitFor({ timeout: 30_000 });
+    const exitedAt = Date.now();
+    await page.locator('[data-testid=offline]').waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
+      // Say what the page showed instead, so a failure names its cause.
+      const connection = await textNow(page.locator('[data-testid=connection]'));
+      const stale = await page.locator('main.grid').getAttribute('data-stale', { timeout: 1_000 }).catch(() => 'unread');
+      const after = requests.filter((r) => r.at >= exitedAt).map((r) => `${r.at - exitedAt} ms ${r.path}`);
+      throw new Error(`${e.message}\nserver exited ${exitedAt - stoppedAt} ms after SIGTERM; connection: "${connection}", data-stale: ${stale}\nrequests since: ${JSON.stringify(after.slice(-20))}\npage errors: ${JSON.stringify(errors.slice(-10))}`);
+    });
     assert.equal(await page.locator('main.grid').getAttribute('data-stale'), 'true');
     const buttons = page.locator('[data-testid=engine-commands] button, [data-testid=close-position]');
     const n = await buttons.count();
