@@ -153,13 +153,9 @@ export const DeskPositions = memo(function DeskPositions({ account, active, offl
   const [positions, setPositions] = useState<Position[]>([]);
   const shown = typeof desk === 'string' && account !== 'all' && account !== desk;
   const load = useCallback(async () => {
-    let id = desk;
-    if (id === undefined) {
-      const answer = await api<AccountsAnswer>('/api/accounts');
-      id = answer.accounts.find((x) => x.role === 'desk')?.id ?? null;
-      setDesk(id);
-    }
-    if (typeof id === 'string') setPositions(await api<Position[]>(`/api/positions?account=${encodeURIComponent(id)}`));
+    // Once the account is known the poll restarts with it as its key and reads the positions at once.
+    if (desk === undefined) setDesk((await api<AccountsAnswer>('/api/accounts')).accounts.find((x) => x.role === 'desk')?.id ?? null);
+    else if (desk !== null) setPositions(await api<Position[]>(`/api/positions?account=${encodeURIComponent(desk)}`));
   }, [desk]);
   usePoll(load, ORDERS_POLL_MS, active && (desk === undefined || shown), desk);
   if (!shown) return null;
