@@ -57,7 +57,7 @@ const HOPS: [string, string, string][] = [
   ['ccxt.pro: frame in → dispatched (stream, JSON, handler)', 'wsFrame', 'wsDispatched'],
   ['ccxt.pro: dispatched → watchMyTrades resolved', 'wsDispatched', 'watchResolved'],
   ['broker: resolved → fill delivered', 'watchResolved', 'fillIn'],
-  ['kernel: fill applied (journal, fsync) → fill event', 'fillIn', 'fillEvent'],
+  ['kernel: fill applied (journal, unsynced) → fill event', 'fillIn', 'fillEvent'],
   ['total: submit → fill event', 'submit', 'fillEvent'],
 ];
 
