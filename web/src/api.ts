@@ -230,19 +230,53 @@ const detailOf = (body: unknown, status: number): string => {
   return `HTTP ${status}`;
 };
 
-export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
-  const { json: given, ...rest } = init;
+/** A read (GET/HEAD) with no answer within this time fails as "unreachable" (see READ_TIMEOUT_MS). */
+export const READ_TIMEOUT_MS = 15_000;
+
+/**
+ * Reads give up after `timeoutMs` (READ_TIMEOUT_MS): fetch itself never does, so a connection that
+ * went silent (a dropped network, a proxy holding the request, a stalled server) would hold a poll
+ * forever and the page would keep showing stale figures as current. The time-out is a TypeError,
+ * as fetch's own network failures are, so the pollers count it as "server unreachable". State
+ * changes get no time-out: giving up on an order that may still be processed would invite a
+ * second one.
+ */
+async function fetchWithin(path: string, init: RequestInit, read: boolean, timeoutMs: number): Promise<{ res: Response; text: string }> {
+  if (!read || init.signal) {
+    const res = await fetch(path, init);
+    return { res, text: await res.text() };
+  }
+  const controller = new AbortController();
+  const timer = window.setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const res = await fetch(path, { ...init, signal: controller.signal });
+    return { res, text: await res.text() };
+  } catch (e) {
+    if (controller.signal.aborted) throw new TypeError(`no answer from the server within ${timeoutMs / 1000} s (${path})`, { cause: e });
+    throw e;
+  } finally {
+    window.clearTimeout(timer);
+  }
+}
+
+export async function api<T>(path: string, init: RequestInit & { json?: unknown; timeoutMs?: number } = {}): Promise<T> {
+  const { json: given, timeoutMs = READ_TIMEOUT_MS, ...rest } = init;
   // State changes always go as JSON (an empty object when there is nothing to say): the server
   // refuses cookie-authenticated state changes of any other type (its cross-site defence).
   const method = (rest.method ?? 'GET').toUpperCase();
-  const json = given === undefined && rest.body === undefined && !['GET', 'HEAD'].includes(method) ? {} : given;
-  const res = await fetch(path, {
-    credentials: 'same-origin',
-    ...rest,
-    headers: { accept: 'application/json', ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(rest.headers ?? {}) },
-    ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
-  });
-  const text = await res.text();
+  const read = ['GET', 'HEAD'].includes(method);
+  const json = given === undefined && rest.body === undefined && !read ? {} : given;
+  const { res, text } = await fetchWithin(
+    path,
+    {
+      credentials: 'same-origin',
+      ...rest,
+      headers: { accept: 'application/json', ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(rest.headers ?? {}) },
+      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+    },
+    read,
+    timeoutMs,
+  );
   let body: unknown;
   try {
     body = text ? JSON.parse(text) : null;
