@@ -59,6 +59,7 @@ export function accountKernel(o: {
     limits: accountLimits(o.config, o.accountId),
     lastPrice: o.lastPrice,
     scanIntervalMs: o.config.stream.scanIntervalMs,
+    historyBars: o.config.feed.historyBars,
     idPrefix: `${o.accountId}-`,
     onError: (error, context) => o.log.error({ err: error }, `${o.label} kernel error in ${context}`),
   });

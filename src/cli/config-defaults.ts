@@ -2,6 +2,7 @@ import { DEFAULT_SIM_INSTRUMENTS } from '../adapters/feed-sim.js';
 import { NOTIFY_KINDS } from '../app/notifications.js';
 import type { TradewindConfig } from './config-schema.js';
 import { defaultEnsembleSections } from './config-ensemble.js';
+import { BAR_HISTORY_CAPACITY } from '../engine/bar-history.js';
 import { DEFAULT_ACCOUNT_LEVERAGE, DEFAULT_ACCOUNT_LIMITS, DEFAULT_RISK } from '../engine/risk-engine.js';
 
 /** Embedded defaults: SQLite in ./data, simulated market, paper account, demo bot on. */
@@ -23,6 +24,7 @@ export const defaultConfig = (): TradewindConfig => ({
     kind: 'sim',
     seed: null,
     tickIntervalMs: 250,
+    historyBars: BAR_HISTORY_CAPACITY,
     instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => ({ ...i })),
     // kind: ccxt (README "Live market data").
     exchange: 'binanceusdm',

@@ -279,6 +279,8 @@ export const ConfigSchema = Type.Object(
         /** Null: a new path on each start (the start time); a number: the same ticks every start. */
         seed: Type.Union([Type.Null(), Type.Integer()]),
         tickIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
+        /** Closed bars each account's kernel keeps in memory per symbol and interval (strategies, /api/bars, the charts). */
+        historyBars: Type.Integer({ minimum: 50, maximum: 100_000 }),
         instruments: Type.Array(SimInstrument, { minItems: 1 }),
         /** ccxt exchange id (ccxt.pro for WebSocket streams), e.g. binanceusdm. */
         exchange: Type.String({ minLength: 1 }),

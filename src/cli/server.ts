@@ -142,6 +142,7 @@ export async function startServer(config: TradewindConfig, logger?: Logger, lead
     risk: config.risk,
     limits: accountLimits(config, config.account.id),
     scanIntervalMs: config.stream.scanIntervalMs,
+    historyBars: config.feed.historyBars,
     onError,
   });
   matchOnTicks(kernel, broker);

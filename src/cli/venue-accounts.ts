@@ -67,6 +67,7 @@ export function kernelFor(o: Common, a: PaperAccountConfig | CcxtAccountConfig, 
     // The account-wide limits (`risk` with `risk.accounts.<id>` over it), as every other account has.
     limits: accountLimits(o.config, a.id),
     scanIntervalMs: o.config.stream.scanIntervalMs,
+    historyBars: o.config.feed.historyBars,
     idPrefix: `${a.id}-`,
     onError: (error, context) => log.error({ err: error }, `kernel error in ${context}`),
   });

@@ -35,6 +35,8 @@ export interface KernelDeps {
   lastPrice?: (symbol: string) => number | undefined;
   gates?: readonly RiskGate[];
   scanIntervalMs?: number;
+  /** Closed bars kept per symbol and interval (BAR_HISTORY_CAPACITY by default). */
+  historyBars?: number;
   onError?: (error: unknown, context: string) => void;
   /**
    * A simulated venue's matching on a closed bar's range (the paper broker's onPrice with the
@@ -110,7 +112,7 @@ export class Kernel {
   constructor(private readonly deps: KernelDeps) {
     const onError = deps.onError ?? (() => {});
     this.bus = new MessageBus((error, event) => onError(error, `bus handler for ${event.type}`));
-    this.data = new DataEngine(this.bus, deps.instruments);
+    this.data = new DataEngine(this.bus, deps.instruments, deps.historyBars);
     const restored = deps.store.restore(deps.account.id);
     const account = restored.account ?? this.newAccount();
     if (!restored.account) deps.store.saveAccount(account);

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 
+const HISTORY_BARS = 50;
 let server: ServerHandle;
 before(async () => {
   const dir = tempDir();
-  server = await startServer({ dataDir: dir, config: fastConfig(dir) });
+  // A short history (feed.historyBars) that the 200 ms bars fill within seconds.
+  server = await startServer({ dataDir: dir, config: fastConfig(dir, { feed: { tickIntervalMs: 50, historyBars: HISTORY_BARS } }) });
 });
 after(async () => {
   await server.stop();
@@ -44,6 +46,21 @@ test('closed bars, oldest first, consistent OHLC; limit; symbol spellings', asyn
   const byDefault = await getJson<Bars>(`${server.url}/api/bars?symbol=es`);
   assert.equal(byDefault.status, 200);
   assert.equal(byDefault.body.interval_ms, 200);
+});
+
+test('the history holds feed.historyBars closed bars: full, the oldest make way for the newest', async () => {
+  const read = async () => (await getJson<Bars>(`${server.url}/api/bars?symbol=BTCUSDT&interval=200`)).body.bars;
+  const full = await waitFor(`${HISTORY_BARS} bars`, async () => {
+    const bars = await read();
+    return bars.length >= HISTORY_BARS ? bars : undefined;
+  });
+  assert.equal(full.length, HISTORY_BARS);
+  const later = await waitFor('the next bars', async () => {
+    const bars = await read();
+    return bars[0]!.time > full[0]!.time ? bars : undefined;
+  });
+  assert.equal(later.length, HISTORY_BARS, 'still full, no more');
+  assert.ok(later[HISTORY_BARS - 1]!.time > full[HISTORY_BARS - 1]!.time);
 });
 
 test('errors: unknown symbol 404, interval without history 400, missing symbol 422', async () => {

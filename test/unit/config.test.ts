@@ -51,6 +51,13 @@ describe('loadConfig', () => {
     assert.match(configError(() => loadConfig({ file: write('bars-bad.yaml', 'tradingView:\n  barSource: webhook\n') })), /tradingView\.barSource: must be one of auto, tradingview, feed, both/);
   });
 
+  it('feed.historyBars: 2,000 bars by default, a whole number from 50 to 100,000', () => {
+    assert.equal(loadConfig().feed.historyBars, 2000);
+    assert.equal(loadConfig({ file: write('hist.yaml', 'feed:\n  historyBars: 300\n') }).feed.historyBars, 300);
+    assert.match(configError(() => loadConfig({ file: write('hist-low.yaml', 'feed:\n  historyBars: 10\n') })), /feed\.historyBars: must be >= 50/);
+    assert.match(configError(() => loadConfig({ file: write('hist-frac.yaml', 'feed:\n  historyBars: 99.5\n') })), /feed\.historyBars: must be integer/);
+  });
+
   it('merges a YAML file over the defaults, key by key', () => {
     const file = write('partial.yaml', 'server:\n  port: 8100\nrisk:\n  maxOpenPositions: 7\n');
     const c = loadConfig({ file });
