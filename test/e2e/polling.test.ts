@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserUnavailable, isCi, launchBrowser } from '../helpers/browser.js';
 import { fastConfig, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
-import { textNow } from '../helpers/viewports.js';
+import { openAt, textNow, VIEWPORTS } from '../helpers/viewports.js';
 
 const unavailable = browserUnavailable();
 if (unavailable && !isCi) console.log(`# polling e2e tests skipped: ${unavailable}`);
@@ -122,6 +122,28 @@ describe('dashboard polling, rate limits and outages (browser)', { skip }, () =>
     assert.deepEqual(lines.filter((t) => /[{}"]/.test(t)), [], 'no event line prints JSON');
     assert.ok(lines.some((t) => /ACCOUNT UPDATE .*demo: equity [\d,]+\.\d\d USD/.test(t) || /POSITION UPDATE .*\d+ open: /.test(t)), lines.join('\n'));
     assert.deepEqual(errors, []);
+  });
+
+  test('a chart chunk lost mid-download leaves the page up with a retry that loads it', async () => {
+    // As when the server stops while the chart library downloads: the page once went blank.
+    const lost = '**/assets/lightweight-charts*';
+    const { page: p, errors: pageErrors, close } = await openAt(browser, server.url, VIEWPORTS[0], (pg) => void pg.route(lost, (route) => route.abort('connectionreset')));
+    try {
+      const failed = p.locator('[data-testid=chunk-error]');
+      await failed.waitFor({ timeout: 60_000 });
+      assert.match(await failed.innerText(), /The charts could not be loaded/);
+      // The rest of the Live page is there and working.
+      await p.locator('[data-testid=engine-commands] button').first().waitFor();
+      assert.equal(await p.locator('main.grid').getAttribute('data-stale'), 'false');
+      await p.unroute(lost);
+      await p.locator('[data-testid=chunk-retry]').click();
+      await p.locator('[data-testid=charts]').waitFor({ timeout: 60_000 });
+      assert.equal(await failed.count(), 0);
+      // The aborted download is the only failure the page saw.
+      assert.deepEqual(pageErrors.filter((e) => !/lightweight-charts|CandleChart|ERR_CONNECTION_RESET|Failed to load resource/.test(e)), []);
+    } finally {
+      await close();
+    }
   });
 
   test('with the server stopped the figures are marked stale and the actions are disabled', async () => {

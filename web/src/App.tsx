@@ -1,8 +1,9 @@
-import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, fmtClock, UNAUTHORIZED_EVENT } from './api';
 import { backoffMs, retryable } from './polling';
 import { AccountCard } from './components/AccountCard';
 import { AccountsPage } from './components/AccountsPage';
+import { ChunkBoundary, useRetryableLazy } from './components/ChunkBoundary';
 import { AccountSwitcher, DeskPositions, OrdersPanel, useLiveAccount } from './components/AccountSwitcher';
 import { EnsemblePage } from './components/EnsemblePage';
 import { DeskPage } from './components/DeskPage';
@@ -18,11 +19,11 @@ import { TradeFeed } from './components/TradeFeed';
 import { useDashboardData } from './useDashboardData';
 
 // Pages with charts load with lightweight-charts, in their own chunks (not with the first page).
-const TradeHistoryPage = lazy(() => import('./history/TradeHistoryPage').then((m) => ({ default: m.TradeHistoryPage })));
-const ProfitPage = lazy(() => import('./history/ProfitPage').then((m) => ({ default: m.ProfitPage })));
-const BacktestPage = lazy(() => import('./components/BacktestPage').then((m) => ({ default: m.BacktestPage })));
-const Charts = lazy(() => import('./components/CandleChart').then((m) => ({ default: m.Charts })));
-const ChartPage = lazy(() => import('./history/ChartPage').then((m) => ({ default: m.ChartPage })));
+const loadTradeHistoryPage = () => import('./history/TradeHistoryPage').then((m) => ({ default: m.TradeHistoryPage }));
+const loadProfitPage = () => import('./history/ProfitPage').then((m) => ({ default: m.ProfitPage }));
+const loadBacktestPage = () => import('./components/BacktestPage').then((m) => ({ default: m.BacktestPage }));
+const loadCharts = () => import('./components/CandleChart').then((m) => ({ default: m.Charts }));
+const loadChartPage = () => import('./history/ChartPage').then((m) => ({ default: m.ChartPage }));
 
 interface AuthStatus {
   authenticated: boolean;
@@ -63,6 +64,16 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
   const live = tab === 'live';
   const [liveAccount, setLiveAccount] = useLiveAccount();
   const data = useDashboardData(true, live, liveAccount);
+  const [BacktestPage, retryBacktest] = useRetryableLazy(loadBacktestPage);
+  const [ChartPage, retryChartPage] = useRetryableLazy(loadChartPage);
+  const [TradeHistoryPage, retryHistory] = useRetryableLazy(loadTradeHistoryPage);
+  const [ProfitPage, retryProfit] = useRetryableLazy(loadProfitPage);
+  const [Charts, retryCharts] = useRetryableLazy(loadCharts);
+  const retryPages = () => {
+    retryChartPage();
+    retryHistory();
+    retryProfit();
+  };
   return (
     <div className="app">
       <header>
@@ -101,18 +112,22 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
           </button>
         )}
       </header>
-      <Suspense fallback={<div className="muted center">loading…</div>}>{tab === 'backtest' && <BacktestPage />}</Suspense>
+      <ChunkBoundary what="The backtest page" retryKey={data.offline} onRetry={retryBacktest}>
+        <Suspense fallback={<div className="muted center">loading…</div>}>{tab === 'backtest' && <BacktestPage />}</Suspense>
+      </ChunkBoundary>
       {tab === 'upload' && <UploadPage />}
       {tab === 'presets' && <PresetsPage />}
       {tab === 'logs' && <LogsPage />}
       {tab === 'desk' && <DeskPage />}
       {tab === 'accounts' && <AccountsPage offline={data.offline} />}
       {tab === 'ensemble' && <EnsemblePage />}
-      <Suspense fallback={<div className="muted center">loading…</div>}>
-        {tab === 'chart' && <ChartPage />}
-        {tab === 'history' && <TradeHistoryPage />}
-        {tab === 'profit' && <ProfitPage />}
-      </Suspense>
+      <ChunkBoundary what="This page" retryKey={data.offline} onRetry={retryPages}>
+        <Suspense fallback={<div className="muted center">loading…</div>}>
+          {tab === 'chart' && <ChartPage />}
+          {tab === 'history' && <TradeHistoryPage />}
+          {tab === 'profit' && <ProfitPage />}
+        </Suspense>
+      </ChunkBoundary>
       <main className={data.offline ? 'grid stale' : 'grid'} hidden={!live} data-stale={data.offline ? 'true' : 'false'}>
         <AccountCard account={data.account} />
         {data.otherAccounts.map((a) => (
@@ -127,10 +142,12 @@ function Dashboard({ passwordRequired, onLogout }: { passwordRequired: boolean; 
         <PositionsTable positions={data.positions} offline={data.offline} />
         <DeskPositions account={liveAccount} active={live} offline={data.offline} />
         <OrdersPanel account={liveAccount} active={live} offline={data.offline} />
-        <Suspense fallback={<section className="panel charts muted">loading charts…</section>}>
-          {/* While the stream is down the charts poll their bars instead (and read them whole once it is back). */}
-          <Charts trades={data.trades} active={live} subscribeBars={data.status === 'open' ? data.subscribeBars : undefined} />
-        </Suspense>
+        <ChunkBoundary what="The charts" retryKey={data.offline} onRetry={retryCharts}>
+          <Suspense fallback={<section className="panel charts muted">loading charts…</section>}>
+            {/* While the stream is down the charts poll their bars instead (and read them whole once it is back). */}
+            <Charts trades={data.trades} active={live} subscribeBars={data.status === 'open' ? data.subscribeBars : undefined} />
+          </Suspense>
+        </ChunkBoundary>
         <TradeFeed trades={data.trades} />
         <EventLog events={data.events} />
       </main>

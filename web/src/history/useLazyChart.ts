@@ -10,6 +10,10 @@ export function useLazyChart<S>(setup: (lib: ChartsLib, chart: IChartApi, colors
   const box = useRef<HTMLDivElement>(null);
   const [ready, setReady] = useState<{ chart: IChartApi; series: S; lib: ChartsLib } | null>(null);
   const setupRef = useRef(setup);
+  // A chunk that failed to load is thrown while rendering, so the page's boundary (ChunkBoundary)
+  // shows it with a retry instead of an empty chart box.
+  const [failed, setFailed] = useState<{ error: unknown } | null>(null);
+  if (failed) throw failed.error instanceof Error ? failed.error : new Error(String(failed.error));
   useEffect(() => {
     let chart: IChartApi | null = null;
     let gone = false;
@@ -28,6 +32,8 @@ export function useLazyChart<S>(setup: (lib: ChartsLib, chart: IChartApi, colors
         localization: { priceFormatter: (p: number) => price.format(p) },
       });
       setReady({ chart, series: setupRef.current(lib, chart, c), lib });
+    }, (error: unknown) => {
+      if (!gone) setFailed({ error });
     });
     return () => {
       gone = true;
