@@ -333,15 +333,37 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
   });
 
   test('item 3: Close confirmed on a desk position closed meanwhile says "already closed", no red error, dialog gone', async () => {
-    const { page, errors, close } = await openAt(browser, server.url, VIEWPORTS[0]);
+    // The panel's reads as the browser made them (sent, answered), for the message of a time-out.
+    const t0 = Date.now();
+    const reads: string[] = [];
+    const track = (r: Request, what: string) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/api/accounts' || u.pathname === '/api/positions') reads.push(`${Date.now() - t0} ms ${what} ${u.pathname}${u.search}`);
+    };
+    const { page, errors, close } = await openAt(browser, server.url, VIEWPORTS[0], (p) => {
+      p.on('request', (r) => track(r, 'sent'));
+      p.on('requestfinished', (r) => track(r, 'answered'));
+      p.on('requestfailed', (r) => track(r, `failed (${r.failure()?.errorText ?? '?'})`));
+      p.on('response', (r) => {
+        const u = new URL(r.url());
+        if (u.pathname !== '/api/positions' || u.searchParams.get('account') !== 'renko') return;
+        const at = Date.now() - t0;
+        void r
+          .text()
+          .then((t) => reads.push(`${at} ms body ${r.status()} ${r.fromServiceWorker() ? 'sw ' : ''}${t.slice(0, 120)}`))
+          .catch((e: Error) => reads.push(`${at} ms body unread: ${e.message}`));
+      });
+    });
     try {
       const pos = await openDeskPosition('NQ');
+      const opened = Date.now() - t0;
       const row = page.locator(`[data-testid=desk-positions] tr[data-position="${pos.id}"]`);
       await row.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
         // Say what the page showed instead, so a failure names its cause.
         const panel = page.locator('[data-testid=desk-positions]');
         const shown = (await panel.count()) > 0 ? await panel.innerText() : 'no desk positions panel';
-        throw new Error(`${e.message}\npanel: ${shown}\npage errors: ${JSON.stringify(errors)}`);
+        const atServer = await deskOpen().catch((x: Error) => x.message);
+        throw new Error(`${e.message}\npanel: ${shown}\nposition open at the server ${opened} ms after the page opened (open now: ${JSON.stringify(atServer)}); the page's reads: ${JSON.stringify(reads)}\npage errors: ${JSON.stringify(errors)}`);
       });
       // The panel learns nothing new from here on: the race stays open however the polls fall.
       const hold = await holdRoutes(page, ['**/api/positions?account=renko*']);
