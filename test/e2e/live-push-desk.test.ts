@@ -14,6 +14,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Request, Route } from 'playwright-core';
+import { DEFAULT_SIM_INSTRUMENTS } from '../../src/adapters/feed-sim.js';
 import { browserUnavailable, isCi, launchBrowser } from '../helpers/browser.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 import { openAt, openTab, pageWidths, textNow, until, VIEWPORTS } from '../helpers/viewports.js';
@@ -68,7 +69,11 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
     const dir = tempDir();
     // A long exit lock: exit all must find it active however slow the machine is.
     // A paper account of the `accounts` list takes the chart test's operator orders.
-    server = await startServer({ dataDir: dir, config: fastConfig(dir, { renkoDesk: { exitLockSeconds: 900 }, accounts: [{ id: OPS, kind: 'paper', startingBalance: 1_000_000 }] }), env: { TV_WEBHOOK_SECRET: TV_SECRET } });
+    // ES and NQ barely move: the desk closes a position by itself once it is 2.5 points up and
+    // back at breakeven (and a SCALP one at +6), which at the default volatility (NQ about a point
+    // a second) happened in about one run in ten before the Live tab's next poll could show it.
+    const feed = { tickIntervalMs: 50, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => (i.symbol === 'ES' || i.symbol === 'NQ' ? { ...i, annualVol: 0.002 } : i)) };
+    server = await startServer({ dataDir: dir, config: fastConfig(dir, { feed, renkoDesk: { exitLockSeconds: 900 }, accounts: [{ id: OPS, kind: 'paper', startingBalance: 1_000_000 }] }), env: { TV_WEBHOOK_SECRET: TV_SECRET } });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -363,7 +368,10 @@ describe('engine state pushed, desk polling, exit all and close races (browser)'
         const panel = page.locator('[data-testid=desk-positions]');
         const shown = (await panel.count()) > 0 ? await panel.innerText() : 'no desk positions panel';
         const atServer = await deskOpen().catch((x: Error) => x.message);
-        throw new Error(`${e.message}\npanel: ${shown}\nposition open at the server ${opened} ms after the page opened (open now: ${JSON.stringify(atServer)}); the page's reads: ${JSON.stringify(reads)}\npage errors: ${JSON.stringify(errors)}`);
+        const exits = await getJson<{ trades?: { symbol: string; exit_reason: string }[] }>(`${server.url}/api/trade-history?account=renko&limit=2`)
+          .then((r) => (r.body.trades ?? []).map((t) => `${t.symbol}: ${t.exit_reason}`))
+          .catch((x: Error) => [x.message]);
+        throw new Error(`${e.message}\npanel: ${shown}\nposition open at the server ${opened} ms after the page opened (open now: ${JSON.stringify(atServer)}; the desk's last exits: ${JSON.stringify(exits)}); the page's reads: ${JSON.stringify(reads)}\npage errors: ${JSON.stringify(errors)}`);
       });
       // The panel learns nothing new from here on: the race stays open however the polls fall.
       const hold = await holdRoutes(page, ['**/api/positions?account=renko*']);
