@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULT_SIM_INSTRUMENTS } from '../../src/adapters/feed-sim.js';
 import { fastConfig, getJson, startServer, tempDir, waitFor } from '../helpers/server.js';
 
 type Obj = Record<string, unknown>;
@@ -11,7 +12,10 @@ describe('TradingView webhooks over HTTP (seed 003)', () => {
     const dir = tempDir();
     // ES takes TradingView and the feed (TradingView authoritative; the feed fills in after 1 s of
     // silence); NQ takes TradingView only (the default with a secret).
-    const config = fastConfig(dir, { tradingView: { barSourceByAsset: { ES: 'both' }, fallbackAfterSeconds: 1 } });
+    // ES moves fast in this feed: a 1-point brick at the default volatility (about 0.2 points a
+    // second) takes 20 s on average and more than the minute waited below about one time in twenty.
+    const feed = { tickIntervalMs: 50, instruments: DEFAULT_SIM_INSTRUMENTS.map((i) => (i.symbol === 'ES' ? { ...i, annualVol: 3 } : i)) };
+    const config = fastConfig(dir, { feed, tradingView: { barSourceByAsset: { ES: 'both' }, fallbackAfterSeconds: 1 } });
     const server = await startServer({ dataDir: dir, config, env: { TV_WEBHOOK_SECRET: SECRET, DASHBOARD_PASSWORD: 'pw-for-operator' } });
     try {
       const wrong = await getJson<Obj>(`${server.url}/tv_renko_main`, post({ secret: 'nope', asset: 'ES', color: 'green', bar_id: 'b1' }));

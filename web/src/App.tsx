@@ -1,4 +1,4 @@
-import { Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { Suspense, useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { api, ApiError, fmtClock, UNAUTHORIZED_EVENT } from './api';
 import { backoffMs, retryable } from './polling';
 import { AccountCard } from './components/AccountCard';
@@ -49,13 +49,18 @@ const tabFromHash = (): Tab => {
   return (TABS.find(([t]) => t === h)?.[0] ?? 'live') as Tab;
 };
 
+const onHashChange = (notify: () => void) => {
+  window.addEventListener('hashchange', notify);
+  return () => window.removeEventListener('hashchange', notify);
+};
+
+/**
+ * The tab is the URL's hash, read through useSyncExternalStore: a listener added in a passive
+ * effect missed a tab clicked between the first paint and that effect (a slow machine), and the
+ * tab then stayed unselectable, since setting the hash it already had fires no event again.
+ */
 function useTab(): [Tab, (t: Tab) => void] {
-  const [tab, setTab] = useState<Tab>(tabFromHash);
-  useEffect(() => {
-    const on = () => setTab(tabFromHash());
-    window.addEventListener('hashchange', on);
-    return () => window.removeEventListener('hashchange', on);
-  }, []);
+  const tab = useSyncExternalStore(onHashChange, tabFromHash);
   return [tab, (t: Tab) => (window.location.hash = t === 'live' ? '' : t)];
 }
 
