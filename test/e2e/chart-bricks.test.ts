@@ -45,7 +45,9 @@ describe('chart page: the desk’s Renko bricks (browser)', { skip }, () => {
         const chart = page.locator('[data-testid=big-chart]');
         await page.selectOption('[data-testid=chart-symbol]', 'ES');
         await until('the bricks on the chart', async () => Number(await chart.getAttribute('data-bricks')) >= served, 60_000);
-        assert.ok(Number(await chart.getAttribute('data-bars')) > 0, 'the ES bars are drawn under the bricks');
+        // The bricks (from ticks) can come before the first 5-second bar has closed on a server
+        // this young: wait for the bars rather than read them at once.
+        await until('the ES bars under the bricks', async () => Number(await chart.getAttribute('data-bars')) > 0, 60_000);
         const w = await pageWidths(page);
         assert.ok(w.scroll <= w.inner, `the chart page is ${w.scroll} px wide on a ${w.inner} px window`);
         assert.deepEqual(errors, []);
