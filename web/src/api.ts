@@ -242,17 +242,13 @@ export const READ_TIMEOUT_MS = 15_000;
  * second one.
  */
 async function fetchWithin(path: string, init: RequestInit, read: boolean, timeoutMs: number): Promise<{ res: Response; text: string }> {
-  if (!read || init.signal) {
-    const res = await fetch(path, init);
-    return { res, text: await res.text() };
-  }
-  const controller = new AbortController();
-  const timer = window.setTimeout(() => controller.abort(), timeoutMs);
+  const timed = read && !init.signal ? new AbortController() : null;
+  const timer = timed ? window.setTimeout(() => timed.abort(), timeoutMs) : undefined;
   try {
-    const res = await fetch(path, { ...init, signal: controller.signal });
+    const res = await fetch(path, timed ? { ...init, signal: timed.signal } : init);
     return { res, text: await res.text() };
   } catch (e) {
-    if (controller.signal.aborted) throw new TypeError(`no answer from the server within ${timeoutMs / 1000} s (${path})`, { cause: e });
+    if (timed?.signal.aborted) throw new TypeError(`no answer from the server within ${timeoutMs / 1000} s (${path})`, { cause: e });
     throw e;
   } finally {
     window.clearTimeout(timer);
