@@ -157,6 +157,10 @@ describe('bridge broker: claims and leases', () => {
       const storeUrl = new URL('../../src/adapters/store-sqlite/sqlite-store.js', import.meta.url).href;
       const queueUrl = new URL('../../src/adapters/store-sqlite/bridge-queue.js', import.meta.url).href;
       const gate = new Int32Array(new SharedArrayBuffer(4));
+      // attempts[i]: claims thread i has tried so far (DONE once it stopped). A thread that is two
+      // attempts ahead waits for the other, so both really race for the same rows all along
+      // instead of one draining the queue before the other thread is scheduled on a busy machine.
+      const attempts = new Int32Array(new SharedArrayBuffer(8));
       const code = `
         const { parentPort, workerData } = require('node:worker_threads');
         (async () => {
@@ -164,23 +168,36 @@ describe('bridge broker: claims and leases', () => {
           const { SqliteBridgeQueue } = await import(workerData.queueUrl);
           const store = new SqliteStore({ file: workerData.file });
           const queue = new SqliteBridgeQueue(store.db);
+          const { attempts, self } = workerData;
+          const other = 1 - self;
+          const DONE = 0x7fffffff;
           parentPort.postMessage({ ready: true });
           Atomics.wait(workerData.gate, 0, 0);
           const ids = [];
-          const pause = new Int32Array(new SharedArrayBuffer(4));
-          for (let empty = 0; empty < 3; ) {
-            const r = queue.claim('bridge', workerData.owner, 1, workerData.now, 30000);
-            if (r.claimed.length === 0) empty += 1;
-            for (const o of r.claimed) ids.push(o.id);
-            // A bridge does something between polls; without a pause one thread takes every lock.
-            Atomics.wait(pause, 0, 0, Math.random() < 0.5 ? 0 : 1);
+          try {
+            for (let empty = 0; empty < 3; ) {
+              const r = queue.claim('bridge', workerData.owner, 1, workerData.now, 30000);
+              if (r.claimed.length === 0) empty += 1;
+              for (const o of r.claimed) ids.push(o.id);
+              const mine = Atomics.add(attempts, self, 1) + 1;
+              Atomics.notify(attempts, self);
+              for (let seen = Atomics.load(attempts, other); seen < mine - 1; seen = Atomics.load(attempts, other)) {
+                Atomics.wait(attempts, other, seen, 1000);
+              }
+            }
+          } finally {
+            Atomics.store(attempts, self, DONE);
+            Atomics.notify(attempts, self);
           }
           store.close();
           parentPort.postMessage({ ids });
         })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));
       `;
-      const run = (owner: string) => {
-        const w = new Worker(code, { eval: true, workerData: { storeUrl, queueUrl, file, owner, now: h.clock.now(), gate } });
+      const run = (owner: string, self: number) => {
+        const w = new Worker(code, {
+          eval: true,
+          workerData: { storeUrl, queueUrl, file, owner, self, now: h.clock.now(), gate, attempts },
+        });
         const ready = new Promise<void>((resolve) => w.once('message', () => resolve()));
         const done = new Promise<string[]>((resolve, reject) => {
           w.on('message', (m: { ids?: string[]; error?: string }) => (m.error ? reject(new Error(m.error)) : m.ids && resolve(m.ids)));
@@ -188,8 +205,8 @@ describe('bridge broker: claims and leases', () => {
         });
         return { ready, done };
       };
-      const a = run('A');
-      const b = run('B');
+      const a = run('A', 0);
+      const b = run('B', 1);
       await Promise.all([a.ready, b.ready]);
       Atomics.store(gate, 0, 1);
       Atomics.notify(gate, 0);
