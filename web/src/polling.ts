@@ -2,7 +2,7 @@
 // page is shown and the browser tab is visible, and a refused (429), failing (5xx) or unreachable
 // server is asked again later and later (doubling up to a minute, never sooner than Retry-After)
 // instead of on the normal beat. Hand-written: the few lines did not justify a query library.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { ApiError } from './api';
 
 export const MAX_BACKOFF_MS = 60_000;
@@ -19,15 +19,20 @@ export function backoffMs(intervalMs: number, failures: number, retryAfterMs = 0
   return Math.max(retryAfterMs, Math.min(MAX_BACKOFF_MS, intervalMs * 2 ** failures));
 }
 
-/** Whether the browser tab is visible (document.visibilityState). */
+const subscribeVisibility = (onChange: () => void) => {
+  document.addEventListener('visibilitychange', onChange);
+  return () => document.removeEventListener('visibilitychange', onChange);
+};
+const tabVisible = () => document.visibilityState !== 'hidden';
+
+/**
+ * Whether the browser tab is visible (document.visibilityState). Read through
+ * useSyncExternalStore, which looks again when it subscribes: a listener added in an effect would
+ * miss a change between the first paint and that effect, and polls would then stay paused (or run
+ * in a hidden tab) until the next change.
+ */
 export function usePageVisible(): boolean {
-  const [visible, setVisible] = useState(() => document.visibilityState !== 'hidden');
-  useEffect(() => {
-    const on = () => setVisible(document.visibilityState !== 'hidden');
-    document.addEventListener('visibilitychange', on);
-    return () => document.removeEventListener('visibilitychange', on);
-  }, []);
-  return visible;
+  return useSyncExternalStore(subscribeVisibility, tabVisible, () => true);
 }
 
 export interface PollState {

@@ -1,6 +1,6 @@
 import { act } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DeskPage } from '../src/components/DeskPage';
+import { DESK_POLL_MS, DeskPage } from '../src/components/DeskPage';
 import { jsonResponse, mount } from './harness';
 
 // The desk's part of GET /api/state, as the server sends it (README, Renko operator desk).
@@ -118,8 +118,15 @@ describe('DeskPage: exit all', () => {
     await settle();
     expect(m.container.querySelectorAll('[data-testid=desk-skipped] li')).toHaveLength(1);
     current = state(false, true);
-    // The desk's next poll (usePoll, every DESK_POLL_MS) brings the flat position.
-    await vi.waitFor(() => expect(m.container.querySelector('[data-testid=desk-skipped]')).toBeNull(), { timeout: 5_000, interval: 50 });
+    // The desk's next poll (usePoll, every DESK_POLL_MS) brings the flat position; waited for
+    // inside act() so the poll's state updates land as a user would see them.
+    await vi.waitFor(
+      async () => {
+        await act(async () => new Promise((r) => setTimeout(r, DESK_POLL_MS / 4)));
+        expect(m.container.querySelector('[data-testid=desk-skipped]')).toBeNull();
+      },
+      { timeout: 10_000, interval: 10 },
+    );
   });
 });
 
