@@ -7,8 +7,9 @@ import { tempDir } from './support.js';
 
 const dirs = tempDir('tw-accounts-');
 after(() => dirs.cleanup());
+let files = 0;
 const file = (config: unknown): string => {
-  const f = dirs.file(`c-${Math.random().toString(36).slice(2)}.json`);
+  const f = dirs.file(`c-${(files += 1)}.json`);
   writeFileSync(f, JSON.stringify(config));
   return f;
 };

@@ -13,12 +13,14 @@ import { registry, tempDir } from './support.js';
 
 const dirs = tempDir('tw-venue-limits-');
 after(() => dirs.cleanup());
+let runs = 0;
 
 async function accountsWith(risk: Record<string, unknown>) {
-  const file = dirs.file(`c-${Math.random().toString(36).slice(2)}.json`);
+  runs += 1;
+  const file = dirs.file(`c-${runs}.json`);
   writeFileSync(file, JSON.stringify({ risk, accounts: [{ id: 'p2', kind: 'paper', startingBalance: 100_000 }, { id: 'p3', kind: 'paper', startingBalance: 100_000 }] }));
   const config = loadConfig({ file });
-  const store = new SqliteStore({ file: dirs.file(`j-${Math.random().toString(36).slice(2)}.db`) });
+  const store = new SqliteStore({ file: dirs.file(`j-${runs}.db`) });
   const accounts = await createVenueAccounts({ config, store, clock: new SimClock(Date.UTC(2024, 0, 2)), scheduler: new TimerScheduler(), instruments: registry(), log: pino({ level: 'silent' }), env: {} });
   return { accounts, store };
 }
