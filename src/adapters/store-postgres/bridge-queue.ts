@@ -71,8 +71,8 @@ export class PgBridgeQueue implements BridgeQueue {
       }
       const expiresAt = now + leaseMs;
       const candidates = this.conn.rows<Row>(
-        `SELECT * FROM bridge_orders WHERE account_id = $1 AND (status = 'PENDING' OR (status = 'CLAIMED' AND (lease_expires_at IS NULL OR lease_expires_at <= $2)))
-         ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED`,
+        `SELECT * FROM bridge_orders WHERE account_id = $1 AND status IN ('PENDING', 'CLAIMED')
+           AND (status = 'PENDING' OR lease_expires_at IS NULL OR lease_expires_at <= $2) ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED`,
         [accountId, now, Math.max(0, limit)],
       );
       for (const o of candidates.map(fromRow)) {
@@ -130,7 +130,7 @@ export class PgBridgeQueue implements BridgeQueue {
   }
 
   list(query: { accountId: string; limit: number; openOnly?: boolean }): BridgeOrder[] {
-    const open = query.openOnly ? ` AND status NOT IN ('FILLED', 'REJECTED', 'CANCELLED')` : '';
+    const open = query.openOnly ? ` AND status IN ('PENDING', 'CLAIMED', 'WORKING')` : '';
     return this.conn.rows<Row>(`SELECT * FROM bridge_orders WHERE account_id = $1${open} ORDER BY seq DESC LIMIT $2`, [query.accountId, query.limit]).map(fromRow);
   }
 

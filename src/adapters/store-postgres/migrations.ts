@@ -204,6 +204,15 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX bots_kind ON bots(kind, created_at);
     `,
   },
+  {
+    version: 7,
+    name: 'bridge queue indexes that keep its cost flat as it grows',
+    // As SQLite's migration 7; seq comes from an identity here, so only the newest-first listing
+    // of an account needs one.
+    sql: `
+      CREATE INDEX bridge_orders_account_seq ON bridge_orders(account_id, seq);
+    `,
+  },
 ];
 
 /**

@@ -32,13 +32,19 @@ export class SqliteBridgeQueue implements BridgeQueue {
          VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM bridge_orders), @accountId, @symbol, @contract, @exchange, @side, @qty, @kind, @mode, @env, @refPrice, 'PENDING', @createdAt, @createdAt)`,
       ),
       get: db.prepare(`SELECT * FROM bridge_orders WHERE id = ?`),
+      listAll: db.prepare(`SELECT * FROM bridge_orders INDEXED BY bridge_orders_account_seq WHERE account_id = ? ORDER BY seq DESC LIMIT ?`),
+      listOpen: db.prepare(
+        `SELECT * FROM bridge_orders INDEXED BY bridge_orders_queue WHERE account_id = ? AND status IN ('PENDING', 'CLAIMED', 'WORKING') ORDER BY seq DESC LIMIT ?`,
+      ),
       candidates: db.prepare(
-        `SELECT * FROM bridge_orders WHERE account_id = ? AND (status = 'PENDING' OR (status = 'CLAIMED' AND (lease_expires_at IS NULL OR lease_expires_at <= ?)))
-         ORDER BY seq LIMIT ?`,
+        // Through the queue index, so only live rows are read and sorted: the (account_id, seq) index
+        // would spare the sort but walk every finished order first (the planner has no statistics).
+        `SELECT * FROM bridge_orders INDEXED BY bridge_orders_queue WHERE account_id = ? AND status IN ('PENDING', 'CLAIMED')
+           AND (status = 'PENDING' OR lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY seq LIMIT ?`,
       ),
       cancelRequests: db.prepare(
         // Only the owner can answer a cancel request; an abandoned (expired) claim is cancelled by any poll.
-        `SELECT * FROM bridge_orders WHERE account_id = ? AND cancel_requested = 1 AND status IN ('CLAIMED', 'WORKING')
+        `SELECT * FROM bridge_orders INDEXED BY bridge_orders_queue WHERE account_id = ? AND cancel_requested = 1 AND status IN ('CLAIMED', 'WORKING')
            AND (lease_owner = ? OR (status = 'CLAIMED' AND (lease_expires_at IS NULL OR lease_expires_at <= ?))) ORDER BY seq`,
       ),
       lease: db.prepare(`UPDATE bridge_orders SET status = 'CLAIMED', lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE id = ?`),
@@ -139,8 +145,7 @@ export class SqliteBridgeQueue implements BridgeQueue {
   }
 
   list(query: { accountId: string; limit: number; openOnly?: boolean }): BridgeOrder[] {
-    const open = query.openOnly ? ` AND status NOT IN ('FILLED', 'REJECTED', 'CANCELLED')` : '';
-    const rows = this.db.prepare(`SELECT * FROM bridge_orders WHERE account_id = ?${open} ORDER BY seq DESC LIMIT ?`).all(query.accountId, query.limit) as Row[];
+    const rows = (query.openOnly ? this.stmt.listOpen : this.stmt.listAll).all(query.accountId, query.limit) as Row[];
     return rows.map(fromRow);
   }
 

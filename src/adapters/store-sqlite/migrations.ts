@@ -200,4 +200,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX bots_kind ON bots(kind, created_at);
     `,
   },
+  {
+    version: 7,
+    name: 'bridge queue indexes that keep its cost flat as it grows',
+    // The queue keeps every order it ever held. Without these, a new row's seq (MAX(seq) + 1) and
+    // the operator's newest-first listing read the whole table, so enqueueing and claiming got
+    // slower with every order (about 1 and 2 ms at 20,000 rows, growing linearly).
+    sql: `
+      CREATE INDEX bridge_orders_seq ON bridge_orders(seq);
+      CREATE INDEX bridge_orders_account_seq ON bridge_orders(account_id, seq);
+    `,
+  },
 ];
