@@ -213,6 +213,18 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX bridge_orders_account_seq ON bridge_orders(account_id, seq);
     `,
   },
+  {
+    version: 8,
+    name: 'journal reads that stay fast as the history grows',
+    // As SQLite's migration 8 (orders_seq exists here since migration 1).
+    sql: `
+      CREATE INDEX orders_account_seq ON orders(account_id, seq);
+      CREATE INDEX orders_working ON orders(account_id, seq) WHERE status NOT IN ('filled', 'cancelled', 'rejected');
+      CREATE INDEX closed_trades_seq ON closed_trades(seq);
+      CREATE INDEX closed_trades_account_seq ON closed_trades(account_id, seq);
+      CREATE INDEX closed_trades_account_closed ON closed_trades(account_id, closed_at, seq);
+    `,
+  },
 ];
 
 /**
