@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.js';
-import { tempDir } from './support.js';
+import { queryPlan, tempDir } from './support.js';
 
 const dirs = tempDir('tw-journal-plans-');
 after(() => dirs.cleanup());
@@ -20,11 +20,6 @@ function recordPrepares(db: Database.Database): string[] {
     return prepare(sql);
   };
   return seen;
-}
-
-function plan(db: Database.Database, sql: string): string {
-  const params = Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 'paper');
-  return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
 }
 
 function fill(db: Database.Database, n: number): void {
@@ -65,11 +60,11 @@ describe('journal reads: the newest rows through an index, never the whole histo
       const statements = [...seen.filter((sql) => /\bLIMIT\b/.test(sql)), stmt.openOrders!.source];
       assert.ok(statements.length >= 7, `the listings' statements were seen (${statements.length})`);
       for (const sql of statements) {
-        const p = plan(store.db, sql);
+        const p = queryPlan(store.db, sql, 'paper');
         assert.doesNotMatch(p, /USE TEMP B-TREE FOR ORDER BY/, `sorts every row it reads: ${sql}\n${p}`);
         assert.doesNotMatch(p, /\bSCAN (orders|closed_trades)\b(?! USING)/, `reads the whole table: ${sql}\n${p}`);
       }
-      assert.match(plan(store.db, stmt.openOrders!.source), /USING INDEX orders_working/, 'working orders from their own index');
+      assert.match(queryPlan(store.db, stmt.openOrders!.source, 'paper'), /USING INDEX orders_working/, 'working orders from their own index');
     } finally {
       store.close();
     }

@@ -1,6 +1,7 @@
 // Shared fixtures for the unit tests: temp dirs, orders, fills and a wired kernel.
 // Not a test file itself (no `.test.` in the name), so the runner does not execute it.
 import type { AccountRiskLimits } from '../../src/engine/account-risk.js';
+import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,12 @@ export interface TempDir {
 export function tempDir(prefix = 'tw-unit-'): TempDir {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, file: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** SQLite's plan for a statement's SQL, one line per step; each `?` is bound to `fill`. */
+export function queryPlan(db: Database.Database, sql: string, fill: unknown = 'x'): string {
+  const params = Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => fill);
+  return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
 }
 
 /** Floating-point comparison with an absolute tolerance. */

@@ -204,8 +204,9 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 7,
     name: 'bridge queue indexes that keep its cost flat as it grows',
     // The queue keeps every order it ever held. Without these, a new row's seq (MAX(seq) + 1) and
-    // the operator's newest-first listing read the whole table, so enqueueing and claiming got
-    // slower with every order (about 1 and 2 ms at 20,000 rows, growing linearly).
+    // the operator's newest-first listing read the whole table (claims, which read every finished
+    // order too, now name the queue index: bridge-queue.ts), so each order cost more than the last
+    // (enqueue about 1 ms and a claim 2 ms at 20,000 rows, growing linearly).
     sql: `
       CREATE INDEX bridge_orders_seq ON bridge_orders(seq);
       CREATE INDEX bridge_orders_account_seq ON bridge_orders(account_id, seq);
@@ -216,8 +217,8 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'journal reads that stay fast as the history grows',
     // The order and trade listings (GET /api/orders, the seed routes, an account's orders, the
     // closed trades a restart and the engine read) asked for the newest rows by seq with no index
-    // on it: every call read and sorted the whole history on the event loop (about 200 ms at
-    // 100,000 orders). The partial index holds only working orders (the same condition as the
+    // on it: every call read and sorted the whole history on the event loop (150-170 ms at
+    // 100,000 rows). The partial index holds only working orders (the same condition as the
     // queries, so SQLite uses it for them).
     sql: `
       CREATE INDEX orders_seq ON orders(seq);
