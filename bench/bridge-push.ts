@@ -14,6 +14,7 @@ if (isMain(import.meta.url)) {
       `webhook sent -> order received (client clock): p50 ${e2e.p50} ms, p99 ${e2e.p99} ms, max ${e2e.max} ms ` +
       `(target p99 < ${r.target.maxP99Ms} ms at ${r.target.rate}/s: ${r.pass ? 'met' : 'NOT met'})\n` +
       `server clock: arrival -> committed p50 ${r.serverArrivalToQueuedMs.p50} / p99 ${r.serverArrivalToQueuedMs.p99} ms, arrival -> claimed and pushed p50 ${r.serverArrivalToClaimedMs.p50} / p99 ${r.serverArrivalToClaimedMs.p99} ms; ` +
+      `across the clocks: sent -> arrival p50 ${r.sentToServerArrivalMs.p50} / p99 ${r.sentToServerArrivalMs.p99} ms, pushed -> received p50 ${r.claimedToSeenMs.p50} / p99 ${r.claimedToSeenMs.p99} ms; ` +
       `server CPU ${r.serverCpuPct ?? '?'}%, bench CPU ${r.benchCpuPct ?? '?'}%`,
   );
   console.log(JSON.stringify({ machine: machineInfo(), bridgePush: r }, null, 2));

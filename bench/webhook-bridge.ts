@@ -70,6 +70,10 @@ export interface WebhookBridgeResult {
   serverArrivalToQueuedMs: Summary;
   /** Server clock: webhook arrival -> claimed by a poll (the moment the bridge's answer is built). */
   serverArrivalToClaimedMs: Summary;
+  /** Webhook sent (bench clock) -> its arrival (server clock); both epoch-based, so comparable on one machine. */
+  sentToServerArrivalMs: Summary;
+  /** Claimed (server clock) -> seen by the bridge (bench clock): the answer or push on its way. */
+  claimedToSeenMs: Summary;
   polls: number;
   /** The two entries of the setup: pre-order fired by a /tv_renko_main webhook -> visible. */
   entryWebhookToVisibleMs: number[];
@@ -368,6 +372,9 @@ export async function runWebhookBridge(log: (s: string) => void = (s) => console
     let notSeen = 0;
     const serverQueued = new Samples(1_000_000);
     const serverClaimed = new Samples(1_000_000);
+    // Across the two processes' clocks (both epoch-based, performance.timeOrigin): the hops around the server's part.
+    const sentToArrival = new Samples(1_000_000);
+    const claimedToSeen = new Samples(1_000_000);
     for (const [id, t0] of placedBy) {
       const seen = seenAt.get(id);
       if (seen === undefined) notSeen += 1;
@@ -375,7 +382,9 @@ export async function runWebhookBridge(log: (s: string) => void = (s) => console
       const p = probes.get(id);
       if (p) {
         serverQueued.push((p.queued - p.received) / 1000);
+        sentToArrival.push(p.received / 1000 - t0);
         if (p.claimed !== null) serverClaimed.push((p.claimed - p.received) / 1000);
+        if (p.claimed !== null && seen !== undefined) claimedToSeen.push(seen - p.claimed / 1000);
       }
     }
     const otherOrders = [...seenAt.keys()].filter((id) => !placedBy.has(id) && !warmupPlaced.has(id) && !entryIds.has(id)).length;
@@ -413,6 +422,8 @@ export async function runWebhookBridge(log: (s: string) => void = (s) => console
       transport: push ? 'push' : 'poll',
       serverArrivalToQueuedMs,
       serverArrivalToClaimedMs: sum(serverClaimed),
+      sentToServerArrivalMs: sum(sentToArrival),
+      claimedToSeenMs: sum(claimedToSeen),
       entryWebhookToVisibleMs,
       serverCpuPct: usage.serverCpuPct,
       benchCpuPct: usage.benchCpuPct,

@@ -10,6 +10,7 @@ import {
   type BridgeReport,
   type BridgeReportStatus,
   type BridgeSnapshot,
+  type ClaimResult,
   type PositionDiff,
 } from '../core/bridge.js';
 import type { Clock } from '../core/clock.js';
@@ -97,6 +98,22 @@ interface Timing {
 }
 const MAX_TIMINGS = 10_000;
 
+/**
+ * A push subscriber (or long poll) waiting for work. The transaction that queues an order claims
+ * it for the first waiting claimant at once (no commit of its own), and the claim is handed over
+ * once that transaction has committed; see BridgeBroker.waitToClaim.
+ */
+interface Claimant {
+  owner: string;
+  limit: number;
+  /** False once the claimant cannot take orders (its connection is closing). */
+  active(): boolean;
+  /** Claimed on its behalf inside a transaction that has not ended yet. */
+  taken: { result: ClaimResult; now: number } | null;
+  /** Ends the wait: the claim made for it (committed), or null when it should claim itself. */
+  settle(orders: PendingOrderView[] | null): void;
+}
+
 export interface BridgeReportInput {
   status: string;
   owner?: string;
@@ -149,6 +166,8 @@ export class BridgeBroker implements Broker {
   private lastHeartbeatData: Record<string, unknown> | null;
   /** Long polls waiting for claimable work (GET /api/orders/pending?wait_ms=). */
   private readonly waiters = new Set<() => void>();
+  /** The waiters that can be claimed for inside the queuing transaction (waitToClaim). */
+  private readonly claimants = new Set<Claimant>();
   private wakeScheduled = false;
   private readonly timings = new Map<string, Timing>();
 
@@ -195,7 +214,10 @@ export class BridgeBroker implements Broker {
       refPrice: this.deps.lastPrice?.(order.symbol) ?? null,
       createdAt: now,
     });
-    if (queued) this.signalWork();
+    if (queued) {
+      this.claimForWaiting(now);
+      this.signalWork();
+    }
     // 'accepted' comes when a bridge confirms the order (WORKING).
   }
 
@@ -220,6 +242,35 @@ export class BridgeBroker implements Broker {
     });
   }
 
+  /**
+   * waitForWork for a claimant that would claim as soon as it wakes (the push channel, a long
+   * poll): when an order is queued while it waits, the queuing transaction (the webhook's) claims
+   * it for the claimant right there, so the claim costs no commit of its own, and this resolves
+   * with those orders once that transaction has committed (checked against the rows, so a
+   * rolled-back claim is never handed out). Resolves with null when the claimant should claim
+   * itself: woken by other work, timed out, aborted, or the claim in the transaction failed.
+   */
+  waitToClaim(owner: string, limit: number, ms: number, signal?: AbortSignal, active: () => boolean = () => true): Promise<PendingOrderView[] | null> {
+    return new Promise((resolve) => {
+      if (signal?.aborted || ms <= 0) return resolve(null);
+      const settle = (orders: PendingOrderView[] | null) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
+        this.waiters.delete(wake);
+        this.claimants.delete(claimant);
+        resolve(orders);
+      };
+      const claimant: Claimant = { owner, limit, active, taken: null, settle };
+      // A claim made for it in a transaction still open is handed over when that transaction ends.
+      const wake = () => claimant.taken === null && settle(null);
+      const abort = () => settle(null); // its claim, if any, runs out its lease as an unread poll answer would
+      const timer = setTimeout(wake, ms);
+      signal?.addEventListener('abort', abort, { once: true });
+      this.waiters.add(wake);
+      this.claimants.add(claimant);
+    });
+  }
+
   /** Ends every long poll now (server shutdown): each answers with what it can claim. */
   releaseWaiters(): void {
     for (const w of [...this.waiters]) w();
@@ -240,9 +291,48 @@ export class BridgeBroker implements Broker {
         return;
       }
       this.wakeScheduled = false;
+      this.handOverClaims();
       for (const w of [...this.waiters]) w();
     };
     queueMicrotask(wake);
+  }
+
+  /**
+   * Inside the transaction that has just queued an order: claims for the first waiting claimant
+   * that gets something (oldest waiter first, the same claim as its own poll would make). A claim
+   * that fails leaves the transaction as it was (its savepoint is rolled back) and the claimants
+   * to claim for themselves when woken.
+   */
+  private claimForWaiting(now: number): void {
+    for (const c of this.claimants) {
+      if (c.taken !== null || !c.active()) continue;
+      let r: ClaimResult;
+      try {
+        r = this.deps.queue.claim(this.deps.accountId, c.owner, c.limit, now, this.deps.leaseMs);
+      } catch {
+        return;
+      }
+      if (r.claimed.length === 0 && r.cancelledOnExpiry.length === 0) continue;
+      c.taken = { result: r, now };
+      return;
+    }
+  }
+
+  /**
+   * After the queuing transaction has ended: each claim made inside it is handed to its claimant
+   * if the rows show it committed; otherwise (rolled back) the claimant claims for itself.
+   */
+  private handOverClaims(): void {
+    for (const c of [...this.claimants]) {
+      if (c.taken === null) continue;
+      const { result: r, now } = c.taken;
+      const committed =
+        r.claimed.every((o) => {
+          const q = this.deps.queue.get(o.id);
+          return q?.status === 'CLAIMED' && q.leaseOwner === c.owner && q.leaseExpiresAt === o.leaseExpiresAt;
+        }) && r.cancelledOnExpiry.every((o) => this.deps.queue.get(o.id)?.status === 'CANCELLED');
+      c.settle(committed ? this.claimedViews(r, now) : null);
+    }
   }
 
   /** Records a webhook's arrival and its order's commit time (µs, nowUs) for the latency probes. */
@@ -315,7 +405,11 @@ export class BridgeBroker implements Broker {
 
   /** GET /api/orders/pending: leases up to `limit` orders to `owner`, plus its cancel requests. */
   claim(owner: string, limit: number, now = this.deps.clock.now()): PendingOrderView[] {
-    const r = this.deps.queue.claim(this.deps.accountId, owner, limit, now, this.deps.leaseMs);
+    return this.claimedViews(this.deps.queue.claim(this.deps.accountId, owner, limit, now, this.deps.leaseMs), now);
+  }
+
+  /** A committed claim as the bridge sees it; the cancellations it made are reported to the kernel. */
+  private claimedViews(r: ClaimResult, now: number): PendingOrderView[] {
     for (const o of r.cancelledOnExpiry) this.emit({ kind: 'cancelled', orderId: o.id, reason: o.reason ?? 'cancelled', ts: now });
     const claimedAtUs = r.claimed.length > 0 ? nowUs() : 0;
     for (const o of r.claimed) {

@@ -64,11 +64,13 @@ export class BridgeDesk {
     if (!parsed.ok) return parsed.result;
     const broker = this.broker();
     const deadline = Date.now() + parsed.waitMs;
+    // Orders claimed for this poll by the transaction that queued them (see waitToClaim).
+    let claimed: PendingOrderView[] | null = null;
     for (;;) {
-      const orders = broker.claim(parsed.owner, parsed.limit);
+      const orders = claimed ?? broker.claim(parsed.owner, parsed.limit);
       const left = deadline - Date.now();
       if (orders.length > 0 || left <= 0 || signal?.aborted || this.closed) return { ok: true, body: { ok: true, orders } };
-      await broker.waitForWork(left, signal);
+      claimed = await broker.waitToClaim(parsed.owner, parsed.limit, left, signal);
       // The client went away: claim nothing more for it.
       if (signal?.aborted) return { ok: true, body: { ok: true, orders: [] } };
     }
@@ -87,14 +89,17 @@ export class BridgeDesk {
     const broker = this.broker();
     const cancelsSent = new Set<string>();
     const push = (orders: PendingOrderView[]) => channel.push(orders);
+    // Orders claimed for this channel by the transaction that queued them (see waitToClaim).
+    let claimed: PendingOrderView[] | null = null;
     while (!signal.aborted && !this.closed && channel.open()) {
-      const orders = broker.claim(sub.owner, sub.limit).filter((o) => !o.cancel || !cancelsSent.has(o.id));
+      const orders = (claimed ?? broker.claim(sub.owner, sub.limit)).filter((o) => !o.cancel || !cancelsSent.has(o.id));
+      claimed = null;
       for (const o of orders) if (o.cancel) cancelsSent.add(o.id);
       if (orders.length > 0) push(orders);
       // A full batch: more may be waiting. Otherwise sleep until an order is committed (no await
       // between this claim and the wait: a wake-up cannot slip in between).
       if (orders.filter((o) => !o.cancel).length >= sub.limit) continue;
-      await broker.waitForWork(MAX_WAIT_MS, signal);
+      claimed = await broker.waitToClaim(sub.owner, sub.limit, MAX_WAIT_MS, signal, () => channel.open());
     }
   }
 

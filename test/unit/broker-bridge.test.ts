@@ -783,3 +783,134 @@ describe('bridge broker: long polling', () => {
     }
   });
 });
+
+describe('bridge broker: claims made in the queuing transaction (push channel, long polls)', () => {
+  /** Records, for each claim, whether it ran inside an open transaction (no commit of its own). */
+  function watchClaims(h: BridgeHarness): boolean[] {
+    const inTransaction: boolean[] = [];
+    const claim = h.queue.claim.bind(h.queue);
+    h.queue.claim = (...args) => {
+      inTransaction.push(h.store.db.inTransaction);
+      return claim(...args);
+    };
+    return inTransaction;
+  }
+
+  it('claims a new order for the waiting claimant inside the order transaction and hands it over once committed', async () => {
+    const dir = tempDir();
+    const file = dir.file('t.db');
+    const h = harness(file);
+    try {
+      const claims = watchClaims(h);
+      const waiting = h.broker.waitToClaim('A', 10, 10_000);
+      const id = h.place();
+      const orders = await waiting;
+      assert.deepEqual(orders?.map((o) => [o.id, o.cancel]), [[id, false]]);
+      assert.deepEqual(claims, [true], 'one claim, made inside the transaction that queued the order');
+      // Durable before it was handed over: a second connection sees the lease.
+      const other = new SqliteStore({ file });
+      try {
+        const row = new SqliteBridgeQueue(other.db).get(id);
+        assert.equal(row?.status, 'CLAIMED');
+        assert.equal(row?.leaseOwner, 'A');
+        assert.equal(orders?.[0]?.lease_expires_at, new Date(T0 + LEASE_MS).toISOString());
+      } finally {
+        other.close();
+      }
+      // The next claimant gets nothing twice: the order is leased.
+      assert.deepEqual(h.broker.claim('B', 10), []);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a claim whose transaction rolls back is never handed out: the claimant claims for itself', async () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const waiting = h.broker.waitToClaim('A', 10, 10_000);
+      let id = '';
+      assert.throws(() =>
+        h.store.db.transaction(() => {
+          id = h.place(); // queued and claimed for A in a savepoint of this transaction
+          throw new Error('later write failed');
+        })(),
+      );
+      assert.equal(await waiting, null, 'woken to claim itself');
+      assert.equal(h.queue.get(id), null, 'the order and its claim were rolled back together');
+      assert.deepEqual(h.broker.claim('A', 10), []);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a claim that fails inside the transaction leaves the order queued and the claimant to claim it', async () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const claim = h.queue.claim.bind(h.queue);
+      h.queue.claim = () => {
+        h.queue.claim = claim;
+        throw new Error('database is locked');
+      };
+      const waiting = h.broker.waitToClaim('A', 10, 10_000);
+      const id = h.place();
+      assert.equal(h.queue.get(id)?.status, 'PENDING', 'the order committed without the claim');
+      assert.equal(orderOf(h, id)?.status, 'pending_submit');
+      assert.equal(await waiting, null);
+      assert.deepEqual(h.broker.claim('A', 10).map((o) => o.id), [id]);
+      assert.deepEqual(h.errors, []);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('claims for the oldest waiting claimant only, never for a closing one, and the others are woken to claim', async () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const claims = watchClaims(h);
+      const closing = h.broker.waitToClaim('gone', 10, 10_000, undefined, () => false);
+      const first = h.broker.waitToClaim('A', 10, 10_000);
+      const second = h.broker.waitToClaim('B', 10, 10_000);
+      const id = h.place();
+      assert.deepEqual((await first)?.map((o) => o.id), [id]);
+      assert.equal(await second, null);
+      assert.equal(await closing, null);
+      assert.deepEqual(claims, [true], 'the closing claimant was skipped, B never needed a claim in the transaction');
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
+  it('the push channel and the long poll take the claim made for them', async () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const claims = watchClaims(h);
+      const desk = new BridgeDesk({ secret: 'k', bridge: { broker: h.broker, kernel: h.kernel }, allowTestOrders: false });
+      const pushed: string[][] = [];
+      const gone = new AbortController();
+      let arrived: () => void = () => {};
+      const stream = desk.stream({ owner: 'S', limit: 5 }, { push: (o) => (pushed.push(o.map((x) => x.id)), arrived()), open: () => true }, gone.signal);
+      const a = h.place();
+      await new Promise<void>((r) => (arrived = r));
+      assert.deepEqual(pushed, [[a]]);
+      gone.abort();
+      await stream;
+      const poll = desk.pendingWait({ secret: 'k', owner: 'P', wait_ms: '10000' });
+      const b = h.place();
+      const r = await poll;
+      assert.deepEqual(r.ok ? (r.body.orders as { id: string }[]).map((o) => o.id) : r, [b]);
+      // The stream's and the poll's first claims (nothing queued yet) ran alone; each order's claim in its transaction.
+      assert.deepEqual(claims, [false, true, false, true]);
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+});

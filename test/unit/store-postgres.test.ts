@@ -4,6 +4,9 @@ import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { PG_MIGRATIONS } from '../../src/adapters/store-postgres/migrations.js';
 import { PgStore } from '../../src/adapters/store-postgres/pg-store.js';
+import { BridgeBroker } from '../../src/adapters/broker-bridge.js';
+import { SimClock } from '../../src/core/clock.js';
+import type { Order } from '../../src/core/orders.js';
 import { postgresEngine, testDatabaseUrl } from '../helpers/store-engines.js';
 import { storeSuite } from './store-suite.js';
 
@@ -128,6 +131,33 @@ describe('PgStore specifics', { skip: engine.skip }, () => {
       assert.throws(() => store.conn.run(`INSERT INTO meta (key, value) VALUES (NULL, 'x')`), /null value/);
       store.setMeta('after-failure', 'ok');
       assert.equal(store.getMeta('after-failure'), 'ok');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('the bridge broker claims for a waiting push channel inside the queuing transaction, and never hands out a rolled-back claim', async () => {
+    const store = new PgStore({ url, schema });
+    const queue = store.bridgeQueue();
+    const broker = new BridgeBroker({ clock: new SimClock(1_000), queue, accountId: 'push', contracts: { ES: { contract: 'MESM6', exchange: 'CME' } }, env: 'DEMO', leaseMs: 30_000, heartbeatTimeoutMs: 60_000 });
+    const order = (id: string) => ({ id, accountId: 'push', symbol: 'ES', side: 'buy', type: 'market', qty: 1, purpose: 'entry' }) as Order;
+    try {
+      broker.heartbeat({ tsConnected: true });
+      const waiting = broker.waitToClaim('A', 10, 10_000);
+      store.atomically(() => broker.submit(order('P-1')));
+      assert.deepEqual((await waiting)?.map((o) => o.id), ['P-1']);
+      assert.equal(queue.get('P-1')?.status, 'CLAIMED');
+      assert.equal(queue.get('P-1')?.leaseOwner, 'A');
+
+      const again = broker.waitToClaim('A', 10, 10_000);
+      assert.throws(() =>
+        store.atomically(() => {
+          broker.submit(order('P-2'));
+          throw new Error('later write failed');
+        }),
+      );
+      assert.equal(await again, null, 'woken to claim for itself');
+      assert.equal(queue.get('P-2'), null);
     } finally {
       store.close();
     }

@@ -22,6 +22,8 @@ describe('SqliteStore specifics', () => {
     assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(s.db.pragma('synchronous', { simple: true }), 2); // FULL
     assert.equal(s.db.pragma('foreign_keys', { simple: true }), 1);
+    // Savepoint journals in memory, not in a temp file per nested write (docs/STORAGE.md).
+    assert.equal(s.db.pragma('temp_store', { simple: true }), 2); // MEMORY
     s.close();
   });
 
