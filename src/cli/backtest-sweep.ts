@@ -4,6 +4,7 @@ import type { BacktestConfig } from '../backtest/backtester.js';
 import { GridError, gridCombinations, parseGrid } from '../backtest/grid.js';
 import type { BacktestData } from '../backtest/job.js';
 import type { SmaCrossSpec } from '../backtest/strategies.js';
+import { groupedNumber } from './grouped-number.js';
 import { RANK_METRICS, rank, sweep, type RankMetric, type SweepResult } from '../backtest/sweep.js';
 
 export interface SweepCliOptions {
@@ -76,7 +77,7 @@ export async function runSweepCli(opts: SweepCliOptions, base: BacktestConfig, d
   }
   const top = ranked.slice(0, opts.top ?? 10);
   const lines = [
-    `sweep of ${specs.length} combinations${skipped ? ` (${skipped} with fast >= slow left out)` : ''} over ${summary.bars.toLocaleString('en-US')} bars on ${outcome.threads} thread${outcome.threads === 1 ? '' : 's'}: ${(outcome.wallMs / 1000).toFixed(2)} s (loading ${Math.round(loadMs)} ms), ranked by ${by}`,
+    `sweep of ${specs.length} combinations${skipped ? ` (${skipped} with fast >= slow left out)` : ''} over ${groupedNumber(summary.bars)} bars on ${outcome.threads} thread${outcome.threads === 1 ? '' : 's'}: ${(outcome.wallMs / 1000).toFixed(2)} s (loading ${Math.round(loadMs)} ms), ranked by ${by}`,
     `${'rank'.padStart(4)}  ${'fast'.padStart(4)} ${'slow'.padStart(4)}  ${'trades'.padStart(6)} ${'win %'.padStart(6)} ${'closed PnL'.padStart(12)} ${'return %'.padStart(8)} ${'max DD'.padStart(10)} ${'Sharpe'.padStart(6)}`,
     ...top.map((r, i) => {
       const s = r.strategy as SmaCrossSpec;

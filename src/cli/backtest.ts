@@ -8,6 +8,7 @@ import { runBacktestJob, type BacktestJobSpec, type JobReport } from '../backtes
 import { describeStrategy, type StrategySpec } from '../backtest/strategies.js';
 import type { EnsembleTraining } from './ensemble-models.js';
 import { runSweepCli } from './backtest-sweep.js';
+import { groupedNumber } from './grouped-number.js';
 import { dateOption, positiveInteger } from './option-parsers.js';
 
 const positive = (name: string) => (v: string): number => {
@@ -205,7 +206,7 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
         const width = 30;
         const done = Math.round(p.fraction * width);
         const day = p.ts === null ? '' : new Date(p.ts).toISOString().slice(0, 10);
-        err.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(p.fraction * 100).toFixed(0).padStart(3)}% ${p.bars.toLocaleString('en-US')} bars ${day}`);
+        err.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(p.fraction * 100).toFixed(0).padStart(3)}% ${groupedNumber(p.bars)} bars ${day}`);
       },
     });
   } catch (error) {
@@ -222,16 +223,16 @@ export async function runBacktestCli(opts: BacktestCliOptions, out = process.std
 
 function summary(r: JobReport): string {
   const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
-  const money = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const money = (v: number) => groupedNumber(v, 2);
   const s = r.strategy;
   const lines = [
-    `backtest ${r.instrument} ${iso(r.from)} .. ${iso(r.to)}: ${r.bars.toLocaleString('en-US')} bars of ${r.intervalMs / 1000}s`,
+    `backtest ${r.instrument} ${iso(r.from)} .. ${iso(r.to)}: ${groupedNumber(r.bars)} bars of ${r.intervalMs / 1000}s`,
     `strategy ${describeStrategy(s)}`,
     `trades ${r.closedTrades} (won ${r.winningTrades}, lost ${r.losingTrades}, win rate ${(r.winRate * 100).toFixed(2)}%), fills ${r.fills}`,
     `closed PnL ${money(r.closedPnl)}  fees ${money(r.fees)}  final value ${money(r.finalValue)} (${r.returnPct.toFixed(2)}%) from ${money(r.startingCash)}`,
     `open position ${r.openPosition ? `${r.openPosition.side} ${r.openPosition.qty} @ ${r.openPosition.avgPrice}, unrealised ${money(r.openPosition.unrealizedPnl)}` : 'none'}`,
     `max drawdown ${money(r.maxDrawdown)} (${r.maxDrawdownPct.toFixed(2)}%)  exposure ${(r.exposure * 100).toFixed(1)}%  Sharpe ${r.sharpe === null ? '-' : r.sharpe.toFixed(2)} (per-bar returns, annualised)`,
-    `kernel ${r.kernelMs.toFixed(0)} ms (${r.barsPerSecond.toLocaleString('en-US')} bars/s), loading ${r.loadMs.toFixed(0)} ms${r.cache ? ` (columnar cache: ${r.cache.status === 'hit' ? 'hit' : `${r.cache.status}, ${r.cache.reason}`})` : ''}`,
+    `kernel ${r.kernelMs.toFixed(0)} ms (${groupedNumber(r.barsPerSecond)} bars/s), loading ${r.loadMs.toFixed(0)} ms${r.cache ? ` (columnar cache: ${r.cache.status === 'hit' ? 'hit' : `${r.cache.status}, ${r.cache.reason}`})` : ''}`,
   ];
   return `${lines.join('\n')}\n`;
 }
