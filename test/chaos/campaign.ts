@@ -18,6 +18,8 @@ export interface ChaosOptions {
   maxFlowMs?: number;
   /** One trial in this many also SIGKILLs the bridge executor. */
   bridgeCrashEvery?: number;
+  /** > 0: the bridge executor long-polls with this wait_ms (0: plain polls). */
+  bridgeWaitMs?: number;
   log?: (line: string) => void;
 }
 
@@ -53,7 +55,7 @@ const countBy = (items: Iterable<{ accountId: string }>) => {
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const log = o.log ?? (() => {});
   const random = seededRandom(o.seed);
-  const world = new ChaosWorld();
+  const world = new ChaosWorld(o.bridgeWaitMs ?? 0);
   const t0 = Date.now();
   const trials: TrialResult[] = [];
   const flows = new Flows(world, random);

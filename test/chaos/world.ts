@@ -60,6 +60,13 @@ export class ChaosWorld {
   /** Every bridge process of the campaign (a killed one stays here: its EXECUTED lines count). */
   readonly bridges: BridgeProc[] = [];
 
+  /** bridgeWaitMs > 0: the executor long-polls, so orders are claimed inside the transactions that queue them. */
+  constructor(private readonly bridgeWaitMs = 0) {}
+
+  private bridgeArgs(): string[] {
+    return ['--exec-delay-ms', '0', ...(this.bridgeWaitMs > 0 ? ['--wait-ms', String(this.bridgeWaitMs)] : [])];
+  }
+
   async start(): Promise<void> {
     this.venue = await startVenue();
     const trained = await trainSmallModels(2, 12_000);
@@ -86,7 +93,7 @@ export class ChaosWorld {
     });
     await this.startServer();
     this.port = new URL(this.server.url).port;
-    this.bridge = startBridge({ url: this.server.url, secret: BRIDGE_SECRET, owner: 'chaos', args: ['--exec-delay-ms', '0'] });
+    this.bridge = startBridge({ url: this.server.url, secret: BRIDGE_SECRET, owner: 'chaos', args: this.bridgeArgs() });
     this.bridges.push(this.bridge);
   }
 
@@ -104,7 +111,7 @@ export class ChaosWorld {
   /** Kills the bridge executor too (a crash on both sides) and starts it again on its journal. */
   async crashBridge(): Promise<void> {
     await this.bridge.kill9();
-    this.bridge = startBridge({ url: this.server.url, secret: BRIDGE_SECRET, owner: 'chaos', stateDir: this.bridge.stateDir, args: ['--exec-delay-ms', '0'] });
+    this.bridge = startBridge({ url: this.server.url, secret: BRIDGE_SECRET, owner: 'chaos', stateDir: this.bridge.stateDir, args: this.bridgeArgs() });
     this.bridges.push(this.bridge);
   }
 
