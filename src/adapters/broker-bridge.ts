@@ -112,6 +112,8 @@ interface Claimant {
   taken: { result: ClaimResult; now: number } | null;
   /** Ends the wait: the claim made for it (committed), or null when it should claim itself. */
   settle(orders: PendingOrderView[] | null): void;
+  /** New work may be claimable: ends the wait with null unless a claim made for it is on its way. */
+  wake(): void;
 }
 
 export interface BridgeReportInput {
@@ -164,9 +166,7 @@ export class BridgeBroker implements Broker {
   private readonly watch: BridgeWatch;
   private lastHeartbeatAt: number | null;
   private lastHeartbeatData: Record<string, unknown> | null;
-  /** Long polls waiting for claimable work (GET /api/orders/pending?wait_ms=). */
-  private readonly waiters = new Set<() => void>();
-  /** The waiters that can be claimed for inside the queuing transaction (waitToClaim). */
+  /** Push channels and long polls waiting for claimable work (waitToClaim), oldest first. */
   private readonly claimants = new Set<Claimant>();
   private wakeScheduled = false;
   private readonly timings = new Map<string, Timing>();
@@ -222,29 +222,10 @@ export class BridgeBroker implements Broker {
   }
 
   /**
-   * Resolves when new work may be claimable (an order queued, a cancel requested), after `ms`,
-   * or when `signal` aborts; whichever comes first. The caller claims again: being woken is a
-   * hint, not a promise that something is there (the transaction may have been rolled back, or
-   * another bridge may have claimed it first).
-   */
-  waitForWork(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (signal?.aborted || ms <= 0) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-      this.waiters.add(done);
-    });
-  }
-
-  /**
-   * waitForWork for a claimant that would claim as soon as it wakes (the push channel, a long
-   * poll): when an order is queued while it waits, the queuing transaction (the webhook's) claims
+   * Resolves when new work may be claimable (an order queued, a cancel requested), after `ms`, or
+   * when `signal` aborts, for a claimant that claims as soon as it wakes (the push channel, a long
+   * poll). Being woken is a hint, not a promise that something is there. When an order is queued
+   * while it waits, the queuing transaction (the webhook's) claims
    * it for the claimant right there, so the claim costs no commit of its own, and this resolves
    * with those orders once that transaction has committed (checked against the rows, so a
    * rolled-back claim is never handed out). Resolves with null when the claimant should claim
@@ -256,24 +237,22 @@ export class BridgeBroker implements Broker {
       const settle = (orders: PendingOrderView[] | null) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', abort);
-        this.waiters.delete(wake);
         this.claimants.delete(claimant);
         resolve(orders);
       };
-      const claimant: Claimant = { owner, limit, active, taken: null, settle };
       // A claim made for it in a transaction still open is handed over when that transaction ends.
-      const wake = () => claimant.taken === null && settle(null);
+      const wake = () => void (claimant.taken === null && settle(null));
+      const claimant: Claimant = { owner, limit, active, taken: null, settle, wake };
       const abort = () => settle(null); // its claim, if any, runs out its lease as an unread poll answer would
       const timer = setTimeout(wake, ms);
       signal?.addEventListener('abort', abort, { once: true });
-      this.waiters.add(wake);
       this.claimants.add(claimant);
     });
   }
 
   /** Ends every long poll now (server shutdown): each answers with what it can claim. */
   releaseWaiters(): void {
-    for (const w of [...this.waiters]) w();
+    for (const c of [...this.claimants]) c.wake();
   }
 
   /**
@@ -283,7 +262,7 @@ export class BridgeBroker implements Broker {
    * checks again. So a bridge can never be handed a row that is not yet durable.
    */
   private signalWork(): void {
-    if (this.waiters.size === 0 || this.wakeScheduled) return;
+    if (this.claimants.size === 0 || this.wakeScheduled) return;
     this.wakeScheduled = true;
     const wake = () => {
       if (this.deps.queue.inTransaction?.()) {
@@ -292,7 +271,7 @@ export class BridgeBroker implements Broker {
       }
       this.wakeScheduled = false;
       this.handOverClaims();
-      for (const w of [...this.waiters]) w();
+      for (const c of [...this.claimants]) c.wake();
     };
     queueMicrotask(wake);
   }
