@@ -305,12 +305,14 @@ export class BridgeBroker implements Broker {
     for (const c of [...this.claimants]) {
       if (c.taken === null) continue;
       const { result: r, now } = c.taken;
-      const committed =
-        r.claimed.every((o) => {
-          const q = this.deps.queue.get(o.id);
-          return q?.status === 'CLAIMED' && q.leaseOwner === c.owner && q.leaseExpiresAt === o.leaseExpiresAt;
-        }) && r.cancelledOnExpiry.every((o) => this.deps.queue.get(o.id)?.status === 'CANCELLED');
-      c.settle(committed ? this.claimedViews(r, now) : null);
+      const committed = r.claimed.every((o) => {
+        const q = this.deps.queue.get(o.id);
+        return q?.status === 'CLAIMED' && q.leaseOwner === c.owner && q.leaseExpiresAt === o.leaseExpiresAt;
+      });
+      // The cancellations it made are reported to the kernel as far as the rows show them.
+      const cancelled = r.cancelledOnExpiry.filter((o) => this.deps.queue.get(o.id)?.status === 'CANCELLED');
+      const views = this.claimedViews({ claimed: committed ? r.claimed : [], cancelRequests: committed ? r.cancelRequests : [], cancelledOnExpiry: cancelled }, now);
+      c.settle(committed ? views : null);
     }
   }
 

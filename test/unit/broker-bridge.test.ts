@@ -887,6 +887,27 @@ describe('bridge broker: claims made in the queuing transaction (push channel, l
     }
   });
 
+  it('an abandoned claim with a cancel request, cancelled by a claim made in a transaction, is reported to the kernel after the commit', async () => {
+    const dir = tempDir();
+    const h = harness(dir.file('t.db'));
+    try {
+      const abandoned = h.place();
+      assert.deepEqual(h.broker.claim('A', 10).map((o) => o.id), [abandoned]);
+      assert.equal(h.broker.cancel(abandoned), 'requested');
+      h.clock.advance(LEASE_MS + 1); // A never confirmed it and went silent
+      h.broker.heartbeat({ tsConnected: true });
+      const waiting = h.broker.waitToClaim('B', 10, 10_000);
+      const next = h.place();
+      assert.equal(h.reports.filter((r) => r.kind === 'cancelled').length, 0, 'nothing reported inside the transaction');
+      assert.deepEqual((await waiting)?.map((o) => o.id), [next]);
+      assert.deepEqual(h.reports.filter((r) => r.kind === 'cancelled').map((r) => r.orderId), [abandoned]);
+      assert.equal(orderOf(h, abandoned)?.status, 'cancelled');
+    } finally {
+      h.close();
+      dir.cleanup();
+    }
+  });
+
   it('the push channel and the long poll take the claim made for them', async () => {
     const dir = tempDir();
     const h = harness(dir.file('t.db'));
