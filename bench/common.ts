@@ -1,5 +1,5 @@
 // Shared helpers for the benchmarks: the server under test, statistics and machine facts.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { cpus, platform, release, totalmem, arch } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -158,6 +158,12 @@ export async function startBenchServer(options: { dataDir?: string; config?: str
 }
 
 /** Stops the server, forcefully if it does not exit within `ms`. */
+/** Deletes a benchmark's data directory once it is done (some hold hundreds of MB); BENCH_KEEP_DIRS=1 keeps them to look at. */
+export function removeBenchDir(dir: string): void {
+  if (process.env.BENCH_KEEP_DIRS === '1') return;
+  rmSync(dir, { recursive: true, force: true });
+}
+
 export async function stopServer(server: ServerHandle, ms = 10_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { MAX_EVENTS, MAX_RECENT_TRADES } from '../src/app/stream-state.js';
 import { fastConfig, repoRoot, tempDir, type ServerHandle } from '../test/helpers/server.js';
-import { cpuMeter, envNumber, fetchText, isMain, machineInfo, nowMs, round, sleep, startBenchServer, stopServer, type StateShape } from './common.js';
+import { cpuMeter, envNumber, fetchText, isMain, machineInfo, nowMs, removeBenchDir, round, sleep, startBenchServer, stopServer, type StateShape } from './common.js';
 
 export interface StateRow {
   generator: 'wrk' | 'autocannon' | 'wrk, gzip';
@@ -85,6 +85,14 @@ export async function runStateBench(log: (s: string) => void = (s) => console.lo
   const connectionList = (process.env.BENCH_CONNECTIONS ?? '25,50').split(',').map((s) => Math.floor(Number(s)));
   const levels = (process.env.BENCH_LOG_LEVELS ?? 'warn,info').split(',').map((s) => s.trim());
   const dataDir = tempDir('tw-bench-state-');
+  try {
+    return await measureState(dataDir, durationS, connectionList, levels, log);
+  } finally {
+    removeBenchDir(dataDir);
+  }
+}
+
+async function measureState(dataDir: string, durationS: number, connectionList: number[], levels: string[], log: (s: string) => void): Promise<StateBenchResult> {
   log(`state: filling ${dataDir} with full rolling windows (fast-trading configuration)`);
   await prefill(dataDir, log);
   const rows: StateRow[] = [];

@@ -15,7 +15,7 @@ import { sweep, type SweepResult } from '../src/backtest/sweep.js';
 import type { BacktestConfig } from '../src/backtest/backtester.js';
 import { repoRoot, tempDir } from '../test/helpers/server.js';
 import { defaultBarsFile } from './backtest-bars.js';
-import { envNumber, isMain, machineInfo, round } from './common.js';
+import { envNumber, isMain, machineInfo, removeBenchDir, round } from './common.js';
 
 export interface SweepBenchResult {
   grid: string;
@@ -35,7 +35,9 @@ export async function runSweepBench(log: (s: string) => void = console.log): Pro
   const grid = process.env.BENCH_SWEEP_GRID ?? 'fast=5..8,slow=20..22';
   const rounds = Math.max(1, Math.floor(envNumber('BENCH_SWEEP_ROUNDS', 2)));
   const file = process.env.BENCH_BARS_FILE ?? defaultBarsFile();
-  const { table } = await new ColumnarCache(join(tempDir('tw-bench-sweep-'), 'cache')).load(file, 'bars');
+  const cacheDir = tempDir('tw-bench-sweep-');
+  const { table } = await new ColumnarCache(join(cacheDir, 'cache')).load(file, 'bars');
+  removeBenchDir(cacheDir); // the table is in memory now
   const base: BacktestConfig = { instrument: 'BTC/USDT', strategy: { name: 'sma-cross', fast: 10, slow: 30, size: 1, longOnly: true }, cash: 1_000_000, feeRate: 0, slippageTicks: 0 };
   const { specs } = gridCombinations({ name: 'sma-cross', fast: 10, slow: 30, size: 1, longOnly: true }, parseGrid(grid));
   const configs = specs.map((strategy) => ({ ...base, strategy }));

@@ -34,7 +34,7 @@ import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Samples, cpuMeter, envNumber, isMain, machineInfo, nowMs, round, sleep, startBenchServer, stopServer, summarize, type Summary } from './common.js';
+import { Samples, cpuMeter, envNumber, isMain, machineInfo, nowMs, removeBenchDir, round, sleep, startBenchServer, stopServer, summarize, type Summary } from './common.js';
 import { tempDir } from '../test/helpers/server.js';
 
 export interface WebhookBridgeResult {
@@ -446,6 +446,7 @@ export async function runWebhookBridge(log: (s: string) => void = (s) => console
     poll.destroy();
     reports.destroy();
     await stopServer(server);
+    removeBenchDir(dir);
   }
 }
 
