@@ -27,7 +27,7 @@ import type { TreeModel } from '../src/ml/tree-model.js';
 import { BTC_2024 } from '../test/helpers/ml.js';
 import { seedCandles, startModelServer } from '../test/helpers/model-server.js';
 import { repoRoot, tempDir } from '../test/helpers/server.js';
-import { envNumber, isMain, machineInfo, round, summarize } from './common.js';
+import { envNumber, isMain, machineInfo, removeBenchDir, round, summarize } from './common.js';
 
 const stats = (times: Float64Array) => {
   const s = summarize(times);
@@ -110,6 +110,7 @@ export async function runModelServerBench(log: (s: string) => void) {
     return result;
   } finally {
     await server.stop();
+    removeBenchDir(dir);
   }
 }
 
