@@ -3,7 +3,7 @@
 // coordinator, a `tradewind bridge` executor (it too outlives the server), and the server itself,
 // restarted on the same port and data directory after every SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePorts } from '../helpers/model-server.js';
 import { join } from 'node:path';
 import { startBridge, type BridgeProc } from '../helpers/bridge.js';
 import { ccxtAccountConfig, creds } from '../helpers/ccxt-account.js';
@@ -21,13 +21,7 @@ export interface Venue {
   wsUrl: string;
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+const freePort = async () => (await freePorts(1))[0] as number;
 
 async function startVenue(): Promise<Venue> {
   const proc = spawn(process.execPath, [join(repoRoot, 'dist', 'test', 'fake-binance', 'cli.js'), '--api-key', VENUE_KEY, '--secret', VENUE_SECRET, '--balance', '1000000', '--tick-ms', '100'], {

@@ -2,6 +2,7 @@
 // free ports, promtool, and seed 004 requests built from real candles.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCandleFile } from '../../src/cli/model-data.js';
 import type { Candles } from '../../src/ml/candles.js';
@@ -54,15 +55,42 @@ export async function startModelServer(o: { name?: string; model?: string; dataD
 }
 
 /** Ports free right now (bound to 0 and released): for servers whose port is configured. */
+/** The first port of the kernel's ephemeral range (listen(0) and outgoing connections take ports from there). */
+function ephemeralStart(): number {
+  try {
+    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 12_000 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+
+/** Where this process's next port search starts (each test file is a process: they start apart). */
+const portSearch = { next: 0 };
+
+/**
+ * `n` ports free now, for servers a test starts with fixed ports. Picked below the ephemeral range:
+ * a port that listen(0) hands out is one any outgoing connection on the machine may take as its
+ * local port before the server under test binds it (it happened: EADDRINUSE in a CI run while
+ * benchmarks ran beside it). Each process searches from its own offset (its pid), so test files
+ * running in parallel rarely try the same port, and a taken one is skipped.
+ */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  const low = 10_000;
+  const span = ephemeralStart() - low;
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < n; tries++) {
+    if (tries >= span) throw new Error(`no ${n} free ports between ${low} and ${low + span}`);
+    const port = low + ((process.pid * 7_919 + portSearch.next++) % span);
+    if (await portFree(port)) ports.push(port);
+  }
   return ports;
 }
 

@@ -7,20 +7,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePorts } from '../helpers/model-server.js';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startFakeTelegram, type FakeTelegram } from '../fake-telegram/server.js';
 import { connectWs, fastConfig, startServer, tempDir, waitFor, type ServerHandle, type WsMessage } from '../helpers/server.js';
 import { startLoopbackModelServer, trainSmallModels, type LoopbackModelServer } from '../helpers/loopback-model-server.js';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+const freePort = async () => (await freePorts(1))[0] as number;
 
 const promtool = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' }).stdout.trim();
 const ci = process.env.CI === 'true' || process.env.CI === '1';
