@@ -3,7 +3,10 @@
 //   node dist/bench/ws-fanout.js
 //
 // The send time is the envelope's `timestamp` (ISO, whole milliseconds, set when the server
-// created the message), so each delay reads 0-1 ms high. Both processes share the wall clock.
+// created the message), so each delay reads 0-1 ms high. Both processes share the wall clock, and
+// the receive time is read from it too (Date.now()): a time built from this process's
+// performance.timeOrigin does not follow a step of the system clock after the process started
+// (a CI run saw delays of -100 to -150 ms when the VM's clock was corrected).
 // Environment: BENCH_WS_CLIENTS (200, at most 5,000), BENCH_WS_SETTLE_MIN_S (15), BENCH_WS_SETTLE_MAX_S (60), BENCH_WS_COLLECT_S (20).
 import WebSocket from 'ws';
 import type { ServerHandle } from '../test/helpers/server.js';
@@ -54,7 +57,7 @@ const MAX_DELIVERIES = 5_000_000;
 function connect(url: string, timeoutMs: number, onMessage: (c: ClientState, raw: WebSocket.RawData, at: number) => void): Promise<ClientState> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   const client: ClientState = { ws, first: undefined, firstBytes: 0, counted: 0, closed: false };
-  ws.on('message', (raw) => onMessage(client, raw, nowMs()));
+  ws.on('message', (raw) => onMessage(client, raw, Date.now()));
   ws.on('close', () => (client.closed = true));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
